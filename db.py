@@ -1,0 +1,22 @@
+"""Facade for scripts and notebooks: open the OpenClaw Telemetry database.
+
+    import db
+    engine = db.open_db()            # $OPENCLAW_TELEMETRY_DB or ./openclaw_telemetry.db
+    with engine.connect() as conn:
+        rows = conn.execute(db.select(db.sessions)).all()
+"""
+
+from sqlalchemy import Engine, select
+
+from openclaw_telemetry.config import default_db
+from openclaw_telemetry.schema import messages, metadata, sessions, tool_calls
+from openclaw_telemetry.store import database_url
+from openclaw_telemetry.store import open_db as _open_db
+
+
+def open_db(db: str | None = None) -> Engine:
+    """Open (and migrate) the database at a path or URL; default as the parser's."""
+    return _open_db(database_url(db or default_db()))
+
+
+__all__ = ["messages", "metadata", "open_db", "select", "sessions", "tool_calls"]

@@ -1,0 +1,114 @@
+"""`session_parser.py`: the ingest command. Turns errors into one line and an exit code.
+
+Exit codes (contract E3): 0 done, also when some sources could not be read (they are
+reported); 1 the database cannot be opened or written; 2 bad arguments; 3 another run holds
+the database lock.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+import orjson
+from sqlalchemy.exc import SQLAlchemyError
+
+from openclaw_telemetry import config
+from openclaw_telemetry.errors import ConfigError, DatabaseError, LockedError, TelemetryError
+from openclaw_telemetry.ingest.lock import run_lock
+from openclaw_telemetry.ingest.run import Ingest, RunSummary, database_totals, summary_dict
+from openclaw_telemetry.progress import for_stream
+from openclaw_telemetry.sources.discover import resolve_roots
+from openclaw_telemetry.store import database_url, describe, open_db
+
+EXIT_OK, EXIT_DB, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    sys.exit(run(argv))
+
+
+def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
+        err: TextIO = sys.stderr) -> int:
+    started = time.perf_counter()
+    settings = config.load(argv)
+    try:
+        return _ingest(settings, started, out, err)
+    except ConfigError as exc:
+        print(f"session_parser.py: error: {exc}", file=err)
+        return EXIT_USAGE
+    except LockedError as exc:
+        print(f"session_parser.py: {exc}", file=err)
+        return EXIT_LOCKED
+    except (DatabaseError, TelemetryError) as exc:
+        print(f"session_parser.py: database error: {exc}", file=err)
+        return EXIT_DB
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"session_parser.py: database error: {detail}", file=err)
+        return EXIT_DB
+    except KeyboardInterrupt:
+        print("session_parser.py: interrupted; the next run continues where this one stopped",
+              file=err)
+        return 130
+
+
+def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO) -> int:
+    roots = resolve_roots(settings.sessions_dir, settings.env)
+    url = database_url(settings.db)
+    talk = not settings.quiet and not settings.json
+    if talk:
+        where = ", ".join(f"{r.path} ({len(r.agents)} agent{'s' * (len(r.agents) != 1)})"
+                          for r in roots) or "nothing"
+        print(f"Scanning {where}", file=err)
+    if not roots:
+        print("session_parser.py: no OpenClaw data found (looked at $OPENCLAW_STATE_DIR, "
+              "~/.openclaw, ~/.openclaw-*, ~/.clawdbot, ~/.moltbot); pass --sessions-dir DIR",
+              file=err)
+    engine = open_db(url)
+    try:
+        with run_lock(engine, settings.lock_wait):
+            ingest = Ingest(engine, roots, config_path=settings.config_path, full=settings.full,
+                            progress=for_stream(err, quiet=settings.quiet or settings.json),
+                            warn=lambda m: print(f"warning: {m}", file=err))
+            summary = ingest.run()
+        with engine.connect() as conn:
+            totals = database_totals(conn)
+    finally:
+        engine.dispose()
+    summary.elapsed_seconds = time.perf_counter() - started
+    if settings.json:
+        payload = {**summary_dict(summary), "database": {"url": describe(url), **totals}}
+        out.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif talk:
+        _report(summary, totals, describe(url), err)
+    elif summary.issues_by_kind:
+        print(f"warning: {_issues_line(summary)}", file=err)
+    return EXIT_OK
+
+
+def _issues_line(summary: RunSummary) -> str:
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(summary.issues_by_kind.items()))
+    return f"bad input: {kinds} (details in the parse_issues table)"
+
+
+def _report(summary: RunSummary, totals: dict[str, object], url: str, err: TextIO) -> None:
+    t = summary.totals
+    gone = f", {summary.sources_gone} gone since last run" if summary.sources_gone else ""
+    lines = [
+        f"Read {summary.sources_read} of {summary.sources_total} sources{gone} "
+        f"in {summary.elapsed_seconds:.2f} s",
+        f"New LLM calls: {t.new_calls:,}   tokens: input {t.input:,} · output {t.output:,} · "
+        f"cache read {t.cache_read:,} · cache write {t.cache_write:,}",
+        f"New cost: ${t.cost:,.4f} (estimated ${t.estimated_cost:,.4f}; unpriced: "
+        f"{t.unpriced_calls:,} calls, {t.unpriced_tokens:,} tokens)",
+    ]
+    if summary.issues_by_kind:
+        lines.append(_issues_line(summary).capitalize())
+    for problem in summary.unreadable:
+        lines.append(f"Could not read: {problem}")
+    lines.append(f"Database {url}: {totals['calls']:,} calls in {totals['sessions']:,} "
+                 f"sessions, ${float(str(totals['cost'])):,.4f} in total")
+    print("\n".join(lines), file=err)

@@ -1,0 +1,79 @@
+"""One frozen Settings object per process: defaults, environment, then the command line.
+
+This is the only module that reads the environment. Every setting has help text, shown
+by `--help` and listed in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from openclaw_telemetry import __version__
+from openclaw_telemetry.store import DEFAULT_DB
+
+ENV_SESSIONS_DIR = "OPENCLAW_SESSIONS_DIR"
+ENV_DB = "OPENCLAW_TELEMETRY_DB"
+ENV_CONFIG = "OPENCLAW_CONFIG_PATH"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    sessions_dir: str | None
+    db: str
+    full: bool
+    json: bool
+    quiet: bool
+    lock_wait: float
+    config_path: Path | None
+    env: Mapping[str, str]
+
+
+def default_db(env: Mapping[str, str] | None = None) -> str:
+    """The database every command uses unless told otherwise."""
+    return (env if env is not None else os.environ).get(ENV_DB) or DEFAULT_DB
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="session_parser.py",
+        description="Ingest everything OpenClaw stored (JSONL transcripts, archives and the "
+                    "2026.8+ SQLite agent databases) into the OpenClaw Telemetry database, "
+                    "incrementally and exactly once per LLM call.",
+        epilog="Exit codes: 0 done (unreadable sources are reported, not fatal), 1 the "
+               "database cannot be opened or written, 2 bad arguments, 3 another ingest run "
+               "holds the database.")
+    p.add_argument("--sessions-dir", metavar="DIR",
+                   help=f"an OpenClaw state directory, one agent's folder or its sessions/ "
+                        f"folder (env {ENV_SESSIONS_DIR}; default: $OPENCLAW_STATE_DIR, else "
+                        "~/.openclaw, its profiles ~/.openclaw-* and legacy folders)")
+    p.add_argument("--db", metavar="PATH_OR_URL",
+                   help=f"SQLite file or SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
+                        f"(env {ENV_DB}; default: {DEFAULT_DB} in the working directory)")
+    p.add_argument("--full", action="store_true",
+                   help="forget what was read before and re-read every source (same result; "
+                        "data of files OpenClaw has deleted stays)")
+    p.add_argument("--json", action="store_true",
+                   help="print a machine-readable summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing but warnings and errors (for cron)")
+    p.add_argument("--lock-wait", type=float, default=60.0, metavar="SECONDS",
+                   help="how long to wait for another ingest run to finish (default: 60)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    environment = dict(os.environ if env is None else env)
+    args = parser().parse_args(argv)
+    if args.lock_wait < 0:
+        parser().error("--lock-wait must be 0 or more seconds")
+    config = environment.get(ENV_CONFIG)
+    return Settings(
+        sessions_dir=args.sessions_dir or environment.get(ENV_SESSIONS_DIR) or None,
+        db=args.db or default_db(environment), full=args.full, json=args.json,
+        quiet=args.quiet, lock_wait=args.lock_wait,
+        config_path=Path(config).expanduser() if config else None, env=environment)

@@ -1,0 +1,21 @@
+"""The project's exceptions: one base class and a few subclasses.
+
+Only the CLI and UI edges turn these into a one-line message for a person; everything
+inside raises them with the path, line or key that caused the problem.
+"""
+
+
+class TelemetryError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(TelemetryError):
+    """A setting or command-line argument is wrong (exit code 2)."""
+
+
+class DatabaseError(TelemetryError):
+    """The output database cannot be opened, created, migrated or written."""
+
+
+class LockedError(TelemetryError):
+    """Another ingest run holds the database lock."""

@@ -1,0 +1,269 @@
+"""End of a run: owners of shared calls, session totals, attribution, tool results.
+
+Everything here is derived from rows already committed, and works from persistent
+markers (`sessions.dirty`, `pending_keys`, tool calls without a result), so a run that
+died before this step is completed by the next one. One transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, select, update
+
+from openclaw_telemetry.ingest.writer import ERROR_STOPS, chunks, now
+from openclaw_telemetry.schema import (
+    cron_jobs,
+    message_occurrences,
+    messages,
+    pending_keys,
+    session_attribution,
+    sessions,
+    sources,
+    tool_calls,
+    tool_results,
+)
+from openclaw_telemetry.sources.attribution import Attribution, kind_for
+
+_FAR_FUTURE = datetime(9999, 1, 1)
+
+
+def finalize(conn: Connection) -> int:
+    """Bring every dirty session up to date; return how many were updated."""
+    dirty = [row[0] for row in conn.execute(select(sessions.c.session_id)
+                                            .where(sessions.c.dirty.is_(True)))]
+    moved_start = _session_times(conn, dirty)
+    _queue_shared_keys(conn, moved_start)
+    touched = set(dirty) | _resolve_owners(conn)
+    ordered = sorted(touched)
+    _totals(conn, ordered)
+    _attribute(conn, ordered)
+    _join_tool_results(conn)
+    for part in chunks(ordered):
+        conn.execute(update(sessions).where(sessions.c.session_id.in_(part))
+                     .values(dirty=False, updated_at=now()))
+    return len(ordered)
+
+
+def _session_times(conn: Connection, ids: list[str]) -> list[str]:
+    """start/end/thinking from the sources of each session (contract D1)."""
+    moved: list[str] = []
+    for part in chunks(ids):
+        times = conn.execute(
+            select(sources.c.session_id, func.min(sources.c.header_time),
+                   func.min(sources.c.first_time), func.max(sources.c.last_time))
+            .where(sources.c.session_id.in_(part)).group_by(sources.c.session_id)).all()
+        thinking = _latest_thinking(conn, part)
+        before = dict(conn.execute(select(sessions.c.session_id, sessions.c.start_time)
+                                   .where(sessions.c.session_id.in_(part))).all())
+        rows = []
+        for sid, header, first, last in times:
+            start = header or first
+            if before.get(sid) != start:
+                moved.append(sid)
+            rows.append({"sid": sid, "start_time": start, "end_time": last,
+                         "thinking_level": thinking.get(sid)})
+        if rows:
+            conn.execute(update(sessions).where(sessions.c.session_id == bindparam("sid"))
+                         .values(start_time=bindparam("start_time"),
+                                 end_time=bindparam("end_time"),
+                                 thinking_level=bindparam("thinking_level")), rows)
+    return moved
+
+
+def _latest_thinking(conn: Connection, ids: list[str] | Any) -> dict[str, str]:
+    rows = conn.execute(select(sources.c.session_id, sources.c.thinking_level,
+                               sources.c.thinking_time)
+                        .where(sources.c.session_id.in_(ids),
+                               sources.c.thinking_level.is_not(None)))
+    best: dict[str, tuple[datetime, str]] = {}
+    for sid, level, when in rows:
+        stamp = when or datetime.min
+        if sid not in best or stamp >= best[sid][0]:
+            best[sid] = (stamp, level)
+    return {sid: level for sid, (_, level) in best.items()}
+
+
+def _queue_shared_keys(conn: Connection, session_ids: list[str]) -> None:
+    """A session whose start moved may now own (or lose) calls it shares (contract B4)."""
+    for part in chunks(session_ids):
+        keys = {row[0] for row in conn.execute(
+            select(message_occurrences.c.message_id)
+            .where(message_occurrences.c.session_id.in_(part)))}
+        existing = {row[0] for row in conn.execute(select(pending_keys.c.message_id))}
+        rows = [{"message_id": k} for k in keys - existing]
+        if rows:
+            conn.execute(pending_keys.insert(), rows)
+
+
+def _resolve_owners(conn: Connection) -> set[str]:
+    """Each shared call belongs to the earliest-starting session (ties: smallest id)."""
+    keys = [row[0] for row in conn.execute(select(pending_keys.c.message_id))]
+    touched: set[str] = set()
+    for part in chunks(keys):
+        owners = dict(conn.execute(select(messages.c.message_id, messages.c.session_id)
+                                   .where(messages.c.message_id.in_(part))).all())
+        candidates: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+        for key, sid, start in conn.execute(
+                select(message_occurrences.c.message_id, message_occurrences.c.session_id,
+                       sessions.c.start_time)
+                .join(sessions, sessions.c.session_id == message_occurrences.c.session_id,
+                      isouter=True)
+                .where(message_occurrences.c.message_id.in_(part))):
+            candidates[key].append((start or _FAR_FUTURE, sid))
+        for key in part:
+            current = owners.get(key)
+            if key not in candidates:
+                _drop_call(conn, key)
+                if current:
+                    touched.add(current)
+                continue
+            owner = min(candidates[key])[1]
+            if owner != current:
+                conn.execute(update(messages).where(messages.c.message_id == key)
+                             .values(session_id=owner))
+                conn.execute(update(tool_calls).where(tool_calls.c.message_id == key)
+                             .values(session_id=owner))
+                touched.add(owner)
+                if current:
+                    touched.add(current)
+    conn.execute(delete(pending_keys))
+    return {sid for sid in touched if sid}
+
+
+def _drop_call(conn: Connection, key: str) -> None:
+    conn.execute(delete(tool_calls).where(tool_calls.c.message_id == key))
+    conn.execute(delete(messages).where(messages.c.message_id == key))
+
+
+def _totals(conn: Connection, ids: list[str]) -> None:
+    """Session totals are sums over the calls each session owns (contract D1)."""
+    m = messages.c
+    is_estimated = (m.cost_source == "estimated").cast(messages.c.cost.type)
+    for part in chunks(ids):
+        sums = {row[0]: row[1:] for row in conn.execute(
+            select(m.session_id, func.count(), func.sum(m.input_tokens),
+                   func.sum(m.output_tokens), func.sum(m.cache_read_tokens),
+                   func.sum(m.cache_write_tokens), func.sum(m.cost),
+                   func.sum(m.stop_reason.in_(ERROR_STOPS).cast(m.input_tokens.type)),
+                   func.sum(m.cost * is_estimated),
+                   func.sum((m.cost_source == "unpriced").cast(m.input_tokens.type)))
+            .where(m.session_id.in_(part)).group_by(m.session_id))}
+        tools: dict[str, int] = dict(conn.execute(select(tool_calls.c.session_id, func.count())
+                                  .where(tool_calls.c.session_id.in_(part))
+                                  .group_by(tool_calls.c.session_id)).all())
+        models = _main_models(conn, part)
+        rows = []
+        for sid in part:
+            s = sums.get(sid) or (0, 0, 0, 0, 0, 0.0, 0, 0.0, 0)
+            model, provider = models.get(sid, (None, None))
+            rows.append({"sid": sid, "total_messages": s[0], "total_input_tokens": s[1] or 0,
+                         "total_output_tokens": s[2] or 0, "total_cache_read_tokens": s[3] or 0,
+                         "total_cache_write_tokens": s[4] or 0, "total_cost": s[5] or 0.0,
+                         "total_errors": s[6] or 0, "estimated_cost": s[7] or 0.0,
+                         "unpriced_calls": s[8] or 0, "total_tool_calls": tools.get(sid, 0),
+                         "model": model, "provider": provider})
+        conn.execute(update(sessions).where(sessions.c.session_id == bindparam("sid"))
+                     .values({k: bindparam(k) for k in rows[0] if k != "sid"}), rows)
+
+
+def _main_models(conn: Connection, ids: Any) -> dict[str, tuple[str, str]]:
+    """The model of most of a session's calls (ties: the latest used)."""
+    m = messages.c
+    best: dict[str, tuple[int, datetime, str, str]] = {}
+    for sid, model, provider, count, last in conn.execute(
+            select(m.session_id, m.model, m.provider, func.count(), func.max(m.timestamp))
+            .where(m.session_id.in_(ids)).group_by(m.session_id, m.model, m.provider)):
+        rank = (count, last, model, provider)
+        if sid not in best or rank[:2] > best[sid][:2]:
+            best[sid] = rank
+    return {sid: (r[2], r[3]) for sid, r in best.items()}
+
+
+def _attribute(conn: Connection, ids: list[str]) -> None:
+    """Key, kind, cron job, parent and channel from everything learned (contract D3)."""
+    jobs = dict(conn.execute(select(cron_jobs.c.job_id, cron_jobs.c.name)).all())
+    for part in chunks(ids):
+        learned = {row.session_id: Attribution(**{k: v for k, v in row._mapping.items()
+                                                  if k != "updated_at"})
+                   for row in conn.execute(select(session_attribution)
+                                           .where(session_attribution.c.session_id.in_(part)))}
+        markers = _markers(conn, part)
+        rows = [_attributed(sid, learned.get(sid), markers.get(sid), jobs) for sid in part]
+        conn.execute(update(sessions).where(sessions.c.session_id == bindparam("sid"))
+                     .values({k: bindparam(k) for k in rows[0] if k != "sid"}), rows)
+    _parents(conn, ids)
+
+
+def _markers(conn: Connection, ids: Any) -> dict[str, tuple[str, str | None, str | None]]:
+    rows = conn.execute(select(sources.c.session_id, sources.c.marker_kind,
+                               sources.c.marker_cron_job_id, sources.c.marker_cron_job_name)
+                        .where(sources.c.session_id.in_(ids), sources.c.marker_kind.is_not(None)))
+    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+
+def _attributed(sid: str, attr: Attribution | None,
+                marker: tuple[str, str | None, str | None] | None,
+                jobs: dict[str, str | None]) -> dict[str, Any]:
+    from openclaw_telemetry.sources.attribution import parse_key
+
+    kind = kind_for(attr, marker[0] if marker else None)
+    key = attr.session_key if attr else None
+    key_info = parse_key(key) if key else None
+    job_id = (attr.cron_job_id if attr else None) or (key_info.cron_job_id if key_info else None)
+    job_id = job_id or (marker[1] if marker else None)
+    job_name = jobs.get(job_id) if job_id else None
+    job_name = job_name or (attr.cron_job_name if attr else None) or (marker[2] if marker else None)
+    if kind != "cron" and job_id is None:
+        job_name = None
+    return {"sid": sid, "session_key": key, "kind": kind, "cron_job_id": job_id,
+            "cron_job_name": job_name,
+            "parent_session_key": attr.parent_session_key if attr else None,
+            "channel": (attr.channel if attr else None) or (key_info.channel if key_info else None),
+            "label": attr.label if attr else None,
+            "spawn_depth": attr.spawn_depth if attr else None}
+
+
+def _parents(conn: Connection, ids: list[str]) -> None:
+    """The parent session is the one its parent key had when the child started."""
+    s = sessions.c
+    children = [row for part in chunks(ids) for row in conn.execute(
+        select(s.session_id, s.parent_session_key, s.start_time)
+        .where(s.session_id.in_(part), s.parent_session_key.is_not(None)))]
+    if not children:
+        return
+    keys = sorted({row[1] for row in children})
+    by_key: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for part in chunks(keys):
+        for sid, key, start in conn.execute(select(s.session_id, s.session_key, s.start_time)
+                                            .where(s.session_key.in_(part))):
+            by_key[key].append((start or datetime.min, sid))
+    rows = []
+    for sid, key, start in children:
+        options = sorted(by_key.get(key, []))
+        before = [o for o in options if start is None or o[0] <= start]
+        pool = before or options
+        chosen = pool[-1][1] if pool else None
+        rows.append({"sid": sid, "parent_session_id": chosen})
+    conn.execute(update(sessions).where(s.session_id == bindparam("sid"))
+                 .values(parent_session_id=bindparam("parent_session_id")), rows)
+
+
+def _join_tool_results(conn: Connection) -> None:
+    """Tool calls get is_error and duration from their result, joined by id (D2)."""
+    t, r = tool_calls.c, tool_results.c
+    rows = []
+    for tid, started, is_error, finished, duration in conn.execute(
+            select(t.id, t.timestamp, r.is_error, r.timestamp, r.duration_ms)
+            .join(tool_results, r.tool_call_id == t.tool_call_id)
+            .where(t.is_error.is_(None))):
+        if duration is None and finished is not None and started is not None:
+            millis = int((finished - started).total_seconds() * 1000)
+            duration = millis if millis >= 0 else None
+        rows.append({"tid": tid, "is_error": bool(is_error), "duration_ms": duration})
+    if rows:
+        conn.execute(update(tool_calls).where(tool_calls.c.id == bindparam("tid"))
+                     .values(is_error=bindparam("is_error"), duration_ms=bindparam("duration_ms")),
+                     rows)

@@ -1,0 +1,124 @@
+"""Remembering attribution: what OpenClaw's stores say about sessions, kept forever (D3).
+
+Stores are re-read only when they changed (size and mtime kept in `meta`), so an hourly run
+with nothing new stays cheap. What is learned is merged over what was known, never erased;
+sessions whose attribution changed are marked dirty so the end of the run applies it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from sqlalchemy import Connection, select, update
+
+from openclaw_telemetry.ingest.writer import chunks, insert_ignore, now
+from openclaw_telemetry.schema import cron_jobs, meta, session_attribution, sessions
+from openclaw_telemetry.sources import attribution as attr
+from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.discover import StateRoot
+
+
+def _stamp(paths: Iterable[Path]) -> str:
+    parts = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def changed_since_last(conn: Connection, name: str, paths: Iterable[Path]) -> bool:
+    """True (and remembered) when the files' size/mtime differ from the last run's."""
+    stamp = _stamp(paths)
+    key = f"learned:{name}"
+    old = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+    if old == stamp:
+        return False
+    if old is None:
+        conn.execute(meta.insert().values(key=key, value=stamp))
+    else:
+        conn.execute(update(meta).where(meta.c.key == key).values(value=stamp))
+    return True
+
+
+def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -> None:
+    """Read the stores of a root that changed since the last run."""
+    for agent in root.agents:
+        store = agent.sessions_dir / "sessions.json" if agent.sessions_dir else None
+        if store is not None and store.is_file() and changed_since_last(conn, str(store), [store]):
+            remember(conn, attr.from_store(store, agent.agent_id))
+    cron_dir = root.path / "cron"
+    cron_files = [cron_dir / "jobs.json", *sorted((cron_dir / "runs").glob("*.jsonl"))] \
+        if cron_dir.is_dir() else []
+    if cron_files and changed_since_last(conn, str(cron_dir), cron_files):
+        remember_jobs(conn, attr.cron_jobs_from_file(cron_dir / "jobs.json"))
+        remember(conn, attr.from_cron_runs(cron_dir / "runs"))
+    state_db = root.global_db
+    if state_db.is_file() and changed_since_last(
+            conn, str(state_db), [state_db, Path(f"{state_db}-wal")]):
+        try:
+            with sqlite_store.open_readonly(state_db) as db:
+                learn_state_db(conn, db)
+        except sqlite_store.ReadError as exc:
+            warn(f"could not read {state_db}: {exc}")
+
+
+def learn_state_db(conn: Connection, db: sqlite3.Connection) -> None:
+    remember_jobs(conn, attr.cron_jobs_from_state(db))
+    children = list(attr.subagents_from_state(db))
+    if not children:
+        return
+    keys = [child for child, _, _ in children]
+    known: dict[str, list[str]] = {}
+    for part in chunks(keys):
+        for sid, key in conn.execute(select(session_attribution.c.session_id,
+                                            session_attribution.c.session_key)
+                                     .where(session_attribution.c.session_key.in_(part))):
+            known.setdefault(key, []).append(sid)
+    remember(conn, [attr.Attribution(sid, None, child, "subagent", parent_session_key=parent,
+                                     label=label, learned_from="subagent_runs")
+                    for child, parent, label in children for sid in known.get(child, [])])
+
+
+def remember_jobs(conn: Connection, jobs: list[attr.CronJob]) -> None:
+    for job in jobs:
+        insert_ignore(conn, cron_jobs, [{"job_id": job.job_id}])
+        values = {k: v for k, v in (("agent_id", job.agent_id), ("name", job.name),
+                                    ("schedule", job.schedule)) if v is not None}
+        conn.execute(update(cron_jobs).where(cron_jobs.c.job_id == job.job_id)
+                     .values(updated_at=now(), **values))
+    if jobs:  # a job name may now be known for sessions seen before
+        conn.execute(update(sessions).where(sessions.c.kind == "cron").values(dirty=True))
+
+
+def remember(conn: Connection, learned: list[attr.Attribution]) -> None:
+    """Merge new facts over the remembered ones; mark affected sessions dirty."""
+    merged: dict[str, attr.Attribution] = {}
+    for item in learned:
+        merged[item.session_id] = item.merged_over(merged.get(item.session_id))
+    ids = sorted(merged)
+    for part in chunks(ids):
+        old = {row.session_id: attr.Attribution(**{k: v for k, v in row._mapping.items()
+                                                   if k != "updated_at"})
+               for row in conn.execute(select(session_attribution)
+                                       .where(session_attribution.c.session_id.in_(part)))}
+        changed = []
+        for sid in part:
+            new = merged[sid].merged_over(old.get(sid))
+            if new == old.get(sid):
+                continue
+            changed.append(sid)
+            row = {**{f: getattr(new, f) for f in attr.Attribution.__slots__},
+                   "updated_at": now()}
+            if sid in old:
+                conn.execute(update(session_attribution)
+                             .where(session_attribution.c.session_id == sid).values(**row))
+            else:
+                conn.execute(session_attribution.insert().values(**row))
+        if changed:
+            conn.execute(update(sessions).where(sessions.c.session_id.in_(changed))
+                         .values(dirty=True))

@@ -1,0 +1,127 @@
+"""Reading the new part of one source and handing it to the writer in batches.
+
+JSONL files are read from the offset of their last complete line; an unterminated last
+line is left for the next run (contract E3), except in archives OpenClaw will never append
+to again. Compressed archives are read whole. Agent databases are read per session from
+the last seq, inside one read snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import zstandard
+
+from openclaw_telemetry.ingest.state import SourceState, fingerprints
+from openclaw_telemetry.ingest.writer import Pricing, Writer
+from openclaw_telemetry.model import ParseIssue, SourceKind
+from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.jsonl import TranscriptParser
+
+READ_CHUNK = 4 * 1024 * 1024
+BATCH_CALLS = 5000
+BATCH_BYTES = 64 * 1024 * 1024
+_LIVE_KINDS = frozenset({SourceKind.PRIMARY.value})
+
+Progress = Callable[[int], None]
+
+
+def _parser_for(state: SourceState) -> TranscriptParser:
+    return TranscriptParser(state.meta(), state.model_state, state.provider_state)
+
+
+def _absorb(state: SourceState, parser: TranscriptParser, hint: str) -> None:
+    """Copy the parser's running context into the source state before a flush."""
+    meta = parser.meta
+    state.session_id = state.session_id or meta.session_id or hint
+    state.header_time, state.first_time = meta.header_time, meta.first_time
+    state.last_time, state.parent_session = meta.last_time, meta.parent_session
+    state.thinking_level, state.thinking_time = meta.thinking_level, meta.thinking_time
+    state.user_seen = meta.user_seen
+    if meta.marker is not None:
+        state.marker_kind = meta.marker.kind
+        state.marker_cron_job_id = meta.marker.cron_job_id
+        state.marker_cron_job_name = meta.marker.cron_job_name
+    state.model_state, state.provider_state = parser.model, parser.provider
+
+
+def read_jsonl(path: Path, stat: os.stat_result, state: SourceState, compressed: bool,
+               hint: str, writer: Writer, pricing: Pricing, progress: Progress) -> None:
+    """Read from `state.read_offset` to the last complete line, flushing in batches.
+
+    The size and mtime seen *before* reading are saved with the last batch only, so a run
+    that stops half-way, or a file that grows meanwhile, is looked at again next time.
+    """
+    parser = _parser_for(state)
+    with path.open("rb") as raw:
+        stream: BinaryIO = raw
+        if compressed:
+            stream = zstandard.ZstdDecompressor().stream_reader(raw)
+        else:
+            raw.seek(state.read_offset)
+        try:
+            _read_lines(stream, None if compressed else path, state, parser, hint, writer,
+                        pricing, progress, final=compressed or state.kind not in _LIVE_KINDS)
+        except zstandard.ZstdError as exc:
+            parser.batch.issues.append(ParseIssue(state.line_no + 1, None, "bad_zstd", str(exc)))
+    _absorb(state, parser, hint)
+    if not compressed:
+        state.head_hash, state.tail_hash = fingerprints(path, state.read_offset)
+    state.size, state.mtime_ns = stat.st_size, stat.st_mtime_ns
+    writer.flush(state, parser.take(), pricing)
+
+
+def _read_lines(stream: BinaryIO, path: Path | None, state: SourceState,
+                parser: TranscriptParser, hint: str, writer: Writer, pricing: Pricing,
+                progress: Progress, *, final: bool) -> None:
+    pending = b""
+    since_flush = 0
+    offset = state.read_offset
+    while True:
+        chunk = stream.read(READ_CHUNK)
+        if not chunk:
+            break
+        progress(len(chunk))
+        data = pending + chunk if pending else chunk
+        lines = data.split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            state.line_no += 1
+            parser.feed(line, state.line_no, offset)
+            offset += len(line) + 1
+        since_flush += len(chunk)
+        state.read_offset = offset
+        if len(parser.batch.calls) >= BATCH_CALLS or since_flush >= BATCH_BYTES:
+            _absorb(state, parser, hint)
+            if path is not None:
+                state.head_hash, state.tail_hash = fingerprints(path, offset)
+            writer.flush(state, parser.take(), pricing)
+            since_flush = 0
+    if pending.strip() and final:
+        state.line_no += 1
+        parser.feed(pending, state.line_no, offset)
+        state.read_offset = offset + len(pending)
+
+
+def read_agent_sessions(conn: sqlite3.Connection, states: Iterator[tuple[SourceState, str]],
+                        writer: Writer, pricing: Pricing, progress: Progress) -> None:
+    """New `transcript_events` rows of each session, in seq order (format §10)."""
+    for state, session_id in states:
+        parser = _parser_for(state)
+        for seq, event, problem in sqlite_store.iter_events(conn, session_id, state.read_offset):
+            progress(len(event) if event else 0)
+            if event is None:
+                parser.batch.issues.append(ParseIssue(seq, None, "bad_row", problem or ""))
+            else:
+                parser.feed(event, seq)
+            state.read_offset = seq
+            state.line_no += 1
+            if len(parser.batch.calls) >= BATCH_CALLS:
+                _absorb(state, parser, session_id)
+                writer.flush(state, parser.take(), pricing)
+        _absorb(state, parser, session_id)
+        writer.flush(state, parser.take(), pricing)

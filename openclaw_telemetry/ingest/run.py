@@ -1,0 +1,398 @@
+"""One ingest run: find sources, read what is new, finish the sessions (contract E).
+
+Order of work: learn attribution from stores; match every file on disk to its remembered
+source (new, unchanged, appended, renamed, rewritten); read files and agent databases in
+batches; mark vanished sources as gone (their data stays); finalize; record the run.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from sqlalchemy import Connection, Engine, delete, func, select, update
+
+from openclaw_telemetry.ingest import learn
+from openclaw_telemetry.ingest.finalize import finalize
+from openclaw_telemetry.ingest.readers import read_agent_sessions, read_jsonl
+from openclaw_telemetry.ingest.state import Change, SourceState, compare, load_states, same_bytes
+from openclaw_telemetry.ingest.writer import (
+    FlushTotals,
+    Pricing,
+    Writer,
+    chunks,
+    insert_ignore,
+    now,
+)
+from openclaw_telemetry.model import SourceKind
+from openclaw_telemetry.pricing import (
+    PriceBook,
+    is_subscription,
+    load_json_file,
+    prices_from_config,
+)
+from openclaw_telemetry.pricing import oauth_providers as oauth_of
+from openclaw_telemetry.schema import (
+    ingest_runs,
+    message_occurrences,
+    messages,
+    parse_issues,
+    pending_keys,
+    sessions,
+    sources,
+)
+from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.attribution import Attribution, from_agent_db
+from openclaw_telemetry.sources.discover import Agent, SourceFile, StateRoot, iter_source_files
+from openclaw_telemetry.sources.jsonl import parse_time
+
+DB_KIND = "sqlite:database"  # bookkeeping row per agent database: its size/mtime stamp
+
+
+class ProgressSink:
+    """Receives progress; the CLI renders it as a bar on a terminal or plain lines."""
+
+    def start(self, files: int, total_bytes: int) -> None: ...
+    def advance(self, nbytes: int) -> None: ...
+    def source_done(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class RunSummary:
+    run_id: int = 0
+    roots: list[str] = field(default_factory=list)
+    sources_total: int = 0
+    sources_read: int = 0
+    sources_gone: int = 0
+    totals: FlushTotals = field(default_factory=FlushTotals)
+    issues_by_kind: dict[str, int] = field(default_factory=dict)
+    unreadable: list[str] = field(default_factory=list)
+    sessions_updated: int = 0
+    elapsed_seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class _Work:
+    """A file that needs reading, with what is known of it."""
+
+    file: SourceFile
+    stat: os.stat_result
+    state: SourceState
+
+
+class Ingest:
+    def __init__(self, engine: Engine, roots: list[StateRoot], *, config_path: Path | None,
+                 full: bool = False, progress: ProgressSink | None = None,
+                 warn: Callable[[str], None] = lambda _msg: None) -> None:
+        self.engine = engine
+        self.roots = roots
+        self.config_path = config_path
+        self.full = full
+        self.progress = progress or ProgressSink()
+        self.warn = warn
+        self.summary = RunSummary(roots=[str(r.path) for r in roots])
+        self._pricing: dict[tuple[str, str], Pricing] = {}
+
+    # -- the run ----------------------------------------------------------------------
+    def run(self) -> RunSummary:
+        started = time.perf_counter()
+        with self.engine.begin() as conn:
+            inserted = conn.execute(ingest_runs.insert().values(started_at=now(),
+                                                                 status="running"))
+            self.summary.run_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+            for root in self.roots:
+                learn.learn_root(conn, root, self._unreadable)
+        writer = Writer(self.engine, self.summary.run_id, self.summary.totals)
+        work, db_agents = self._plan()
+        self.progress.start(len(work) + len(db_agents), sum(w.stat.st_size for w in work))
+        for item in work:
+            self._read_file(item, writer)
+        for root, agent in db_agents:
+            self._read_database(root, agent, writer)
+        self.progress.close()
+        with self.engine.begin() as conn:
+            self.summary.sessions_updated = finalize(conn)
+            self._finish(conn, time.perf_counter() - started)
+        return self.summary
+
+    def _unreadable(self, message: str) -> None:
+        self.summary.unreadable.append(message)
+        self.warn(message)
+
+    # -- planning ---------------------------------------------------------------------
+    def _plan(self) -> tuple[list[_Work], list[tuple[StateRoot, Agent]]]:
+        """Match every counted file on disk to its remembered source (two passes, so a
+        rename is found whichever of the old and the new name is listed first)."""
+        found: list[tuple[StateRoot, SourceFile, os.stat_result]] = []
+        for root in self.roots:
+            for file in iter_source_files(root):
+                try:
+                    found.append((root, file, file.path.stat()))
+                except OSError as exc:
+                    self._unreadable(f"{file.path}: {exc.strerror}")
+        db_agents = [(r, a) for r in self.roots for a in r.agents if a.database is not None]
+        with self.engine.begin() as conn:
+            everything = load_states(conn)
+            states = [s for s in everything if not s.kind.startswith("sqlite:")]
+            db_sessions = sum(1 for s in everything if s.kind == SourceKind.SQLITE.value)
+            assigned = self._follow_renames(conn, states, found)
+            work = []
+            for root, file, stat in found:
+                state = assigned.get(str(file.path)) or self._new_source(conn, root, file, stat)
+                item = self._classify(conn, state, file, stat)
+                if item is not None:
+                    work.append(item)
+            kept = {id(s) for s in assigned.values()}
+            self._mark_gone(conn, [s for s in states if s.present and id(s) not in kept])
+        self.summary.sources_total = len(found) + db_sessions
+        return work, db_agents
+
+    def _follow_renames(self, conn: Connection, states: list[SourceState],
+                        found: list[tuple[StateRoot, SourceFile, os.stat_result]]
+                        ) -> dict[str, SourceState]:
+        """path on disk -> remembered source: by inode and bytes first, then by path."""
+        by_inode: dict[tuple[int | None, int | None], tuple[StateRoot, SourceFile]] = {
+            (st.st_dev, st.st_ino): (root, file) for root, file, st in found}
+        assigned: dict[str, SourceState] = {}
+        for state in states:
+            hit = by_inode.get((state.device, state.inode))
+            if hit is None:
+                continue
+            _root, file = hit
+            if str(file.path) == state.path:
+                assigned[state.path] = state
+            elif file.compressed or same_bytes(state, file.path):
+                assigned[str(file.path)] = state
+        by_path = {s.path: s for s in states}
+        taken = {id(s) for s in assigned.values()}
+        for _root, file, _st in found:
+            path = str(file.path)
+            known = by_path.get(path)
+            if path not in assigned and known is not None and id(known) not in taken:
+                assigned[path] = known  # a new file at a known path: rewritten below
+                taken.add(id(known))
+        for path, state in assigned.items():
+            if state.path != path:
+                self._move(conn, state, path, by_path, found)
+        return assigned
+
+    def _move(self, conn: Connection, state: SourceState, path: str,
+              by_path: dict[str, SourceState],
+              found: list[tuple[StateRoot, SourceFile, os.stat_result]]) -> None:
+        """OpenClaw renamed the file (reset, delete, bak): same source, new name (E1)."""
+        root, file = next((r, f) for r, f, _ in found if str(f.path) == path)
+        squatter = by_path.get(path)
+        if squatter is not None and squatter is not state:  # a stale row held the name
+            squatter.path = f"{path}#replaced-{squatter.source_id}"
+            conn.execute(update(sources).where(sources.c.source_id == squatter.source_id)
+                         .values(path=squatter.path, present=False))
+        state.path, state.rel_path, state.kind = path, _rel(root, file.path), file.kind.value
+        conn.execute(update(sources).where(sources.c.source_id == state.source_id)
+                     .values(path=state.path, rel_path=state.rel_path, kind=state.kind))
+
+    def _classify(self, conn: Connection, state: SourceState, file: SourceFile,
+                  stat: os.stat_result) -> _Work | None:
+        """None when unchanged; otherwise the work, its old contribution dropped if needed."""
+        replaced = state.inode is not None and (state.device, state.inode) != (stat.st_dev,
+                                                                               stat.st_ino)
+        state.present = True
+        state.device, state.inode = stat.st_dev, stat.st_ino
+        change = compare(state, file.path, stat, file.compressed)
+        if replaced or (self.full and state.size >= 0):
+            change = Change.REWRITTEN
+        if change is Change.UNCHANGED:
+            conn.execute(update(sources).where(sources.c.source_id == state.source_id)
+                         .values(present=True))
+            return None
+        if change is Change.REWRITTEN:
+            self._replace(conn, state)
+        return _Work(file, stat, state)
+
+    def _new_source(self, conn: Connection, root: StateRoot, file: SourceFile,
+                    stat: os.stat_result) -> SourceState:
+        row = {"path": str(file.path), "rel_path": _rel(root, file.path),
+               "kind": file.kind.value, "agent_id": file.agent_id, "device": stat.st_dev,
+               "inode": stat.st_ino, "size": -1, "mtime_ns": -1, "first_seen_at": now()}
+        return self._insert_source(conn, row)
+
+    @staticmethod
+    def _insert_source(conn: Connection, row: Mapping[str, object]) -> SourceState:
+        inserted = conn.execute(sources.insert().values(**row))
+        source_id = inserted.inserted_primary_key[0]  # type: ignore[index]
+        fetched = conn.execute(select(sources).where(sources.c.source_id == source_id)).one()
+        return SourceState.from_row(fetched)
+
+    def _replace(self, conn: Connection, state: SourceState) -> None:
+        """Forget what this source contributed; its calls are re-decided at the end."""
+        keys = [row[0] for row in conn.execute(
+            select(message_occurrences.c.message_id)
+            .where(message_occurrences.c.source_id == state.source_id))]
+        insert_ignore(conn, pending_keys, [{"message_id": k} for k in keys])
+        conn.execute(delete(message_occurrences)
+                     .where(message_occurrences.c.source_id == state.source_id))
+        conn.execute(delete(parse_issues).where(parse_issues.c.source_id == state.source_id))
+        if state.session_id:
+            conn.execute(update(sessions).where(sessions.c.session_id == state.session_id)
+                         .values(dirty=True))
+        state.forget_content()
+        state.size = state.mtime_ns = -1
+        conn.execute(update(sources).where(sources.c.source_id == state.source_id)
+                     .values(**state.values()))
+
+    def _mark_gone(self, conn: Connection, gone: list[SourceState]) -> None:
+        """Files OpenClaw removed: their data stays (E1), the source is marked absent."""
+        ids = [s.source_id for s in gone if not s.kind.startswith("sqlite:")]
+        for part in chunks(ids):
+            conn.execute(update(sources).where(sources.c.source_id.in_(part)).values(present=False))
+        self.summary.sources_gone = len(ids)
+
+    # -- reading ----------------------------------------------------------------------
+    def _pricing_for(self, root: StateRoot, agent_id: str) -> Pricing:
+        key = (str(root.path), agent_id)
+        if key not in self._pricing:
+            config_file = self.config_path or root.config_file
+            agent_dir = root.path / "agents" / agent_id / "agent"
+            book = PriceBook(prices_from_config(load_json_file(config_file)),
+                             prices_from_config(load_json_file(agent_dir / "models.json")))
+            oauth = oauth_of(load_json_file(agent_dir / "auth-profiles.json"))
+            self._pricing[key] = Pricing(book, functools.partial(is_subscription,
+                                                                 oauth_providers=oauth))
+        return self._pricing[key]
+
+    def _read_file(self, item: _Work, writer: Writer) -> None:
+        root = next(r for r in self.roots if item.file.path.is_relative_to(r.path))
+        try:
+            read_jsonl(item.file.path, item.stat, item.state, item.file.compressed,
+                       item.file.session_hint, writer,
+                       self._pricing_for(root, item.file.agent_id), self.progress.advance)
+        except OSError as exc:
+            self._unreadable(f"{item.file.path}: {exc.strerror or exc}")
+            return
+        self.summary.sources_read += 1
+        self.progress.source_done()
+
+    def _read_database(self, root: StateRoot, agent: Agent, writer: Writer) -> None:
+        db_path = agent.database
+        assert db_path is not None
+        stamp = _db_stamp(db_path)
+        with self.engine.begin() as conn:
+            marker = self._db_marker(conn, root, db_path)
+        if marker.size == stamp[0] and marker.mtime_ns == stamp[1] and not self.full:
+            self.progress.source_done()
+            return
+        try:
+            with sqlite_store.open_readonly(db_path) as db:
+                with self.engine.begin() as conn:
+                    learn.remember(conn, _agent_attribution(db, agent.agent_id))
+                work = list(self._db_sessions(root, agent, db_path, db))
+                read_agent_sessions(db, iter(work), writer,
+                                    self._pricing_for(root, agent.agent_id), self.progress.advance)
+        except sqlite_store.ReadError as exc:
+            self._unreadable(str(exc))
+            return
+        self.summary.sources_read += len(work)
+        with self.engine.begin() as conn:
+            conn.execute(update(sources).where(sources.c.source_id == marker.source_id)
+                         .values(size=stamp[0], mtime_ns=stamp[1], last_read_at=now()))
+        self.progress.source_done()
+
+    def _db_marker(self, conn: Connection, root: StateRoot, db_path: Path) -> SourceState:
+        found = conn.execute(select(sources).where(sources.c.path == str(db_path))).first()
+        if found is not None:
+            return SourceState.from_row(found)
+        return self._insert_source(conn, {"path": str(db_path), "rel_path": _rel(root, db_path),
+                                          "kind": DB_KIND, "size": -1, "mtime_ns": -1,
+                                          "first_seen_at": now()})
+
+    def _db_sessions(self, root: StateRoot, agent: Agent, db_path: Path,
+                     db: sqlite3.Connection) -> Iterator[tuple[SourceState, str]]:
+        heads = sqlite_store.session_heads(db)
+        with self.engine.begin() as conn:
+            for session_id, max_seq in sorted(heads.items()):
+                path = f"{db_path}#transcript_events/{session_id}"
+                found = conn.execute(select(sources).where(sources.c.path == path)).first()
+                if found is None:
+                    state = self._insert_source(conn, {
+                        "path": path, "rel_path": f"{_rel(root, db_path)}#transcript_events/"
+                        f"{session_id}", "kind": SourceKind.SQLITE.value,
+                        "agent_id": agent.agent_id, "session_id": session_id,
+                        "first_seen_at": now()})
+                    self.summary.sources_total += 1
+                else:
+                    state = SourceState.from_row(found)
+                if self.full and state.read_offset:
+                    self._replace(conn, state)
+                    state.session_id = session_id
+                if max_seq > state.read_offset:
+                    yield state, session_id
+
+    # -- closing ----------------------------------------------------------------------
+    def _finish(self, conn: Connection, elapsed: float) -> None:
+        summary = self.summary
+        summary.issues_by_kind = dict(conn.execute(
+            select(parse_issues.c.kind, func.count())
+            .where(parse_issues.c.run_id == summary.run_id).group_by(parse_issues.c.kind)).all())
+        summary.elapsed_seconds = elapsed
+        changed = bool(summary.sources_read or summary.sessions_updated)
+        conn.execute(update(ingest_runs).where(ingest_runs.c.run_id == summary.run_id).values(
+            finished_at=now(), status="ok", changed=changed, sources_read=summary.sources_read,
+            new_calls=summary.totals.new_calls, issues=summary.totals.issues,
+            summary_json=orjson.dumps(summary_dict(summary)).decode()))
+
+
+def _agent_attribution(db: sqlite3.Connection, agent_id: str) -> list[Attribution]:
+    return from_agent_db(db, agent_id)
+
+
+def _db_stamp(path: Path) -> tuple[int, int]:
+    size, mtime = 0, 0
+    for candidate in (path, Path(f"{path}-wal")):
+        try:
+            st = candidate.stat()
+        except OSError:
+            continue
+        size += st.st_size
+        mtime = max(mtime, st.st_mtime_ns)
+    return size, mtime
+
+
+def _rel(root: StateRoot, path: Path) -> str:
+    try:
+        return path.relative_to(root.path).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def summary_dict(summary: RunSummary) -> dict[str, object]:
+    t = summary.totals
+    return {
+        "run_id": summary.run_id, "roots": summary.roots,
+        "sources_total": summary.sources_total, "sources_read": summary.sources_read,
+        "sources_gone": summary.sources_gone, "new_calls": t.new_calls,
+        "tokens": {"input": t.input, "output": t.output, "cache_read": t.cache_read,
+                   "cache_write": t.cache_write},
+        "cost": round(t.cost, 10), "cost_estimated": round(t.estimated_cost, 10),
+        "unpriced_calls": t.unpriced_calls, "unpriced_tokens": t.unpriced_tokens,
+        "bad_input": summary.issues_by_kind, "unreadable": summary.unreadable,
+        "sessions_updated": summary.sessions_updated,
+        "elapsed_seconds": round(summary.elapsed_seconds, 4),
+    }
+
+
+def database_totals(conn: Connection) -> dict[str, object]:
+    """Totals over everything in the database (shown at the end of a run)."""
+    m = messages.c
+    calls, cost = conn.execute(select(func.count(), func.coalesce(func.sum(m.cost), 0.0))).one()
+    count_sessions = conn.execute(select(func.count()).select_from(sessions)).scalar_one()
+    return {"calls": int(calls), "cost": float(cost), "sessions": int(count_sessions)}
+
+
+__all__ = ["Ingest", "ProgressSink", "RunSummary", "database_totals", "parse_time",
+           "summary_dict"]

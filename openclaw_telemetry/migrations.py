@@ -1,0 +1,62 @@
+"""Named schema migrations and their runner.
+
+Each migration is frozen SQL per dialect in `sql/<name>.<dialect>.sql`, with a one-line
+reason below. Never edit a released migration: add the next one. Applied names are kept in
+`_migrations`; opening the store runs what is missing, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from importlib import resources
+
+from sqlalchemy import Connection, Engine, inspect, text
+
+from openclaw_telemetry.errors import DatabaseError
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("m001_initial", "sessions, messages, tool_calls and the ingest bookkeeping"),
+)
+_TABLE = "_migrations"
+
+
+def _statements(name: str, dialect: str) -> list[str]:
+    folder = resources.files("openclaw_telemetry") / "sql"
+    sql = (folder / f"{name}.{dialect}.sql").read_text(encoding="utf-8")
+    return [part.strip() for part in sql.split(";\n") if part.strip()]
+
+
+def applied(conn: Connection) -> list[str]:
+    if not inspect(conn).has_table(_TABLE):
+        return []
+    return [row[0] for row in conn.execute(text(f"SELECT name FROM {_TABLE} ORDER BY name"))]  # noqa: S608 (constant)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Bring the database to the current schema; return the names applied now."""
+    dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+    known = [name for name, _ in MIGRATIONS]
+    with engine.begin() as conn:
+        done = applied(conn)
+        if not done and inspect(conn).has_table("messages"):
+            raise DatabaseError(
+                "this database has a `messages` table but no migration history; it was not "
+                "created by OpenClaw Telemetry (or by a pre-release): use a new --db file")
+        unknown = [name for name in done if name not in known]
+        if unknown:
+            raise DatabaseError(
+                f"this database was written by a newer OpenClaw Telemetry (migration "
+                f"{unknown[-1]}); upgrade this program before using it")
+        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {_TABLE} "
+                          "(name VARCHAR(100) PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"))
+    ran = []
+    for name in known:
+        if name in done:
+            continue
+        with engine.begin() as conn:
+            for statement in _statements(name, dialect):
+                conn.execute(text(statement))
+            conn.execute(text(f"INSERT INTO {_TABLE} (name, applied_at) VALUES (:n, :t)"),  # noqa: S608
+                         {"n": name, "t": datetime.now(UTC).isoformat()})
+        ran.append(name)
+    return ran

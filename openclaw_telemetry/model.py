@@ -1,0 +1,123 @@
+"""Frozen records passed from the source readers to the ingest engine.
+
+Readers are pure: bytes in, these records out. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    """Where a transcript came from; the value is shown to users and stored."""
+
+    PRIMARY = "file:primary"
+    RESET = "file:reset"
+    DELETED = "file:deleted"
+    BAK = "file:bak"
+    COLD = "file:cold"
+    IMPORT_ARCHIVE = "file:import-archive"
+    SQLITE = "sqlite:transcript_events"
+
+
+class CostSource(StrEnum):
+    RECORDED = "recorded"
+    ESTIMATED = "estimated"
+    UNPRICED = "unpriced"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts in OpenClaw's meaning: input excludes cached tokens (contract C1)."""
+
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input + self.output + self.cache_read + self.cache_write
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    tool_call_id: str
+    tool_name: str
+    bridge_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    tool_call_id: str
+    is_error: bool
+    timestamp: datetime | None
+    duration_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One LLM call as stored in one place; `key` is its identity across copies (B3)."""
+
+    key: str
+    timestamp: datetime
+    provider: str
+    model: str
+    api: str | None
+    usage: Usage
+    recorded_cost: float | None
+    recorded_input_cost: float | None
+    google_fix: bool
+    stop_reason: str | None
+    error_message: str | None
+    response_id: str | None
+    response_model: str | None
+    latency_ms: int | None
+    entry_id: str | None
+    position: int
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParseIssue:
+    """A problem in the input that cost only itself (contract E3)."""
+
+    position: int
+    byte_offset: int | None
+    kind: str
+    detail: str
+
+
+@dataclass(slots=True)
+class Marker:
+    """Attribution learned from transcript text (format §6.3); never stores the text."""
+
+    kind: str
+    cron_job_id: str | None = None
+    cron_job_name: str | None = None
+
+
+@dataclass(slots=True)
+class SessionMeta:
+    """What a source says about its session besides calls; merged across sources."""
+
+    session_id: str | None = None
+    header_time: datetime | None = None
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+    thinking_level: str | None = None
+    thinking_time: datetime | None = None
+    parent_session: str | None = None
+    marker: Marker | None = None
+    user_seen: bool = False
+
+
+@dataclass(slots=True)
+class Batch:
+    """Everything one slice of a source produced."""
+
+    calls: list[Call] = field(default_factory=list)
+    results: list[ToolResult] = field(default_factory=list)
+    issues: list[ParseIssue] = field(default_factory=list)

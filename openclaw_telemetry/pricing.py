@@ -1,0 +1,195 @@
+"""A call's cost: recorded, estimated from prices, or unpriced (contract C2-C4).
+
+Price precedence: the user's `openclaw.json` (`models.providers.<p>.models[].cost`), then the
+agent's `agent/models.json`, then the shipped `genai-prices` library. Rates are USD per
+million tokens in OpenClaw's token meaning (input excludes cached tokens).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import json5
+
+from openclaw_telemetry.model import Call, CostSource, Usage
+
+# Subscription / login routes: their cost is a list-price equivalent (contract C4).
+SUBSCRIPTION_PROVIDERS = frozenset({
+    "openai-codex", "github-copilot", "google-gemini-cli", "google-antigravity",
+    "claude-cli", "codex-cli",
+})
+# OpenClaw's provider aliases for price lookups (format §8).
+_LIBRARY_PROVIDER = {
+    "openai-codex": "openai", "xai": "x-ai", "zai": "z-ai", "google-gemini-cli": "google",
+    "google-vertex": "google", "moonshot": "moonshotai", "kimi": "moonshotai",
+    "kimi-coding": "moonshotai", "amazon-bedrock": "aws", "github-copilot": "openai",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens."""
+
+    input: float
+    output: float
+    cache_read: float
+    cache_write: float
+
+    def cost(self, usage: Usage) -> float:
+        return (usage.input * self.input + usage.output * self.output
+                + usage.cache_read * self.cache_read
+                + usage.cache_write * self.cache_write) / 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    cost: float
+    source: CostSource
+
+
+def load_json_file(path: Path) -> Any:
+    """JSON or JSON5 (OpenClaw's config allows comments); None when absent or unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    try:
+        return json5.loads(text)
+    except ValueError:
+        return None
+
+
+def prices_from_config(doc: Any) -> dict[tuple[str, str], Price]:
+    """`{models: {providers: {p: {models: [{id, cost}]}}}}` or `{providers: …}` -> prices."""
+    if not isinstance(doc, dict):
+        return {}
+    models = doc.get("models")
+    providers = models.get("providers") if isinstance(models, dict) else doc.get("providers")
+    if not isinstance(providers, dict):
+        return {}
+    found: dict[tuple[str, str], Price] = {}
+    for provider, spec in providers.items():
+        entries = spec.get("models") if isinstance(spec, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            price = _price(entry.get("cost")) if isinstance(entry, dict) else None
+            if price is not None and isinstance(entry.get("id"), str):
+                found[(str(provider), entry["id"])] = price
+    return found
+
+
+def _price(cost: Any) -> Price | None:
+    if not isinstance(cost, dict):
+        return None
+    values = [cost.get(k, 0) for k in ("input", "output", "cacheRead", "cacheWrite")]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+               and v >= 0 for v in values):
+        return None
+    return Price(*(float(v) for v in values))
+
+
+def normalize_model(model: str) -> str:
+    """Anthropic dotted versions -> dashed (claude-sonnet-4.5 -> claude-sonnet-4-5)."""
+    return model.replace(".", "-") if model.startswith("claude") else model
+
+
+class PriceBook:
+    """Looks up a price per (provider, model) in precedence order, memoised."""
+
+    def __init__(self, config: dict[tuple[str, str], Price],
+                 agent_prices: dict[tuple[str, str], Price]) -> None:
+        self._tables = (config, agent_prices)
+        self._memo: dict[tuple[str, str], Price | None] = {}
+
+    def table_price(self, provider: str, model: str) -> Price | None:
+        key = (provider, model)
+        if key not in self._memo:
+            self._memo[key] = self._lookup(provider, model)
+        return self._memo[key]
+
+    def _lookup(self, provider: str, model: str) -> Price | None:
+        for table in self._tables:
+            for candidate in (model, normalize_model(model), model.rsplit("/", 1)[-1]):
+                price = table.get((provider, candidate))
+                if price is not None:
+                    return price
+        return None
+
+    def price(self, call: Call) -> Priced:
+        """Contract C2: recorded when trustworthy, else estimated, else unpriced (0)."""
+        usage = call.usage
+        recorded = call.recorded_cost
+        if (recorded is not None and not call.google_fix
+                and (recorded > 0 or usage.total == 0)):
+            return Priced(recorded, CostSource.RECORDED)
+        if usage.total == 0:
+            return Priced(0.0, CostSource.RECORDED if recorded is not None else CostSource.ESTIMATED)
+        price = self.table_price(call.provider, call.model)
+        if price is not None:
+            return Priced(price.cost(usage), CostSource.ESTIMATED)
+        library = library_cost(call.provider, call.model, usage)
+        if library is not None:
+            return Priced(library, CostSource.ESTIMATED)
+        repaired = _google_repaired(call)
+        if repaired is not None:
+            return Priced(repaired, CostSource.ESTIMATED)
+        return Priced(0.0, CostSource.UNPRICED)
+
+
+def _google_repaired(call: Call) -> float | None:
+    """No price anywhere: remove the double-counted cached input from pi's own figure."""
+    if not call.google_fix or call.recorded_cost is None or not call.recorded_input_cost:
+        return None
+    old_input = call.usage.input + call.usage.cache_read
+    if old_input <= 0:
+        return None
+    per_token = call.recorded_input_cost / old_input
+    return max(call.recorded_cost - per_token * call.usage.cache_read, 0.0)
+
+
+_library_memo: dict[tuple[str, str, int, int, int, int], float | None] = {}
+
+
+def library_cost(provider: str, model: str, usage: Usage) -> float | None:
+    """Estimate from genai-prices; None when the library does not know the model."""
+    memo_key = (provider, model, usage.input, usage.output, usage.cache_read, usage.cache_write)
+    if memo_key in _library_memo:
+        return _library_memo[memo_key]
+    from genai_prices import Usage as LibUsage  # imported lazily: most calls are recorded
+    from genai_prices import calc_price
+
+    lib_usage = LibUsage(input_tokens=usage.input + usage.cache_read + usage.cache_write,
+                         output_tokens=usage.output, cache_read_tokens=usage.cache_read,
+                         cache_write_tokens=usage.cache_write)
+    result: float | None = None
+    lib_provider = _LIBRARY_PROVIDER.get(provider, provider)
+    for provider_id in (lib_provider, None):
+        for ref in (model, normalize_model(model), model.rsplit("/", 1)[-1]):
+            try:
+                result = float(calc_price(lib_usage, ref, provider_id=provider_id).total_price)
+            except (LookupError, ValueError, TypeError):
+                continue
+            break
+        if result is not None:
+            break
+    if len(_library_memo) < 100_000:
+        _library_memo[memo_key] = result
+    return result
+
+
+def is_subscription(provider: str, oauth_providers: frozenset[str]) -> bool:
+    """Subscription or login routes (contract C4): list-price equivalents, not spend."""
+    return provider in SUBSCRIPTION_PROVIDERS or provider in oauth_providers
+
+
+def oauth_providers(auth_profiles: Any) -> frozenset[str]:
+    """Providers an agent reaches through a login (`auth-profiles.json`, type oauth/token)."""
+    found: set[str] = set()
+    profiles = auth_profiles.get("profiles", auth_profiles) if isinstance(auth_profiles, dict) else {}
+    for name, profile in profiles.items() if isinstance(profiles, dict) else []:
+        if isinstance(profile, dict) and profile.get("type") in ("oauth", "token"):
+            provider = profile.get("provider") or str(name).split(":", 1)[0]
+            found.add(str(provider))
+    return frozenset(found)

@@ -1,0 +1,233 @@
+"""The current database schema as SQLAlchemy Core tables.
+
+The names of `sessions`, `messages` and `tool_calls` and their documented columns are a
+public contract (users' SQL relies on them). Migrations in `migrations.py` produce exactly
+this schema; a test compares the two. Times are naive UTC (`DateTime`), so SQLite's own
+`date()` and `datetime('now', ...)` work on them (contract D4).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+sessions = Table(
+    "sessions", metadata,
+    Column("session_id", String(200), primary_key=True),
+    Column("agent_id", String(200)),
+    Column("session_key", String(500)),
+    Column("kind", String(20), nullable=False, server_default="unknown"),
+    Column("start_time", DateTime),
+    Column("end_time", DateTime),
+    Column("model", String(200)),
+    Column("provider", String(200)),
+    Column("thinking_level", String(40)),
+    Column("total_messages", Integer, nullable=False, server_default="0"),
+    Column("total_tool_calls", Integer, nullable=False, server_default="0"),
+    Column("total_input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("total_output_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("total_cache_read_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("total_cache_write_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("total_cost", Float, nullable=False, server_default="0"),
+    Column("total_errors", Integer, nullable=False, server_default="0"),
+    Column("estimated_cost", Float, nullable=False, server_default="0"),
+    Column("unpriced_calls", Integer, nullable=False, server_default="0"),
+    Column("cron_job_id", String(200)),
+    Column("cron_job_name", String(300)),
+    Column("parent_session_key", String(500)),
+    Column("parent_session_id", String(200)),
+    Column("channel", String(100)),
+    Column("label", String(300)),
+    Column("spawn_depth", Integer),
+    Column("updated_at", DateTime),
+    Column("dirty", Boolean, nullable=False, server_default="0"),
+)
+Index("ix_sessions_start_time", sessions.c.start_time)
+Index("ix_sessions_agent", sessions.c.agent_id)
+Index("ix_sessions_kind", sessions.c.kind)
+Index("ix_sessions_key", sessions.c.session_key)
+Index("ix_sessions_cost", sessions.c.total_cost)
+Index("ix_sessions_dirty", sessions.c.dirty)
+
+messages = Table(
+    "messages", metadata,
+    Column("message_id", String(64), primary_key=True),
+    Column("session_id", String(200), nullable=False),
+    Column("agent_id", String(200)),
+    Column("timestamp", DateTime, nullable=False),
+    Column("role", String(20), nullable=False, server_default="assistant"),
+    Column("model", String(200)),
+    Column("provider", String(200)),
+    Column("api", String(100)),
+    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_read_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_write_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("total_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cost", Float, nullable=False, server_default="0"),
+    Column("cost_source", String(20), nullable=False),
+    Column("recorded_cost", Float),
+    Column("stop_reason", String(40)),
+    Column("is_error", Boolean, nullable=False, server_default="0"),
+    Column("error_message", Text),
+    Column("response_id", String(300)),
+    Column("response_model", String(200)),
+    Column("latency_ms", Integer),
+    Column("subscription", Boolean, nullable=False, server_default="0"),
+    Column("entry_id", String(100)),
+    Column("source_id", Integer),
+    Column("tool_call_count", Integer, nullable=False, server_default="0"),
+)
+Index("ix_messages_timestamp", messages.c.timestamp)
+Index("ix_messages_session", messages.c.session_id, messages.c.timestamp)
+Index("ix_messages_model", messages.c.model, messages.c.timestamp)
+Index("ix_messages_agent", messages.c.agent_id, messages.c.timestamp)
+
+message_occurrences = Table(
+    "message_occurrences", metadata,
+    Column("message_id", String(64), primary_key=True),
+    Column("source_id", Integer, primary_key=True),
+    Column("session_id", String(200), nullable=False),
+)
+Index("ix_occurrences_source", message_occurrences.c.source_id)
+
+# Calls whose owner (contract B4) must be re-decided at the end of the run; written in the
+# same transaction as the rows that made it necessary, so a crash cannot lose the work.
+pending_keys = Table(
+    "pending_keys", metadata,
+    Column("message_id", String(64), primary_key=True),
+)
+
+tool_calls = Table(
+    "tool_calls", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tool_call_id", String(300), nullable=False),
+    Column("tool_name", String(200), nullable=False),
+    Column("bridge_name", String(200)),
+    Column("session_id", String(200), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("is_error", Boolean),
+    Column("duration_ms", Integer),
+    UniqueConstraint("message_id", "tool_call_id", name="uq_tool_calls_message_call"),
+)
+Index("ix_tool_calls_timestamp", tool_calls.c.timestamp)
+Index("ix_tool_calls_session", tool_calls.c.session_id)
+Index("ix_tool_calls_name", tool_calls.c.tool_name, tool_calls.c.timestamp)
+Index("ix_tool_calls_call_id", tool_calls.c.tool_call_id)
+
+tool_results = Table(
+    "tool_results", metadata,
+    Column("tool_call_id", String(300), primary_key=True),
+    Column("is_error", Boolean, nullable=False),
+    Column("timestamp", DateTime),
+    Column("duration_ms", Integer),
+)
+
+sources = Table(
+    "sources", metadata,
+    Column("source_id", Integer, primary_key=True, autoincrement=True),
+    Column("path", Text, nullable=False, unique=True),
+    Column("rel_path", Text, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("agent_id", String(200)),
+    Column("session_id", String(200)),
+    Column("device", BigInteger),
+    Column("inode", BigInteger),
+    Column("size", BigInteger, nullable=False, server_default="0"),
+    Column("mtime_ns", BigInteger, nullable=False, server_default="0"),
+    Column("read_offset", BigInteger, nullable=False, server_default="0"),
+    Column("line_no", Integer, nullable=False, server_default="0"),
+    Column("head_hash", String(64)),
+    Column("tail_hash", String(64)),
+    Column("present", Boolean, nullable=False, server_default="1"),
+    Column("header_time", DateTime),
+    Column("first_time", DateTime),
+    Column("last_time", DateTime),
+    Column("thinking_level", String(40)),
+    Column("thinking_time", DateTime),
+    Column("parent_session", Text),
+    Column("marker_kind", String(20)),
+    Column("marker_cron_job_id", String(200)),
+    Column("marker_cron_job_name", String(300)),
+    Column("user_seen", Boolean, nullable=False, server_default="0"),
+    Column("model_state", String(200)),
+    Column("provider_state", String(200)),
+    Column("first_seen_at", DateTime),
+    Column("last_read_at", DateTime),
+)
+Index("ix_sources_session", sources.c.session_id)
+Index("ix_sources_inode", sources.c.device, sources.c.inode)
+
+session_attribution = Table(
+    "session_attribution", metadata,
+    Column("session_id", String(200), primary_key=True),
+    Column("agent_id", String(200)),
+    Column("session_key", String(500)),
+    Column("kind", String(20)),
+    Column("cron_job_id", String(200)),
+    Column("cron_job_name", String(300)),
+    Column("parent_session_key", String(500)),
+    Column("channel", String(100)),
+    Column("label", String(300)),
+    Column("spawn_depth", Integer),
+    Column("learned_from", String(40)),
+    Column("updated_at", DateTime),
+)
+Index("ix_attribution_key", session_attribution.c.session_key)
+
+cron_jobs = Table(
+    "cron_jobs", metadata,
+    Column("job_id", String(200), primary_key=True),
+    Column("agent_id", String(200)),
+    Column("name", String(300)),
+    Column("schedule", String(200)),
+    Column("updated_at", DateTime),
+)
+
+ingest_runs = Table(
+    "ingest_runs", metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("status", String(20), nullable=False),
+    Column("changed", Boolean, nullable=False, server_default="0"),
+    Column("sources_read", Integer, nullable=False, server_default="0"),
+    Column("new_calls", Integer, nullable=False, server_default="0"),
+    Column("issues", Integer, nullable=False, server_default="0"),
+    Column("summary_json", Text),
+)
+
+parse_issues = Table(
+    "parse_issues", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", Integer, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("byte_offset", BigInteger),
+    Column("kind", String(40), nullable=False),
+    Column("detail", Text),
+    Column("run_id", Integer),
+    UniqueConstraint("source_id", "position", "kind", name="uq_parse_issues_place"),
+)
+Index("ix_parse_issues_run", parse_issues.c.run_id)
+
+meta = Table(
+    "meta", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,252 @@
+"""Who a session belongs to: key, kind, agent, cron job, parent, channel (contract D3).
+
+Sources, most reliable first: `sessions.json` (JSONL era, incl. its compaction checkpoints),
+the agent database's `session_nodes`/`session_windows` (SQLite era), the global state
+database (`cron_jobs`, `subagent_runs`), `cron/jobs.json` and `cron/runs/*.jsonl`; for
+orphans and archives the text markers the transcript parser found (format §6.3). What is
+learned here is remembered by the ingest engine even after OpenClaw forgets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from openclaw_telemetry.pricing import load_json_file
+from openclaw_telemetry.sources import sqlite_store
+
+KINDS = ("main", "direct", "group", "channel", "thread", "cron", "subagent", "heartbeat",
+         "acp", "hook", "dashboard", "unknown")
+_PREFIX_KINDS = {"cron": "cron", "subagent": "subagent", "acp": "acp", "hook": "hook",
+                 "dashboard": "dashboard", "direct": "direct", "group": "group",
+                 "channel": "channel", "room": "channel", "heartbeat": "heartbeat"}
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    session_id: str
+    agent_id: str | None = None
+    session_key: str | None = None
+    kind: str | None = None
+    cron_job_id: str | None = None
+    cron_job_name: str | None = None
+    parent_session_key: str | None = None
+    channel: str | None = None
+    label: str | None = None
+    spawn_depth: int | None = None
+    learned_from: str | None = None
+
+    def merged_over(self, older: Attribution | None) -> Attribution:
+        """Newer non-empty values win; nothing learned before is forgotten."""
+        if older is None:
+            return self
+        values = {f.name: getattr(self, f.name) if getattr(self, f.name) is not None
+                  else getattr(older, f.name) for f in fields(self)}
+        return Attribution(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class CronJob:
+    job_id: str
+    agent_id: str | None
+    name: str | None
+    schedule: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    kind: str
+    agent_id: str | None
+    cron_job_id: str | None
+    channel: str | None
+
+
+def parse_key(key: str, main_key: str = "main") -> KeyInfo:
+    """Session-key grammar of format §3.1 -> kind, agent, cron job, channel."""
+    parts = key.lower().split(":")
+    agent = None
+    if len(parts) >= 3 and parts[0] == "agent":
+        agent, parts = parts[1], parts[2:]
+    if parts and parts[-1] == "heartbeat" and len(parts) > 1:
+        return KeyInfo("heartbeat", agent, None, None)
+    if "thread" in parts[:-1]:
+        return KeyInfo("thread", agent, None, _channel(parts))
+    if parts in (["main"], [main_key], ["global"]):
+        return KeyInfo("main", agent, None, None)
+    head = parts[0] if parts else ""
+    if head == "cron":
+        return KeyInfo("cron", agent, parts[1] if len(parts) > 1 else None, None)
+    if head in ("subagent", "acp", "hook", "dashboard"):
+        return KeyInfo(_PREFIX_KINDS[head], agent, None, None)
+    for word in ("direct", "group", "channel", "room"):
+        if word in parts:
+            return KeyInfo(_PREFIX_KINDS[word], agent, None, _channel(parts))
+    return KeyInfo("unknown", agent, None, None)
+
+
+def _channel(parts: list[str]) -> str | None:
+    first = parts[0] if parts else None
+    return first if first not in (None, "direct", "group", "channel", "room", "thread") else None
+
+
+def kind_for(attr: Attribution | None, marker_kind: str | None, main_key: str = "main") -> str:
+    """The session kind: the key decides, then store hints, then text markers."""
+    if attr is not None and attr.session_key:
+        kind = parse_key(attr.session_key, main_key).kind
+        if kind != "unknown":
+            return kind
+    if attr is not None and attr.kind in KINDS and attr.kind != "unknown":
+        return attr.kind
+    if attr is not None and (attr.spawn_depth or 0) > 0:
+        return "subagent"
+    return marker_kind if marker_kind in KINDS else "unknown"
+
+
+# -- JSONL era: sessions.json -----------------------------------------------------------
+def from_store(path: Path, agent_id: str) -> list[Attribution]:
+    """Entries of a `sessions.json` store, and the session ids of their checkpoints."""
+    doc = load_json_file(path)
+    found: list[Attribution] = []
+    for key, entry in doc.items() if isinstance(doc, dict) else []:
+        if not isinstance(entry, dict):
+            continue
+        sid = _text(entry.get("sessionId"))
+        if sid:
+            found.append(_from_entry(sid, str(key), entry, agent_id, "sessions.json"))
+        for checkpoint in _list(entry.get("compactionCheckpoints")):
+            for ref in (checkpoint, checkpoint.get("preCompaction"),
+                        checkpoint.get("postCompaction")):
+                old = _text(ref.get("sessionId")) if isinstance(ref, dict) else None
+                if old and old != sid:
+                    found.append(Attribution(old, agent_id, str(key), learned_from="checkpoint"))
+    return found
+
+
+def _from_entry(sid: str, key: str, entry: dict[str, Any], agent_id: str,
+                learned_from: str) -> Attribution:
+    label = _text(entry.get("label")) or _text(entry.get("displayName"))
+    raw_origin = entry.get("origin")
+    origin: dict[str, Any] = raw_origin if isinstance(raw_origin, dict) else {}
+    delivery = entry.get("deliveryContext")
+    channel = (_text(entry.get("channel")) or _text(entry.get("lastChannel"))
+               or _text(origin.get("provider"))
+               or (_text(delivery.get("channel")) if isinstance(delivery, dict) else None))
+    cron_name = label[len("Cron: "):] if label and label.startswith("Cron: ") else None
+    depth = entry.get("spawnDepth")
+    return Attribution(
+        sid, agent_id, key, None, None, cron_name,
+        _text(entry.get("spawnedBy")) or _text(entry.get("parentSessionKey")), channel, label,
+        depth if isinstance(depth, int) and not isinstance(depth, bool) else None, learned_from)
+
+
+# -- SQLite era: the agent database --------------------------------------------------------
+def from_agent_db(conn: Any, agent_id: str) -> list[Attribution]:
+    """`session_windows` (every sessionId ever, with its key) and `session_nodes`."""
+    found: list[Attribution] = []
+    for row in sqlite_store.query_all(conn, "session_windows", (
+            "session_id", "session_key", "channel", "parent_session_key", "spawned_by",
+            "display_name")):
+        if row.get("session_id"):
+            found.append(Attribution(
+                str(row["session_id"]), agent_id, _text(row.get("session_key")), None, None,
+                None, _text(row.get("spawned_by")) or _text(row.get("parent_session_key")),
+                _text(row.get("channel")), _text(row.get("display_name")),
+                learned_from="session_windows"))
+    for row in sqlite_store.query_all(conn, "session_nodes", (
+            "session_key", "current_session_id", "entry_json", "created_via",
+            "parent_session_key", "spawned_by", "label", "display_name")):
+        found.extend(_from_node(row, agent_id))
+    return found
+
+
+def _from_node(row: dict[str, Any], agent_id: str) -> Iterator[Attribution]:
+    sid = _text(row.get("current_session_id"))
+    key = _text(row.get("session_key"))
+    if not sid or not key:
+        return
+    try:
+        entry = orjson.loads(row.get("entry_json") or "{}")
+    except orjson.JSONDecodeError:
+        entry = {}
+    base = _from_entry(sid, key, entry if isinstance(entry, dict) else {}, agent_id,
+                       "session_nodes")
+    label = _text(row.get("label")) or base.label
+    created_via = _text(row.get("created_via"))
+    yield replace(
+        base, label=label,
+        parent_session_key=(_text(row.get("spawned_by")) or _text(row.get("parent_session_key"))
+                            or base.parent_session_key),
+        kind="subagent" if created_via == "spawn" else None)
+
+
+# -- cron and sub-agent runs ----------------------------------------------------------------
+def cron_jobs_from_state(conn: Any) -> list[CronJob]:
+    jobs = []
+    for row in sqlite_store.query_all(conn, "cron_jobs", (
+            "job_id", "agent_id", "name", "schedule_kind", "schedule_expr", "every_ms")):
+        if row.get("job_id"):
+            jobs.append(CronJob(str(row["job_id"]), _text(row.get("agent_id")),
+                                _text(row.get("name")), _schedule(row)))
+    return jobs
+
+
+def subagents_from_state(conn: Any) -> Iterator[tuple[str, str | None, str | None]]:
+    """(child session key, requester key, label) from `subagent_runs`."""
+    for row in sqlite_store.query_all(conn, "subagent_runs", (
+            "child_session_key", "requester_session_key", "label")):
+        if row.get("child_session_key"):
+            yield (str(row["child_session_key"]), _text(row.get("requester_session_key")),
+                   _text(row.get("label")))
+
+
+def cron_jobs_from_file(path: Path) -> list[CronJob]:
+    doc = load_json_file(path)
+    jobs = doc.get("jobs") if isinstance(doc, dict) else doc
+    found = []
+    for job in _list(jobs):
+        if _text(job.get("id")):
+            found.append(CronJob(str(job["id"]), _text(job.get("agentId")),
+                                 _text(job.get("name")), None))
+    return found
+
+
+def from_cron_runs(folder: Path) -> list[Attribution]:
+    """`cron/runs/<jobId>.jsonl`: sessionId -> job, even after the transcript is gone."""
+    found: list[Attribution] = []
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        try:
+            lines = path.read_bytes().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            try:
+                run = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            sid = _text(run.get("sessionId")) if isinstance(run, dict) else None
+            if sid:
+                found.append(Attribution(sid, None, _text(run.get("sessionKey")), "cron",
+                                         _text(run.get("jobId")) or path.stem,
+                                         learned_from="cron-runs"))
+    return found
+
+
+def _schedule(row: dict[str, Any]) -> str | None:
+    if row.get("schedule_expr"):
+        return str(row["schedule_expr"])
+    every = row.get("every_ms")
+    if isinstance(every, int) and every > 0:
+        return f"every {every // 60000} min" if every >= 60000 else f"every {every} ms"
+    return _text(row.get("schedule_kind"))
+
+
+def _text(value: Any) -> str | None:
+    return value[:500] if isinstance(value, str) and value else None
+
+
+def _list(value: Any) -> Iterable[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

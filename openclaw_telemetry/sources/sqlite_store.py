@@ -1,0 +1,132 @@
+"""Read-only access to OpenClaw's own SQLite databases (2026.8+, format §10).
+
+Contract A3: OpenClaw's databases are opened read-only, never locked for long, and never
+left with new sidecar files. A WAL database with no `-wal` file has no open writer, so it
+is opened `immutable` (which creates no `-shm`/`-wal`); otherwise the sidecars exist
+already and a plain read-only connection is used. Every read of one database happens in
+one read transaction, so it sees one consistent snapshot; a busy database is retried.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import zstandard
+
+_BUSY_RETRIES = 8
+_MAX_EVENT_BYTES = 4 * 1024 * 1024  # agent schema 23 caps compressed events at 4 MiB
+_decompressor = zstandard.ZstdDecompressor()
+
+
+class ReadError(Exception):
+    """The database could not be read (reported and skipped by the caller)."""
+
+
+def _uri(path: Path) -> str:
+    quoted = quote(str(path.resolve()))
+    if Path(f"{path}-wal").exists():
+        return f"file:{quoted}?mode=ro"
+    return f"file:{quoted}?mode=ro&immutable=1"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Connect and take a read snapshot, retrying while a writer holds the database."""
+    delay = 0.05
+    for attempt in range(_BUSY_RETRIES):
+        conn = None
+        try:
+            conn = sqlite3.connect(_uri(path), uri=True, timeout=2.0,
+                                   isolation_level=None, check_same_thread=False)
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            if conn is not None:
+                conn.close()
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or attempt == _BUSY_RETRIES - 1:
+                raise ReadError(f"{path}: {exc}") from None
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise ReadError(f"{path}: {exc}") from None
+        time.sleep(delay)
+        delay *= 2
+    raise ReadError(f"{path}: database stayed busy")
+
+
+@contextmanager
+def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection inside one read transaction (one consistent snapshot)."""
+    conn = _connect(path)
+    try:
+        yield conn
+    except sqlite3.Error as exc:
+        raise ReadError(f"{path}: {exc}") from None
+    finally:
+        conn.close()
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                       (name,)).fetchone()
+    return row is not None
+
+
+def columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def session_heads(conn: sqlite3.Connection) -> dict[str, int]:
+    """sessionId -> highest seq in `transcript_events`."""
+    if not has_table(conn, "transcript_events"):
+        return {}
+    rows = conn.execute("SELECT session_id, MAX(seq) FROM transcript_events GROUP BY session_id")
+    return {str(sid): int(seq) for sid, seq in rows if sid is not None and seq is not None}
+
+
+def iter_events(conn: sqlite3.Connection, session_id: str,
+                after_seq: int) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """(seq, event bytes or None, problem) for rows after `after_seq`, in seq order.
+
+    Events live in `event_json`, or zstd-compressed in `event_zstd` from agent schema 23
+    (format §12.2); reading `event_json` alone would lose those.
+    """
+    has_zstd = "event_zstd" in columns(conn, "transcript_events")
+    select = "seq, event_json, event_zstd" if has_zstd else "seq, event_json, NULL"
+    rows = conn.execute(
+        f"SELECT {select} FROM transcript_events WHERE session_id = ? AND seq > ? ORDER BY seq",  # noqa: S608
+        (session_id, after_seq))
+    for seq, event_json, event_zstd in rows:
+        yield (int(seq), *_event_bytes(event_json, event_zstd))
+
+
+def _event_bytes(event_json: Any, event_zstd: Any) -> tuple[bytes | None, str | None]:
+    if isinstance(event_json, str):
+        return event_json.encode("utf-8", "surrogatepass"), None
+    if isinstance(event_json, bytes):
+        return event_json, None
+    if isinstance(event_zstd, bytes):
+        try:
+            return _decompressor.decompress(event_zstd, max_output_size=_MAX_EVENT_BYTES), None
+        except zstandard.ZstdError as exc:
+            return None, f"event_zstd could not be decompressed: {exc}"
+    return None, "row has neither event_json nor event_zstd"
+
+
+def query_all(conn: sqlite3.Connection, table: str, wanted: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows of `table` with the wanted columns that exist (schemas change between releases)."""
+    if not has_table(conn, table):
+        return []
+    present = [c for c in wanted if c in columns(conn, table)]
+    if not present:
+        return []
+    # names come from this module's constants, checked against the table's real columns
+    cursor = conn.execute(f"SELECT {', '.join(present)} FROM {table}")  # noqa: S608
+    return [dict(zip(present, row, strict=True)) for row in cursor]

@@ -1,0 +1,103 @@
+"""Opening the output database: engine factory, pragmas, privacy, migration.
+
+`--db` is a file path or any SQLAlchemy URL. SQLite files are created readable by their
+owner only (E4), in WAL mode with a busy timeout so dashboards can read during an ingest.
+`open_db()` = engine + migrate: everything that opens the store gets the current schema.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from openclaw_telemetry.errors import ConfigError, DatabaseError
+from openclaw_telemetry.migrations import migrate
+
+DEFAULT_DB = "openclaw_telemetry.db"
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(value: str) -> str:
+    """A path or URL -> SQLAlchemy URL string."""
+    if "://" in value:
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ConfigError(f"--db {value!r}: not a valid database URL ({exc})") from None
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def describe(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _prepare_sqlite_file(path: Path, create: bool) -> None:
+    if path.exists():
+        if path.is_dir():
+            raise DatabaseError(f"{path} is a directory, not a database file")
+        return
+    if not create:
+        raise DatabaseError(f"{path} does not exist")
+    if not path.parent.is_dir():
+        raise DatabaseError(f"cannot create {path}: folder {path.parent} does not exist")
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"cannot create {path}: {exc.strerror}") from None
+    os.close(fd)
+
+
+def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for the URL; SQLite files are created 0600 and put in WAL mode."""
+    path = sqlite_path(url)
+    if path is not None:
+        _prepare_sqlite_file(path, create)
+    try:
+        engine = create_engine(url, pool_pre_ping=path is None)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"--db {describe(url)}: {exc}") from None
+    if path is not None:
+        event.listen(engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+def open_db(url: str, *, create: bool = True) -> Engine:
+    """Engine + migrations: the one way the product opens its database."""
+    engine = make_engine(url, create=create)
+    try:
+        migrate(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise DatabaseError(f"cannot open {describe(url)}: {_short(exc)}") from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DatabaseError(f"cannot prepare {describe(url)}: {_short(exc)}") from None
+    return engine
+
+
+def _short(exc: SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
