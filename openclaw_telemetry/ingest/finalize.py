@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, select, update
 
 from openclaw_telemetry.ingest.writer import ERROR_STOPS, chunks, now
 from openclaw_telemetry.schema import (
@@ -141,15 +141,15 @@ def _drop_call(conn: Connection, key: str) -> None:
 def _totals(conn: Connection, ids: list[str]) -> None:
     """Session totals are sums over the calls each session owns (contract D1)."""
     m = messages.c
-    is_estimated = (m.cost_source == "estimated").cast(messages.c.cost.type)
+    estimated_cost = case((m.cost_source == "estimated", m.cost), else_=0.0)
     for part in chunks(ids):
         sums = {row[0]: row[1:] for row in conn.execute(
             select(m.session_id, func.count(), func.sum(m.input_tokens),
                    func.sum(m.output_tokens), func.sum(m.cache_read_tokens),
                    func.sum(m.cache_write_tokens), func.sum(m.cost),
-                   func.sum(m.stop_reason.in_(ERROR_STOPS).cast(m.input_tokens.type)),
-                   func.sum(m.cost * is_estimated),
-                   func.sum((m.cost_source == "unpriced").cast(m.input_tokens.type)))
+                   func.sum(case((m.stop_reason.in_(ERROR_STOPS), 1), else_=0)),
+                   func.sum(estimated_cost),
+                   func.sum(case((m.cost_source == "unpriced", 1), else_=0)))
             .where(m.session_id.in_(part)).group_by(m.session_id))}
         tools: dict[str, int] = dict(conn.execute(select(tool_calls.c.session_id, func.count())
                                   .where(tool_calls.c.session_id.in_(part))

@@ -1,0 +1,103 @@
+"""Shared fixtures: sample copies, databases on SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from openclaw_telemetry import cli
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+if not SAMPLES.is_dir():  # CI clones the repo with shared/ beside it
+    SAMPLES = Path(os.environ.get("OPENCLAW_SAMPLES", "../shared/samples")).resolve()
+PG_ENV = "OPENCLAW_TEST_PG_URL"
+
+
+def pytest_report_header() -> list[str]:
+    url = os.environ.get(PG_ENV)
+    if url:
+        return [f"PostgreSQL tests: {make_url(url).render_as_string(hide_password=True)}"]
+    return [f"PostgreSQL tests: SKIPPED ({PG_ENV} is not set; scripts/test.sh starts a server)"]
+
+
+@pytest.fixture
+def sample(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A private copy of a sample state directory (tests never touch shared/)."""
+    name = getattr(request, "param", "openclaw-2026.7.1")
+    target = tmp_path / name
+    shutil.copytree(SAMPLES / name, target)
+    return target
+
+
+def _postgres_database() -> Iterator[str]:
+    admin_url = os.environ.get(PG_ENV)
+    if not admin_url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{PG_ENV} is not set in CI: PostgreSQL must be exercised")
+        pytest.skip(f"no PostgreSQL server ({PG_ENV} unset); run scripts/test.sh")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on a SQLite file and on a fresh database of a real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'telemetry.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'telemetry.db'}"
+
+
+class Ran:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+def ingest(state: Path, url: str, *extra: str) -> Ran:
+    """Run the ingest command in-process; return its exit code and output."""
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.run(["--sessions-dir", str(state), "--db", url, *extra], out=out, err=err)
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def totals(url: str) -> dict[str, Any]:
+    row = query(url, "SELECT count(*), coalesce(sum(input_tokens),0), coalesce(sum(output_tokens),0),"
+                     " coalesce(sum(cache_read_tokens),0), coalesce(sum(cache_write_tokens),0),"
+                     " coalesce(sum(cost),0), coalesce(sum(CASE WHEN is_error THEN 1 ELSE 0 END),0)"
+                     " FROM messages")[0]
+    tools = query(url, "SELECT count(*), coalesce(sum(CASE WHEN is_error THEN 1 ELSE 0 END),0)"
+                       " FROM tool_calls")[0]
+    return {"llm_calls": row[0], "input": row[1], "output": row[2], "cache_read": row[3],
+            "cache_write": row[4], "cost": float(row[5]), "errors": row[6],
+            "tool_calls": tools[0], "tool_errors": tools[1]}

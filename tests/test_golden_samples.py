@@ -1,0 +1,74 @@
+"""Golden totals: both real OpenClaw samples against shared/samples/expected.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES, ingest, query, totals
+
+EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
+VERSIONS = sorted(EXPECTED)
+KEYS = ("llm_calls", "errors", "input", "output", "cache_read", "cache_write", "tool_calls",
+        "tool_errors")
+
+
+@pytest.mark.parametrize("sample", VERSIONS, indirect=True)
+def test_totals_match_expected(sample: Path, db_url: str) -> None:
+    ran = ingest(sample, db_url, "-q")
+    assert ran.code == 0, ran.err
+    want = EXPECTED[sample.name]["total"]
+    got = totals(db_url)
+    assert {k: got[k] for k in KEYS} == {k: want[k] for k in KEYS}
+    assert got["cost"] == pytest.approx(want["cost"], abs=1e-8)
+
+
+@pytest.mark.parametrize("sample", VERSIONS, indirect=True)
+def test_per_source_match_expected(sample: Path, db_url: str) -> None:
+    assert ingest(sample, db_url, "-q").code == 0
+    rows = query(db_url, """
+        SELECT s.rel_path, s.kind, count(*), sum(m.input_tokens), sum(m.output_tokens),
+               sum(m.cache_read_tokens), sum(m.cache_write_tokens), sum(m.cost),
+               sum(CASE WHEN m.is_error THEN 1 ELSE 0 END), sum(m.tool_call_count)
+        FROM message_occurrences o JOIN sources s ON s.source_id = o.source_id
+        JOIN messages m ON m.message_id = o.message_id GROUP BY s.rel_path, s.kind""")
+    got = {r[0]: r for r in rows}
+    want = EXPECTED[sample.name]["per_source"]
+    assert sorted(got) == sorted(want)
+    for path, expected in want.items():
+        _, kind, calls, inp, out, cr, cw, cost, errors, tools = got[path]
+        assert kind == expected["source_kind"]
+        assert (calls, errors, inp, out, cr, cw, tools) == (
+            expected["llm_calls"], expected["errors"], expected["input"], expected["output"],
+            expected["cache_read"], expected["cache_write"], expected["tool_calls"])
+        assert float(cost) == pytest.approx(expected["cost"], abs=1e-8)  # rounded to 8 places
+
+
+@pytest.mark.parametrize("sample", VERSIONS, indirect=True)
+def test_session_keys_attributed(sample: Path, sqlite_url: str) -> None:
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    keys = dict(query(sqlite_url, "SELECT session_id, session_key FROM sessions"))
+    for path, expected in EXPECTED[sample.name]["per_source"].items():
+        session_id = path.rsplit("/", 1)[-1].split(".jsonl")[0]
+        for key in expected["session_keys"]:
+            assert keys[session_id] == key
+
+
+@pytest.mark.parametrize("sample", VERSIONS, indirect=True)
+def test_sample_folder_left_untouched(sample: Path, sqlite_url: str) -> None:
+    before = sorted(p.relative_to(sample) for p in sample.rglob("*"))
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    assert sorted(p.relative_to(sample) for p in sample.rglob("*")) == before
+
+
+@pytest.mark.parametrize("sample", VERSIONS, indirect=True)
+def test_second_run_changes_nothing(sample: Path, db_url: str) -> None:
+    assert ingest(sample, db_url, "-q").code == 0
+    first = totals(db_url)
+    ran = ingest(sample, db_url, "--json")
+    assert json.loads(ran.out)["new_calls"] == 0
+    assert totals(db_url) == first
+    assert ingest(sample, db_url, "--full", "-q").code == 0
+    assert totals(db_url) == first
