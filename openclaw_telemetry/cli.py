@@ -58,6 +58,7 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
 def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO) -> int:
     roots = resolve_roots(settings.sessions_dir, settings.env)
     url = database_url(settings.db)
+    engine = open_db(url)
     talk = not settings.quiet and not settings.json
     if talk:
         where = ", ".join(f"{r.path} ({len(r.agents)} agent{'s' * (len(r.agents) != 1)})"
@@ -67,10 +68,10 @@ def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO)
         print("session_parser.py: no OpenClaw data found (looked at $OPENCLAW_STATE_DIR, "
               "~/.openclaw, ~/.openclaw-*, ~/.clawdbot, ~/.moltbot); pass --sessions-dir DIR",
               file=err)
-    engine = open_db(url)
     try:
         with run_lock(engine, settings.lock_wait):
             ingest = Ingest(engine, roots, config_path=settings.config_path, full=settings.full,
+                            batch_calls=settings.batch_size,
                             progress=for_stream(err, quiet=settings.quiet or settings.json),
                             warn=lambda m: print(f"warning: {m}", file=err))
             summary = ingest.run()

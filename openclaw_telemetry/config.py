@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from openclaw_telemetry import __version__
 from openclaw_telemetry.store import DEFAULT_DB
@@ -28,6 +29,7 @@ class Settings:
     json: bool
     quiet: bool
     lock_wait: float
+    batch_size: int
     config_path: Path | None
     env: Mapping[str, str]
 
@@ -37,8 +39,15 @@ def default_db(env: Mapping[str, str] | None = None) -> str:
     return (env if env is not None else os.environ).get(ENV_DB) or DEFAULT_DB
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (contract E3: one line, no traceback)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="session_parser.py",
         description="Ingest everything OpenClaw stored (JSONL transcripts, archives and the "
                     "2026.8+ SQLite agent databases) into the OpenClaw Telemetry database, "
@@ -62,18 +71,23 @@ def parser() -> argparse.ArgumentParser:
                    help="print nothing but warnings and errors (for cron)")
     p.add_argument("--lock-wait", type=float, default=60.0, metavar="SECONDS",
                    help="how long to wait for another ingest run to finish (default: 60)")
+    p.add_argument("--batch-size", type=int, default=5000, metavar="CALLS",
+                   help="LLM calls written per transaction (default: 5000)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
 def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
     environment = dict(os.environ if env is None else env)
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
     if args.lock_wait < 0:
-        parser().error("--lock-wait must be 0 or more seconds")
+        cli.error("--lock-wait must be 0 or more seconds")
+    if args.batch_size < 1:
+        cli.error("--batch-size must be at least 1")
     config = environment.get(ENV_CONFIG)
     return Settings(
         sessions_dir=args.sessions_dir or environment.get(ENV_SESSIONS_DIR) or None,
         db=args.db or default_db(environment), full=args.full, json=args.json,
-        quiet=args.quiet, lock_wait=args.lock_wait,
+        quiet=args.quiet, lock_wait=args.lock_wait, batch_size=args.batch_size,
         config_path=Path(config).expanduser() if config else None, env=environment)

@@ -23,7 +23,6 @@ from openclaw_telemetry.sources import sqlite_store
 from openclaw_telemetry.sources.jsonl import TranscriptParser
 
 READ_CHUNK = 4 * 1024 * 1024
-BATCH_CALLS = 5000
 BATCH_BYTES = 64 * 1024 * 1024
 _LIVE_KINDS = frozenset({SourceKind.PRIMARY.value})
 
@@ -37,7 +36,8 @@ def _parser_for(state: SourceState) -> TranscriptParser:
 def _absorb(state: SourceState, parser: TranscriptParser, hint: str) -> None:
     """Copy the parser's running context into the source state before a flush."""
     meta = parser.meta
-    state.session_id = state.session_id or meta.session_id or hint
+    if state.session_id is None and state.line_no > 0:  # decided by line 1: header or not
+        state.session_id = meta.session_id or hint
     state.header_time, state.first_time = meta.header_time, meta.first_time
     state.last_time, state.parent_session = meta.last_time, meta.parent_session
     state.thinking_level, state.thinking_time = meta.thinking_level, meta.thinking_time
@@ -95,7 +95,7 @@ def _read_lines(stream: BinaryIO, path: Path | None, state: SourceState,
             offset += len(line) + 1
         since_flush += len(chunk)
         state.read_offset = offset
-        if len(parser.batch.calls) >= BATCH_CALLS or since_flush >= BATCH_BYTES:
+        if len(parser.batch.calls) >= writer.batch_calls or since_flush >= BATCH_BYTES:
             _absorb(state, parser, hint)
             if path is not None:
                 state.head_hash, state.tail_hash = fingerprints(path, offset)
@@ -120,7 +120,7 @@ def read_agent_sessions(conn: sqlite3.Connection, states: Iterator[tuple[SourceS
                 parser.feed(event, seq)
             state.read_offset = seq
             state.line_no += 1
-            if len(parser.batch.calls) >= BATCH_CALLS:
+            if len(parser.batch.calls) >= writer.batch_calls:
                 _absorb(state, parser, session_id)
                 writer.flush(state, parser.take(), pricing)
         _absorb(state, parser, session_id)

@@ -89,12 +89,13 @@ class _Work:
 
 class Ingest:
     def __init__(self, engine: Engine, roots: list[StateRoot], *, config_path: Path | None,
-                 full: bool = False, progress: ProgressSink | None = None,
+                 full: bool = False, batch_calls: int = 5000, progress: ProgressSink | None = None,
                  warn: Callable[[str], None] = lambda _msg: None) -> None:
         self.engine = engine
         self.roots = roots
         self.config_path = config_path
         self.full = full
+        self.batch_calls = batch_calls
         self.progress = progress or ProgressSink()
         self.warn = warn
         self.summary = RunSummary(roots=[str(r.path) for r in roots])
@@ -109,7 +110,7 @@ class Ingest:
             self.summary.run_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
             for root in self.roots:
                 learn.learn_root(conn, root, self._unreadable)
-        writer = Writer(self.engine, self.summary.run_id, self.summary.totals)
+        writer = Writer(self.engine, self.summary.run_id, self.summary.totals, self.batch_calls)
         work, db_agents = self._plan()
         self.progress.start(len(work) + len(db_agents), sum(w.stat.st_size for w in work))
         for item in work:

@@ -86,15 +86,20 @@ class FlushTotals:
 
 
 class Writer:
-    def __init__(self, engine: Engine, run_id: int, totals: FlushTotals) -> None:
+    def __init__(self, engine: Engine, run_id: int, totals: FlushTotals,
+                 batch_calls: int = 5000) -> None:
         self.engine = engine
+        self.batch_calls = batch_calls
         self.run_id = run_id
         self.totals = totals
 
     def flush(self, state: SourceState, batch: Batch, pricing: Pricing) -> None:
         """Commit the batch and the source's read state together."""
-        session_id = state.session_id or "unknown"
         with self.engine.begin() as conn:
+            if state.session_id is None:  # nothing complete read yet
+                save_state(conn, state)
+                return
+            session_id = state.session_id
             self._touch_session(conn, session_id, state.agent_id)
             self._calls(conn, state, session_id, batch.calls, pricing)
             insert_ignore(conn, tool_results, [

@@ -156,7 +156,8 @@ class TranscriptParser:
         self.batch.issues.append(ParseIssue(position, offset, kind, clean_text(detail, 300) or ""))
 
     def _entry(self, obj: dict[str, Any], position: int, offset: int | None) -> None:
-        etype = obj.get("type")
+        raw_type = obj.get("type")
+        etype = raw_type if isinstance(raw_type, str) else repr(raw_type)[:40]
         when = parse_time(obj.get("timestamp"))
         if etype == "session":
             self._header(obj, when)
@@ -209,7 +210,8 @@ class TranscriptParser:
         if not isinstance(msg, dict):
             self._issue(position, offset, "malformed_entry", "message is not an object")
             return
-        role = msg.get("role")
+        raw_role = msg.get("role")
+        role = raw_role if isinstance(raw_role, str) else repr(raw_role)[:40]
         if role == "assistant":
             self._assistant(obj, msg, when, position, offset)
         elif role == "toolResult":

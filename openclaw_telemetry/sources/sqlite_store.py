@@ -28,11 +28,24 @@ class ReadError(Exception):
     """The database could not be read (reported and skipped by the caller)."""
 
 
+def _is_wal(path: Path) -> bool:
+    """File-format bytes 18-19 of the header are 2 in WAL mode."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(20)
+    except OSError:
+        return False
+    return len(head) == 20 and head[18:20] == b"\x02\x02"
+
+
 def _uri(path: Path) -> str:
+    """Read-only; `immutable` only for a WAL database with no writer (no `-wal` file),
+    where a plain read-only open would create `-shm`/`-wal`. Rollback-journal databases
+    are read with normal locking, which creates no file for a reader."""
     quoted = quote(str(path.resolve()))
-    if Path(f"{path}-wal").exists():
-        return f"file:{quoted}?mode=ro"
-    return f"file:{quoted}?mode=ro&immutable=1"
+    if _is_wal(path) and not Path(f"{path}-wal").exists():
+        return f"file:{quoted}?mode=ro&immutable=1"
+    return f"file:{quoted}?mode=ro"
 
 
 def _connect(path: Path) -> sqlite3.Connection:

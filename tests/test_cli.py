@@ -1,0 +1,124 @@
+"""The ingest command as users run it: output, exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ingest
+from tests.entries import T0, assistant, header, state_dir, write
+
+ROOT = Path(__file__).resolve().parents[1]
+SID = "aaaaaaaa-0000-4000-8000-000000000001"
+
+
+def _state(tmp_path: Path) -> Path:
+    write(state_dir(tmp_path), f"{SID}.jsonl", header(SID), assistant(T0, response_id="1"))
+    return tmp_path / "state"
+
+
+def run_process(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
+                ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "session_parser.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_help_lists_every_option() -> None:
+    done = run_process("--help")
+    assert done.returncode == 0
+    for option in ("--sessions-dir", "--db", "--full", "--json", "-q", "--lock-wait",
+                   "--batch-size", "OPENCLAW_SESSIONS_DIR", "OPENCLAW_TELEMETRY_DB",
+                   "Exit codes"):
+        assert option in done.stdout
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["--bogus"], 2, "unrecognized arguments"),
+    (["--sessions-dir", "/definitely/not/here"], 2, "no such directory"),
+    (["--db", "nosuchdialect://x"], 2, "--db"),
+    (["--lock-wait", "-1"], 2, "--lock-wait"),
+    (["--db", "/definitely/not/here/x.db"], 1, "does not exist"),
+    (["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], 1, "database error"),
+])
+def test_user_mistakes_get_one_line_and_an_exit_code(tmp_path: Path, args: list[str], code: int,
+                                                     words: str) -> None:
+    state = _state(tmp_path)
+    full = ["--sessions-dir", str(state), "--db", str(tmp_path / "t.db"), *args]
+    done = run_process(*full, cwd=tmp_path)
+    assert done.returncode == code
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert words in done.stderr
+
+
+def test_database_that_is_not_ours_or_not_a_database(tmp_path: Path) -> None:
+    state = _state(tmp_path)
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    done = run_process("--sessions-dir", str(state), "--db", str(garbage))
+    assert (done.returncode, "Traceback" in done.stderr) == (1, False)
+    assert "database" in done.stderr
+    folder = tmp_path / "folder.db"
+    folder.mkdir()
+    done = run_process("--sessions-dir", str(state), "--db", str(folder))
+    assert (done.returncode, "Traceback" in done.stderr) == (1, False)
+
+
+def test_human_summary_and_quiet_and_json(tmp_path: Path) -> None:
+    state = _state(tmp_path)
+    db = str(tmp_path / "t.db")
+    first = run_process("--sessions-dir", str(state), "--db", db)
+    assert first.returncode == 0
+    for words in ("Scanning", "Read 1 of 1 sources", "New LLM calls: 1", "New cost: $",
+                  "unpriced", "1 calls in 1 sessions"):
+        assert words in first.stderr
+    assert first.stdout == ""
+    quiet = run_process("--sessions-dir", str(state), "--db", db, "-q")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    summary = json.loads(run_process("--sessions-dir", str(state), "--db", db, "--json").stdout)
+    assert summary["new_calls"] == 0 and summary["database"]["calls"] == 1
+    assert {"sources_total", "sources_read", "tokens", "cost", "cost_estimated",
+            "unpriced_calls", "bad_input", "elapsed_seconds"} <= set(summary)
+
+
+def test_environment_settings(tmp_path: Path) -> None:
+    state = _state(tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENCLAW_SESSIONS_DIR": str(state),
+           "OPENCLAW_TELEMETRY_DB": str(tmp_path / "env.db")}
+    done = run_process("-q", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "env.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_default_state_dir_is_home_openclaw_and_profiles(tmp_path: Path) -> None:
+    for folder in (".openclaw", ".openclaw-dev"):
+        sessions = tmp_path / folder / "agents" / "main" / "sessions"
+        sid = f"{folder[-3:]}-0000"
+        write(sessions, f"{sid}.jsonl", header(sid), assistant(T0, response_id=folder))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = run_process("--json", "--db", str(tmp_path / "t.db"), env=env, cwd=tmp_path)
+    assert json.loads(done.stdout)["new_calls"] == 2
+
+
+def test_no_data_found_says_where_it_looked(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = run_process("--db", str(tmp_path / "t.db"), env=env, cwd=tmp_path)
+    assert done.returncode == 0
+    assert "no OpenClaw data found" in done.stderr and ".openclaw" in done.stderr
+
+
+def test_second_run_waits_for_the_lock_then_says_so(tmp_path: Path, sqlite_url: str) -> None:
+    import fcntl
+
+    state = _state(tmp_path)
+    assert ingest(state, sqlite_url, "-q").code == 0
+    db_file = Path(sqlite_url.removeprefix("sqlite:///"))
+    with db_file.open("rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        ran = ingest(state, sqlite_url, "-q", "--lock-wait", "0.3")
+    assert ran.code == 3
+    assert "another ingest run" in ran.err

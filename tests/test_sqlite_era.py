@@ -1,0 +1,143 @@
+"""OpenClaw 2026.8+ storage: agent databases, zstd events and archives (format §10, §12.2)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+from tests.conftest import ingest, query, totals
+from tests.entries import T0, assistant, header, lines, user
+
+SID = "42285bc4-9c92-4bd7-beea-07a894745a36"
+
+
+def agent_db(state: Path, agent: str = "main", journal: str = "wal") -> sqlite3.Connection:
+    folder = state / "agents" / agent / "agent"
+    folder.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(folder / "openclaw-agent.sqlite", isolation_level=None,
+                           check_same_thread=False)
+    conn.execute(f"PRAGMA journal_mode={journal}")
+    conn.executescript("""
+        CREATE TABLE IF NOT EXISTS transcript_events (session_id TEXT NOT NULL, seq INTEGER NOT NULL,
+          event_json TEXT, created_at INTEGER NOT NULL, event_zstd BLOB, event_utf8_bytes INTEGER,
+          navigation_json TEXT, PRIMARY KEY (session_id, seq));
+        CREATE TABLE IF NOT EXISTS session_windows (session_id TEXT PRIMARY KEY,
+          session_key TEXT NOT NULL, channel TEXT, parent_session_key TEXT, spawned_by TEXT,
+          display_name TEXT);
+        CREATE TABLE IF NOT EXISTS session_nodes (session_key TEXT PRIMARY KEY,
+          current_session_id TEXT NOT NULL, entry_json TEXT NOT NULL, created_via TEXT,
+          parent_session_key TEXT, spawned_by TEXT, label TEXT, display_name TEXT);
+    """)
+    return conn
+
+
+def add_events(conn: sqlite3.Connection, session_id: str, events: list[dict[str, Any]],
+               start_seq: int = 0, compress_every: int = 0) -> None:
+    for offset, event in enumerate(events):
+        data = json.dumps(event)
+        seq = start_seq + offset
+        if compress_every and seq % compress_every == 0:
+            blob = zstandard.ZstdCompressor(level=1).compress(data.encode())
+            conn.execute("INSERT INTO transcript_events VALUES (?, ?, NULL, 0, ?, ?, '{}')",
+                         (session_id, seq, blob, len(data.encode())))
+        else:
+            conn.execute("INSERT INTO transcript_events (session_id, seq, event_json, created_at)"
+                         " VALUES (?, ?, ?, 0)", (session_id, seq, data))
+
+
+def _events(n: int, start: int = 0) -> list[dict[str, Any]]:
+    return [assistant(T0 + (start + i) * 1000, response_id=f"r{start + i}", cost=0.01)
+            for i in range(n)]
+
+
+def test_compressed_events_are_counted_and_rows_read_incrementally(tmp_path: Path,
+                                                                   db_url: str) -> None:
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    add_events(conn, SID, [header(SID), *_events(6)], compress_every=2)
+    conn.execute("INSERT INTO session_windows VALUES (?, 'agent:main:main', 'webchat', NULL, "
+                 "NULL, NULL)", (SID,))
+    assert ingest(state, db_url, "-q").code == 0
+    assert totals(db_url)["llm_calls"] == 6
+    add_events(conn, SID, _events(3, start=6), start_seq=7)
+    ran = ingest(state, db_url, "--json")
+    assert json.loads(ran.out)["new_calls"] == 3
+    assert query(db_url, "SELECT session_key, kind, channel, total_messages FROM sessions") == [
+        ("agent:main:main", "main", "webchat", 9)]
+    rel = query(db_url, "SELECT rel_path, kind FROM sources WHERE kind = 'sqlite:transcript_events'")
+    assert rel == [(f"agents/main/agent/openclaw-agent.sqlite#transcript_events/{SID}",
+                    "sqlite:transcript_events")]
+    conn.close()
+
+
+def test_no_sidecar_files_are_left_behind(tmp_path: Path, sqlite_url: str) -> None:
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    add_events(conn, SID, [header(SID), *_events(2)])
+    conn.close()  # last connection closed: -wal and -shm are removed
+    folder = state / "agents" / "main" / "agent"
+    before = sorted(p.name for p in folder.iterdir())
+    assert before == ["openclaw-agent.sqlite"]
+    assert ingest(state, sqlite_url, "-q").code == 0
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert totals(sqlite_url)["llm_calls"] == 2
+
+
+def test_read_while_openclaw_is_writing(tmp_path: Path, sqlite_url: str) -> None:
+    state = tmp_path / "state"
+    writer = agent_db(state)
+    add_events(writer, SID, [header(SID), *_events(3)])
+    writer.execute("BEGIN IMMEDIATE")
+    add_events(writer, SID, _events(2, start=3), start_seq=4)  # not committed yet
+    assert ingest(state, sqlite_url, "-q").code == 0
+    assert totals(sqlite_url)["llm_calls"] == 3
+    writer.execute("COMMIT")
+    assert ingest(state, sqlite_url, "-q").code == 0
+    assert totals(sqlite_url)["llm_calls"] == 5
+    writer.close()
+
+
+def test_busy_database_is_retried_not_half_read(tmp_path: Path, sqlite_url: str) -> None:
+    state = tmp_path / "state"
+    conn = agent_db(state, journal="delete")
+    add_events(conn, SID, [header(SID), *_events(4)])
+    conn.execute("BEGIN EXCLUSIVE")
+    releaser = threading.Timer(2.5, lambda: conn.execute("COMMIT"))
+    releaser.start()
+    started = time.monotonic()
+    ran = ingest(state, sqlite_url, "--json")
+    releaser.join()
+    assert ran.code == 0 and json.loads(ran.out)["unreadable"] == []
+    assert time.monotonic() - started >= 2
+    assert totals(sqlite_url)["llm_calls"] == 4
+    conn.close()
+
+
+def test_archives_next_to_rows_count_once(tmp_path: Path, db_url: str) -> None:
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    events = [header(SID), user("hi", T0), *_events(4)]
+    add_events(conn, SID, events)
+    conn.close()
+    sessions = state / "agents" / "main" / "sessions"
+    (sessions / "cold").mkdir(parents=True)
+    zc = zstandard.ZstdCompressor(level=1)
+    name = f"{SID}.jsonl.deleted.2026-11-24T03-20-54.439Z.119a582429b04014ac67f23e761953ec.zst"
+    (sessions / name).write_bytes(zc.compress(lines(*events)))
+    other = "0b0b0b0b-0000-4000-8000-00000000000b"
+    (sessions / "cold" / "ab12.jsonl.zst").write_bytes(
+        zc.compress(lines(header(other), *_events(2, start=100))))
+    archive = state / "agents" / "main" / "session-sqlite-import-archive"
+    archive.mkdir(parents=True)
+    (archive / f"{SID}.jsonl").write_bytes(lines(*events))
+    assert ingest(state, db_url, "-q").code == 0
+    assert totals(db_url)["llm_calls"] == 6
+    kinds = dict(query(db_url, "SELECT kind, count(*) FROM sources GROUP BY kind"))
+    assert kinds == {"file:deleted": 1, "file:cold": 1, "file:import-archive": 1,
+                     "sqlite:transcript_events": 1, "sqlite:database": 1}
