@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -78,7 +77,7 @@ def test_appending_in_chunks_equals_reading_once(tmp_path_factory: object, count
     chunk_dir = base / "chunked" / "agents" / "main" / "sessions"
     chunk_dir.mkdir(parents=True)
     chunked_url = f"sqlite:///{base / 'chunked.db'}"
-    points = sorted({min(c, len(data)) for c in cuts}) + [len(data)]
+    points = [*sorted({min(c, len(data)) for c in cuts}), len(data)]
     start = 0
     with (chunk_dir / "s.jsonl").open("wb") as handle:
         for point in points:
