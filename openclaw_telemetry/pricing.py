@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import json5
+import orjson
 
 from openclaw_telemetry.model import Call, CostSource, Usage
 
@@ -53,11 +54,15 @@ class Priced:
 def load_json_file(path: Path) -> Any:
     """JSON or JSON5 (OpenClaw's config allows comments); None when absent or unreadable."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError:
         return None
     try:
-        return json5.loads(text)
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass  # JSON5 is far slower: only for files that need it (comments, trailing commas)
+    try:
+        return json5.loads(data.decode("utf-8", "replace"))
     except ValueError:
         return None
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, func, select, update
+from sqlalchemy import Connection, Integer, bindparam, case, cast, delete, extract, func, select, update
 
 from openclaw_telemetry.ingest.writer import ERROR_STOPS, chunks, now
 from openclaw_telemetry.schema import (
@@ -61,8 +61,8 @@ def _session_times(conn: Connection, ids: list[str]) -> list[str]:
         rows = []
         for sid, header, first, last in times:
             start = header or first
-            if before.get(sid) != start:
-                moved.append(sid)
+            if before.get(sid) is not None and before.get(sid) != start:
+                moved.append(sid)  # new sessions' shared calls were queued when written
             rows.append({"sid": sid, "start_time": start, "end_time": last,
                          "thinking_level": thinking.get(sid)})
         if rows:
@@ -88,10 +88,15 @@ def _latest_thinking(conn: Connection, ids: list[str] | Any) -> dict[str, str]:
 
 def _queue_shared_keys(conn: Connection, session_ids: list[str]) -> None:
     """A session whose start moved may now own (or lose) calls it shares (contract B4)."""
+    other = message_occurrences.alias("other")
     for part in chunks(session_ids):
         keys = {row[0] for row in conn.execute(
             select(message_occurrences.c.message_id)
-            .where(message_occurrences.c.session_id.in_(part)))}
+            .where(message_occurrences.c.session_id.in_(part),
+                   select(other.c.message_id)
+                   .where(other.c.message_id == message_occurrences.c.message_id,
+                          other.c.session_id != message_occurrences.c.session_id)
+                   .exists()))}
         existing = {row[0] for row in conn.execute(select(pending_keys.c.message_id))}
         rows = [{"message_id": k} for k in keys - existing]
         if rows:
@@ -251,19 +256,23 @@ def _parents(conn: Connection, ids: list[str]) -> None:
                  .values(parent_session_id=bindparam("parent_session_id")), rows)
 
 
+def _millis_between(conn: Connection, start: Any, end: Any) -> Any:
+    """Milliseconds from `start` to `end` (the one dialect seam of this module)."""
+    if conn.dialect.name == "sqlite":
+        return func.round((func.julianday(end) - func.julianday(start)) * 86_400_000)
+    return func.round(extract("epoch", end - start) * 1000)
+
+
 def _join_tool_results(conn: Connection) -> None:
-    """Tool calls get is_error and duration from their result, joined by id (D2)."""
+    """Tool calls get is_error and duration from their result, joined by id (D2).
+
+    Only calls still without a result are looked at (a partial index holds them).
+    """
     t, r = tool_calls.c, tool_results.c
-    rows = []
-    for tid, started, is_error, finished, duration in conn.execute(
-            select(t.id, t.timestamp, r.is_error, r.timestamp, r.duration_ms)
-            .join(tool_results, r.tool_call_id == t.tool_call_id)
-            .where(t.is_error.is_(None))):
-        if duration is None and finished is not None and started is not None:
-            millis = int((finished - started).total_seconds() * 1000)
-            duration = millis if millis >= 0 else None
-        rows.append({"tid": tid, "is_error": bool(is_error), "duration_ms": duration})
-    if rows:
-        conn.execute(update(tool_calls).where(tool_calls.c.id == bindparam("tid"))
-                     .values(is_error=bindparam("is_error"), duration_ms=bindparam("duration_ms")),
-                     rows)
+    match = r.tool_call_id == t.tool_call_id
+    gap = _millis_between(conn, t.timestamp, r.timestamp)
+    duration = func.coalesce(r.duration_ms, case((gap >= 0, cast(gap, Integer)), else_=None))
+    conn.execute(update(tool_calls)
+                 .where(t.is_error.is_(None), select(r.tool_call_id).where(match).exists())
+                 .values(is_error=select(r.is_error).where(match).scalar_subquery(),
+                         duration_ms=select(duration).where(match).scalar_subquery()))

@@ -29,6 +29,7 @@ from openclaw_telemetry.ingest.writer import (
     chunks,
     insert_ignore,
     now,
+    time_writer,
 )
 from openclaw_telemetry.model import SourceKind
 from openclaw_telemetry.pricing import (
@@ -117,6 +118,7 @@ class Ingest:
             self._read_file(item, writer)
         for root, agent in db_agents:
             self._read_database(root, agent, writer)
+        writer.commit()
         self.progress.close()
         with self.engine.begin() as conn:
             self.summary.sessions_updated = finalize(conn)
@@ -144,9 +146,11 @@ class Ingest:
             states = [s for s in everything if not s.kind.startswith("sqlite:")]
             db_sessions = sum(1 for s in everything if s.kind == SourceKind.SQLITE.value)
             assigned = self._follow_renames(conn, states, found)
+            fresh = self._new_sources(conn, [(r, f, st) for r, f, st in found
+                                             if str(f.path) not in assigned])
             work = []
-            for root, file, stat in found:
-                state = assigned.get(str(file.path)) or self._new_source(conn, root, file, stat)
+            for _root, file, stat in found:
+                state = assigned.get(str(file.path)) or fresh[str(file.path)]
                 item = self._classify(conn, state, file, stat)
                 if item is not None:
                     work.append(item)
@@ -216,12 +220,23 @@ class Ingest:
             self._replace(conn, state)
         return _Work(file, stat, state)
 
-    def _new_source(self, conn: Connection, root: StateRoot, file: SourceFile,
-                    stat: os.stat_result) -> SourceState:
-        row = {"path": str(file.path), "rel_path": _rel(root, file.path),
-               "kind": file.kind.value, "agent_id": file.agent_id, "device": stat.st_dev,
-               "inode": stat.st_ino, "size": -1, "mtime_ns": -1, "first_seen_at": now()}
-        return self._insert_source(conn, row)
+    @staticmethod
+    def _new_sources(conn: Connection, files: list[tuple[StateRoot, SourceFile, os.stat_result]]
+                     ) -> dict[str, SourceState]:
+        """Remember files seen for the first time (one insert, one read back)."""
+        stamp = now()
+        insert_ignore(conn, sources, [
+            {"path": str(f.path), "rel_path": _rel(root, f.path), "kind": f.kind.value,
+             "agent_id": f.agent_id, "device": st.st_dev, "inode": st.st_ino, "size": -1,
+             "mtime_ns": -1, "first_seen_at": time_writer(conn.engine)(stamp)}
+            for root, f, st in files])
+        paths = [str(f.path) for _, f, _ in files]
+        found: dict[str, SourceState] = {}
+        for part in chunks(paths):
+            for row in conn.execute(select(sources).where(sources.c.path.in_(part))):
+                state = SourceState.from_row(row)
+                found[state.path] = state
+        return found
 
     @staticmethod
     def _insert_source(conn: Connection, row: Mapping[str, object]) -> SourceState:
@@ -299,6 +314,7 @@ class Ingest:
             self._unreadable(str(exc))
             return
         self.summary.sources_read += len(work)
+        writer.commit()  # the rows first: the database is marked read only after them
         with self.engine.begin() as conn:
             conn.execute(update(sources).where(sources.c.source_id == marker.source_id)
                          .values(size=stamp[0], mtime_ns=stamp[1], last_read_at=now()))

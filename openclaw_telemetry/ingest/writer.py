@@ -1,19 +1,21 @@
-"""Writing one batch of one source: rows and the source's new offset in one transaction.
+"""Writing batches: rows and the read state of their sources in one transaction.
 
 This is where contract E2 holds: a batch's calls, tool calls, results, problems and the
-source's read state commit together or not at all, and every write is idempotent (natural
-keys, insert-or-ignore), so a run killed at any moment is finished exactly by the next.
+read state of every source it came from commit together or not at all, and every write is
+idempotent (natural keys, insert-or-ignore), so a run killed at any moment is finished
+exactly by the next. Batches span sources (many small files commit together) and are
+bounded by `batch_calls`; rows go through the driver's executemany, which is what keeps a
+cold ingest close to the speed of reading the files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch, Call, CostSource
@@ -31,6 +33,17 @@ from openclaw_telemetry.schema import (
 
 CHUNK = 500  # bound parameters per IN list, well under every backend's limit
 ERROR_STOPS = frozenset({"error", "aborted", "timeout"})
+_MESSAGE_COLUMNS = (
+    "message_id", "session_id", "agent_id", "timestamp", "role", "model", "provider", "api",
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "total_tokens",
+    "cost", "cost_source", "recorded_cost", "stop_reason", "is_error", "error_message",
+    "response_id", "response_model", "latency_ms", "subscription", "entry_id", "source_id",
+    "tool_call_count")
+_TOOL_COLUMNS = ("tool_call_id", "tool_name", "bridge_name", "session_id", "message_id",
+                 "timestamp")
+_RESULT_COLUMNS = ("tool_call_id", "is_error", "timestamp", "duration_ms")
+_ISSUE_COLUMNS = ("source_id", "path", "position", "byte_offset", "kind", "detail", "run_id")
+_OCCURRENCE_COLUMNS = ("message_id", "source_id", "session_id")
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -38,16 +51,47 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
-    if not rows:
-        return
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
-
-
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING for dicts (small, cold paths)."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    bulk_insert(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
+
+
+def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
+                rows: list[tuple[Any, ...]]) -> None:
+    """Driver-level executemany of INSERT … ON CONFLICT DO NOTHING (SQLite ≥ 3.24, PostgreSQL).
+
+    Table and column names come from schema.py, never from input. Datetimes must already
+    be in the backend's form (`time_writer`).
+    """
+    if not rows:
+        return
+    marker = "?" if conn.dialect.name == "sqlite" else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 (schema names)
+           f"VALUES ({', '.join([marker] * len(columns))}) ON CONFLICT DO NOTHING")
+    conn.exec_driver_sql(sql, rows)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """How SQLAlchemy's DateTime stores times in SQLite (contract D4)."""
+    if value is None:
+        return None
+    text = value.isoformat(" ")
+    return text if len(text) == 26 else f"{text}.000000"
+
+
+def _same(value: datetime | None) -> datetime | None:
+    return value
+
+
+def time_writer(engine: Engine) -> Callable[[datetime | None], Any]:
+    return _sqlite_time if engine.dialect.name == "sqlite" else _same
 
 
 @dataclass(slots=True)
@@ -85,55 +129,121 @@ class FlushTotals:
             self.unpriced_tokens += call.usage.total
 
 
+@dataclass(slots=True)
+class _Slice:
+    """One source's contribution to the open batch, with its state as of that moment."""
+
+    state: dict[str, Any]
+    source_id: int
+    session_id: str | None
+    agent_id: str | None
+    rel_path: str
+    batch: Batch
+    pricing: Pricing
+
+
+@dataclass(slots=True)
+class _Open:
+    slices: list[_Slice] = field(default_factory=list)
+    calls: int = 0
+
+
 class Writer:
+    """Collects slices of sources and commits them in bounded transactions."""
+
     def __init__(self, engine: Engine, run_id: int, totals: FlushTotals,
                  batch_calls: int = 5000) -> None:
         self.engine = engine
-        self.batch_calls = batch_calls
         self.run_id = run_id
         self.totals = totals
+        self.batch_calls = batch_calls
+        self._open = _Open()
+        self._time = time_writer(engine)
 
     def flush(self, state: SourceState, batch: Batch, pricing: Pricing) -> None:
-        """Commit the batch and the source's read state together."""
+        """Queue what a source produced and its read state; commit when the batch is full."""
+        self._open.slices.append(_Slice(state.values(), state.source_id, state.session_id,
+                                        state.agent_id, state.rel_path, batch, pricing))
+        self._open.calls += len(batch.calls) + 1
+        if self._open.calls >= self.batch_calls:
+            self.commit()
+
+    def commit(self) -> None:
+        """Write every queued slice and source state in one transaction."""
+        work, self._open = self._open, _Open()
+        if not work.slices:
+            return
         with self.engine.begin() as conn:
-            if state.session_id is None:  # nothing complete read yet
-                save_state(conn, state)
-                return
-            session_id = state.session_id
-            self._touch_session(conn, session_id, state.agent_id)
-            self._calls(conn, state, session_id, batch.calls, pricing)
-            insert_ignore(conn, tool_results, [
-                {"tool_call_id": r.tool_call_id, "is_error": r.is_error,
-                 "timestamp": r.timestamp, "duration_ms": r.duration_ms}
-                for r in batch.results])
-            insert_ignore(conn, parse_issues, [
-                {"source_id": state.source_id, "path": state.rel_path, "position": i.position,
-                 "byte_offset": i.byte_offset, "kind": i.kind, "detail": i.detail,
-                 "run_id": self.run_id} for i in batch.issues])
-            self.totals.issues += len(batch.issues)
-            save_state(conn, state)
+            self._write(conn, work.slices)
+
+    def _write(self, conn: Connection, slices: list[_Slice]) -> None:
+        with_rows = [s for s in slices if s.session_id is not None]
+        self._touch_sessions(conn, {(s.session_id, s.agent_id) for s in with_rows
+                                    if s.session_id})
+        keys = list({c.key for s in with_rows for c in s.batch.calls})
+        owners = self._existing(conn, keys)
+        existing = set(owners)
+        rows: list[tuple[Any, ...]] = []
+        tools: list[tuple[Any, ...]] = []
+        occurrences: list[tuple[Any, ...]] = []
+        earlier: list[dict[str, Any]] = []
+        pending: set[str] = set()
+        for piece in with_rows:
+            sid = piece.session_id
+            for call in piece.batch.calls:
+                occurrences.append((call.key, piece.source_id, sid))
+                owner = owners.get(call.key)
+                if owner is None:
+                    owners[call.key] = sid or ""
+                    rows.append(self._message(call, piece))
+                    when = self._time(call.timestamp)
+                    tools.extend((t.tool_call_id, t.tool_name, t.bridge_name, sid, call.key,
+                                  when) for t in call.tool_calls)
+                    continue
+                if owner != sid:
+                    pending.add(call.key)
+                if call.key in existing:
+                    earlier.append({"k": call.key, "t": call.timestamp})
+        bulk_insert(conn, messages, _MESSAGE_COLUMNS, rows)
+        bulk_insert(conn, tool_calls, _TOOL_COLUMNS, tools)
+        bulk_insert(conn, message_occurrences, _OCCURRENCE_COLUMNS, occurrences)
+        bulk_insert(conn, pending_keys, ("message_id",), [(k,) for k in sorted(pending)])
+        self._earlier_times(conn, earlier)
+        self._results_and_issues(conn, with_rows)
+        self._save_states(conn, slices)
+
+    def _message(self, call: Call, piece: _Slice) -> tuple[Any, ...]:
+        priced = piece.pricing.book.price(call)
+        self.totals.add(call, priced.cost, priced.source)
+        usage = call.usage
+        return (call.key, piece.session_id, piece.agent_id, self._time(call.timestamp),
+                "assistant",
+                call.model, call.provider, call.api, usage.input, usage.output,
+                usage.cache_read, usage.cache_write, usage.total, priced.cost,
+                priced.source.value, call.recorded_cost, call.stop_reason,
+                call.stop_reason in ERROR_STOPS, call.error_message, call.response_id,
+                call.response_model, call.latency_ms, piece.pricing.subscription(call.provider),
+                call.entry_id, piece.source_id, len(call.tool_calls))
+
+    def _results_and_issues(self, conn: Connection, slices: list[_Slice]) -> None:
+        """Tool results (joined to their calls at the end of the run) and input problems."""
+        bulk_insert(conn, tool_results, _RESULT_COLUMNS, [
+            (r.tool_call_id, r.is_error, self._time(r.timestamp), r.duration_ms)
+            for s in slices for r in s.batch.results])
+        issues = [(s.source_id, s.rel_path, i.position, i.byte_offset, i.kind, i.detail,
+                   self.run_id) for s in slices for i in s.batch.issues]
+        bulk_insert(conn, parse_issues, _ISSUE_COLUMNS, issues)
+        self.totals.issues += len(issues)
 
     @staticmethod
-    def _touch_session(conn: Connection, session_id: str, agent_id: str | None) -> None:
-        insert_ignore(conn, sessions, [{"session_id": session_id, "agent_id": agent_id,
-                                        "kind": "unknown", "dirty": True}])
-        conn.execute(update(sessions).where(sessions.c.session_id == session_id)
-                     .values(dirty=True))
-
-    def _calls(self, conn: Connection, state: SourceState, session_id: str,
-               calls: list[Call], pricing: Pricing) -> None:
-        if not calls:
-            return
-        unique = {call.key: call for call in reversed(calls)}  # first copy in the batch wins
-        existing = self._existing(conn, list(unique))
-        fresh = [call for key, call in unique.items() if key not in existing]
-        self._insert_messages(conn, state, session_id, fresh, pricing)
-        pending = [{"message_id": key} for key, owner in existing.items() if owner != session_id]
-        insert_ignore(conn, pending_keys, pending)
-        self._earlier_times(conn, [c for k, c in unique.items() if k in existing])
-        insert_ignore(conn, message_occurrences, [
-            {"message_id": key, "source_id": state.source_id, "session_id": session_id}
-            for key in unique])
+    def _touch_sessions(conn: Connection, pairs: set[tuple[str | None, str | None]]) -> None:
+        ordered = sorted((sid, agent) for sid, agent in pairs if sid)
+        bulk_insert(conn, sessions, ("session_id", "agent_id", "kind", "dirty"),
+                    [(sid, agent, "unknown", True) for sid, agent in ordered])
+        ids = [sid for sid, _ in ordered]
+        for part in chunks(ids):
+            conn.execute(update(sessions).where(sessions.c.session_id.in_(part))
+                         .values(dirty=True))
 
     @staticmethod
     def _existing(conn: Connection, keys: list[str]) -> dict[str, str]:
@@ -144,54 +254,22 @@ class Writer:
             found.update({row[0]: row[1] for row in rows})
         return found
 
-    def _insert_messages(self, conn: Connection, state: SourceState, session_id: str,
-                         calls: list[Call], pricing: Pricing) -> None:
-        rows: list[dict[str, Any]] = []
-        tools: list[dict[str, Any]] = []
-        for call in calls:
-            priced = pricing.book.price(call)
-            self.totals.add(call, priced.cost, priced.source)
-            rows.append(_message_row(call, priced.cost, priced.source, session_id, state,
-                                     pricing.subscription(call.provider)))
-            tools.extend({"tool_call_id": t.tool_call_id, "tool_name": t.tool_name,
-                          "bridge_name": t.bridge_name, "session_id": session_id,
-                          "message_id": call.key, "timestamp": call.timestamp}
-                         for t in call.tool_calls)
+    @staticmethod
+    def _earlier_times(conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """A call's time is its earliest record, whichever copy is read first."""
         if rows:
-            conn.execute(messages.insert(), rows)
-        insert_ignore(conn, tool_calls, tools)
+            conn.execute(update(messages)
+                         .where(messages.c.message_id == bindparam("k"),
+                                messages.c.timestamp > bindparam("t"))
+                         .values(timestamp=bindparam("t")), rows)
 
     @staticmethod
-    def _earlier_times(conn: Connection, calls: list[Call]) -> None:
-        """A call's time is its earliest record, whichever copy is read first."""
-        if not calls:
-            return
-        stmt = (update(messages)
-                .where(and_(messages.c.message_id == bindparam("k"),
-                            messages.c.timestamp > bindparam("t")))
-                .values(timestamp=bindparam("t")))
-        conn.execute(stmt, [{"k": c.key, "t": c.timestamp} for c in calls])
+    def _save_states(conn: Connection, slices: list[_Slice]) -> None:
+        latest = {s.source_id: s.state for s in slices}  # the last state of each source
+        stamp = now()
+        rows = [{"sid_": source_id, **state, "last_read_at": stamp}
+                for source_id, state in latest.items()]
+        columns: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "sid_"}
+        conn.execute(update(sources).where(sources.c.source_id == bindparam("sid_"))
+                     .values(columns), rows)
 
-
-def _message_row(call: Call, cost: float, cost_source: CostSource, session_id: str,
-                 state: SourceState, subscription: bool) -> dict[str, Any]:
-    usage = call.usage
-    return {
-        "message_id": call.key, "session_id": session_id, "agent_id": state.agent_id,
-        "timestamp": call.timestamp, "role": "assistant", "model": call.model,
-        "provider": call.provider, "api": call.api, "input_tokens": usage.input,
-        "output_tokens": usage.output, "cache_read_tokens": usage.cache_read,
-        "cache_write_tokens": usage.cache_write, "total_tokens": usage.total, "cost": cost,
-        "cost_source": cost_source.value, "recorded_cost": call.recorded_cost,
-        "stop_reason": call.stop_reason, "is_error": call.stop_reason in ERROR_STOPS,
-        "error_message": call.error_message, "response_id": call.response_id,
-        "response_model": call.response_model, "latency_ms": call.latency_ms,
-        "subscription": subscription, "entry_id": call.entry_id, "source_id": state.source_id,
-        "tool_call_count": len(call.tool_calls),
-    }
-
-
-def save_state(conn: Connection, state: SourceState) -> None:
-    values = state.values()
-    values["last_read_at"] = now()
-    conn.execute(update(sources).where(sources.c.source_id == state.source_id).values(**values))

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -53,6 +53,11 @@ _HEARTBEAT_MARKER = "Read HEARTBEAT.md"
 def parse_time(value: Any) -> datetime | None:
     """ISO-8601 string or epoch milliseconds -> naive UTC datetime (contract D4)."""
     if isinstance(value, str):
+        if len(value) == 24 and value[-1] == "Z":  # pi's own form: 2026-11-24T03:13:20.000Z
+            try:
+                return datetime.fromisoformat(value[:-1])
+            except ValueError:
+                return None
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -62,8 +67,8 @@ def parse_time(value: Any) -> datetime | None:
         return parsed
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         try:
-            return datetime.fromtimestamp(value / 1000, UTC).replace(tzinfo=None)
-        except (OverflowError, OSError, ValueError):
+            return _EPOCH + timedelta(milliseconds=value)
+        except OverflowError:
             return None
     return None
 
@@ -85,6 +90,8 @@ def clean_text(value: Any, limit: int = 200) -> str | None:
         return None
     text = value if isinstance(value, str) else str(value)
     text = text[:limit]
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -290,7 +297,7 @@ class TranscriptParser:
 
 def _str(value: Any) -> str | None:
     if isinstance(value, str) and value:
-        return clean_text(value, 300)
+        return value if len(value) <= 300 and value.isascii() else clean_text(value, 300)
     return None
 
 

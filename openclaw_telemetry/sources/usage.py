@@ -61,6 +61,11 @@ def _openai_cached(usage: dict[str, Any], problems: list[str]) -> int | None:
 
 def normalize_usage(usage: dict[str, Any], problems: list[str]) -> Usage:
     """Return the four token counts; bad numbers count as 0 and are added to `problems`."""
+    i, o, r, w = (usage.get("input"), usage.get("output"), usage.get("cacheRead"),
+                  usage.get("cacheWrite"))
+    if (type(i) is int and type(o) is int and type(r) is int and type(w) is int
+            and i >= 0 and o >= 0 and r >= 0 and w >= 0):  # pi's own spelling: the common case
+        return Usage(i, o, r, w)
     inp = _first(usage, _INPUT, problems) or 0
     out = _first(usage, _OUTPUT, problems) or 0
     cache_read = _first(usage, _CACHE_READ, problems)

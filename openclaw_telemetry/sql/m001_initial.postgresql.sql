@@ -59,8 +59,6 @@ CREATE TABLE messages (
 	PRIMARY KEY (message_id)
 );
 
-CREATE INDEX ix_messages_agent ON messages (agent_id, timestamp);
-
 CREATE INDEX ix_messages_model ON messages (model, timestamp);
 
 CREATE INDEX ix_messages_session ON messages (session_id, timestamp);
@@ -207,9 +205,9 @@ CREATE TABLE tool_calls (
 	CONSTRAINT uq_tool_calls_message_call UNIQUE (message_id, tool_call_id)
 );
 
-CREATE INDEX ix_tool_calls_call_id ON tool_calls (tool_call_id);
-
 CREATE INDEX ix_tool_calls_name ON tool_calls (tool_name, timestamp);
+
+CREATE INDEX ix_tool_calls_open ON tool_calls (tool_call_id) WHERE is_error IS NULL;
 
 CREATE INDEX ix_tool_calls_session ON tool_calls (session_id);
 
