@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 import orjson
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry import config
@@ -20,7 +21,7 @@ from openclaw_telemetry.errors import ConfigError, DatabaseError, LockedError, T
 from openclaw_telemetry.ingest.lock import run_lock
 from openclaw_telemetry.ingest.run import Ingest, RunSummary, database_totals, summary_dict
 from openclaw_telemetry.progress import for_stream
-from openclaw_telemetry.sources.discover import resolve_roots
+from openclaw_telemetry.sources.discover import StateRoot, resolve_roots
 from openclaw_telemetry.store import database_url, describe, open_db
 
 EXIT_OK, EXIT_DB, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
@@ -69,12 +70,10 @@ def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO)
               "~/.openclaw, ~/.openclaw-*, ~/.clawdbot, ~/.moltbot); pass --sessions-dir DIR",
               file=err)
     try:
-        with run_lock(engine, settings.lock_wait):
-            ingest = Ingest(engine, roots, config_path=settings.config_path, full=settings.full,
-                            batch_calls=settings.batch_size,
-                            progress=for_stream(err, quiet=settings.quiet or settings.json),
-                            warn=lambda m: print(f"warning: {m}", file=err))
-            summary = ingest.run()
+        if settings.watch:
+            _watch(settings, engine, roots, url, out, err)
+            return EXIT_OK
+        summary = _run_once(settings, engine, roots, err)
         with engine.connect() as conn:
             totals = database_totals(conn)
     finally:
@@ -88,6 +87,42 @@ def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO)
     elif summary.issues_by_kind:
         print(f"warning: {_issues_line(summary)}", file=err)
     return EXIT_OK
+
+
+def _run_once(settings: config.Settings, engine: Engine, roots: list[StateRoot], err: TextIO,
+              *, progress: bool = True) -> RunSummary:
+    """One incremental run under the database lock."""
+    quiet = settings.quiet or settings.json or not progress
+    with run_lock(engine, settings.lock_wait):
+        return Ingest(engine, roots, config_path=settings.config_path, full=settings.full,
+                      batch_calls=settings.batch_size, progress=for_stream(err, quiet=quiet),
+                      warn=lambda m: print(f"warning: {m}", file=err)).run()
+
+
+def _watch(settings: config.Settings, engine: Engine, roots: list[StateRoot], url: str,
+           out: TextIO, err: TextIO) -> None:
+    """Keep ingesting as OpenClaw writes; one line (or JSON object) per run that found data."""
+    from openclaw_telemetry.watch import Watcher, WatchOptions  # watchdog only for --watch
+
+    def run_once() -> RunSummary:  # roots again each time: new agents and state folders
+        current = resolve_roots(settings.sessions_dir, settings.env) or roots
+        return _run_once(settings, engine, current, err, progress=False)
+
+    def report(summary: RunSummary) -> None:
+        if settings.json:
+            out.write(orjson.dumps(summary_dict(summary)).decode() + "\n")
+            out.flush()
+        elif not settings.quiet and (summary.totals.new_calls or summary.issues_by_kind):
+            t = summary.totals
+            print(f"{time.strftime('%H:%M:%S')} +{t.new_calls:,} calls, ${t.cost:,.4f} "
+                  f"from {summary.sources_read} sources"
+                  + (f"; {_issues_line(summary)}" if summary.issues_by_kind else ""), file=err,
+                  flush=True)
+
+    if not settings.quiet and not settings.json:
+        print(f"Watching for changes (writing to {describe(url)}); Ctrl-C to stop", file=err)
+    Watcher(run_once, roots, report, lambda m: print(f"warning: {m}", file=err),
+            WatchOptions(poll=settings.poll)).serve()
 
 
 def _issues_line(summary: RunSummary) -> str:

@@ -30,6 +30,8 @@ class Settings:
     quiet: bool
     lock_wait: float
     batch_size: int
+    watch: bool
+    poll: float
     config_path: Path | None
     env: Mapping[str, str]
 
@@ -71,6 +73,11 @@ def parser() -> argparse.ArgumentParser:
                    help="print nothing but warnings and errors (for cron)")
     p.add_argument("--lock-wait", type=float, default=60.0, metavar="SECONDS",
                    help="how long to wait for another ingest run to finish (default: 60)")
+    p.add_argument("--watch", action="store_true",
+                   help="keep running and ingest new data as OpenClaw writes it (inotify on "
+                        "the transcripts and agent databases); stop with Ctrl-C or SIGTERM")
+    p.add_argument("--poll", type=float, default=30.0, metavar="SECONDS",
+                   help="with --watch: also look for changes at least this often (default: 30)")
     p.add_argument("--batch-size", type=int, default=5000, metavar="CALLS",
                    help="LLM calls written per transaction (default: 5000)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -83,6 +90,8 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = cli.parse_args(argv)
     if args.lock_wait < 0:
         cli.error("--lock-wait must be 0 or more seconds")
+    if args.poll <= 0:
+        cli.error("--poll must be more than 0 seconds")
     if args.batch_size < 1:
         cli.error("--batch-size must be at least 1")
     config = environment.get(ENV_CONFIG)
@@ -90,4 +99,5 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         sessions_dir=args.sessions_dir or environment.get(ENV_SESSIONS_DIR) or None,
         db=args.db or default_db(environment), full=args.full, json=args.json,
         quiet=args.quiet, lock_wait=args.lock_wait, batch_size=args.batch_size,
+        watch=args.watch, poll=args.poll,
         config_path=Path(config).expanduser() if config else None, env=environment)

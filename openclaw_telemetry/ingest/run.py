@@ -207,14 +207,16 @@ class Ingest:
         """None when unchanged; otherwise the work, its old contribution dropped if needed."""
         replaced = state.inode is not None and (state.device, state.inode) != (stat.st_dev,
                                                                                stat.st_ino)
+        returned = not state.present
         state.present = True
         state.device, state.inode = stat.st_dev, stat.st_ino
         change = compare(state, file.path, stat, file.compressed)
         if replaced or (self.full and state.size >= 0):
             change = Change.REWRITTEN
         if change is Change.UNCHANGED:
-            conn.execute(update(sources).where(sources.c.source_id == state.source_id)
-                         .values(present=True))
+            if returned:  # a file that had vanished is back as it was
+                conn.execute(update(sources).where(sources.c.source_id == state.source_id)
+                             .values(present=True))
             return None
         if change is Change.REWRITTEN:
             self._replace(conn, state)
