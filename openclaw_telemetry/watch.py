@@ -86,17 +86,19 @@ class Watcher:
         self.run_once, self.roots, self.report, self.warn = run_once, roots, report, warn
         self.options = options
         self.stopping = threading.Event()
+        self.changes = _Changes()
         self.busy = False
 
     def _signal(self, signum: int, _frame: FrameType | None) -> None:
         self.stopping.set()
+        self.changes.event.set()  # wakes the main loop's wait
         if self.busy:
             raise Stop(signal.Signals(signum).name)
 
     def serve(self) -> None:
         """Run until SIGTERM/SIGINT: one run at start, then one per burst of changes."""
         previous = {s: signal.signal(s, self._signal) for s in (signal.SIGTERM, signal.SIGINT)}
-        changes = _Changes()
+        changes = self.changes
         observer = _observe(self.roots, changes)
         try:
             self._cycle()

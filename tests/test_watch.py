@@ -83,6 +83,7 @@ def test_watch_follows_changes_and_stops_on_signal(tmp_path: Path, stop_signal: 
         locker.rollback()
         locker.close()
         _wait_for(db, 7)
+        time.sleep(1.0)  # idle: the main loop is waiting for the next change
         started = time.monotonic()
         proc.send_signal(stop_signal)
         assert proc.wait(timeout=5) == 0
