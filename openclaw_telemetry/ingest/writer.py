@@ -152,7 +152,7 @@ class Writer:
     """Collects slices of sources and commits them in bounded transactions."""
 
     def __init__(self, engine: Engine, run_id: int, totals: FlushTotals,
-                 batch_calls: int = 5000) -> None:
+                 batch_calls: int = 20000) -> None:
         self.engine = engine
         self.run_id = run_id
         self.totals = totals
