@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import zstandard
 
 from openclaw_telemetry.ingest.state import SourceState, fingerprints
-from openclaw_telemetry.ingest.writer import Pricing, Writer
-from openclaw_telemetry.model import ParseIssue, SourceKind
+from openclaw_telemetry.model import Batch, ParseIssue, SourceKind
 from openclaw_telemetry.sources import sqlite_store
 from openclaw_telemetry.sources.jsonl import TranscriptParser
 
@@ -27,6 +27,43 @@ BATCH_BYTES = 64 * 1024 * 1024
 _LIVE_KINDS = frozenset({SourceKind.PRIMARY.value})
 
 Progress = Callable[[int], None]
+
+
+class Sink(Protocol):
+    """Where batches go: the database writer, or a collector in a parse worker."""
+
+    batch_calls: int
+
+    def flush(self, state: SourceState, batch: Batch) -> None: ...
+
+
+@dataclass(slots=True)
+class Parsed:
+    """What a parse worker sends back: the source's final state and its batches."""
+
+    state: SourceState
+    slices: list[tuple[dict[str, Any], Batch]] = field(default_factory=list)
+    error: str | None = None
+
+
+class _Collector:
+    def __init__(self, parsed: Parsed, batch_calls: int) -> None:
+        self.parsed, self.batch_calls = parsed, batch_calls
+
+    def flush(self, state: SourceState, batch: Batch) -> None:
+        self.parsed.slices.append((state.values(), batch))
+
+
+def parse_file(job: tuple[Path, os.stat_result, SourceState, bool, str, int]) -> Parsed:
+    """Parse one whole file without a database (runs in a worker process)."""
+    path, stat, state, compressed, hint, batch_calls = job
+    parsed = Parsed(state)
+    try:
+        read_jsonl(path, stat, state, compressed, hint, _Collector(parsed, batch_calls),
+                   lambda _n: None)
+    except OSError as exc:
+        parsed.error = exc.strerror or str(exc)
+    return parsed
 
 
 def _parser_for(state: SourceState) -> TranscriptParser:
@@ -50,7 +87,7 @@ def _absorb(state: SourceState, parser: TranscriptParser, hint: str) -> None:
 
 
 def read_jsonl(path: Path, stat: os.stat_result, state: SourceState, compressed: bool,
-               hint: str, writer: Writer, pricing: Pricing, progress: Progress) -> None:
+               hint: str, writer: Sink, progress: Progress) -> None:
     """Read from `state.read_offset` to the last complete line, flushing in batches.
 
     The size and mtime seen *before* reading are saved with the last batch only, so a run
@@ -65,19 +102,19 @@ def read_jsonl(path: Path, stat: os.stat_result, state: SourceState, compressed:
             raw.seek(state.read_offset)
         try:
             _read_lines(stream, None if compressed else path, state, parser, hint, writer,
-                        pricing, progress, final=compressed or state.kind not in _LIVE_KINDS)
+                        progress, final=compressed or state.kind not in _LIVE_KINDS)
         except zstandard.ZstdError as exc:
             parser.batch.issues.append(ParseIssue(state.line_no + 1, None, "bad_zstd", str(exc)))
     _absorb(state, parser, hint)
     if not compressed:
         state.head_hash, state.tail_hash = fingerprints(path, state.read_offset)
     state.size, state.mtime_ns = stat.st_size, stat.st_mtime_ns
-    writer.flush(state, parser.take(), pricing)
+    writer.flush(state, parser.take())
 
 
 def _read_lines(stream: BinaryIO, path: Path | None, state: SourceState,
-                parser: TranscriptParser, hint: str, writer: Writer, pricing: Pricing,
-                progress: Progress, *, final: bool) -> None:
+                parser: TranscriptParser, hint: str, writer: Sink, progress: Progress, *,
+                final: bool) -> None:
     pending = b""
     since_flush = 0
     offset = state.read_offset
@@ -99,7 +136,7 @@ def _read_lines(stream: BinaryIO, path: Path | None, state: SourceState,
             _absorb(state, parser, hint)
             if path is not None:
                 state.head_hash, state.tail_hash = fingerprints(path, offset)
-            writer.flush(state, parser.take(), pricing)
+            writer.flush(state, parser.take())
             since_flush = 0
     if pending.strip() and final:
         state.line_no += 1
@@ -108,7 +145,7 @@ def _read_lines(stream: BinaryIO, path: Path | None, state: SourceState,
 
 
 def read_agent_sessions(conn: sqlite3.Connection, states: Iterator[tuple[SourceState, str]],
-                        writer: Writer, pricing: Pricing, progress: Progress) -> None:
+                        writer: Sink, progress: Progress) -> None:
     """New `transcript_events` rows of each session, in seq order (format §10)."""
     for state, session_id in states:
         parser = _parser_for(state)
@@ -122,6 +159,6 @@ def read_agent_sessions(conn: sqlite3.Connection, states: Iterator[tuple[SourceS
             state.line_no += 1
             if len(parser.batch.calls) >= writer.batch_calls:
                 _absorb(state, parser, session_id)
-                writer.flush(state, parser.take(), pricing)
+                writer.flush(state, parser.take())
         _absorb(state, parser, session_id)
-        writer.flush(state, parser.take(), pricing)
+        writer.flush(state, parser.take())

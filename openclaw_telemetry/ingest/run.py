@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
-from openclaw_telemetry.ingest import learn
+from openclaw_telemetry.ingest import learn, parallel
 from openclaw_telemetry.ingest.finalize import finalize
 from openclaw_telemetry.ingest.readers import read_agent_sessions, read_jsonl
 from openclaw_telemetry.ingest.state import Change, SourceState, compare, load_states, same_bytes
@@ -111,11 +111,11 @@ class Ingest:
             self.summary.run_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
             for root in self.roots:
                 learn.learn_root(conn, root, self._unreadable)
-        writer = Writer(self.engine, self.summary.run_id, self.summary.totals, self.batch_calls)
+        writer = Writer(self.engine, self.summary.run_id, self.summary.totals,
+                        self._pricing_of_source, self.batch_calls)
         work, db_agents = self._plan()
         self.progress.start(len(work) + len(db_agents), sum(w.stat.st_size for w in work))
-        for item in work:
-            self._read_file(item, writer)
+        self._read_files(work, writer)
         for root, agent in db_agents:
             self._read_database(root, agent, writer)
         writer.commit()
@@ -284,12 +284,41 @@ class Ingest:
                                                                  oauth_providers=oauth))
         return self._pricing[key]
 
+    def _pricing_of_source(self, path: str, agent_id: str | None) -> Pricing:
+        root = next((r for r in self.roots if path.startswith(f"{r.path}{os.sep}")),
+                    self.roots[0])
+        return self._pricing_for(root, agent_id or "main")
+
+    def _read_files(self, work: list[_Work], writer: Writer) -> None:
+        """Small files parsed on all cores when there is enough work; the rest streamed."""
+        small = [w for w in work if w.stat.st_size <= parallel.WORKER_MAX_FILE]
+        if not parallel.worth_it([w.stat.st_size for w in small]):
+            small = []
+        chosen = {id(w) for w in small}
+        jobs = [(w.file.path, w.stat, w.state, w.file.compressed, w.file.session_hint,
+                 self.batch_calls) for w in small]
+        by_job = {id(job): item for job, item in zip(jobs, small, strict=True)}
+        for job, parsed in parallel.parse_in_workers(jobs, self._worker_failed):
+            item = by_job[id(job)]
+            if parsed.error is not None:
+                self._unreadable(f"{item.file.path}: {parsed.error}")
+                continue
+            for values, batch in parsed.slices:
+                writer.add(item.state.source_id, values, batch)
+            self.progress.advance(item.stat.st_size)
+            self.summary.sources_read += 1
+            self.progress.source_done()
+        for item in work:
+            if id(item) not in chosen:
+                self._read_file(item, writer)
+
+    def _worker_failed(self, job: parallel.Job, exc: BaseException) -> None:
+        self._unreadable(f"{job[0]}: could not be parsed ({type(exc).__name__}: {exc})")
+
     def _read_file(self, item: _Work, writer: Writer) -> None:
-        root = next(r for r in self.roots if item.file.path.is_relative_to(r.path))
         try:
             read_jsonl(item.file.path, item.stat, item.state, item.file.compressed,
-                       item.file.session_hint, writer,
-                       self._pricing_for(root, item.file.agent_id), self.progress.advance)
+                       item.file.session_hint, writer, self.progress.advance)
         except OSError as exc:
             self._unreadable(f"{item.file.path}: {exc.strerror or exc}")
             return
@@ -310,8 +339,7 @@ class Ingest:
                 with self.engine.begin() as conn:
                     learn.remember(conn, _agent_attribution(db, agent.agent_id))
                 work = list(self._db_sessions(root, agent, db_path, db))
-                read_agent_sessions(db, iter(work), writer,
-                                    self._pricing_for(root, agent.agent_id), self.progress.advance)
+                read_agent_sessions(db, iter(work), writer, self.progress.advance)
         except sqlite_store.ReadError as exc:
             self._unreadable(str(exc))
             return

@@ -152,18 +152,24 @@ class Writer:
     """Collects slices of sources and commits them in bounded transactions."""
 
     def __init__(self, engine: Engine, run_id: int, totals: FlushTotals,
-                 batch_calls: int = 20000) -> None:
+                 pricing: Callable[[str, str | None], Pricing], batch_calls: int = 20000) -> None:
         self.engine = engine
+        self.pricing = pricing
         self.run_id = run_id
         self.totals = totals
         self.batch_calls = batch_calls
         self._open = _Open()
         self._time = time_writer(engine)
 
-    def flush(self, state: SourceState, batch: Batch, pricing: Pricing) -> None:
+    def flush(self, state: SourceState, batch: Batch) -> None:
         """Queue what a source produced and its read state; commit when the batch is full."""
-        self._open.slices.append(_Slice(state.values(), state.source_id, state.session_id,
-                                        state.agent_id, state.rel_path, batch, pricing))
+        self.add(state.source_id, state.values(), batch)
+
+    def add(self, source_id: int, values: dict[str, Any], batch: Batch) -> None:
+        """Queue a batch with the read state its source had right after it."""
+        pricing = self.pricing(values["path"], values["agent_id"])
+        self._open.slices.append(_Slice(values, source_id, values["session_id"],
+                                        values["agent_id"], values["rel_path"], batch, pricing))
         self._open.calls += len(batch.calls) + 1
         if self._open.calls >= self.batch_calls:
             self.commit()
