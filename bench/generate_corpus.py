@@ -1,0 +1,377 @@
+"""Generate a realistic OpenClaw state directory of any size, deterministically.
+
+    python bench/generate_corpus.py OUT_DIR --calls N [--era jsonl|sqlite|mixed]
+        [--agents K] [--files F] [--seed S] [--max-file-mb M] [--days D] [--force]
+    python bench/generate_corpus.py --append-one DIR
+
+OUT_DIR becomes an OpenClaw state directory (`openclaw.json`, `agents/<id>/sessions/…`,
+`agents/<id>/agent/openclaw-agent.sqlite`, `cron/…`) shaped like what OpenClaw 2026.7.1
+(JSONL era) and 2026.9.6 (SQLite era) write; see `../shared/openclaw-format.md` §2, §4,
+§5, §10, §12 and the modules `corpus_*.py` for what goes where. `--files` is the number
+of transcripts (JSONL files, or sessions in the databases); `--max-file-mb` makes the
+main agent's main session one file of about that size. Output is streamed: memory stays
+small whatever the size. The same arguments always give the same bytes.
+
+`OUT_DIR/expected_totals.json` holds what a correct ingest must find under
+`accounting.md`: LLM calls, the four token kinds and cost, every call counted once even
+when it is stored twice (`.bak` copies, the duplicated `.zst` archive, mixed-era imports).
+
+`--append-one DIR` appends exactly one LLM call (a user message and an assistant reply) to
+the largest primary `.jsonl` of DIR — or, in a SQLite-era corpus, to the largest session
+in the agent database — and updates `expected_totals.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import shutil
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import zstandard
+from corpus_entries import SessionBuilder, Shared
+from corpus_files import AGENT_DB, IMPORT_ARCHIVE, corpus_size, transcript_files
+from corpus_models import MODELS, openclaw_config, recorded_cost
+from corpus_plan import CorpusPlan, SessionPlan, archive_stamp, iso_ms, plan_corpus, uuid4
+from corpus_stores import SessionRecord, write_cron, write_db_sessions, write_session_stores
+from corpus_writers import (
+    AgentDb,
+    BakSplitSink,
+    JsonlSink,
+    Sink,
+    Tee,
+    TrajectorySink,
+    ZstSink,
+)
+
+GENERATOR_VERSION = 2
+EXPECTED_NAME = "expected_totals.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    calls: int
+    era: str = "jsonl"
+    agents: int = 3
+    files: int | None = None
+    seed: int = 42
+    max_file_mb: float | None = None
+    days: int = 60
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"calls": self.calls, "era": self.era, "agents": self.agents,
+                "files": self.files, "seed": self.seed, "max_file_mb": self.max_file_mb,
+                "days": self.days}
+
+
+def generate(out: Path, options: Options) -> dict[str, Any]:
+    """Write the corpus into `out` (an empty or missing directory); return the expected totals."""
+    plan = plan_corpus(calls=options.calls, era=options.era, agents=options.agents,
+                       files=options.files, seed=options.seed,
+                       max_file_mb=options.max_file_mb, days=options.days)
+    shared = Shared(options.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "openclaw.json", openclaw_config(plan.agents))
+    dbs: dict[str, AgentDb] = {}
+    records = [_write_session(s, plan, shared, out, dbs) for s in plan.sessions]
+    write_session_stores(out, plan, records)
+    write_db_sessions(dbs, records)
+    write_cron(out, plan, records)
+    for db in dbs.values():
+        db.close()
+    expected = _expected(out, options, plan, shared)
+    _write_json(out / EXPECTED_NAME, expected)
+    return expected
+
+
+def _write_session(plan: SessionPlan, corpus: CorpusPlan, shared: Shared, out: Path,
+                   dbs: dict[str, AgentDb]) -> SessionRecord:
+    before = _usage_snapshot(shared)
+    sink, in_db, duplicated = _open_sinks(plan, corpus, shared, out, dbs)
+    end = plan.start_ms
+    for entry, ms in SessionBuilder(plan, shared, _store_label(plan, corpus.era)).entries():
+        sink.write(orjson.dumps(entry), entry, ms)
+        end = ms
+    sink.close()
+    after = _usage_snapshot(shared)
+    calls = after[0] - before[0]
+    if duplicated:
+        shared.totals.duplicated_calls += calls
+    tokens = (after[1] - before[1], after[2] - before[2], after[3] - before[3],
+              after[4] - before[4])
+    return SessionRecord(plan, end, calls, tokens, after[5] - before[5], in_db)
+
+
+def _usage_snapshot(shared: Shared) -> tuple[int, int, int, int, int, float]:
+    t = shared.totals
+    return (t.llm_calls, t.input_tokens, t.output_tokens, t.cache_read_tokens,
+            t.cache_write_tokens, t.cost)
+
+
+def _store_label(plan: SessionPlan, era: str) -> str:
+    """Where a call was first stored, for the `calls_by_store` breakdown."""
+    if plan.storage == "jsonl":
+        if era == "mixed":
+            return "file:import-archive"
+        return {"reset": "file:reset", "deleted": "file:deleted"}.get(plan.fate, "file:primary")
+    return {"deleted": "file:deleted-zst", "cold": "file:cold-zst"}.get(
+        plan.fate, "sqlite:transcript_events")
+
+
+def _open_sinks(plan: SessionPlan, corpus: CorpusPlan, shared: Shared, out: Path,
+                dbs: dict[str, AgentDb]) -> tuple[Sink, bool, bool]:
+    """The sink(s) of one session; also whether it is in a database and stored twice."""
+    if plan.storage == "jsonl":
+        return _jsonl_sinks(plan, corpus, shared, out, dbs)
+    agent = out / "agents" / plan.agent_id
+    sid = plan.session_id
+    if plan.fate == "deleted":
+        return ZstSink(agent / "sessions" / _deleted_zst_name(plan)), False, False
+    if plan.fate == "cold":
+        digest = hashlib.sha256(sid.encode()).hexdigest()
+        return ZstSink(agent / "sessions" / "cold" / f"{digest}.jsonl.zst"), False, False
+    db_sink = _db(dbs, out, plan.agent_id, corpus.seed).sink(sid)
+    if plan.zst_copy:
+        return Tee([db_sink, ZstSink(agent / "sessions" / _deleted_zst_name(plan))]), True, True
+    return db_sink, True, False
+
+
+def _jsonl_sinks(plan: SessionPlan, corpus: CorpusPlan, shared: Shared, out: Path,
+                 dbs: dict[str, AgentDb]) -> tuple[Sink, bool, bool]:
+    agent = out / "agents" / plan.agent_id
+    folder = agent / (IMPORT_ARCHIVE if corpus.era == "mixed" else "sessions")
+    sid = plan.session_id
+    path = folder / _jsonl_name(plan)
+    rng = random.Random(f"extras:{corpus.seed}:{plan.index}")
+    sinks: list[Sink] = []
+    if plan.bak:
+        split = max(1, int(plan.calls * rng.uniform(0.4, 0.8)))
+        sinks.append(BakSplitSink(path, split, rng.randint(20, 80), shared.totals))
+    else:
+        sinks.append(JsonlSink(path))
+    if plan.sidecar:
+        sinks.append(TrajectorySink(folder / f"{sid}.trajectory.jsonl", sid, plan.key,
+                                    plan.agent_id))
+    if plan.checkpoint:
+        sinks.append(JsonlSink(folder / f"{sid}.checkpoint.{uuid4(rng)}.jsonl"))
+    if plan.imported:
+        sinks.append(_db(dbs, out, plan.agent_id, corpus.seed).sink(sid))
+    sink: Sink = sinks[0] if len(sinks) == 1 else Tee(sinks)
+    return sink, plan.imported, plan.imported
+
+
+def _jsonl_name(plan: SessionPlan) -> str:
+    if plan.fate in ("reset", "deleted"):
+        return f"{plan.session_id}.jsonl.{plan.fate}.{archive_stamp(plan.fate_ms)}"
+    return f"{plan.session_id}.jsonl"
+
+
+def _deleted_zst_name(plan: SessionPlan) -> str:
+    digest = hashlib.md5(f"archive:{plan.session_id}".encode()).hexdigest()
+    return f"{plan.session_id}.jsonl.deleted.{archive_stamp(plan.fate_ms)}.{digest}.zst"
+
+
+def _db(dbs: dict[str, AgentDb], out: Path, agent_id: str, seed: int) -> AgentDb:
+    if agent_id not in dbs:
+        path = out / "agents" / agent_id / "agent" / AGENT_DB
+        dbs[agent_id] = AgentDb(path, agent_id, seed, 1_790_000_000_000)
+    return dbs[agent_id]
+
+
+def _expected(out: Path, options: Options, plan: CorpusPlan, shared: Shared) -> dict[str, Any]:
+    files = list(transcript_files(out))
+    largest = max(files, key=lambda p: p.stat().st_size, default=None)
+    return {
+        "about": "Totals a correct ingest must find (accounting.md): every LLM call once.",
+        "generator": {"script": "bench/generate_corpus.py", "version": GENERATOR_VERSION},
+        "options": options.as_dict(),
+        **shared.totals.as_dict(),
+        "sessions": len(plan.sessions),
+        "appended_calls": 0,
+        "size": corpus_size(out),
+        "largest_file": {"path": str(largest.relative_to(out)) if largest else None,
+                         "bytes": largest.stat().st_size if largest else 0},
+    }
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    tmp.replace(path)
+
+
+# -- append one call -----------------------------------------------------------------
+
+
+def append_one(root: Path) -> dict[str, Any]:
+    """Append exactly one LLM call to the corpus at `root` and update its expected totals."""
+    expected_path = root / EXPECTED_NAME
+    expected = json.loads(expected_path.read_text())
+    primaries = [p for p in transcript_files(root) if p.name.endswith(".jsonl")
+                 and p.parent.name == "sessions"]
+    serial = int(expected.get("appended_calls", 0)) + 1
+    if primaries:
+        target = max(primaries, key=lambda p: (p.stat().st_size, p.name))
+        usage, cost = _append_to_file(target, serial)
+        where = str(target.relative_to(root))
+    else:
+        usage, cost, where = _append_to_database(root, serial)
+    _add_to_expected(expected, usage, cost)
+    _write_json(expected_path, expected)
+    return {"appended_to": where, "llm_calls": expected["llm_calls"]}
+
+
+def _append_to_file(path: Path, serial: int) -> tuple[tuple[int, int, int, int], float]:
+    last = _last_line(path)
+    lines, usage, cost = _one_call(orjson.loads(last), serial, path.stat().st_size)
+    with path.open("ab") as file:
+        file.write(b"".join(line + b"\n" for line, _ in lines))
+    return usage, cost
+
+
+def _last_line(path: Path) -> bytes:
+    with path.open("rb") as file:
+        size = file.seek(0, 2)
+        file.seek(max(0, size - 1_048_576))
+        tail = file.read()
+    return tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+
+
+def _append_to_database(root: Path, serial: int) -> tuple[tuple[int, int, int, int], float, str]:
+    path = next(iter(sorted(root.glob(f"agents/*/agent/{AGENT_DB}"))))
+    conn = sqlite3.connect(path)
+    with conn:
+        sid, seq = conn.execute("SELECT session_id, max(seq) FROM transcript_events "
+                                "GROUP BY session_id ORDER BY count(*) DESC, session_id "
+                                "LIMIT 1").fetchone()
+        text, blob = conn.execute("SELECT event_json, event_zstd FROM transcript_events "
+                                  "WHERE session_id = ? AND seq = ?", (sid, seq)).fetchone()
+        last = text.encode() if text is not None else zstandard.ZstdDecompressor().decompress(blob)
+        lines, usage, cost = _one_call(orjson.loads(last), serial, seq)
+        for offset, (line, ms) in enumerate(lines, start=1):
+            conn.execute("INSERT INTO transcript_events (session_id, seq, event_json, "
+                         "created_at, event_utf8_bytes) VALUES (?, ?, ?, ?, ?)",
+                         (sid, seq + offset, line.decode(), ms, len(line)))
+    conn.close()
+    return usage, cost, f"{path.relative_to(root)}#{sid}"
+
+
+def _one_call(last: dict[str, Any], serial: int, salt: int,
+              ) -> tuple[list[tuple[bytes, int]], tuple[int, int, int, int], float]:
+    """A user message and one assistant reply, chained after `last`, same id style."""
+    rng = random.Random(f"append:{serial}:{salt}")
+    v4 = len(str(last.get("id", ""))) > 8
+    spec = MODELS[0]
+    base_ms = _entry_ms(last) + 60_000
+    user_id, reply_id = (uuid4(rng), uuid4(rng)) if v4 else (
+        f"{rng.getrandbits(32):08x}", f"{rng.getrandbits(32):08x}")
+    usage = (rng.randint(1, 12), rng.randint(20, 400), rng.randint(20_000, 60_000),
+             rng.randint(0, 2_000))
+    cost = recorded_cost(spec, usage)
+    user = {"type": "message", "id": user_id, "parentId": last.get("id"),
+            "timestamp": iso_ms(base_ms),
+            "message": {"role": "user", "content": "One more question, appended by the bench.",
+                        "timestamp": base_ms - 400}}
+    reply = {"type": "message", "id": reply_id, "parentId": user_id,
+             "timestamp": iso_ms(base_ms + 1_500),
+             "message": {"role": "assistant",
+                         "content": [{"type": "text", "text": "Here is the answer."}],
+                         "api": spec.api, "provider": spec.provider, "model": spec.model,
+                         "usage": {"input": usage[0], "output": usage[1], "cacheRead": usage[2],
+                                   "cacheWrite": usage[3], "totalTokens": sum(usage),
+                                   "cost": cost},
+                         "stopReason": "stop", "timestamp": base_ms + 30,
+                         "responseId": f"msg_01ap{serial:06d}{salt:012x}"}}
+    lines = [(orjson.dumps(user), base_ms), (orjson.dumps(reply), base_ms + 1_500)]
+    return lines, usage, cost["total"]
+
+
+def _entry_ms(entry: dict[str, Any]) -> int:
+    stamp = entry.get("timestamp")
+    if isinstance(stamp, str):
+        return int(datetime.fromisoformat(stamp).timestamp() * 1000)
+    return int(time.time() * 1000)
+
+
+def _add_to_expected(expected: dict[str, Any], usage: tuple[int, int, int, int],
+                     cost: float) -> None:
+    expected["llm_calls"] += 1
+    for key, value in zip(("input_tokens", "output_tokens", "cache_read_tokens",
+                           "cache_write_tokens"), usage, strict=True):
+        expected[key] += value
+    expected["cost"] = round(expected["cost"] + cost, 8)
+    expected["appended_calls"] = int(expected.get("appended_calls", 0)) + 1
+    by_store = expected.setdefault("calls_by_store", {})
+    by_store["appended"] = by_store.get("appended", 0) + 1
+
+
+# -- command line ----------------------------------------------------------------------
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out_dir", nargs="?", help="state directory to create")
+    parser.add_argument("--calls", type=int, help="number of LLM calls (required)")
+    parser.add_argument("--era", choices=("jsonl", "sqlite", "mixed"), default="jsonl")
+    parser.add_argument("--agents", type=int, default=3, help="number of agents (default 3)")
+    parser.add_argument("--files", type=int, help="transcripts (default calls/50, max 2000)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--max-file-mb", type=float,
+                        help="make the main session one file of about this many MB")
+    parser.add_argument("--days", type=int, default=60, help="history length (default 60)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace OUT_DIR if it holds an earlier generated corpus")
+    parser.add_argument("--append-one", metavar="DIR",
+                        help="append one LLM call to an existing corpus and exit")
+    args = parser.parse_args(argv)
+    if args.append_one is None and (args.out_dir is None or args.calls is None):
+        parser.error("OUT_DIR and --calls are required (or use --append-one DIR)")
+    if args.calls is not None and args.calls < 1:
+        parser.error("--calls must be at least 1")
+    if args.agents < 1 or (args.files is not None and args.files < 1):
+        parser.error("--agents and --files must be at least 1")
+    return args
+
+
+def _prepare(out: Path, force: bool) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not (force and (out / EXPECTED_NAME).exists()):
+            sys.exit(f"error: {out} is not empty (use --force to replace a generated corpus)")
+        shutil.rmtree(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    if args.append_one is not None:
+        target = Path(args.append_one)
+        if not (target / EXPECTED_NAME).is_file():
+            sys.exit(f"error: {target} has no {EXPECTED_NAME}: not a generated corpus")
+        print(json.dumps(append_one(target)))
+        return 0
+    out = Path(args.out_dir)
+    _prepare(out, args.force)
+    options = Options(args.calls, args.era, args.agents, args.files, args.seed,
+                      args.max_file_mb, args.days)
+    started = time.perf_counter()
+    expected = generate(out, options)
+    size = expected["size"]
+    print(json.dumps({"out": str(out), "seconds": round(time.perf_counter() - started, 2),
+                      "llm_calls": expected["llm_calls"],
+                      "transcript_files": size["transcript_files"],
+                      "transcript_mb": round(size["transcript_bytes"] / 1e6, 1),
+                      "database_mb": round(size["database_bytes"] / 1e6, 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
