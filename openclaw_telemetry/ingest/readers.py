@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -144,21 +144,36 @@ def _read_lines(stream: BinaryIO, path: Path | None, state: SourceState,
         state.read_offset = offset + len(pending)
 
 
-def read_agent_sessions(conn: sqlite3.Connection, states: Iterator[tuple[SourceState, str]],
-                        writer: Sink, progress: Progress) -> None:
-    """New `transcript_events` rows of each session, in seq order (format §10)."""
-    for state, session_id in states:
-        parser = _parser_for(state)
-        for seq, event, problem in sqlite_store.iter_events(conn, session_id, state.read_offset):
-            progress(len(event) if event else 0)
-            if event is None:
-                parser.batch.issues.append(ParseIssue(seq, None, "bad_row", problem or ""))
-            else:
-                parser.feed(event, seq)
-            state.read_offset = seq
-            state.line_no += 1
-            if len(parser.batch.calls) >= writer.batch_calls:
-                _absorb(state, parser, session_id)
-                writer.flush(state, parser.take())
-        _absorb(state, parser, session_id)
-        writer.flush(state, parser.take())
+def read_session_rows(conn: sqlite3.Connection, state: SourceState, writer: Sink,
+                      progress: Progress) -> None:
+    """New `transcript_events` rows of one session, in seq order (format §10)."""
+    session_id = state.session_id or ""
+    parser = _parser_for(state)
+    for seq, event, problem in sqlite_store.iter_events(conn, session_id, state.read_offset):
+        progress(len(event) if event else 0)
+        if event is None:
+            parser.batch.issues.append(ParseIssue(seq, None, "bad_row", problem or ""))
+        else:
+            parser.feed(event, seq)
+        state.read_offset = seq
+        state.line_no += 1
+        if len(parser.batch.calls) >= writer.batch_calls:
+            _absorb(state, parser, session_id)
+            writer.flush(state, parser.take())
+    _absorb(state, parser, session_id)
+    writer.flush(state, parser.take())
+
+
+def parse_sessions(job: tuple[Path, list[SourceState], int]) -> list[Parsed]:
+    """Parse new rows of several sessions of one agent database (runs in a worker)."""
+    db_path, states, batch_calls = job
+    results = [Parsed(state) for state in states]
+    try:
+        with sqlite_store.open_readonly(db_path) as conn:
+            for parsed in results:
+                read_session_rows(conn, parsed.state, _Collector(parsed, batch_calls),
+                                  lambda _n: None)
+    except sqlite_store.ReadError as exc:
+        for parsed in results:
+            parsed.error = str(exc)
+    return results

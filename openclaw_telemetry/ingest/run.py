@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import functools
 import os
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from openclaw_telemetry.ingest import learn, parallel
 from openclaw_telemetry.ingest.finalize import finalize
-from openclaw_telemetry.ingest.readers import read_agent_sessions, read_jsonl
+from openclaw_telemetry.ingest.readers import (
+    parse_file,
+    parse_sessions,
+    read_jsonl,
+    read_session_rows,
+)
 from openclaw_telemetry.ingest.state import Change, SourceState, compare, load_states, same_bytes
 from openclaw_telemetry.ingest.writer import (
     FlushTotals,
@@ -49,7 +54,7 @@ from openclaw_telemetry.schema import (
     sources,
 )
 from openclaw_telemetry.sources import sqlite_store
-from openclaw_telemetry.sources.attribution import Attribution, from_agent_db
+from openclaw_telemetry.sources.attribution import from_agent_db
 from openclaw_telemetry.sources.discover import Agent, SourceFile, StateRoot, iter_source_files
 from openclaw_telemetry.sources.jsonl import parse_time
 
@@ -298,7 +303,7 @@ class Ingest:
         jobs = [(w.file.path, w.stat, w.state, w.file.compressed, w.file.session_hint,
                  self.batch_calls) for w in small]
         by_job = {id(job): item for job, item in zip(jobs, small, strict=True)}
-        for job, parsed in parallel.parse_in_workers(jobs, self._worker_failed):
+        for job, parsed in parallel.in_workers(parse_file, jobs, self._worker_failed):
             item = by_job[id(job)]
             if parsed.error is not None:
                 self._unreadable(f"{item.file.path}: {parsed.error}")
@@ -312,7 +317,7 @@ class Ingest:
             if id(item) not in chosen:
                 self._read_file(item, writer)
 
-    def _worker_failed(self, job: parallel.Job, exc: BaseException) -> None:
+    def _worker_failed(self, job: tuple[Any, ...], exc: BaseException) -> None:
         self._unreadable(f"{job[0]}: could not be parsed ({type(exc).__name__}: {exc})")
 
     def _read_file(self, item: _Work, writer: Writer) -> None:
@@ -334,21 +339,36 @@ class Ingest:
         if marker.size == stamp[0] and marker.mtime_ns == stamp[1] and not self.full:
             self.progress.source_done()
             return
+        in_workers = parallel.worth_it([stamp[0]])
         try:
             with sqlite_store.open_readonly(db_path) as db:
                 with self.engine.begin() as conn:
-                    learn.remember(conn, _agent_attribution(db, agent.agent_id))
-                work = list(self._db_sessions(root, agent, db_path, db))
-                read_agent_sessions(db, iter(work), writer, self.progress.advance)
+                    learn.remember(conn, from_agent_db(db, agent.agent_id))
+                    states = self._db_sessions(conn, root, agent, db_path,
+                                               sqlite_store.session_heads(db))
+                for state in [] if in_workers else states:
+                    read_session_rows(db, state, writer, self.progress.advance)
+            if in_workers:
+                self._sessions_in_workers(db_path, states, writer)
         except sqlite_store.ReadError as exc:
             self._unreadable(str(exc))
             return
-        self.summary.sources_read += len(work)
+        self.summary.sources_read += len(states)
         writer.commit()  # the rows first: the database is marked read only after them
         with self.engine.begin() as conn:
             conn.execute(update(sources).where(sources.c.source_id == marker.source_id)
                          .values(size=stamp[0], mtime_ns=stamp[1], last_read_at=now()))
         self.progress.source_done()
+
+    def _sessions_in_workers(self, db_path: Path, states: list[SourceState],
+                             writer: Writer) -> None:
+        jobs = [(db_path, list(part), self.batch_calls) for part in chunks(states, 64)]
+        for _job, results in parallel.in_workers(parse_sessions, jobs, self._worker_failed):
+            for parsed in results:
+                if parsed.error is not None:
+                    raise sqlite_store.ReadError(parsed.error)
+                for values, batch in parsed.slices:
+                    writer.add(parsed.state.source_id, values, batch)
 
     def _db_marker(self, conn: Connection, root: StateRoot, db_path: Path) -> SourceState:
         found = conn.execute(select(sources).where(sources.c.path == str(db_path))).first()
@@ -358,27 +378,35 @@ class Ingest:
                                           "kind": DB_KIND, "size": -1, "mtime_ns": -1,
                                           "first_seen_at": now()})
 
-    def _db_sessions(self, root: StateRoot, agent: Agent, db_path: Path,
-                     db: sqlite3.Connection) -> Iterator[tuple[SourceState, str]]:
-        heads = sqlite_store.session_heads(db)
-        with self.engine.begin() as conn:
-            for session_id, max_seq in sorted(heads.items()):
-                path = f"{db_path}#transcript_events/{session_id}"
-                found = conn.execute(select(sources).where(sources.c.path == path)).first()
-                if found is None:
-                    state = self._insert_source(conn, {
-                        "path": path, "rel_path": f"{_rel(root, db_path)}#transcript_events/"
-                        f"{session_id}", "kind": SourceKind.SQLITE.value,
-                        "agent_id": agent.agent_id, "session_id": session_id,
-                        "first_seen_at": now()})
-                    self.summary.sources_total += 1
-                else:
-                    state = SourceState.from_row(found)
-                if self.full and state.read_offset:
-                    self._replace(conn, state)
-                    state.session_id = session_id
-                if max_seq > state.read_offset:
-                    yield state, session_id
+    def _db_sessions(self, conn: Connection, root: StateRoot, agent: Agent, db_path: Path,
+                     heads: dict[str, int]) -> list[SourceState]:
+        """Sessions of the database with rows not read yet (new ones remembered first)."""
+        prefix = f"{db_path}#transcript_events/"
+        known = {s.session_id: s for s in (
+            SourceState.from_row(row) for row in conn.execute(
+                select(sources).where(sources.c.kind == SourceKind.SQLITE.value,
+                                      sources.c.path.startswith(prefix, autoescape=True))))}
+        fresh = sorted(set(heads) - set(known))
+        rel = f"{_rel(root, db_path)}#transcript_events/"
+        insert_ignore(conn, sources, [
+            {"path": prefix + sid, "rel_path": rel + sid, "kind": SourceKind.SQLITE.value,
+             "agent_id": agent.agent_id, "session_id": sid,
+             "first_seen_at": time_writer(conn.engine)(now())} for sid in fresh])
+        self.summary.sources_total += len(fresh)
+        for part in chunks(fresh):
+            for row in conn.execute(select(sources).where(
+                    sources.c.path.in_([prefix + sid for sid in part]))):
+                state = SourceState.from_row(row)
+                known[state.session_id] = state
+        todo = []
+        for session_id, max_seq in sorted(heads.items()):
+            state = known[session_id]
+            if self.full and state.read_offset:
+                self._replace(conn, state)
+                state.session_id = session_id
+            if max_seq > state.read_offset:
+                todo.append(state)
+        return todo
 
     # -- closing ----------------------------------------------------------------------
     def _finish(self, conn: Connection, elapsed: float) -> None:
@@ -392,10 +420,6 @@ class Ingest:
             finished_at=now(), status="ok", changed=changed, sources_read=summary.sources_read,
             new_calls=summary.totals.new_calls, issues=summary.totals.issues,
             summary_json=orjson.dumps(summary_dict(summary)).decode()))
-
-
-def _agent_attribution(db: sqlite3.Connection, agent_id: str) -> list[Attribution]:
-    return from_agent_db(db, agent_id)
 
 
 def _db_stamp(path: Path) -> tuple[int, int]:
