@@ -89,3 +89,12 @@ def test_parallel_parse_gives_the_same_database(sample: Path, tmp_path: Path,
            " ORDER BY 1, 6")
     assert query(workers, sql) == query(serial, sql)
     assert totals(workers) == totals(serial)
+
+
+@pytest.mark.parametrize("sample", VERSIONS, indirect=True)
+def test_cron_and_subagent_attribution(sample: Path, sqlite_url: str) -> None:
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    rows = query(sqlite_url, "SELECT kind, cron_job_name, parent_session_id IS NOT NULL, "
+                             "count(*) FROM sessions WHERE kind IN ('cron', 'subagent') "
+                             "GROUP BY 1, 2, 3 ORDER BY 1")
+    assert rows == [("cron", "hourly-tick", False, 2), ("subagent", None, True, 2)]

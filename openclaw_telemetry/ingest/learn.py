@@ -85,14 +85,23 @@ def learn_state_db(conn: Connection, db: sqlite3.Connection) -> None:
 
 
 def remember_jobs(conn: Connection, jobs: list[attr.CronJob]) -> None:
+    """Keep cron job names; sessions of a job whose name changed are marked dirty."""
+    known = {row[0]: tuple(row[1:]) for row in conn.execute(
+        select(cron_jobs.c.job_id, cron_jobs.c.agent_id, cron_jobs.c.name, cron_jobs.c.schedule))}
+    renamed = []
     for job in jobs:
-        insert_ignore(conn, cron_jobs, [{"job_id": job.job_id}])
-        values = {k: v for k, v in (("agent_id", job.agent_id), ("name", job.name),
-                                    ("schedule", job.schedule)) if v is not None}
-        conn.execute(update(cron_jobs).where(cron_jobs.c.job_id == job.job_id)
-                     .values(updated_at=now(), **values))
-    if jobs:  # a job name may now be known for sessions seen before
-        conn.execute(update(sessions).where(sessions.c.kind == "cron").values(dirty=True))
+        old = known.get(job.job_id)
+        new = tuple(n if n is not None else (old[i] if old else None)
+                    for i, n in enumerate((job.agent_id, job.name, job.schedule)))
+        if old == new:
+            continue
+        if old is None:
+            insert_ignore(conn, cron_jobs, [{"job_id": job.job_id}])
+        conn.execute(update(cron_jobs).where(cron_jobs.c.job_id == job.job_id).values(
+            agent_id=new[0], name=new[1], schedule=new[2], updated_at=now()))
+        renamed.append(job.job_id)
+    for part in chunks(renamed):  # a job name may now be known for sessions seen before
+        conn.execute(update(sessions).where(sessions.c.cron_job_id.in_(part)).values(dirty=True))
 
 
 def remember(conn: Connection, learned: list[attr.Attribution]) -> None:
