@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +124,23 @@ def test_second_run_waits_for_the_lock_then_says_so(tmp_path: Path, sqlite_url: 
         ran = ingest(state, sqlite_url, "-q", "--lock-wait", "0.3")
     assert ran.code == 3
     assert "another ingest run" in ran.err
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="needs root and unshare for a read-only bind mount")
+def test_unwritable_database_gives_one_line(tmp_path: Path) -> None:
+    state = _state(tmp_path)
+    folder = tmp_path / "dbdir"
+    folder.mkdir()
+    db = folder / "t.db"
+    assert ingest(state, f"sqlite:///{db}", "-q").code == 0
+    command = (f"mount --bind -o ro {folder} {folder} && exec {sys.executable} "
+               f"{ROOT / 'session_parser.py'} --sessions-dir {state} --db {db}")
+    done = subprocess.run(["unshare", "--mount", "sh", "-c", command], capture_output=True,
+                          text=True, timeout=60)
+    if "mount" in done.stderr and "session_parser" not in done.stderr:
+        pytest.skip(f"no mount namespace here: {done.stderr.strip()}")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "database error" in done.stderr
