@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import zstandard
 
 from tests.conftest import ingest, query, totals
 from tests.entries import T0, assistant, header, lines, user
 
+ROOT = Path(__file__).resolve().parents[1]
 SID = "42285bc4-9c92-4bd7-beea-07a894745a36"
 
 
@@ -160,3 +166,22 @@ def test_sessions_parsed_in_workers_equal_serial(tmp_path: Path, monkeypatch: ob
     sql = "SELECT message_id, session_id, cost FROM messages ORDER BY 1"
     assert query(workers, sql) == query(serial, sql)
     assert len(query(workers, sql)) == 15
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="needs root and unshare for a read-only bind mount")
+def test_read_only_view_of_a_database_being_written(tmp_path: Path, sqlite_url: str) -> None:
+    """As under systemd's ProtectHome=read-only: `-wal`/`-shm` exist but cannot be written."""
+    state = tmp_path / "state"
+    writer = agent_db(state)
+    add_events(writer, SID, [header(SID), *_events(3)])
+    db = Path(sqlite_url.removeprefix("sqlite:///"))
+    command = (f"mount --bind -o ro {state} {state} && exec {sys.executable} {ROOT / 'session_parser.py'}"
+               f" --sessions-dir {state} --db {db} --json")
+    done = subprocess.run(["unshare", "--mount", "sh", "-c", command], capture_output=True,
+                          text=True, timeout=60)
+    writer.close()
+    if done.returncode != 0 and "mount" in done.stderr:
+        pytest.skip(f"no mount namespace here: {done.stderr.strip()}")
+    assert json.loads(done.stdout)["unreadable"] == []
+    assert totals(sqlite_url)["llm_calls"] == 3
