@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# OpenClaw Telemetry in one command: virtual environment, ingestion, dashboard.
+# Run ./start.sh --help for the options. No logic of its own (design.md §1): the
+# virtual environment is scripts/bootstrap.sh's, the reading is session_parser.py's, the
+# demo data is bench/generate_corpus.py's, the serving is Streamlit's. Kept to bash 3.2
+# (macOS), like scripts/bootstrap.sh.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: ./start.sh [OPTIONS]
+
+Reads your OpenClaw agents' usage into a local database, then serves the dashboard on
+http://127.0.0.1:8501/ until you press Ctrl-C. The first run creates .venv and installs
+requirements.txt (needs Python 3.11+ and network); later runs skip that unless
+requirements.txt changed.
+
+Options:
+  --sessions-dir DIR  OpenClaw state directory to read (the folder holding agents/), one
+                      agent's folder, or its sessions/ folder. Default: $OPENCLAW_SESSIONS_DIR,
+                      else $OPENCLAW_STATE_DIR, else ~/.openclaw, its profiles
+                      ~/.openclaw-* and the legacy ~/.clawdbot and ~/.moltbot.
+  --db PATH           telemetry database (SQLite file or SQLAlchemy URL). Default:
+                      $OPENCLAW_TELEMETRY_DB, else ./openclaw_telemetry.db (the same default
+                      as session_parser.py). Put a URL holding a password in
+                      $OPENCLAW_TELEMETRY_DB or ~/.pgpass, not on the command line.
+  --port PORT         dashboard port (default: 8501)
+  --host ADDR         address the dashboard listens on (default: 127.0.0.1, this machine
+                      only). Anything else exposes it, without a password, to whoever can
+                      reach ADDR: prefer nginx with a password (deploy/README.md).
+  --enhanced          serve the enhanced dashboard (dashboard_enhanced.py: more pages,
+                      cost statistics, alerts) instead of dashboard.py
+  --watch             keep ingesting while the dashboard runs (session_parser.py --watch),
+                      so new usage shows up within seconds; stops with the dashboard
+  --demo              no OpenClaw data yet? Generate a realistic demo state directory
+                      (several agents, cron jobs, sub-agents, models, errors, two months)
+                      in demo-data/ and show it from its own, clearly labelled database,
+                      ./openclaw_telemetry_demo.db (or --db). Never touches your database.
+  -h, --help          show this help and exit
+
+Environment:
+  OPENCLAW_TELEMETRY_DB, OPENCLAW_SESSIONS_DIR, OPENCLAW_STATE_DIR   as above
+  OPENCLAW_PYTHON     Python 3.11+ used to create .venv (default: the first found on PATH)
+  OPENCLAW_VENV       use this existing virtual environment as it is, without installing
+                      anything (it must already have requirements.txt installed)
+
+Exit status: the dashboard's; 1 when there is nothing to show or a step failed (the
+message says which), 2 for a bad option, 130/143 after Ctrl-C / SIGTERM.
+
+Examples:
+  ./start.sh                                  your data, basic dashboard
+  ./start.sh --enhanced --watch               enhanced dashboard, live numbers
+  ./start.sh --sessions-dir /data/.openclaw   OpenClaw state in a Docker volume
+  ./start.sh --demo                           a first look without OpenClaw data
+EOF
+}
+
+say() { printf '%s\n' "$*"; }
+warn() { printf 'start.sh: %s\n' "$*" >&2; }
+die() {
+    warn "$*"
+    exit 1
+}
+bad_usage() {
+    printf 'start.sh: %s (see ./start.sh --help)\n' "$*" >&2
+    exit 2
+}
+
+# An absolute path for a path given relative to where start.sh was run (URLs unchanged).
+absolute() {
+    case "$1" in
+        *://* | /*) printf '%s\n' "$1" ;;
+        "~") printf '%s\n' "$HOME" ;;
+        \~/*) printf '%s/%s\n' "$HOME" "${1:2}" ;;
+        *) printf '%s/%s\n' "$PWD" "$1" ;;
+    esac
+}
+
+# --- options ----------------------------------------------------------------------------
+
+PORT=8501
+HOST=127.0.0.1
+DB=""
+SESSIONS_DIR=""
+WATCH=0
+DEMO=0
+SCRIPT=dashboard.py
+
+while [ $# -gt 0 ]; do
+    option="$1"
+    value=""
+    case "$option" in
+        --*=*)
+            value="${option#*=}"
+            option="${option%%=*}"
+            ;;
+        --port | --host | --db | --sessions-dir)
+            [ $# -ge 2 ] || bad_usage "$option needs a value"
+            value="$2"
+            shift
+            ;;
+    esac
+    case "$option" in
+        --port) PORT="$value" ;;
+        --host) HOST="$value" ;;
+        --db) DB="$value" ;;
+        --sessions-dir) SESSIONS_DIR="$value" ;;
+        --watch | --enhanced | --demo | -h | --help)
+            case "$1" in *=*) bad_usage "$option takes no value" ;; esac
+            case "$option" in
+                --watch) WATCH=1 ;;
+                --enhanced) SCRIPT=dashboard_enhanced.py ;;
+                --demo) DEMO=1 ;;
+                *)
+                    usage
+                    exit 0
+                    ;;
+            esac
+            ;;
+        *) bad_usage "unknown option: $option" ;;
+    esac
+    shift
+done
+
+case "$PORT" in
+    "" | *[!0-9]*) bad_usage "--port must be a number from 1 to 65535, not '$PORT'" ;;
+esac
+if [ "${#PORT}" -gt 5 ] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; then
+    bad_usage "--port must be a number from 1 to 65535, not '$PORT'"
+fi
+[ -n "$HOST" ] || bad_usage "--host needs an address"
+case "$HOST" in
+    127.* | ::1 | localhost) LOOPBACK=1 ;;
+    *) LOOPBACK=0 ;;
+esac
+exposure_warning() {
+    warn "WARNING: --host $HOST is not a loopback address: anyone who can reach it on port" \
+        "$PORT sees your agents' usage and costs, without a password. Keep 127.0.0.1 and" \
+        "put nginx with a password in front instead (deploy/README.md)."
+}
+if [ "$DEMO" = 1 ] && [ -n "$SESSIONS_DIR" ]; then
+    bad_usage "--demo reads its own generated data: leave out --sessions-dir"
+fi
+[ "$LOOPBACK" = 1 ] || exposure_warning # now, and again when the dashboard starts
+
+if [ -z "$DB" ]; then
+    if [ "$DEMO" = 1 ]; then
+        DB=openclaw_telemetry_demo.db # never the user's database
+    else
+        DB="${OPENCLAW_TELEMETRY_DB:-openclaw_telemetry.db}"
+    fi
+fi
+DB="$(absolute "$DB")"
+[ -z "$SESSIONS_DIR" ] || SESSIONS_DIR="$(absolute "$SESSIONS_DIR")"
+
+# Every program started below finds the database in the environment; a file path is also
+# put on their command lines (ps shows which file is served), a URL never: it may hold a
+# password.
+export OPENCLAW_TELEMETRY_DB="$DB"
+export PYTHONUNBUFFERED=1
+DB_FILE=()
+DB_OPTION=()
+case "$DB" in
+    *://*) ;;
+    *)
+        DB_FILE=("$DB")
+        DB_OPTION=(--db "$DB")
+        ;;
+esac
+SESSIONS_OPTION=()
+[ -z "$SESSIONS_DIR" ] || SESSIONS_OPTION=(--sessions-dir "$SESSIONS_DIR")
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+DEMO_STATE="$ROOT/demo-data/openclaw-state"
+
+# --- processes: everything started here stops with start.sh -----------------------------
+
+CHILDREN=""
+
+# The two functions below run from traps.
+# shellcheck disable=SC2317
+stop_children() {
+    local pid alive tries=0
+    [ -n "$CHILDREN" ] || return 0
+    for pid in $CHILDREN; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    while :; do
+        alive=""
+        for pid in $CHILDREN; do
+            if kill -0 "$pid" 2>/dev/null; then alive="$alive $pid"; fi
+        done
+        if [ -z "$alive" ] || [ "$tries" -ge 100 ]; then break; fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    for pid in $alive; do
+        warn "process $pid did not stop within 10 s of SIGTERM: killing it" 2>/dev/null || true
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    CHILDREN=""
+}
+
+# shellcheck disable=SC2317
+on_signal() {
+    trap '' INT TERM HUP PIPE
+    printf '\nStopping ...\n' 2>/dev/null || true # stdout may be a closed pipe (SIGPIPE)
+    stop_children
+    exit "$1"
+}
+
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
+trap 'on_signal 141' PIPE
+trap stop_children EXIT
+
+# --- 1. virtual environment -------------------------------------------------------------
+
+# shellcheck source=scripts/bootstrap.sh
+. "$ROOT/scripts/bootstrap.sh"
+if [ -n "${OPENCLAW_VENV:-}" ]; then
+    VENV_PYTHON="$OPENCLAW_VENV/bin/python"
+    [ -x "$VENV_PYTHON" ] || die "OPENCLAW_VENV=$OPENCLAW_VENV: no bin/python in it"
+    say "Using the virtual environment $OPENCLAW_VENV as it is (OPENCLAW_VENV is set)"
+else
+    bootstrap_venv requirements.txt || exit 1
+fi
+
+# Checked before the ingestion, which can take minutes on a first run.
+port_status=0
+"$VENV_PYTHON" - "$HOST" "$PORT" <<'PY' || port_status=$?
+import errno, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+try:
+    socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET).close()
+except OSError as exc:
+    if exc.errno == errno.EADDRINUSE:
+        sys.exit(3)
+    sys.exit(f"start.sh: cannot listen on {host} port {port}: {exc.strerror or exc}")
+PY
+case "$port_status" in
+    0) ;;
+    3) die "port $PORT on $HOST is already in use (another dashboard, or another program);" \
+        "stop it or pick a free port with --port, e.g. ./start.sh --port $((PORT % 65535 + 1))" ;;
+    *) exit 1 ;;
+esac
+
+# --- 2. data ------------------------------------------------------------------------------
+
+if [ "$DEMO" = 1 ]; then
+    say "==> Demo data: generating an OpenClaw state directory in ${DEMO_STATE#"$ROOT"/}"
+    say "    (5 agents, cron jobs, sub-agents, several models, errors, 60 days; always the same)"
+    "$VENV_PYTHON" bench/generate_corpus.py "$DEMO_STATE" --calls 6000 --days 60 \
+        --agents 5 --era mixed --seed 424242 --force >/dev/null ||
+        die "could not generate the demo data (bench/generate_corpus.py failed)"
+    "$VENV_PYTHON" -m openclaw_telemetry.demo mark ${DB_FILE[@]+"${DB_FILE[@]}"} || exit 1
+    SESSIONS_OPTION=(--sessions-dir "$DEMO_STATE")
+fi
+
+say "==> Reading OpenClaw data into ${DB_FILE[0]:-\$OPENCLAW_TELEMETRY_DB} (a first run reads the whole history)"
+ingest_status=0
+"$VENV_PYTHON" session_parser.py ${SESSIONS_OPTION[@]+"${SESSIONS_OPTION[@]}"} \
+    ${DB_OPTION[@]+"${DB_OPTION[@]}"} || ingest_status=$?
+case "$ingest_status" in
+    0) ;;
+    3) warn "another ingest run holds the database; showing what it holds so far" ;;
+    *) die "reading the OpenClaw data failed (session_parser.py exit $ingest_status, see above)" ;;
+esac
+
+# Never an empty dashboard: without a single LLM call there is nothing to look at.
+if ! "$VENV_PYTHON" - <<'PY'; then
+import sys
+
+import db  # the facade; opens $OPENCLAW_TELEMETRY_DB, exported above
+from sqlalchemy import literal
+
+engine = db.open_db()
+with engine.connect() as conn:
+    found = conn.execute(db.select(literal(1)).select_from(db.messages).limit(1)).first()
+engine.dispose()
+sys.exit(found is None)
+PY
+    if [ -n "$SESSIONS_DIR" ]; then
+        looked="$SESSIONS_DIR"
+    else
+        looked="OpenClaw's usual places (\$OPENCLAW_SESSIONS_DIR, \$OPENCLAW_STATE_DIR, ~/.openclaw, ~/.openclaw-*, ~/.clawdbot, ~/.moltbot)"
+    fi
+    warn "no OpenClaw usage to show: no LLM call found."
+    warn "  looked in: $looked"
+    warn "  your data is elsewhere:   ./start.sh --sessions-dir /path/to/.openclaw"
+    warn "  a first look at demo data (generated, clearly labelled, kept in its own database):"
+    warn "                            ./start.sh --demo"
+    exit 1
+fi
+
+# --- 3. dashboard -------------------------------------------------------------------------
+
+case "$HOST" in
+    *:*) url_host="[$HOST]" ;;
+    *) url_host="$HOST" ;;
+esac
+URL="http://$url_host:$PORT/"
+
+if [ "$WATCH" = 1 ]; then
+    "$VENV_PYTHON" session_parser.py --watch -q ${SESSIONS_OPTION[@]+"${SESSIONS_OPTION[@]}"} \
+        ${DB_OPTION[@]+"${DB_OPTION[@]}"} &
+    CHILDREN="$CHILDREN $!"
+fi
+
+"$VENV_PYTHON" -m streamlit run "$SCRIPT" \
+    --server.address "$HOST" \
+    --server.port "$PORT" \
+    --server.headless true \
+    --server.enableXsrfProtection true \
+    --browser.gatherUsageStats false \
+    -- ${DB_OPTION[@]+"${DB_OPTION[@]}"} &
+DASHBOARD=$!
+CHILDREN="$CHILDREN $DASHBOARD"
+
+say ""
+say "==> Dashboard: $URL"
+if [ "$LOOPBACK" = 1 ]; then
+    say "    Bound to $HOST only: reachable from this machine, not from the network" \
+        "(--host ADDR changes that)."
+else
+    exposure_warning
+fi
+[ "$DEMO" = 0 ] || say "    Showing DEMO data from ${DB_FILE[0]:-\$OPENCLAW_TELEMETRY_DB}, not your agents' usage."
+[ "$WATCH" = 0 ] || say "    Live ingestion is on (session_parser.py --watch); it stops with the dashboard."
+say "    Press Ctrl-C to stop."
+say ""
+
+dashboard_status=0
+wait "$DASHBOARD" || dashboard_status=$?
+CHILDREN="${CHILDREN/ $DASHBOARD/}"
+exit "$dashboard_status"
