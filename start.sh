@@ -252,9 +252,14 @@ esac
 
 if [ "$DEMO" = 1 ]; then
     say "==> Demo data: generating an OpenClaw state directory in ${DEMO_STATE#"$ROOT"/}"
-    say "    (5 agents, cron jobs, sub-agents, several models, errors, 60 days; always the same)"
+    say "    (5 agents, cron jobs, sub-agents, several models, errors, 60 days up to now)"
+    # A demo database from an earlier day is replaced, never a database of real data.
+    if [ "${#DB_FILE[@]}" -gt 0 ] && [ -f "${DB_FILE[0]}" ] &&
+        "$VENV_PYTHON" -m openclaw_telemetry.demo show "${DB_FILE[0]}" >/dev/null 2>&1; then
+        rm -f "${DB_FILE[0]}" "${DB_FILE[0]}-wal" "${DB_FILE[0]}-shm"
+    fi
     "$VENV_PYTHON" bench/generate_corpus.py "$DEMO_STATE" --calls 6000 --days 60 \
-        --agents 5 --era mixed --seed 424242 --force >/dev/null ||
+        --agents 5 --era mixed --seed 424242 --end now --force >/dev/null ||
         die "could not generate the demo data (bench/generate_corpus.py failed)"
     "$VENV_PYTHON" -m openclaw_telemetry.demo mark ${DB_FILE[@]+"${DB_FILE[@]}"} || exit 1
     SESSIONS_OPTION=(--sessions-dir "$DEMO_STATE")

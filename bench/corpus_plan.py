@@ -105,7 +105,7 @@ def uuid4(rng: random.Random) -> str:
 
 
 def plan_corpus(*, calls: int, era: str, agents: int, files: int | None, seed: int,
-                max_file_mb: float | None, days: int = 60) -> CorpusPlan:
+                max_file_mb: float | None, days: int = 60, end_ms: int = END_MS) -> CorpusPlan:
     """Decide every session of the corpus (see module docstring)."""
     rng = random.Random(seed)
     agent_ids = _agent_ids(agents)
@@ -115,8 +115,8 @@ def plan_corpus(*, calls: int, era: str, agents: int, files: int | None, seed: i
     sessions = _draw_sessions(rng, agent_ids, n_sessions)
     jobs = _assign_keys(rng, sessions)
     _allocate_calls(rng, sessions, calls, max_file_mb)
-    _place_in_time(rng, sessions, days)
-    _assign_storage(sessions, era, days)
+    _place_in_time(rng, sessions, days, end_ms)
+    _assign_storage(sessions, era, days, end_ms)
     _assign_fates(rng, sessions)
     _assign_models(rng, sessions)
     _assign_extras(rng, sessions, n_bak, era)
@@ -221,18 +221,19 @@ def _split(budget: int, sessions: list[SessionPlan], weights: list[float]) -> No
         plan.calls = count + 1
 
 
-def _place_in_time(rng: random.Random, sessions: list[SessionPlan], days: int) -> None:
+def _place_in_time(rng: random.Random, sessions: list[SessionPlan], days: int,
+                   end_ms: int) -> None:
     window = days * DAY_MS
     for plan in sessions:
         per_call = 20_000 if plan.kind in ("cron", "subagent") else 45_000
         plan.span_ms = int(window * 0.95) if plan.big else min(window // 2,
                                                                 plan.calls * per_call)
-        latest = END_MS - plan.span_ms - 3_600_000
-        plan.start_ms = rng.randrange(END_MS - window, max(END_MS - window + 1, latest))
+        latest = end_ms - plan.span_ms - 3_600_000
+        plan.start_ms = rng.randrange(end_ms - window, max(end_ms - window + 1, latest))
 
 
-def _assign_storage(sessions: list[SessionPlan], era: str, days: int) -> None:
-    cutover = END_MS - int(days * DAY_MS * 0.4)
+def _assign_storage(sessions: list[SessionPlan], era: str, days: int, end_ms: int) -> None:
+    cutover = end_ms - int(days * DAY_MS * 0.4)
     for plan in sessions:
         if era == "mixed":
             plan.storage = "jsonl" if plan.start_ms < cutover else "sqlite"

@@ -32,7 +32,7 @@ import sqlite3
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,15 @@ import zstandard
 from corpus_entries import SessionBuilder, Shared
 from corpus_files import AGENT_DB, IMPORT_ARCHIVE, corpus_size, transcript_files
 from corpus_models import MODELS, openclaw_config, recorded_cost
-from corpus_plan import CorpusPlan, SessionPlan, archive_stamp, iso_ms, plan_corpus, uuid4
+from corpus_plan import (
+    END_MS,
+    CorpusPlan,
+    SessionPlan,
+    archive_stamp,
+    iso_ms,
+    plan_corpus,
+    uuid4,
+)
 from corpus_stores import SessionRecord, write_cron, write_db_sessions, write_session_stores
 from corpus_writers import (
     AgentDb,
@@ -66,18 +74,20 @@ class Options:
     seed: int = 42
     max_file_mb: float | None = None
     days: int = 60
+    end_ms: int = END_MS
 
     def as_dict(self) -> dict[str, Any]:
         return {"calls": self.calls, "era": self.era, "agents": self.agents,
                 "files": self.files, "seed": self.seed, "max_file_mb": self.max_file_mb,
-                "days": self.days}
+                "days": self.days, "end_ms": self.end_ms}
 
 
 def generate(out: Path, options: Options) -> dict[str, Any]:
     """Write the corpus into `out` (an empty or missing directory); return the expected totals."""
     plan = plan_corpus(calls=options.calls, era=options.era, agents=options.agents,
                        files=options.files, seed=options.seed,
-                       max_file_mb=options.max_file_mb, days=options.days)
+                       max_file_mb=options.max_file_mb, days=options.days,
+                       end_ms=options.end_ms)
     shared = Shared(options.seed)
     out.mkdir(parents=True, exist_ok=True)
     _write_json(out / "openclaw.json", openclaw_config(plan.agents))
@@ -329,6 +339,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-file-mb", type=float,
                         help="make the main session one file of about this many MB")
     parser.add_argument("--days", type=int, default=60, help="history length (default 60)")
+    parser.add_argument("--end", type=_end_ms, default=END_MS, metavar="YYYY-MM-DD|now",
+                        help="when the history ends (default 2026-11-24, fixed so corpora are "
+                             "reproducible; `now` for demo data)")
     parser.add_argument("--force", action="store_true",
                         help="replace OUT_DIR if it holds an earlier generated corpus")
     parser.add_argument("--append-one", metavar="DIR",
@@ -350,6 +363,17 @@ def _prepare(out: Path, force: bool) -> None:
         shutil.rmtree(out)
 
 
+def _end_ms(value: str) -> int:
+    """`YYYY-MM-DD` (midnight UTC) or `now` (this minute) -> epoch ms."""
+    if value == "now":
+        return int(time.time() // 60 * 60_000)
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r}") from None
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     if args.append_one is not None:
@@ -361,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out_dir)
     _prepare(out, args.force)
     options = Options(args.calls, args.era, args.agents, args.files, args.seed,
-                      args.max_file_mb, args.days)
+                      args.max_file_mb, args.days, args.end)
     started = time.perf_counter()
     expected = generate(out, options)
     size = expected["size"]
