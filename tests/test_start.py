@@ -398,7 +398,7 @@ def test_help_lists_every_option_and_does_no_work(checkout: Path, tmp_path: Path
 
 
 def test_docs_show_every_option() -> None:
-    text = (ROOT / "docs" / "start.md").read_text()
+    text = (ROOT / "README.md").read_text()
     for option in OPTIONS:
         assert f"`{option}" in text, option
 
@@ -479,5 +479,5 @@ def test_a_database_password_never_reaches_a_command_line(
 
 
 def test_docs_say_where_secrets_go() -> None:
-    text = (ROOT / "docs" / "start.md").read_text()
+    text = (ROOT / "README.md").read_text()
     assert "OPENCLAW_TELEMETRY_DB" in text and ".pgpass" in text
