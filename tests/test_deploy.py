@@ -1,6 +1,6 @@
 """deploy/ works as shipped: the nginx site passes `nginx -t`, the systemd units pass
 `systemd-analyze verify`, the cron line is a valid hourly crontab entry, and the files agree
-with each other (port, base path, settings) and with deploy/README.md.
+with each other (port, base path, settings) and with the README.
 
 Nothing global is touched: nginx gets a minimal main configuration in a temp dir, the units
 are verified as copies whose install path points at a temp dir. `render_site` also serves
@@ -352,4 +352,4 @@ def test_cron_line_locks_and_runs_quietly_with_the_venv_python() -> None:
     ids=lambda path: path.name,
 )
 def test_readme_covers(path: Path) -> None:
-    assert path.name in (DEPLOY / "README.md").read_text()
+    assert path.name in (DEPLOY.parent / "README.md").read_text()
