@@ -75,23 +75,6 @@ def test_second_run_changes_nothing(sample: Path, db_url: str) -> None:
 
 
 @pytest.mark.parametrize("sample", VERSIONS, indirect=True)
-def test_parallel_parse_gives_the_same_database(sample: Path, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from openclaw_telemetry.ingest import parallel
-
-    serial = f"sqlite:///{tmp_path / 'serial.db'}"
-    assert ingest(sample, serial, "-q").code == 0
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
-    workers = f"sqlite:///{tmp_path / 'workers.db'}"
-    assert ingest(sample, workers, "-q").code == 0
-    sql = ("SELECT s.rel_path, s.read_offset, s.line_no, s.head_hash, s.tail_hash, m.message_id,"
-           " m.session_id, m.cost FROM sources s LEFT JOIN messages m ON m.source_id = s.source_id"
-           " ORDER BY 1, 6")
-    assert query(workers, sql) == query(serial, sql)
-    assert totals(workers) == totals(serial)
-
-
-@pytest.mark.parametrize("sample", VERSIONS, indirect=True)
 def test_cron_and_subagent_attribution(sample: Path, sqlite_url: str) -> None:
     assert ingest(sample, sqlite_url, "-q").code == 0
     rows = query(sqlite_url, "SELECT kind, cron_job_name, parent_session_id IS NOT NULL, "

@@ -149,25 +149,6 @@ def test_archives_next_to_rows_count_once(tmp_path: Path, db_url: str) -> None:
                      "sqlite:transcript_events": 1, "sqlite:database": 1}
 
 
-def test_sessions_parsed_in_workers_equal_serial(tmp_path: Path, monkeypatch: object) -> None:
-    from openclaw_telemetry.ingest import parallel
-
-    state = tmp_path / "state"
-    conn = agent_db(state)
-    for n in range(5):
-        sid = f"w{n}"
-        add_events(conn, sid, [header(sid), *_events(3, start=n * 10)], compress_every=3)
-    conn.close()
-    serial = f"sqlite:///{tmp_path / 's.db'}"
-    assert ingest(state, serial, "-q").code == 0
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)  # type: ignore[attr-defined]
-    workers = f"sqlite:///{tmp_path / 'w.db'}"
-    assert ingest(state, workers, "-q").code == 0
-    sql = "SELECT message_id, session_id, cost FROM messages ORDER BY 1"
-    assert query(workers, sql) == query(serial, sql)
-    assert len(query(workers, sql)) == 15
-
-
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
                     reason="needs root and unshare for a read-only bind mount")
 def test_read_only_view_of_a_database_being_written(tmp_path: Path, sqlite_url: str) -> None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 import zstandard
 
@@ -35,35 +34,6 @@ class Sink(Protocol):
     batch_calls: int
 
     def flush(self, state: SourceState, batch: Batch) -> None: ...
-
-
-@dataclass(slots=True)
-class Parsed:
-    """What a parse worker sends back: the source's final state and its batches."""
-
-    state: SourceState
-    slices: list[tuple[dict[str, Any], Batch]] = field(default_factory=list)
-    error: str | None = None
-
-
-class _Collector:
-    def __init__(self, parsed: Parsed, batch_calls: int) -> None:
-        self.parsed, self.batch_calls = parsed, batch_calls
-
-    def flush(self, state: SourceState, batch: Batch) -> None:
-        self.parsed.slices.append((state.values(), batch))
-
-
-def parse_file(job: tuple[Path, os.stat_result, SourceState, bool, str, int]) -> Parsed:
-    """Parse one whole file without a database (runs in a worker process)."""
-    path, stat, state, compressed, hint, batch_calls = job
-    parsed = Parsed(state)
-    try:
-        read_jsonl(path, stat, state, compressed, hint, _Collector(parsed, batch_calls),
-                   lambda _n: None)
-    except OSError as exc:
-        parsed.error = exc.strerror or str(exc)
-    return parsed
 
 
 def _parser_for(state: SourceState) -> TranscriptParser:
@@ -162,18 +132,3 @@ def read_session_rows(conn: sqlite3.Connection, state: SourceState, writer: Sink
             writer.flush(state, parser.take())
     _absorb(state, parser, session_id)
     writer.flush(state, parser.take())
-
-
-def parse_sessions(job: tuple[Path, list[SourceState], int]) -> list[Parsed]:
-    """Parse new rows of several sessions of one agent database (runs in a worker)."""
-    db_path, states, batch_calls = job
-    results = [Parsed(state) for state in states]
-    try:
-        with sqlite_store.open_readonly(db_path) as conn:
-            for parsed in results:
-                read_session_rows(conn, parsed.state, _Collector(parsed, batch_calls),
-                                  lambda _n: None)
-    except sqlite_store.ReadError as exc:
-        for parsed in results:
-            parsed.error = str(exc)
-    return results

@@ -13,19 +13,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
-from openclaw_telemetry.ingest import learn, parallel
+from openclaw_telemetry.ingest import learn
 from openclaw_telemetry.ingest.finalize import finalize
-from openclaw_telemetry.ingest.readers import (
-    parse_file,
-    parse_sessions,
-    read_jsonl,
-    read_session_rows,
-)
+from openclaw_telemetry.ingest.readers import read_jsonl, read_session_rows
 from openclaw_telemetry.ingest.state import Change, SourceState, compare, load_states, same_bytes
 from openclaw_telemetry.ingest.writer import (
     FlushTotals,
@@ -120,7 +114,8 @@ class Ingest:
                         self._pricing_of_source, self.batch_calls)
         work, db_agents = self._plan()
         self.progress.start(len(work) + len(db_agents), sum(w.stat.st_size for w in work))
-        self._read_files(work, writer)
+        for item in work:
+            self._read_file(item, writer)
         for root, agent in db_agents:
             self._read_database(root, agent, writer)
         writer.commit()
@@ -294,32 +289,6 @@ class Ingest:
                     self.roots[0])
         return self._pricing_for(root, agent_id or "main")
 
-    def _read_files(self, work: list[_Work], writer: Writer) -> None:
-        """Small files parsed on all cores when there is enough work; the rest streamed."""
-        small = [w for w in work if w.stat.st_size <= parallel.WORKER_MAX_FILE]
-        if not parallel.worth_it([w.stat.st_size for w in small]):
-            small = []
-        chosen = {id(w) for w in small}
-        jobs = [(w.file.path, w.stat, w.state, w.file.compressed, w.file.session_hint,
-                 self.batch_calls) for w in small]
-        by_job = {id(job): item for job, item in zip(jobs, small, strict=True)}
-        for job, parsed in parallel.in_workers(parse_file, jobs, self._worker_failed):
-            item = by_job[id(job)]
-            if parsed.error is not None:
-                self._unreadable(f"{item.file.path}: {parsed.error}")
-                continue
-            for values, batch in parsed.slices:
-                writer.add(item.state.source_id, values, batch)
-            self.progress.advance(item.stat.st_size)
-            self.summary.sources_read += 1
-            self.progress.source_done()
-        for item in work:
-            if id(item) not in chosen:
-                self._read_file(item, writer)
-
-    def _worker_failed(self, job: tuple[Any, ...], exc: BaseException) -> None:
-        self._unreadable(f"{job[0]}: could not be parsed ({type(exc).__name__}: {exc})")
-
     def _read_file(self, item: _Work, writer: Writer) -> None:
         try:
             read_jsonl(item.file.path, item.stat, item.state, item.file.compressed,
@@ -339,17 +308,14 @@ class Ingest:
         if marker.size == stamp[0] and marker.mtime_ns == stamp[1] and not self.full:
             self.progress.source_done()
             return
-        in_workers = parallel.worth_it([stamp[0]])
         try:
             with sqlite_store.open_readonly(db_path) as db:
                 with self.engine.begin() as conn:
                     learn.remember(conn, from_agent_db(db, agent.agent_id))
                     states = self._db_sessions(conn, root, agent, db_path,
                                                sqlite_store.session_heads(db))
-                for state in [] if in_workers else states:
+                for state in states:
                     read_session_rows(db, state, writer, self.progress.advance)
-            if in_workers:
-                self._sessions_in_workers(db_path, states, writer)
         except sqlite_store.ReadError as exc:
             self._unreadable(str(exc))
             return
@@ -359,16 +325,6 @@ class Ingest:
             conn.execute(update(sources).where(sources.c.source_id == marker.source_id)
                          .values(size=stamp[0], mtime_ns=stamp[1], last_read_at=now()))
         self.progress.source_done()
-
-    def _sessions_in_workers(self, db_path: Path, states: list[SourceState],
-                             writer: Writer) -> None:
-        jobs = [(db_path, list(part), self.batch_calls) for part in chunks(states, 64)]
-        for _job, results in parallel.in_workers(parse_sessions, jobs, self._worker_failed):
-            for parsed in results:
-                if parsed.error is not None:
-                    raise sqlite_store.ReadError(parsed.error)
-                for values, batch in parsed.slices:
-                    writer.add(parsed.state.source_id, values, batch)
 
     def _db_marker(self, conn: Connection, root: StateRoot, db_path: Path) -> SourceState:
         found = conn.execute(select(sources).where(sources.c.path == str(db_path))).first()
