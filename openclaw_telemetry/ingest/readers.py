@@ -29,7 +29,7 @@ Progress = Callable[[int], None]
 
 
 class Sink(Protocol):
-    """Where batches go: the database writer, or a collector in a parse worker."""
+    """Where batches go (the database writer; a protocol keeps readers free of SQL)."""
 
     batch_calls: int
 
