@@ -1,0 +1,179 @@
+"""Running alert rules against a database, and the `alerts.py` command line.
+
+The glue between the pure rules of `alerting.py` and the reads of `queries.py`: for each
+rule, ask for its observations over the right range and evaluate them. Active alerts
+look at each rule's window ending now; the history applies the same rules to every
+session, local day or window-sized bucket of a longer range.
+
+Exit codes of `alerts.py`: 0 nothing fired (or only info), 1 a warning fired, 2 a
+critical alert fired, 64 bad arguments or alert rules (EX_USAGE), 66 the database is
+missing or unreadable (EX_NOINPUT).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from openclaw_telemetry import rollups
+from openclaw_telemetry.alerting import Alert, Metric, Rule, Severity, evaluate, load_rules, worst
+from openclaw_telemetry.config import default_db
+from openclaw_telemetry.errors import ConfigError, DatabaseError
+from openclaw_telemetry.queries import (
+    alert_observations,
+    call_rollup,
+    schema_status,
+    session_observations,
+)
+from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry.store import database_url, describe, make_engine
+from openclaw_telemetry.timeframe import Unit, to_utc, zone
+
+ENV_ALERTS = "OPENCLAW_TELEMETRY_ALERTS"
+DEFAULT_ALERTS = "alerts.toml"
+EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_USAGE, EXIT_NOINPUT = 0, 1, 2, 64, 66
+
+
+def _observe(engine: Engine, rule: Rule, since: datetime | None, now: datetime, tz: tzinfo,
+             unit: Unit | None) -> list[Alert]:
+    scope = Scope(since, None, rule.agents, rule.models, rule.kinds)
+    floor = None if rule.metric is Metric.ERROR_RATE else rule.lowest()
+    frame = alert_observations(engine, metric=rule.metric, scope=scope, tz=tz, unit=unit,
+                               minimum=floor, now=to_utc(now))
+    return evaluate(rule, frame)
+
+
+def active_alerts(engine: Engine, rules: Sequence[Rule], *, now: datetime, tz: tzinfo
+                  ) -> list[Alert]:
+    """Alerts firing now: each rule over its own window ending at `now` (aware)."""
+    alerts: list[Alert] = []
+    for rule in rules:
+        unit = Unit.DAY if rule.metric is Metric.DAILY_COST else None
+        alerts += _observe(engine, rule, rule.since(now, tz), now, tz, unit)
+    return sorted(alerts, key=lambda a: (-a.severity.rank, a.rule, -a.value))
+
+
+Hourly = Callable[[Rule, datetime | None], pd.DataFrame]
+
+
+def alert_history(engine: Engine, rules: Sequence[Rule], *, since: datetime | None,
+                  now: datetime, tz: tzinfo, hourly: Hourly | None = None) -> list[Alert]:
+    """Every firing since `since` (naive UTC; None = all time), latest first.
+
+    Session rules look at the totals of the sessions active in the range; daily cost is
+    per local day; cost and error rate per local hour (rule windows up to 6 h) or day.
+    `hourly(rule, since)` gives the hourly roll-up rows for a rule's filters (the
+    dashboard passes its cached roll-up); by default they are read from the database.
+    """
+    alerts: list[Alert] = []
+    for rule in rules:
+        scope = Scope(since, None, rule.agents, rule.models, rule.kinds)
+        if rule.metric in (Metric.SESSION_COST, Metric.SESSION_TOKENS):
+            frame = session_observations(engine, metric=rule.metric, scope=scope,
+                                         minimum=rule.lowest())
+        else:
+            rows = hourly(rule, since) if hourly else rollups.dimensions(call_rollup(
+                engine, tz=tz, since=since, kinds=bool(rule.kinds)), scope)
+            unit = (Unit.DAY if rule.metric is Metric.DAILY_COST or
+                    rule.window > timedelta(hours=6) else Unit.HOUR)
+            frame = rollups.observations(rows, metric=rule.metric, unit=unit, tz=tz)
+        alerts += evaluate(rule, frame)
+    return sorted(alerts, key=lambda a: a.at, reverse=True)
+
+
+def exit_code(alerts: Sequence[Alert]) -> int:
+    level = worst(alerts)
+    return {Severity.CRITICAL: EXIT_CRITICAL, Severity.WARNING: EXIT_WARNING}.get(
+        level, EXIT_OK) if level else EXIT_OK
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors become ConfigError: one line and exit code 64, not argparse's 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(message)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="alerts.py", allow_abbrev=False,
+        description="Evaluate the OpenClaw Telemetry alert rules now, for cron and scripts "
+                    "(`python alerts.py || notify-send 'OpenClaw alert'`).",
+        epilog="Exit codes: 0 nothing fired (or only info), 1 a warning fired, 2 a critical "
+               "alert fired, 64 bad arguments or alert rules, 66 database missing or "
+               "unreadable.")
+    p.add_argument("--db", metavar="PATH_OR_URL",
+                   help="SQLite file or SQLAlchemy URL (env OPENCLAW_TELEMETRY_DB; default: "
+                        "the parser's openclaw_telemetry.db)")
+    p.add_argument("--alerts", metavar="TOML",
+                   help=f"alert rules file (env {ENV_ALERTS}; default: {DEFAULT_ALERTS} in "
+                        "the working directory when present, else the built-in rules)")
+    p.add_argument("--tz", metavar="ZONE",
+                   help="IANA time zone for 'today' in daily rules (default: env TZ, else UTC)")
+    p.add_argument("--json", action="store_true", help="print the alerts as JSON on stdout")
+    return p
+
+
+def rules_path(given: str | None, env: dict[str, str]) -> str | None:
+    """--alerts, else the env variable, else ./alerts.toml when it exists, else None."""
+    path = given or env.get(ENV_ALERTS)
+    if path:
+        return path
+    return DEFAULT_ALERTS if Path(DEFAULT_ALERTS).is_file() else None
+
+
+def _open(db: str) -> Engine:
+    url = database_url(db)
+    try:
+        engine = make_engine(url, create=False)
+        status = schema_status(engine)
+    except DatabaseError:
+        raise DatabaseError(f"no database at {describe(url)}: run "
+                            f"`python session_parser.py --db {shlex.quote(db)}` first") from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        raise DatabaseError(f"cannot read {describe(url)}: {reason}") from None
+    if status != "ready":
+        raise DatabaseError(f"{describe(url)} is {status}: run "
+                            f"`python session_parser.py --db {shlex.quote(db)}`")
+    return engine
+
+
+def _print(alerts: Sequence[Alert], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([a.as_dict() for a in alerts], indent=2))
+    elif not alerts:
+        print("No alerts.")
+    for alert in [] if as_json else alerts:
+        print(f"{alert.severity.upper():8} {alert.message}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit code (never raises for a person's mistake)."""
+    env = dict(os.environ)
+    try:
+        args = parser().parse_args(argv)
+        rules = load_rules(rules_path(args.alerts, env))
+        tz = zone(args.tz or env.get("TZ"))
+        if args.tz and tz.key != args.tz:
+            raise ConfigError(f"--tz {args.tz!r}: unknown time zone")
+        engine = _open(args.db or default_db(env))
+        alerts = active_alerts(engine, rules, now=datetime.now(UTC), tz=tz)
+    except ConfigError as exc:
+        print(f"alerts.py: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (DatabaseError, SQLAlchemyError) as exc:
+        print(f"alerts.py: {exc}".splitlines()[0], file=sys.stderr)
+        return EXIT_NOINPUT
+    _print(alerts, args.json)
+    return exit_code(alerts)

@@ -1,0 +1,256 @@
+"""Alert rules as data, loaded from TOML and validated; pure evaluation -> list[Alert].
+
+A rule watches one metric, over a window, with optional agent / model / kind filters, and
+has a threshold per severity (info < warning < critical). A value fires the highest
+severity whose threshold it is strictly over. Evaluation takes the observations the
+query layer produced (`subject, label, at, value, calls` rows) and never touches a
+database, so every boundary can be tested with a literal DataFrame.
+
+Metrics: `session_cost` ($ of one session's calls in the window), `session_tokens`,
+`daily_cost` ($ per local calendar day; window "1d" = today), `cost` ($ in the window) and
+`error_rate` (failed calls / calls in the window, only with at least `min_calls` calls).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.timeframe import local_midnight, to_utc
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Metric(StrEnum):
+    SESSION_COST = "session_cost"
+    SESSION_TOKENS = "session_tokens"
+    DAILY_COST = "daily_cost"
+    COST = "cost"
+    ERROR_RATE = "error_rate"
+
+
+_UNITS = {Metric.SESSION_COST: "$", Metric.DAILY_COST: "$", Metric.COST: "$",
+          Metric.SESSION_TOKENS: "tokens", Metric.ERROR_RATE: "%"}
+_RULE_KEYS = {"name", "metric", "window", "info", "warning", "critical", "agents", "models",
+              "kinds", "min_calls", "description", "enabled"}
+_WINDOW = re.compile(r"^\s*(\d+)\s*(m|min|h|d)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One alert rule. `thresholds` maps severities to the value they must exceed."""
+
+    name: str
+    metric: Metric
+    thresholds: tuple[tuple[Severity, float], ...]
+    window: timedelta = timedelta(hours=24)
+    agents: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    min_calls: int = 0
+    description: str = ""
+
+    def severity(self, value: float) -> tuple[Severity, float] | None:
+        """The highest severity whose threshold `value` is strictly over, and that threshold."""
+        fired = [(s, t) for s, t in self.thresholds if value > t]
+        return max(fired, key=lambda pair: pair[0].rank) if fired else None
+
+    def lowest(self) -> float:
+        return min(t for _, t in self.thresholds)
+
+    def since(self, now: datetime, tz: tzinfo) -> datetime:
+        """Start (naive UTC) of the window ending at `now` (aware); days are local days."""
+        if self.metric is Metric.DAILY_COST:
+            days = max(1, round(self.window / timedelta(days=1)))
+            today: date = now.astimezone(tz).date()
+            return local_midnight(today - timedelta(days=days - 1), tz)
+        return to_utc(now - self.window)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A rule that fired on one subject (a session, a day or the whole window)."""
+
+    rule: str
+    metric: Metric
+    severity: Severity
+    subject: str
+    label: str
+    value: float
+    threshold: float
+    at: datetime
+    message: str = field(default="")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "metric": str(self.metric), "severity": str(self.severity),
+                "subject": self.subject, "label": self.label, "value": self.value,
+                "threshold": self.threshold, "at": self.at.isoformat(), "message": self.message}
+
+
+def format_value(metric: Metric, value: float) -> str:
+    unit = _UNITS[metric]
+    if unit == "$":
+        return f"${value:,.2f}" if value >= 1 else f"${value:,.4f}"
+    if unit == "%":
+        return f"{value:.1%}"
+    return f"{value:,.0f} tokens"
+
+
+def evaluate(rule: Rule, observations: pd.DataFrame) -> list[Alert]:
+    """Alerts of one rule over observations with columns subject, label, at, value, calls."""
+    alerts = []
+    for row in observations.to_dict("records"):
+        value, calls = float(row["value"]), int(row["calls"])
+        if rule.metric is Metric.ERROR_RATE and calls < rule.min_calls:
+            continue
+        fired = rule.severity(value)
+        if fired is None:
+            continue
+        severity, threshold = fired
+        text = (f"{rule.name}: {row['label']} at {format_value(rule.metric, value)} "
+                f"(over {format_value(rule.metric, threshold)})")
+        alerts.append(Alert(rule.name, rule.metric, severity, str(row["subject"]),
+                            str(row["label"]), value, threshold,
+                            pd.Timestamp(row["at"]).to_pydatetime(), text))
+    return sorted(alerts, key=lambda a: (-a.severity.rank, -a.value))
+
+
+def worst(alerts: Sequence[Alert]) -> Severity | None:
+    return max((a.severity for a in alerts), key=lambda s: s.rank, default=None)
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("Expensive session", Metric.SESSION_COST,
+         ((Severity.WARNING, 1.0), (Severity.CRITICAL, 5.0)), timedelta(hours=24),
+         description="a session's calls in the last 24 h cost over $1"),
+    Rule("Token-heavy session", Metric.SESSION_TOKENS,
+         ((Severity.INFO, 100_000.0), (Severity.WARNING, 1_000_000.0),
+          (Severity.CRITICAL, 5_000_000.0)), timedelta(hours=24),
+         description="a session used over 100k tokens (cache reads included) in 24 h"),
+    Rule("Daily spend", Metric.DAILY_COST,
+         ((Severity.WARNING, 10.0), (Severity.CRITICAL, 25.0)), timedelta(days=1),
+         description="today's cost (since local midnight) is over $10"),
+    Rule("Error rate", Metric.ERROR_RATE,
+         ((Severity.INFO, 0.05), (Severity.WARNING, 0.10), (Severity.CRITICAL, 0.25)),
+         timedelta(hours=1), min_calls=10,
+         description="over 5% of the LLM calls of the last hour failed (at least 10 calls)"),
+)
+
+
+def parse_window(text: object, where: str) -> timedelta:
+    match = _WINDOW.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ConfigError(f"{where}: window must look like '15m', '1h' or '7d', not {text!r}")
+    amount, unit = int(match.group(1)), match.group(2)
+    if amount <= 0:
+        raise ConfigError(f"{where}: window must be longer than zero")
+    return {"m": timedelta(minutes=amount), "min": timedelta(minutes=amount),
+            "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+
+
+def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _thresholds(raw: Mapping[str, Any], where: str) -> tuple[tuple[Severity, float], ...]:
+    pairs = []
+    for severity in Severity:
+        if severity.value in raw:
+            value = raw[severity.value]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(f"{where}: {severity} must be a number of 0 or more, "
+                                  f"not {value!r}")
+            pairs.append((severity, float(value)))
+    if not pairs:
+        raise ConfigError(f"{where}: give at least one threshold: info, warning or critical")
+    values = [v for _, v in pairs]
+    if values != sorted(values) or len(set(values)) != len(values):
+        raise ConfigError(f"{where}: thresholds must increase from info to warning to critical")
+    return tuple(pairs)
+
+
+def parse_rule(raw: object, where: str) -> Rule | None:
+    """One `[[rule]]` table -> Rule (None when `enabled = false`); ConfigError if invalid."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    unknown = sorted(set(raw) - _RULE_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: "
+                          f"{', '.join(sorted(_RULE_KEYS))})")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: name is required")
+    where = f"{where} ({name})"
+    try:
+        metric = Metric(str(raw.get("metric")))
+    except ValueError:
+        raise ConfigError(f"{where}: metric must be one of "
+                          f"{', '.join(m.value for m in Metric)}") from None
+    min_calls = raw.get("min_calls", 10 if metric is Metric.ERROR_RATE else 0)
+    if isinstance(min_calls, bool) or not isinstance(min_calls, int) or min_calls < 0:
+        raise ConfigError(f"{where}: min_calls must be a whole number of 0 or more")
+    if raw.get("enabled", True) is False:
+        return None
+    default_window = "1d" if metric is Metric.DAILY_COST else "24h"
+    return Rule(name.strip(), metric, _thresholds(raw, where),
+                parse_window(raw.get("window", default_window), where),
+                _strings(raw, "agents", where), _strings(raw, "models", where),
+                _strings(raw, "kinds", where), min_calls, str(raw.get("description", "")))
+
+
+def parse_rules(text: str, source: str = "alerts.toml") -> tuple[Rule, ...]:
+    """A whole TOML document -> rules. An empty document means the default rules."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    unknown = sorted(set(document) - {"rule"})
+    if unknown:
+        raise ConfigError(f"{source}: unknown top-level key {unknown[0]!r} (expected [[rule]])")
+    tables = document.get("rule", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{source}: rules are written as [[rule]] tables")
+    if not tables:
+        return DEFAULT_RULES
+    rules = [parse_rule(raw, f"{source}: rule {i}") for i, raw in enumerate(tables, 1)]
+    names = [r.name for r in rules if r is not None]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ConfigError(f"{source}: two rules are named {duplicate!r}")
+    return tuple(r for r in rules if r is not None)
+
+
+def load_rules(path: str | Path | None) -> tuple[Rule, ...]:
+    """Rules from a TOML file; the defaults when `path` is None. ConfigError otherwise."""
+    if path is None:
+        return DEFAULT_RULES
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: alert rules file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read ({exc})") from None
+    return parse_rules(text, str(file))

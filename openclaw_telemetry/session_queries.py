@@ -1,0 +1,300 @@
+"""Session-level reads: the sessions table, a session's drill-down, cron jobs, sub-agent
+roll-ups and the observations alert rules are evaluated on.
+
+Part of the query layer (re-exported by `queries.py`, same rules): keyword-only filters,
+bound parameters, aggregation in SQL, DataFrames with documented columns. A session is
+listed when it was active in the range (it started before the end and ended after the
+start); the costs shown per run or per parent are those of calls inside the range.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, Select, distinct, func, or_, select
+
+from openclaw_telemetry.schema import sessions, tool_calls
+from openclaw_telemetry.sqlkit import (
+    M,
+    S,
+    Scope,
+    active_sessions,
+    call_conditions,
+    flag,
+    frame,
+    local_buckets,
+    local_time,
+    positions,
+    tokens,
+    total,
+)
+from openclaw_telemetry.timeframe import Unit
+
+T = tool_calls.c
+_SESSION_COLUMNS = [
+    S.session_id, S.start_time, S.end_time, S.agent_id, S.session_key, S.label, S.kind,
+    S.cron_job_name, S.model, S.total_messages.label("calls"),
+    S.total_tool_calls.label("tool_calls"), S.total_input_tokens.label("input"),
+    S.total_output_tokens.label("output"), S.total_cache_read_tokens.label("cache_read"),
+    S.total_cache_write_tokens.label("cache_write"), S.total_cost.label("cost"),
+    S.estimated_cost, S.unpriced_calls, S.total_errors.label("errors"),
+    S.parent_session_id,
+]
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def session_table(engine: Engine, *, scope: Scope, search: str = "", order: str = "cost",
+                  limit: int = 500) -> pd.DataFrame:
+    """Sessions active in range (agent, kind and the session's main model filter), most
+    expensive first (`order='cost'`) or most recent first (`order='recent'`), at most
+    `limit` rows; `search` matches key, label, id, cron job, agent and model, any case.
+
+    Columns: session_id, start_time, end_time, agent_id, session_key, label, kind,
+    cron_job_name, model, calls, tool_calls, input, output, cache_read, cache_write, cost,
+    estimated_cost, unpriced_calls, errors, parent_session_id (session totals), tokens,
+    duration_s, matched (rows matching before the limit).
+    """
+    conditions = active_sessions(scope)
+    if search.strip():
+        pattern = _like(search.strip())
+        fields = (S.session_key, S.label, S.session_id, S.cron_job_name, S.agent_id, S.model)
+        conditions.append(or_(*(func.lower(f).like(pattern, escape="\\") for f in fields)))
+    key = S.total_cost.desc() if order == "cost" else S.start_time.desc()
+    stmt = (select(*_SESSION_COLUMNS, func.count().over().label("matched"))
+            .where(*conditions).order_by(key, S.session_id).limit(limit))
+    out = frame(engine, stmt)
+    out.insert(15, "tokens", out[["input", "output", "cache_read", "cache_write"]].sum(axis=1))
+    out["duration_s"] = _seconds(out["end_time"], out["start_time"])
+    return out
+
+
+def _seconds(end: pd.Series, start: pd.Series) -> pd.Series:
+    delta = pd.to_datetime(end) - pd.to_datetime(start)
+    return delta.dt.total_seconds().astype("float64")
+
+
+def session_detail(engine: Engine, *, session_id: str) -> pd.DataFrame:
+    """One row (none if unknown): the session's columns as in `session_table` plus
+    thinking_level, provider, channel, cron_job_id, parent_session_key, spawn_depth,
+    subagents (sessions it spawned)."""
+    children = (select(func.count()).where(S.parent_session_id == session_id)
+                .scalar_subquery().label("subagents"))
+    stmt = select(*_SESSION_COLUMNS, S.thinking_level, S.provider, S.channel, S.cron_job_id,
+                  S.parent_session_key, S.spawn_depth, children).where(
+        S.session_id == session_id)
+    return frame(engine, stmt)
+
+
+def session_calls(engine: Engine, *, session_id: str) -> pd.DataFrame:
+    """Every LLM call of a session in time order. Columns: timestamp, model, provider,
+    input, output, cache_read, cache_write, tokens, cost, cost_source, latency_ms,
+    stop_reason, is_error, error_message, message_id, tools (names, failed ones marked
+    '✗'), tool_errors."""
+    stmt = (select(M.timestamp, M.model, M.provider, M.input_tokens.label("input"),
+                   M.output_tokens.label("output"), M.cache_read_tokens.label("cache_read"),
+                   M.cache_write_tokens.label("cache_write"), tokens().label("tokens"),
+                   M.cost, M.cost_source, M.latency_ms, M.stop_reason, M.is_error,
+                   M.error_message, M.message_id)
+            .where(M.session_id == session_id).order_by(M.timestamp, M.message_id))
+    calls = frame(engine, stmt)
+    tool_rows = frame(engine, select(T.message_id, T.tool_name, T.is_error)
+                      .where(T.session_id == session_id).order_by(T.timestamp, T.id))
+    tool_rows["name"] = tool_rows["tool_name"].where(tool_rows["is_error"] != True,  # noqa: E712
+                                                     tool_rows["tool_name"] + " ✗")
+    grouped = tool_rows.groupby("message_id").agg(
+        tools=("name", ", ".join), tool_errors=("is_error", lambda s: int((s == True).sum())))  # noqa: E712
+    out = calls.merge(grouped, left_on="message_id", right_index=True, how="left")
+    out["tools"] = out["tools"].fillna("")
+    out["tool_errors"] = out["tool_errors"].fillna(0).astype("int64")
+    out["is_error"] = out["is_error"].astype(bool)
+    return out
+
+
+def _job() -> Any:
+    return func.coalesce(S.cron_job_name, S.cron_job_id, "(unnamed job)")
+
+
+def _cron_calls(select_: Select[Any], scope: Scope) -> Select[Any]:
+    return (select_.join(sessions, S.session_id == M.session_id)
+            .where(S.kind == "cron", *call_conditions(scope)))
+
+
+def cron_daily(engine: Engine, *, scope: Scope, tz: tzinfo) -> pd.DataFrame:
+    """Cron-job cost per local day. Columns: day (tz-aware local midnight), job (name, else
+    id), runs (cron sessions with a call that day), calls, tokens, cost, errors."""
+    local = local_time(engine, scope, tz)
+    day = local.label(M.timestamp, Unit.DAY).label("bucket")
+    stmt = _cron_calls(select(day, _job().label("job"),
+                              func.count(distinct(M.session_id)).label("runs"),
+                              func.count().label("calls"), total(tokens()).label("tokens"),
+                              total(M.cost).label("cost"),
+                              total(flag(M.is_error)).label("errors")), scope)
+    rows = frame(engine, stmt.group_by(*positions(2)))
+    return local_buckets(rows, tz, Unit.DAY).rename(columns={"bucket": "day"})
+
+
+def cron_runs(engine: Engine, *, scope: Scope, limit: int = 1000) -> pd.DataFrame:
+    """One row per cron run (a cron session) with calls in range, latest first. Columns:
+    job, session_id, agent_id, start_time, end_time, model, calls, tokens, cost, errors,
+    duration_s (of the whole run)."""
+    stmt = _cron_calls(select(
+        _job().label("job"), M.session_id, S.agent_id, S.start_time, S.end_time, S.model,
+        func.count().label("calls"), total(tokens()).label("tokens"),
+        total(M.cost).label("cost"), total(flag(M.is_error)).label("errors")), scope)
+    stmt = stmt.group_by(M.session_id, S.cron_job_name, S.cron_job_id, S.agent_id,
+                         S.start_time, S.end_time, S.model)
+    out = frame(engine, stmt.order_by(S.start_time.desc()).limit(limit))
+    out["duration_s"] = _seconds(out["end_time"], out["start_time"])
+    return out
+
+
+def cron_jobs(engine: Engine, *, scope: Scope) -> pd.DataFrame:
+    """One row per cron job with calls in range, most expensive first. Columns: job,
+    runs, calls, tokens, cost, errors, avg_run, max_run (cost of its calls in range per
+    run), last_run (start of the latest run)."""
+    per_run = _cron_calls(select(
+        _job().label("job"), M.session_id, func.max(S.start_time).label("started"),
+        func.count().label("calls"), total(tokens()).label("tokens"),
+        total(M.cost).label("cost"), total(flag(M.is_error)).label("errors")), scope
+    ).group_by(M.session_id, S.cron_job_name, S.cron_job_id).subquery()
+    stmt = select(per_run.c.job, func.count().label("runs"),
+                  total(per_run.c.calls).label("calls"), total(per_run.c.tokens).label("tokens"),
+                  total(per_run.c.cost).label("cost"), total(per_run.c.errors).label("errors"),
+                  func.avg(per_run.c.cost).label("avg_run"),
+                  func.max(per_run.c.cost).label("max_run"),
+                  func.max(per_run.c.started).label("last_run")).group_by(per_run.c.job)
+    out = frame(engine, stmt)
+    out["last_run"] = pd.to_datetime(out["last_run"])
+    return out.sort_values("cost", ascending=False, ignore_index=True)
+
+
+def subagent_rollup(engine: Engine, *, scope: Scope) -> pd.DataFrame:
+    """Sub-agent cost rolled up to the session that spawned the chain (nested sub-agents
+    go to the first non-sub-agent ancestor). Calls in range only. Columns: parent_id,
+    agent_id, session_key, label, kind, own_cost, subagents, subagent_calls,
+    subagent_cost, total_cost, subagent_share; most sub-agent cost first."""
+    sub = (select(M.session_id, S.parent_session_id.label("parent"),
+                  func.count().label("calls"), total(M.cost).label("cost"))
+           .join(sessions, S.session_id == M.session_id)
+           .where(S.kind == "subagent", *call_conditions(scope))
+           .group_by(M.session_id, S.parent_session_id))
+    children = frame(engine, sub)
+    links = frame(engine, select(S.session_id, S.parent_session_id)
+                  .where(S.kind == "subagent", S.parent_session_id.is_not(None)))
+    parent_of = dict(zip(links["session_id"], links["parent_session_id"], strict=True))
+    children["parent_id"] = [_root(p, parent_of) for p in children["parent"]]
+    rolled = children.groupby("parent_id", as_index=False).agg(
+        subagents=("session_id", "nunique"), subagent_calls=("calls", "sum"),
+        subagent_cost=("cost", "sum"))
+    return _with_parents(engine, scope, rolled)
+
+
+def _root(parent: str | None, parent_of: dict[str, str]) -> str:
+    seen: set[str] = set()
+    while parent in parent_of and parent not in seen:
+        seen.add(parent)
+        parent = parent_of[parent]
+    return parent or "(unknown parent)"
+
+
+def _with_parents(engine: Engine, scope: Scope, rolled: pd.DataFrame) -> pd.DataFrame:
+    spawners = select(S.parent_session_id).where(S.kind == "subagent").scalar_subquery()
+    meta = frame(engine, select(S.session_id.label("parent_id"), S.agent_id, S.session_key,
+                                S.label, S.kind).where(S.session_id.in_(spawners)))
+    own = frame(engine, select(M.session_id.label("parent_id"), total(M.cost).label("own_cost"))
+                .where(M.session_id.in_(spawners), *call_conditions(scope.between(
+                    scope.since, scope.until)))
+                .group_by(M.session_id))
+    out = rolled.merge(meta, on="parent_id", how="left").merge(own, on="parent_id", how="left")
+    out["own_cost"] = out["own_cost"].fillna(0.0)
+    out["total_cost"] = out["own_cost"] + out["subagent_cost"]
+    out["subagent_share"] = out["subagent_cost"] / out["total_cost"].where(out["total_cost"] > 0)
+    columns = ["parent_id", "agent_id", "session_key", "label", "kind", "own_cost",
+               "subagents", "subagent_calls", "subagent_cost", "total_cost", "subagent_share"]
+    return out[columns].sort_values("subagent_cost", ascending=False, ignore_index=True)
+
+
+_SESSION_METRICS = {"session_cost": M.cost, "session_tokens": tokens()}
+
+
+def alert_observations(engine: Engine, *, metric: str, scope: Scope, tz: tzinfo,
+                       unit: Unit | None = None, minimum: float | None = None,
+                       now: datetime | None = None) -> pd.DataFrame:
+    """What an alert rule compares with its thresholds. Columns: subject, label, at
+    (naive UTC), value, calls.
+
+    session_cost / session_tokens: one row per session with calls in scope (at = its last
+    call). daily_cost: one row per local day (at = local midnight). cost / error_rate:
+    one row per local `unit` bucket, or one for the whole scope when `unit` is None
+    (at = scope start). `minimum` drops rows whose value is not above it.
+    """
+    if metric in _SESSION_METRICS:
+        value = total(_SESSION_METRICS[metric]).label("value")
+        name = func.coalesce(S.label, S.session_key, M.session_id).label("label")
+        stmt = (select(M.session_id.label("subject"), name, func.max(M.timestamp).label("at"),
+                       value, func.count().label("calls"))
+                .join(sessions, S.session_id == M.session_id)
+                .where(*call_conditions(scope))
+                .group_by(M.session_id, S.label, S.session_key))
+        if minimum is not None:
+            stmt = stmt.having(value > minimum)
+        return frame(engine, stmt)
+    return _bucketed(engine, metric, scope, tz, Unit.DAY if metric == "daily_cost" else unit,
+                     minimum, now)
+
+
+def session_observations(engine: Engine, *, metric: str, scope: Scope,
+                         minimum: float | None = None) -> pd.DataFrame:
+    """session_cost / session_tokens from session totals, for sessions active in range
+    (cheap over a long history: one indexed read of `sessions`). Columns as
+    `alert_observations` (at = the session's end)."""
+    value = (S.total_cost if metric == "session_cost" else
+             S.total_input_tokens + S.total_output_tokens + S.total_cache_read_tokens
+             + S.total_cache_write_tokens)
+    conditions = active_sessions(scope)
+    if minimum is not None:
+        conditions.append(value > minimum)
+    stmt = select(S.session_id.label("subject"),
+                  func.coalesce(S.label, S.session_key, S.session_id).label("label"),
+                  func.coalesce(S.end_time, S.start_time).label("at"), value.label("value"),
+                  S.total_messages.label("calls")).where(*conditions)
+    return frame(engine, stmt)
+
+
+def _bucketed(engine: Engine, metric: str, scope: Scope, tz: tzinfo, unit: Unit | None,
+              minimum: float | None, now: datetime | None) -> pd.DataFrame:
+    columns = [func.count().label("calls"), total(M.cost).label("cost"),
+               total(flag(M.is_error)).label("errors")]
+    if unit is None:
+        rows = frame(engine, select(*columns).where(*call_conditions(scope)))
+        rows["bucket"] = pd.Timestamp(scope.since or now or datetime.min)
+        rows["at"] = rows["bucket"]
+    else:
+        local = local_time(engine, scope, tz)
+        keys: list[Any] = [local.label(M.timestamp, unit).label("bucket")]
+        if unit is Unit.HOUR:
+            keys.append(local.offset(M.timestamp).label("utc_offset"))
+        stmt = select(*keys, *columns).where(*call_conditions(scope)).group_by(
+            *positions(len(keys)))
+        rows = local_buckets(frame(engine, stmt), tz, unit)
+        rows["at"] = rows["bucket"].dt.tz_convert("UTC").dt.tz_localize(None)
+    rows = rows[rows["calls"] > 0].copy()
+    rows["value"] = rows["cost"] if metric != "error_rate" else rows["errors"] / rows["calls"]
+    rows["subject"] = rows["label"] = _bucket_names(rows["bucket"], unit)
+    if minimum is not None:
+        rows = rows[rows["value"] > minimum]
+    return rows[["subject", "label", "at", "value", "calls"]].reset_index(drop=True)
+
+
+def _bucket_names(buckets: pd.Series, unit: Unit | None) -> pd.Series:
+    fmt = {Unit.HOUR: "%Y-%m-%d %H:%M", Unit.DAY: "%Y-%m-%d", Unit.MONTH: "%Y-%m"}
+    if unit is None:
+        return pd.Series(["window"] * len(buckets), index=buckets.index, dtype="object")
+    names: pd.Series = buckets.dt.strftime(fmt[unit])
+    return names

@@ -1,0 +1,229 @@
+"""Building blocks of `queries.py`: the filter scope, the dialect seam, result framing.
+
+Everything here builds SQLAlchemy Core expressions with bound parameters, so the same
+statements run on SQLite and PostgreSQL. The only dialect-specific SQL is local-time
+formatting (`LocalTime`): SQLite has no time zones, so a timestamp is shifted by the zone's
+offset, taken from a `CASE` over the exact transition instants (`timeframe.offset_segments`),
+and formatted with `strftime`; PostgreSQL does the same with an interval and `to_char`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Executable,
+    Integer,
+    Select,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+)
+
+from openclaw_telemetry.schema import messages, sessions
+from openclaw_telemetry.timeframe import Segments, Unit, offset_segments, to_utc
+
+M = messages.c
+S = sessions.c
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a question is asked about: a `[since, until)` range of call timestamps (naive
+    UTC, `None` = unbounded) and optional agent, call-model and session-kind filters.
+
+    Frozen and hashable, so it can key a cache.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    agents: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def between(self, since: datetime | None, until: datetime | None) -> Scope:
+        return replace(self, since=since, until=until)
+
+
+def time_conditions(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if scope.since is not None:
+        conditions.append(column >= scope.since)
+    if scope.until is not None:
+        conditions.append(column < scope.until)
+    return conditions
+
+
+def session_subquery(scope: Scope) -> Any:
+    """`session_id IN (...)` for the agent and kind filters, or None when unfiltered."""
+    conditions = []
+    if scope.agents:
+        conditions.append(S.agent_id.in_(scope.agents))
+    if scope.kinds:
+        conditions.append(S.kind.in_(scope.kinds))
+    return select(S.session_id).where(*conditions) if conditions else None
+
+
+def active_sessions(scope: Scope) -> list[ColumnElement[bool]]:
+    """Sessions active in the range (started before its end, ended after its start), with
+    the agent / kind filters and the model filter on the session's main model."""
+    conditions: list[ColumnElement[bool]] = []
+    if scope.until is not None:
+        conditions.append(S.start_time < scope.until)
+    if scope.since is not None:
+        conditions.append(func.coalesce(S.end_time, S.start_time) >= scope.since)
+    for column, values in ((S.agent_id, scope.agents), (S.kind, scope.kinds),
+                           (S.model, scope.models)):
+        if values:
+            conditions.append(column.in_(values))
+    return conditions
+
+
+def call_conditions(scope: Scope) -> list[ColumnElement[bool]]:
+    """Filters on `messages` rows: call time, agent, call model, session kind."""
+    conditions = time_conditions(M.timestamp, scope)
+    if scope.agents:
+        conditions.append(M.agent_id.in_(scope.agents))
+    if scope.models:
+        conditions.append(M.model.in_(scope.models))
+    if scope.kinds:
+        conditions.append(M.session_id.in_(select(S.session_id).where(S.kind.in_(scope.kinds))))
+    return conditions
+
+
+def flag(column: Any) -> ColumnElement[int]:
+    """1 where a boolean column is true, else 0 (NULL: NULL, which SUM skips)."""
+    return cast(column, Integer)
+
+
+def where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """1 where a condition holds, else 0."""
+    return case((condition, 1), else_=0)
+
+
+def positions(count: int) -> list[Any]:
+    """GROUP BY 1, 2, ... (select-list positions: no clash between an alias and a column
+    of a joined table, and PostgreSQL accepts bound parameters in grouped expressions)."""
+    return [literal_column(str(i)) for i in range(1, count + 1)]
+
+
+def total(expression: Any) -> ColumnElement[Any]:
+    """SUM that is 0, not NULL, over no rows."""
+    return func.coalesce(func.sum(expression), 0)
+
+
+def tokens() -> ColumnElement[int]:
+    """A call's total tokens as the accounting contract counts them (C1)."""
+    return M.input_tokens + M.output_tokens + M.cache_read_tokens + M.cache_write_tokens
+
+
+def token_sums() -> list[ColumnElement[Any]]:
+    return [total(M.input_tokens).label("input"), total(M.output_tokens).label("output"),
+            total(M.cache_read_tokens).label("cache_read"),
+            total(M.cache_write_tokens).label("cache_write")]
+
+
+_FORMATS = {
+    "sqlite": {Unit.HOUR: "%Y-%m-%d %H:00", Unit.DAY: "%Y-%m-%d", Unit.MONTH: "%Y-%m-01"},
+    "postgresql": {Unit.HOUR: "YYYY-MM-DD HH24:00", Unit.DAY: "YYYY-MM-DD",
+                   Unit.MONTH: "YYYY-MM-01"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTime:
+    """The dialect seam: local-time bucket labels of a naive-UTC timestamp column."""
+
+    dialect: str
+    segments: Segments
+
+    def offset(self, column: Any) -> Any:
+        """Seconds east of UTC in force at each row's time."""
+        return self._piecewise(column, list(self.segments.offsets))
+
+    def _piecewise(self, column: Any, values: list[Any]) -> Any:
+        if len(values) == 1:
+            return literal(values[0])
+        whens = [(column < start, literal(values[i]))
+                 for i, start in enumerate(self.segments.starts[1:])]
+        return case(*whens, else_=literal(values[-1]))
+
+    def label(self, column: Any, unit: Unit) -> ColumnElement[str]:
+        """'YYYY-MM-DD HH:00' / 'YYYY-MM-DD' / 'YYYY-MM-01' in local time."""
+        fmt = _FORMATS["postgresql" if self.dialect == "postgresql" else "sqlite"][unit]
+        if self.dialect == "postgresql":
+            shifted = column + self.offset(column) * literal_column("INTERVAL '1 second'")
+            return func.to_char(shifted, fmt)
+        if self.segments.offsets == (0,):
+            return func.strftime(fmt, column)
+        modifiers = [f"{offset:+d} seconds" for offset in self.segments.offsets]
+        return func.strftime(fmt, column, self._piecewise(column, modifiers))
+
+
+def dialect_of(engine: Engine) -> str:
+    return "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+
+
+def frame(engine: Engine, statement: Executable, columns: Sequence[str] | None = None
+          ) -> pd.DataFrame:
+    """Run a statement; its rows as a DataFrame (named columns even when empty)."""
+    with engine.connect() as conn:
+        result = conn.execute(statement)
+        names = list(columns) if columns is not None else list(result.keys())
+        # Plain tuples: building a DataFrame from Row objects is ~10x slower.
+        out = pd.DataFrame.from_records([tuple(row) for row in result], columns=names)
+    for name in out.columns:  # PostgreSQL sums BIGINT as NUMERIC: Decimal -> float
+        if out[name].dtype == object and any(isinstance(v, Decimal) for v in out[name].head(5)):
+            out[name] = pd.to_numeric(out[name].astype("float64"))
+    return out
+
+
+def bounds() -> Select[Any]:
+    """First and last call time. Two scalar subqueries: each is one index seek, while
+    MIN() and MAX() in one SELECT make SQLite scan the whole table."""
+    first = select(func.min(M.timestamp)).scalar_subquery().label("first_call")
+    last = select(func.max(M.timestamp)).scalar_subquery().label("last_call")
+    return select(first, last)
+
+
+def _segments(engine: Engine, scope: Scope) -> tuple[datetime, datetime] | None:
+    """The UTC interval a local-time conversion must cover: scope clipped to the data."""
+    with engine.connect() as conn:
+        low, high = conn.execute(bounds()).one()
+    if low is None:
+        return None
+    first = max(scope.since or datetime.min, low)
+    last = min(scope.until or datetime.max, high)
+    return first - timedelta(days=1), max(first, last) + timedelta(days=1)
+
+
+def local_time(engine: Engine, scope: Scope, tz: tzinfo) -> LocalTime:
+    """The local-time seam for `tz` over the scope, clipped to the calls stored."""
+    span = _segments(engine, scope)
+    now = to_utc(datetime.now().astimezone())
+    first, last = span if span is not None else (now, now)
+    return LocalTime(dialect_of(engine), offset_segments(tz, first, last))
+
+
+def local_buckets(rows: pd.DataFrame, tz: tzinfo, unit: Unit) -> pd.DataFrame:
+    """Turn SQL bucket labels (+ utc_offset for hours) into tz-aware bucket starts."""
+    out = rows.copy()
+    labels = pd.to_datetime(out["bucket"].astype("string"), format="%Y-%m-%d %H:%M"
+                            if unit is Unit.HOUR else "%Y-%m-%d")
+    if unit is Unit.HOUR:
+        utc = labels - pd.to_timedelta(out["utc_offset"].astype("int64"), unit="s")
+        out["bucket"] = utc.dt.tz_localize("UTC").dt.tz_convert(tz)
+        out = out.drop(columns="utc_offset")
+    else:
+        out["bucket"] = labels.dt.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return out

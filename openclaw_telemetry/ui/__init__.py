@@ -1,0 +1,1 @@
+"""The Streamlit dashboards: the only package (besides dashboard*.py) importing streamlit."""

@@ -1,0 +1,72 @@
+"""The two dashboards, assembled from the same shell, filters and pages.
+
+`basic()`: one page with the KPIs, the cost timeline and a view picker for the heavier
+views. `enhanced()`: `st.navigation` over the page files in `ui/pages/`, adding cost
+statistics and alerts; it never has SQL of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from openclaw_telemetry.alert_check import rules_path
+from openclaw_telemetry.ui import shell
+from openclaw_telemetry.ui.pages import automation, models, overview, sessions, timeline, tools
+
+PAGES = Path(__file__).parent / "pages"
+ENHANCED = (("overview", "Overview", ":material/dashboard:"),
+            ("timeline", "Timeline", ":material/timeline:"),
+            ("models", "Models", ":material/model_training:"),
+            ("tools", "Tools", ":material/build:"),
+            ("sessions", "Sessions", ":material/forum:"),
+            ("automation", "Cron & sub-agents", ":material/schedule:"),
+            ("statistics", "Cost statistics", ":material/query_stats:"),
+            ("alert_center", "Alerts", ":material/notifications:"))
+VIEWS = {"models": ("Models", models.render), "tools": ("Tools", tools.render),
+         "sessions": ("Sessions", sessions.render),
+         "automation": ("Cron & sub-agents", automation.render)}
+
+
+def configure(title: str) -> None:
+    st.set_page_config(page_title=title, page_icon="🦞", layout="wide",
+                       initial_sidebar_state="expanded")
+
+
+def _start() -> shell.View | None:
+    view = shell.start()
+    if view is not None and view.alerts is None:
+        view = shell.View(view.db, view.url, view.filters, view.refresh,
+                          rules_path(None, dict(os.environ)))
+    return view
+
+
+def basic() -> None:
+    """The basic dashboard: overview + timeline, then one heavier view at a time."""
+    configure("OpenClaw Telemetry")
+    view = _start()
+    if view is None:
+        return
+    def body(ctx: shell.Ctx) -> None:
+        overview.kpis(ctx)
+        st.subheader("Timeline")
+        timeline.render(ctx)
+        choice = st.segmented_control("View", list(VIEWS), default="sessions", required=True,
+                                      format_func=lambda k: VIEWS[k][0], key="view")
+        VIEWS[str(choice or "sessions")][1](ctx)
+
+    shell.live(view, body, "basic", "OpenClaw Telemetry")
+
+
+def enhanced() -> None:
+    """The enhanced dashboard: every page, in the sidebar navigation."""
+    configure("OpenClaw Telemetry — enhanced")
+    view = _start()
+    if view is None:
+        return
+    st.session_state[shell.VIEW_KEY] = view
+    pages = [st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=i == 0)
+             for i, (name, title, icon) in enumerate(ENHANCED)]
+    st.navigation(pages).run()

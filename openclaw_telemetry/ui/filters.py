@@ -1,0 +1,106 @@
+"""The sidebar filters and refresh settings, kept in the URL query string.
+
+Every widget is bound to a query parameter (`bind="query-params"`), so a view can be
+shared or bookmarked: `?range=Last+7+days&model=gpt-5&tz=Europe/Berlin` (Streamlit keeps
+the option as shown). Values not offered are dropped; defaults are left out of the URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry.timeframe import PRESET_LABELS, Preset, Window, resolve, zone, zone_names
+
+INTERVALS = {10: "10 s", 30: "30 s", 60: "1 min", 300: "5 min"}
+KIND_LABELS = {"main": "main chat", "direct": "direct message", "group": "group",
+               "channel": "channel", "thread": "thread", "cron": "cron job",
+               "subagent": "sub-agent", "heartbeat": "heartbeat", "acp": "ACP",
+               "hook": "hook", "dashboard": "dashboard", "unknown": "unknown"}
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What the user chose; `window()` turns it into UTC bounds at a given moment."""
+
+    preset: Preset = Preset.ALL
+    start: date | None = None
+    end: date | None = None
+    agents: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    tz: str = "UTC"
+
+    def window(self, now: datetime) -> Window:
+        return resolve(self.preset, now=now, tz=zone(self.tz), start=self.start, end=self.end)
+
+    def scope(self, window: Window) -> Scope:
+        return Scope(window.since, window.until, self.agents, self.models, self.kinds)
+
+    def previous(self, window: Window) -> Scope | None:
+        if window.previous is None:
+            return None
+        return self.scope(window).between(*window.previous)
+
+    def describe(self) -> str:
+        if self.preset is Preset.CUSTOM:
+            return f"{self.start} – {self.end}"
+        return PRESET_LABELS[self.preset]
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    live: bool = True
+    every: int = 30
+
+
+def _values(options: pd.DataFrame, field: str) -> list[str]:
+    return [str(v) for v in options.loc[options["field"] == field, "value"]]
+
+
+def sidebar(options: pd.DataFrame, browser_tz: str | None) -> Filters:
+    """Draw the filters in the sidebar; return what they say."""
+    with st.sidebar:
+        st.header("Filters")
+        preset = Preset(st.selectbox(
+            "Time range", [p.value for p in Preset], key="range", bind="query-params",
+            format_func=lambda v: PRESET_LABELS[Preset(v)]))
+        start = end = None
+        if preset is Preset.CUSTOM:
+            today = datetime.now(UTC).date()
+            start = st.date_input("From", value=today - timedelta(days=6), key="from",
+                                  bind="query-params")
+            end = st.date_input("To", value=today, key="to", bind="query-params")
+        agents = st.multiselect("Agent", _values(options, "agent"), key="agent",
+                                bind="query-params", placeholder="All agents")
+        models = st.multiselect("Model", _values(options, "model"), key="model",
+                                bind="query-params", placeholder="All models")
+        kinds = st.multiselect("Session kind", _values(options, "kind"), key="kind",
+                               bind="query-params", placeholder="All kinds",
+                               help=", ".join(f"{k}: {v}" for k, v in KIND_LABELS.items()))
+        names = zone_names()
+        default = browser_tz if browser_tz in names else "UTC"
+        tz = st.selectbox("Time zone", names, index=names.index(default), key="tz",
+                          bind="query-params", help="Buckets and 'Today' follow this zone; "
+                                                    "the default is your browser's.")
+    return Filters(preset, _day(start), _day(end), tuple(agents), tuple(models),
+                   tuple(kinds), str(tz))
+
+
+def _day(value: object) -> date | None:
+    return value if isinstance(value, date) else None
+
+
+def refresh_settings() -> Refresh:
+    with st.sidebar:
+        st.divider()
+        live = st.toggle("Auto-refresh", value=True, key="live", bind="query-params",
+                         help="Re-read the database in place, without reloading the page.")
+        every = st.selectbox("Every", list(INTERVALS), index=1, key="every",
+                             format_func=INTERVALS.__getitem__, bind="query-params",
+                             disabled=not live)
+    return Refresh(bool(live), int(every))

@@ -1,0 +1,105 @@
+"""Alerts: what fires now, coloured by severity, then the history of the range; the
+rules come from alerts.toml (or the defaults). bmasterai, when installed, records them."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+import pandas as pd
+import streamlit as st
+
+from openclaw_telemetry import charts, rollups
+from openclaw_telemetry.alerting import Alert, Rule, Severity, format_value, load_rules
+from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.ui import bmaster, data, shell
+from openclaw_telemetry.ui.widgets import time_column
+
+_STYLE = {"critical": "background-color: #fdd; color: #900",
+          "warning": "background-color: #fff1d6; color: #8a4b00",
+          "info": "background-color: #e3f0fb; color: #0b4f8a"}
+
+
+def table(alerts: list[Alert], tz: tzinfo, key: str) -> None:
+    frame = pd.DataFrame([{"severity": str(a.severity), "rule": a.rule, "subject": a.label,
+                           "value": format_value(a.metric, a.value),
+                           "threshold": format_value(a.metric, a.threshold), "at": a.at}
+                          for a in alerts])
+    frame["at"] = (pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(tz)
+                   .dt.tz_localize(None))
+    styled = frame.style.map(lambda v: _STYLE.get(str(v), ""), subset=["severity"])
+    st.dataframe(styled, hide_index=True, key=key,
+                 column_config={"severity": "Severity", "rule": "Rule", "subject": "What",
+                                "value": "Value", "threshold": "Over", "at": time_column("At")})
+
+
+def per_day(alerts: list[Alert], tz: tzinfo) -> pd.DataFrame:
+    """Columns day (local midnight), severity, alerts (count)."""
+    frame = pd.DataFrame({"at": [a.at for a in alerts],
+                          "severity": [str(a.severity) for a in alerts]})
+    local = pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(tz)
+    frame["day"] = local.dt.tz_localize(None).dt.normalize()
+    return frame.groupby(["day", "severity"], as_index=False).agg(alerts=("at", "size"))
+
+
+def banner(alerts: list[Alert]) -> None:
+    counts = {s: sum(a.severity is s for a in alerts) for s in Severity}
+    if not alerts:
+        st.success("No alert is firing.", icon=":material/check_circle:")
+    for severity, show in ((Severity.CRITICAL, st.error), (Severity.WARNING, st.warning),
+                           (Severity.INFO, st.info)):
+        if counts[severity]:
+            show(f"{counts[severity]} {severity} alert(s) firing", icon=":material/warning:")
+
+
+def rules_table(rules: tuple[Rule, ...]) -> None:
+    st.dataframe(pd.DataFrame([{
+        "rule": r.name, "metric": str(r.metric), "window": str(r.window),
+        "thresholds": ", ".join(f"{s} > {format_value(r.metric, t)}" for s, t in r.thresholds),
+        "filters": "; ".join(f"{n}: {', '.join(v)}" for n, v in (
+            ("agents", r.agents), ("models", r.models), ("kinds", r.kinds)) if v) or "—",
+        "description": r.description} for r in rules]), hide_index=True, key="alert-rules")
+
+
+def render(ctx: shell.Ctx) -> None:
+    try:
+        rules = load_rules(ctx.view.alerts)
+    except ConfigError as exc:
+        st.error(f"Alert rules not loaded: {exc}", icon=":material/error:")
+        return
+    # Windows slide with time: re-evaluated on new data at once, else every 5 minutes.
+    tick = ctx.now.replace(minute=ctx.now.minute - ctx.now.minute % 5)
+    active = data.alerts_now(ctx.url, ctx.version, rules, ctx.tz_name, tick)
+    banner(active)
+    if active:
+        table(active, ctx.tz, "alerts-active")
+    st.subheader("History")
+    history = data.alerts_since(ctx.url, ctx.version, rules, ctx.tz_name, ctx.window.since,
+                                tick)
+    if history:
+        st.plotly_chart(charts.severity_timeline(per_day(history, ctx.tz),
+                                                 [s.value for s in Severity]),
+                        key="alerts-history-chart")
+        table(history[:500], ctx.tz, "alerts-history")
+        if len(history) > 500:
+            st.caption(f"The latest 500 of {len(history):,} alerts.")
+    else:
+        st.caption("Nothing fired in this range.")
+    st.caption(f"Rules from {ctx.view.alerts or 'the built-in defaults'}; each rule uses "
+               "its own filters, not the sidebar's.")
+    with st.expander("Rules"):
+        rules_table(rules)
+    monitoring(ctx, active)
+
+
+def monitoring(ctx: shell.Ctx, active: list[Alert]) -> None:
+    totals = rollups.totals(data.calls(ctx.url, ctx.version, ctx.scope, ctx.tz_name)).iloc[0]
+    numbers = {name: float(totals[name]) for name in ("cost", "calls", "tokens", "errors")}
+    status = bmaster.record(numbers, active, {"range": ctx.view.filters.describe()})
+    st.caption(status.message)
+    if status.ok:
+        with st.expander("bmasterai monitor (last hour)"):
+            st.json(dict(status.stats))
+
+
+if __name__ == "__main__":
+    shell.page(render, "alerts", "Alerts")

@@ -1,0 +1,122 @@
+"""Overview: the KPIs with deltas against the previous period, where the cost comes
+from, and how much of it is estimated or unpriced."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from openclaw_telemetry import charts, rollups
+from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry.timeframe import Unit, default_unit
+from openclaw_telemetry.ui import data, shell
+from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry.ui.widgets import Tile, chart, tiles
+
+
+def _numbers(ctx: shell.Ctx, scope: Scope) -> pd.Series:
+    """Calls, tokens, cost … plus sessions and tool calls of a scope, as one Series."""
+    row = rollups.totals(data.calls(ctx.url, ctx.version, scope, ctx.tz_name)).iloc[0]
+    extra = pd.Series({"sessions": data.session_count(ctx.url, ctx.version, scope)})
+    numbers: pd.Series = pd.concat([row, extra])
+    return numbers
+
+
+def _previous(ctx: shell.Ctx) -> pd.Series | None:
+    return None if ctx.previous is None else _numbers(ctx, ctx.previous)
+
+
+def _delta(now: pd.Series, before: pd.Series | None, key: str) -> str | None:
+    return fmt.change(float(now[key]), None if before is None else float(before[key]))
+
+
+def kpis(ctx: shell.Ctx) -> pd.Series:
+    """Draw the two KPI rows and the cost-honesty line; return the numbers."""
+    now, before = _numbers(ctx, ctx.scope), _previous(ctx)
+    daily = _daily(ctx)
+    rate_delta = fmt.points(float(now["error_rate"]), None if before is None
+                            else float(before["error_rate"]))
+    tiles([
+        Tile("Cost", fmt.money(now["cost"]), _delta(now, before, "cost"), "inverse",
+             "US$ at list price, summed over the LLM calls in the range", daily["cost"]),
+        Tile("LLM calls", fmt.count(now["calls"]), _delta(now, before, "calls"),
+             spark=daily["calls"]),
+        Tile("Sessions", fmt.count(now["sessions"]), _delta(now, before, "sessions"),
+             help="sessions with at least one LLM call in the range"),
+        Tile("Tool calls", fmt.count(now["tool_calls"]), _delta(now, before, "tool_calls"),
+             help="tool calls made by the LLM calls in the range (errors: Tools page)",
+             spark=daily["tool_calls"]),
+        Tile("Error rate", fmt.percent(now["error_rate"]), rate_delta, "inverse",
+             f"{fmt.count(now['errors'])} failed LLM calls (errors and aborts count as calls)",
+             daily["error_rate"]),
+    ])
+    tiles([Tile(label, fmt.count(now[key]), _delta(now, before, key), "off", hint)
+           for key, label, hint in (
+               ("input", "Input tokens", "prompt tokens not served from cache"),
+               ("output", "Output tokens", "completion tokens, reasoning included"),
+               ("cache_read", "Cache read", "prompt tokens served from the cache"),
+               ("cache_write", "Cache write", "prompt tokens written to the cache"))])
+    honesty(now)
+    if ctx.previous is not None:
+        st.caption("Deltas compare with the previous period of the same length "
+                   "(for Today: yesterday up to this time).")
+    return now
+
+
+def honesty(now: pd.Series) -> None:
+    """Say how the cost was obtained: recorded, estimated, unpriced, subscription."""
+    cost, estimated = float(now["cost"]), float(now["estimated_cost"])
+    parts = [f"Recorded by OpenClaw: {fmt.money(cost - estimated)}"]
+    if estimated:
+        parts.append(f"estimated from price tables: {fmt.money(estimated)} "
+                     f"({fmt.percent(estimated / cost if cost else 0.0)})")
+    else:
+        parts.append("nothing estimated")
+    if now["unpriced_calls"]:
+        parts.append(f"{fmt.count(now['unpriced_calls'])} calls with "
+                     f"{fmt.count(now['unpriced_tokens'])} tokens have no known price and "
+                     "are not in the total")
+    if now["subscription_cost"]:
+        parts.append(f"{fmt.money(now['subscription_cost'])} is the list-price equivalent "
+                     "of subscription calls, not money spent")
+    st.caption(" · ".join(parts))
+
+
+def _daily(ctx: shell.Ctx) -> dict[str, list[float] | None]:
+    frame = data.timeline(ctx.url, ctx.version, ctx.scope, ctx.tz_name, Unit.DAY, "model",
+                          ctx.end)
+    per_day = frame.groupby("bucket")[["cost", "calls", "tool_calls", "errors"]].sum().tail(60)
+    if len(per_day) < 2:
+        return dict.fromkeys(("cost", "calls", "tool_calls", "error_rate"))
+    per_day["error_rate"] = (per_day["errors"] / per_day["calls"].where(per_day["calls"] > 0)
+                             ).fillna(0.0)
+    return {k: [float(v) for v in per_day[k]]
+            for k in ("cost", "calls", "tool_calls", "error_rate")}
+
+
+def where_it_went(ctx: shell.Ctx) -> None:
+    """Cost over time by model, and the split by model and by agent."""
+    bounds = data.call_bounds(ctx.url, ctx.version).iloc[0]
+    unit = default_unit(ctx.window, now=ctx.now, first_call=bounds["first_call"])
+    frame = data.timeline(ctx.url, ctx.version, ctx.scope, ctx.tz_name, unit, "model",
+                          ctx.end)
+    chart(charts.timeline(frame, measure="cost", by="model", unit=unit.value), "ov-timeline")
+    rows = data.calls(ctx.url, ctx.version, ctx.scope, ctx.tz_name)
+    left, right = st.columns(2)
+    with left:
+        per_model = rollups.models(rows)
+        chart(charts.share_pie(per_model, names="model", values="cost",
+                               title="Cost by model"), "ov-models")
+    with right:
+        per_agent = rows.groupby("agent", as_index=False).agg(cost=("cost", "sum"))
+        chart(charts.share_pie(per_agent, names="agent", values="cost",
+                               title="Cost by agent"), "ov-agents")
+
+
+def render(ctx: shell.Ctx) -> None:
+    kpis(ctx)
+    where_it_went(ctx)
+
+
+if __name__ == "__main__":
+    shell.page(render, "overview", "Overview")

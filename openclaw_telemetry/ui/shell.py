@@ -1,0 +1,204 @@
+"""What every dashboard page stands on: the database, the filters, the refresh loop.
+
+`start()` finds the database (`--db` after `--`, else $OPENCLAW_TELEMETRY_DB, else the
+parser's default), opens it without ever creating a file, and shows a page with the
+exact command to run when it is missing, empty or of another schema version. `live()`
+runs a page body inside `st.fragment(run_every=…)`: each run asks for the data version
+(one tiny query) and hands the page a `Ctx` whose cached reads are keyed on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from openclaw_telemetry.config import default_db
+from openclaw_telemetry.errors import TelemetryError
+from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry.store import database_url, describe
+from openclaw_telemetry.timeframe import Window, to_utc, zone
+from openclaw_telemetry.ui import data, filters
+from openclaw_telemetry.ui.filters import Filters, Refresh
+
+VIEW_KEY = "_openclaw_view"
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """Per script run: where the data is and what the user asked for."""
+
+    db: str
+    url: str
+    filters: Filters
+    refresh: Refresh
+    alerts: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """Per fragment run: the view plus the data version and the moment of this run."""
+
+    view: View
+    version: int
+    now: datetime
+    window: Window
+    scope: Scope
+    previous: Scope | None
+
+    @property
+    def url(self) -> str:
+        return self.view.url
+
+    @property
+    def tz_name(self) -> str:
+        return self.view.filters.tz
+
+    @property
+    def tz(self) -> tzinfo:
+        return zone(self.view.filters.tz)
+
+    @property
+    def end(self) -> datetime:
+        """Naive-UTC end of the range shown (now for an open range)."""
+        if self.window.until is not None:
+            return self.window.until - timedelta(microseconds=1)
+        return to_utc(self.now)
+
+
+def arguments(argv: Sequence[str]) -> tuple[str | None, str | None]:
+    """`--db` and `--alerts` from the arguments after `streamlit run app.py --`."""
+    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    p.add_argument("--db")
+    p.add_argument("--alerts")
+    known, _ = p.parse_known_args(list(argv))
+    return known.db, known.alerts
+
+
+def command(db: str) -> str:
+    """The ingest command for this database (a URL's password shown as ***)."""
+    shown = describe(db) if "://" in db else db
+    return f"python session_parser.py --db {shlex.quote(shown)}"
+
+
+def _explain(title: str, text: str, db: str) -> None:
+    st.title(":material/monitoring: OpenClaw Telemetry")
+    st.info(text, icon=":material/info:")
+    st.code(command(db), language="bash")
+    st.caption("Add `--sessions-dir DIR` when OpenClaw keeps its state somewhere else than "
+               "`~/.openclaw`. Then reload this page.")
+    st.caption(title)
+
+
+def _open(db: str) -> str | None:
+    """The database URL when it is ready to read; else a page saying what to do."""
+    try:
+        url = database_url(db)
+        data.engine(url)
+        status = data.schema_status(url)
+    except TelemetryError as exc:
+        _explain(str(exc), "No telemetry database here yet. Build it from your OpenClaw "
+                           "sessions with:", db)
+        return None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        st.error(f"Cannot read the database: {reason}")
+        return None
+    if status == "ready":
+        return url
+    messages = {"uninitialised": "This database has no telemetry tables yet. Fill it with:",
+                "outdated": "This database was written by an older OpenClaw Telemetry; "
+                            "running the parser migrates it:",
+                "newer": "This database was written by a newer OpenClaw Telemetry: upgrade "
+                         "this program (git pull; pip install -r requirements.txt), or "
+                         "point the parser at a new file:"}
+    _explain(f"Database: {describe(url)}", messages[status], db)
+    return None
+
+
+def start(argv: Sequence[str] | None = None) -> View | None:
+    """Open the database and draw the filters; None when a hint page was shown instead."""
+    db_arg, alerts = arguments(sys.argv[1:] if argv is None else argv)
+    db = db_arg or default_db()
+    url = _open(db)
+    if url is None:
+        return None
+    version = data.version(url)
+    if pd.isna(data.call_bounds(url, version).iloc[0]["last_call"]):
+        _empty(db, url)
+        return None
+    demo = data.demo_label(url, version)
+    if demo:
+        st.warning(demo, icon=":material/science:")
+    chosen = filters.sidebar(data.filter_options(url, version), st.context.timezone)
+    return View(db, url, chosen, filters.refresh_settings(), alerts)
+
+
+def _empty(db: str, url: str) -> None:
+    _explain(f"Database: {describe(url)}", "The database is ready but holds no LLM calls "
+                                           "yet. Read your OpenClaw sessions into it with:", db)
+
+    @st.fragment(run_every="30s")
+    def watch() -> None:
+        if data.version(url) > 0 and not pd.isna(
+                data.call_bounds(url, data.version(url)).iloc[0]["last_call"]):
+            st.rerun(scope="app")
+
+    watch()
+
+
+def context(view: View, version: int, now: datetime) -> Ctx:
+    window = view.filters.window(now)
+    return Ctx(view, version, now, window, view.filters.scope(window),
+               view.filters.previous(window))
+
+
+def live(view: View, body: Callable[[Ctx], None], key: str, title: str) -> None:
+    """Run `body` under a title and the status line, now and, with auto-refresh on, again
+    every few seconds in place."""
+    every = f"{view.refresh.every}s" if view.refresh.live else None
+
+    def run() -> None:
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        ctx = context(view, data.version(view.url), now)
+        st.header(title)
+        status_bar(ctx)
+        body(ctx)
+
+    st.fragment(run, run_every=every, key=key)()
+
+
+def status_bar(ctx: Ctx) -> None:
+    """'Data as of …' with the newest call, and a manual refresh button."""
+    ingest = data.latest_ingest(ctx.url, ctx.version)
+    bounds = data.call_bounds(ctx.url, ctx.version).iloc[0]
+    left, right = st.columns([6, 1], vertical_alignment="center")
+    parts = [f"{ctx.view.filters.describe()} · {ctx.tz_name}"]
+    if not ingest.empty and not pd.isna(ingest.iloc[0]["finished_at"]):
+        parts.append(f"data as of {_local(ingest.iloc[0]['finished_at'], ctx.tz)}")
+    parts.append(f"newest call {_local(bounds['last_call'], ctx.tz)}")
+    parts.append(f"checked {datetime.now(ctx.tz):%H:%M:%S}")
+    left.caption(" · ".join(parts))
+    # A click reruns this fragment; new data shows because reads are keyed on the version.
+    right.button("Refresh", icon=":material/refresh:", key="refresh", width="stretch")
+
+
+def _local(moment: object, tz: tzinfo) -> str:
+    stamp = pd.Timestamp(moment)  # type: ignore[arg-type]
+    if pd.isna(stamp):
+        return "—"
+    return f"{stamp.tz_localize('UTC').tz_convert(tz):%Y-%m-%d %H:%M}"
+
+
+def page(body: Callable[[Ctx], None], key: str, title: str) -> None:
+    """Entry of a page file run by `st.navigation`: the main script left the View."""
+    view = st.session_state.get(VIEW_KEY)
+    if isinstance(view, View):
+        live(view, body, key, title)

@@ -1,0 +1,221 @@
+"""Alert rules: every severity boundary, TOML validation, windows, and `alerts.py`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from telemetry_db import build, call, session
+
+from openclaw_telemetry.alert_check import active_alerts, alert_history, exit_code, main
+from openclaw_telemetry.alerting import (
+    DEFAULT_RULES,
+    Alert,
+    Metric,
+    Rule,
+    Severity,
+    evaluate,
+    load_rules,
+    parse_rules,
+    parse_window,
+)
+from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.timeframe import zone
+
+ROOT = Path(__file__).resolve().parents[1]
+THREE = ((Severity.INFO, 1.0), (Severity.WARNING, 2.0), (Severity.CRITICAL, 3.0))
+
+
+def observations(*values: float, calls: int = 100) -> pd.DataFrame:
+    return pd.DataFrame({"subject": [f"s{i}" for i in range(len(values))],
+                         "label": [f"session {i}" for i in range(len(values))],
+                         "at": [datetime(2026, 1, 1)] * len(values), "value": list(values),
+                         "calls": [calls] * len(values)})
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.0, None), (1.0, None), (1.0000001, Severity.INFO), (2.0, Severity.INFO),
+    (2.0000001, Severity.WARNING), (3.0, Severity.WARNING), (3.0000001, Severity.CRITICAL),
+    (1e9, Severity.CRITICAL)])
+def test_every_severity_boundary_is_strictly_over(value: float, expected: Severity | None
+                                                  ) -> None:
+    rule = Rule("r", Metric.SESSION_COST, THREE)
+    fired = evaluate(rule, observations(value))
+    assert [a.severity for a in fired] == ([] if expected is None else [expected])
+
+
+@pytest.mark.parametrize(("metric", "value", "expected"), [
+    (Metric.SESSION_COST, 1.0, None), (Metric.SESSION_COST, 1.01, Severity.WARNING),
+    (Metric.SESSION_COST, 5.01, Severity.CRITICAL),
+    (Metric.SESSION_TOKENS, 100_000, None), (Metric.SESSION_TOKENS, 100_001, Severity.INFO),
+    (Metric.SESSION_TOKENS, 1_000_001, Severity.WARNING),
+    (Metric.DAILY_COST, 10.0, None), (Metric.DAILY_COST, 10.01, Severity.WARNING),
+    (Metric.DAILY_COST, 25.01, Severity.CRITICAL),
+    (Metric.ERROR_RATE, 0.05, None), (Metric.ERROR_RATE, 0.051, Severity.INFO),
+    (Metric.ERROR_RATE, 0.11, Severity.WARNING), (Metric.ERROR_RATE, 0.26, Severity.CRITICAL)])
+def test_default_rules(metric: Metric, value: float, expected: Severity | None) -> None:
+    rule = next(r for r in DEFAULT_RULES if r.metric is metric)
+    fired = evaluate(rule, observations(value))
+    assert [a.severity for a in fired] == ([] if expected is None else [expected])
+
+
+def test_only_some_severities_and_min_calls() -> None:
+    rule = Rule("r", Metric.ERROR_RATE, ((Severity.CRITICAL, 0.5),), min_calls=10)
+    assert evaluate(rule, observations(0.9, calls=9)) == []
+    assert [a.severity for a in evaluate(rule, observations(0.9, calls=10))] == [
+        Severity.CRITICAL]
+    assert evaluate(rule, observations(0.5, calls=10)) == []
+
+
+def test_alerts_sorted_and_described() -> None:
+    fired = evaluate(Rule("Costly", Metric.SESSION_COST, THREE), observations(1.5, 9.0, 2.5))
+    assert [a.severity for a in fired] == [Severity.CRITICAL, Severity.WARNING, Severity.INFO]
+    assert fired[0].message == "Costly: session 1 at $9.00 (over $3.00)"
+    assert exit_code(fired) == 2
+    assert exit_code([a for a in fired if a.severity is not Severity.CRITICAL]) == 1
+    assert exit_code([fired[-1]]) == 0
+    assert exit_code([]) == 0
+
+
+GOOD = """
+[[rule]]
+name = "Big session"
+metric = "session_cost"
+window = "6h"
+warning = 0.5
+critical = 2
+agents = ["main"]
+kinds = "cron"
+
+[[rule]]
+name = "Flaky"
+metric = "error_rate"
+window = "15m"
+info = 0.1
+min_calls = 3
+
+[[rule]]
+name = "Off"
+metric = "cost"
+warning = 1
+enabled = false
+"""
+
+
+def test_parse_rules() -> None:
+    big, flaky = parse_rules(GOOD)
+    assert big.thresholds == ((Severity.WARNING, 0.5), (Severity.CRITICAL, 2.0))
+    assert (big.window, big.agents, big.kinds) == (timedelta(hours=6), ("main",), ("cron",))
+    assert (flaky.window, flaky.min_calls) == (timedelta(minutes=15), 3)
+    assert parse_rules("") == DEFAULT_RULES
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[[rule]\n", "not valid TOML"),
+    ("[[rule]]\nmetric = 'cost'\nwarning = 1", "name is required"),
+    ("[[rule]]\nname = 'x'\nmetric = 'money'\nwarning = 1", "metric must be one of"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'", "at least one threshold"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = 2\ncritical = 1", "must increase"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = -1", "0 or more"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = true", "must be a number"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = 1\nwindow = '2 weeks'", "window must"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = 1\ncolour = 'red'", "unknown key"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = 1\nagents = [1]", "list of strings"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = 1\n[[rule]]\nname = 'x'\n"
+     "metric = 'cost'\nwarning = 2", "two rules are named"),
+    ("rules = 1", "unknown top-level key"),
+])
+def test_bad_rules_are_one_clear_line(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        parse_rules(text, "alerts.toml")
+    assert "\n" not in str(caught.value).strip() or "TOML" in str(caught.value)
+
+
+def test_load_rules_file(tmp_path: Path) -> None:
+    assert load_rules(None) == DEFAULT_RULES
+    with pytest.raises(ConfigError, match="not found"):
+        load_rules(tmp_path / "missing.toml")
+    (tmp_path / "a.toml").write_text(GOOD)
+    assert len(load_rules(tmp_path / "a.toml")) == 2
+    assert parse_window("1d", "x") == timedelta(days=1)
+
+
+def test_example_file_is_valid() -> None:
+    rules = load_rules(ROOT / "alerts.example.toml")
+    assert {r.metric for r in rules} >= {Metric.SESSION_COST, Metric.SESSION_TOKENS,
+                                        Metric.DAILY_COST, Metric.ERROR_RATE}
+
+
+def test_daily_window_starts_at_local_midnight() -> None:
+    rule = Rule("d", Metric.DAILY_COST, ((Severity.WARNING, 1.0),), timedelta(days=1))
+    now = datetime(2026, 1, 10, 20, 0, tzinfo=UTC)
+    assert rule.since(now, zone("Asia/Kolkata")) == datetime(2026, 1, 10, 18, 30)
+    assert rule.since(now, zone("America/New_York")) == datetime(2026, 1, 10, 5, 0)
+    hourly = Rule("h", Metric.COST, ((Severity.WARNING, 1.0),), timedelta(hours=1))
+    assert hourly.since(now, zone("UTC")) == datetime(2026, 1, 10, 19, 0)
+
+
+def _db(tmp_path: Path) -> str:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    url = f"sqlite:///{tmp_path / 'alerts.db'}"
+    calls = [call("big", now - timedelta(minutes=30), 6.0),
+             call("small", now - timedelta(minutes=20), 0.2),
+             call("old", now - timedelta(days=3), 2.0)]
+    build(url, [session("big"), session("small"), session("old")], calls).dispose()
+    return url
+
+
+def test_active_and_history(tmp_path: Path) -> None:
+    from openclaw_telemetry.store import make_engine
+    engine = make_engine(_db(tmp_path), create=False)
+    now = datetime.now(UTC)
+    rules = (Rule("Costly", Metric.SESSION_COST, ((Severity.WARNING, 1.0),
+                                                  (Severity.CRITICAL, 5.0))),)
+    active = active_alerts(engine, rules, now=now, tz=zone("UTC"))
+    assert [(a.subject, a.severity) for a in active] == [("big", Severity.CRITICAL)]
+    history = alert_history(engine, rules, since=None, now=now, tz=zone("UTC"))
+    assert [a.subject for a in history] == ["big", "old"]
+    assert all(isinstance(a, Alert) for a in history)
+
+
+def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = _db(tmp_path).removeprefix("sqlite:///")
+    assert main(["--db", db]) == 2
+    assert "CRITICAL" in capsys.readouterr().out
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[[rule]]\nname = 'w'\nmetric = 'session_cost'\nwarning = 1\n")
+    assert main(["--db", db, "--alerts", str(rules), "--json"]) == 1
+    payload = json.loads(capsys.readouterr().out)
+    assert [a["severity"] for a in payload] == ["warning"]
+    rules.write_text("[[rule]]\nname = 'q'\nmetric = 'session_cost'\nwarning = 100\n")
+    assert main(["--db", db, "--alerts", str(rules)]) == 0
+    assert capsys.readouterr().out.strip() == "No alerts."
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--nope"], 64, "unrecognized arguments"),
+    (["--tz", "Mars/Olympus"], 64, "unknown time zone"),
+    (["--alerts", "missing.toml"], 64, "not found"),
+    (["--db", "missing.db"], 66, "python session_parser.py --db missing.db"),
+])
+def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], code: int, message: str
+                                 ) -> None:
+    ran = subprocess.run([sys.executable, str(ROOT / "alerts.py"), *args], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert ran.returncode == code
+    assert message in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in ran.stderr
+
+
+def test_cli_help() -> None:
+    ran = subprocess.run([sys.executable, str(ROOT / "alerts.py"), "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0
+    assert "2 a critical" in ran.stdout

@@ -1,0 +1,97 @@
+"""The optional bmasterai adapter: records when bmasterai works, one line when it is
+absent or broken, and never starts a thread or writes a `logs/` folder. Passes with and
+without bmasterai installed (its 0.2.x releases fail on import without fastmcp)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openclaw_telemetry.alerting import Alert, Metric, Severity
+from openclaw_telemetry.ui import bmaster
+
+TOTALS = {"cost": 1.5, "calls": 10.0, "tokens": 1000.0, "errors": 1.0}
+ALERT = Alert("Costly", Metric.SESSION_COST, Severity.WARNING, "s1", "<b>x</b>", 2.0, 1.0,
+              datetime(2026, 1, 1), "Costly: <b>x</b> at $2.00 (over $1.00)")
+
+
+@pytest.fixture(autouse=True)
+def clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    bmaster.reset()
+    monkeypatch.chdir(tmp_path)
+    yield
+    bmaster.reset()
+
+
+class Monitor:
+    def __init__(self) -> None:
+        self.points: list[tuple[str, float, dict[str, str]]] = []
+
+    def record_custom_metric(self, name: str, value: float, labels: dict[str, str]) -> None:
+        self.points.append((name, value, labels))
+
+    def get_metric_stats(self, name: str, minutes: int) -> dict[str, float]:
+        return {"count": float(sum(p[0] == name for p in self.points))}
+
+
+def fake(monkeypatch: pytest.MonkeyPatch, **attributes: Any) -> None:
+    module = types.ModuleType("bmasterai")
+    for name, value in attributes.items():
+        setattr(module, name, value)
+    monkeypatch.setitem(sys.modules, "bmasterai", module)
+
+
+def test_records_metrics_and_alerts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monitor = Monitor()
+    fake(monkeypatch, get_monitor=lambda: monitor)
+    status = bmaster.record(TOTALS, [ALERT], {"range": "All time"})
+    assert status.ok
+    assert [p[0] for p in monitor.points] == ["openclaw_cost", "openclaw_calls",
+                                              "openclaw_tokens", "openclaw_errors",
+                                              "openclaw_alert"]
+    assert monitor.points[-1][2]["severity"] == "warning"
+    assert status.stats["alert"] == {"count": 1.0}
+
+
+def test_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "bmasterai", None)
+    status = bmaster.record(TOTALS, [ALERT], {})
+    assert not status.ok
+    assert status.message.startswith("bmasterai is not installed")
+
+
+def test_broken_import_and_broken_monitor(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode() -> None:
+        raise ImportError("FastMCP not found. Please install with: pip install fastmcp")
+
+    fake(monkeypatch, get_monitor=explode)
+    status = bmaster.record(TOTALS, [], {})
+    assert not status.ok and "FastMCP not found" in status.message
+    assert "\n" not in status.message
+    bmaster.reset()
+
+    class Broken(Monitor):
+        def record_custom_metric(self, name: str, value: float, labels: dict[str, str]
+                                 ) -> None:
+            raise RuntimeError("disk full")
+
+    fake(monkeypatch, get_monitor=Broken)
+    status = bmaster.record(TOTALS, [], {})
+    assert not status.ok and status.message.startswith("bmasterai failed: disk full")
+
+
+def test_the_installed_package_if_any(tmp_path: Path) -> None:
+    """Whatever is installed (nothing, 0.2.4 without fastmcp, or a working one): no
+    exception, no thread, nothing written to the working directory, one line."""
+    before = threading.active_count()
+    status = bmaster.record(TOTALS, [ALERT], {"range": "All time"})
+    assert "\n" not in status.message
+    assert threading.active_count() == before
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,163 @@
+"""Both dashboards served by `streamlit run` and driven by a real chromium (Playwright).
+
+Uses Debian's `/usr/bin/chromium` (never a downloaded browser). Outside CI the test skips
+with the reason when chromium or Playwright is missing; under CI=true it fails instead.
+Full-page screenshots of every page land in `test-artifacts/` at the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLES, ingest
+from sqlalchemy import create_engine, text
+from test_pg_server import running_in_ci
+
+from openclaw_telemetry.ui import format as fmt
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+VERSION = "openclaw-2026.7.1"
+LABEL = "<b>bold</b> **stars**"
+ENHANCED_PAGES = ["", "timeline", "models", "tools", "sessions", "automation", "statistics",
+                  "alert_center"]
+
+pytestmark = pytest.mark.browser
+
+
+def _require_browser() -> Any:
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} is missing (Debian: apt-get install chromium)"
+    try:
+        from playwright import sync_api
+    except ImportError:
+        problem = problem or "Playwright is not installed (pip install playwright)"
+        sync_api = None
+    if problem:
+        if running_in_ci():
+            pytest.fail(f"browser test cannot run under CI: {problem}")
+        pytest.skip(f"browser test skipped: {problem}")
+    return sync_api
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    root = tmp_path_factory.mktemp("browser")
+    shutil.copytree(SAMPLES / VERSION, root / "state")
+    db = root / "telemetry.db"
+    assert ingest(root / "state", str(db)).code == 0
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        session_id = conn.execute(text("SELECT session_id FROM sessions WHERE kind = 'main' "
+                                       "ORDER BY total_cost DESC LIMIT 1")).scalar_one()
+        conn.execute(text("UPDATE sessions SET label = :l WHERE session_id = :s"),
+                     {"l": LABEL, "s": session_id})
+    engine.dispose()
+    return db, str(session_id)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = _require_browser()
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _serve(script: str, db: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "OPENCLAW_TELEMETRY_DB"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--", "--db", str(db)],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail(f"streamlit did not become healthy: {log.read_text()[-2000:]}")
+
+
+def _open(page: Any, url: str, shot: str) -> None:
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=60_000)
+    page.wait_for_timeout(1000)
+    assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"
+                           "?.scrollHeight ?? 900")
+    page.set_viewport_size({"width": 1400, "height": max(900, int(height) + 40)})
+    page.wait_for_timeout(500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 900})
+
+
+def _kpis(page: Any) -> dict[str, str]:
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
+
+
+def _expected() -> dict[str, str]:
+    want = json.loads((SAMPLES / "expected.json").read_text())["versions"][VERSION]["total"]
+    return {"Cost": fmt.money(want["cost"]), "LLM calls": f"{want['llm_calls']:,}",
+            "Tool calls": f"{want['tool_calls']:,}",
+            "Input tokens": f"{want['input']:,}", "Cache read": f"{want['cache_read']:,}"}
+
+
+@pytest.mark.parametrize("script", ["dashboard.py", "dashboard_enhanced.py"])
+def test_served_dashboard(script: str, database: tuple[Path, str], browser: Any,
+                          tmp_path: Path) -> None:
+    db, session_id = database
+    proc, url = _serve(script, db, tmp_path / "streamlit.log")
+    name = "basic" if script == "dashboard.py" else "enhanced"
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 900},
+                                timezone_id="Europe/Berlin")
+        _open(page, url, f"{name}-overview")
+        shown = _kpis(page)
+        for label, value in _expected().items():
+            assert shown.get(label) == value, (label, shown)
+        if name == "enhanced":
+            for path in ENHANCED_PAGES[1:]:
+                _open(page, f"{url}/{path}", f"{name}-{path}")
+            _open(page, f"{url}/sessions?session={session_id}", f"{name}-session-drilldown")
+            body = page.inner_text('[data-testid="stMain"]')
+            assert LABEL in body
+            assert page.locator('[data-testid="stMain"] b', has_text="bold").count() == 0
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

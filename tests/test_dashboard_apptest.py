@@ -1,0 +1,252 @@
+"""Both dashboards under Streamlit's AppTest: every page on databases built from the
+samples (KPIs equal expected.json), the empty, missing and foreign database pages, one
+interaction per filter, and user text that must not render as Markdown or HTML."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from conftest import SAMPLES, ingest
+from streamlit.testing.v1 import AppTest
+from telemetry_db import build, call, session
+
+from openclaw_telemetry.store import open_db
+from openclaw_telemetry.ui import bmaster
+from openclaw_telemetry.ui import format as fmt
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
+PAGES = ["overview", "timeline", "models", "tools", "sessions", "automation", "statistics",
+         "alert_center"]
+TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    bmaster.reset()
+    monkeypatch.delenv("OPENCLAW_TELEMETRY_ALERTS", raising=False)
+    monkeypatch.chdir(tmp_path)  # no ./alerts.toml, and nothing written next to the repo
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module", params=sorted(EXPECTED))
+def sample_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+              ) -> tuple[str, Path]:
+    root = tmp_path_factory.mktemp("sample")
+    shutil.copytree(SAMPLES / request.param, root / "state")
+    db = root / "telemetry.db"
+    assert ingest(root / "state", str(db)).code == 0
+    return request.param, db
+
+
+def app(script: str, db: Path, monkeypatch: pytest.MonkeyPatch, tz: str = "UTC") -> AppTest:
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_DB", str(db))
+    at = AppTest.from_file(str(ROOT / script), default_timeout=TIMEOUT)
+    at.context["timezone"] = tz
+    return at
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def check_kpis(at: AppTest, version: str) -> None:
+    want = EXPECTED[version]["total"]
+    shown = metrics(at)
+    assert shown["Cost"] == fmt.money(want["cost"])
+    assert shown["LLM calls"] == f"{want['llm_calls']:,}"
+    assert shown["Tool calls"] == f"{want['tool_calls']:,}"
+    assert shown["Error rate"] == fmt.percent(want["errors"] / want["llm_calls"])
+    for key, label in (("input", "Input tokens"), ("output", "Output tokens"),
+                       ("cache_read", "Cache read"), ("cache_write", "Cache write")):
+        assert shown[label] == f"{want[key]:,}", label
+
+
+def test_basic_dashboard_every_view(sample_db: tuple[str, Path],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    version, db = sample_db
+    at = app("dashboard.py", db, monkeypatch).run()
+    ok(at)
+    check_kpis(at, version)
+    for view in ("models", "tools", "sessions", "automation"):
+        at.segmented_control(key="view").set_value(view).run()
+        ok(at)
+
+
+def test_enhanced_dashboard_every_page(sample_db: tuple[str, Path],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    version, db = sample_db
+    at = app("dashboard_enhanced.py", db, monkeypatch, tz="Asia/Kolkata").run()
+    ok(at)
+    check_kpis(at, version)
+    for page in PAGES[1:]:
+        at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
+        ok(at)
+        assert at.header[0].value
+        if page == "tools":
+            at.toggle(key="tools-durations").set_value(True).run()
+            at.toggle(key="tools-over-time").set_value(True).run()
+            ok(at)
+            assert "p95 ms" in str(at.dataframe[0].proto.columns) or at.dataframe
+    assert any("bmasterai" in c.value for c in at.caption)
+
+
+def test_one_interaction_per_filter(sample_db: tuple[str, Path],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    version, db = sample_db
+    at = app("dashboard.py", db, monkeypatch).run()
+    want = EXPECTED[version]["total"]
+    at.selectbox(key="range").set_value("custom").run()
+    ok(at)
+    at.date_input(key="from").set_value(datetime(2026, 11, 24).date()).run()
+    at.date_input(key="to").set_value(datetime(2026, 11, 24).date()).run()
+    ok(at)
+    assert metrics(at)["LLM calls"] == f"{want['llm_calls']:,}"
+    at.date_input(key="from").set_value(datetime(2026, 11, 1).date()).run()
+    at.date_input(key="to").set_value(datetime(2026, 11, 2).date()).run()
+    assert metrics(at)["LLM calls"] == "0"
+    at.selectbox(key="range").set_value("all").run()
+    at.multiselect(key="agent").set_value(["main"]).run()
+    assert metrics(at)["LLM calls"] == f"{want['llm_calls']:,}"
+    at.multiselect(key="kind").set_value(["cron"]).run()
+    ok(at)
+    cron_calls = int(metrics(at)["LLM calls"].replace(",", ""))
+    assert 0 < cron_calls < want["llm_calls"]
+    at.multiselect(key="kind").set_value([]).run()
+    model = at.multiselect(key="model").options[0]
+    at.multiselect(key="model").set_value([model]).run()
+    ok(at)
+    at.multiselect(key="model").set_value([]).run()
+    at.selectbox(key="tz").set_value("Pacific/Chatham").run()
+    ok(at)
+    at.toggle(key="live").set_value(False).run()
+    ok(at)
+    for key, value in (("tl-measure", "tokens"), ("tl-by", "kind"), ("tl-unit", "month")):
+        at.segmented_control(key=key).set_value(value).run()
+        ok(at)
+    at.selectbox(key="range").set_value("today").run()
+    ok(at)
+
+
+def test_url_query_string_sets_the_filters(sample_db: tuple[str, Path],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    _, db = sample_db
+    at = app("dashboard.py", db, monkeypatch)
+    at.query_params["range"] = "Last 7 days"
+    at.query_params["kind"] = "subagent"
+    at.run()
+    ok(at)
+    assert at.selectbox(key="range").value == "7d"
+    assert at.multiselect(key="kind").value == ["subagent"]
+
+
+def test_session_drill_down(sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+                            ) -> None:
+    _, db = sample_db
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
+    ok(at)
+    at.text_input(key="sessions-search").input("main").run()
+    at.segmented_control(key="sessions-order").set_value("recent").run()
+    ok(at)
+    at.selectbox(key="session").select_index(0).run()
+    ok(at)
+    assert at.subheader[0].value == "Session"
+    assert len(at.dataframe) >= 2
+    assert at.get("plotly_chart")
+
+
+def test_labels_are_shown_as_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    label = "<b>bold</b> **stars** :red[red] [link](http://x)"
+    db = tmp_path / "labels.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("s1", label=label, session_key="agent:main:<i>k</i>")],
+          [call("s1", now, 2.0)]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    at.query_params["session"] = "s1"
+    at.run()
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
+    ok(at)
+    texts = [t.value for t in at.text]
+    assert any(label in t and "agent:main:<i>k</i>" in t for t in texts)
+    rendered = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not any("<b>bold</b>" in value or "**stars**" in value for value in rendered)
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    ok(at)
+    assert not any("<b>bold</b>" in m.value for m in at.markdown)
+
+
+def test_missing_database_shows_the_command(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "nowhere" / "telemetry.db"
+    for script in ("dashboard.py", "dashboard_enhanced.py"):
+        at = app(script, db, monkeypatch).run()
+        assert not at.exception
+        assert at.info
+        assert f"python session_parser.py --db {db}" in [c.value for c in at.code]
+    assert not db.exists()
+
+
+def test_db_argument_after_double_dash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "given.db"
+    monkeypatch.setattr("sys.argv", ["dashboard.py", "--db", str(db)])
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_DB", str(tmp_path / "other.db"))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
+    assert f"python session_parser.py --db {db}" in [c.value for c in at.code]
+
+
+def test_demo_database_has_a_banner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openclaw_telemetry.demo import DEFAULT_TEXT, mark_demo
+    db = tmp_path / "demo.db"
+    engine = open_db(f"sqlite:///{db}")
+    mark_demo(engine)  # marked while empty, then filled, as start.sh --demo does
+    engine.dispose()
+    build(f"sqlite:///{db}", [session("s1")], [call("s1", datetime(2026, 1, 1), 1.0)]).dispose()
+    for script in ("dashboard.py", "dashboard_enhanced.py"):
+        at = app(script, db, monkeypatch).run()
+        assert DEFAULT_TEXT in [w.value for w in at.warning]
+
+
+def test_empty_and_foreign_databases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty.db"
+    open_db(f"sqlite:///{empty}").dispose()
+    blank = tmp_path / "blank.db"
+    blank.write_bytes(b"")
+    for db in (empty, blank):
+        for script in ("dashboard.py", "dashboard_enhanced.py"):
+            at = app(script, db, monkeypatch).run()
+            assert not at.exception
+            assert at.info
+            assert f"python session_parser.py --db {db}" in [c.value for c in at.code]
+
+
+def test_every_page_on_each_backend(db_url: str, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same pages over SQLite and PostgreSQL (the one dialect seam is in sqlkit)."""
+    version = "openclaw-2026.9.6"
+    shutil.copytree(SAMPLES / version, tmp_path / "state")
+    assert ingest(tmp_path / "state", db_url).code == 0
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_DB", db_url)
+    at = AppTest.from_file(str(ROOT / "dashboard_enhanced.py"), default_timeout=TIMEOUT)
+    at.context["timezone"] = "America/New_York"
+    at.run()
+    ok(at)
+    check_kpis(at, version)
+    for page in PAGES[1:]:
+        at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
+        ok(at)

@@ -1,0 +1,328 @@
+"""The query layer: golden totals on the real samples, time-zone bucketing across
+midnight, DST and half-hour zones, exact partial hours, and the session-level reads.
+
+Each database test runs on SQLite and, when scripts/test.sh started one, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SAMPLES, ingest, query
+from sqlalchemy import Engine
+from telemetry_db import build, call, session, tool
+
+from openclaw_telemetry import queries, rollups
+from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry.store import make_engine
+from openclaw_telemetry.timeframe import Preset, Unit, offset_segments, resolve, zone
+
+EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
+BERLIN, KOLKATA, NEW_YORK, UTC_ZONE = (zone("Europe/Berlin"), zone("Asia/Kolkata"),
+                                       zone("America/New_York"), zone("UTC"))
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize("version", sorted(EXPECTED))
+def test_totals_equal_the_samples_golden_figures(version: str, tmp_path: Path,
+                                                 db_url: str) -> None:
+    state = tmp_path / "state"
+    import shutil
+    shutil.copytree(SAMPLES / version, state)
+    assert ingest(state, db_url).code == 0
+    engine = make_engine(db_url, create=False)
+    row = queries.totals(engine, scope=Scope(), tz=BERLIN).iloc[0]
+    want = EXPECTED[version]["total"]
+    for key in ("input", "output", "cache_read", "cache_write"):
+        assert int(row[key]) == want[key], key
+    assert int(row["calls"]) == want["llm_calls"]
+    assert int(row["errors"]) == want["errors"]
+    assert int(row["tool_calls"]) == want["tool_calls"]
+    assert int(row["tool_errors"]) == want["tool_errors"]
+    assert row["cost"] == pytest.approx(want["cost"], abs=1e-9)
+    sessions = query(db_url, "SELECT count(DISTINCT session_id) FROM messages")[0][0]
+    assert int(row["sessions"]) == sessions
+    assert queries.schema_status(engine) == "ready"
+    assert queries.data_version(engine) >= 1
+    engine.dispose()
+
+
+# Calls chosen to sit on both sides of local midnights and DST changes:
+#   c1 2026-01-10 23:30Z  Berlin 01-11 00:30 · New York 01-10 18:30 · Kolkata 01-11 05:00
+#   c2 2026-01-10 18:15Z  Kolkata 01-10 23:45          c3 18:45Z  Kolkata 01-11 00:15
+#   c4 2026-03-29 00:30Z  Berlin 01:30 CET             c5 01:30Z  Berlin 03:30 CEST
+#   c6 2026-11-01 05:30Z  New York 01:30 EDT           c7 06:30Z  New York 01:30 EST
+CALLS = [("s1", "2026-01-10T23:30", 1), ("s1", "2026-01-10T18:15", 2),
+         ("s1", "2026-01-10T18:45", 4), ("s2", "2026-03-29T00:30", 8),
+         ("s2", "2026-03-29T01:30", 16), ("s3", "2026-11-01T05:30", 32),
+         ("s3", "2026-11-01T06:30", 64)]
+
+
+@pytest.fixture
+def tz_db(db_url: str) -> Engine:
+    sessions_ = [session("s1"), session("s2", kind="cron", cron_job_name="digest", model="m2"),
+                 session("s3", agent_id="ops")]
+    calls = [call(sid, at(when), cost, model="m2" if sid == "s2" else "m1",
+                  agent_id="ops" if sid == "s3" else "main") for sid, when, cost in CALLS]
+    return build(db_url, sessions_, calls)
+
+
+def per_bucket(frame: pd.DataFrame) -> dict[str, float]:
+    sums = frame.groupby("bucket")["cost"].sum()
+    return {stamp.isoformat(): float(v) for stamp, v in sums.items() if v}
+
+
+@pytest.mark.parametrize(("tz", "unit", "expected"), [
+    (BERLIN, Unit.DAY, {"2026-01-10T00:00:00+01:00": 6, "2026-01-11T00:00:00+01:00": 1,
+                        "2026-03-29T00:00:00+01:00": 24, "2026-11-01T00:00:00+01:00": 96}),
+    (KOLKATA, Unit.DAY, {"2026-01-10T00:00:00+05:30": 2, "2026-01-11T00:00:00+05:30": 5,
+                         "2026-03-29T00:00:00+05:30": 24, "2026-11-01T00:00:00+05:30": 96}),
+    (NEW_YORK, Unit.DAY, {"2026-01-10T00:00:00-05:00": 7, "2026-03-28T00:00:00-04:00": 24,
+                          "2026-11-01T00:00:00-04:00": 96}),
+    (BERLIN, Unit.MONTH, {"2026-01-01T00:00:00+01:00": 7, "2026-03-01T00:00:00+01:00": 24,
+                          "2026-11-01T00:00:00+01:00": 96}),
+])
+def test_local_days_and_months_across_midnight(tz_db: Engine, tz: object, unit: Unit,
+                                               expected: dict[str, float]) -> None:
+    frame = queries.timeline(tz_db, scope=Scope(until=at("2026-11-02")), tz=tz, unit=unit)  # type: ignore[arg-type]
+    assert per_bucket(frame) == expected
+
+
+def test_gaps_are_zero_buckets_not_missing(tz_db: Engine) -> None:
+    frame = queries.timeline(tz_db, scope=Scope(at("2026-01-09"), at("2026-01-14")), tz=UTC_ZONE,
+                             unit=Unit.DAY)
+    days = frame.groupby("bucket")["cost"].sum()
+    assert [d.day for d in days.index] == [9, 10, 11, 12, 13]
+    assert list(days) == [0, 7, 0, 0, 0]
+
+
+def test_spring_forward_hour_does_not_exist(tz_db: Engine) -> None:
+    scope = Scope(at("2026-03-28T23:00"), at("2026-03-29T02:00"))
+    frame = queries.timeline(tz_db, scope=scope, tz=BERLIN, unit=Unit.HOUR)
+    hours = frame.groupby("bucket")["cost"].sum()
+    assert [h.isoformat() for h in hours.index] == [
+        "2026-03-29T00:00:00+01:00", "2026-03-29T01:00:00+01:00", "2026-03-29T03:00:00+02:00"]
+    assert list(hours) == [0, 8, 16]
+
+
+def test_fall_back_hour_happens_twice(tz_db: Engine) -> None:
+    scope = Scope(at("2026-11-01T04:00"), at("2026-11-01T08:00"))
+    frame = queries.timeline(tz_db, scope=scope, tz=NEW_YORK, unit=Unit.HOUR)
+    hours = frame.groupby("bucket")["cost"].sum()
+    assert [h.isoformat() for h in hours.index] == [
+        "2026-11-01T00:00:00-04:00", "2026-11-01T01:00:00-04:00",
+        "2026-11-01T01:00:00-05:00", "2026-11-01T02:00:00-05:00"]
+    assert list(hours) == [0, 32, 64, 0]
+
+
+def test_half_hour_zone_hours(tz_db: Engine) -> None:
+    scope = Scope(at("2026-01-10T18:00"), at("2026-01-10T19:30"))
+    frame = queries.timeline(tz_db, scope=scope, tz=KOLKATA, unit=Unit.HOUR)
+    assert per_bucket(frame) == {"2026-01-10T23:00:00+05:30": 2, "2026-01-11T00:00:00+05:30": 4}
+
+
+@pytest.mark.parametrize("tz", [UTC_ZONE, BERLIN, KOLKATA])
+def test_partial_hours_are_read_exactly(tz_db: Engine, tz: object) -> None:
+    """A range ending and starting inside hours: cached whole hours + exact edges."""
+    whole = queries.call_rollup(tz_db, tz=tz)  # type: ignore[arg-type]
+
+    def fetch(lo: datetime, hi: datetime) -> pd.DataFrame:
+        return queries.call_rollup(tz_db, tz=tz, since=lo, until=hi)  # type: ignore[arg-type]
+
+    for since, until, cost in [("2026-01-10T18:30", None, 1 + 4 + 8 + 16 + 32 + 64),
+                               ("2026-01-10T18:20", "2026-01-10T23:40", 5),
+                               ("2026-01-10T18:16", "2026-01-10T18:44", 0),
+                               (None, "2026-03-29T00:31", 15)]:
+        scope = Scope(at(since) if since else None, at(until) if until else None)
+        rows = rollups.in_scope(whole, fetch, scope, tz)  # type: ignore[arg-type]
+        assert rows["cost"].sum() == cost
+        direct = queries.totals(tz_db, scope=scope).iloc[0]
+        assert direct["cost"] == cost
+
+
+def test_dimension_filters(tz_db: Engine) -> None:
+    def cost(scope: Scope) -> float:
+        return float(queries.totals(tz_db, scope=scope).iloc[0]["cost"])
+
+    assert cost(Scope(agents=("ops",))) == 96
+    assert cost(Scope(models=("m2",))) == 24
+    assert cost(Scope(kinds=("cron",))) == 24
+    assert cost(Scope(kinds=("direct",), agents=("main",))) == 7
+    assert queries.session_count(tz_db, scope=Scope(kinds=("direct",))) == 2
+
+
+def test_timeline_by_kind_and_models(tz_db: Engine) -> None:
+    frame = queries.timeline(tz_db, scope=Scope(), tz=UTC_ZONE, unit=Unit.MONTH, by="kind",
+                             until=at("2026-11-30"))
+    assert frame.groupby("series")["cost"].sum().to_dict() == {"cron": 24, "direct": 103}
+    per_model = queries.models(tz_db, scope=Scope())
+    assert list(per_model["model"]) == ["m1", "m2"]
+    assert list(per_model["cost"]) == [103, 24]
+    assert list(per_model["sessions"]) == [2, 1]
+    assert list(queries.models(tz_db, scope=Scope(agents=("ops",)))["sessions"]) == [1]
+
+
+def test_offset_segments_find_exact_transitions() -> None:
+    segments = offset_segments(BERLIN, at("2026-03-01"), at("2026-11-01"))
+    assert segments.starts == (None, at("2026-03-29T01:00"), at("2026-10-25T01:00"))
+    assert segments.offsets == (3600, 7200, 3600)
+    assert offset_segments(KOLKATA, at("2026-01-01"), at("2026-12-31")).offsets == (19800,)
+    assert segments.offset_at(at("2026-03-29T00:59")) == 3600
+    assert segments.offset_at(at("2026-03-29T01:00")) == 7200
+
+
+@pytest.mark.parametrize(("preset", "now", "tz", "since", "previous"), [
+    (Preset.TODAY, "2026-03-29T12:00", BERLIN, "2026-03-28T23:00",
+     ("2026-03-27T23:00", "2026-03-28T13:00")),
+    (Preset.TODAY, "2026-01-10T20:00", KOLKATA, "2026-01-10T18:30",
+     ("2026-01-09T18:30", "2026-01-09T20:00")),
+    (Preset.LAST_7D, "2026-01-11T10:00", KOLKATA, "2026-01-04T18:30",
+     ("2025-12-28T18:30", "2026-01-04T10:00")),
+    (Preset.LAST_24H, "2026-01-11T10:07", UTC_ZONE, "2026-01-10T10:07",
+     ("2026-01-09T10:07", "2026-01-10T10:07")),
+])
+def test_ranges_start_at_local_midnight(preset: Preset, now: str, tz: object, since: str,
+                                        previous: tuple[str, str]) -> None:
+    window = resolve(preset, now=at(now).replace(tzinfo=UTC), tz=tz)  # type: ignore[arg-type]
+    assert window.since == at(since)
+    assert window.until is None
+    assert window.previous == (at(previous[0]), at(previous[1]))
+
+
+def test_custom_dates_and_all_time() -> None:
+    window = resolve(Preset.CUSTOM, now=datetime(2026, 1, 5, tzinfo=UTC), tz=BERLIN,
+                     start=date(2026, 1, 1), end=date(2026, 1, 2))
+    assert (window.since, window.until) == (at("2025-12-31T23:00"), at("2026-01-02T23:00"))
+    assert window.previous == (at("2025-12-29T23:00"), at("2025-12-31T23:00"))
+    assert resolve(Preset.ALL, now=datetime.now(UTC), tz=BERLIN).previous is None
+
+
+@pytest.mark.parametrize(("since", "until", "tz", "expected"), [
+    ("10:20", "14:10", UTC_ZONE, ("11:00", "14:00", [("10:20", "11:00"), ("14:00", "14:10")])),
+    ("10:20", None, KOLKATA, ("10:30", None, [("10:20", "10:30")])),
+    ("10:00", "10:40", UTC_ZONE, ("10:00", "10:00", [("10:00", "10:40")])),
+])
+def test_split_into_whole_hours_and_edges(since: str, until: str | None, tz: object,
+                                          expected: tuple[str, str | None, list[tuple[str, str]]]
+                                          ) -> None:
+    def t(clock: str) -> datetime:
+        return at(f"2026-01-10T{clock}")
+
+    start, end, edges = rollups.split(t(since), t(until) if until else None, tz)  # type: ignore[arg-type]
+    assert start == t(expected[0])
+    assert end == (t(expected[1]) if expected[1] else None)
+    assert edges == [(t(a), t(b)) for a, b in expected[2]]
+
+
+@pytest.fixture
+def sessions_db(db_url: str) -> Engine:
+    base = at("2026-02-01T10:00")
+    rows = [session("p", label="100%_done <b>x</b>", kind="main"),
+            session("c1", kind="subagent", parent_session_id="p", label="100x"),
+            session("c2", kind="subagent", parent_session_id="c1"),
+            session("cron1", kind="cron", cron_job_name="digest"),
+            session("cron2", kind="cron", cron_job_name="digest")]
+    calls = [call("p", base, 1.0), call("p", base + timedelta(minutes=1), 2.0, is_error=True,
+                                        stop_reason="error", error_message="500"),
+             call("c1", base + timedelta(minutes=2), 4.0),
+             call("c2", base + timedelta(minutes=3), 8.0),
+             call("cron1", base + timedelta(hours=1), 0.5),
+             call("cron2", base + timedelta(days=1), 0.25)]
+    tools = [tool(calls[0], "read"), tool(calls[0], "exec", error=True, duration=30),
+             tool(calls[2], "read", duration=50), tool(calls[3], "read", error=None,
+                                                        duration=None)]
+    return build(db_url, rows, calls, tools)
+
+
+def test_session_table_search_is_literal(sessions_db: Engine) -> None:
+    found = queries.session_table(sessions_db, scope=Scope(), search="100%")
+    assert list(found["session_id"]) == ["p"]
+    assert list(queries.session_table(sessions_db, scope=Scope(), search="100_")["session_id"]
+                ) == []
+    assert list(queries.session_table(sessions_db, scope=Scope(), search="DIGEST",
+                                      order="recent")["session_id"]) == ["cron2", "cron1"]
+    by_cost = queries.session_table(sessions_db, scope=Scope())
+    assert list(by_cost["session_id"][:2]) == ["c2", "c1"]
+    assert int(by_cost["matched"].iloc[0]) == 5
+
+
+def test_session_calls_in_order_with_tools(sessions_db: Engine) -> None:
+    frame = queries.session_calls(sessions_db, session_id="p")
+    assert list(frame["cost"]) == [1.0, 2.0]
+    assert list(frame["is_error"]) == [False, True]
+    assert list(frame["tools"]) == ["read, exec ✗", ""]
+    detail = queries.session_detail(sessions_db, session_id="p").iloc[0]
+    assert int(detail["subagents"]) == 1
+    assert detail["label"] == "100%_done <b>x</b>"
+
+
+def test_subagents_roll_up_to_the_first_non_subagent(sessions_db: Engine) -> None:
+    rolled = queries.subagent_rollup(sessions_db, scope=Scope()).iloc[0]
+    assert rolled["parent_id"] == "p"
+    assert (int(rolled["subagents"]), rolled["subagent_cost"], rolled["own_cost"]) == (2, 12.0,
+                                                                                        3.0)
+    assert rolled["total_cost"] == 15.0
+
+
+def test_cron_jobs_summary(sessions_db: Engine) -> None:
+    jobs = queries.cron_jobs(sessions_db, scope=Scope()).iloc[0]
+    assert (jobs["job"], int(jobs["runs"]), jobs["cost"], jobs["max_run"]) == (
+        "digest", 2, 0.75, 0.5)
+    assert jobs["avg_run"] == pytest.approx(0.375)
+
+
+def test_cron_per_day_and_per_run(sessions_db: Engine) -> None:
+    daily = queries.cron_daily(sessions_db, scope=Scope(), tz=UTC_ZONE)
+    assert list(daily["job"]) == ["digest", "digest"]
+    assert list(daily["cost"]) == [0.5, 0.25]
+    runs = queries.cron_runs(sessions_db, scope=Scope())
+    assert list(runs["session_id"]) == ["cron2", "cron1"]
+
+
+def test_tools_counts_error_rate_and_percentiles(sessions_db: Engine) -> None:
+    stats = queries.tools(sessions_db, scope=Scope()).set_index("tool_name")
+    assert stats.loc["read", "calls"] == 3
+    assert stats.loc["read", "results"] == 2
+    assert stats.loc["exec", "error_rate"] == 1.0
+    assert (stats.loc["read", "p50_ms"], stats.loc["read", "p95_ms"]) == (10, 50)
+    totals = queries.tool_totals(sessions_db, scope=Scope(models=("m1",))).iloc[0]
+    assert (int(totals["tool_calls"]), int(totals["tool_errors"])) == (4, 1)
+
+
+def test_cost_statistics_nearest_rank(db_url: str) -> None:
+    base = at("2026-02-01T10:00")
+    rows = [session(f"s{i}") for i in range(1, 11)]
+    calls = [call(f"s{i}", base + timedelta(minutes=i), float(i)) for i in range(1, 11)]
+    engine = build(db_url, rows, calls)
+    stats = queries.cost_statistics(engine, scope=Scope()).iloc[0]
+    assert (stats["median"], stats["p90"], stats["p95"], stats["p99"], stats["max"]) == (
+        5, 9, 10, 10, 10)
+    assert stats["mean"] == pytest.approx(5.5)
+    assert stats["tokens_per_dollar"] == pytest.approx(150 / 55)
+
+
+def test_alert_observations(sessions_db: Engine) -> None:
+    per_session = queries.alert_observations(sessions_db, metric="session_cost", scope=Scope(),
+                                             tz=UTC_ZONE, minimum=3.0)
+    assert sorted(per_session["value"]) == [4.0, 8.0]
+    daily = queries.alert_observations(sessions_db, metric="daily_cost", scope=Scope(),
+                                       tz=UTC_ZONE)
+    assert list(daily["subject"]) == ["2026-02-01", "2026-02-02"]
+    assert list(daily["value"]) == [15.5, 0.25]
+    rate = queries.alert_observations(sessions_db, metric="error_rate", scope=Scope(),
+                                      tz=UTC_ZONE, unit=None, now=at("2026-03-01"))
+    assert (float(rate["value"].iloc[0]), int(rate["calls"].iloc[0])) == (1 / 6, 6)
+
+
+def test_filter_options_and_bounds(sessions_db: Engine) -> None:
+    options = queries.filter_options(sessions_db)
+    assert set(options.loc[options["field"] == "kind", "value"]) == {"main", "subagent", "cron"}
+    bounds = queries.call_bounds(sessions_db).iloc[0]
+    assert bounds["first_call"] == pd.Timestamp("2026-02-01T10:00")
