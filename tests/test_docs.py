@@ -17,6 +17,15 @@ def test_every_ingest_option_is_in_the_readme() -> None:
     assert missing == []
 
 
+def test_every_alerts_option_is_in_the_readme() -> None:
+    from openclaw_telemetry.alert_check import ENV_ALERTS, parser
+
+    options = [s for action in parser()._actions for s in action.option_strings
+               if s.startswith("--") and s != "--help"]
+    assert [o for o in options if f"`{o}" not in README and f"[{o}" not in README] == []
+    assert ENV_ALERTS in README
+
+
 def test_every_environment_setting_is_in_the_readme() -> None:
     for name in (config.ENV_SESSIONS_DIR, config.ENV_DB, config.ENV_CONFIG,
                  "OPENCLAW_STATE_DIR", "OPENCLAW_HOME", "OPENCLAW_TEST_PG_URL"):
