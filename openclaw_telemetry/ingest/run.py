@@ -20,7 +20,14 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 from openclaw_telemetry.ingest import learn
 from openclaw_telemetry.ingest.finalize import finalize
 from openclaw_telemetry.ingest.readers import read_jsonl, read_session_rows
-from openclaw_telemetry.ingest.state import Change, SourceState, compare, load_states, same_bytes
+from openclaw_telemetry.ingest.state import (
+    NOTHING_READ,
+    Change,
+    SourceState,
+    compare,
+    load_states,
+    same_bytes,
+)
 from openclaw_telemetry.ingest.writer import (
     FlushTotals,
     Pricing,
@@ -108,8 +115,6 @@ class Ingest:
             inserted = conn.execute(ingest_runs.insert().values(started_at=now(),
                                                                  status="running"))
             self.summary.run_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-            for root in self.roots:
-                learn.learn_root(conn, root, self._unreadable)
         writer = Writer(self.engine, self.summary.run_id, self.summary.totals,
                         self._pricing_of_source, self.batch_calls)
         work, db_agents = self._plan()
@@ -121,6 +126,10 @@ class Ingest:
         writer.commit()
         self.progress.close()
         with self.engine.begin() as conn:
+            # after reading: sub-agent runs (state DB) name session keys that the agent
+            # databases' session tables, read above, map to sessionIds
+            for root in self.roots:
+                learn.learn_root(conn, root, self._unreadable)
             self.summary.sessions_updated = finalize(conn)
             self._finish(conn, time.perf_counter() - started)
         return self.summary
@@ -136,6 +145,12 @@ class Ingest:
         found: list[tuple[StateRoot, SourceFile, os.stat_result]] = []
         for root in self.roots:
             for file in iter_source_files(root):
+                try:
+                    str(file.path).encode("utf-8")
+                except UnicodeEncodeError:
+                    self._unreadable(f"{str(file.path).encode('utf-8', 'backslashreplace')!r}:"
+                                     " file name is not valid UTF-8; skipped")
+                    continue
                 try:
                     found.append((root, file, file.path.stat()))
                 except OSError as exc:
@@ -173,8 +188,8 @@ class Ingest:
             _root, file = hit
             if str(file.path) == state.path:
                 assigned[state.path] = state
-            elif file.compressed or same_bytes(state, file.path):
-                assigned[str(file.path)] = state
+            elif not file.compressed and state.read_offset > 0 and same_bytes(state, file.path):
+                assigned[str(file.path)] = state  # renamed; an archive is never a rename
         by_path = {s.path: s for s in states}
         taken = {id(s) for s in assigned.values()}
         for _root, file, _st in found:
@@ -346,7 +361,7 @@ class Ingest:
         rel = f"{_rel(root, db_path)}#transcript_events/"
         insert_ignore(conn, sources, [
             {"path": prefix + sid, "rel_path": rel + sid, "kind": SourceKind.SQLITE.value,
-             "agent_id": agent.agent_id, "session_id": sid,
+             "agent_id": agent.agent_id, "session_id": sid, "read_offset": NOTHING_READ,
              "first_seen_at": time_writer(conn.engine)(now())} for sid in fresh])
         self.summary.sources_total += len(fresh)
         for part in chunks(fresh):
@@ -357,9 +372,8 @@ class Ingest:
         todo = []
         for session_id, max_seq in sorted(heads.items()):
             state = known[session_id]
-            if self.full and state.read_offset:
+            if self.full and state.line_no:
                 self._replace(conn, state)
-                state.session_id = session_id
             if max_seq > state.read_offset:
                 todo.append(state)
         return todo

@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from openclaw_telemetry.model import Marker, SessionMeta
+from openclaw_telemetry.model import Marker, SessionMeta, SourceKind
 from openclaw_telemetry.schema import sources
 
 _PROBE = 1024
+NOTHING_READ = -1  # read_offset of a database session: OpenClaw numbers rows from seq 0
 
 
 @dataclass(slots=True)
@@ -70,8 +71,12 @@ class SourceState:
                            self.user_seen)
 
     def forget_content(self) -> None:
-        """Back to an unread source (its contribution is being replaced)."""
-        self.read_offset = self.line_no = 0
+        """Back to an unread source (its contribution is being replaced); a file's header
+        decides its session again, a database session keeps its id."""
+        database = self.kind == SourceKind.SQLITE.value
+        self.read_offset = NOTHING_READ if database else 0
+        self.line_no = 0
+        self.session_id = self.session_id if database else None
         self.head_hash = self.tail_hash = None
         self.header_time = self.first_time = self.last_time = self.thinking_time = None
         self.thinking_level = self.parent_session = None
@@ -121,8 +126,10 @@ def fingerprints(path: Path, offset: int) -> tuple[str | None, str | None]:
 
 def compare(state: SourceState, path: Path, stat: os.stat_result, compressed: bool) -> Change:
     """How the file at `path` relates to what was read of it before."""
-    if stat.st_size == state.size and stat.st_mtime_ns == state.mtime_ns:
-        return Change.UNCHANGED
+    archive_tail = (not compressed and state.kind != SourceKind.PRIMARY.value
+                    and state.read_offset < stat.st_size)
+    if stat.st_size == state.size and stat.st_mtime_ns == state.mtime_ns and not archive_tail:
+        return Change.UNCHANGED  # (a live file's unterminated tail waits; an archive's is read)
     if compressed or stat.st_size < state.read_offset:
         return Change.REWRITTEN
     head, tail = fingerprints(path, state.read_offset)

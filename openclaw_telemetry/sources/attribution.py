@@ -18,6 +18,7 @@ import orjson
 
 from openclaw_telemetry.pricing import load_json_file
 from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.jsonl import clean_text
 
 KINDS = ("main", "direct", "group", "channel", "thread", "cron", "subagent", "heartbeat",
          "acp", "hook", "dashboard", "unknown")
@@ -137,10 +138,11 @@ def _from_entry(sid: str, key: str, entry: dict[str, Any], agent_id: str,
                or (_text(delivery.get("channel")) if isinstance(delivery, dict) else None))
     cron_name = label[len("Cron: "):] if label and label.startswith("Cron: ") else None
     depth = entry.get("spawnDepth")
+    depth = depth if isinstance(depth, int) and 0 <= depth < 1000 else None
     return Attribution(
         sid, agent_id, key, None, None, cron_name,
         _text(entry.get("spawnedBy")) or _text(entry.get("parentSessionKey")), channel, label,
-        depth if isinstance(depth, int) and not isinstance(depth, bool) else None, learned_from)
+        None if isinstance(depth, bool) else depth, learned_from)
 
 
 # -- SQLite era: the agent database --------------------------------------------------------
@@ -245,7 +247,8 @@ def _schedule(row: dict[str, Any]) -> str | None:
 
 
 def _text(value: Any) -> str | None:
-    return value[:500] if isinstance(value, str) and value else None
+    """A store's string, cut and with lone surrogates replaced (format §9)."""
+    return clean_text(value, 500) if isinstance(value, str) and value else None
 
 
 def _list(value: Any) -> Iterable[dict[str, Any]]:

@@ -28,6 +28,7 @@ from openclaw_telemetry.model import (
     Usage,
 )
 from openclaw_telemetry.sources.usage import (
+    MAX_COUNT,
     normalize_usage,
     recorded_cost,
     stored_total,
@@ -45,6 +46,7 @@ _MAX_ERROR_TEXT = 500
 _MAX_LATENCY_MS = 12 * 3600 * 1000
 _EPOCH = datetime(1970, 1, 1)
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CRON_MARKER = re.compile(r"\[cron:([A-Za-z0-9._:-]+)(?: ([^\]\n]*))?\]")
 _SUBAGENT_MARKER = "[Subagent Context]"
 _HEARTBEAT_MARKER = "Read HEARTBEAT.md"
@@ -92,11 +94,7 @@ def clean_text(value: Any, limit: int = 200) -> str | None:
     text = text[:limit]
     if text.isascii():
         return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _decode(line: bytes) -> tuple[Any, str | None]:
@@ -303,7 +301,7 @@ def _str(value: Any) -> str | None:
 
 def _non_negative_int(value: Any) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return int(value) if value >= 0 else None
+        return int(value) if 0 <= value <= MAX_COUNT else None
     return None
 
 

@@ -9,7 +9,9 @@ one read transaction, so it sees one consistent snapshot; a busy database is ret
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +28,12 @@ _decompressor = zstandard.ZstdDecompressor()
 
 class ReadError(Exception):
     """The database could not be read (reported and skipped by the caller)."""
+
+
+def _lenient_text(data: bytes) -> str:
+    """TEXT that is not valid UTF-8 keeps its bytes (as surrogate escapes) for the parser
+    to record as bad input; strings for attribution are cleaned where they are used."""
+    return data.decode("utf-8", "surrogateescape")
 
 
 def _is_wal(path: Path) -> bool:
@@ -56,6 +64,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(_uri(path), uri=True, timeout=2.0,
                                    isolation_level=None, check_same_thread=False)
+            conn.text_factory = _lenient_text  # one bad row must not make the database unreadable
             conn.execute("BEGIN")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return conn
@@ -76,7 +85,27 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 @contextmanager
 def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection inside one read transaction (one consistent snapshot)."""
+    """A read-only connection inside one read transaction (one consistent snapshot).
+
+    A `-wal` without its `-shm` (a writer in exclusive locking mode, or a partial copy)
+    would make SQLite create the `-shm` next to OpenClaw's file: such a database is read
+    from a private copy of it and its `-wal` instead.
+    """
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if wal.exists() and not shm.exists():
+        with tempfile.TemporaryDirectory(prefix="openclaw-telemetry-") as tmp:
+            copy = Path(tmp) / path.name
+            try:
+                shutil.copyfile(path, copy)
+                shutil.copyfile(wal, Path(f"{copy}-wal"))
+            except OSError as exc:
+                raise ReadError(f"{path}: {exc.strerror or exc}") from None
+            yield from _session(copy)
+        return
+    yield from _session(path)
+
+
+def _session(path: Path) -> Iterator[sqlite3.Connection]:
     conn = _connect(path)
     try:
         yield conn
@@ -122,7 +151,7 @@ def iter_events(conn: sqlite3.Connection, session_id: str,
 
 def _event_bytes(event_json: Any, event_zstd: Any) -> tuple[bytes | None, str | None]:
     if isinstance(event_json, str):
-        return event_json.encode("utf-8", "surrogatepass"), None
+        return event_json.encode("utf-8", "surrogateescape"), None
     if isinstance(event_json, bytes):
         return event_json, None
     if isinstance(event_zstd, bytes):

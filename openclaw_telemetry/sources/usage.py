@@ -23,6 +23,9 @@ _OPENAI_CACHED = ("cached_tokens", "cachedTokens")
 _OPENAI_DETAILS = ("prompt_tokens_details", "input_tokens_details")
 
 
+MAX_COUNT = 2**53  # larger counts are corrupt data (and would overflow a 64-bit column)
+
+
 class BadNumber(ValueError):
     """A usage field holds something that is not a non-negative finite number."""
 
@@ -30,8 +33,8 @@ class BadNumber(ValueError):
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadNumber(f"{name}={value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise BadNumber(f"{name}={value!r}")
+    if not math.isfinite(value) or value < 0 or value > MAX_COUNT:
+        raise BadNumber(f"{name}={value!r}"[:120])
     return float(value)
 
 
@@ -64,7 +67,8 @@ def normalize_usage(usage: dict[str, Any], problems: list[str]) -> Usage:
     i, o, r, w = (usage.get("input"), usage.get("output"), usage.get("cacheRead"),
                   usage.get("cacheWrite"))
     if (type(i) is int and type(o) is int and type(r) is int and type(w) is int
-            and i >= 0 and o >= 0 and r >= 0 and w >= 0):  # pi's own spelling: the common case
+            and 0 <= i <= MAX_COUNT and 0 <= o <= MAX_COUNT and 0 <= r <= MAX_COUNT
+            and 0 <= w <= MAX_COUNT):  # pi's own spelling: the common case
         return Usage(i, o, r, w)
     inp = _first(usage, _INPUT, problems) or 0
     out = _first(usage, _OUTPUT, problems) or 0

@@ -1,0 +1,160 @@
+"""Edge cases found in review: each reproduces a bug that once broke a contract rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from tests.conftest import ingest, query, totals
+from tests.entries import T0, assistant, header, iso, lines, state_dir, tool_result, write
+from tests.test_sqlite_era import add_events, agent_db
+
+
+def run(state: Path, url: str, *extra: str) -> dict[str, object]:
+    ran = ingest(state, url, "--json", *extra)
+    assert ran.code == 0, ran.err
+    return json.loads(ran.out)
+
+
+def test_database_row_with_seq_zero_is_read(tmp_path: Path, db_url: str) -> None:
+    """OpenClaw numbers transcript_events from 0: the header row must count (D1)."""
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    add_events(conn, "s-hdr", [header("s-hdr", T0), assistant(T0 + 60_000, response_id="1")])
+    add_events(conn, "s-trim", [assistant(T0 + 5, response_id="2"),
+                                assistant(T0 + 6, response_id="3")])
+    conn.close()
+    run(state, db_url)
+    assert totals(db_url)["llm_calls"] == 3
+    start = query(db_url, "SELECT start_time FROM sessions WHERE session_id = 's-hdr'")[0][0]
+    assert str(start).startswith("2026-11-24 03:13:20")
+    run(state, db_url, "--full")
+    assert totals(db_url)["llm_calls"] == 3
+
+
+@pytest.mark.parametrize("field, value", [("input", 1e300), ("output", 2**64 - 1)])
+def test_absurd_numbers_are_bad_input_not_a_crash(tmp_path: Path, db_url: str, field: str,
+                                                   value: float) -> None:
+    entry = assistant(T0, response_id="big")
+    entry["message"]["usage"][field] = value
+    write(state_dir(tmp_path), "s.jsonl", header("s"), entry, assistant(T0 + 1, response_id="ok"),
+          tool_result("c1", "exec", T0 + 2, duration=10**300))
+    summary = run(tmp_path / "state", db_url)
+    assert totals(db_url)["llm_calls"] == 2
+    assert summary["bad_input"] == {"bad_number": 1}
+
+
+def test_lone_surrogate_in_the_store_is_cleaned(tmp_path: Path, db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, "s1.jsonl", header("s1"), assistant(T0, response_id="1"))
+    (sessions / "sessions.json").write_text(
+        '{"agent:main:main": {"sessionId": "s1", "displayName": "Trip planning \\ud83d"}}')
+    run(tmp_path / "state", db_url)
+    assert query(db_url, "SELECT label FROM sessions") == [("Trip planning \ufffd",)]
+
+
+def test_new_archive_on_a_reused_inode_is_not_a_rename(tmp_path: Path, db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    old = write(sessions, "aaaa.jsonl", header("aaaa"), assistant(T0, response_id="a", cost=0.5))
+    run(tmp_path / "state", db_url)
+    # as when retention deletes a file and the file system hands its inode to a new one
+    old.write_bytes(zstandard.ZstdCompressor().compress(
+        lines(header("bbbb"), assistant(T0 + 5, response_id="b", cost=0.25))))
+    old.rename(sessions / "bbbb.jsonl.deleted.2026-11-24T03-20-54.439Z.119a5824.zst")
+    run(tmp_path / "state", db_url)
+    assert sorted(query(db_url, "SELECT session_id, response_id FROM messages")) == [
+        ("aaaa", "a"), ("bbbb", "b")]
+
+
+def test_invalid_utf8_in_one_database_row_costs_only_that_row(tmp_path: Path,
+                                                              db_url: str) -> None:
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    add_events(conn, "s-a", [header("s-a"), assistant(T0, response_id="1")])
+    conn.execute("INSERT INTO transcript_events (session_id, seq, event_json, created_at) "
+                 "VALUES ('s-a', 2, CAST(? AS TEXT), 0)",
+                 (json.dumps(assistant(T0 + 1, response_id="2")).encode().replace(
+                     b'"ok"', b'"o\xe2\x82"'),))
+    add_events(conn, "s-b", [header("s-b"), assistant(T0 + 2, response_id="3")])
+    conn.close()
+    summary = run(state, db_url)
+    assert summary["unreadable"] == []
+    assert totals(db_url)["llm_calls"] == 3
+    assert summary["bad_input"] == {"invalid_utf8": 1}
+
+
+def test_database_with_wal_but_no_shm_is_read_without_creating_one(tmp_path: Path,
+                                                                  sqlite_url: str) -> None:
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    add_events(conn, "s", [header("s"), assistant(T0, response_id="1")])
+    folder = state / "agents" / "main" / "agent"
+    saved = {p.name: p.read_bytes() for p in folder.iterdir()}
+    conn.close()
+    for name, data in saved.items():  # as a partial copy leaves it: the -wal, no -shm
+        if not name.endswith("-shm"):
+            (folder / name).write_bytes(data)
+    (folder / "openclaw-agent.sqlite-shm").unlink(missing_ok=True)
+    before = sorted(p.name for p in folder.iterdir())
+    run(state, sqlite_url)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert totals(sqlite_url)["llm_calls"] == 1
+
+
+def test_unterminated_tail_of_a_file_later_archived_is_read(tmp_path: Path,
+                                                            db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    path = sessions / "s.jsonl"
+    path.write_bytes(lines(header("s"), assistant(T0, response_id="1"))
+                     + json.dumps(assistant(T0 + 5, response_id="2")).encode())
+    run(tmp_path / "state", db_url)
+    assert totals(db_url)["llm_calls"] == 1
+    path.rename(sessions / "s.jsonl.reset.2026-11-24T03-27-29.882Z")
+    run(tmp_path / "state", db_url)
+    assert totals(db_url)["llm_calls"] == 2
+    assert run(tmp_path / "state", db_url)["sources_read"] == 0
+
+
+def test_file_name_that_is_not_utf8_is_reported(tmp_path: Path, sqlite_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, "good.jsonl", header("good"), assistant(T0, response_id="1"))
+    bad = os.path.join(os.fsencode(sessions), b"caf\xe9.jsonl")
+    with open(bad, "wb") as handle:
+        handle.write(lines(header("bad"), assistant(T0 + 1, response_id="2")))
+    summary = run(tmp_path / "state", sqlite_url)
+    assert totals(sqlite_url)["llm_calls"] == 1
+    assert any("not valid UTF-8" in u for u in summary["unreadable"])  # type: ignore[union-attr]
+
+
+def test_subagent_runs_attributed_on_the_first_run(tmp_path: Path, db_url: str) -> None:
+    state = tmp_path / "state"
+    conn = agent_db(state, "work")
+    add_events(conn, "child-1", [header("child-1"), assistant(T0, response_id="1")])
+    conn.execute("INSERT INTO session_windows VALUES ('child-1', 'agent:work:subagent:abc', "
+                 "NULL, NULL, NULL, NULL)")
+    conn.close()
+    (state / "state").mkdir()
+    with sqlite3.connect(state / "state" / "openclaw.sqlite") as global_db:
+        global_db.execute("CREATE TABLE subagent_runs (child_session_key TEXT, "
+                          "requester_session_key TEXT, label TEXT)")
+        global_db.execute("INSERT INTO subagent_runs VALUES ('agent:work:subagent:abc', "
+                          "'agent:work:main', 'research task')")
+    global_db.close()
+    run(state, db_url)
+    assert query(db_url, "SELECT kind, parent_session_key, label FROM sessions") == [
+        ("subagent", "agent:work:main", "research task")]
+
+
+def test_entry_times_in_iso_with_offset_still_order_correctly(tmp_path: Path,
+                                                              db_url: str) -> None:
+    entry = assistant(T0, response_id="1")
+    entry["timestamp"] = iso(T0).replace("Z", "+00:00")
+    write(state_dir(tmp_path), "s.jsonl", header("s"), entry)
+    run(tmp_path / "state", db_url)
+    assert totals(db_url)["llm_calls"] == 1
