@@ -122,6 +122,14 @@ class PriceBook:
                     return price
         return None
 
+    def estimate(self, provider: str, model: str, usage: Usage) -> Priced | None:
+        """From the first price found: config, the agent's models.json, the library."""
+        price = self.table_price(provider, model)
+        if price is not None:
+            return Priced(price.cost(usage), CostSource.ESTIMATED)
+        library = library_cost(provider, model, usage)
+        return None if library is None else Priced(library, CostSource.ESTIMATED)
+
     def price(self, call: Call) -> Priced:
         """Contract C2: recorded when trustworthy, else estimated, else unpriced (0)."""
         usage = call.usage
@@ -131,12 +139,9 @@ class PriceBook:
             return Priced(recorded, CostSource.RECORDED)
         if usage.total == 0:
             return Priced(0.0, CostSource.RECORDED if recorded is not None else CostSource.ESTIMATED)
-        price = self.table_price(call.provider, call.model)
-        if price is not None:
-            return Priced(price.cost(usage), CostSource.ESTIMATED)
-        library = library_cost(call.provider, call.model, usage)
-        if library is not None:
-            return Priced(library, CostSource.ESTIMATED)
+        estimate = self.estimate(call.provider, call.model, usage)
+        if estimate is not None:
+            return estimate
         repaired = _google_repaired(call)
         if repaired is not None:
             return Priced(repaired, CostSource.ESTIMATED)

@@ -158,3 +158,24 @@ def test_entry_times_in_iso_with_offset_still_order_correctly(tmp_path: Path,
     write(state_dir(tmp_path), "s.jsonl", header("s"), entry)
     run(tmp_path / "state", db_url)
     assert totals(db_url)["llm_calls"] == 1
+
+
+def test_prices_added_later_reprice_estimated_calls(tmp_path: Path, db_url: str) -> None:
+    write(state_dir(tmp_path), "s.jsonl", header("s"),
+          assistant(T0, inp=1_000_000, out=0, cost=0, response_id="1"))
+    run(tmp_path / "state", db_url)
+    assert query(db_url, "SELECT cost, cost_source FROM messages") == [(0.0, "unpriced")]
+    (tmp_path / "state" / "openclaw.json").write_text(json.dumps({"models": {"providers": {
+        "fakeoa": {"models": [{"id": "fake-gpt-4o", "cost": {"input": 2.5, "output": 10}}]}}}}))
+    run(tmp_path / "state", db_url)
+    assert query(db_url, "SELECT cost, cost_source FROM messages") == [(2.5, "estimated")]
+    assert query(db_url, "SELECT total_cost, unpriced_calls FROM sessions") == [(2.5, 0)]
+
+
+@pytest.mark.parametrize("name", ["s.trajectory.jsonl.deleted.2026-11-24T03-00-00.000Z",
+                                  "s.checkpoint.abc.jsonl.reset.2026-11-24T03-00-00.000Z"])
+def test_archived_sidecars_are_not_transcripts(tmp_path: Path, sqlite_url: str,
+                                               name: str) -> None:
+    write(state_dir(tmp_path), name, header("s"), assistant(T0, response_id="1"))
+    run(tmp_path / "state", sqlite_url)
+    assert totals(sqlite_url)["llm_calls"] == 0

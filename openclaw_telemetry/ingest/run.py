@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 from openclaw_telemetry.ingest import learn
 from openclaw_telemetry.ingest.finalize import finalize
 from openclaw_telemetry.ingest.readers import read_jsonl, read_session_rows
+from openclaw_telemetry.ingest.reprice import reprice
 from openclaw_telemetry.ingest.state import (
     NOTHING_READ,
     Change,
@@ -130,6 +131,8 @@ class Ingest:
             # databases' session tables, read above, map to sessionIds
             for root in self.roots:
                 learn.learn_root(conn, root, self._unreadable)
+            if self._prices_changed(conn):
+                reprice(conn, self._pricing_of_source)
             self.summary.sessions_updated = finalize(conn)
             self._finish(conn, time.perf_counter() - started)
         return self.summary
@@ -298,6 +301,15 @@ class Ingest:
             self._pricing[key] = Pricing(book, functools.partial(is_subscription,
                                                                  oauth_providers=oauth))
         return self._pricing[key]
+
+    def _prices_changed(self, conn: Connection) -> bool:
+        """Did a price file change since the last run (or is this a --full run)?"""
+        files = [self.config_path] if self.config_path else []
+        for root in self.roots:
+            files += [root.config_file, *(a.agent_dir / "models.json" for a in root.agents
+                                          if a.agent_dir is not None)]
+        changed = learn.changed_since_last(conn, "prices", files)
+        return changed or self.full
 
     def _pricing_of_source(self, path: str, agent_id: str | None) -> Pricing:
         root = next((r for r in self.roots if path.startswith(f"{r.path}{os.sep}")),

@@ -127,8 +127,8 @@ def classify(name: str) -> tuple[SourceKind, str, bool] | None:
             return None
         return SourceKind.PRIMARY, _session_hint(base[:-6]), compressed
     match = _ARCHIVE.match(base)
-    if match is None:
-        return None
+    if match is None or _IGNORED_JSONL.search(f"{match.group('stem')}.jsonl"):
+        return None  # not an archive, or an archived sidecar (trajectory, checkpoint)
     return _ARCHIVE_KINDS[match.group("kind")], _session_hint(match.group("stem")), compressed
 
 

@@ -1,0 +1,47 @@
+"""Prices changed: calls that were estimated or unpriced are priced again (contract C2).
+
+A recorded cost never changes; a call without a usable recorded cost takes the first price
+found now. Runs when a price file (`openclaw.json`, an agent's `models.json`) changed since
+the last run, and with `--full`; the affected sessions are marked dirty for their totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, bindparam, or_, select, update
+
+from openclaw_telemetry.ingest.writer import Pricing, chunks
+from openclaw_telemetry.model import CostSource, Usage
+from openclaw_telemetry.schema import messages, sessions, sources
+
+
+def reprice(conn: Connection, pricing: Callable[[str, str | None], Pricing]) -> int:
+    """Re-price estimated/unpriced calls; return how many costs changed.
+
+    `pricing(source path, agent id)` gives the prices that apply where the call was read.
+    """
+    m = messages.c
+    rows = conn.execute(
+        select(m.message_id, m.session_id, m.agent_id, sources.c.path, m.provider, m.model,
+               m.input_tokens, m.output_tokens, m.cache_read_tokens, m.cache_write_tokens,
+               m.cost, m.cost_source)
+        .join(sources, sources.c.source_id == m.source_id, isouter=True)
+        .where(m.cost_source != CostSource.RECORDED.value,
+               or_(m.recorded_cost.is_(None), m.recorded_cost == 0))).all()
+    changed: list[dict[str, object]] = []
+    touched: set[str] = set()
+    for key, sid, agent, path, provider, model, inp, out, cr, cw, cost, source in rows:
+        book = pricing(path or "", agent).book
+        found = book.estimate(provider or "", model or "", Usage(inp, out, cr, cw))
+        new_cost, new_source = ((found.cost, found.source.value) if found is not None
+                                else (0.0, CostSource.UNPRICED.value))
+        if (new_cost, new_source) != (cost, source):
+            changed.append({"k": key, "cost": new_cost, "source": new_source})
+            touched.add(sid)
+    if changed:
+        conn.execute(update(messages).where(m.message_id == bindparam("k"))
+                     .values(cost=bindparam("cost"), cost_source=bindparam("source")), changed)
+    for part in chunks(sorted(touched)):
+        conn.execute(update(sessions).where(sessions.c.session_id.in_(part)).values(dirty=True))
+    return len(changed)
