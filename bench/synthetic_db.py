@@ -4,7 +4,8 @@ Rows go straight into the tables of `openclaw_telemetry.schema` (no JSONL, no pa
 90 days of history ending now, several agents and models (recorded, estimated, unpriced
 and subscription costs), session kinds including cron runs with job names and sub-agents
 with parents, tool calls with results and durations, errors. Session totals are the sums
-of their calls, as the ingest writes them. Same seed, same database.
+of their calls and the `usage_quarter_hours` roll-up is filled, as the ingest does. Same
+seed, same database.
 
     .venv/bin/python bench/synthetic_db.py --calls 1000000 --db /tmp/bench.db
 """
@@ -23,6 +24,7 @@ import numpy as np
 from sqlalchemy import Engine, insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from openclaw_telemetry import usage
 from openclaw_telemetry.schema import (
     ingest_runs,
     messages,
@@ -238,6 +240,7 @@ def _fill(engine: Engine, plan: Plan) -> None:
                             (tool_calls, tool_rows)):
             for k in range(0, len(rows), 50_000):
                 conn.execute(insert(table), rows[k:k + 50_000])
+        usage.refresh(conn)  # the 15-minute roll-up, as the ingest keeps it
         conn.execute(insert(ingest_runs), [{
             "started_at": started, "finished_at": datetime.now(UTC).replace(tzinfo=None),
             "status": "ok", "changed": True, "new_calls": plan.calls}])

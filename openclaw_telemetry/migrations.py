@@ -2,7 +2,8 @@
 
 Each migration is frozen SQL per dialect in `sql/<name>.<dialect>.sql`, with a one-line
 reason below. Never edit a released migration: add the next one. Applied names are kept in
-`_migrations`; opening the store runs what is missing, each in its own transaction.
+`_migrations`; opening the store runs what is missing, each in its own transaction
+(m002 also fills its roll-up from the calls already stored).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from importlib import resources
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from openclaw_telemetry import usage
 from openclaw_telemetry.errors import DatabaseError
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m001_initial", "sessions, messages, tool_calls and the ingest bookkeeping"),
+    ("m002_usage_rollup", "calls per 15-minute bucket: dashboards need not scan every call"),
 )
 _TABLE = "_migrations"
 
@@ -56,6 +59,8 @@ def migrate(engine: Engine) -> list[str]:
         with engine.begin() as conn:
             for statement in _statements(name, dialect):
                 conn.execute(text(statement))
+            if name == "m002_usage_rollup":  # a database written before: roll its calls up
+                usage.refresh(conn)
             conn.execute(text(f"INSERT INTO {_TABLE} (name, applied_at) VALUES (:n, :t)"),  # noqa: S608
                          {"n": name, "t": datetime.now(UTC).isoformat()})
         ran.append(name)

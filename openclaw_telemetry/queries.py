@@ -17,9 +17,15 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, Select, case, distinct, func, inspect, select
 
-from openclaw_telemetry import rollups
+from openclaw_telemetry import rollups, usage
 from openclaw_telemetry.migrations import MIGRATIONS, applied
-from openclaw_telemetry.schema import ingest_runs, messages, sessions, tool_calls
+from openclaw_telemetry.schema import (
+    ingest_runs,
+    messages,
+    sessions,
+    tool_calls,
+    usage_quarter_hours,
+)
 from openclaw_telemetry.session_queries import (
     alert_observations,
     cron_daily,
@@ -38,6 +44,7 @@ from openclaw_telemetry.sqlkit import (
     Scope,
     bounds,
     call_conditions,
+    call_measures,
     flag,
     frame,
     local_buckets,
@@ -45,10 +52,8 @@ from openclaw_telemetry.sqlkit import (
     positions,
     session_subquery,
     time_conditions,
-    token_sums,
     tokens,
     total,
-    where,
 )
 from openclaw_telemetry.timeframe import Unit, to_utc
 
@@ -60,6 +65,7 @@ __all__ = [
     "subagent_rollup", "timeline", "tool_timeline", "tools", "totals",
 ]
 T = tool_calls.c
+U = usage_quarter_hours.c
 
 
 def schema_status(engine: Engine) -> str:
@@ -128,15 +134,60 @@ def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
     exactly. On SQLite, zones whose offset stays a whole number of hours are grouped by
     the UTC hour (a cheap substring) and shifted here; others get local hours computed in
     SQL.
+
+    Read from the `usage_quarter_hours` roll-up (whole 15-minute buckets inside the range)
+    plus the calls of the partial buckets at its ends, whenever the zone's offsets and
+    transitions over the data are whole quarter hours (every real zone since ~1980), so
+    that a bucket lies in one local hour; otherwise from `messages`.
     """
-    scope = Scope(since, until)
-    whole, keys = _hour_keys(local_time(engine, scope, tz), M.timestamp)
+    local = local_time(engine, Scope(since, until), tz)
+    low, high = (None if since is None else usage.ceil(since),
+                 None if until is None else usage.floor(until))
+    if not _quarter_exact(local) or (low is not None and high is not None and low >= high):
+        return _call_hours(engine, local, tz, since, until, kinds)
+    parts = [_usage_hours(engine, local, tz, low, high, kinds)]
+    if since is not None and low is not None and since < low:
+        parts.append(_call_hours(engine, local, tz, since, low, kinds))
+    if until is not None and high is not None and high < until:
+        parts.append(_call_hours(engine, local, tz, high, until, kinds))
+    if len(parts) == 1:
+        return parts[0]
+    keys = ["hour", "utc", "agent", "model", "provider", *(["kind"] if kinds else [])]
+    rows = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
+    return rows.groupby(keys, as_index=False, sort=False)[rollups.MEASURES].sum()
+
+
+def _quarter_exact(local: LocalTime) -> bool:
+    """Every offset and every transition instant a whole quarter hour (UTC)."""
+    return (all(o % 900 == 0 for o in local.segments.offsets)
+            and all(s is None or usage.floor(s) == s for s in local.segments.starts))
+
+
+def _usage_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | None,
+                 until: datetime | None, kinds: bool) -> pd.DataFrame:
+    """`call_rollup` rows from the roll-up buckets starting in `[since, until)`."""
+    whole, keys = _hour_keys(local, U.bucket)
+    dims = [U.agent.label("agent"), U.model.label("model"), U.provider.label("provider")]
+    conditions = time_conditions(U.bucket, Scope(since, until))
+    if kinds:
+        dims.append(U.kind.label("kind"))
+        conditions.append(U.kind.is_not(None))  # calls without a session row: no kind
+    sums = [total(getattr(U, name)).label(name) for name in rollups.MEASURES]
+    stmt = (select(*keys, *dims, *sums).where(*conditions)
+            .group_by(*positions(len(keys) + len(dims))))
+    return _hours(frame(engine, stmt), whole, tz)
+
+
+def _call_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | None,
+                until: datetime | None, kinds: bool) -> pd.DataFrame:
+    """`call_rollup` rows straight from the calls in `[since, until)`."""
+    whole, keys = _hour_keys(local, M.timestamp)
     dims = [func.coalesce(M.agent_id, "(none)").label("agent"),
             func.coalesce(M.model, "(none)").label("model"),
             func.coalesce(M.provider, "(none)").label("provider")]
     if kinds:
         dims.append(S.kind.label("kind"))
-    stmt = select(*keys, *dims, *_measures()).where(*call_conditions(scope))
+    stmt = select(*keys, *dims, *call_measures()).where(*call_conditions(Scope(since, until)))
     if kinds:
         stmt = stmt.join(sessions, S.session_id == M.session_id)
     stmt = stmt.group_by(*positions(len(keys) + len(dims)))
@@ -161,17 +212,6 @@ def _hours(rows: pd.DataFrame, whole: bool, tz: tzinfo) -> pd.DataFrame:
     rows = rows.rename(columns={"bucket": "hour"})
     rows.insert(1, "utc", rows["hour"].dt.tz_convert("UTC").dt.tz_localize(None))
     return rows
-
-
-def _measures() -> list[Any]:
-    estimated, unpriced = M.cost_source == "estimated", M.cost_source == "unpriced"
-    return [func.count().label("calls"), total(flag(M.is_error)).label("errors"),
-            *token_sums(), total(M.cost).label("cost"),
-            total(M.cost * where(estimated)).label("estimated_cost"),
-            total(where(unpriced)).label("unpriced_calls"),
-            total(tokens() * where(unpriced)).label("unpriced_tokens"),
-            total(M.cost * flag(M.subscription)).label("subscription_cost"),
-            total(M.tool_call_count).label("tool_calls")]
 
 
 def session_count(engine: Engine, *, scope: Scope) -> int:

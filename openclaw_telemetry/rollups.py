@@ -1,7 +1,8 @@
 """Answers from the hourly call roll-up: pure pandas over an already aggregated frame.
 
-`queries.call_rollup` aggregates `messages` in SQL into one row per local hour, agent,
-model, provider (and session kind). Everything here reduces such a frame further (a few
+`queries.call_rollup` aggregates the 15-minute `usage_quarter_hours` roll-up (or, for
+the odd zone, `messages`) in SQL into one row per local hour, agent, model, provider (and
+session kind). Everything here reduces such a frame further (a few
 thousand rows, never the raw calls): filtering by scope, totals, timelines with every
 bucket present, per-model breakdowns. Because the roll-up is cached once per data version
 and time zone, changing a filter costs milliseconds.

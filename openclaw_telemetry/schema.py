@@ -228,6 +228,32 @@ parse_issues = Table(
 )
 Index("ix_parse_issues_run", parse_issues.c.run_id)
 
+# Calls summed per 15-minute UTC bucket (start, naive UTC), agent, model, provider and the
+# owning session's kind (NULL: no session row), kept equal to a GROUP BY over `messages` by
+# the end of every ingest run (`usage.refresh`). Every real zone offset is a multiple of 15
+# minutes, so each bucket lies inside one local hour: hourly reads need not scan the calls.
+usage_quarter_hours = Table(
+    "usage_quarter_hours", metadata,
+    Column("bucket", DateTime, nullable=False),
+    Column("agent", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("provider", String, nullable=False),
+    Column("kind", String),
+    Column("calls", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("input", BigInteger, nullable=False),
+    Column("output", BigInteger, nullable=False),
+    Column("cache_read", BigInteger, nullable=False),
+    Column("cache_write", BigInteger, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("estimated_cost", Float, nullable=False),
+    Column("unpriced_calls", Integer, nullable=False),
+    Column("unpriced_tokens", BigInteger, nullable=False),
+    Column("subscription_cost", Float, nullable=False),
+    Column("tool_calls", Integer, nullable=False),
+)
+Index("ix_usage_bucket", usage_quarter_hours.c.bucket)
+
 meta = Table(
     "meta", metadata,
     Column("key", String, primary_key=True),

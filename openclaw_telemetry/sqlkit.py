@@ -133,6 +133,18 @@ def token_sums() -> list[ColumnElement[Any]]:
             total(M.cache_write_tokens).label("cache_write")]
 
 
+def call_measures() -> list[ColumnElement[Any]]:
+    """The measures of `queries.call_rollup` (and the `usage_quarter_hours` columns)."""
+    estimated, unpriced = M.cost_source == "estimated", M.cost_source == "unpriced"
+    return [func.count().label("calls"), total(flag(M.is_error)).label("errors"),
+            *token_sums(), total(M.cost).label("cost"),
+            total(M.cost * where(estimated)).label("estimated_cost"),
+            total(where(unpriced)).label("unpriced_calls"),
+            total(tokens() * where(unpriced)).label("unpriced_tokens"),
+            total(M.cost * flag(M.subscription)).label("subscription_cost"),
+            total(M.tool_call_count).label("tool_calls")]
+
+
 _FORMATS = {
     "sqlite": {Unit.HOUR: "%Y-%m-%d %H:00", Unit.DAY: "%Y-%m-%d", Unit.MONTH: "%Y-%m-01"},
     "postgresql": {Unit.HOUR: "YYYY-MM-DD HH24:00", Unit.DAY: "YYYY-MM-DD",

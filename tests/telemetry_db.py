@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from openclaw_telemetry import usage
 from openclaw_telemetry.schema import ingest_runs, messages, sessions, tool_calls
 from openclaw_telemetry.store import open_db
 
@@ -84,6 +85,7 @@ def build(url: str, sessions_: list[dict[str, Any]], calls: list[dict[str, Any]]
             conn.execute(insert(messages), calls)
         if tools:
             conn.execute(insert(tool_calls), tools)
+        usage.refresh(conn)  # the roll-up the ingest keeps
         conn.execute(insert(ingest_runs), [{"started_at": datetime(2026, 1, 1),
                                             "finished_at": datetime(2026, 1, 1),
                                             "status": "ok", "changed": True}])

@@ -1,4 +1,5 @@
-"""End of a run: owners of shared calls, session totals, attribution, tool results.
+"""End of a run: owners of shared calls, session totals, attribution, tool results, and
+the `usage_quarter_hours` roll-up buckets of every call of a touched session.
 
 Everything here is derived from rows already committed, and works from persistent
 markers (`sessions.dirty`, `pending_keys`, tool calls without a result), so a run that
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, case, cast, delete, extract, func, select, update
 
+from openclaw_telemetry import usage
 from openclaw_telemetry.ingest.writer import ERROR_STOPS, chunks, now
 from openclaw_telemetry.schema import (
     cron_jobs,
@@ -36,11 +38,13 @@ def finalize(conn: Connection) -> int:
                                             .where(sessions.c.dirty.is_(True)))]
     moved_start = _session_times(conn, dirty)
     _queue_shared_keys(conn, moved_start)
-    touched = set(dirty) | _resolve_owners(conn)
+    dropped: list[datetime] = []
+    touched = set(dirty) | _resolve_owners(conn, dropped)
     ordered = sorted(touched)
     _totals(conn, ordered)
     _attribute(conn, ordered)
     _join_tool_results(conn)
+    _usage(conn, ordered, dropped)
     for part in chunks(ordered):
         conn.execute(update(sessions).where(sessions.c.session_id.in_(part))
                      .values(dirty=False, updated_at=now()))
@@ -103,8 +107,20 @@ def _queue_shared_keys(conn: Connection, session_ids: list[str]) -> None:
             conn.execute(pending_keys.insert(), rows)
 
 
-def _resolve_owners(conn: Connection) -> set[str]:
-    """Each shared call belongs to the earliest-starting session (ties: smallest id)."""
+def _usage(conn: Connection, ids: list[str], dropped: list[datetime]) -> None:
+    """Re-derive the roll-up buckets of every call of the touched sessions (new calls,
+    calls that changed owner, sessions whose kind changed) and of dropped calls; all of it
+    when every session was touched (a first ingest)."""
+    everything = conn.execute(select(func.count()).select_from(sessions)).scalar_one()
+    if ids and len(ids) >= everything:
+        usage.refresh(conn)
+    elif ids or dropped:
+        usage.refresh(conn, usage.buckets_of_sessions(conn, ids) | set(dropped))
+
+
+def _resolve_owners(conn: Connection, dropped: list[datetime]) -> set[str]:
+    """Each shared call belongs to the earliest-starting session (ties: smallest id).
+    The times of calls no source holds any more are added to `dropped`."""
     keys = [row[0] for row in conn.execute(select(pending_keys.c.message_id))]
     touched: set[str] = set()
     for part in chunks(keys):
@@ -121,7 +137,7 @@ def _resolve_owners(conn: Connection) -> set[str]:
         for key in part:
             current = owners.get(key)
             if key not in candidates:
-                _drop_call(conn, key)
+                dropped.extend(_drop_call(conn, key))
                 if current:
                     touched.add(current)
                 continue
@@ -138,9 +154,13 @@ def _resolve_owners(conn: Connection) -> set[str]:
     return {sid for sid in touched if sid}
 
 
-def _drop_call(conn: Connection, key: str) -> None:
+def _drop_call(conn: Connection, key: str) -> list[datetime]:
+    """Delete a call; return its time (none if it was not stored)."""
+    when = conn.execute(select(messages.c.timestamp)
+                        .where(messages.c.message_id == key)).scalars().all()
     conn.execute(delete(tool_calls).where(tool_calls.c.message_id == key))
     conn.execute(delete(messages).where(messages.c.message_id == key))
+    return list(when)
 
 
 def _totals(conn: Connection, ids: list[str]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
+from openclaw_telemetry import usage
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch, Call, CostSource
 from openclaw_telemetry.pricing import PriceBook
@@ -262,12 +263,27 @@ class Writer:
 
     @staticmethod
     def _earlier_times(conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """A call's time is its earliest record, whichever copy is read first."""
-        if rows:
-            conn.execute(update(messages)
-                         .where(messages.c.message_id == bindparam("k"),
-                                messages.c.timestamp > bindparam("t"))
-                         .values(timestamp=bindparam("t")), rows)
+        """A call's time is its earliest record, whichever copy is read first. A call that
+        moves leaves its roll-up bucket (its owner may not be touched this run), so both
+        buckets are re-derived here."""
+        if not rows:
+            return
+        earliest: dict[str, datetime] = {}
+        for row in rows:
+            if row["k"] not in earliest or row["t"] < earliest[row["k"]]:
+                earliest[row["k"]] = row["t"]
+        moved: set[datetime] = set()
+        for part in chunks(sorted(earliest)):
+            for key, when in conn.execute(select(messages.c.message_id, messages.c.timestamp)
+                                          .where(messages.c.message_id.in_(part))):
+                if when > earliest[key]:
+                    moved.update((when, earliest[key]))
+        conn.execute(update(messages)
+                     .where(messages.c.message_id == bindparam("k"),
+                            messages.c.timestamp > bindparam("t"))
+                     .values(timestamp=bindparam("t")), rows)
+        if moved:
+            usage.refresh(conn, moved)
 
     @staticmethod
     def _save_states(conn: Connection, slices: list[_Slice]) -> None:
