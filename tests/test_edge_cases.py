@@ -179,3 +179,23 @@ def test_archived_sidecars_are_not_transcripts(tmp_path: Path, sqlite_url: str,
     write(state_dir(tmp_path), name, header("s"), assistant(T0, response_id="1"))
     run(tmp_path / "state", sqlite_url)
     assert totals(sqlite_url)["llm_calls"] == 0
+
+
+@pytest.mark.parametrize("runs", ["one run", "two runs", "batch of one"])
+def test_stored_call_takes_its_earliest_record_whatever_the_order(tmp_path: Path,
+                                                                  db_url: str, runs: str) -> None:
+    """B3/B4/D4: the same call read from two places; time, latency and agent do not depend
+    on read order, batch size or the number of runs."""
+    late = assistant(T0, response_id="r-1", latency=60_500)
+    early = assistant(T0, response_id="r-1", latency=500)
+    parent = state_dir(tmp_path, "main")
+    fork = state_dir(tmp_path, "alpha")
+    write(parent, "parent.jsonl", header("parent", T0 - 1000), early)
+    extra = ("--batch-size", "1") if runs == "batch of one" else ()
+    if runs == "two runs":
+        run(tmp_path / "state", db_url)
+    write(fork, "fork.jsonl", header("fork", T0 + 100), late)
+    run(tmp_path / "state", db_url, *extra)
+    row = query(db_url, "SELECT session_id, agent_id, timestamp, latency_ms FROM messages")[0]
+    assert (row[0], row[1], row[3]) == ("parent", "main", 500)
+    assert str(row[2]).startswith("2026-11-24 03:13:20.5")

@@ -143,8 +143,10 @@ def _resolve_owners(conn: Connection, dropped: list[datetime]) -> set[str]:
                 continue
             owner = min(candidates[key])[1]
             if owner != current:
+                owner_agent = (select(sessions.c.agent_id)
+                               .where(sessions.c.session_id == owner).scalar_subquery())
                 conn.execute(update(messages).where(messages.c.message_id == key)
-                             .values(session_id=owner))
+                             .values(session_id=owner, agent_id=owner_agent))
                 conn.execute(update(tool_calls).where(tool_calls.c.message_id == key)
                              .values(session_id=owner))
                 touched.add(owner)

@@ -189,7 +189,6 @@ class Writer:
                                     if s.session_id})
         keys = list({c.key for s in with_rows for c in s.batch.calls})
         owners = self._existing(conn, keys)
-        existing = set(owners)
         rows: list[tuple[Any, ...]] = []
         tools: list[tuple[Any, ...]] = []
         occurrences: list[tuple[Any, ...]] = []
@@ -209,8 +208,7 @@ class Writer:
                     continue
                 if owner != sid:
                     pending.add(call.key)
-                if call.key in existing:
-                    earlier.append({"k": call.key, "t": call.timestamp})
+                earlier.append({"k": call.key, "t": call.timestamp})  # any copy may be earlier
         bulk_insert(conn, messages, _MESSAGE_COLUMNS, rows)
         bulk_insert(conn, tool_calls, _TOOL_COLUMNS, tools)
         bulk_insert(conn, message_occurrences, _OCCURRENCE_COLUMNS, occurrences)
@@ -273,15 +271,22 @@ class Writer:
             if row["k"] not in earliest or row["t"] < earliest[row["k"]]:
                 earliest[row["k"]] = row["t"]
         moved: set[datetime] = set()
+        changes: list[dict[str, Any]] = []
         for part in chunks(sorted(earliest)):
-            for key, when in conn.execute(select(messages.c.message_id, messages.c.timestamp)
-                                          .where(messages.c.message_id.in_(part))):
+            for key, when, latency in conn.execute(
+                    select(messages.c.message_id, messages.c.timestamp, messages.c.latency_ms)
+                    .where(messages.c.message_id.in_(part))):
                 if when > earliest[key]:
                     moved.update((when, earliest[key]))
-        conn.execute(update(messages)
-                     .where(messages.c.message_id == bindparam("k"),
-                            messages.c.timestamp > bindparam("t"))
-                     .values(timestamp=bindparam("t")), rows)
+                    # the request started when it did: an earlier record is a shorter wait
+                    gap = int((when - earliest[key]).total_seconds() * 1000)
+                    changes.append({"k": key, "t": earliest[key],
+                                    "lat": None if latency is None else max(latency - gap, 0)})
+        if changes:
+            conn.execute(update(messages).where(messages.c.message_id == bindparam("k"))
+                         .values(timestamp=bindparam("t"), latency_ms=bindparam("lat")), changes)
+            conn.execute(update(tool_calls).where(tool_calls.c.message_id == bindparam("k"))
+                         .values(timestamp=bindparam("t")), changes)
         if moved:
             usage.refresh(conn, moved)
 
