@@ -18,6 +18,14 @@ import pandas as pd
 from sqlalchemy import Engine, Select, case, distinct, func, inspect, select
 
 from openclaw_telemetry import rollups, usage
+from openclaw_telemetry.measures import (
+    M,
+    S,
+    call_measures,
+    flag,
+    tokens,
+    total,
+)
 from openclaw_telemetry.migrations import MIGRATIONS, applied
 from openclaw_telemetry.schema import (
     ingest_runs,
@@ -39,21 +47,15 @@ from openclaw_telemetry.session_queries import (
 )
 from openclaw_telemetry.sqlkit import (
     LocalTime,
-    M,
-    S,
     Scope,
     bounds,
     call_conditions,
-    call_measures,
-    flag,
     frame,
     local_buckets,
     local_time,
     positions,
     session_subquery,
     time_conditions,
-    tokens,
-    total,
 )
 from openclaw_telemetry.timeframe import Unit, to_utc
 

@@ -15,20 +15,22 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, Select, distinct, func, or_, select
 
-from openclaw_telemetry.schema import sessions, tool_calls
-from openclaw_telemetry.sqlkit import (
+from openclaw_telemetry.measures import (
     M,
     S,
+    flag,
+    tokens,
+    total,
+)
+from openclaw_telemetry.schema import sessions, tool_calls
+from openclaw_telemetry.sqlkit import (
     Scope,
     active_sessions,
     call_conditions,
-    flag,
     frame,
     local_buckets,
     local_time,
     positions,
-    tokens,
-    total,
 )
 from openclaw_telemetry.timeframe import Unit
 

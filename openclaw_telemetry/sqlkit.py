@@ -20,21 +20,19 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Executable,
-    Integer,
     Select,
     case,
-    cast,
     func,
     literal,
     literal_column,
     select,
 )
 
-from openclaw_telemetry.schema import messages, sessions
+from openclaw_telemetry.measures import (
+    M,
+    S,
+)
 from openclaw_telemetry.timeframe import Segments, Unit, offset_segments, to_utc
-
-M = messages.c
-S = sessions.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,48 +99,10 @@ def call_conditions(scope: Scope) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def flag(column: Any) -> ColumnElement[int]:
-    """1 where a boolean column is true, else 0 (NULL: NULL, which SUM skips)."""
-    return cast(column, Integer)
-
-
-def where(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """1 where a condition holds, else 0."""
-    return case((condition, 1), else_=0)
-
-
 def positions(count: int) -> list[Any]:
     """GROUP BY 1, 2, ... (select-list positions: no clash between an alias and a column
     of a joined table, and PostgreSQL accepts bound parameters in grouped expressions)."""
     return [literal_column(str(i)) for i in range(1, count + 1)]
-
-
-def total(expression: Any) -> ColumnElement[Any]:
-    """SUM that is 0, not NULL, over no rows."""
-    return func.coalesce(func.sum(expression), 0)
-
-
-def tokens() -> ColumnElement[int]:
-    """A call's total tokens as the accounting contract counts them (C1)."""
-    return M.input_tokens + M.output_tokens + M.cache_read_tokens + M.cache_write_tokens
-
-
-def token_sums() -> list[ColumnElement[Any]]:
-    return [total(M.input_tokens).label("input"), total(M.output_tokens).label("output"),
-            total(M.cache_read_tokens).label("cache_read"),
-            total(M.cache_write_tokens).label("cache_write")]
-
-
-def call_measures() -> list[ColumnElement[Any]]:
-    """The measures of `queries.call_rollup` (and the `usage_quarter_hours` columns)."""
-    estimated, unpriced = M.cost_source == "estimated", M.cost_source == "unpriced"
-    return [func.count().label("calls"), total(flag(M.is_error)).label("errors"),
-            *token_sums(), total(M.cost).label("cost"),
-            total(M.cost * where(estimated)).label("estimated_cost"),
-            total(where(unpriced)).label("unpriced_calls"),
-            total(tokens() * where(unpriced)).label("unpriced_tokens"),
-            total(M.cost * flag(M.subscription)).label("subscription_cost"),
-            total(M.tool_call_count).label("tool_calls")]
 
 
 _FORMATS = {

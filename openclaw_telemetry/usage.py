@@ -29,8 +29,8 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from openclaw_telemetry.measures import M, S, call_measures
 from openclaw_telemetry.schema import messages, sessions, usage_quarter_hours
-from openclaw_telemetry.sqlkit import M, S, call_measures
 
 QUARTER = timedelta(minutes=15)
 U = usage_quarter_hours.c

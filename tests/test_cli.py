@@ -144,3 +144,12 @@ def test_unwritable_database_gives_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "database error" in done.stderr
+
+
+def test_the_parser_never_imports_the_dashboard_stack() -> None:
+    """An hourly run must start fast: no pandas, plotly or streamlit behind the parser."""
+    code = ("import sys, openclaw_telemetry.cli, openclaw_telemetry.watch; "
+            "print(sorted(m for m in ('pandas', 'plotly', 'streamlit') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr

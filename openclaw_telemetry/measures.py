@@ -1,0 +1,52 @@
+"""SQL expressions for call measures, shared by the ingest (roll-up upkeep) and the
+queries. No pandas here: the parser imports this module and must start fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, case, cast, func
+
+from openclaw_telemetry.schema import messages, sessions
+
+M = messages.c
+S = sessions.c
+
+
+def flag(column: Any) -> ColumnElement[int]:
+    """1 where a boolean column is true, else 0 (NULL: NULL, which SUM skips)."""
+    return cast(column, Integer)
+
+
+def where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """1 where a condition holds, else 0."""
+    return case((condition, 1), else_=0)
+
+
+def total(expression: Any) -> ColumnElement[Any]:
+    """SUM that is 0, not NULL, over no rows."""
+    return func.coalesce(func.sum(expression), 0)
+
+
+def tokens() -> ColumnElement[int]:
+    """A call's total tokens as the accounting contract counts them (C1)."""
+    return M.input_tokens + M.output_tokens + M.cache_read_tokens + M.cache_write_tokens
+
+
+def token_sums() -> list[ColumnElement[Any]]:
+    return [total(M.input_tokens).label("input"), total(M.output_tokens).label("output"),
+            total(M.cache_read_tokens).label("cache_read"),
+            total(M.cache_write_tokens).label("cache_write")]
+
+
+def call_measures() -> list[ColumnElement[Any]]:
+    """The measures of `queries.call_rollup` (and the `usage_quarter_hours` columns)."""
+    estimated, unpriced = M.cost_source == "estimated", M.cost_source == "unpriced"
+    return [func.count().label("calls"), total(flag(M.is_error)).label("errors"),
+            *token_sums(), total(M.cost).label("cost"),
+            total(M.cost * where(estimated)).label("estimated_cost"),
+            total(where(unpriced)).label("unpriced_calls"),
+            total(tokens() * where(unpriced)).label("unpriced_tokens"),
+            total(M.cost * flag(M.subscription)).label("subscription_cost"),
+            total(M.tool_call_count).label("tool_calls")]
