@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -69,8 +70,11 @@ def run_command(cmd: list[str], *, env: dict[str, str] | None = None,
     wait4 (ru_maxrss, KiB)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=err)
-        killer = threading.Timer(timeout, proc.kill) if timeout else None
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=err,
+                                start_new_session=True)
+        # the whole group: ccusage's launcher runs a native binary that would outlive it
+        killer = (threading.Timer(timeout, os.killpg, (proc.pid, signal.SIGKILL))
+                  if timeout else None)
         if killer is not None:
             killer.start()
         _, status, usage = os.wait4(proc.pid, 0)
