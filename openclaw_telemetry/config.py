@@ -78,8 +78,8 @@ def parser() -> argparse.ArgumentParser:
                         "the transcripts and agent databases); stop with Ctrl-C or SIGTERM")
     p.add_argument("--poll", type=float, default=30.0, metavar="SECONDS",
                    help="with --watch: also look for changes at least this often (default: 30)")
-    p.add_argument("--batch-size", type=int, default=20000, metavar="CALLS",
-                   help="LLM calls written per transaction (default: 20000)")
+    p.add_argument("--batch-size", type=int, default=10000, metavar="CALLS",
+                   help="LLM calls written per transaction (default: 10000)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 

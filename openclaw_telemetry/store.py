@@ -68,7 +68,7 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB: random-key index inserts
+    cursor.execute("PRAGMA cache_size = -32768")  # 32 MiB: random-key index inserts
     cursor.execute("PRAGMA wal_autocheckpoint = 16384")  # 64 MiB of WAL between checkpoints
     cursor.close()
 

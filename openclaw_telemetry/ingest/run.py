@@ -97,7 +97,7 @@ class _Work:
 
 class Ingest:
     def __init__(self, engine: Engine, roots: list[StateRoot], *, config_path: Path | None,
-                 full: bool = False, batch_calls: int = 20000, progress: ProgressSink | None = None,
+                 full: bool = False, batch_calls: int = 10000, progress: ProgressSink | None = None,
                  warn: Callable[[str], None] = lambda _msg: None) -> None:
         self.engine = engine
         self.roots = roots

@@ -153,7 +153,7 @@ class Writer:
     """Collects slices of sources and commits them in bounded transactions."""
 
     def __init__(self, engine: Engine, run_id: int, totals: FlushTotals,
-                 pricing: Callable[[str, str | None], Pricing], batch_calls: int = 20000) -> None:
+                 pricing: Callable[[str, str | None], Pricing], batch_calls: int = 10000) -> None:
         self.engine = engine
         self.pricing = pricing
         self.run_id = run_id
