@@ -93,7 +93,6 @@ def load_states(conn: Connection) -> list[SourceState]:
 
 
 class Change(Enum):
-    NEW = "new"
     UNCHANGED = "unchanged"
     APPENDED = "appended"
     REWRITTEN = "rewritten"
