@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
@@ -35,7 +35,10 @@ class Severity(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Severity).index(self)
+        return _RANKS[self]
+
+
+_RANKS = {severity: rank for rank, severity in enumerate(Severity)}
 
 
 class Metric(StrEnum):
@@ -96,7 +99,11 @@ class Alert:
     value: float
     threshold: float
     at: datetime
-    message: str = field(default="")
+
+    @property
+    def message(self) -> str:
+        return (f"{self.rule}: {self.label} at {format_value(self.metric, self.value)} "
+                f"(over {format_value(self.metric, self.threshold)})")
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "metric": str(self.metric), "severity": str(self.severity),
@@ -115,20 +122,19 @@ def format_value(metric: Metric, value: float) -> str:
 
 def evaluate(rule: Rule, observations: pd.DataFrame) -> list[Alert]:
     """Alerts of one rule over observations with columns subject, label, at, value, calls."""
+    rows = observations[observations["value"].astype(float) > rule.lowest()]
+    if rule.metric is Metric.ERROR_RATE:
+        rows = rows[rows["calls"] >= rule.min_calls]
+    times = pd.to_datetime(rows["at"]).dt.to_pydatetime()
     alerts = []
-    for row in observations.to_dict("records"):
-        value, calls = float(row["value"]), int(row["calls"])
-        if rule.metric is Metric.ERROR_RATE and calls < rule.min_calls:
-            continue
+    for subject, label, value, at in zip(rows["subject"], rows["label"],
+                                         rows["value"].astype(float), times, strict=True):
         fired = rule.severity(value)
         if fired is None:
             continue
         severity, threshold = fired
-        text = (f"{rule.name}: {row['label']} at {format_value(rule.metric, value)} "
-                f"(over {format_value(rule.metric, threshold)})")
-        alerts.append(Alert(rule.name, rule.metric, severity, str(row["subject"]),
-                            str(row["label"]), value, threshold,
-                            pd.Timestamp(row["at"]).to_pydatetime(), text))
+        alerts.append(Alert(rule.name, rule.metric, severity, str(subject), str(label),
+                            float(value), threshold, at))
     return sorted(alerts, key=lambda a: (-a.severity.rank, -a.value))
 
 

@@ -19,7 +19,7 @@ from openclaw_telemetry.ui import bmaster
 
 TOTALS = {"cost": 1.5, "calls": 10.0, "tokens": 1000.0, "errors": 1.0}
 ALERT = Alert("Costly", Metric.SESSION_COST, Severity.WARNING, "s1", "<b>x</b>", 2.0, 1.0,
-              datetime(2026, 1, 1), "Costly: <b>x</b> at $2.00 (over $1.00)")
+              datetime(2026, 1, 1))
 
 
 @pytest.fixture(autouse=True)
