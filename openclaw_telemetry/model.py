@@ -1,6 +1,8 @@
 """Frozen records passed from the source readers to the ingest engine.
 
-Readers are pure: bytes in, these records out. Nothing here touches a database.
+Readers are pure: bytes in, these records out. Nothing here touches a database. The
+per-call records are named tuples: cheap to build and to pickle (a cold ingest makes
+hundreds of thousands and hands them from the parsing process to the writing one).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class SourceKind(StrEnum):
@@ -28,8 +31,7 @@ class CostSource(StrEnum):
     UNPRICED = "unpriced"
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
+class Usage(NamedTuple):
     """Token counts in OpenClaw's meaning: input excludes cached tokens (contract C1)."""
 
     input: int = 0
@@ -42,23 +44,20 @@ class Usage:
         return self.input + self.output + self.cache_read + self.cache_write
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCall:
+class ToolCall(NamedTuple):
     tool_call_id: str
     tool_name: str
     bridge_name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolResult:
+class ToolResult(NamedTuple):
     tool_call_id: str
     is_error: bool
     timestamp: datetime | None
     duration_ms: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """One LLM call as stored in one place; `key` is its identity across copies (B3)."""
 
     key: str
@@ -80,8 +79,7 @@ class Call:
     tool_calls: tuple[ToolCall, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ParseIssue:
+class ParseIssue(NamedTuple):
     """A problem in the input that cost only itself (contract E3)."""
 
     position: int

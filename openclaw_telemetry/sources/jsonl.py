@@ -163,12 +163,23 @@ class TranscriptParser:
     def _entry(self, obj: dict[str, Any], position: int, offset: int | None) -> None:
         raw_type = obj.get("type")
         etype = raw_type if isinstance(raw_type, str) else repr(raw_type)[:40]
-        when = parse_time(obj.get("timestamp"))
+        stamp = obj.get("timestamp")
+        if stamp.__class__ is str and len(stamp) == 24 and stamp[23] == "Z":  # pi's own form
+            try:
+                when: datetime | None = datetime.fromisoformat(stamp[:-1])
+            except ValueError:
+                when = None
+        else:
+            when = parse_time(stamp)
         if etype == "session":
             self._header(obj, when)
             return
         if when is not None:
-            self._seen(when)
+            meta = self.meta
+            if meta.first_time is None or when < meta.first_time:
+                meta.first_time = when
+            if meta.last_time is None or when > meta.last_time:
+                meta.last_time = when
         if etype == "message":
             self._message(obj, when, position, offset)
         elif etype == "model_change":
@@ -192,13 +203,6 @@ class TranscriptParser:
         self.model = _str(obj.get("modelId")) or self.model
         if obj.get("thinkingLevel") is not None:
             self._thinking(obj.get("thinkingLevel"), when)
-
-    def _seen(self, when: datetime) -> None:
-        meta = self.meta
-        if meta.first_time is None or when < meta.first_time:
-            meta.first_time = when
-        if meta.last_time is None or when > meta.last_time:
-            meta.last_time = when
 
     def _thinking(self, level: Any, when: datetime | None) -> None:
         text = _str(level)
@@ -243,7 +247,7 @@ class TranscriptParser:
         usage = normalize_usage(usage_dict, problems)
         cost, input_cost = recorded_cost(usage_dict, problems)
         api = _str(msg.get("api")) or _str(entry.get("api"))
-        google_fix = _google_double_count(api, usage, stored_total(usage_dict))
+        google_fix = _google_double_count(api, usage, usage_dict)
         if google_fix:
             usage = Usage(max(usage.input - usage.cache_read, 0), usage.output,
                           usage.cache_read, usage.cache_write)
@@ -294,9 +298,9 @@ class TranscriptParser:
 
 
 def _str(value: Any) -> str | None:
-    if isinstance(value, str) and value:
-        return value if len(value) <= 300 and value.isascii() else clean_text(value, 300)
-    return None
+    if value.__class__ is not str or not value:
+        return None
+    return value if len(value) <= 300 and value.isascii() else clean_text(value, 300)
 
 
 def _non_negative_int(value: Any) -> int | None:
@@ -314,9 +318,12 @@ def _latency(when: datetime | None, request_ts: Any) -> int | None:
     return millis if 0 <= millis <= _MAX_LATENCY_MS else None
 
 
-def _google_double_count(api: str | None, usage: Usage, total: int | None) -> bool:
+def _google_double_count(api: str | None, usage: Usage, raw: dict[str, Any]) -> bool:
     """Old Google rows counted cached tokens inside input (format §4.5, issue #15265)."""
-    if api not in _GOOGLE_BUGGY_APIS or usage.cache_read <= 0 or total is None:
+    if api not in _GOOGLE_BUGGY_APIS or usage.cache_read <= 0:
+        return False
+    total = stored_total(raw)
+    if total is None:
         return False
     return abs(total - (usage.input + usage.output)) <= max(1, total // 1000)
 

@@ -85,6 +85,11 @@ def normalize_usage(usage: dict[str, Any], problems: list[str]) -> Usage:
 def recorded_cost(usage: dict[str, Any], problems: list[str]) -> tuple[float | None, float | None]:
     """The recorded `cost.total` and `cost.input`, or None where absent or not a number."""
     cost = usage.get("cost")
+    if cost.__class__ is dict:  # the common case: {"total": 0.0123, "input": …}
+        total, part = cost.get("total"), cost.get("input")
+        if (total.__class__ is float and 0 <= total <= MAX_COUNT
+                and (part is None or part.__class__ is float)):
+            return total, part
     if isinstance(cost, bool) or cost is None:
         return None, None
     if isinstance(cost, int | float):
