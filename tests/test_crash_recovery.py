@@ -64,7 +64,10 @@ def _snapshot(url: str) -> tuple[object, ...]:
             query(url, "SELECT session_id, total_messages, total_tool_calls, round(total_cost, 9),"
                        " start_time, end_time FROM sessions ORDER BY session_id"),
             query(url, "SELECT count(*) FROM tool_calls WHERE is_error IS NULL"),
-            query(url, "SELECT rel_path, read_offset FROM sources ORDER BY rel_path"))
+            query(url, "SELECT rel_path, read_offset FROM sources ORDER BY rel_path"),
+            query(url, "SELECT bucket, calls, round(cost, 9), tool_calls FROM usage_quarter_hours"
+                       " ORDER BY bucket"),
+            query(url, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"))
 
 
 def test_killed_runs_end_exactly_where_an_uninterrupted_run_does(tmp_path: Path) -> None:

@@ -12,10 +12,10 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, case, cast, delete, extract, func, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, select, update
 
 from openclaw_telemetry import usage
-from openclaw_telemetry.ingest.writer import ERROR_STOPS, chunks, now
+from openclaw_telemetry.ingest.writer import ERROR_STOPS, chunks, now, tool_duration
 from openclaw_telemetry.schema import (
     cron_jobs,
     message_occurrences,
@@ -32,8 +32,10 @@ from openclaw_telemetry.sources.attribution import Attribution, kind_for
 _FAR_FUTURE = datetime(9999, 1, 1)
 
 
-def finalize(conn: Connection) -> int:
-    """Bring every dirty session up to date; return how many were updated."""
+def finalize(conn: Connection, *, whole_rollup: bool = False) -> int:
+    """Bring every dirty session up to date; return how many were updated.
+    `whole_rollup`: re-derive all roll-up buckets (a first ingest, whose writer skipped
+    the buckets of calls that moved)."""
     dirty = [row[0] for row in conn.execute(select(sessions.c.session_id)
                                             .where(sessions.c.dirty.is_(True)))]
     moved_start = _session_times(conn, dirty)
@@ -44,7 +46,7 @@ def finalize(conn: Connection) -> int:
     _totals(conn, ordered)
     _attribute(conn, ordered)
     _join_tool_results(conn)
-    _usage(conn, ordered, dropped)
+    _usage(conn, ordered, dropped, whole_rollup)
     for part in chunks(ordered):
         conn.execute(update(sessions).where(sessions.c.session_id.in_(part))
                      .values(dirty=False, updated_at=now()))
@@ -107,12 +109,12 @@ def _queue_shared_keys(conn: Connection, session_ids: list[str]) -> None:
             conn.execute(pending_keys.insert(), rows)
 
 
-def _usage(conn: Connection, ids: list[str], dropped: list[datetime]) -> None:
+def _usage(conn: Connection, ids: list[str], dropped: list[datetime], whole: bool) -> None:
     """Re-derive the roll-up buckets of every call of the touched sessions (new calls,
     calls that changed owner, sessions whose kind changed) and of dropped calls; all of it
-    when every session was touched (a first ingest)."""
+    when asked or when every session was touched."""
     everything = conn.execute(select(func.count()).select_from(sessions)).scalar_one()
-    if ids and len(ids) >= everything:
+    if whole or (ids and len(ids) >= everything):
         usage.refresh(conn)
     elif ids or dropped:
         usage.refresh(conn, usage.buckets_of_sessions(conn, ids) | set(dropped))
@@ -278,23 +280,15 @@ def _parents(conn: Connection, ids: list[str]) -> None:
                  .values(parent_session_id=bindparam("parent_session_id")), rows)
 
 
-def _millis_between(conn: Connection, start: Any, end: Any) -> Any:
-    """Milliseconds from `start` to `end` (the one dialect seam of this module)."""
-    if conn.dialect.name == "sqlite":
-        return func.round((func.julianday(end) - func.julianday(start)) * 86_400_000)
-    return func.round(extract("epoch", end - start) * 1000)
-
-
 def _join_tool_results(conn: Connection) -> None:
-    """Tool calls get is_error and duration from their result, joined by id (D2).
-
-    Only calls still without a result are looked at (a partial index holds them).
-    """
+    """Tool calls still without a result (a partial index holds them) get is_error and
+    duration from their result, joined by id (D2)."""
     t, r = tool_calls.c, tool_results.c
-    match = r.tool_call_id == t.tool_call_id
-    gap = _millis_between(conn, t.timestamp, r.timestamp)
-    duration = func.coalesce(r.duration_ms, case((gap >= 0, cast(gap, Integer)), else_=None))
-    conn.execute(update(tool_calls)
-                 .where(t.is_error.is_(None), select(r.tool_call_id).where(match).exists())
-                 .values(is_error=select(r.is_error).where(match).scalar_subquery(),
-                         duration_ms=select(duration).where(match).scalar_subquery()))
+    rows = [{"row": row_id, "err": is_error, "ms": tool_duration(called, done, recorded)}
+            for row_id, called, is_error, done, recorded in conn.execute(
+                select(t.id, t.timestamp, r.is_error, r.timestamp, r.duration_ms)
+                .join(tool_results, r.tool_call_id == t.tool_call_id)
+                .where(t.is_error.is_(None)))]
+    if rows:
+        conn.execute(update(tool_calls).where(t.id == bindparam("row"))
+                     .values(is_error=bindparam("err"), duration_ms=bindparam("ms")), rows)

@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
-from openclaw_telemetry.ingest import learn
+from openclaw_telemetry.ingest import bulk, learn
 from openclaw_telemetry.ingest.finalize import finalize
 from openclaw_telemetry.ingest.readers import read_jsonl, read_session_rows
 from openclaw_telemetry.ingest.reprice import reprice
@@ -116,9 +116,13 @@ class Ingest:
             inserted = conn.execute(ingest_runs.insert().values(started_at=now(),
                                                                  status="running"))
             self.summary.run_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-        writer = Writer(self.engine, self.summary.run_id, self.summary.totals,
-                        self._pricing_of_source, self.batch_calls)
+            # a first ingest killed half-way left them dropped, and its roll-up unfinished
+            interrupted = bulk.restore(conn)
         work, db_agents = self._plan()
+        with self.engine.begin() as conn:
+            cold = bool(work or db_agents) and bulk.defer_if_empty(conn)
+        writer = Writer(self.engine, self.summary.run_id, self.summary.totals,
+                        self._pricing_of_source, self.batch_calls, cold=cold)
         self.progress.start(len(work) + len(db_agents), sum(w.stat.st_size for w in work))
         for item in work:
             self._read_file(item, writer)
@@ -127,13 +131,15 @@ class Ingest:
         writer.commit()
         self.progress.close()
         with self.engine.begin() as conn:
+            bulk.restore(conn)
+        with self.engine.begin() as conn:
             # after reading: sub-agent runs (state DB) name session keys that the agent
             # databases' session tables, read above, map to sessionIds
             for root in self.roots:
                 learn.learn_root(conn, root, self._unreadable)
             if self._prices_changed(conn):
                 reprice(conn, self._pricing_of_source)
-            self.summary.sessions_updated = finalize(conn)
+            self.summary.sessions_updated = finalize(conn, whole_rollup=cold or interrupted)
             self._finish(conn, time.perf_counter() - started)
         return self.summary
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
 from openclaw_telemetry import usage
 from openclaw_telemetry.ingest.state import SourceState
-from openclaw_telemetry.model import Batch, Call, CostSource
+from openclaw_telemetry.model import Batch, Call, CostSource, ToolCall, ToolResult
 from openclaw_telemetry.pricing import PriceBook
 from openclaw_telemetry.schema import (
     message_occurrences,
@@ -41,7 +41,7 @@ _MESSAGE_COLUMNS = (
     "response_id", "response_model", "latency_ms", "subscription", "entry_id", "source_id",
     "tool_call_count")
 _TOOL_COLUMNS = ("tool_call_id", "tool_name", "bridge_name", "session_id", "message_id",
-                 "timestamp")
+                 "timestamp", "is_error", "duration_ms")
 _RESULT_COLUMNS = ("tool_call_id", "is_error", "timestamp", "duration_ms")
 _ISSUE_COLUMNS = ("source_id", "path", "position", "byte_offset", "kind", "detail", "run_id")
 _OCCURRENCE_COLUMNS = ("message_id", "source_id", "session_id")
@@ -77,6 +77,30 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 (schema names)
            f"VALUES ({', '.join([marker] * len(columns))}) ON CONFLICT DO NOTHING")
     conn.exec_driver_sql(sql, rows)
+
+
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def tool_duration(called: datetime, result_time: datetime | None,
+                  recorded_ms: int | None) -> int | None:
+    """A tool call's duration: the result's `durationMs`, else result time minus call
+    time in whole milliseconds (none when negative or unknown)."""
+    if recorded_ms is not None or result_time is None:
+        return recorded_ms
+    gap = round((result_time - called) / _MILLISECOND)
+    return gap if gap >= 0 else None
+
+
+def _tool_row(tool: ToolCall, session_id: str | None, call: Call, when: Any,
+              result: ToolResult | None) -> tuple[Any, ...]:
+    """A tool_calls row; joined to its result when the same slice holds it (D2), else
+    left open for the join at the end of the run."""
+    if result is None:
+        return (tool.tool_call_id, tool.tool_name, tool.bridge_name, session_id, call.key,
+                when, None, None)
+    return (tool.tool_call_id, tool.tool_name, tool.bridge_name, session_id, call.key, when,
+            result.is_error, tool_duration(call.timestamp, result.timestamp, result.duration_ms))
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -153,8 +177,10 @@ class Writer:
     """Collects slices of sources and commits them in bounded transactions."""
 
     def __init__(self, engine: Engine, run_id: int, totals: FlushTotals,
-                 pricing: Callable[[str, str | None], Pricing], batch_calls: int = 10000) -> None:
+                 pricing: Callable[[str, str | None], Pricing], batch_calls: int = 10000,
+                 *, cold: bool = False) -> None:
         self.engine = engine
+        self.cold = cold  # a first ingest: its finalize re-derives the whole roll-up
         self.pricing = pricing
         self.run_id = run_id
         self.totals = totals
@@ -196,6 +222,9 @@ class Writer:
         pending: set[str] = set()
         for piece in with_rows:
             sid = piece.session_id
+            results: dict[str, ToolResult] = {}
+            for result in piece.batch.results:
+                results.setdefault(result.tool_call_id, result)  # the first one, as stored
             for call in piece.batch.calls:
                 occurrences.append((call.key, piece.source_id, sid))
                 owner = owners.get(call.key)
@@ -203,8 +232,8 @@ class Writer:
                     owners[call.key] = sid or ""
                     rows.append(self._message(call, piece))
                     when = self._time(call.timestamp)
-                    tools.extend((t.tool_call_id, t.tool_name, t.bridge_name, sid, call.key,
-                                  when) for t in call.tool_calls)
+                    tools.extend(_tool_row(t, sid, call, when, results.get(t.tool_call_id))
+                                 for t in call.tool_calls)
                     continue
                 if owner != sid:
                     pending.add(call.key)
@@ -213,7 +242,7 @@ class Writer:
         bulk_insert(conn, tool_calls, _TOOL_COLUMNS, tools)
         bulk_insert(conn, message_occurrences, _OCCURRENCE_COLUMNS, occurrences)
         bulk_insert(conn, pending_keys, ("message_id",), [(k,) for k in sorted(pending)])
-        self._earlier_times(conn, earlier)
+        self._earlier_times(conn, earlier, refresh=not self.cold)
         self._results_and_issues(conn, with_rows)
         self._save_states(conn, slices)
 
@@ -260,10 +289,10 @@ class Writer:
         return found
 
     @staticmethod
-    def _earlier_times(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    def _earlier_times(conn: Connection, rows: list[dict[str, Any]], *, refresh: bool) -> None:
         """A call's time is its earliest record, whichever copy is read first. A call that
         moves leaves its roll-up bucket (its owner may not be touched this run), so both
-        buckets are re-derived here."""
+        buckets are re-derived here (`refresh`), unless the run will re-derive them all."""
         if not rows:
             return
         earliest: dict[str, datetime] = {}
@@ -287,7 +316,7 @@ class Writer:
                          .values(timestamp=bindparam("t"), latency_ms=bindparam("lat")), changes)
             conn.execute(update(tool_calls).where(tool_calls.c.message_id == bindparam("k"))
                          .values(timestamp=bindparam("t")), changes)
-        if moved:
+        if moved and refresh:
             usage.refresh(conn, moved)
 
     @staticmethod
