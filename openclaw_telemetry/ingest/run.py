@@ -242,8 +242,8 @@ class Ingest:
                 conn.execute(update(sources).where(sources.c.source_id == state.source_id)
                              .values(present=True))
             return None
-        if change is Change.REWRITTEN:
-            self._replace(conn, state)
+        if change is Change.REWRITTEN and (state.size >= 0 or state.line_no > 0):
+            self._replace(conn, state)  # (a source never read has nothing to forget)
         return _Work(file, stat, state)
 
     @staticmethod

@@ -94,8 +94,8 @@ def tool_duration(called: datetime, result_time: datetime | None,
 
 def _tool_row(tool: ToolCall, session_id: str | None, call: Call, when: Any,
               result: ToolResult | None) -> tuple[Any, ...]:
-    """A tool_calls row; joined to its result when the same slice holds it (D2), else
-    left open for the join at the end of the run."""
+    """A tool_calls row, joined to its result when the same slice holds it (D2); else
+    left open for the join at the end of the run (`finalize`)."""
     if result is None:
         return (tool.tool_call_id, tool.tool_name, tool.bridge_name, session_id, call.key,
                 when, None, None)
@@ -217,14 +217,16 @@ class Writer:
         owners = self._existing(conn, keys)
         rows: list[tuple[Any, ...]] = []
         tools: list[tuple[Any, ...]] = []
+        results: list[tuple[Any, ...]] = []
         occurrences: list[tuple[Any, ...]] = []
         earlier: list[dict[str, Any]] = []
         pending: set[str] = set()
         for piece in with_rows:
             sid = piece.session_id
-            results: dict[str, ToolResult] = {}
-            for result in piece.batch.results:
-                results.setdefault(result.tool_call_id, result)  # the first one, as stored
+            found: dict[str, ToolResult] = {}
+            for done in piece.batch.results:
+                found.setdefault(done.tool_call_id, done)  # the first one, as stored
+            joined: set[str] = set()
             for call in piece.batch.calls:
                 occurrences.append((call.key, piece.source_id, sid))
                 owner = owners.get(call.key)
@@ -232,18 +234,25 @@ class Writer:
                     owners[call.key] = sid or ""
                     rows.append(self._message(call, piece))
                     when = self._time(call.timestamp)
-                    tools.extend(_tool_row(t, sid, call, when, results.get(t.tool_call_id))
-                                 for t in call.tool_calls)
+                    for tool in call.tool_calls:
+                        result = found.get(tool.tool_call_id)
+                        tools.append(_tool_row(tool, sid, call, when, result))
+                        if result is not None:
+                            joined.add(tool.tool_call_id)
                     continue
                 if owner != sid:
                     pending.add(call.key)
                 earlier.append({"k": call.key, "t": call.timestamp})  # any copy may be earlier
+            # results joined above are done; the others wait for their call (end of run)
+            results.extend((r.tool_call_id, r.is_error, self._time(r.timestamp), r.duration_ms)
+                           for r in piece.batch.results if r.tool_call_id not in joined)
         bulk_insert(conn, messages, _MESSAGE_COLUMNS, rows)
         bulk_insert(conn, tool_calls, _TOOL_COLUMNS, tools)
+        bulk_insert(conn, tool_results, _RESULT_COLUMNS, results)
         bulk_insert(conn, message_occurrences, _OCCURRENCE_COLUMNS, occurrences)
         bulk_insert(conn, pending_keys, ("message_id",), [(k,) for k in sorted(pending)])
         self._earlier_times(conn, earlier, refresh=not self.cold)
-        self._results_and_issues(conn, with_rows)
+        self._issues(conn, with_rows)
         self._save_states(conn, slices)
 
     def _message(self, call: Call, piece: _Slice) -> tuple[Any, ...]:
@@ -259,11 +268,7 @@ class Writer:
                 call.response_model, call.latency_ms, piece.pricing.subscription(call.provider),
                 call.entry_id, piece.source_id, len(call.tool_calls))
 
-    def _results_and_issues(self, conn: Connection, slices: list[_Slice]) -> None:
-        """Tool results (joined to their calls at the end of the run) and input problems."""
-        bulk_insert(conn, tool_results, _RESULT_COLUMNS, [
-            (r.tool_call_id, r.is_error, self._time(r.timestamp), r.duration_ms)
-            for s in slices for r in s.batch.results])
+    def _issues(self, conn: Connection, slices: list[_Slice]) -> None:
         issues = [(s.source_id, s.rel_path, i.position, i.byte_offset, i.kind, i.detail,
                    self.run_id) for s in slices for i in s.batch.issues]
         bulk_insert(conn, parse_issues, _ISSUE_COLUMNS, issues)
