@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import json5
 import orjson
@@ -45,8 +45,7 @@ class Price:
                 + usage.cache_write * self.cache_write) / 1e6
 
 
-@dataclass(frozen=True, slots=True)
-class Priced:
+class Priced(NamedTuple):  # one per call: a named tuple is the cheapest record
     cost: float
     source: CostSource
 

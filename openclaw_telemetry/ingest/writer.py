@@ -286,11 +286,13 @@ class Writer:
 
     @staticmethod
     def _existing(conn: Connection, keys: list[str]) -> dict[str, str]:
+        """Owner of each key already stored (driver-level: this runs for every call)."""
+        marker = "?" if conn.dialect.name == "sqlite" else "%s"
         found: dict[str, str] = {}
         for part in chunks(keys):
-            rows = conn.execute(select(messages.c.message_id, messages.c.session_id)
-                                .where(messages.c.message_id.in_(part)))
-            found.update({row[0]: row[1] for row in rows})
+            found.update(conn.exec_driver_sql(
+                "SELECT message_id, session_id FROM messages WHERE message_id IN "  # noqa: S608
+                f"({', '.join([marker] * len(part))})", tuple(part)).all())
         return found
 
     @staticmethod
