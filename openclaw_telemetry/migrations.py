@@ -19,11 +19,13 @@ from openclaw_telemetry.errors import DatabaseError
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m001_initial", "sessions, messages, tool_calls and the ingest bookkeeping"),
     ("m002_usage_rollup", "calls per 15-minute bucket: dashboards need not scan every call"),
+    ("m003_tool_results_per_session", "tool-call ids repeat across sessions: results are "
+                                      "kept and joined per session"),
 )
 _TABLE = "_migrations"
 
 
-def _statements(name: str, dialect: str) -> list[str]:
+def statements(name: str, dialect: str) -> list[str]:
     folder = resources.files("openclaw_telemetry") / "sql"
     sql = (folder / f"{name}.{dialect}.sql").read_text(encoding="utf-8")
     return [part.strip() for part in sql.split(";\n") if part.strip()]
@@ -57,7 +59,7 @@ def migrate(engine: Engine) -> list[str]:
         if name in done:
             continue
         with engine.begin() as conn:
-            for statement in _statements(name, dialect):
+            for statement in statements(name, dialect):
                 conn.execute(text(statement))
             if name == "m002_usage_rollup":  # a database written before: roll its calls up
                 usage.refresh(conn)

@@ -132,8 +132,12 @@ Index("ix_tool_calls_open", tool_calls.c.tool_call_id,
       sqlite_where=tool_calls.c.is_error.is_(None),
       postgresql_where=tool_calls.c.is_error.is_(None))
 
+# Results waiting for their call, per session: tool-call ids are unique only within a
+# session (some servers number them call_0, call_1, …). Rows kept from before m003 have
+# session_id '' and match a call of any session.
 tool_results = Table(
     "tool_results", metadata,
+    Column("session_id", String, primary_key=True),
     Column("tool_call_id", String, primary_key=True),
     Column("is_error", Boolean, nullable=False),
     Column("timestamp", DateTime),

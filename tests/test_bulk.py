@@ -22,20 +22,20 @@ MINUTE = 60_000
 
 def _state(tmp_path: Path) -> Path:
     """Two sessions sharing a call that the later-starting one records 50 minutes later
-    (it moves to the earlier session and bucket during the first ingest); one tool result
-    in the file of its call, one in another file."""
+    (it moves to the earlier session and bucket during the first ingest), and the tool
+    results of both."""
     sessions = state_dir(tmp_path)
     later = T0 + 60 * MINUTE
     write(sessions, f"{SID_B}.jsonl", header(SID_B, later),
           assistant(later + 20 * MINUTE, response_id="shared", cost=1.0,
                     tools=[tool_call("t-shared", "exec")]),
           assistant(later + 21 * MINUTE, response_id="own-b", cost=2.0,
-                    tools=[tool_call("t-b", "read")]))
+                    tools=[tool_call("t-b", "read")]),
+          tool_result("t-b", "read", later + 22 * MINUTE, error=True))
     write(sessions, f"{SID_A}.jsonl", header(SID_A, T0),
           assistant(later - 30 * MINUTE, response_id="shared", cost=1.0,
                     tools=[tool_call("t-shared", "exec")]),
-          tool_result("t-shared", "exec", later - 30 * MINUTE + 700),
-          tool_result("t-b", "read", later + 22 * MINUTE, error=True))
+          tool_result("t-shared", "exec", later - 30 * MINUTE + 700))
     return tmp_path / "state"
 
 

@@ -11,7 +11,17 @@ import pytest
 import zstandard
 
 from tests.conftest import ingest, query, totals
-from tests.entries import T0, assistant, header, iso, lines, state_dir, tool_result, write
+from tests.entries import (
+    T0,
+    assistant,
+    header,
+    iso,
+    lines,
+    state_dir,
+    tool_call,
+    tool_result,
+    write,
+)
 from tests.test_sqlite_era import add_events, agent_db
 
 
@@ -199,3 +209,25 @@ def test_stored_call_takes_its_earliest_record_whatever_the_order(tmp_path: Path
     row = query(db_url, "SELECT session_id, agent_id, timestamp, latency_ms FROM messages")[0]
     assert (row[0], row[1], row[3]) == ("parent", "main", 500)
     assert str(row[2]).startswith("2026-11-24 03:13:20.5")
+
+
+def test_tool_call_ids_reused_by_two_sessions_keep_their_own_results(tmp_path: Path,
+                                                                        db_url: str) -> None:
+    """Some OpenAI-compatible servers number tool calls `call_0`, `call_1`… per response:
+    each call is joined to the result of its own session, also when the result arrives in
+    a later run than its call."""
+    sessions = state_dir(tmp_path)
+    sid_x, sid_y = "cccccccc-0000-4000-8000-00000000000x", "dddddddd-0000-4000-8000-00000000000y"
+    x = write(sessions, f"{sid_x}.jsonl", header(sid_x, T0),
+              assistant(T0 + 1000, response_id="rx", tools=[tool_call("call_0", "exec")]))
+    y = write(sessions, f"{sid_y}.jsonl", header(sid_y, T0 + 5000),
+              assistant(T0 + 6000, response_id="ry", tools=[tool_call("call_0", "read")]))
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    with x.open("ab") as out:
+        out.write(lines(tool_result("call_0", "exec", T0 + 1900, error=True)))
+    with y.open("ab") as out:
+        out.write(lines(tool_result("call_0", "read", T0 + 6700)))
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    assert sorted(query(db_url, "SELECT session_id, tool_name, is_error, duration_ms"
+                                " FROM tool_calls")) == [
+        (sid_x, "exec", True, 400), (sid_y, "read", False, 200)]

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from openclaw_telemetry.errors import DatabaseError
-from openclaw_telemetry.migrations import MIGRATIONS, migrate
+from openclaw_telemetry.ingest.finalize import finalize
+from openclaw_telemetry.migrations import MIGRATIONS, migrate, statements
 from openclaw_telemetry.schema import metadata
 from openclaw_telemetry.store import open_db
 
@@ -47,3 +48,33 @@ def test_foreign_database_with_our_table_names_is_refused(sqlite_url: str) -> No
     engine.dispose()
     with pytest.raises(DatabaseError, match="not created by OpenClaw Telemetry"):
         open_db(sqlite_url)
+
+
+def test_tool_results_of_an_older_database_survive_m003(db_url: str) -> None:
+    """A database written before m003 keeps its waiting results (session '') and they
+    still reach their call."""
+    engine = create_engine(db_url)
+    dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE _migrations (name VARCHAR(100) PRIMARY KEY,"
+                          " applied_at VARCHAR(40) NOT NULL)"))
+        for name in ("m001_initial", "m002_usage_rollup"):
+            for statement in statements(name, dialect):
+                conn.execute(text(statement))
+            conn.execute(text("INSERT INTO _migrations VALUES (:n, 'then')"), {"n": name})
+        conn.execute(text("INSERT INTO tool_calls (tool_call_id, tool_name, session_id,"
+                          " message_id, timestamp) VALUES ('call_0', 'exec', 's1', 'm1',"
+                          " '2026-11-01 10:00:00.000000')"))
+        conn.execute(text("INSERT INTO tool_results (tool_call_id, is_error, timestamp)"
+                          " VALUES ('call_0', TRUE, '2026-11-01 10:00:02.500000')"))
+    engine.dispose()
+    upgraded = open_db(db_url)
+    try:
+        with upgraded.begin() as conn:
+            assert conn.execute(text("SELECT session_id, tool_call_id FROM tool_results")
+                                ).all() == [("", "call_0")]
+            finalize(conn)
+            assert conn.execute(text("SELECT is_error, duration_ms FROM tool_calls")).all() == [
+                (True, 2500)]
+    finally:
+        upgraded.dispose()

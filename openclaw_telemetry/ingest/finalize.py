@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, func, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, select, update
 
 from openclaw_telemetry import usage
 from openclaw_telemetry.ingest.writer import ERROR_STOPS, chunks, now, tool_duration
@@ -282,13 +282,20 @@ def _parents(conn: Connection, ids: list[str]) -> None:
 
 def _join_tool_results(conn: Connection) -> None:
     """Tool calls still without a result (a partial index holds them) get is_error and
-    duration from their result, joined by id (D2)."""
+    duration from their session's result for that id (D2); results kept from before
+    m003 (session '') match any session, after the call's own."""
     t, r = tool_calls.c, tool_results.c
-    rows = [{"row": row_id, "err": is_error, "ms": tool_duration(called, done, recorded)}
-            for row_id, called, is_error, done, recorded in conn.execute(
-                select(t.id, t.timestamp, r.is_error, r.timestamp, r.duration_ms)
-                .join(tool_results, r.tool_call_id == t.tool_call_id)
-                .where(t.is_error.is_(None)))]
+    found = conn.execute(
+        select(t.id, t.timestamp, r.is_error, r.timestamp, r.duration_ms)
+        .join(tool_results, and_(r.tool_call_id == t.tool_call_id,
+                                 r.session_id.in_([t.session_id, ""])))
+        .where(t.is_error.is_(None))
+        .order_by(t.id, r.session_id.desc()))  # the session's own result before a legacy one
+    rows: dict[int, dict[str, Any]] = {}
+    for row_id, called, is_error, done, recorded in found:
+        rows.setdefault(row_id, {"row": row_id, "err": is_error,
+                                 "ms": tool_duration(called, done, recorded)})
     if rows:
         conn.execute(update(tool_calls).where(t.id == bindparam("row"))
-                     .values(is_error=bindparam("err"), duration_ms=bindparam("ms")), rows)
+                     .values(is_error=bindparam("err"), duration_ms=bindparam("ms")),
+                     list(rows.values()))

@@ -42,7 +42,7 @@ _MESSAGE_COLUMNS = (
     "tool_call_count")
 _TOOL_COLUMNS = ("tool_call_id", "tool_name", "bridge_name", "session_id", "message_id",
                  "timestamp", "is_error", "duration_ms")
-_RESULT_COLUMNS = ("tool_call_id", "is_error", "timestamp", "duration_ms")
+_RESULT_COLUMNS = ("session_id", "tool_call_id", "is_error", "timestamp", "duration_ms")
 _ISSUE_COLUMNS = ("source_id", "path", "position", "byte_offset", "kind", "detail", "run_id")
 _OCCURRENCE_COLUMNS = ("message_id", "source_id", "session_id")
 
@@ -244,7 +244,8 @@ class Writer:
                     pending.add(call.key)
                 earlier.append({"k": call.key, "t": call.timestamp})  # any copy may be earlier
             # results joined above are done; the others wait for their call (end of run)
-            results.extend((r.tool_call_id, r.is_error, self._time(r.timestamp), r.duration_ms)
+            results.extend((sid, r.tool_call_id, r.is_error, self._time(r.timestamp),
+                            r.duration_ms)
                            for r in piece.batch.results if r.tool_call_id not in joined)
         bulk_insert(conn, messages, _MESSAGE_COLUMNS, rows)
         bulk_insert(conn, tool_calls, _TOOL_COLUMNS, tools)
