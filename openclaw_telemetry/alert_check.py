@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
-from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -27,7 +25,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry import rollups
 from openclaw_telemetry.alerting import Alert, Metric, Rule, Severity, evaluate, load_rules, worst
-from openclaw_telemetry.config import default_db
+from openclaw_telemetry.config import (
+    DEFAULT_ALERTS,
+    ENV_ALERTS,
+    alerts_file,
+    default_db,
+    local_zone_name,
+)
 from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.queries import (
     alert_observations,
@@ -39,8 +43,6 @@ from openclaw_telemetry.sqlkit import Scope
 from openclaw_telemetry.store import database_url, describe, make_engine
 from openclaw_telemetry.timeframe import Unit, to_utc, zone
 
-ENV_ALERTS = "OPENCLAW_TELEMETRY_ALERTS"
-DEFAULT_ALERTS = "alerts.toml"
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_USAGE, EXIT_NOINPUT = 0, 1, 2, 64, 66
 
 
@@ -124,14 +126,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def rules_path(given: str | None, env: dict[str, str]) -> str | None:
-    """--alerts, else the env variable, else ./alerts.toml when it exists, else None."""
-    path = given or env.get(ENV_ALERTS)
-    if path:
-        return path
-    return DEFAULT_ALERTS if Path(DEFAULT_ALERTS).is_file() else None
-
-
 def _open(db: str) -> Engine:
     url = database_url(db)
     try:
@@ -160,14 +154,13 @@ def _print(alerts: Sequence[Alert], as_json: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit code (never raises for a person's mistake)."""
-    env = dict(os.environ)
     try:
         args = parser().parse_args(argv)
-        rules = load_rules(rules_path(args.alerts, env))
-        tz = zone(args.tz or env.get("TZ"))
+        rules = load_rules(alerts_file(args.alerts))
+        tz = zone(args.tz or local_zone_name())
         if args.tz and tz.key != args.tz:
             raise ConfigError(f"--tz {args.tz!r}: unknown time zone")
-        engine = _open(args.db or default_db(env))
+        engine = _open(args.db or default_db())
         alerts = active_alerts(engine, rules, now=datetime.now(UTC), tz=tz)
     except ConfigError as exc:
         print(f"alerts.py: {exc}", file=sys.stderr)

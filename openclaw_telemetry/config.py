@@ -19,6 +19,8 @@ from openclaw_telemetry.store import DEFAULT_DB
 ENV_SESSIONS_DIR = "OPENCLAW_SESSIONS_DIR"
 ENV_DB = "OPENCLAW_TELEMETRY_DB"
 ENV_CONFIG = "OPENCLAW_CONFIG_PATH"
+ENV_ALERTS = "OPENCLAW_TELEMETRY_ALERTS"
+DEFAULT_ALERTS = "alerts.toml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,20 @@ class Settings:
 def default_db(env: Mapping[str, str] | None = None) -> str:
     """The database every command uses unless told otherwise."""
     return (env if env is not None else os.environ).get(ENV_DB) or DEFAULT_DB
+
+
+def alerts_file(given: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """Alert rules: `given` (--alerts), else the env variable, else ./alerts.toml when it
+    exists, else None (the built-in rules)."""
+    path = given or (env if env is not None else os.environ).get(ENV_ALERTS)
+    if path:
+        return path
+    return DEFAULT_ALERTS if Path(DEFAULT_ALERTS).is_file() else None
+
+
+def local_zone_name(env: Mapping[str, str] | None = None) -> str | None:
+    """The zone of the environment (TZ), for commands that print local days."""
+    return (env if env is not None else os.environ).get("TZ")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -7,12 +7,11 @@ statistics and alerts; it never has SQL of its own.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import streamlit as st
 
-from openclaw_telemetry.alert_check import rules_path
+from openclaw_telemetry.config import alerts_file
 from openclaw_telemetry.ui import shell
 from openclaw_telemetry.ui.pages import automation, models, overview, sessions, timeline, tools
 
@@ -39,7 +38,7 @@ def _start() -> shell.View | None:
     view = shell.start()
     if view is not None and view.alerts is None:
         view = shell.View(view.db, view.url, view.filters, view.refresh,
-                          rules_path(None, dict(os.environ)))
+                          alerts_file())
     return view
 
 
