@@ -141,7 +141,8 @@ def iter_events(conn: sqlite3.Connection, session_id: str,
     (format §12.2); reading `event_json` alone would lose those.
     """
     has_zstd = "event_zstd" in columns(conn, "transcript_events")
-    select = "seq, event_json, event_zstd" if has_zstd else "seq, event_json, NULL"
+    # the stored bytes as they are (no decoding to str and back; bad UTF-8 is the parser's)
+    select = "seq, CAST(event_json AS BLOB), " + ("event_zstd" if has_zstd else "NULL")
     rows = conn.execute(
         f"SELECT {select} FROM transcript_events WHERE session_id = ? AND seq > ? ORDER BY seq",  # noqa: S608
         (session_id, after_seq))
@@ -150,8 +151,6 @@ def iter_events(conn: sqlite3.Connection, session_id: str,
 
 
 def _event_bytes(event_json: Any, event_zstd: Any) -> tuple[bytes | None, str | None]:
-    if isinstance(event_json, str):
-        return event_json.encode("utf-8", "surrogateescape"), None
     if isinstance(event_json, bytes):
         return event_json, None
     if isinstance(event_zstd, bytes):
