@@ -10,8 +10,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from openclaw_telemetry.ingest.writer import chunks, insert_ignore, now
 from openclaw_telemetry.schema import cron_jobs, meta, session_attribution, sessions
@@ -115,19 +116,26 @@ def remember(conn: Connection, learned: list[attr.Attribution]) -> None:
                                                    if k != "updated_at"})
                for row in conn.execute(select(session_attribution)
                                        .where(session_attribution.c.session_id.in_(part)))}
-        changed = []
+        changed: list[str] = []
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        stamp = now()
         for sid in part:
             new = merged[sid].merged_over(old.get(sid))
             if new == old.get(sid):
                 continue
             changed.append(sid)
             row = {**{f: getattr(new, f) for f in attr.Attribution.__slots__},
-                   "updated_at": now()}
-            if sid in old:
-                conn.execute(update(session_attribution)
-                             .where(session_attribution.c.session_id == sid).values(**row))
-            else:
-                conn.execute(session_attribution.insert().values(**row))
+                   "updated_at": stamp}
+            (updates if sid in old else inserts).append(row)
+        if inserts:
+            conn.execute(session_attribution.insert(), inserts)
+        if updates:
+            params = [{"sid_" if k == "session_id" else k: v for k, v in r.items()}
+                      for r in updates]
+            conn.execute(update(session_attribution)
+                         .where(session_attribution.c.session_id == bindparam("sid_"))
+                         .values({k: bindparam(k) for k in params[0] if k != "sid_"}), params)
         if changed:
             conn.execute(update(sessions).where(sessions.c.session_id.in_(changed))
                          .values(dirty=True))
