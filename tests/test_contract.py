@@ -22,6 +22,7 @@ from tests.entries import (
 
 SID_A = "aaaaaaaa-0000-4000-8000-000000000001"
 SID_B = "bbbbbbbb-0000-4000-8000-000000000002"
+SID_C = "cccccccc-0000-4000-8000-000000000003"
 
 
 def run(state: Path, url: str, *extra: str) -> dict[str, object]:
@@ -62,6 +63,30 @@ def test_a2_sessions_dir_may_be_agent_or_sessions_folder(tmp_path: Path, sqlite_
     run(sessions, sqlite_url)
     run(sessions.parent, sqlite_url)
     assert query(sqlite_url, "SELECT agent_id, total_messages FROM sessions") == [("work", 1)]
+
+
+@pytest.mark.parametrize("store", ["~/oc-sessions/{agentId}/sessions.json",
+                                   "HOME/oc-sessions/{agentId}/sessions.json"])
+def test_a1_transcripts_next_to_the_configured_session_store(
+        tmp_path: Path, db_url: str, store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """openclaw.json `session.store` (JSON5, `~`, `{agentId}`) moves the transcripts next
+    to the store file (format §2.1); the agents' own sessions folders are still read."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    state = tmp_path / "state"
+    write(state_dir(tmp_path, "main"), f"{SID_C}.jsonl", header(SID_C),
+          assistant(T0 + 500, response_id="before-the-store-moved"))
+    (state / "agents" / "work" / "agent").mkdir(parents=True)
+    (state / "openclaw.json").write_text(
+        "{ // JSON5, as OpenClaw allows\n session: { store: '%s' },\n}\n"
+        % store.replace("HOME", str(home)))
+    write(home / "oc-sessions" / "main", f"{SID_A}.jsonl", header(SID_A),
+          assistant(T0 + 1000, response_id="main-call"))
+    write(home / "oc-sessions" / "work", f"{SID_B}.jsonl", header(SID_B),
+          assistant(T0 + 2000, response_id="work-call"))
+    run(state, db_url)
+    assert sorted(query(db_url, "SELECT agent_id, session_id, total_messages FROM sessions")) == [
+        ("main", SID_A, 1), ("main", SID_C, 1), ("work", SID_B, 1)]
 
 
 # -- B: what an LLM call is ----------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.model import SourceKind
+from openclaw_telemetry.pricing import load_json_file
 
 AGENT_DB_NAME = "openclaw-agent.sqlite"
 IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
@@ -68,25 +69,59 @@ class StateRoot:
 
 def resolve_roots(explicit: str | None, env: Mapping[str, str]) -> list[StateRoot]:
     """The state roots to read, in the order of contract A1 / format §2.1."""
+    home = _home(env)
     if explicit:
         path = Path(explicit).expanduser()
         if not path.exists():
             raise ConfigError(f"--sessions-dir {explicit}: no such directory")
         if not path.is_dir():
             raise ConfigError(f"--sessions-dir {explicit}: not a directory")
-        return [_root_for(path.resolve())]
+        return [_with_store_folders(_root_for(path.resolve()), home)]
     for name in ("OPENCLAW_STATE_DIR", "CLAWDBOT_STATE_DIR", "MOLTBOT_STATE_DIR"):
         value = env.get(name)
         if value:
             path = Path(value).expanduser()
-            return [_root_for(path.resolve())] if path.is_dir() else []
-    return [_root_for(p) for p in default_candidates(env) if p.is_dir()]
+            return [_with_store_folders(_root_for(path.resolve()), home)] if path.is_dir() else []
+    return [_with_store_folders(_root_for(p), home) for p in default_candidates(env) if p.is_dir()]
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    return Path(env.get("OPENCLAW_HOME") or env.get("HOME") or env.get("USERPROFILE")
+                or Path.home()).expanduser()
+
+
+def _with_store_folders(root: StateRoot, home: Path) -> StateRoot:
+    """Add the folders of `session.store` in openclaw.json: OpenClaw then writes each
+    agent's transcripts next to that file, with `{agentId}` replaced (format §2.1); the
+    agents' own `sessions/` folders stay (they hold what was written before)."""
+    if not root.is_state_dir:
+        return root
+    config = load_json_file(root.config_file)
+    session = config.get("session") if isinstance(config, dict) else None
+    store = session.get("store") if isinstance(session, dict) else None
+    if not isinstance(store, str) or not store.strip():
+        return root
+    known = {a.sessions_dir.resolve() for a in root.agents if a.sessions_dir is not None}
+    ids = [a.agent_id for a in root.agents]
+    agents = config.get("agents")
+    listed = agents.get("list") if isinstance(agents, dict) else None
+    if isinstance(listed, list):  # agents.list[].id: agents with no folder of their own yet
+        ids += [str(item["id"]) for item in listed if isinstance(item, dict) and item.get("id")]
+    extra: list[Agent] = []
+    for agent_id in dict.fromkeys([*ids, "main"]):
+        path = store.strip().replace("{agentId}", agent_id)
+        if path == "~" or path.startswith(("~/", "~\\")):
+            path = str(home) + path[1:]
+        folder = (root.path / path).parent.resolve()  # a relative store: from the state dir
+        if folder.is_dir() and folder not in known:
+            known.add(folder)
+            extra.append(Agent(agent_id, folder, None))
+    return StateRoot(root.path, root.is_state_dir, (*root.agents, *extra))
 
 
 def default_candidates(env: Mapping[str, str]) -> list[Path]:
     """`~/.openclaw`, its profiles `~/.openclaw-*`, then the legacy directories."""
-    home = Path(env.get("OPENCLAW_HOME") or env.get("HOME") or env.get("USERPROFILE")
-                or Path.home()).expanduser()
+    home = _home(env)
     found = [home / ".openclaw"]
     if home.is_dir():
         found += sorted(p for p in home.glob(".openclaw-*") if p.is_dir())
