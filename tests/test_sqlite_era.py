@@ -166,3 +166,24 @@ def test_read_only_view_of_a_database_being_written(tmp_path: Path, sqlite_url: 
         pytest.skip(f"no mount namespace here: {done.stderr.strip()}")
     assert json.loads(done.stdout)["unreadable"] == []
     assert totals(sqlite_url)["llm_calls"] == 3
+
+
+def test_agent_dir_moved_in_the_config_is_read(tmp_path: Path, db_url: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`agents.list[].agentDir` in openclaw.json moves an agent's `agent/` folder (its
+    database and models.json) out of the state directory (format §2.1)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    state = tmp_path / "state"
+    (state / "agents" / "work" / "sessions").mkdir(parents=True)
+    (state / "openclaw.json").write_text(json.dumps(
+        {"agents": {"list": [{"id": "work", "agentDir": "~/work-agent/agents/work/agent"}]}}))
+    conn = agent_db(home / "work-agent", "work")
+    add_events(conn, SID, [header(SID), assistant(T0 + 1000, response_id="w1", cost=0,
+                                                  provider="custom", model="m1")])
+    (home / "work-agent" / "agents" / "work" / "agent" / "models.json").write_text(json.dumps(
+        {"providers": {"custom": {"models": [{"id": "m1", "cost": {
+            "input": 1000, "output": 0, "cacheRead": 0, "cacheWrite": 0}}]}}}))
+    assert ingest(state, db_url, "-q").code == 0
+    assert query(db_url, "SELECT agent_id, session_id, total_messages, total_cost"
+                         " FROM sessions") == [("work", SID, 1, 0.1)]

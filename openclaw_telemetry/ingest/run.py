@@ -300,7 +300,7 @@ class Ingest:
         key = (str(root.path), agent_id)
         if key not in self._pricing:
             config_file = self.config_path or root.config_file
-            agent_dir = root.path / "agents" / agent_id / "agent"
+            agent_dir = root.agent_folder(agent_id)
             book = PriceBook(prices_from_config(load_json_file(config_file)),
                              prices_from_config(load_json_file(agent_dir / "models.json")))
             oauth = oauth_of(load_json_file(agent_dir / "auth-profiles.json"))

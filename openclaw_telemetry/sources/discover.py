@@ -62,6 +62,12 @@ class StateRoot:
     def config_file(self) -> Path:
         return self.path / "openclaw.json"
 
+    def agent_folder(self, agent_id: str) -> Path:
+        """An agent's `agent/` folder (auth, models.json), moved or not."""
+        return next((a.agent_dir for a in self.agents
+                     if a.agent_id == agent_id and a.agent_dir is not None),
+                    self.path / "agents" / agent_id / "agent")
+
     @property
     def global_db(self) -> Path:
         return self.path / "state" / "openclaw.sqlite"
@@ -76,13 +82,13 @@ def resolve_roots(explicit: str | None, env: Mapping[str, str]) -> list[StateRoo
             raise ConfigError(f"--sessions-dir {explicit}: no such directory")
         if not path.is_dir():
             raise ConfigError(f"--sessions-dir {explicit}: not a directory")
-        return [_with_store_folders(_root_for(path.resolve()), home)]
+        return [_with_configured_folders(_root_for(path.resolve()), home)]
     for name in ("OPENCLAW_STATE_DIR", "CLAWDBOT_STATE_DIR", "MOLTBOT_STATE_DIR"):
         value = env.get(name)
         if value:
             path = Path(value).expanduser()
-            return [_with_store_folders(_root_for(path.resolve()), home)] if path.is_dir() else []
-    return [_with_store_folders(_root_for(p), home) for p in default_candidates(env) if p.is_dir()]
+            return [_with_configured_folders(_root_for(path.resolve()), home)] if path.is_dir() else []
+    return [_with_configured_folders(_root_for(p), home) for p in default_candidates(env) if p.is_dir()]
 
 
 def _home(env: Mapping[str, str]) -> Path:
@@ -90,33 +96,43 @@ def _home(env: Mapping[str, str]) -> Path:
                 or Path.home()).expanduser()
 
 
-def _with_store_folders(root: StateRoot, home: Path) -> StateRoot:
-    """Add the folders of `session.store` in openclaw.json: OpenClaw then writes each
-    agent's transcripts next to that file, with `{agentId}` replaced (format §2.1); the
-    agents' own `sessions/` folders stay (they hold what was written before)."""
-    if not root.is_state_dir:
+def _with_configured_folders(root: StateRoot, home: Path) -> StateRoot:
+    """Add the folders openclaw.json moved out of the state directory (format §2.1):
+    `agents.list[].agentDir` (an agent's `agent/` folder: its database and models.json)
+    and `session.store` (transcripts next to that file, `{agentId}` replaced). What the
+    default folders hold is still read: it was written before the move."""
+    config = load_json_file(root.config_file) if root.is_state_dir else None
+    if not isinstance(config, dict):
         return root
-    config = load_json_file(root.config_file)
-    session = config.get("session") if isinstance(config, dict) else None
-    store = session.get("store") if isinstance(session, dict) else None
-    if not isinstance(store, str) or not store.strip():
-        return root
-    known = {a.sessions_dir.resolve() for a in root.agents if a.sessions_dir is not None}
-    ids = [a.agent_id for a in root.agents]
     agents = config.get("agents")
     listed = agents.get("list") if isinstance(agents, dict) else None
-    if isinstance(listed, list):  # agents.list[].id: agents with no folder of their own yet
-        ids += [str(item["id"]) for item in listed if isinstance(item, dict) and item.get("id")]
-    extra: list[Agent] = []
-    for agent_id in dict.fromkeys([*ids, "main"]):
-        path = store.strip().replace("{agentId}", agent_id)
-        if path == "~" or path.startswith(("~/", "~\\")):
-            path = str(home) + path[1:]
-        folder = (root.path / path).parent.resolve()  # a relative store: from the state dir
+    moved = {str(item["id"]): _expand(str(item["agentDir"]), root.path, home)
+             for item in (listed if isinstance(listed, list) else [])
+             if isinstance(item, dict) and item.get("id") and isinstance(item.get("agentDir"), str)}
+    found = list(root.agents)
+    known = {a.agent_dir.resolve() for a in found if a.agent_dir is not None}
+    for agent_id, folder in moved.items():
         if folder.is_dir() and folder not in known:
             known.add(folder)
-            extra.append(Agent(agent_id, folder, None))
-    return StateRoot(root.path, root.is_state_dir, (*root.agents, *extra))
+            found.insert(0, Agent(agent_id, None, folder))  # first: its models.json wins
+    session = config.get("session")
+    store = session.get("store") if isinstance(session, dict) else None
+    if isinstance(store, str) and store.strip():
+        known = {a.sessions_dir.resolve() for a in found if a.sessions_dir is not None}
+        for agent_id in dict.fromkeys([*(a.agent_id for a in found), "main"]):
+            folder = _expand(store.strip().replace("{agentId}", agent_id), root.path, home).parent
+            if folder.is_dir() and folder not in known:
+                known.add(folder)
+                found.append(Agent(agent_id, folder, None))
+    return StateRoot(root.path, root.is_state_dir, tuple(found))
+
+
+def _expand(path: str, base: Path, home: Path) -> Path:
+    """A path from openclaw.json: `~` is the home folder; a relative path is taken from the
+    state directory (OpenClaw takes it from its working directory, which we cannot know)."""
+    if path == "~" or path.startswith(("~/", "~\\")):
+        path = str(home) + path[1:]
+    return (base / path).resolve()
 
 
 def default_candidates(env: Mapping[str, str]) -> list[Path]:
