@@ -19,7 +19,8 @@ ERROR_COLOUR = "#B00020"
 SEVERITY_COLOURS = {"critical": "#D62728", "warning": "#FF9F1C", "info": "#1F77B4"}
 MEASURES = {"cost": ("Cost", "$%{y:,.4f}"), "tokens": ("Tokens", "%{y:,.0f}"),
             "calls": ("LLM calls", "%{y:,.0f}"), "errors": ("Errors", "%{y:,.0f}")}
-_WIDTH_MS = {"hour": 3_600_000 * 0.85, "day": 86_400_000 * 0.85, "month": 86_400_000 * 26}
+_DAY_MS = 86_400_000
+_WIDTH_MS = {"hour": 3_600_000 * 0.85, "day": _DAY_MS * 0.85, "month": _DAY_MS * 26}
 _TOKEN_KINDS = (("input", "Input"), ("output", "Output"), ("cache_read", "Cache read"),
                 ("cache_write", "Cache write"))
 
@@ -149,4 +150,10 @@ def severity_timeline(frame: pd.DataFrame, severities: Iterable[str]) -> go.Figu
                     width=_WIDTH_MS["day"],
                     hovertemplate=f"{severity}: %{{y:,}}<extra></extra>")
     fig.update_layout(barmode="stack")
+    if not frame.empty:  # days on the axis, at least a week of them (one bar is one day)
+        last = pd.Timestamp(frame["day"].max())
+        first = min(pd.Timestamp(frame["day"].min()), last - pd.Timedelta(days=6))
+        fig.update_xaxes(range=[first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12)],
+                         tickformat="%b %d",
+                         dtick=_DAY_MS if last - first <= pd.Timedelta(days=14) else None)
     return _layout(fig, "Alerts fired per day", height=260)

@@ -77,9 +77,9 @@ def test_a1_transcripts_next_to_the_configured_session_store(
     write(state_dir(tmp_path, "main"), f"{SID_C}.jsonl", header(SID_C),
           assistant(T0 + 500, response_id="before-the-store-moved"))
     (state / "agents" / "work" / "agent").mkdir(parents=True)
+    path = store.replace("HOME", str(home))
     (state / "openclaw.json").write_text(
-        "{ // JSON5, as OpenClaw allows\n session: { store: '%s' },\n}\n"
-        % store.replace("HOME", str(home)))
+        "{ // JSON5, as OpenClaw allows\n session: { store: '" + path + "' },\n}\n")
     write(home / "oc-sessions" / "main", f"{SID_A}.jsonl", header(SID_A),
           assistant(T0 + 1000, response_id="main-call"))
     write(home / "oc-sessions" / "work", f"{SID_B}.jsonl", header(SID_B),
