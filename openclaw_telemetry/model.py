@@ -55,6 +55,7 @@ class ToolResult(NamedTuple):
     is_error: bool
     timestamp: datetime | None
     duration_ms: int | None
+    position: int  # line (or seq) in its transcript: a result answers the call before it
 
 
 class Call(NamedTuple):

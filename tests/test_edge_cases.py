@@ -231,3 +231,16 @@ def test_tool_call_ids_reused_by_two_sessions_keep_their_own_results(tmp_path: P
     assert sorted(query(db_url, "SELECT session_id, tool_name, is_error, duration_ms"
                                 " FROM tool_calls")) == [
         (sid_x, "exec", True, 400), (sid_y, "read", False, 200)]
+
+
+def test_tool_call_id_reused_in_every_response_pairs_each_call_with_its_result(
+        tmp_path: Path, db_url: str) -> None:
+    sid = "eeeeeeee-0000-4000-8000-00000000000e"
+    write(state_dir(tmp_path), f"{sid}.jsonl", header(sid, T0),
+          assistant(T0 + 1000, response_id="r1", tools=[tool_call("call_0", "exec")]),
+          tool_result("call_0", "exec", T0 + 1600, error=True),
+          assistant(T0 + 2000, response_id="r2", tools=[tool_call("call_0", "read")]),
+          tool_result("call_0", "read", T0 + 2900))
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    assert sorted(query(db_url, "SELECT tool_name, is_error, duration_ms FROM tool_calls")) == [
+        ("exec", True, 100), ("read", False, 400)]

@@ -103,6 +103,16 @@ def _tool_row(tool: ToolCall, session_id: str | None, call: Call, when: Any,
             result.is_error, tool_duration(call.timestamp, result.timestamp, result.duration_ms))
 
 
+def _answer(waiting: dict[str, list[ToolResult]], call_id: str,
+            position: int) -> ToolResult | None:
+    """Take the first result for this id that comes after the call in the transcript."""
+    queue = waiting.get(call_id, [])
+    for index, result in enumerate(queue):
+        if result.position > position:
+            return queue.pop(index)
+    return None
+
+
 def _sqlite_time(value: datetime | None) -> str | None:
     """How SQLAlchemy's DateTime stores times in SQLite (contract D4)."""
     if value is None:
@@ -223,30 +233,33 @@ class Writer:
         pending: set[str] = set()
         for piece in with_rows:
             sid = piece.session_id
-            found: dict[str, ToolResult] = {}
+            waiting: dict[str, list[ToolResult]] = {}
             for done in piece.batch.results:
-                found.setdefault(done.tool_call_id, done)  # the first one, as stored
-            joined: set[str] = set()
+                waiting.setdefault(done.tool_call_id, []).append(done)
+            joined: set[tuple[str, int]] = set()
             for call in piece.batch.calls:
                 occurrences.append((call.key, piece.source_id, sid))
                 owner = owners.get(call.key)
+                # every call takes its results in order, so a reused id (call_0 in every
+                # response) pairs each call with the result that follows it
+                answers = [_answer(waiting, t.tool_call_id, call.position)
+                           for t in call.tool_calls]
                 if owner is None:
                     owners[call.key] = sid or ""
                     rows.append(self._message(call, piece))
                     when = self._time(call.timestamp)
-                    for tool in call.tool_calls:
-                        result = found.get(tool.tool_call_id)
+                    for tool, result in zip(call.tool_calls, answers, strict=True):
                         tools.append(_tool_row(tool, sid, call, when, result))
                         if result is not None:
-                            joined.add(tool.tool_call_id)
+                            joined.add((result.tool_call_id, result.position))
                     continue
                 if owner != sid:
                     pending.add(call.key)
                 earlier.append({"k": call.key, "t": call.timestamp})  # any copy may be earlier
             # results joined above are done; the others wait for their call (end of run)
             results.extend((sid, r.tool_call_id, r.is_error, self._time(r.timestamp),
-                            r.duration_ms)
-                           for r in piece.batch.results if r.tool_call_id not in joined)
+                            r.duration_ms) for r in piece.batch.results
+                           if (r.tool_call_id, r.position) not in joined)
         bulk_insert(conn, messages, _MESSAGE_COLUMNS, rows)
         bulk_insert(conn, tool_calls, _TOOL_COLUMNS, tools)
         bulk_insert(conn, tool_results, _RESULT_COLUMNS, results)

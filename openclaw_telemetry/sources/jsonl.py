@@ -224,9 +224,9 @@ class TranscriptParser:
         if role == "assistant":
             self._assistant(obj, msg, when, position, offset)
         elif role == "toolResult":
-            self._tool_result(msg, when)
+            self._tool_result(msg, when, position)
         elif role == "user":
-            self._user(msg, when)
+            self._user(msg, when, position)
         elif role not in _KNOWN_ROLES:
             self._issue(position, offset, "unknown_role", repr(role))
 
@@ -271,7 +271,7 @@ class TranscriptParser:
             position=position, tool_calls=_tool_calls(msg, key),
         ))
 
-    def _tool_result(self, msg: dict[str, Any], when: datetime | None) -> None:
+    def _tool_result(self, msg: dict[str, Any], when: datetime | None, position: int) -> None:
         call_id = _str(msg.get("toolCallId"))
         if not call_id:
             return
@@ -280,10 +280,10 @@ class TranscriptParser:
         self.batch.results.append(ToolResult(
             tool_call_id=call_id, is_error=msg.get("isError") is True,
             timestamp=parse_time(msg.get("timestamp")) or when,
-            duration_ms=_non_negative_int(duration),
+            duration_ms=_non_negative_int(duration), position=position,
         ))
 
-    def _user(self, msg: dict[str, Any], when: datetime | None) -> None:
+    def _user(self, msg: dict[str, Any], when: datetime | None, position: int) -> None:
         content = msg.get("content")
         if isinstance(content, list):  # Anthropic-style tool_result blocks (format §4.5)
             for block in content:
@@ -291,7 +291,7 @@ class TranscriptParser:
                     call_id = _str(block.get("tool_use_id"))
                     if call_id:
                         self.batch.results.append(ToolResult(
-                            call_id, block.get("is_error") is True, when, None))
+                            call_id, block.get("is_error") is True, when, None, position))
         if not self.meta.user_seen:
             self.meta.user_seen = True
             self.meta.marker = self.meta.marker or _marker(_first_text(content))
