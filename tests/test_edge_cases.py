@@ -244,3 +244,18 @@ def test_tool_call_id_reused_in_every_response_pairs_each_call_with_its_result(
     assert ingest(tmp_path / "state", db_url, "-q").code == 0
     assert sorted(query(db_url, "SELECT tool_name, is_error, duration_ms FROM tool_calls")) == [
         ("exec", True, 100), ("read", False, 400)]
+
+
+def test_byte_order_mark_and_nul_padding_cost_nothing_else(tmp_path: Path, db_url: str) -> None:
+    """A header behind an editor's BOM is read; a zero-filled tail left by a crash, with
+    OpenClaw's next line appended after it, is recorded and the line still counted."""
+    sid = "ffffffff-0000-4000-8000-00000000000f"
+    path = state_dir(tmp_path) / f"{sid}.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + lines(header(sid, T0), assistant(T0 + 1000,
+                                                                        response_id="r1"))
+                     + b"\x00" * 64 + lines(assistant(T0 + 2000, response_id="r2")))
+    summary = run(tmp_path / "state", db_url)
+    assert summary["bad_input"] == {"nul_bytes": 1}
+    (found, calls, start), = query(db_url, "SELECT session_id, total_messages, start_time"
+                                           " FROM sessions")
+    assert (found, calls, str(start)[:19]) == (sid, 2, "2026-11-24 03:13:20")  # the header

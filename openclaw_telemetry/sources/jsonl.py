@@ -97,14 +97,35 @@ def clean_text(value: Any, limit: int = 200) -> str | None:
     return _SURROGATE.sub("\ufffd", text)
 
 
+_PADDING = b" \t\r\n\x00"
+_BOM = b"\xef\xbb\xbf"
+_WARNINGS = {
+    "nul_bytes": "NUL bytes around the line ignored (a zero-filled tail after a crash?)",
+    "invalid_utf8": "invalid UTF-8 replaced with U+FFFD",
+    "lone_surrogate": "lone surrogate replaced with U+FFFD",
+    "nonstandard_json": "non-standard JSON accepted (NaN, Infinity or an out-of-range number)",
+}
+
+
 def _decode(line: bytes) -> tuple[Any, str | None]:
     """Parse one line; return (object, issue kind or None). Raises ValueError if not JSON."""
     try:
         return orjson.loads(line), None
     except orjson.JSONDecodeError:
         pass
-    text = line.decode("utf-8", "replace")
-    kind = "invalid_utf8" if "\ufffd" in text and b"\xef\xbf\xbd" not in line else None
+    core = line.strip(_PADDING)
+    nul = len(core) != len(line.strip())
+    if core.startswith(_BOM):  # an editor's byte-order mark: nothing is wrong with the data
+        core = core[len(_BOM):]
+    if not core:
+        raise ValueError("the line holds only NUL bytes")
+    if core != line:
+        try:
+            return orjson.loads(core), "nul_bytes" if nul else None
+        except orjson.JSONDecodeError:
+            pass
+    text = core.decode("utf-8", "replace")
+    kind = "invalid_utf8" if "\ufffd" in text and b"\xef\xbf\xbd" not in core else None
     try:
         obj = json.loads(text)  # accepts lone surrogates, which orjson rejects
     except (ValueError, RecursionError) as exc:
@@ -143,7 +164,7 @@ class TranscriptParser:
             self._issue(position, byte_offset, "malformed_json", str(exc))
             return
         if warning is not None:
-            self._issue(position, byte_offset, warning, "decoded with replacement characters")
+            self._issue(position, byte_offset, warning, _WARNINGS[warning])
         if not isinstance(obj, dict):
             self._issue(position, byte_offset, "not_an_object", type(obj).__name__)
             return
