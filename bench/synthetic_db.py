@@ -192,6 +192,8 @@ def _message_rows(calls: dict[str, np.ndarray]) -> list[dict[str, Any]]:
 def _tool_rows(calls: dict[str, np.ndarray], rng: np.random.Generator
                ) -> list[dict[str, Any]]:
     parent = np.repeat(np.arange(len(calls["tools"])), calls["tools"])
+    first = np.repeat(np.cumsum(calls["tools"]) - calls["tools"], calls["tools"])
+    place = np.arange(len(parent)) - first  # a tool call's place within its call
     names = _pick(rng, TOOLS, len(parent))
     outcome = rng.random(len(parent))
     duration = rng.lognormal(5, 1.3, len(parent)).astype(np.int64)
@@ -202,7 +204,8 @@ def _tool_rows(calls: dict[str, np.ndarray], rng: np.random.Generator
                      "session_id": f"s{int(calls['owner'][i]):07d}", "message_id": f"m{i:09d}",
                      "timestamp": calls["timestamp"][i].item(),
                      "is_error": bool(outcome[j] < .05) if seen else None,
-                     "duration_ms": int(duration[j]) if seen else None})
+                     "duration_ms": int(duration[j]) if seen else None,
+                     "call_index": int(place[j])})
     return rows
 
 

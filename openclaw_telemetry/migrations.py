@@ -19,8 +19,9 @@ from openclaw_telemetry.errors import DatabaseError
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m001_initial", "sessions, messages, tool_calls and the ingest bookkeeping"),
     ("m002_usage_rollup", "calls per 15-minute bucket: dashboards need not scan every call"),
-    ("m003_tool_results_per_session", "tool-call ids repeat across sessions: results are "
-                                      "kept and joined per session"),
+    ("m003_tool_call_identity", "tool-call ids repeat across sessions and even inside one "
+                                "response: a tool call is its message and place, results are "
+                                "kept and joined per session"),
 )
 _TABLE = "_migrations"
 

@@ -48,6 +48,7 @@ class ToolCall(NamedTuple):
     tool_call_id: str
     tool_name: str
     bridge_name: str | None = None
+    place: int = 0  # its place among the call's tool calls (ids may repeat)
 
 
 class ToolResult(NamedTuple):

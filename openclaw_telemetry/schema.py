@@ -122,7 +122,9 @@ tool_calls = Table(
     Column("timestamp", DateTime, nullable=False),
     Column("is_error", Boolean),
     Column("duration_ms", Integer),
-    UniqueConstraint("message_id", "tool_call_id", name="uq_tool_calls_message_call"),
+    # the block's place among its call's tool calls: ids can repeat inside one response
+    Column("call_index", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("message_id", "call_index", name="uq_tool_calls_message_index"),
 )
 Index("ix_tool_calls_timestamp", tool_calls.c.timestamp)
 Index("ix_tool_calls_session", tool_calls.c.session_id)

@@ -17,6 +17,7 @@ from openclaw_telemetry.schema import ingest_runs, messages, sessions, tool_call
 from openclaw_telemetry.store import open_db
 
 _count = 0
+_places: dict[str, int] = {}  # message_id -> place of its last tool call
 
 
 def session(session_id: str, **values: Any) -> dict[str, Any]:
@@ -54,9 +55,11 @@ def tool(message: dict[str, Any], name: str, *, error: bool | None = False,
          duration: int | None = 10) -> dict[str, Any]:
     global _count
     _count += 1
+    index = _places[message["message_id"]] = _places.get(message["message_id"], -1) + 1
     return {"tool_call_id": f"tc{_count:08d}", "tool_name": name, "bridge_name": None,
             "session_id": message["session_id"], "message_id": message["message_id"],
-            "timestamp": message["timestamp"], "is_error": error, "duration_ms": duration}
+            "timestamp": message["timestamp"], "is_error": error, "duration_ms": duration,
+            "call_index": index}
 
 
 def totals_into(rows: list[dict[str, Any]], calls: list[dict[str, Any]]) -> None:

@@ -259,3 +259,20 @@ def test_byte_order_mark_and_nul_padding_cost_nothing_else(tmp_path: Path, db_ur
     (found, calls, start), = query(db_url, "SELECT session_id, total_messages, start_time"
                                            " FROM sessions")
     assert (found, calls, str(start)[:19]) == (sid, 2, "2026-11-24 03:13:20")  # the header
+
+
+def test_same_tool_call_id_twice_in_one_response_is_two_tool_calls(tmp_path: Path,
+                                                                   db_url: str) -> None:
+    """Gemini's OpenAI-compatible endpoint can give parallel calls one id: every block is
+    a tool call (D2), each paired with the result that answers it in turn."""
+    sid = "abababab-0000-4000-8000-0000000000ab"
+    write(state_dir(tmp_path), f"{sid}.jsonl", header(sid, T0),
+          assistant(T0 + 1000, response_id="r1", tools=[
+              tool_call("function-call-1", "get_weather", city="Taipei"),
+              tool_call("function-call-1", "get_weather", city="Tokyo")]),
+          tool_result("function-call-1", "get_weather", T0 + 1700, error=True),
+          tool_result("function-call-1", "get_weather", T0 + 1800))
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    assert query(db_url, "SELECT call_index, is_error, duration_ms FROM tool_calls"
+                         " ORDER BY call_index") == [(0, True, 200), (1, False, 300)]
+    assert query(db_url, "SELECT total_tool_calls FROM sessions") == [(2,)]

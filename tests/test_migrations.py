@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import UniqueConstraint, create_engine, inspect, text
 
 from openclaw_telemetry.errors import DatabaseError
 from openclaw_telemetry.ingest.finalize import finalize
@@ -50,9 +50,9 @@ def test_foreign_database_with_our_table_names_is_refused(sqlite_url: str) -> No
         open_db(sqlite_url)
 
 
-def test_tool_results_of_an_older_database_survive_m003(db_url: str) -> None:
-    """A database written before m003 keeps its waiting results (session '') and they
-    still reach their call."""
+def test_tool_calls_and_results_of_an_older_database_survive_m003(db_url: str) -> None:
+    """A database written before m003 gets its tool calls numbered within their message
+    and keeps its waiting results (session ''), which still reach their call."""
     engine = create_engine(db_url)
     dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
     with engine.begin() as conn:
@@ -62,9 +62,10 @@ def test_tool_results_of_an_older_database_survive_m003(db_url: str) -> None:
             for statement in statements(name, dialect):
                 conn.execute(text(statement))
             conn.execute(text("INSERT INTO _migrations VALUES (:n, 'then')"), {"n": name})
-        conn.execute(text("INSERT INTO tool_calls (tool_call_id, tool_name, session_id,"
-                          " message_id, timestamp) VALUES ('call_0', 'exec', 's1', 'm1',"
-                          " '2026-11-01 10:00:00.000000')"))
+        for call_id, name in (("call_0", "exec"), ("call_1", "read")):
+            conn.execute(text("INSERT INTO tool_calls (tool_call_id, tool_name, session_id,"
+                              " message_id, timestamp) VALUES (:c, :n, 's1', 'm1',"
+                              " '2026-11-01 10:00:00.000000')"), {"c": call_id, "n": name})
         conn.execute(text("INSERT INTO tool_results (tool_call_id, is_error, timestamp)"
                           " VALUES ('call_0', TRUE, '2026-11-01 10:00:02.500000')"))
     engine.dispose()
@@ -74,7 +75,16 @@ def test_tool_results_of_an_older_database_survive_m003(db_url: str) -> None:
             assert conn.execute(text("SELECT session_id, tool_call_id FROM tool_results")
                                 ).all() == [("", "call_0")]
             finalize(conn)
-            assert conn.execute(text("SELECT is_error, duration_ms FROM tool_calls")).all() == [
-                (True, 2500)]
+            assert conn.execute(text("SELECT tool_call_id, call_index, is_error, duration_ms"
+                                     " FROM tool_calls ORDER BY id")).all() == [
+                ("call_0", 0, True, 2500), ("call_1", 1, None, None)]
+        found = inspect(upgraded)
+        for name in ("tool_calls", "tool_results"):
+            table = metadata.tables[name]
+            assert {c["name"] for c in found.get_columns(name)} == {c.name for c in table.columns}
+            assert {str(i.name) for i in table.indexes} <= {
+                i["name"] for i in found.get_indexes(name)}
+            assert [c["name"] for c in found.get_unique_constraints(name)] == [
+                str(c.name) for c in table.constraints if isinstance(c, UniqueConstraint)]
     finally:
         upgraded.dispose()

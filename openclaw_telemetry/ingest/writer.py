@@ -41,7 +41,7 @@ _MESSAGE_COLUMNS = (
     "response_id", "response_model", "latency_ms", "subscription", "entry_id", "source_id",
     "tool_call_count")
 _TOOL_COLUMNS = ("tool_call_id", "tool_name", "bridge_name", "session_id", "message_id",
-                 "timestamp", "is_error", "duration_ms")
+                 "timestamp", "call_index", "is_error", "duration_ms")
 _RESULT_COLUMNS = ("session_id", "tool_call_id", "is_error", "timestamp", "duration_ms")
 _ISSUE_COLUMNS = ("source_id", "path", "position", "byte_offset", "kind", "detail", "run_id")
 _OCCURRENCE_COLUMNS = ("message_id", "source_id", "session_id")
@@ -96,11 +96,12 @@ def _tool_row(tool: ToolCall, session_id: str | None, call: Call, when: Any,
               result: ToolResult | None) -> tuple[Any, ...]:
     """A tool_calls row, joined to its result when the same slice holds it (D2); else
     left open for the join at the end of the run (`finalize`)."""
+    row = (tool.tool_call_id, tool.tool_name, tool.bridge_name, session_id, call.key, when,
+           tool.place)
     if result is None:
-        return (tool.tool_call_id, tool.tool_name, tool.bridge_name, session_id, call.key,
-                when, None, None)
-    return (tool.tool_call_id, tool.tool_name, tool.bridge_name, session_id, call.key, when,
-            result.is_error, tool_duration(call.timestamp, result.timestamp, result.duration_ms))
+        return (*row, None, None)
+    return (*row, result.is_error,
+            tool_duration(call.timestamp, result.timestamp, result.duration_ms))
 
 
 def _answer(waiting: dict[str, list[ToolResult]], call_id: str,

@@ -374,7 +374,7 @@ def _tool_call(call_id: Any, name: Any, args: Any, key: str, index: int) -> Tool
     bridge = None
     if tool_name == _BRIDGE_TOOL and isinstance(args, dict) and _str(args.get("id")):
         bridge, tool_name = tool_name, _str(args.get("id")) or tool_name
-    return ToolCall(_str(call_id) or f"{key}:{index}", tool_name, bridge)
+    return ToolCall(_str(call_id) or f"{key}:{index}", tool_name, bridge, index)
 
 
 def _first_text(content: Any) -> str:

@@ -1,3 +1,14 @@
+ALTER TABLE tool_calls ADD COLUMN call_index INTEGER DEFAULT '0' NOT NULL;
+
+UPDATE tool_calls SET call_index = numbered.n
+FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY message_id ORDER BY id) - 1 AS n
+      FROM tool_calls) AS numbered
+WHERE numbered.id = tool_calls.id AND numbered.n > 0;
+
+ALTER TABLE tool_calls DROP CONSTRAINT uq_tool_calls_message_call;
+
+ALTER TABLE tool_calls ADD CONSTRAINT uq_tool_calls_message_index UNIQUE (message_id, call_index);
+
 CREATE TABLE tool_results_m003 (
 	session_id VARCHAR NOT NULL, 
 	tool_call_id VARCHAR NOT NULL, 
