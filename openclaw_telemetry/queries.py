@@ -35,10 +35,9 @@ from openclaw_telemetry.schema import (
     usage_quarter_hours,
 )
 from openclaw_telemetry.session_queries import (
+    CronActivity,
     alert_observations,
-    cron_daily,
-    cron_jobs,
-    cron_runs,
+    cron_activity,
     session_calls,
     session_detail,
     session_observations,
@@ -60,8 +59,8 @@ from openclaw_telemetry.sqlkit import (
 from openclaw_telemetry.timeframe import Unit, to_utc
 
 __all__ = [
-    "Scope", "alert_observations", "call_bounds", "cost_statistics", "cron_daily", "cron_jobs",
-    "cron_runs", "data_version", "filter_options", "latest_ingest", "local_buckets",
+    "CronActivity", "Scope", "alert_observations", "call_bounds", "cost_statistics",
+    "cron_activity", "data_version", "filter_options", "latest_ingest", "local_buckets",
     "models", "schema_status", "session_calls", "session_detail", "session_observations",
     "session_table",
     "subagent_rollup", "timeline", "tool_timeline", "tools", "totals",

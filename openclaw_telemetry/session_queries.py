@@ -10,10 +10,10 @@ start); the costs shown per run or per parent are those of calls inside the rang
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import Engine, Select, distinct, func, or_, select
+from sqlalchemy import Engine, Select, func, or_, select
 
 from openclaw_telemetry.measures import (
     M,
@@ -127,53 +127,55 @@ def _cron_calls(select_: Select[Any], scope: Scope) -> Select[Any]:
             .where(S.kind == "cron", *call_conditions(scope)))
 
 
-def cron_daily(engine: Engine, *, scope: Scope, tz: tzinfo) -> pd.DataFrame:
-    """Cron-job cost per local day. Columns: day (tz-aware local midnight), job (name, else
-    id), runs (cron sessions with a call that day), calls, tokens, cost, errors."""
+class CronActivity(NamedTuple):
+    """Cron jobs in a scope, from one read of their calls (see `cron_activity`)."""
+
+    daily: pd.DataFrame
+    runs: pd.DataFrame
+    jobs: pd.DataFrame
+
+
+_SUMS = ["calls", "tokens", "cost", "errors"]
+
+
+def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
+                  ) -> CronActivity:
+    """Cron-job cost per local day, per run and per job, from one query over the calls of
+    cron sessions in scope (grouped by run and local day).
+
+    daily: day (tz-aware local midnight), job (name, else id), runs (cron sessions with a
+    call that day), calls, tokens, cost, errors. runs: one row per cron run (a cron
+    session) with calls in range, latest first, at most `limit`: job, session_id,
+    agent_id, start_time, end_time, model, calls, tokens, cost, errors, duration_s (of
+    the whole run). jobs: one row per job, most expensive first: job, runs, calls,
+    tokens, cost, errors, avg_run, max_run (cost of its calls in range per run), last_run
+    (start of the latest run).
+    """
     local = local_time(engine, scope, tz)
     day = local.label(M.timestamp, Unit.DAY).label("bucket")
-    stmt = _cron_calls(select(day, _job().label("job"),
-                              func.count(distinct(M.session_id)).label("runs"),
-                              func.count().label("calls"), total(tokens()).label("tokens"),
-                              total(M.cost).label("cost"),
+    run = [_job().label("job"), M.session_id, S.agent_id, S.start_time, S.end_time, S.model]
+    stmt = _cron_calls(select(day, *run, func.count().label("calls"),
+                              total(tokens()).label("tokens"), total(M.cost).label("cost"),
                               total(flag(M.is_error)).label("errors")), scope)
-    rows = frame(engine, stmt.group_by(*positions(2)))
-    return local_buckets(rows, tz, Unit.DAY).rename(columns={"bucket": "day"})
-
-
-def cron_runs(engine: Engine, *, scope: Scope, limit: int = 1000) -> pd.DataFrame:
-    """One row per cron run (a cron session) with calls in range, latest first. Columns:
-    job, session_id, agent_id, start_time, end_time, model, calls, tokens, cost, errors,
-    duration_s (of the whole run)."""
-    stmt = _cron_calls(select(
-        _job().label("job"), M.session_id, S.agent_id, S.start_time, S.end_time, S.model,
-        func.count().label("calls"), total(tokens()).label("tokens"),
-        total(M.cost).label("cost"), total(flag(M.is_error)).label("errors")), scope)
-    stmt = stmt.group_by(M.session_id, S.cron_job_name, S.cron_job_id, S.agent_id,
-                         S.start_time, S.end_time, S.model)
-    out = frame(engine, stmt.order_by(S.start_time.desc()).limit(limit))
-    out["duration_s"] = _seconds(out["end_time"], out["start_time"])
-    return out
-
-
-def cron_jobs(engine: Engine, *, scope: Scope) -> pd.DataFrame:
-    """One row per cron job with calls in range, most expensive first. Columns: job,
-    runs, calls, tokens, cost, errors, avg_run, max_run (cost of its calls in range per
-    run), last_run (start of the latest run)."""
-    per_run = _cron_calls(select(
-        _job().label("job"), M.session_id, func.max(S.start_time).label("started"),
-        func.count().label("calls"), total(tokens()).label("tokens"),
-        total(M.cost).label("cost"), total(flag(M.is_error)).label("errors")), scope
-    ).group_by(M.session_id, S.cron_job_name, S.cron_job_id).subquery()
-    stmt = select(per_run.c.job, func.count().label("runs"),
-                  total(per_run.c.calls).label("calls"), total(per_run.c.tokens).label("tokens"),
-                  total(per_run.c.cost).label("cost"), total(per_run.c.errors).label("errors"),
-                  func.avg(per_run.c.cost).label("avg_run"),
-                  func.max(per_run.c.cost).label("max_run"),
-                  func.max(per_run.c.started).label("last_run")).group_by(per_run.c.job)
-    out = frame(engine, stmt)
-    out["last_run"] = pd.to_datetime(out["last_run"])
-    return out.sort_values("cost", ascending=False, ignore_index=True)
+    rows = frame(engine, stmt.group_by(day, M.session_id, S.cron_job_name, S.cron_job_id,
+                                       S.agent_id, S.start_time, S.end_time, S.model))
+    daily = rows.groupby(["bucket", "job"], as_index=False, sort=True).agg(
+        runs=("session_id", "nunique"), calls=("calls", "sum"), tokens=("tokens", "sum"),
+        cost=("cost", "sum"), errors=("errors", "sum"))
+    daily = local_buckets(daily, tz, Unit.DAY).rename(columns={"bucket": "day"})
+    keys = [c.key for c in run]
+    per_run = rows.groupby(keys, as_index=False, sort=False, dropna=False)[_SUMS].sum()
+    per_run = per_run.sort_values(["start_time", "session_id"], ascending=[False, True],
+                                  ignore_index=True)
+    runs = per_run.head(limit).assign(
+        duration_s=lambda f: _seconds(f["end_time"], f["start_time"]))
+    jobs = per_run.groupby("job", as_index=False).agg(
+        runs=("session_id", "size"), calls=("calls", "sum"), tokens=("tokens", "sum"),
+        cost=("cost", "sum"), errors=("errors", "sum"), avg_run=("cost", "mean"),
+        max_run=("cost", "max"), last_run=("start_time", "max"))
+    jobs["last_run"] = pd.to_datetime(jobs["last_run"])
+    return CronActivity(daily, runs, jobs.sort_values("cost", ascending=False,
+                                                      ignore_index=True))
 
 
 def subagent_rollup(engine: Engine, *, scope: Scope) -> pd.DataFrame:

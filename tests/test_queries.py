@@ -234,7 +234,8 @@ def sessions_db(db_url: str) -> Engine:
              call("c1", base + timedelta(minutes=2), 4.0),
              call("c2", base + timedelta(minutes=3), 8.0),
              call("cron1", base + timedelta(hours=1), 0.5),
-             call("cron2", base + timedelta(days=1), 0.25)]
+             call("cron2", base + timedelta(days=1), 0.25),
+             call("cron1", base + timedelta(hours=14, minutes=30), 0.125)]  # past midnight
     tools = [tool(calls[0], "read"), tool(calls[0], "exec", error=True, duration=30),
              tool(calls[2], "read", duration=50), tool(calls[3], "read", error=None,
                                                         duration=None)]
@@ -272,18 +273,28 @@ def test_subagents_roll_up_to_the_first_non_subagent(sessions_db: Engine) -> Non
 
 
 def test_cron_jobs_summary(sessions_db: Engine) -> None:
-    jobs = queries.cron_jobs(sessions_db, scope=Scope()).iloc[0]
+    jobs = queries.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE).jobs.iloc[0]
     assert (jobs["job"], int(jobs["runs"]), jobs["cost"], jobs["max_run"]) == (
-        "digest", 2, 0.75, 0.5)
-    assert jobs["avg_run"] == pytest.approx(0.375)
+        "digest", 2, 0.875, 0.625)
+    assert jobs["avg_run"] == pytest.approx(0.4375)
+    assert jobs["last_run"] == pd.Timestamp("2026-02-02 10:00")
 
 
 def test_cron_per_day_and_per_run(sessions_db: Engine) -> None:
-    daily = queries.cron_daily(sessions_db, scope=Scope(), tz=UTC_ZONE)
+    """A run that goes past midnight counts on both days, and once among the runs."""
+    activity = queries.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE)
+    daily = activity.daily
     assert list(daily["job"]) == ["digest", "digest"]
-    assert list(daily["cost"]) == [0.5, 0.25]
-    runs = queries.cron_runs(sessions_db, scope=Scope())
+    assert [str(d)[:10] for d in daily["day"]] == ["2026-02-01", "2026-02-02"]
+    assert list(daily["cost"]) == [0.5, 0.375]
+    assert list(daily["runs"]) == [1, 2]
+    runs = activity.runs
     assert list(runs["session_id"]) == ["cron2", "cron1"]
+    assert list(runs["calls"]) == [1, 2]
+    assert list(runs["cost"]) == [0.25, 0.625]
+    assert list(runs["duration_s"]) == [0.0, 13.5 * 3600]
+    assert len(queries.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE,
+                                     limit=1).runs) == 1
 
 
 def test_tools_counts_error_rate_and_percentiles(sessions_db: Engine) -> None:
@@ -315,10 +326,10 @@ def test_alert_observations(sessions_db: Engine) -> None:
     daily = queries.alert_observations(sessions_db, metric="daily_cost", scope=Scope(),
                                        tz=UTC_ZONE)
     assert list(daily["subject"]) == ["2026-02-01", "2026-02-02"]
-    assert list(daily["value"]) == [15.5, 0.25]
+    assert list(daily["value"]) == [15.5, 0.375]
     rate = queries.alert_observations(sessions_db, metric="error_rate", scope=Scope(),
                                       tz=UTC_ZONE, unit=None, now=at("2026-03-01"))
-    assert (float(rate["value"].iloc[0]), int(rate["calls"].iloc[0])) == (1 / 6, 6)
+    assert (float(rate["value"].iloc[0]), int(rate["calls"].iloc[0])) == (1 / 7, 7)
 
 
 def test_filter_options_and_bounds(sessions_db: Engine) -> None:

@@ -128,18 +128,8 @@ def session_calls(url: str, data_version: int, session_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=_SMALL)
-def cron_daily(url: str, data_version: int, scope: Scope, tz: str) -> pd.DataFrame:
-    return queries.cron_daily(engine(url), scope=scope, tz=zone(tz))
-
-
-@st.cache_data(show_spinner=False, max_entries=_SMALL)
-def cron_jobs(url: str, data_version: int, scope: Scope) -> pd.DataFrame:
-    return queries.cron_jobs(engine(url), scope=scope)
-
-
-@st.cache_data(show_spinner=False, max_entries=_SMALL)
-def cron_runs(url: str, data_version: int, scope: Scope) -> pd.DataFrame:
-    return queries.cron_runs(engine(url), scope=scope)
+def cron_activity(url: str, data_version: int, scope: Scope, tz: str) -> queries.CronActivity:
+    return queries.cron_activity(engine(url), scope=scope, tz=zone(tz))
 
 
 @st.cache_data(show_spinner=False, max_entries=_SMALL)

@@ -20,14 +20,13 @@ from openclaw_telemetry.ui.widgets import (
 
 def cron(ctx: shell.Ctx) -> None:
     st.subheader("Cron jobs")
-    daily = data.cron_daily(ctx.url, ctx.version, ctx.scope, ctx.tz_name)
-    if daily.empty:
+    activity = data.cron_activity(ctx.url, ctx.version, ctx.scope, ctx.tz_name)
+    if activity.daily.empty:
         nothing("cron runs")
         return
-    runs = local_times(data.cron_runs(ctx.url, ctx.version, ctx.scope),
-                       ["start_time", "end_time"], ctx.tz)
-    jobs = local_times(data.cron_jobs(ctx.url, ctx.version, ctx.scope), ["last_run"], ctx.tz)
-    chart(charts.cron_daily(daily), "cron-daily")
+    runs = local_times(activity.runs, ["start_time", "end_time"], ctx.tz)
+    jobs = local_times(activity.jobs, ["last_run"], ctx.tz)
+    chart(charts.cron_daily(activity.daily), "cron-daily")
     st.dataframe(jobs, hide_index=True, key="cron-jobs", column_config={
         "job": "Job", "runs": count_column("Runs"), "calls": count_column("Calls"),
         "tokens": count_column("Tokens"), "cost": money_column("Cost", 2),
