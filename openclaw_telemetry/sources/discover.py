@@ -76,19 +76,23 @@ class StateRoot:
 def resolve_roots(explicit: str | None, env: Mapping[str, str]) -> list[StateRoot]:
     """The state roots to read, in the order of contract A1 / format §2.1."""
     home = _home(env)
+
+    def root(path: Path) -> StateRoot:
+        return _with_configured_folders(_root_for(path), home)
+
     if explicit:
         path = Path(explicit).expanduser()
         if not path.exists():
             raise ConfigError(f"--sessions-dir {explicit}: no such directory")
         if not path.is_dir():
             raise ConfigError(f"--sessions-dir {explicit}: not a directory")
-        return [_with_configured_folders(_root_for(path.resolve()), home)]
+        return [root(path.resolve())]
     for name in ("OPENCLAW_STATE_DIR", "CLAWDBOT_STATE_DIR", "MOLTBOT_STATE_DIR"):
         value = env.get(name)
         if value:
             path = Path(value).expanduser()
-            return [_with_configured_folders(_root_for(path.resolve()), home)] if path.is_dir() else []
-    return [_with_configured_folders(_root_for(p), home) for p in default_candidates(env) if p.is_dir()]
+            return [root(path.resolve())] if path.is_dir() else []
+    return [root(p) for p in default_candidates(env) if p.is_dir()]
 
 
 def _home(env: Mapping[str, str]) -> Path:
