@@ -135,15 +135,18 @@ Index("ix_tool_calls_open", tool_calls.c.tool_call_id,
       postgresql_where=tool_calls.c.is_error.is_(None))
 
 # Results waiting for their call, per session: tool-call ids are unique only within a
-# session (some servers number them call_0, call_1, …). Rows kept from before m003 have
-# session_id '' and match a call of any session.
+# session (some servers number them call_0, call_1, … in every response), so a waiting call
+# takes the first result of its session and id at or after its own time. Rows kept from
+# before m003 have session_id '' and match a call of any session.
 tool_results = Table(
     "tool_results", metadata,
-    Column("session_id", String, primary_key=True),
-    Column("tool_call_id", String, primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String, nullable=False),
+    Column("tool_call_id", String, nullable=False),
     Column("is_error", Boolean, nullable=False),
     Column("timestamp", DateTime),
     Column("duration_ms", Integer),
+    UniqueConstraint("session_id", "tool_call_id", "timestamp", name="uq_tool_results_answer"),
 )
 
 sources = Table(

@@ -276,3 +276,23 @@ def test_same_tool_call_id_twice_in_one_response_is_two_tool_calls(tmp_path: Pat
     assert query(db_url, "SELECT call_index, is_error, duration_ms FROM tool_calls"
                          " ORDER BY call_index") == [(0, True, 200), (1, False, 300)]
     assert query(db_url, "SELECT total_tool_calls FROM sessions") == [(2,)]
+
+
+def test_reused_tool_call_id_whose_result_comes_in_a_later_run(tmp_path: Path,
+                                                               db_url: str) -> None:
+    """With `call_0` in every response, a result read in a later run than its call goes to
+    the open call it follows, not to an earlier call of the same id; the result already
+    used is not used again."""
+    sid = "cdcdcdcd-0000-4000-8000-0000000000cd"
+    path = write(state_dir(tmp_path), f"{sid}.jsonl", header(sid, T0),
+                 assistant(T0 + 1000, response_id="r1", tools=[tool_call("call_0", "exec")]),
+                 tool_result("call_0", "exec", T0 + 1600, error=True),
+                 assistant(T0 + 2000, response_id="r2", tools=[tool_call("call_0", "read")]))
+    backup = path.with_name(f"{sid}.jsonl.bak.2026-11-24T03-14-00.000Z")
+    backup.write_bytes(path.read_bytes())  # a copy: its result of r1 is stored, unused
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    with path.open("ab") as out:
+        out.write(lines(tool_result("call_0", "read", T0 + 2900)))
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    assert sorted(query(db_url, "SELECT tool_name, is_error, duration_ms FROM tool_calls")) == [
+        ("exec", True, 100), ("read", False, 400)]

@@ -9,7 +9,7 @@ died before this step is completed by the next one. One transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, select, update
@@ -281,21 +281,37 @@ def _parents(conn: Connection, ids: list[str]) -> None:
 
 
 def _join_tool_results(conn: Connection) -> None:
-    """Tool calls still without a result (a partial index holds them) get is_error and
-    duration from their session's result for that id (D2); results kept from before
-    m003 (session '') match any session, after the call's own."""
-    t, r = tool_calls.c, tool_results.c
+    """Tool calls still without a result (a partial index holds them) take the first
+    waiting result of their session and id sent after their request started (D2). An
+    earlier call's result was part of that request, so with ids reused in every response
+    it is never taken. Results from before m003 (session '') match any session, after the
+    call's own. A result taken is removed."""
+    t, r, m = tool_calls.c, tool_results.c, messages.c
     found = conn.execute(
-        select(t.id, t.timestamp, r.is_error, r.timestamp, r.duration_ms)
+        select(t.id, t.timestamp, m.latency_ms, t.session_id, r.id, r.session_id,
+               r.timestamp, r.is_error, r.duration_ms)
         .join(tool_results, and_(r.tool_call_id == t.tool_call_id,
                                  r.session_id.in_([t.session_id, ""])))
-        .where(t.is_error.is_(None))
-        .order_by(t.id, r.session_id.desc()))  # the session's own result before a legacy one
-    rows: dict[int, dict[str, Any]] = {}
-    for row_id, called, is_error, done, recorded in found:
-        rows.setdefault(row_id, {"row": row_id, "err": is_error,
-                                 "ms": tool_duration(called, done, recorded)})
+        .join(messages, m.message_id == t.message_id, isouter=True)
+        .where(t.is_error.is_(None)))
+    waiting: dict[tuple[datetime, int], list[tuple[Any, ...]]] = defaultdict(list)
+    for call_row, called, latency, session, *result in found:
+        started = called - timedelta(milliseconds=latency or 0)
+        if result[2] is None or result[2] >= started:
+            waiting[(called, call_row)].append((session, *result))
+    taken: set[int] = set()
+    rows = []
+    for (called, call_row), options in sorted(waiting.items()):  # calls in time order
+        free = [o for o in options if o[1] not in taken]
+        if not free:
+            continue
+        _, result_id, _, done, is_error, recorded = min(
+            free, key=lambda o: (o[2] != o[0], o[3] is None, o[3] or called, o[1]))
+        taken.add(result_id)
+        rows.append({"row": call_row, "err": is_error,
+                     "ms": tool_duration(called, done, recorded)})
     if rows:
         conn.execute(update(tool_calls).where(t.id == bindparam("row"))
-                     .values(is_error=bindparam("err"), duration_ms=bindparam("ms")),
-                     list(rows.values()))
+                     .values(is_error=bindparam("err"), duration_ms=bindparam("ms")), rows)
+    for part in chunks(sorted(taken)):
+        conn.execute(delete(tool_results).where(r.id.in_(part)))

@@ -9,18 +9,22 @@ ALTER TABLE tool_calls DROP CONSTRAINT uq_tool_calls_message_call;
 
 ALTER TABLE tool_calls ADD CONSTRAINT uq_tool_calls_message_index UNIQUE (message_id, call_index);
 
-CREATE TABLE tool_results_m003 (
+ALTER TABLE tool_results RENAME TO tool_results_m002;
+
+ALTER TABLE tool_results_m002 RENAME CONSTRAINT tool_results_pkey TO tool_results_m002_pkey;
+
+CREATE TABLE tool_results (
+	id SERIAL NOT NULL, 
 	session_id VARCHAR NOT NULL, 
 	tool_call_id VARCHAR NOT NULL, 
 	is_error BOOLEAN NOT NULL, 
 	timestamp TIMESTAMP WITHOUT TIME ZONE, 
 	duration_ms INTEGER, 
-	PRIMARY KEY (session_id, tool_call_id)
+	PRIMARY KEY (id), 
+	CONSTRAINT uq_tool_results_answer UNIQUE (session_id, tool_call_id, timestamp)
 );
 
-INSERT INTO tool_results_m003 (session_id, tool_call_id, is_error, timestamp, duration_ms)
-SELECT '', tool_call_id, is_error, timestamp, duration_ms FROM tool_results;
+INSERT INTO tool_results (session_id, tool_call_id, is_error, timestamp, duration_ms)
+SELECT '', tool_call_id, is_error, timestamp, duration_ms FROM tool_results_m002;
 
-DROP TABLE tool_results;
-
-ALTER TABLE tool_results_m003 RENAME TO tool_results;
+DROP TABLE tool_results_m002;

@@ -31,18 +31,20 @@ CREATE INDEX ix_tool_calls_session ON tool_calls (session_id);
 
 CREATE INDEX ix_tool_calls_timestamp ON tool_calls (timestamp);
 
-CREATE TABLE tool_results_m003 (
+ALTER TABLE tool_results RENAME TO tool_results_m002;
+
+CREATE TABLE tool_results (
+	id INTEGER NOT NULL, 
 	session_id VARCHAR NOT NULL, 
 	tool_call_id VARCHAR NOT NULL, 
 	is_error BOOLEAN NOT NULL, 
 	timestamp DATETIME, 
 	duration_ms INTEGER, 
-	PRIMARY KEY (session_id, tool_call_id)
+	PRIMARY KEY (id), 
+	CONSTRAINT uq_tool_results_answer UNIQUE (session_id, tool_call_id, timestamp)
 );
 
-INSERT INTO tool_results_m003 (session_id, tool_call_id, is_error, timestamp, duration_ms)
-SELECT '', tool_call_id, is_error, timestamp, duration_ms FROM tool_results;
+INSERT INTO tool_results (session_id, tool_call_id, is_error, timestamp, duration_ms)
+SELECT '', tool_call_id, is_error, timestamp, duration_ms FROM tool_results_m002;
 
-DROP TABLE tool_results;
-
-ALTER TABLE tool_results_m003 RENAME TO tool_results;
+DROP TABLE tool_results_m002;
