@@ -156,4 +156,6 @@ def severity_timeline(frame: pd.DataFrame, severities: Iterable[str]) -> go.Figu
         fig.update_xaxes(range=[first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12)],
                          tickformat="%b %d",
                          dtick=_DAY_MS if last - first <= pd.Timedelta(days=14) else None)
+        highest = frame.groupby("day")["alerts"].sum().max()
+        fig.update_yaxes(rangemode="tozero", dtick=1 if highest <= 10 else None)  # counts
     return _layout(fig, "Alerts fired per day", height=260)

@@ -16,6 +16,7 @@ def test_alert_history_of_one_day_is_a_day_on_a_week_axis() -> None:
     assert high - low >= pd.Timedelta(days=7)
     assert low < pd.Timestamp("2026-11-18") and high > pd.Timestamp("2026-11-24")
     assert fig.layout.xaxis.tickformat == "%b %d"
+    assert fig.layout.yaxis.dtick == 1  # whole alerts, not 0.5 steps
     assert {t.name: t.marker.color for t in fig.data if len(t.x)} == {
         "info": charts.SEVERITY_COLOURS["info"], "critical": charts.SEVERITY_COLOURS["critical"]}
 
