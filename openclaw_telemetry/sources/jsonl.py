@@ -184,14 +184,7 @@ class TranscriptParser:
     def _entry(self, obj: dict[str, Any], position: int, offset: int | None) -> None:
         raw_type = obj.get("type")
         etype = raw_type if isinstance(raw_type, str) else repr(raw_type)[:40]
-        stamp = obj.get("timestamp")
-        if stamp.__class__ is str and len(stamp) == 24 and stamp[23] == "Z":  # pi's own form
-            try:
-                when: datetime | None = datetime.fromisoformat(stamp[:-1])
-            except ValueError:
-                when = None
-        else:
-            when = parse_time(stamp)
+        when = parse_time(obj.get("timestamp"))
         if etype == "session":
             self._header(obj, when)
             return
