@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, select, update
 
@@ -280,6 +280,20 @@ def _parents(conn: Connection, ids: list[str]) -> None:
                  .values(parent_session_id=bindparam("parent_session_id")), rows)
 
 
+class _Answer(NamedTuple):
+    """A waiting result that may answer an open tool call."""
+
+    own: bool  # from the call's own session (else a pre-m003 row, session '')
+    result_id: int
+    timestamp: datetime | None
+    is_error: bool
+    duration_ms: int | None
+
+    def rank(self, called: datetime) -> tuple[bool, bool, datetime, int]:
+        """Own session first, then the earliest sent (undated last)."""
+        return (not self.own, self.timestamp is None, self.timestamp or called, self.result_id)
+
+
 def _join_tool_results(conn: Connection) -> None:
     """Tool calls still without a result (a partial index holds them) take the first
     waiting result of their session and id sent after their request started (D2). An
@@ -294,22 +308,21 @@ def _join_tool_results(conn: Connection) -> None:
                                  r.session_id.in_([t.session_id, ""])))
         .join(messages, m.message_id == t.message_id, isouter=True)
         .where(t.is_error.is_(None)))
-    waiting: dict[tuple[datetime, int], list[tuple[Any, ...]]] = defaultdict(list)
-    for call_row, called, latency, session, *result in found:
+    waiting: dict[tuple[datetime, int], list[_Answer]] = defaultdict(list)
+    for call_row, called, latency, session, result_id, result_session, sent, *outcome in found:
         started = called - timedelta(milliseconds=latency or 0)
-        if result[2] is None or result[2] >= started:
-            waiting[(called, call_row)].append((session, *result))
+        if sent is None or sent >= started:
+            waiting[(called, call_row)].append(
+                _Answer(result_session == session, result_id, sent, *outcome))
     taken: set[int] = set()
     rows = []
-    for (called, call_row), options in sorted(waiting.items()):  # calls in time order
-        free = [o for o in options if o[1] not in taken]
-        if not free:
-            continue
-        _, result_id, _, done, is_error, recorded = min(
-            free, key=lambda o: (o[2] != o[0], o[3] is None, o[3] or called, o[1]))
-        taken.add(result_id)
-        rows.append({"row": call_row, "err": is_error,
-                     "ms": tool_duration(called, done, recorded)})
+    for (called, call_row), answers in sorted(waiting.items()):  # calls in time order
+        free = [a for a in answers if a.result_id not in taken]
+        if free:
+            best = min(free, key=lambda a: a.rank(called))
+            taken.add(best.result_id)
+            rows.append({"row": call_row, "err": best.is_error,
+                         "ms": tool_duration(called, best.timestamp, best.duration_ms)})
     if rows:
         conn.execute(update(tool_calls).where(t.id == bindparam("row"))
                      .values(is_error=bindparam("err"), duration_ms=bindparam("ms")), rows)
