@@ -12,6 +12,8 @@ the median wall time of N runs on a warm page cache:
 - a cold ingest into a fresh SQLite database: `python session_parser.py --sessions-dir
   CORPUS --db DB --json -q`, whole-command wall time, plus the `elapsed_seconds` the
   parser reports and its peak RSS;
+- the floor of this design: importing the parser, the read floor, and writing the rows
+  the cold ingest stored into an empty database (`write_floor`), with no per-call logic;
 - a re-run with nothing changed on the 2,000-file corpus, and a re-run after appending
   one call to one file (on a copy of the corpus);
 - with `--big`, the peak RSS of a cold ingest of a ~1 GB history whose largest file is
@@ -38,7 +40,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_measure import Run, json_from, log, read_floor, run_command, timed, warm
+from bench_measure import (
+    Run,
+    json_from,
+    log,
+    read_floor,
+    run_command,
+    stored_rows,
+    timed,
+    warm,
+    write_floor,
+)
 from bench_report import Report, Row, check_row, machine_info, render, seconds, verdict
 from corpus_files import corpus_size
 from generate_corpus import EXPECTED_NAME, GENERATOR_VERSION, append_one
@@ -294,7 +306,36 @@ def bench_cold(ctx: Context, name: str, corpus: Path, tag: str, ref: Reference,
                                f"{wall / ref.floor:.2f}x", f"<= {COLD_VS_FLOOR:g}x read floor",
                                verdict(wall / ref.floor, COLD_VS_FLOOR)))
     check_totals(ctx, name, "parser database (cold)", db, expected_totals(corpus))
+    bench_floors(ctx, name, db, ref)
     return db
+
+
+def bench_floors(ctx: Context, name: str, db: Path, ref: Reference) -> None:
+    """The least any CPython ingest into this schema takes, before any per-call logic:
+    importing the parser, the read floor, and storing the rows the cold ingest stored
+    (driver executemany into an empty database, indexes after)."""
+    imports = statistics.median(
+        run_command([sys.executable, "-c", "import openclaw_telemetry.cli"]).wall
+        for _ in range(ctx.runs))
+    ctx.report.rows.append(Row("Import floor (`python -c 'import openclaw_telemetry.cli'`)",
+                               name, seconds(imports)))
+    stored = stored_rows(db)
+    target = ctx.tmp / f"{name}-write-floor.db"
+    write = timed(lambda: write_floor(stored, target), ctx.runs)
+    ctx.report.rows.append(Row("Write floor (the stored per-call rows into an empty database)",
+                               name, f"{seconds(write)} ({stored.count:,} rows)"))
+    total = imports + ref.floor + write
+    measured = f"{seconds(total)} (imports + read floor + write floor)"
+    ctx.report.rows.append(Row("Floor of this design (no per-call logic at all)", name, measured,
+                               f"read floor {seconds(ref.floor)}", f"{total / ref.floor:.2f}x",
+                               f"<= {COLD_VS_FLOOR:g}x read floor",
+                               verdict(total / ref.floor, COLD_VS_FLOOR)))
+    if ref.ccusage is not None and not ref.ccusage_killed:
+        ctx.report.rows.append(Row("Floor of this design (no per-call logic at all)", name,
+                                   measured, f"ccusage {seconds(ref.ccusage)}",
+                                   f"{total / ref.ccusage:.2f}x",
+                                   f"<= {COLD_VS_CCUSAGE:g}x ccusage",
+                                   verdict(total / ref.ccusage, COLD_VS_CCUSAGE)))
 
 
 def check_totals(ctx: Context, name: str, source: str, db: Path,
