@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -36,11 +35,10 @@ from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.queries import (
     alert_observations,
     call_rollup,
-    schema_status,
     session_observations,
 )
 from openclaw_telemetry.sqlkit import Scope
-from openclaw_telemetry.store import database_url, describe, make_engine
+from openclaw_telemetry.store import open_existing
 from openclaw_telemetry.timeframe import Unit, to_utc, zone
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_USAGE, EXIT_NOINPUT = 0, 1, 2, 64, 66
@@ -126,23 +124,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _open(db: str) -> Engine:
-    url = database_url(db)
-    try:
-        engine = make_engine(url, create=False)
-        status = schema_status(engine)
-    except DatabaseError:
-        raise DatabaseError(f"no database at {describe(url)}: run "
-                            f"`python session_parser.py --db {shlex.quote(db)}` first") from None
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-        raise DatabaseError(f"cannot read {describe(url)}: {reason}") from None
-    if status != "ready":
-        raise DatabaseError(f"{describe(url)} is {status}: run "
-                            f"`python session_parser.py --db {shlex.quote(db)}`")
-    return engine
-
-
 def _print(alerts: Sequence[Alert], as_json: bool) -> None:
     if as_json:
         print(json.dumps([a.as_dict() for a in alerts], indent=2))
@@ -160,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tz = zone(args.tz or local_zone_name())
         if args.tz and tz.key != args.tz:
             raise ConfigError(f"--tz {args.tz!r}: unknown time zone")
-        engine = _open(args.db or default_db())
+        engine = open_existing(args.db or default_db())
         alerts = active_alerts(engine, rules, now=datetime.now(UTC), tz=tz)
     except ConfigError as exc:
         print(f"alerts.py: {exc}", file=sys.stderr)

@@ -38,6 +38,18 @@ def applied(conn: Connection) -> list[str]:
     return [row[0] for row in conn.execute(text(f"SELECT name FROM {_TABLE} ORDER BY name"))]  # noqa: S608 (constant)
 
 
+def schema_status(engine: Engine) -> str:
+    """'ready', 'uninitialised' (no tables yet), 'outdated' or 'newer' than this program."""
+    with engine.connect() as conn:
+        done = applied(conn)
+        if not done:
+            return "outdated" if inspect(conn).has_table("messages") else "uninitialised"
+    known = [name for name, _ in MIGRATIONS]
+    if any(name not in known for name in done):
+        return "newer"
+    return "ready" if done == sorted(known) else "outdated"
+
+
 def migrate(engine: Engine) -> list[str]:
     """Bring the database to the current schema; return the names applied now."""
     dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, Select, case, distinct, func, inspect, select
+from sqlalchemy import Engine, Select, case, distinct, func, select
 
 from openclaw_telemetry import rollups, usage
 from openclaw_telemetry.measures import (
@@ -26,7 +26,7 @@ from openclaw_telemetry.measures import (
     tokens,
     total,
 )
-from openclaw_telemetry.migrations import MIGRATIONS, applied
+from openclaw_telemetry.migrations import schema_status
 from openclaw_telemetry.schema import (
     ingest_runs,
     messages,
@@ -67,18 +67,6 @@ __all__ = [
 ]
 T = tool_calls.c
 U = usage_quarter_hours.c
-
-
-def schema_status(engine: Engine) -> str:
-    """'ready', 'uninitialised' (no tables yet), 'outdated' or 'newer' than this program."""
-    with engine.connect() as conn:
-        done = applied(conn)
-        if not done:
-            return "outdated" if inspect(conn).has_table("messages") else "uninitialised"
-    known = [name for name, _ in MIGRATIONS]
-    if any(name not in known for name in done):
-        return "newer"
-    return "ready" if done == sorted(known) else "outdated"
 
 
 def data_version(engine: Engine) -> int:

@@ -8,6 +8,7 @@ owner only (E4), in WAL mode with a busy timeout so dashboards can read during a
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from openclaw_telemetry.errors import ConfigError, DatabaseError
-from openclaw_telemetry.migrations import migrate
+from openclaw_telemetry.migrations import migrate, schema_status
 
 DEFAULT_DB = "openclaw_telemetry.db"
 _BUSY_TIMEOUT_MS = 30_000
@@ -98,6 +99,24 @@ def open_db(url: str, *, create: bool = True) -> Engine:
     except SQLAlchemyError as exc:
         engine.dispose()
         raise DatabaseError(f"cannot prepare {describe(url)}: {_short(exc)}") from None
+    return engine
+
+
+def open_existing(db: str) -> Engine:
+    """The engine of a database the parser has already written, for the commands that only
+    read it (alerts, exporter): never creates or migrates it."""
+    url = database_url(db)
+    try:
+        engine = make_engine(url, create=False)
+        status = schema_status(engine)
+    except DatabaseError:
+        raise DatabaseError(f"no database at {describe(url)}: run "
+                            f"`python session_parser.py --db {shlex.quote(db)}` first") from None
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot read {describe(url)}: {_short(exc)[:200]}") from None
+    if status != "ready":
+        raise DatabaseError(f"{describe(url)} is {status}: run "
+                            f"`python session_parser.py --db {shlex.quote(db)}`")
     return engine
 
 
