@@ -26,6 +26,13 @@ from openclaw_telemetry.measures import (
     tokens,
     total,
 )
+from openclaw_telemetry.metric_queries import (
+    ingest_status,
+    issue_counts,
+    session_counts,
+    tool_outcomes,
+    usage_totals,
+)
 from openclaw_telemetry.migrations import schema_status
 from openclaw_telemetry.schema import (
     ingest_runs,
@@ -60,10 +67,11 @@ from openclaw_telemetry.timeframe import Unit, to_utc
 
 __all__ = [
     "CronActivity", "Scope", "alert_observations", "call_bounds", "cost_statistics",
-    "cron_activity", "data_version", "filter_options", "latest_ingest", "local_buckets",
-    "models", "schema_status", "session_calls", "session_detail", "session_observations",
-    "session_table",
-    "subagent_rollup", "timeline", "tool_timeline", "tools", "totals",
+    "cron_activity", "data_version", "filter_options", "ingest_status", "issue_counts",
+    "latest_ingest", "local_buckets", "models", "schema_status", "session_calls",
+    "session_counts", "session_detail", "session_observations", "session_table",
+    "subagent_rollup", "timeline", "tool_outcomes", "tool_timeline", "tools", "totals",
+    "usage_totals",
 ]
 T = tool_calls.c
 U = usage_quarter_hours.c

@@ -21,7 +21,7 @@ cd "$ROOT"
 . "$ROOT/scripts/bootstrap.sh"
 
 # Debian packages the test suite uses; one list, so chromium, prometheus ... join it here.
-TEST_APT_PACKAGES="postgresql nginx openssl chromium"
+TEST_APT_PACKAGES="postgresql nginx openssl chromium prometheus"
 
 PG_DB=openclaw_test
 PG_USER=openclaw

@@ -217,6 +217,7 @@ def test_service_is_confined(service: Path, key: str, value: str) -> None:
         ("openclaw-telemetry-ingest.service", f"{INSTALL_DIR}/session_parser.py -q"),
         ("openclaw-telemetry-watch.service", f"{INSTALL_DIR}/session_parser.py --watch"),
         ("openclaw-telemetry-dashboard.service", "-m streamlit run ${OPENCLAW_DASHBOARD_SCRIPT}"),
+        ("openclaw-telemetry-exporter.service", f"{INSTALL_DIR}/exporter.py"),
     ],
 )
 def test_service_runs_the_venv_python(service: str, arguments: str) -> None:
@@ -224,15 +225,23 @@ def test_service_runs_the_venv_python(service: str, arguments: str) -> None:
     assert command.startswith(f"{INSTALL_DIR}/.venv/bin/python {arguments}")
 
 
-def test_dashboard_flags_come_from_the_environment_file() -> None:
-    settings = unit_settings(SYSTEMD / "openclaw-telemetry-dashboard.service")
+@pytest.mark.parametrize(("service", "flags"), [
+    ("openclaw-telemetry-dashboard.service",
+     ("--server.headless true", "--server.enableXsrfProtection true",
+      "--server.address ${OPENCLAW_DASHBOARD_ADDRESS}")),
+    ("openclaw-telemetry-exporter.service",
+     ("--host ${OPENCLAW_EXPORTER_ADDRESS}", "--port ${OPENCLAW_EXPORTER_PORT}")),
+])
+def test_service_flags_come_from_the_environment_file(service: str, flags: tuple[str, ...]
+                                                      ) -> None:
+    settings = unit_settings(SYSTEMD / service)
     (command,) = settings["ExecStart"]
     used = set(re.findall(r"\$\{(\w+)\}", command))
     defaults = dict(value.split("=", 1) for value in settings["Environment"])
     assert used <= environment_file().keys()
     assert used <= defaults.keys()
     assert {key: environment_file()[key] for key in used} == {key: defaults[key] for key in used}
-    for flag in ("--server.headless true", "--server.enableXsrfProtection true"):
+    for flag in flags:
         assert flag in command
 
 
@@ -294,6 +303,7 @@ def test_environment_file_settings() -> None:
     assert {"OPENCLAW_SESSIONS_DIR", "OPENCLAW_TELEMETRY_DB"} <= settings.keys()
     assert settings["OPENCLAW_TELEMETRY_DB"].startswith(f"{STATE_DIR}/")
     assert settings["OPENCLAW_DASHBOARD_ADDRESS"] == "127.0.0.1"
+    assert settings["OPENCLAW_EXPORTER_ADDRESS"] == "127.0.0.1"
     assert not [key for key in settings if re.search("PASSWORD|SECRET|TOKEN|API_KEY", key)]
 
 

@@ -37,3 +37,12 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert "./start.sh" in README and "scripts/test.sh" in README
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     assert "scripts/test.sh" in ci
+
+
+def test_every_exporter_option_and_metric_is_in_the_readme() -> None:
+    from openclaw_telemetry.exporter import CALL_COUNTERS, parser
+
+    options = [s for action in parser()._actions for s in action.option_strings
+               if s.startswith("--") and s != "--help"]
+    assert [o for o in options if f"`{o}" not in README and f"[{o}" not in README] == []
+    assert [name for name, _, _ in CALL_COUNTERS if f"`{name}_total`" not in README] == []

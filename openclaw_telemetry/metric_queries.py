@@ -1,0 +1,71 @@
+"""The reads behind the Prometheus exporter: all-time totals, each one cheap query.
+
+Call totals come from the 15-minute roll-up (`usage_quarter_hours`, kept equal to the
+calls by every ingest run), so a scrape never scans `messages`. Every function returns a
+DataFrame whose columns its docstring lists; re-exported by `queries.py`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, case, func, select
+
+from openclaw_telemetry.measures import total
+from openclaw_telemetry.rollups import MEASURES
+from openclaw_telemetry.schema import (
+    ingest_runs,
+    messages,
+    parse_issues,
+    sessions,
+    tool_calls,
+    usage_quarter_hours,
+)
+from openclaw_telemetry.sqlkit import frame
+
+NO_SESSION = "none"  # the kind label of calls whose session has no row (yet)
+
+
+def usage_totals(engine: Engine) -> pd.DataFrame:
+    """agent, model, provider, kind, then every roll-up measure (`rollups.MEASURES`)
+    summed over all time."""
+    u = usage_quarter_hours.c
+    kind = func.coalesce(u.kind, NO_SESSION).label("kind")
+    stmt = (select(u.agent, u.model, u.provider, kind,
+                   *(total(u[name]).label(name) for name in MEASURES))
+            .group_by(u.agent, u.model, u.provider, kind)
+            .order_by(u.agent, u.model, u.provider, kind))
+    return frame(engine, stmt)
+
+
+def tool_outcomes(engine: Engine) -> pd.DataFrame:
+    """tool, outcome ('ok', 'error' or 'unanswered': no result seen yet), calls."""
+    t = tool_calls.c
+    outcome = case((t.is_error.is_(None), "unanswered"), (t.is_error, "error"),
+                   else_="ok").label("outcome")
+    stmt = (select(t.tool_name.label("tool"), outcome, func.count().label("calls"))
+            .group_by(t.tool_name, outcome).order_by(t.tool_name, outcome))
+    return frame(engine, stmt)
+
+
+def session_counts(engine: Engine) -> pd.DataFrame:
+    """agent, kind, sessions (every session row, also those with no call)."""
+    s = sessions.c
+    agent = func.coalesce(s.agent_id, "unknown").label("agent")
+    stmt = (select(agent, s.kind, func.count().label("sessions"))
+            .group_by(agent, s.kind).order_by(agent, s.kind))
+    return frame(engine, stmt)
+
+
+def issue_counts(engine: Engine) -> pd.DataFrame:
+    """kind, issues: the bad-input problems recorded so far, by kind."""
+    p = parse_issues.c
+    stmt = select(p.kind, func.count().label("issues")).group_by(p.kind).order_by(p.kind)
+    return frame(engine, stmt)
+
+
+def ingest_status(engine: Engine) -> pd.DataFrame:
+    """One row: last_finished (naive UTC end of the latest finished ingest run, None
+    before any), last_call (naive UTC time of the latest call, None without calls)."""
+    finished = select(func.max(ingest_runs.c.finished_at)).scalar_subquery()
+    last_call = select(func.max(messages.c.timestamp)).scalar_subquery()
+    return frame(engine, select(finished.label("last_finished"), last_call.label("last_call")))

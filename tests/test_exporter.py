@@ -1,0 +1,227 @@
+"""The Prometheus exporter (`exporter.py`): its totals equal the accounting contract's, its
+exposition passes Prometheus' own `promtool check metrics`, it serves, follows new data,
+survives a missing database, and fails with one line for a person's mistake.
+
+`promtool` comes from Debian's `prometheus` package (scripts/test.sh installs it): missing,
+the check skips outside CI and fails under CI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from test_deploy import SYSTEMD, environment_file, require_tool, unit_settings
+
+from openclaw_telemetry.exporter import DEFAULT_PORT
+from tests.conftest import SAMPLES, ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMETHEUS = ROOT / "deploy" / "prometheus"
+RULES = PROMETHEUS / "openclaw-telemetry.rules.yml"
+SCRAPE = PROMETHEUS / "openclaw-telemetry.scrape.yml"
+RULE_TESTS = ROOT / "tests" / "fixtures" / "prometheus" / "openclaw-telemetry.rules.test.yml"
+EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
+
+
+def exporter(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "exporter.py"), *args], cwd=ROOT,
+                          capture_output=True, text=True, check=False, timeout=timeout)
+
+
+def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Parsed exposition: metric sample name -> [(labels, value)]."""
+    found: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[sample.name].append((sample.labels, sample.value))
+    return found
+
+
+def summed(found: dict[str, list[tuple[dict[str, str], float]]], name: str,
+           **labels: str) -> float:
+    return sum(value for have, value in found[name]
+               if all(have.get(k) == v for k, v in labels.items()))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def scrape(port: int) -> tuple[str, str]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return response.headers["Content-Type"], response.read().decode()
+
+
+def wait_for_scrape(port: int, process: subprocess.Popen[str]) -> tuple[str, str]:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return scrape(port)
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("sample", sorted(EXPECTED), indirect=True)
+def test_totals_equal_the_expected_ones(sample: Path, db_url: str) -> None:
+    assert ingest(sample, db_url, "-q").code == 0
+    ran = exporter("--db", db_url, "--once")
+    assert ran.returncode == 0, ran.stderr
+    found = samples(ran.stdout)
+    want = EXPECTED[sample.name]["total"]
+    assert summed(found, "openclaw_llm_calls_total") == want["llm_calls"]
+    assert summed(found, "openclaw_llm_call_errors_total") == want["errors"]
+    assert summed(found, "openclaw_cost_usd_total") == pytest.approx(want["cost"], abs=1e-8)
+    for kind in ("input", "output", "cache_read", "cache_write"):
+        assert summed(found, "openclaw_tokens_total", type=kind) == want[kind], kind
+    assert summed(found, "openclaw_tool_calls_total") == want["tool_calls"]
+    assert summed(found, "openclaw_tool_calls_total", outcome="error") == want["tool_errors"]
+    assert summed(found, "openclaw_telemetry_database_up") == 1
+    assert summed(found, "openclaw_sessions") >= 1
+    assert summed(found, "openclaw_last_llm_call_timestamp_seconds") > 1.7e9
+
+
+@pytest.mark.parametrize("sample", sorted(EXPECTED), indirect=True)
+def test_exposition_passes_promtool(sample: Path, sqlite_url: str, tmp_path: Path) -> None:
+    promtool = require_tool("promtool")
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    ran = exporter("--db", sqlite_url, "--once")
+    assert ran.returncode == 0, ran.stderr
+    checked = subprocess.run([promtool, "check", "metrics"], input=ran.stdout, text=True,
+                             capture_output=True, check=False, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.strip() == "" and checked.stderr.strip() == ""  # no lint remarks
+
+
+def test_textfile_is_written_whole(sample: Path, sqlite_url: str, tmp_path: Path) -> None:
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    target = tmp_path / "textfile" / "openclaw.prom"
+    target.parent.mkdir()
+    ran = exporter("--db", sqlite_url, "--textfile", str(target))
+    assert ran.returncode == 0 and ran.stdout == "", ran.stderr
+    assert summed(samples(target.read_text()), "openclaw_llm_calls_total") == 65
+    assert [p.name for p in target.parent.iterdir()] == ["openclaw.prom"]  # no temp file left
+
+
+def test_serves_follows_new_data_and_stops_on_sigterm(sample: Path, tmp_path: Path) -> None:
+    db = tmp_path / "telemetry.db"
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(ROOT / "exporter.py"), "--db", str(db),
+                                "--port", str(port)], cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        content_type, text = wait_for_scrape(port, process)
+        assert content_type.startswith("text/plain")
+        found = samples(text)  # no database yet: reported, not a failed scrape
+        assert summed(found, "openclaw_telemetry_database_up") == 0
+        assert "openclaw_llm_calls_total" not in found
+        assert ingest(sample, f"sqlite:///{db}", "-q").code == 0
+        found = samples(scrape(port)[1])
+        assert summed(found, "openclaw_telemetry_database_up") == 1
+        assert summed(found, "openclaw_llm_calls_total") == 65
+        version = summed(found, "openclaw_telemetry_data_version")
+        shutil.copytree(SAMPLES / "openclaw-2026.9.6" / "agents", sample / "agents",
+                        dirs_exist_ok=True)  # a second agent database: more calls
+        assert ingest(sample, f"sqlite:///{db}", "-q").code == 0
+        found = samples(scrape(port)[1])
+        assert summed(found, "openclaw_telemetry_data_version") > version
+        assert summed(found, "openclaw_llm_calls_total") > 65
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert "no database at" in err and "database readable" in err
+    assert "Traceback" not in err
+
+
+def test_mistakes_give_one_line(tmp_path: Path) -> None:
+    missing = exporter("--db", str(tmp_path / "none.db"), "--once")
+    assert missing.returncode == 66
+    assert missing.stderr.startswith("exporter.py: no database at")
+    for args, code in ((["--port", "0"], 64), (["--port", "x"], 64),
+                       (["--once", "--textfile", "x"], 64), (["--bogus"], 64),
+                       (["--db", "nosuch://x", "--once"], 64)):
+        ran = exporter(*args)
+        assert ran.returncode == code, (args, ran.stderr)
+        assert len(ran.stderr.strip().splitlines()) == 1, (args, ran.stderr)
+        assert ran.stderr.startswith("exporter.py: ")
+    assert "Traceback" not in missing.stderr
+
+
+def test_unwritable_textfile_and_busy_port(sample: Path, sqlite_url: str,
+                                           tmp_path: Path) -> None:
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    ran = exporter("--db", sqlite_url, "--textfile", str(tmp_path / "no" / "dir.prom"))
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines() == [
+        f"exporter.py: cannot write {tmp_path / 'no' / 'dir.prom'}: No such file or directory"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = exporter("--db", sqlite_url, "--port", str(port), timeout=30)
+    assert busy.returncode == 1
+    assert busy.stderr.strip().splitlines() == [
+        f"exporter.py: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def test_help_names_every_option() -> None:
+    ran = exporter("--help")
+    assert ran.returncode == 0
+    for option in ("--db", "--host", "--port", "--once", "--textfile"):
+        assert option in ran.stdout
+
+
+# --- deploy/prometheus: scrape settings and alerting rules ---------------------------------
+
+
+def promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([require_tool("promtool"), *args], capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+def test_alerting_rules_pass_promtool_and_their_unit_tests() -> None:
+    checked = promtool("check", "rules", str(RULES))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = promtool("test", "rules", str(RULE_TESTS))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_scrape_settings_are_a_valid_prometheus_config(tmp_path: Path) -> None:
+    config = tmp_path / "prometheus.yml"
+    config.write_text(SCRAPE.read_text().replace("/etc/prometheus/" + RULES.name, str(RULES)))
+    checked = promtool("check", "config", str(config))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_scrape_target_is_where_the_exporter_listens() -> None:
+    port = environment_file()["OPENCLAW_EXPORTER_PORT"]
+    defaults = dict(value.split("=", 1) for value in
+                    unit_settings(SYSTEMD / "openclaw-telemetry-exporter.service")["Environment"])
+    assert port == defaults["OPENCLAW_EXPORTER_PORT"] == str(DEFAULT_PORT)
+    assert f'targets: ["127.0.0.1:{port}"]' in SCRAPE.read_text()
+
+
+def test_rules_use_only_metrics_the_exporter_serves(sample: Path, sqlite_url: str) -> None:
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    served = set(samples(exporter("--db", sqlite_url, "--once").stdout))
+    used = set(re.findall(r"\b(openclaw_\w+)", RULES.read_text()))
+    assert used and used <= served, used - served
