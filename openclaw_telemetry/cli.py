@@ -7,9 +7,13 @@ the database lock.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import TextIO
 
 import orjson
@@ -21,7 +25,12 @@ from openclaw_telemetry.errors import ConfigError, DatabaseError, LockedError, T
 from openclaw_telemetry.ingest.lock import run_lock
 from openclaw_telemetry.ingest.run import Ingest, RunSummary, database_totals, summary_dict
 from openclaw_telemetry.progress import for_stream
-from openclaw_telemetry.sources.discover import StateRoot, resolve_roots
+from openclaw_telemetry.sources.discover import (
+    StateRoot,
+    default_candidates,
+    holds_no_data,
+    resolve_roots,
+)
 from openclaw_telemetry.store import database_url, describe, open_db
 
 EXIT_OK, EXIT_DB, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
@@ -36,7 +45,8 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
     started = time.perf_counter()
     settings = config.load(argv)
     try:
-        return _ingest(settings, started, out, err)
+        with _terminate_as_interrupt(enabled=not settings.watch):
+            return _ingest(settings, started, out, err)
     except ConfigError as exc:
         print(f"session_parser.py: error: {exc}", file=err)
         return EXIT_USAGE
@@ -50,14 +60,36 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"session_parser.py: database error: {detail}", file=err)
         return EXIT_DB
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("session_parser.py: interrupted; the next run continues where this one stopped",
               file=err)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd stopping a run, `timeout`): stop as on Ctrl-C, exit code 143."""
+
+
+@contextmanager
+def _terminate_as_interrupt(*, enabled: bool) -> Iterator[None]:
+    """The open batch rolls back and the next run resumes, as after Ctrl-C (--watch has
+    its own handling: it finishes the run in progress)."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO) -> int:
-    roots = resolve_roots(settings.sessions_dir, settings.env)
+    roots = resolve_roots(settings.sessions_dir, settings.env, settings.sessions_dir_origin)
     url = database_url(settings.db)
     engine = open_db(url)
     talk = not settings.quiet and not settings.json
@@ -66,9 +98,14 @@ def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO)
                           for r in roots) or "nothing"
         print(f"Scanning {where}", file=err)
     if not roots:
-        print("session_parser.py: no OpenClaw data found (looked at $OPENCLAW_STATE_DIR, "
-              "~/.openclaw, ~/.openclaw-*, ~/.clawdbot, ~/.moltbot); pass --sessions-dir DIR",
-              file=err)
+        looked = ", ".join(str(p) for p in default_candidates(settings.env))
+        print(f"session_parser.py: no OpenClaw data found (looked at {looked}); pass "
+              "--sessions-dir DIR", file=err)
+    for root in roots:
+        if holds_no_data(root):
+            print(f"warning: {root.path} holds no OpenClaw data: expected a state directory "
+                  "(the folder holding agents/), one agent's folder, or a folder of .jsonl "
+                  "transcripts", file=err)
     try:
         if settings.watch:
             _watch(settings, engine, roots, url, out, err)
@@ -105,7 +142,8 @@ def _watch(settings: config.Settings, engine: Engine, roots: list[StateRoot], ur
     from openclaw_telemetry.watch import Watcher, WatchOptions  # watchdog only for --watch
 
     def run_once() -> RunSummary:  # roots again each time: new agents and state folders
-        current = resolve_roots(settings.sessions_dir, settings.env) or roots
+        current = resolve_roots(settings.sessions_dir, settings.env,
+                                settings.sessions_dir_origin) or roots
         return _run_once(settings, engine, current, err, progress=False)
 
     def report(summary: RunSummary) -> None:
@@ -143,8 +181,10 @@ def _report(summary: RunSummary, totals: dict[str, object], url: str, err: TextI
     ]
     if summary.issues_by_kind:
         lines.append(_issues_line(summary).capitalize())
-    for problem in summary.unreadable:
-        lines.append(f"Could not read: {problem}")
+    if summary.unreadable:
+        count = len(summary.unreadable)
+        lines.append(f"Could not read {count} file{'s' * (count != 1)} or folder"
+                     f"{'s' * (count != 1)} (warnings above); the rest was read")
     lines.append(f"Database {url}: {totals['calls']:,} calls in {totals['sessions']:,} "
                  f"sessions, ${float(str(totals['cost'])):,.4f} in total")
     print("\n".join(lines), file=err)

@@ -26,6 +26,7 @@ DEFAULT_ALERTS = "alerts.toml"
 @dataclass(frozen=True, slots=True)
 class Settings:
     sessions_dir: str | None
+    sessions_dir_origin: str  # the option or variable it came from, for messages
     db: str
     full: bool
     json: bool
@@ -72,7 +73,8 @@ def parser() -> argparse.ArgumentParser:
                     "incrementally and exactly once per LLM call.",
         epilog="Exit codes: 0 done (unreadable sources are reported, not fatal), 1 the "
                "database cannot be opened or written, 2 bad arguments, 3 another ingest run "
-               "holds the database.")
+               "holds the database, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM; after "
+               "130 or 143 the next run continues where this one stopped.")
     p.add_argument("--sessions-dir", metavar="DIR",
                    help=f"an OpenClaw state directory, one agent's folder or its sessions/ "
                         f"folder (env {ENV_SESSIONS_DIR}; default: $OPENCLAW_STATE_DIR, else "
@@ -113,6 +115,7 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     config = environment.get(ENV_CONFIG)
     return Settings(
         sessions_dir=args.sessions_dir or environment.get(ENV_SESSIONS_DIR) or None,
+        sessions_dir_origin="--sessions-dir" if args.sessions_dir else f"${ENV_SESSIONS_DIR}",
         db=args.db or default_db(environment), full=args.full, json=args.json,
         quiet=args.quiet, lock_wait=args.lock_wait, batch_size=args.batch_size,
         watch=args.watch, poll=args.poll,

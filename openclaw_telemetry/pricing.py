@@ -8,6 +8,7 @@ million tokens in OpenClaw's token meaning (input excludes cached tokens).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -50,11 +51,16 @@ class Priced(NamedTuple):  # one per call: a named tuple is the cheapest record
     source: CostSource
 
 
-def load_json_file(path: Path) -> Any:
-    """JSON or JSON5 (OpenClaw's config allows comments); None when absent or unreadable."""
+def load_json_file(path: Path, report: Callable[[str], None] | None = None) -> Any:
+    """JSON or JSON5 (OpenClaw's config allows comments); None when absent. A file that
+    exists but cannot be read or parsed is also None, and is told to `report`."""
     try:
         data = path.read_bytes()
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        if report is not None:
+            report(f"{path}: {exc.strerror or exc}; not used")
         return None
     try:
         return orjson.loads(data)
@@ -63,6 +69,8 @@ def load_json_file(path: Path) -> Any:
     try:
         return json5.loads(data.decode("utf-8", "replace"))
     except ValueError:
+        if report is not None:
+            report(f"{path}: not valid JSON (nor JSON5); not used")
         return None
 
 

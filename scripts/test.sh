@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's one test command (README "Tests"; CI runs exactly this through .ci/run).
+# The project's one test command (README "Two commands"; CI runs exactly this through .ci/run).
 #
 #   scripts/test.sh [PYTEST_ARGS...]          e.g. scripts/test.sh -k golden -x
 #

@@ -18,7 +18,7 @@ from openclaw_telemetry.ingest.writer import chunks, insert_ignore, now
 from openclaw_telemetry.schema import cron_jobs, meta, session_attribution, sessions
 from openclaw_telemetry.sources import attribution as attr
 from openclaw_telemetry.sources import sqlite_store
-from openclaw_telemetry.sources.discover import StateRoot
+from openclaw_telemetry.sources.discover import StateRoot, problem
 
 
 def _stamp(paths: Iterable[Path]) -> str:
@@ -47,25 +47,37 @@ def changed_since_last(conn: Connection, name: str, paths: Iterable[Path]) -> bo
 
 
 def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -> None:
-    """Read the stores of a root that changed since the last run."""
+    """Read the stores of a root that changed since the last run; a store that cannot be
+    read is told to `warn` (its sessions keep what earlier runs learned)."""
     for agent in root.agents:
         store = agent.sessions_dir / "sessions.json" if agent.sessions_dir else None
-        if store is not None and store.is_file() and changed_since_last(conn, str(store), [store]):
-            remember(conn, attr.from_store(store, agent.agent_id))
-    cron_dir = root.path / "cron"
-    cron_files = [cron_dir / "jobs.json", *sorted((cron_dir / "runs").glob("*.jsonl"))] \
-        if cron_dir.is_dir() else []
-    if cron_files and changed_since_last(conn, str(cron_dir), cron_files):
-        remember_jobs(conn, attr.cron_jobs_from_file(cron_dir / "jobs.json"))
-        remember(conn, attr.from_cron_runs(cron_dir / "runs"))
-    state_db = root.global_db
-    if state_db.is_file() and changed_since_last(
-            conn, str(state_db), [state_db, Path(f"{state_db}-wal")]):
         try:
+            if store is not None and store.is_file() and changed_since_last(
+                    conn, str(store), [store]):
+                remember(conn, attr.from_store(store, agent.agent_id, warn))
+        except OSError as exc:
+            warn(problem(exc))
+    try:
+        _learn_cron(conn, root.path / "cron", warn)
+        state_db = root.global_db
+        if state_db.is_file() and changed_since_last(
+                conn, str(state_db), [state_db, Path(f"{state_db}-wal")]):
             with sqlite_store.open_readonly(state_db) as db:
                 learn_state_db(conn, db)
-        except sqlite_store.ReadError as exc:
-            warn(f"could not read {state_db}: {exc}")
+    except OSError as exc:
+        warn(problem(exc))
+    except sqlite_store.ReadError as exc:
+        warn(str(exc))
+
+
+def _learn_cron(conn: Connection, cron_dir: Path, warn: Callable[[str], None]) -> None:
+    if not cron_dir.is_dir():
+        return
+    runs = cron_dir / "runs"
+    run_logs = sorted(p for p in runs.iterdir() if p.suffix == ".jsonl") if runs.is_dir() else []
+    if changed_since_last(conn, str(cron_dir), [cron_dir / "jobs.json", *run_logs]):
+        remember_jobs(conn, attr.cron_jobs_from_file(cron_dir / "jobs.json", warn))
+        remember(conn, attr.from_cron_runs(run_logs, warn))
 
 
 def learn_state_db(conn: Connection, db: sqlite3.Connection) -> None:

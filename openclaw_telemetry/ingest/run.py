@@ -144,8 +144,9 @@ class Ingest:
         return self.summary
 
     def _unreadable(self, message: str) -> None:
-        self.summary.unreadable.append(message)
-        self.warn(message)
+        if message not in self.summary.unreadable:  # e.g. one openclaw.json, many agents
+            self.summary.unreadable.append(message)
+            self.warn(message)
 
     # -- planning ---------------------------------------------------------------------
     def _plan(self) -> tuple[list[_Work], list[tuple[StateRoot, Agent]]]:
@@ -153,7 +154,9 @@ class Ingest:
         rename is found whichever of the old and the new name is listed first)."""
         found: list[tuple[StateRoot, SourceFile, os.stat_result]] = []
         for root in self.roots:
-            for file in iter_source_files(root):
+            for message in root.problems:
+                self._unreadable(message)
+            for file in iter_source_files(root, self._unreadable):
                 try:
                     str(file.path).encode("utf-8")
                 except UnicodeEncodeError:
@@ -301,9 +304,10 @@ class Ingest:
         if key not in self._pricing:
             config_file = self.config_path or root.config_file
             agent_dir = root.agent_folder(agent_id)
-            book = PriceBook(prices_from_config(load_json_file(config_file)),
-                             prices_from_config(load_json_file(agent_dir / "models.json")))
-            oauth = oauth_of(load_json_file(agent_dir / "auth-profiles.json"))
+            book = PriceBook(
+                prices_from_config(load_json_file(config_file, self._unreadable)),
+                prices_from_config(load_json_file(agent_dir / "models.json", self._unreadable)))
+            oauth = oauth_of(load_json_file(agent_dir / "auth-profiles.json", self._unreadable))
             self._pricing[key] = Pricing(book, functools.partial(is_subscription,
                                                                  oauth_providers=oauth))
         return self._pricing[key]

@@ -9,7 +9,7 @@ learned here is remembered by the ingest engine even after OpenClaw forgets it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -108,9 +108,9 @@ def kind_for(attr: Attribution | None, marker_kind: str | None, main_key: str = 
 
 
 # -- JSONL era: sessions.json -----------------------------------------------------------
-def from_store(path: Path, agent_id: str) -> list[Attribution]:
+def from_store(path: Path, agent_id: str, report: Callable[[str], None]) -> list[Attribution]:
     """Entries of a `sessions.json` store, and the session ids of their checkpoints."""
-    doc = load_json_file(path)
+    doc = load_json_file(path, report)
     found: list[Attribution] = []
     for key, entry in doc.items() if isinstance(doc, dict) else []:
         if not isinstance(entry, dict):
@@ -205,8 +205,8 @@ def subagents_from_state(conn: Any) -> Iterator[tuple[str, str | None, str | Non
                    _text(row.get("label")))
 
 
-def cron_jobs_from_file(path: Path) -> list[CronJob]:
-    doc = load_json_file(path)
+def cron_jobs_from_file(path: Path, report: Callable[[str], None]) -> list[CronJob]:
+    doc = load_json_file(path, report)
     jobs = doc.get("jobs") if isinstance(doc, dict) else doc
     found = []
     for job in _list(jobs):
@@ -216,13 +216,15 @@ def cron_jobs_from_file(path: Path) -> list[CronJob]:
     return found
 
 
-def from_cron_runs(folder: Path) -> list[Attribution]:
-    """`cron/runs/<jobId>.jsonl`: sessionId -> job, even after the transcript is gone."""
+def from_cron_runs(logs: list[Path], report: Callable[[str], None]) -> list[Attribution]:
+    """`cron/runs/<jobId>.jsonl`: sessionId -> job, even after the transcript is gone. A
+    line that is not JSON names no session: it is passed over (the costs are elsewhere)."""
     found: list[Attribution] = []
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+    for path in logs:
         try:
             lines = path.read_bytes().splitlines()
-        except OSError:
+        except OSError as exc:
+            report(f"{path}: {exc.strerror or exc}; its cron runs are not attributed")
             continue
         for line in lines:
             try:

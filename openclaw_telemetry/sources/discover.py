@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,13 @@ _ARCHIVE = re.compile(r"^(?P<stem>.+?)\.jsonl\.(?P<kind>reset|deleted|bak)\.(?P<
 _IGNORED_JSONL = re.compile(r"(\.trajectory\.jsonl|\.checkpoint\.[^.]+\.jsonl)$")
 _ARCHIVE_KINDS = {"reset": SourceKind.RESET, "deleted": SourceKind.DELETED,
                   "bak": SourceKind.BAK}
+_STATE_DIR_VARIABLES = ("OPENCLAW_STATE_DIR", "CLAWDBOT_STATE_DIR", "MOLTBOT_STATE_DIR")
+Report = Callable[[str], None]
+
+
+def problem(exc: OSError) -> str:
+    """What went wrong with which file, for a person: `<path>: Permission denied`."""
+    return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +48,14 @@ class Agent:
     agent_id: str
     sessions_dir: Path | None
     agent_dir: Path | None
+    database: Path | None = None  # its 2026.8+ SQLite database, when it has one
 
-    @property
-    def database(self) -> Path | None:
-        if self.agent_dir is None:
-            return None
-        candidate = self.agent_dir / AGENT_DB_NAME
-        return candidate if candidate.is_file() else None
+
+def _make_agent(agent_id: str, sessions_dir: Path | None, agent_dir: Path | None) -> Agent:
+    """Raises OSError when a folder cannot be looked into."""
+    database = agent_dir / AGENT_DB_NAME if agent_dir is not None else None
+    return Agent(agent_id, sessions_dir, agent_dir,
+                 database if database is not None and database.is_file() else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,7 @@ class StateRoot:
     path: Path
     is_state_dir: bool
     agents: tuple[Agent, ...] = field(default_factory=tuple)
+    problems: tuple[str, ...] = ()  # folders and settings files that could not be read
 
     @property
     def config_file(self) -> Path:
@@ -73,26 +82,34 @@ class StateRoot:
         return self.path / "state" / "openclaw.sqlite"
 
 
-def resolve_roots(explicit: str | None, env: Mapping[str, str]) -> list[StateRoot]:
-    """The state roots to read, in the order of contract A1 / format §2.1."""
+def resolve_roots(explicit: str | None, env: Mapping[str, str],
+                  origin: str = "--sessions-dir") -> list[StateRoot]:
+    """The state roots to read, in the order of contract A1 / format §2.1. A folder the
+    user named (`origin`: the option or variable it came from) must exist and be readable;
+    so must a default one that exists."""
     home = _home(env)
 
-    def root(path: Path) -> StateRoot:
-        return _with_configured_folders(_root_for(path), home)
+    def root(path: Path, label: str) -> StateRoot:
+        return _with_configured_folders(_root_for(_readable_dir(path, label)), home)
 
     if explicit:
-        path = Path(explicit).expanduser()
-        if not path.exists():
-            raise ConfigError(f"--sessions-dir {explicit}: no such directory")
-        if not path.is_dir():
-            raise ConfigError(f"--sessions-dir {explicit}: not a directory")
-        return [root(path.resolve())]
-    for name in ("OPENCLAW_STATE_DIR", "CLAWDBOT_STATE_DIR", "MOLTBOT_STATE_DIR"):
+        return [root(Path(explicit).expanduser(), f"{origin} {explicit}")]
+    for name in _STATE_DIR_VARIABLES:
         value = env.get(name)
         if value:
-            path = Path(value).expanduser()
-            return [root(path.resolve())] if path.is_dir() else []
-    return [root(p) for p in default_candidates(env) if p.is_dir()]
+            return [root(Path(value).expanduser(), f"${name} {value}")]
+    return [root(p, str(p)) for p in default_candidates(env) if p.is_dir()]
+
+
+def _readable_dir(path: Path, label: str) -> Path:
+    if not path.exists():
+        raise ConfigError(f"{label}: no such directory")
+    if not path.is_dir():
+        raise ConfigError(f"{label}: not a directory")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ConfigError(f"{label}: permission denied (run as a user who can read it; "
+                          "see the README, \"Give it read access\")")
+    return path.resolve()
 
 
 def _home(env: Mapping[str, str]) -> Path:
@@ -105,9 +122,10 @@ def _with_configured_folders(root: StateRoot, home: Path) -> StateRoot:
     `agents.list[].agentDir` (an agent's `agent/` folder: its database and models.json)
     and `session.store` (transcripts next to that file, `{agentId}` replaced). What the
     default folders hold is still read: it was written before the move."""
-    config = load_json_file(root.config_file) if root.is_state_dir else None
+    problems = list(root.problems)
+    config = load_json_file(root.config_file, problems.append) if root.is_state_dir else None
     if not isinstance(config, dict):
-        return root
+        return StateRoot(root.path, root.is_state_dir, root.agents, tuple(problems))
     agents = config.get("agents")
     listed = agents.get("list") if isinstance(agents, dict) else None
     moved = {str(item["id"]): _expand(str(item["agentDir"]), root.path, home)
@@ -116,19 +134,25 @@ def _with_configured_folders(root: StateRoot, home: Path) -> StateRoot:
     found = list(root.agents)
     known = {a.agent_dir.resolve() for a in found if a.agent_dir is not None}
     for agent_id, folder in moved.items():
-        if folder.is_dir() and folder not in known:
-            known.add(folder)
-            found.insert(0, Agent(agent_id, None, folder))  # first: its models.json wins
+        try:
+            if folder.is_dir() and folder not in known:
+                known.add(folder)
+                found.insert(0, _make_agent(agent_id, None, folder))  # first: its models.json wins
+        except OSError as exc:
+            problems.append(problem(exc))
     session = config.get("session")
     store = session.get("store") if isinstance(session, dict) else None
     if isinstance(store, str) and store.strip():
         known = {a.sessions_dir.resolve() for a in found if a.sessions_dir is not None}
         for agent_id in dict.fromkeys([*(a.agent_id for a in found), "main"]):
             folder = _expand(store.strip().replace("{agentId}", agent_id), root.path, home).parent
-            if folder.is_dir() and folder not in known:
-                known.add(folder)
-                found.append(Agent(agent_id, folder, None))
-    return StateRoot(root.path, root.is_state_dir, tuple(found))
+            try:
+                if folder.is_dir() and folder not in known:
+                    known.add(folder)
+                    found.append(Agent(agent_id, folder, None))
+            except OSError as exc:
+                problems.append(problem(exc))
+    return StateRoot(root.path, root.is_state_dir, tuple(found), tuple(problems))
 
 
 def _expand(path: str, base: Path, home: Path) -> Path:
@@ -150,27 +174,53 @@ def default_candidates(env: Mapping[str, str]) -> list[Path]:
 
 
 def _root_for(path: Path) -> StateRoot:
-    """Accept a state dir, a single agent folder, or one agent's sessions folder."""
+    """Accept a state dir, its agents/ folder, a single agent folder, or one agent's
+    sessions folder (`path` itself is readable; what is not inside it is a problem)."""
     if (path / "agents").is_dir():
-        agents = [_agent(d.name, d) for d in sorted((path / "agents").iterdir()) if d.is_dir()]
+        agents, problems = _agents_in(path / "agents")
         if (path / "sessions").is_dir():  # single-agent layout before multi-agent (§2.1)
             agents.append(Agent("main", path / "sessions", None))
-        return StateRoot(path, True, tuple(agents))
+        return StateRoot(path, True, tuple(agents), tuple(problems))
     if (path / "sessions").is_dir() or (path / "agent").is_dir():
         state = path.parent.parent if path.parent.name == "agents" else path
-        return StateRoot(state, state != path, (_agent(path.name, path),))
+        agents, problems = _agents_of([path])
+        return StateRoot(state, state != path, tuple(agents), tuple(problems))
     if path.name == "sessions" and path.parent.parent.name == "agents":
-        agent_dir = path.parent / "agent"
-        return StateRoot(path.parent.parent.parent, True,
-                         (Agent(path.parent.name, path, agent_dir if agent_dir.is_dir() else None),))
+        agents, problems = _agents_of([path.parent])
+        return StateRoot(path.parent.parent.parent, True, tuple(agents), tuple(problems))
+    if path.name == "agents":
+        agents, problems = _agents_in(path)
+        if any(a.sessions_dir or a.agent_dir for a in agents):
+            # the state directory's agents/ folder: read it as the state directory
+            return StateRoot(path.parent, True, tuple(agents), tuple(problems))
     return StateRoot(path, False, (Agent("main", path, None),))
 
 
-def _agent(agent_id: str, folder: Path) -> Agent:
-    sessions = folder / "sessions"
-    agent_dir = folder / "agent"
-    return Agent(agent_id, sessions if sessions.is_dir() else None,
-                 agent_dir if agent_dir.is_dir() else None)
+def _agents_in(folder: Path) -> tuple[list[Agent], list[str]]:
+    try:
+        children = sorted(d for d in folder.iterdir() if d.is_dir())
+    except OSError as exc:
+        return [], [problem(exc)]
+    return _agents_of(children)
+
+
+def _agents_of(folders: list[Path]) -> tuple[list[Agent], list[str]]:
+    """The agent of each folder, and a problem for each that cannot be looked into."""
+    agents, problems = [], []
+    for folder in folders:
+        try:
+            sessions, agent_dir = folder / "sessions", folder / "agent"
+            agents.append(_make_agent(folder.name, sessions if sessions.is_dir() else None,
+                                      agent_dir if agent_dir.is_dir() else None))
+        except OSError as exc:
+            problems.append(problem(exc))
+    return agents, problems
+
+
+def holds_no_data(root: StateRoot) -> bool:
+    """A folder that is not a state directory and has no transcript: likely a wrong path."""
+    return (not root.is_state_dir and not root.problems
+            and next(iter_source_files(root, lambda _problem: None), None) is None)
 
 
 def classify(name: str) -> tuple[SourceKind, str, bool] | None:
@@ -196,29 +246,35 @@ def _session_hint(stem: str) -> str:
     return stem
 
 
-def iter_source_files(root: StateRoot) -> Iterator[SourceFile]:
-    """Every counted transcript file of every agent of the root."""
+def iter_source_files(root: StateRoot, report: Report) -> Iterator[SourceFile]:
+    """Every counted transcript file of every agent of the root; a folder that cannot be
+    read is reported and skipped."""
     for agent in root.agents:
-        if agent.sessions_dir is not None:
-            yield from _scan_dir(agent.sessions_dir, agent.agent_id, None)
-            cold = agent.sessions_dir / "cold"
-            if cold.is_dir():
-                yield from _scan_dir(cold, agent.agent_id, SourceKind.COLD)
-        for base in (agent.sessions_dir, agent.agent_dir,
-                     agent.sessions_dir.parent if agent.sessions_dir else None):
-            archive = base / IMPORT_ARCHIVE_DIR if base else None
-            if archive is not None and archive.is_dir():
-                yield from _scan_tree(archive, agent.agent_id)
-    if root.is_state_dir and (root.path / IMPORT_ARCHIVE_DIR).is_dir():
-        yield from _scan_tree(root.path / IMPORT_ARCHIVE_DIR, None)
+        try:
+            yield from _agent_files(agent, report)
+        except OSError as exc:
+            report(problem(exc))
+    archive = root.path / IMPORT_ARCHIVE_DIR
+    if root.is_state_dir and archive.is_dir():
+        yield from _scan_tree(archive, None, report)
+
+
+def _agent_files(agent: Agent, report: Report) -> Iterator[SourceFile]:
+    if agent.sessions_dir is not None:
+        yield from _scan_dir(agent.sessions_dir, agent.agent_id, None)
+        cold = agent.sessions_dir / "cold"
+        if cold.is_dir():
+            yield from _scan_dir(cold, agent.agent_id, SourceKind.COLD)
+    for base in (agent.sessions_dir, agent.agent_dir,
+                 agent.sessions_dir.parent if agent.sessions_dir else None):
+        archive = base / IMPORT_ARCHIVE_DIR if base else None
+        if archive is not None and archive.is_dir():
+            yield from _scan_tree(archive, agent.agent_id, report)
 
 
 def _scan_dir(folder: Path, agent_id: str, forced: SourceKind | None) -> Iterator[SourceFile]:
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
+    """Raises OSError when the folder cannot be listed."""
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         found = classify(entry.name)
         if found is None or not entry.is_file():
             continue
@@ -226,9 +282,12 @@ def _scan_dir(folder: Path, agent_id: str, forced: SourceKind | None) -> Iterato
         yield SourceFile(Path(entry.path), forced or kind, agent_id, hint, compressed)
 
 
-def _scan_tree(folder: Path, agent_id: str | None) -> Iterator[SourceFile]:
+def _scan_tree(folder: Path, agent_id: str | None, report: Report) -> Iterator[SourceFile]:
     """JSONL moved by `openclaw doctor --session-sqlite import` (format §10)."""
-    for path in sorted(folder.rglob("*")):
+    paths = []
+    for parent, _dirs, names in os.walk(folder, onerror=lambda exc: report(problem(exc))):
+        paths += [Path(parent) / name for name in names]
+    for path in sorted(paths):
         found = classify(path.name)
         if found is None or not path.is_file():
             continue

@@ -1,0 +1,198 @@
+"""Folders and settings files that cannot be read, and folders that hold no OpenClaw data:
+each is named in one warning and the rest is read (contract E3); a folder the user named
+that cannot be read at all is a one-line error. Permissions are simulated (tests may run
+as root, for whom chmod denies nothing), at the system calls discovery makes.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.sources import discover
+from tests.conftest import ingest, totals
+from tests.entries import T0, assistant, header, state_dir, write
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def two_agents(tmp_path: Path) -> Path:
+    """A state directory: agent main (1 call, $0.25) and agent ops (2 calls, $0.50)."""
+    main = state_dir(tmp_path, "main")
+    write(main, "m-1.jsonl", header("m-1"), assistant(T0, response_id="m1", cost=0.25))
+    ops = state_dir(tmp_path, "ops")
+    write(ops, "o-1.jsonl", header("o-1"), assistant(T0, response_id="o1", cost=0.25),
+          assistant(T0 + 1000, response_id="o2", cost=0.25))
+    return main.parents[2]
+
+
+def deny(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str,
+         denied: Callable[[Path], bool]) -> None:
+    """Make `owner.name(path, …)` raise EACCES for the paths `denied` picks."""
+    original = getattr(owner, name)
+
+    def guarded(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if denied(Path(path)):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, guarded)
+
+
+def test_unlistable_sessions_folder_is_named_and_the_other_agents_are_read(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = two_agents(tmp_path)
+    ops = state / "agents" / "ops" / "sessions"
+    deny(monkeypatch, discover.os, "scandir", lambda p: p == ops)
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {ops}: Permission denied" in ran.err
+    assert "Could not read 1 file or folder (warnings above)" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 1
+
+
+def test_agent_folder_that_cannot_be_looked_into_is_named(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = two_agents(tmp_path)
+    agent_dir = state / "agents" / "ops" / "agent"
+    agent_dir.mkdir()
+    database = agent_dir / discover.AGENT_DB_NAME
+    deny(monkeypatch, Path, "is_file", lambda p: p == database)
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {database}: Permission denied" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 1  # ops' transcripts sit in the same agent
+
+
+def test_unreadable_state_directory_is_one_line_error(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = two_agents(tmp_path)
+    original = os.access
+    monkeypatch.setattr(discover.os, "access",
+                        lambda p, mode: False if Path(p) == state else original(p, mode))
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 2
+    assert ran.err.strip().splitlines() == [
+        f"session_parser.py: error: --sessions-dir {state}: permission denied (run as a user "
+        "who can read it; see the README, \"Give it read access\")"]
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    (None, "Permission denied; not used"),
+    (b"{ models: ", "not valid JSON (nor JSON5); not used"),
+])
+def test_settings_file_that_cannot_be_used_is_named(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, content: bytes | None,
+        said: str) -> None:
+    state = two_agents(tmp_path)
+    config = state / "openclaw.json"
+    config.write_bytes(content or b"{}")
+    if content is None:
+        deny(monkeypatch, Path, "read_bytes", lambda p: p == config)
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert ran.err.count(f"warning: {config}: {said}") == 1  # once, however many agents
+    assert totals(sqlite_url)["llm_calls"] == 3
+
+
+def test_the_agents_folder_reads_as_its_state_directory(tmp_path: Path) -> None:
+    state = two_agents(tmp_path)
+    whole, agents = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    assert ingest(state, whole, "-q").code == 0
+    ran = ingest(state / "agents", agents)
+    assert ran.code == 0 and f"Scanning {state} (2 agents)" in ran.err
+    assert totals(agents) == totals(whole)
+
+
+@pytest.mark.parametrize("folder", ["empty", "etc-like"])
+def test_folder_without_openclaw_data_is_warned_about(tmp_path: Path, sqlite_url: str,
+                                                      folder: str) -> None:
+    target = tmp_path / folder
+    target.mkdir()
+    if folder == "etc-like":
+        (target / "hosts").write_text("127.0.0.1 localhost\n")
+        (target / "conf.d").mkdir()
+    for quiet in ([], ["-q"]):
+        ran = ingest(target, sqlite_url, *quiet)
+        assert ran.code == 0
+        assert (f"warning: {target} holds no OpenClaw data: expected a state directory (the "
+                "folder holding agents/), one agent's folder, or a folder of .jsonl "
+                "transcripts") in ran.err
+
+
+def test_a_folder_of_transcripts_is_not_warned_about(tmp_path: Path, sqlite_url: str) -> None:
+    folder = tmp_path / "copied"
+    write(folder, "s-1.jsonl", header("s-1"), assistant(T0, response_id="r1"))
+    ran = ingest(folder, sqlite_url)
+    assert ran.code == 0 and "holds no OpenClaw data" not in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 1
+
+
+def test_fresh_state_directory_is_not_warned_about(tmp_path: Path, sqlite_url: str) -> None:
+    state = state_dir(tmp_path).parents[2]
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0 and "warning" not in ran.err
+
+
+@pytest.mark.parametrize("variable", ["OPENCLAW_SESSIONS_DIR", "OPENCLAW_STATE_DIR"])
+def test_missing_folder_from_the_environment_names_the_variable(tmp_path: Path,
+                                                                variable: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), variable: str(tmp_path / "nope")}
+    done = subprocess.run([sys.executable, str(ROOT / "session_parser.py"), "--db",
+                           str(tmp_path / "t.db")], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, check=False, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"session_parser.py: error: ${variable} {tmp_path / 'nope'}: no such directory"]
+
+
+def test_resolve_roots_reports_a_default_folder_it_cannot_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = two_agents(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".openclaw").symlink_to(state)
+    original = os.access
+    monkeypatch.setattr(discover.os, "access", lambda p, mode: False if Path(p) == home /
+                        ".openclaw" else original(p, mode))
+    with pytest.raises(ConfigError, match="permission denied"):
+        discover.resolve_roots(None, {"HOME": str(home)})
+
+
+def test_sigterm_stops_a_run_that_the_next_run_completes(tmp_path: Path) -> None:
+    sessions = state_dir(tmp_path)
+    for f in range(40):  # enough that the run is still reading when the signal comes
+        write(sessions, f"s-{f:03d}.jsonl", header(f"s-{f:03d}"),
+              *(assistant(T0 + i * 1000, response_id=f"s{f}-{i}", cost=0.001)
+                for i in range(400)))
+    state, db = sessions.parents[2], tmp_path / "t.db"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"), "--sessions-dir",
+                             str(state), "--db", str(db), "-q", "--batch-size", "200"],
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (db.exists() and db.stat().st_size > 200_000) and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.skip("the run ended before it could be stopped")
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run ended before the signal arrived")
+    assert proc.returncode == 143
+    assert err.strip().splitlines()[-1] == (
+        "session_parser.py: interrupted; the next run continues where this one stopped")
+    url = f"sqlite:///{db}"
+    assert ingest(state, url, "-q").code == 0
+    assert totals(url)["llm_calls"] == 16_000
+    assert json.loads(ingest(state, url, "--json").out)["new_calls"] == 0
