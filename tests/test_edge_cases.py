@@ -296,3 +296,56 @@ def test_reused_tool_call_id_whose_result_comes_in_a_later_run(tmp_path: Path,
     assert ingest(tmp_path / "state", db_url, "-q").code == 0
     assert sorted(query(db_url, "SELECT tool_name, is_error, duration_ms FROM tool_calls")) == [
         ("exec", True, 100), ("read", False, 400)]
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_timestamp_outside_the_calendar_costs_nothing_else(tmp_path: Path, db_url: str,
+                                                           stamp: str) -> None:
+    odd = {"type": "custom", "id": "x1", "parentId": None, "timestamp": stamp,
+           "customType": "foo"}
+    call = assistant(T0 + 2000, response_id="odd")
+    call["timestamp"] = stamp  # a call whose entry time has no UTC equivalent
+    write(state_dir(tmp_path), "s.jsonl", header("s"), assistant(T0, response_id="r1"), odd,
+          call, assistant(T0 + 4000, response_id="r2"))
+    run(tmp_path / "state", db_url)
+    assert totals(db_url)["llm_calls"] == 3  # dated by its request time instead
+
+
+ARCHIVE = "z-1.jsonl.deleted.2026-11-24T04-00-00.000Z.0123456789abcdef0123456789abcdef.zst"
+
+
+def _archived_calls(count: int, prefix: str) -> bytes:
+    return lines(header("z-1"), *(assistant(T0 + i * 1000, response_id=f"{prefix}{i}",
+                                            content=[{"type": "text", "text": os.urandom(400).hex()}])
+                                  for i in range(count)))
+
+
+def test_archive_that_is_not_zstd_is_bad_input(tmp_path: Path, db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    (sessions / ARCHIVE).write_bytes(b"this is not zstd at all" * 10)
+    write(sessions, "ok.jsonl", header("ok"), assistant(T0, response_id="ok"))
+    summary = run(tmp_path / "state", db_url)
+    assert summary["bad_input"] == {"bad_zstd": 1}
+    assert totals(db_url)["llm_calls"] == 1
+    assert query(db_url, "SELECT path, kind FROM parse_issues") == [
+        (f"agents/main/sessions/{ARCHIVE}", "bad_zstd")]
+
+
+def test_archive_cut_short_keeps_what_came_before_and_says_so(tmp_path: Path,
+                                                              db_url: str) -> None:
+    # level-1 frames of ~128 KB blocks: the first blocks decode, the cut one cannot
+    whole = zstandard.ZstdCompressor(level=1).compress(_archived_calls(400, "z"))
+    (state_dir(tmp_path) / ARCHIVE).write_bytes(whole[:len(whole) * 2 // 3])
+    summary = run(tmp_path / "state", db_url)
+    assert summary["bad_input"].get("bad_zstd") == 1
+    assert 0 < totals(db_url)["llm_calls"] < 400
+
+
+def test_archive_of_several_zstd_frames_is_read_whole(tmp_path: Path, db_url: str) -> None:
+    compress = zstandard.ZstdCompressor(level=3).compress
+    data = _archived_calls(30, "f")
+    half = data.index(b"\n", len(data) // 2) + 1
+    (state_dir(tmp_path) / ARCHIVE).write_bytes(compress(data[:half]) + compress(data[half:]))
+    summary = run(tmp_path / "state", db_url)
+    assert summary["bad_input"] == {}
+    assert totals(db_url)["llm_calls"] == 30

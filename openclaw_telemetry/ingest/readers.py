@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -22,6 +22,7 @@ from openclaw_telemetry.sources import sqlite_store
 from openclaw_telemetry.sources.jsonl import TranscriptParser
 
 READ_CHUNK = 4 * 1024 * 1024
+ZSTD_CHUNK = 256 * 1024  # compressed bytes per step: JSONL inflates ~10x
 BATCH_BYTES = 64 * 1024 * 1024
 _LIVE_KINDS = frozenset({SourceKind.PRIMARY.value})
 
@@ -65,15 +66,15 @@ def read_jsonl(path: Path, stat: os.stat_result, state: SourceState, compressed:
     """
     parser = _parser_for(state)
     with path.open("rb") as raw:
-        stream: BinaryIO = raw
         if compressed:
-            stream = zstandard.ZstdDecompressor().stream_reader(raw)
+            chunks = _zstd_chunks(raw)
         else:
             raw.seek(state.read_offset)
+            chunks = iter(lambda: raw.read(READ_CHUNK), b"")
         try:
-            _read_lines(stream, None if compressed else path, state, parser, hint, writer,
+            _read_lines(chunks, None if compressed else path, state, parser, hint, writer,
                         progress, final=compressed or state.kind not in _LIVE_KINDS)
-        except zstandard.ZstdError as exc:
+        except (zstandard.ZstdError, TruncatedArchive) as exc:
             parser.batch.issues.append(ParseIssue(state.line_no + 1, None, "bad_zstd", str(exc)))
     _absorb(state, parser, hint)
     if not compressed:
@@ -82,16 +83,36 @@ def read_jsonl(path: Path, stat: os.stat_result, state: SourceState, compressed:
     writer.flush(state, parser.take())
 
 
-def _read_lines(stream: BinaryIO, path: Path | None, state: SourceState,
+class TruncatedArchive(Exception):
+    """A zstd archive that ends inside a frame (a copy cut short, a full disk)."""
+
+
+def _zstd_chunks(raw: BinaryIO) -> Iterator[bytes]:
+    """The decompressed bytes of every frame of a zstd file, as they come; raises
+    TruncatedArchive, after yielding all it could, when the file ends inside a frame."""
+    decoder, started = zstandard.ZstdDecompressor().decompressobj(), False
+    for data in iter(lambda: raw.read(ZSTD_CHUNK), b""):
+        while data:
+            started = True
+            out = decoder.decompress(data)
+            if out:
+                yield out
+            data = b""
+            if decoder.eof:  # the next frame, if any, starts in what is left
+                data, started = decoder.unused_data, False
+                decoder = zstandard.ZstdDecompressor().decompressobj()
+    if started:
+        raise TruncatedArchive("the archive ends inside a zstd frame: its last part cannot "
+                               "be decompressed (what came before was read)")
+
+
+def _read_lines(chunks: Iterator[bytes], path: Path | None, state: SourceState,
                 parser: TranscriptParser, hint: str, writer: Sink, progress: Progress, *,
                 final: bool) -> None:
     pending = b""
     since_flush = 0
     offset = state.read_offset
-    while True:
-        chunk = stream.read(READ_CHUNK)
-        if not chunk:
-            break
+    for chunk in chunks:
         progress(len(chunk))
         data = pending + chunk if pending else chunk
         lines = data.split(b"\n")

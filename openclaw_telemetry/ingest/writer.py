@@ -267,7 +267,7 @@ class Writer:
         bulk_insert(conn, message_occurrences, _OCCURRENCE_COLUMNS, occurrences)
         bulk_insert(conn, pending_keys, ("message_id",), [(k,) for k in sorted(pending)])
         self._earlier_times(conn, earlier, refresh=not self.cold)
-        self._issues(conn, with_rows)
+        self._issues(conn, slices)  # also of a source that yielded no session (a bad archive)
         self._save_states(conn, slices)
 
     def _message(self, call: Call, piece: _Slice) -> tuple[Any, ...]:

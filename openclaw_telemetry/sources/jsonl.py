@@ -62,10 +62,10 @@ def parse_time(value: Any) -> datetime | None:
                 return None
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
+            if parsed.tzinfo is not None:  # year 1 east of UTC has no UTC time: overflow
+                parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except (ValueError, OverflowError):
             return None
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         return parsed
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         try:
@@ -172,6 +172,9 @@ class TranscriptParser:
             self._entry(obj, position, byte_offset)
         except RecursionError:
             self._issue(position, byte_offset, "malformed_entry", "nesting too deep")
+        except Exception as exc:  # a shape no rule foresaw costs only its own line
+            self._issue(position, byte_offset, "malformed_entry",
+                        f"unreadable entry ({type(exc).__name__}: {exc})")
 
     def take(self) -> Batch:
         batch, self.batch = self.batch, Batch()
