@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from openclaw_telemetry.sources.usage import normalize_usage
 from tests.conftest import ingest, query, totals
 from tests.entries import (
     T0,
@@ -122,6 +123,36 @@ def test_b1_usage_alias_spellings(tmp_path: Path, db_url: str) -> None:
     run(tmp_path / "state", db_url)
     t = totals(db_url)
     assert (t["input"], t["output"], t["cache_read"], t["cache_write"]) == (610, 55, 700, 20)
+
+
+@pytest.mark.parametrize(("usage", "expected"), [
+    # pi's own spelling, and Anthropic's: cached counts are apart from the input
+    ({"input": 5, "output": 1, "cacheRead": 7, "cacheWrite": 3}, (5, 1, 7, 3)),
+    ({"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 300,
+      "cache_creation_input_tokens": 20}, (10, 5, 300, 20)),
+    # OpenAI Chat and Responses: cache reads and writes are inside the prompt count
+    ({"prompt_tokens": 1000, "completion_tokens": 10,
+      "prompt_tokens_details": {"cached_tokens": 200, "cache_write_tokens": 300}},
+     (500, 10, 200, 300)),
+    ({"input_tokens": 1000, "output_tokens": 10,
+      "input_tokens_details": {"cached_tokens": 200, "cache_write_tokens": 300}},
+     (500, 10, 200, 300)),
+    ({"prompt_tokens": 1000, "completion_tokens": 10, "cached_tokens": 250}, (750, 10, 250, 0)),
+    # CLI spellings: inside the prompt count unless pi's own `input` is given
+    ({"input_tokens": 1000, "cached_input_tokens": 400, "output_tokens": 10},
+     (600, 10, 400, 0)),
+    ({"input": 1000, "cached": 400, "output": 10}, (1000, 10, 400, 0)),
+    ({"prompt_tokens": 1000, "completion_tokens": 10, "cache_write_input_tokens": 300},
+     (700, 10, 0, 300)),
+    # llama.cpp timings; a cached count larger than the prompt is clamped at 0
+    ({"timings": {"prompt_n": 40, "predicted_n": 9}}, (40, 9, 0, 0)),
+    ({"prompt_tokens": 100, "prompt_tokens_details": {"cached_tokens": 150}}, (0, 0, 150, 0)),
+])
+def test_c1_usage_spellings_follow_openclaws_normaliser(
+        usage: dict[str, object], expected: tuple[int, int, int, int]) -> None:
+    problems: list[str] = []
+    assert tuple(normalize_usage(usage, problems)) == expected
+    assert problems == []
 
 
 def test_b2_errors_and_aborts_are_calls_with_their_usage(tmp_path: Path, db_url: str) -> None:

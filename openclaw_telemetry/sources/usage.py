@@ -1,8 +1,12 @@
 """Normalising the many spellings of `usage` into OpenClaw's meaning (format §4.5).
 
 `input` excludes cached tokens; `cache_read` and `cache_write` are separate; `output`
-includes reasoning. OpenAI-style cached counts are part of the prompt count and are
-subtracted from it, as OpenClaw's `normalizeUsage` does.
+includes reasoning. The rules follow OpenClaw's own `normalizeUsage` (src/agents/usage.ts,
+2026.9): the first spelling present wins, and a prompt count that includes the cache is
+reduced to the uncached part. OpenAI-style cached counts (`cached_tokens`, also inside
+`input_tokens_details`/`prompt_tokens_details`) are always inside the prompt count; a CLI's
+`cached_input_tokens`/`cached` and the cache-write spellings of OpenAI-style details are
+inside it unless the entry has pi's own `input`.
 """
 
 from __future__ import annotations
@@ -12,15 +16,23 @@ from typing import Any
 
 from openclaw_telemetry.model import Usage
 
-_INPUT = ("input", "inputTokens", "input_tokens", "prompt_tokens", "promptTokens")
-_OUTPUT = ("output", "outputTokens", "output_tokens", "completion_tokens", "completionTokens")
-_CACHE_READ = ("cacheRead", "cache_read", "cacheReadTokens", "cache_read_tokens",
-               "cache_read_input_tokens", "cacheReadInputTokens")
-_CACHE_WRITE = ("cacheWrite", "cache_write", "cacheWriteTokens", "cache_write_tokens",
-                "cache_creation_input_tokens", "cacheCreationInputTokens")
-# Cached counts that OpenAI-style APIs include in the prompt count.
-_OPENAI_CACHED = ("cached_tokens", "cachedTokens")
-_OPENAI_DETAILS = ("prompt_tokens_details", "input_tokens_details")
+_INPUT = ("input", "inputTokens", "input_tokens", "promptTokens", "prompt_tokens", "prompt_n")
+_OUTPUT = ("output", "outputTokens", "output_tokens", "completionTokens", "completion_tokens",
+           "predicted_n")
+_CACHE_READ = ("cacheRead", "cache_read", "cache_read_input_tokens", "cached_input_tokens",
+               "cached", "cached_tokens", "cacheReadTokens", "cache_read_tokens",
+               "cacheReadInputTokens")
+_CACHE_WRITE = ("cacheWrite", "cache_write", "cache_creation_input_tokens",
+                "cache_write_input_tokens", "cacheWriteTokens", "cache_write_tokens",
+                "cacheCreationInputTokens")
+_DETAILS = ("input_tokens_details", "prompt_tokens_details")  # OpenAI Responses, Chat
+_DETAIL_READ = ("cached_tokens",)
+_DETAIL_WRITE = ("cache_write_tokens", "cache_creation_input_tokens")
+_TIMINGS = "timings"  # llama.cpp: prompt_n / predicted_n
+# Spellings whose count is part of the prompt count (see the module docstring).
+_READ_IN_PROMPT = ("cached_tokens",)
+_CLI_READ_IN_PROMPT = ("cached_input_tokens", "cached")
+_WRITE_IN_PROMPT = ("cache_write_input_tokens",)
 
 
 MAX_COUNT = 2**53  # larger counts are corrupt data (and would overflow a 64-bit column)
@@ -49,17 +61,8 @@ def _first(usage: dict[str, Any], names: tuple[str, ...], problems: list[str]) -
     return None
 
 
-def _openai_cached(usage: dict[str, Any], problems: list[str]) -> int | None:
-    found = _first(usage, _OPENAI_CACHED, problems)
-    if found is not None:
-        return found
-    for details_name in _OPENAI_DETAILS:
-        details = usage.get(details_name)
-        if isinstance(details, dict):
-            found = _first(details, _OPENAI_CACHED, problems)
-            if found is not None:
-                return found
-    return None
+def _has(usage: dict[str, Any], names: tuple[str, ...]) -> bool:
+    return any(usage.get(name) is not None for name in names)
 
 
 def normalize_usage(usage: dict[str, Any], problems: list[str]) -> Usage:
@@ -70,16 +73,33 @@ def normalize_usage(usage: dict[str, Any], problems: list[str]) -> Usage:
             and 0 <= i <= MAX_COUNT and 0 <= o <= MAX_COUNT and 0 <= r <= MAX_COUNT
             and 0 <= w <= MAX_COUNT):  # pi's own spelling: the common case
         return Usage(i, o, r, w)
-    inp = _first(usage, _INPUT, problems) or 0
-    out = _first(usage, _OUTPUT, problems) or 0
-    cache_read = _first(usage, _CACHE_READ, problems)
-    cache_write = _first(usage, _CACHE_WRITE, problems) or 0
-    if cache_read is None:
-        cached = _openai_cached(usage, problems)
-        if cached is not None:
-            cache_read = cached
-            inp = max(inp - cached, 0)
-    return Usage(inp, out, cache_read or 0, cache_write)
+    details = [d for d in (usage.get(name) for name in _DETAILS) if isinstance(d, dict)]
+    timings = usage.get(_TIMINGS)
+    timings = timings if isinstance(timings, dict) else {}
+    places = (usage, *details)
+    cache_read = _first_of(places, (_CACHE_READ, *[_DETAIL_READ] * len(details)), problems)
+    cache_write = _first_of(places, (_CACHE_WRITE, *[_DETAIL_WRITE] * len(details)), problems)
+    prompt = _first_of((usage, timings), (_INPUT, ("prompt_n",)), problems)
+    out = _first_of((usage, timings), (_OUTPUT, ("predicted_n",)), problems)
+    direct = usage.get("input") is not None
+    if prompt is not None:
+        if _has(usage, _READ_IN_PROMPT) or any(_has(d, _DETAIL_READ) for d in details) or (
+                not direct and _has(usage, _CLI_READ_IN_PROMPT)):
+            prompt -= cache_read or 0
+        if not direct and (_has(usage, _WRITE_IN_PROMPT)
+                           or any(_has(d, _DETAIL_WRITE) for d in details)):
+            prompt -= cache_write or 0
+    return Usage(max(prompt or 0, 0), out or 0, cache_read or 0, cache_write or 0)
+
+
+def _first_of(places: tuple[dict[str, Any], ...], names: tuple[tuple[str, ...], ...],
+              problems: list[str]) -> int | None:
+    """The first spelling present, looking in each place with its names in turn."""
+    for place, spellings in zip(places, names, strict=True):
+        found = _first(place, spellings, problems)
+        if found is not None:
+            return found
+    return None
 
 
 def recorded_cost(usage: dict[str, Any], problems: list[str]) -> tuple[float | None, float | None]:
