@@ -23,11 +23,12 @@ SUBSCRIPTION_PROVIDERS = frozenset({
     "openai-codex", "github-copilot", "google-gemini-cli", "google-antigravity",
     "claude-cli", "codex-cli",
 })
-# OpenClaw's provider aliases for price lookups (format §8).
-_LIBRARY_PROVIDER = {
-    "openai-codex": "openai", "xai": "x-ai", "zai": "z-ai", "google-gemini-cli": "google",
+# OpenClaw's provider ids -> the price library's (genai-prices) where they differ (format §8
+# lists OpenClaw's own aliases; the targets are the library's ids, checked by a test).
+LIBRARY_PROVIDER = {
+    "openai-codex": "openai", "xai": "x-ai", "z-ai": "zai", "google-gemini-cli": "google",
     "google-vertex": "google", "moonshot": "moonshotai", "kimi": "moonshotai",
-    "kimi-coding": "moonshotai", "amazon-bedrock": "aws", "github-copilot": "openai",
+    "kimi-coding": "moonshotai", "amazon-bedrock": "aws",
 }
 
 
@@ -181,7 +182,7 @@ def library_cost(provider: str, model: str, usage: Usage) -> float | None:
                          output_tokens=usage.output, cache_read_tokens=usage.cache_read,
                          cache_write_tokens=usage.cache_write)
     result: float | None = None
-    lib_provider = _LIBRARY_PROVIDER.get(provider, provider)
+    lib_provider = LIBRARY_PROVIDER.get(provider, provider)
     for provider_id in (lib_provider, None):
         for ref in (model, normalize_model(model), model.rsplit("/", 1)[-1]):
             try:

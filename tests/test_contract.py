@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from openclaw_telemetry.pricing import LIBRARY_PROVIDER
 from openclaw_telemetry.sources.usage import normalize_usage
 from tests.conftest import ingest, query, totals
 from tests.entries import (
@@ -258,6 +259,23 @@ def test_c2_zero_missing_or_bad_cost_is_estimated_from_config(tmp_path: Path, db
     _config(tmp_path / "state", "fakeoa", "fake-gpt-4o", (1, 2, 3, 4))
     run(tmp_path / "state", db_url)
     assert query(db_url, "SELECT cost, cost_source FROM messages") == [(10.0, "estimated")]
+
+
+def test_c2_provider_aliases_name_providers_the_price_library_knows() -> None:
+    from genai_prices import data
+
+    known = {provider.id for provider in data.providers}
+    assert set(LIBRARY_PROVIDER.values()) <= known
+    assert {"zai", "github-copilot"} <= known  # OpenClaw's own ids, used as they are
+
+
+def test_c2_zai_calls_with_zero_cost_are_estimated(tmp_path: Path, db_url: str) -> None:
+    entry = assistant(T0 + 10, response_id="z1", provider="zai", model="glm-4.6", inp=100_000,
+                      out=1_000, cost=0.0)
+    write(state_dir(tmp_path), f"{SID_A}.jsonl", header(SID_A), entry)
+    run(tmp_path / "state", db_url)
+    ((cost, source),) = query(db_url, "SELECT cost, cost_source FROM messages")
+    assert source == "estimated" and cost > 0
 
 
 def test_c2_price_precedence_config_then_models_json_then_library(tmp_path: Path,
