@@ -182,6 +182,24 @@ def test_prices_added_later_reprice_estimated_calls(tmp_path: Path, db_url: str)
     assert query(db_url, "SELECT total_cost, unpriced_calls FROM sessions") == [(2.5, 0)]
 
 
+def test_prices_added_later_reprice_a_repaired_google_call(tmp_path: Path,
+                                                            db_url: str) -> None:
+    call = assistant(T0, inp=1000, out=50, cr=600, cost=0.00165, response_id="g",
+                     provider="google", model="gemini-inhouse-tuned", api="google-generative-ai")
+    usage = call["message"]["usage"]
+    usage["cost"]["input"], usage["totalTokens"] = 0.001, 1050  # counted cache inside input
+    write(state_dir(tmp_path), "s.jsonl", header("s"), call)
+    run(tmp_path / "state", db_url)
+    ((cost,),) = query(db_url, "SELECT cost FROM messages")
+    assert cost == pytest.approx(0.00105)  # no price anywhere: pi's figure, repaired
+    (tmp_path / "state" / "openclaw.json").write_text(json.dumps({"models": {"providers": {
+        "google": {"models": [{"id": "gemini-inhouse-tuned",
+                               "cost": {"input": 2, "output": 10, "cacheRead": 0.5}}]}}}}))
+    run(tmp_path / "state", db_url)
+    ((cost, source),) = query(db_url, "SELECT cost, cost_source FROM messages")
+    assert (cost, source) == (pytest.approx(0.0016), "estimated")
+
+
 @pytest.mark.parametrize("name", ["s.trajectory.jsonl.deleted.2026-11-24T03-00-00.000Z",
                                   "s.checkpoint.abc.jsonl.reset.2026-11-24T03-00-00.000Z"])
 def test_archived_sidecars_are_not_transcripts(tmp_path: Path, sqlite_url: str,

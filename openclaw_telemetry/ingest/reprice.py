@@ -1,15 +1,17 @@
 """Prices changed: calls that were estimated or unpriced are priced again (contract C2).
 
 A recorded cost never changes; a call without a usable recorded cost takes the first price
-found now. Runs when a price file (`openclaw.json`, an agent's `models.json`) changed since
-the last run, and with `--full`; the affected sessions are marked dirty for their totals.
+found now. A Google call whose recorded cost double-counted its cached input (format §4.5)
+was estimated too: it takes a price found now, else keeps its repaired figure. Runs when a
+price file (`openclaw.json`, an agent's `models.json`) changed since the last run, and with
+`--full`; the affected sessions are marked dirty for their totals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from openclaw_telemetry.ingest.writer import Pricing, chunks
 from openclaw_telemetry.model import CostSource, Usage
@@ -25,15 +27,16 @@ def reprice(conn: Connection, pricing: Callable[[str, str | None], Pricing]) -> 
     rows = conn.execute(
         select(m.message_id, m.session_id, m.agent_id, sources.c.path, m.provider, m.model,
                m.input_tokens, m.output_tokens, m.cache_read_tokens, m.cache_write_tokens,
-               m.cost, m.cost_source)
+               m.cost, m.cost_source, m.recorded_cost)
         .join(sources, sources.c.source_id == m.source_id, isouter=True)
-        .where(m.cost_source != CostSource.RECORDED.value,
-               or_(m.recorded_cost.is_(None), m.recorded_cost == 0))).all()
+        .where(m.cost_source != CostSource.RECORDED.value)).all()
     changed: list[dict[str, object]] = []
     touched: set[str] = set()
-    for key, sid, agent, path, provider, model, inp, out, cr, cw, cost, source in rows:
+    for key, sid, agent, path, provider, model, inp, out, cr, cw, cost, source, recorded in rows:
         book = pricing(path or "", agent).book
         found = book.estimate(provider or "", model or "", Usage(inp, out, cr, cw))
+        if found is None and recorded:  # a repaired Google figure: better than no price
+            continue
         new_cost, new_source = ((found.cost, found.source.value) if found is not None
                                 else (0.0, CostSource.UNPRICED.value))
         if (new_cost, new_source) != (cost, source):
