@@ -142,11 +142,18 @@ def test_archives_next_to_rows_count_once(tmp_path: Path, db_url: str) -> None:
     archive = state / "agents" / "main" / "session-sqlite-import-archive"
     archive.mkdir(parents=True)
     (archive / f"{SID}.jsonl").write_bytes(lines(*events))
+    # the name OpenClaw's doctor gives: session key slugged, file name, import time
+    imported = "0c0c0c0c-0000-4000-8000-00000000000c"
+    (archive / f"agent_main_telegram_direct_42.{imported}.jsonl.imported-1795490000000.1"
+     ).write_bytes(lines(header(imported), *_events(3, start=200)))
+    (archive / f"agent_main_main.{imported}.trajectory.jsonl.imported-1795490000000"
+     ).write_bytes(lines(header(imported), *_events(3, start=300)))  # a sidecar: ignored
     assert ingest(state, db_url, "-q").code == 0
-    assert totals(db_url)["llm_calls"] == 6
+    assert totals(db_url)["llm_calls"] == 9
     kinds = dict(query(db_url, "SELECT kind, count(*) FROM sources GROUP BY kind"))
-    assert kinds == {"file:deleted": 1, "file:cold": 1, "file:import-archive": 1,
+    assert kinds == {"file:deleted": 1, "file:cold": 1, "file:import-archive": 2,
                      "sqlite:transcript_events": 1, "sqlite:database": 1}
+    assert imported in {sid for (sid,) in query(db_url, "SELECT session_id FROM sessions")}
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,

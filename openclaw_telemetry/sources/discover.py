@@ -21,6 +21,10 @@ IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
 _LEGACY_DIRS = (".clawdbot", ".moltbot", ".moldbot")
 _ARCHIVE = re.compile(r"^(?P<stem>.+?)\.jsonl\.(?P<kind>reset|deleted|bak)\.(?P<rest>.+)$")
 _IGNORED_JSONL = re.compile(r"(\.trajectory\.jsonl|\.checkpoint\.[^.]+\.jsonl)$")
+# `openclaw doctor --session-sqlite import` moves a transcript to
+# `<session key, slugged>.<file name>.imported-<ms>[.<n>]` (src/commands/doctor-session-sqlite.ts);
+# a slug with a dot in it only blurs the session hint (the header's id wins)
+_IMPORTED = re.compile(r"^[^.]+\.(?P<name>.+\.jsonl)\.imported-\d+(?:\.\d+)?$")
 _ARCHIVE_KINDS = {"reset": SourceKind.RESET, "deleted": SourceKind.DELETED,
                   "bak": SourceKind.BAK}
 _STATE_DIR_VARIABLES = ("OPENCLAW_STATE_DIR", "CLAWDBOT_STATE_DIR", "MOLTBOT_STATE_DIR")
@@ -225,6 +229,9 @@ def holds_no_data(root: StateRoot) -> bool:
 
 def classify(name: str) -> tuple[SourceKind, str, bool] | None:
     """(kind, session id hint, compressed) for a counted file name; None when not counted."""
+    imported = _IMPORTED.match(name)
+    if imported is not None:
+        name = imported.group("name")
     compressed = name.endswith(".zst")
     base = name[:-4] if compressed else name
     if base.endswith(".jsonl"):
