@@ -196,3 +196,21 @@ def test_sigterm_stops_a_run_that_the_next_run_completes(tmp_path: Path) -> None
     assert ingest(state, url, "-q").code == 0
     assert totals(url)["llm_calls"] == 16_000
     assert json.loads(ingest(state, url, "--json").out)["new_calls"] == 0
+
+
+def test_legacy_single_agent_layouts_belong_to_agent_main(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    write(home / ".clawdis" / "sessions", "s1.jsonl", header("s1"), assistant(T0, response_id="1"))
+    write(home / ".openclaw-old" / "sessions", "s2.jsonl", header("s2"),
+          assistant(T0, response_id="2"))
+    roots = discover.resolve_roots(None, {"HOME": str(home)})
+    assert sorted((r.path.name, [a.agent_id for a in r.agents]) for r in roots) == [
+        (".clawdis", ["main"]), (".openclaw-old", ["main"])]
+
+
+def test_tilde_in_the_state_dir_variable_is_openclaws_home(tmp_path: Path) -> None:
+    state = two_agents(tmp_path)
+    env = {"HOME": str(tmp_path / "elsewhere"), "OPENCLAW_HOME": str(state.parent),
+           "OPENCLAW_STATE_DIR": f"~/{state.name}"}
+    (root,) = discover.resolve_roots(None, env)
+    assert root.path == state.resolve()

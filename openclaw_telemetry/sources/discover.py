@@ -97,11 +97,11 @@ def resolve_roots(explicit: str | None, env: Mapping[str, str],
         return _with_configured_folders(_root_for(_readable_dir(path, label)), home)
 
     if explicit:
-        return [root(Path(explicit).expanduser(), f"{origin} {explicit}")]
+        return [root(_with_home(explicit, home), f"{origin} {explicit}")]
     for name in _STATE_DIR_VARIABLES:
         value = env.get(name)
         if value:
-            return [root(Path(value).expanduser(), f"${name} {value}")]
+            return [root(_with_home(value, home), f"${name} {value}")]
     return [root(p, str(p)) for p in default_candidates(env) if p.is_dir()]
 
 
@@ -159,12 +159,17 @@ def _with_configured_folders(root: StateRoot, home: Path) -> StateRoot:
     return StateRoot(root.path, root.is_state_dir, tuple(found), tuple(problems))
 
 
+def _with_home(path: str, home: Path) -> Path:
+    """A leading `~` is OpenClaw's effective home (`OPENCLAW_HOME` first; format §2.1)."""
+    if path == "~" or path.startswith(("~/", "~\\")):
+        return Path(str(home) + path[1:])
+    return Path(path)
+
+
 def _expand(path: str, base: Path, home: Path) -> Path:
     """A path from openclaw.json: `~` is the home folder; a relative path is taken from the
     state directory (OpenClaw takes it from its working directory, which we cannot know)."""
-    if path == "~" or path.startswith(("~/", "~\\")):
-        path = str(home) + path[1:]
-    return (base / path).resolve()
+    return (base / _with_home(path, home)).resolve()
 
 
 def default_candidates(env: Mapping[str, str]) -> list[Path]:
@@ -185,10 +190,13 @@ def _root_for(path: Path) -> StateRoot:
         if (path / "sessions").is_dir():  # single-agent layout before multi-agent (§2.1)
             agents.append(Agent("main", path / "sessions", None))
         return StateRoot(path, True, tuple(agents), tuple(problems))
-    if (path / "sessions").is_dir() or (path / "agent").is_dir():
+    if (path / "agent").is_dir() or (path.parent.name == "agents"
+                                     and (path / "sessions").is_dir()):  # one agent's folder
         state = path.parent.parent if path.parent.name == "agents" else path
         agents, problems = _agents_of([path])
         return StateRoot(state, state != path, tuple(agents), tuple(problems))
+    if (path / "sessions").is_dir():  # the single-agent layout of older releases (§2.1)
+        return StateRoot(path, True, (Agent("main", path / "sessions", None),))
     if path.name == "sessions" and path.parent.parent.name == "agents":
         agents, problems = _agents_of([path.parent])
         return StateRoot(path.parent.parent.parent, True, tuple(agents), tuple(problems))
