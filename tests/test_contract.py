@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from openclaw_telemetry.pricing import LIBRARY_PROVIDER
+from openclaw_telemetry.sources.attribution import parse_key
 from openclaw_telemetry.sources.usage import normalize_usage
 from tests.conftest import ingest, query, totals
 from tests.entries import (
@@ -375,6 +376,30 @@ def test_d3_attribution_from_store_and_kept_after_it_forgets(tmp_path: Path,
     run(tmp_path / "state", db_url)
     assert query(db_url, "SELECT session_key, kind, channel, label FROM sessions") == [
         ("agent:main:telegram:group:-100", "group", "telegram", "Ops room")]
+
+
+@pytest.mark.parametrize(("key", "kind", "channel"), [
+    ("agent:main:main", "main", None),
+    ("agent:main:home", "main", None),  # session.mainKey = home
+    ("global", "main", None),
+    ("agent:main:main:thread:1700000000.123", "thread", None),  # a DM thread: no channel
+    ("agent:main:discord:channel:42:thread:9", "thread", "discord"),
+    ("agent:main:telegram:direct:7", "direct", "telegram"),
+    ("agent:ops:cron:job-1:run:abc", "cron", None),
+    ("agent:main:homework", "unknown", None),
+])
+def test_d3_session_key_grammar(key: str, kind: str, channel: str | None) -> None:
+    info = parse_key(key, ("main", "home"))
+    assert (info.kind, info.channel) == (kind, channel)
+
+
+def test_d3_main_key_setting_is_read(tmp_path: Path, db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, f"{SID_A}.jsonl", header(SID_A), assistant(T0, response_id="1"))
+    (sessions / "sessions.json").write_text(json.dumps({"agent:main:home": {"sessionId": SID_A}}))
+    (tmp_path / "state" / "openclaw.json").write_text(json.dumps({"session": {"mainKey": "home"}}))
+    run(tmp_path / "state", db_url)
+    assert query(db_url, "SELECT session_key, kind FROM sessions") == [("agent:main:home", "main")]
 
 
 def test_d3_orphan_cron_and_subagent_from_text_markers(tmp_path: Path, db_url: str) -> None:

@@ -9,6 +9,7 @@ died before this step is completed by the next one. One transaction.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -27,15 +28,16 @@ from openclaw_telemetry.schema import (
     tool_calls,
     tool_results,
 )
-from openclaw_telemetry.sources.attribution import Attribution, kind_for
+from openclaw_telemetry.sources.attribution import Attribution, kind_for, parse_key
 
 _FAR_FUTURE = datetime(9999, 1, 1)
 
 
-def finalize(conn: Connection, *, whole_rollup: bool = False) -> int:
+def finalize(conn: Connection, *, whole_rollup: bool = False,
+             main_keys: Iterable[str] = ("main",)) -> int:
     """Bring every dirty session up to date; return how many were updated.
     `whole_rollup`: re-derive all roll-up buckets (a first ingest, whose writer skipped
-    the buckets of calls that moved)."""
+    the buckets of calls that moved). `main_keys`: the `session.mainKey` settings read."""
     dirty = [row[0] for row in conn.execute(select(sessions.c.session_id)
                                             .where(sessions.c.dirty.is_(True)))]
     moved_start = _session_times(conn, dirty)
@@ -44,7 +46,7 @@ def finalize(conn: Connection, *, whole_rollup: bool = False) -> int:
     touched = set(dirty) | _resolve_owners(conn, dropped)
     ordered = sorted(touched)
     _totals(conn, ordered)
-    _attribute(conn, ordered)
+    _attribute(conn, ordered, tuple(main_keys))
     _join_tool_results(conn)
     _usage(conn, ordered, dropped, whole_rollup)
     for part in chunks(ordered):
@@ -211,7 +213,7 @@ def _main_models(conn: Connection, ids: Any) -> dict[str, tuple[str, str]]:
     return {sid: (r[2], r[3]) for sid, r in best.items()}
 
 
-def _attribute(conn: Connection, ids: list[str]) -> None:
+def _attribute(conn: Connection, ids: list[str], main_keys: tuple[str, ...]) -> None:
     """Key, kind, cron job, parent and channel from everything learned (contract D3)."""
     jobs = dict(conn.execute(select(cron_jobs.c.job_id, cron_jobs.c.name)).all())
     for part in chunks(ids):
@@ -220,7 +222,8 @@ def _attribute(conn: Connection, ids: list[str]) -> None:
                    for row in conn.execute(select(session_attribution)
                                            .where(session_attribution.c.session_id.in_(part)))}
         markers = _markers(conn, part)
-        rows = [_attributed(sid, learned.get(sid), markers.get(sid), jobs) for sid in part]
+        rows = [_attributed(sid, learned.get(sid), markers.get(sid), jobs, main_keys)
+                for sid in part]
         conn.execute(update(sessions).where(sessions.c.session_id == bindparam("sid"))
                      .values({k: bindparam(k) for k in rows[0] if k != "sid"}), rows)
     _parents(conn, ids)
@@ -235,12 +238,10 @@ def _markers(conn: Connection, ids: Any) -> dict[str, tuple[str, str | None, str
 
 def _attributed(sid: str, attr: Attribution | None,
                 marker: tuple[str, str | None, str | None] | None,
-                jobs: dict[str, str | None]) -> dict[str, Any]:
-    from openclaw_telemetry.sources.attribution import parse_key
-
-    kind = kind_for(attr, marker[0] if marker else None)
+                jobs: dict[str, str | None], main_keys: tuple[str, ...]) -> dict[str, Any]:
+    kind = kind_for(attr, marker[0] if marker else None, main_keys)
     key = attr.session_key if attr else None
-    key_info = parse_key(key) if key else None
+    key_info = parse_key(key, main_keys) if key else None
     job_id = (attr.cron_job_id if attr else None) or (key_info.cron_job_id if key_info else None)
     job_id = job_id or (marker[1] if marker else None)
     job_name = jobs.get(job_id) if job_id else None

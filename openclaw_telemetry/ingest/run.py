@@ -139,7 +139,9 @@ class Ingest:
                 learn.learn_root(conn, root, self._unreadable)
             if self._prices_changed(conn):
                 reprice(conn, self._pricing_of_source)
-            self.summary.sessions_updated = finalize(conn, whole_rollup=cold or interrupted)
+            self.summary.sessions_updated = finalize(
+                conn, whole_rollup=cold or interrupted,
+                main_keys=sorted({root.main_key for root in self.roots} | {"main"}))
             self._finish(conn, time.perf_counter() - started)
         return self.summary
 

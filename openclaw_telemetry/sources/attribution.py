@@ -66,17 +66,19 @@ class KeyInfo:
     channel: str | None
 
 
-def parse_key(key: str, main_key: str = "main") -> KeyInfo:
-    """Session-key grammar of format §3.1 -> kind, agent, cron job, channel."""
+def parse_key(key: str, main_keys: Iterable[str] = ("main",)) -> KeyInfo:
+    """Session-key grammar of format §3.1 -> kind, agent, cron job, channel. `main_keys`:
+    the `session.mainKey` settings in force (default `main`)."""
     parts = key.lower().split(":")
     agent = None
     if len(parts) >= 3 and parts[0] == "agent":
         agent, parts = parts[1], parts[2:]
+    mains = {"main", "global", *(k.lower() for k in main_keys)}
     if parts and parts[-1] == "heartbeat" and len(parts) > 1:
         return KeyInfo("heartbeat", agent, None, None)
     if "thread" in parts[:-1]:
-        return KeyInfo("thread", agent, None, _channel(parts))
-    if parts in (["main"], [main_key], ["global"]):
+        return KeyInfo("thread", agent, None, _channel(parts, mains))
+    if len(parts) == 1 and parts[0] in mains:
         return KeyInfo("main", agent, None, None)
     head = parts[0] if parts else ""
     if head == "cron":
@@ -85,19 +87,25 @@ def parse_key(key: str, main_key: str = "main") -> KeyInfo:
         return KeyInfo(_PREFIX_KINDS[head], agent, None, None)
     for word in ("direct", "group", "channel", "room"):
         if word in parts:
-            return KeyInfo(_PREFIX_KINDS[word], agent, None, _channel(parts))
+            return KeyInfo(_PREFIX_KINDS[word], agent, None, _channel(parts, mains))
     return KeyInfo("unknown", agent, None, None)
 
 
-def _channel(parts: list[str]) -> str | None:
+def _channel(parts: list[str], mains: set[str]) -> str | None:
+    """The channel named first in the key (`telegram:group:…`); none for the main session's
+    threads (`main:thread:…`) or keys that start with the chat type."""
     first = parts[0] if parts else None
-    return first if first not in (None, "direct", "group", "channel", "room", "thread") else None
+    if first is None or first in mains or first in ("direct", "group", "channel", "room",
+                                                     "thread"):
+        return None
+    return first
 
 
-def kind_for(attr: Attribution | None, marker_kind: str | None, main_key: str = "main") -> str:
+def kind_for(attr: Attribution | None, marker_kind: str | None,
+             main_keys: Iterable[str] = ("main",)) -> str:
     """The session kind: the key decides, then store hints, then text markers."""
     if attr is not None and attr.session_key:
-        kind = parse_key(attr.session_key, main_key).kind
+        kind = parse_key(attr.session_key, main_keys).kind
         if kind != "unknown":
             return kind
     if attr is not None and attr.kind in KINDS and attr.kind != "unknown":

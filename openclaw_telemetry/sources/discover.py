@@ -70,6 +70,7 @@ class StateRoot:
     is_state_dir: bool
     agents: tuple[Agent, ...] = field(default_factory=tuple)
     problems: tuple[str, ...] = ()  # folders and settings files that could not be read
+    main_key: str = "main"  # openclaw.json `session.mainKey` (format §3.1)
 
     @property
     def config_file(self) -> Path:
@@ -145,6 +146,7 @@ def _with_configured_folders(root: StateRoot, home: Path) -> StateRoot:
         except OSError as exc:
             problems.append(problem(exc))
     session = config.get("session")
+    main_key = session.get("mainKey") if isinstance(session, dict) else None
     store = session.get("store") if isinstance(session, dict) else None
     if isinstance(store, str) and store.strip():
         known = {a.sessions_dir.resolve() for a in found if a.sessions_dir is not None}
@@ -156,7 +158,9 @@ def _with_configured_folders(root: StateRoot, home: Path) -> StateRoot:
                     found.append(Agent(agent_id, folder, None))
             except OSError as exc:
                 problems.append(problem(exc))
-    return StateRoot(root.path, root.is_state_dir, tuple(found), tuple(problems))
+    return StateRoot(root.path, root.is_state_dir, tuple(found), tuple(problems),
+                     main_key.strip() if isinstance(main_key, str) and main_key.strip()
+                     else "main")
 
 
 def _with_home(path: str, home: Path) -> Path:
