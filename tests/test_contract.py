@@ -434,6 +434,44 @@ def test_d3_subagent_parent_is_the_session_active_at_spawn(tmp_path: Path, db_ur
                  s=child) == [("subagent", old_main)]
 
 
+def test_d3_no_parent_that_started_after_the_child(tmp_path: Path, db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    main, child = SID_A, SID_B
+    write(sessions, f"{main}.jsonl", header(main, T0 + 100_000),
+          assistant(T0 + 100_005, response_id="1"))
+    write(sessions, f"{child}.jsonl", header(child, T0), assistant(T0 + 5, response_id="2"))
+    (sessions / "sessions.json").write_text(json.dumps({
+        "agent:main:main": {"sessionId": main},
+        "agent:main:subagent:x": {"sessionId": child, "spawnedBy": "agent:main:main"}}))
+    run(tmp_path / "state", db_url)
+    assert query(db_url, "SELECT parent_session_id FROM sessions WHERE session_id = :s",
+                 s=child) == [(None,)]
+
+
+def test_d3_fork_parent_from_the_header(tmp_path: Path, db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    parent, fork = SID_A, SID_B
+    write(sessions, f"{parent}.jsonl", header(parent), assistant(T0 + 5, response_id="1"))
+    write(sessions, f"2026-11-24T04-00-00-000Z_{fork}.jsonl",
+          header(fork, T0 + 1000, parentSession=f"/elsewhere/.openclaw/agents/main/sessions/"
+                                                f"{parent}.jsonl"),
+          assistant(T0 + 2005, response_id="2"))
+    run(tmp_path / "state", db_url)
+    assert query(db_url, "SELECT parent_session_id FROM sessions WHERE session_id = :s",
+                 s=fork) == [(parent,)]
+
+
+def test_d3_header_id_unlike_the_file_name_still_gets_the_store_entry(tmp_path: Path,
+                                                                       db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, f"{SID_A}.jsonl", header(SID_B), assistant(T0 + 5, response_id="1"))
+    (sessions / "sessions.json").write_text(json.dumps({
+        "agent:main:telegram:group:-100": {"sessionId": SID_A, "channel": "telegram"}}))
+    run(tmp_path / "state", db_url)
+    assert query(db_url, "SELECT session_id, session_key, kind, channel FROM sessions") == [
+        (SID_B, "agent:main:telegram:group:-100", "group", "telegram")]
+
+
 def test_d4_times_are_naive_utc_and_sqlite_date_functions_work(tmp_path: Path,
                                                                sqlite_url: str) -> None:
     entry = assistant(T0, response_id="1")

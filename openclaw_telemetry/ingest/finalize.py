@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, select, update
@@ -257,13 +258,13 @@ def _attributed(sid: str, attr: Attribution | None,
 
 
 def _parents(conn: Connection, ids: list[str]) -> None:
-    """The parent session is the one its parent key had when the child started."""
+    """The parent session is the one its parent key had when the child started (never one
+    that started after it); without a parent key, the transcript a fork or compaction
+    successor names in its header (`parentSession`, format §4.2)."""
     s = sessions.c
     children = [row for part in chunks(ids) for row in conn.execute(
         select(s.session_id, s.parent_session_key, s.start_time)
         .where(s.session_id.in_(part), s.parent_session_key.is_not(None)))]
-    if not children:
-        return
     keys = sorted({row[1] for row in children})
     by_key: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for part in chunks(keys):
@@ -272,13 +273,33 @@ def _parents(conn: Connection, ids: list[str]) -> None:
             by_key[key].append((start or datetime.min, sid))
     rows = []
     for sid, key, start in children:
-        options = sorted(by_key.get(key, []))
-        before = [o for o in options if start is None or o[0] <= start]
-        pool = before or options
-        chosen = pool[-1][1] if pool else None
-        rows.append({"sid": sid, "parent_session_id": chosen})
-    conn.execute(update(sessions).where(s.session_id == bindparam("sid"))
-                 .values(parent_session_id=bindparam("parent_session_id")), rows)
+        before = sorted(o for o in by_key.get(key, []) if start is None or o[0] <= start)
+        rows.append({"sid": sid, "parent_session_id": before[-1][1] if before else None})
+    rows += _forked_from(conn, ids, {row[0] for row in children})
+    if rows:
+        conn.execute(update(sessions).where(s.session_id == bindparam("sid"))
+                     .values(parent_session_id=bindparam("parent_session_id")), rows)
+
+
+def _forked_from(conn: Connection, ids: list[str], keyed: set[str]) -> list[dict[str, Any]]:
+    """Sessions whose transcript header names a parent transcript: the session read from a
+    file of that name (an absolute path of another machine or state root still matches)."""
+    named = {sid: PurePath(parent).name for part in chunks(ids)
+             for sid, parent in conn.execute(
+                 select(sources.c.session_id, sources.c.parent_session)
+                 .where(sources.c.session_id.in_(part), sources.c.parent_session.is_not(None)))
+             if sid not in keyed and PurePath(parent).name}
+    if not named:
+        return []
+    wanted = set(named.values())
+    by_name: dict[str, str] = {}
+    for path, sid in conn.execute(select(sources.c.path, sources.c.session_id)
+                                  .where(sources.c.session_id.is_not(None))
+                                  .order_by(sources.c.source_id)):
+        if PurePath(path).name in wanted:
+            by_name.setdefault(PurePath(path).name, sid)
+    return [{"sid": sid, "parent_session_id": by_name.get(name)}
+            for sid, name in named.items() if by_name.get(name) not in (None, sid)]
 
 
 class _Answer(NamedTuple):

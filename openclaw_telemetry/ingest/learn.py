@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
 from openclaw_telemetry.ingest.writer import chunks, insert_ignore, now
-from openclaw_telemetry.schema import cron_jobs, meta, session_attribution, sessions
+from openclaw_telemetry.schema import cron_jobs, meta, session_attribution, sessions, sources
 from openclaw_telemetry.sources import attribution as attr
 from openclaw_telemetry.sources import sqlite_store
 from openclaw_telemetry.sources.discover import StateRoot, problem
@@ -54,7 +55,8 @@ def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -
         try:
             if store is not None and store.is_file() and changed_since_last(
                     conn, str(store), [store]):
-                remember(conn, attr.from_store(store, agent.agent_id, warn))
+                entries = attr.from_store(store, agent.agent_id, warn)
+                remember(conn, entries + _header_aliases(conn, store.parent, entries))
         except OSError as exc:
             warn(problem(exc))
     try:
@@ -68,6 +70,21 @@ def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -
         warn(problem(exc))
     except sqlite_store.ReadError as exc:
         warn(str(exc))
+
+
+def _header_aliases(conn: Connection, folder: Path,
+                    entries: list[attr.Attribution]) -> list[attr.Attribution]:
+    """A transcript whose header names another id than its file name (format §2.2, issue
+    #153502) is the session the store lists under the file's id: it gets that entry too."""
+    by_path = {str(folder / f"{a.session_id}.jsonl"): a for a in entries}
+    aliases = []
+    for part in chunks(sorted(by_path)):
+        for path, sid in conn.execute(select(sources.c.path, sources.c.session_id)
+                                      .where(sources.c.path.in_(part))):
+            entry = by_path[path]
+            if sid and sid != entry.session_id:
+                aliases.append(replace(entry, session_id=sid))
+    return aliases
 
 
 def _learn_cron(conn: Connection, cron_dir: Path, warn: Callable[[str], None]) -> None:
