@@ -81,3 +81,17 @@ def test_cron_and_subagent_attribution(sample: Path, sqlite_url: str) -> None:
                              "count(*) FROM sessions WHERE kind IN ('cron', 'subagent') "
                              "GROUP BY 1, 2, 3 ORDER BY 1")
     assert rows == [("cron", "hourly-tick", False, 2), ("subagent", None, True, 2)]
+
+
+@pytest.mark.parametrize(("sample", "prefix", "key"), [
+    # the first cron run's file is no longer in sessions.json: cron_run_logs still names it
+    ("openclaw-2026.7.1", "b9af3eb7", "agent:main:cron:ef212854-b9a6-4936-8768-82df3d1d84ec"
+                                      ":run:b9af3eb7-e01b-49f3-9c96-87d141506fdd"),
+    # a deleted session: its key survives in session_transcript_archives
+    ("openclaw-2026.9.6", "7c93b8aa", "agent:main:scratch-del"),
+], indirect=["sample"])
+def test_keys_only_openclaws_databases_remember(sample: Path, sqlite_url: str, prefix: str,
+                                                key: str) -> None:
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    assert query(sqlite_url, "SELECT session_key FROM sessions WHERE session_id LIKE :p",
+                 p=f"{prefix}%") == [(key,)]

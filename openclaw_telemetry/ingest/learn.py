@@ -99,6 +99,14 @@ def _learn_cron(conn: Connection, cron_dir: Path, warn: Callable[[str], None]) -
 
 def learn_state_db(conn: Connection, db: sqlite3.Connection) -> None:
     remember_jobs(conn, attr.cron_jobs_from_state(db))
+    runs = attr.cron_runs_from_state(db)
+    keyed: set[str] = set()  # the store's key (the job's own) stays; a run key fills a gap
+    for part in chunks(sorted({run.session_id for run in runs})):
+        keyed.update(conn.execute(select(session_attribution.c.session_id).where(
+            session_attribution.c.session_id.in_(part),
+            session_attribution.c.session_key.is_not(None))).scalars())
+    remember(conn, [replace(run, session_key=None) if run.session_id in keyed else run
+                    for run in runs])
     children = list(attr.subagents_from_state(db))
     if not children:
         return

@@ -170,6 +170,12 @@ def from_agent_db(conn: Any, agent_id: str) -> list[Attribution]:
             "session_key", "current_session_id", "entry_json", "created_via",
             "parent_session_key", "spawned_by", "label", "display_name")):
         found.extend(_from_node(row, agent_id))
+    for row in sqlite_store.query_all(conn, "session_transcript_archives", (
+            "session_id", "session_key")):  # deleted and reset history: its key survives here
+        if _text(row.get("session_id")) and _text(row.get("session_key")):
+            found.append(Attribution(str(row["session_id"]), agent_id,
+                                     _text(row.get("session_key")),
+                                     learned_from="transcript_archives"))
     return found
 
 
@@ -202,6 +208,19 @@ def cron_jobs_from_state(conn: Any) -> list[CronJob]:
             jobs.append(CronJob(str(row["job_id"]), _text(row.get("agent_id")),
                                 _text(row.get("name")), _schedule(row)))
     return jobs
+
+
+def cron_runs_from_state(conn: Any) -> list[Attribution]:
+    """`cron_run_logs` of the global database (2026.7+): sessionId -> job and run key, even
+    after the run's session is reaped."""
+    found = []
+    for row in sqlite_store.query_all(conn, "cron_run_logs", (
+            "session_id", "session_key", "job_id")):
+        sid = _text(row.get("session_id"))
+        if sid:
+            found.append(Attribution(sid, None, _text(row.get("session_key")), "cron",
+                                     _text(row.get("job_id")), learned_from="cron_run_logs"))
+    return found
 
 
 def subagents_from_state(conn: Any) -> Iterator[tuple[str, str | None, str | None]]:
