@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -316,6 +317,36 @@ def test_c4_subscription_providers_are_flagged(tmp_path: Path, db_url: str) -> N
     run(tmp_path / "state", db_url)
     assert dict(query(db_url, "SELECT provider, subscription FROM messages")) == {
         "openai-codex": True, "openai": False}
+
+
+@pytest.mark.parametrize("where", ["auth-profiles.json", "agent database", "global database"])
+def test_c4_logins_are_read_from_files_and_databases(tmp_path: Path, db_url: str,
+                                                     where: str) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, f"{SID_A}.jsonl", header(SID_A),
+          assistant(T0, provider="anthropic", model="claude-sonnet-4-6", response_id="1"),
+          assistant(T0 + 1, provider="openai", model="gpt-5.1", response_id="2"))
+    store = json.dumps({"version": 1, "profiles": {
+        "anthropic:claude-login": {"type": "token", "provider": "anthropic", "token": "secret"},
+        "openai:default": {"type": "api_key", "provider": "openai", "key": "sk-secret"}}})
+    state, agent_dir = tmp_path / "state", sessions.parent / "agent"
+    agent_dir.mkdir()
+    if where == "auth-profiles.json":
+        (agent_dir / "auth-profiles.json").write_text(store)
+    else:
+        path = (agent_dir / "openclaw-agent.sqlite" if where == "agent database"
+                else state / "state" / "openclaw.sqlite")
+        path.parent.mkdir(exist_ok=True)
+        table = "auth_profile_store" if where == "agent database" else "auth_profile_stores"
+        with sqlite3.connect(path) as db:
+            db.execute(f"CREATE TABLE {table} (store_key TEXT PRIMARY KEY, store_json TEXT, "
+                       "updated_at INTEGER)")
+            db.execute(f"INSERT INTO {table} VALUES ('primary', ?, 1)", (store,))
+        db.close()
+    run(state, db_url)
+    assert dict(query(db_url, "SELECT provider, subscription FROM messages")) == {
+        "anthropic": True, "openai": False}
+    assert "secret" not in json.dumps(query(db_url, "SELECT * FROM session_attribution"))
 
 
 # -- D: sessions, tools, time ----------------------------------------------------------------

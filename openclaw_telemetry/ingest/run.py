@@ -57,7 +57,13 @@ from openclaw_telemetry.schema import (
 )
 from openclaw_telemetry.sources import sqlite_store
 from openclaw_telemetry.sources.attribution import from_agent_db
-from openclaw_telemetry.sources.discover import Agent, SourceFile, StateRoot, iter_source_files
+from openclaw_telemetry.sources.discover import (
+    AGENT_DB_NAME,
+    Agent,
+    SourceFile,
+    StateRoot,
+    iter_source_files,
+)
 from openclaw_telemetry.sources.jsonl import parse_time
 
 DB_KIND = "sqlite:database"  # bookkeeping row per agent database: its size/mtime stamp
@@ -310,9 +316,23 @@ class Ingest:
                 prices_from_config(load_json_file(config_file, self._unreadable)),
                 prices_from_config(load_json_file(agent_dir / "models.json", self._unreadable)))
             oauth = oauth_of(load_json_file(agent_dir / "auth-profiles.json", self._unreadable))
+            for database in (agent_dir / AGENT_DB_NAME, root.global_db):
+                oauth |= self._logins_in(database)
             self._pricing[key] = Pricing(book, functools.partial(is_subscription,
                                                                  oauth_providers=oauth))
         return self._pricing[key]
+
+    def _logins_in(self, database: Path) -> frozenset[str]:
+        """Providers reached through a login, from the auth stores OpenClaw 2026.7+ keeps
+        in its databases instead of `auth-profiles.json` (contract C4)."""
+        if not database.is_file():
+            return frozenset()
+        try:
+            stores = sqlite_store.auth_stores(database)
+        except sqlite_store.ReadError as exc:
+            self._unreadable(str(exc))
+            return frozenset()
+        return frozenset().union(*(oauth_of(store) for store in stores))
 
     def _prices_changed(self, conn: Connection) -> bool:
         """Did a price file change since the last run (or is this a --full run)?"""

@@ -9,6 +9,7 @@ one read transaction, so it sees one consistent snapshot; a busy database is ret
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import tempfile
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import zstandard
 
 _BUSY_RETRIES = 8
@@ -171,3 +173,17 @@ def query_all(conn: sqlite3.Connection, table: str, wanted: tuple[str, ...]) -> 
     # names come from this module's constants, checked against the table's real columns
     cursor = conn.execute(f"SELECT {', '.join(present)} FROM {table}")  # noqa: S608
     return [dict(zip(present, row, strict=True)) for row in cursor]
+
+
+def auth_stores(path: Path) -> list[Any]:
+    """The auth-profile stores an OpenClaw database keeps (2026.7+: `auth_profile_store` of
+    an agent database, `auth_profile_stores` of the global one), parsed; they have the
+    shape of `auth-profiles.json`. Raises ReadError. Only login types are read from them by
+    the caller: they hold credentials, which are never stored."""
+    found: list[Any] = []
+    with open_readonly(path) as conn:
+        for table in ("auth_profile_store", "auth_profile_stores"):
+            for row in query_all(conn, table, ("store_json",)):
+                with contextlib.suppress(ValueError, TypeError):
+                    found.append(orjson.loads(row["store_json"]))
+    return found
