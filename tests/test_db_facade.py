@@ -1,0 +1,29 @@
+"""`db.py`, the facade for scripts and notebooks (README "The database")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import db
+from openclaw_telemetry.errors import DatabaseError
+from tests.conftest import ingest
+from tests.entries import T0, assistant, header, state_dir, write
+
+
+def test_opens_what_the_parser_wrote(tmp_path: Path) -> None:
+    write(state_dir(tmp_path), "s.jsonl", header("s"), assistant(T0, response_id="1"))
+    path = tmp_path / "t.db"
+    assert ingest(tmp_path / "state", f"sqlite:///{path}", "-q").code == 0
+    engine = db.open_db(str(path))
+    with engine.connect() as conn:
+        assert conn.execute(db.select(db.sessions.c.session_id)).scalars().all() == ["s"]
+    engine.dispose()
+
+
+def test_a_missing_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
+    path = tmp_path / "none.db"
+    with pytest.raises(DatabaseError, match=r"does not exist: run `python session_parser\.py"):
+        db.open_db(str(path))
+    assert not path.exists()
