@@ -141,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         tz = zone(args.tz or local_zone_name())
         if args.tz and tz.key != args.tz:
             raise ConfigError(f"--tz {args.tz!r}: unknown time zone")
+        if not args.tz and local_zone_name() and tz.key != local_zone_name():
+            print(f"alerts.py: warning: TZ={local_zone_name()!r} is not a known time zone; "
+                  f"'today' is the {tz.key} day", file=sys.stderr)
         engine = open_existing(args.db or default_db())
         alerts = active_alerts(engine, rules, now=datetime.now(UTC), tz=tz)
     except ConfigError as exc:

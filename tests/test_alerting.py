@@ -214,6 +214,16 @@ def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], code: int, mes
     assert "Traceback" not in ran.stderr
 
 
+def test_unknown_tz_variable_is_warned_about(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    db = _db(tmp_path).removeprefix("sqlite:///")
+    monkeypatch.setenv("TZ", "Garbage/Zone")
+    main(["--db", db])
+    assert ("alerts.py: warning: TZ='Garbage/Zone' is not a known time zone; 'today' is the "
+            "UTC day") in capsys.readouterr().err
+
+
 def test_cli_help() -> None:
     ran = subprocess.run([sys.executable, str(ROOT / "alerts.py"), "--help"],
                          capture_output=True, text=True, timeout=60)
