@@ -27,7 +27,7 @@ Options:
   --port PORT         dashboard port (default: 8501)
   --host ADDR         address the dashboard listens on (default: 127.0.0.1, this machine
                       only). Anything else exposes it, without a password, to whoever can
-                      reach ADDR: prefer nginx with a password (deploy/README.md).
+                      reach ADDR: prefer nginx with a password (README.md, "Run it as a service").
   --enhanced          serve the enhanced dashboard (dashboard_enhanced.py: more pages,
                       cost statistics, alerts) instead of dashboard.py
   --watch             keep ingesting while the dashboard runs (session_parser.py --watch),
@@ -136,7 +136,7 @@ esac
 exposure_warning() {
     warn "WARNING: --host $HOST is not a loopback address: anyone who can reach it on port" \
         "$PORT sees your agents' usage and costs, without a password. Keep 127.0.0.1 and" \
-        "put nginx with a password in front instead (deploy/README.md)."
+        "put nginx with a password in front instead (README.md, \"Run it as a service\")."
 }
 if [ "$DEMO" = 1 ] && [ -n "$SESSIONS_DIR" ]; then
     bad_usage "--demo reads its own generated data: leave out --sessions-dir"
