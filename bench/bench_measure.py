@@ -2,7 +2,9 @@
 optional timeout), the in-process read floor, medians, warming the page cache.
 
 Peak RSS comes from `os.wait4` on the child alone (`ru_maxrss`), so each run is measured
-by itself rather than as a running maximum over all children.
+by itself rather than as a running maximum over all children. Linux counts the memory a
+child had when it was forked from this process, so nothing big is ever held here: the
+write floor runs in a process of its own (`write_floor.py`).
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ from corpus_files import agent_databases, transcript_files
 from verify_corpus import file_lines
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from openclaw_telemetry.store import make_engine  # noqa: E402 (the product's own pragmas)
 
 
 @dataclass(slots=True)
@@ -150,65 +149,3 @@ def warm(root: Path) -> None:
             with path.open("rb") as file:
                 while file.read(1 << 24):
                     pass
-
-
-# -- the floor of any CPython ingest into this schema ---------------------------------------
-
-# the tables that grow with the number of calls; the rest hold a row per session or source
-PER_CALL_TABLES = ("messages", "tool_calls", "tool_results", "message_occurrences")
-
-
-@dataclass(slots=True)
-class StoredRows:
-    """What a cold ingest stored in its per-call tables, with their DDL."""
-
-    tables: list[str]
-    indexes: list[str]
-    rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]]
-
-    @property
-    def count(self) -> int:
-        return sum(len(rows) for _, rows in self.rows.values())
-
-
-def stored_rows(db: Path) -> StoredRows:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        marks = ", ".join("?" * len(PER_CALL_TABLES))
-        ddl = conn.execute(f"SELECT type, sql FROM sqlite_master WHERE tbl_name IN ({marks}) "  # noqa: S608 (placeholders)
-                           "AND sql IS NOT NULL", PER_CALL_TABLES).fetchall()
-        rows = {}
-        for table in PER_CALL_TABLES:
-            cursor = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 (constant names)
-            columns = [d[0] for d in cursor.description]
-            rows[table] = (columns, cursor.fetchall())
-    finally:
-        conn.close()
-    return StoredRows([sql for kind, sql in ddl if kind == "table"],
-                      [sql for kind, sql in ddl if kind == "index"], rows)
-
-
-def write_floor(stored: StoredRows, target: Path) -> None:
-    """Store those rows again, the way a first ingest does and nothing more: an empty
-    database with the product's pragmas and the same tables, one transaction of driver
-    `executemany` (INSERT … ON CONFLICT DO NOTHING), then the secondary indexes."""
-    for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
-        leftover.unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{target}")
-    conn = engine.raw_connection()
-    try:
-        cursor = conn.cursor()
-        for sql in stored.tables:
-            cursor.execute(sql)
-        conn.commit()
-        for table, (columns, rows) in stored.rows.items():
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (constant names)
-                f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING", rows)
-        conn.commit()
-        for sql in stored.indexes:
-            cursor.execute(sql)
-        conn.commit()
-    finally:
-        conn.close()
-        engine.dispose()

@@ -13,7 +13,7 @@ the median wall time of N runs on a warm page cache:
   CORPUS --db DB --json -q`, whole-command wall time, plus the `elapsed_seconds` the
   parser reports and its peak RSS;
 - the floor of this design: importing the parser, the read floor, and writing the rows
-  the cold ingest stored into an empty database (`write_floor`), with no per-call logic;
+  the cold ingest stored into an empty database (`write_floor.py`), with no per-call logic;
 - a re-run with nothing changed on the 2,000-file corpus, and a re-run after appending
   one call to one file (on a copy of the corpus);
 - with `--big`, the peak RSS of a cold ingest of a ~1 GB history whose largest file is
@@ -40,17 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_measure import (
-    Run,
-    json_from,
-    log,
-    read_floor,
-    run_command,
-    stored_rows,
-    timed,
-    warm,
-    write_floor,
-)
+from bench_measure import Run, json_from, log, read_floor, run_command, timed, warm
 from bench_report import Report, Row, check_row, machine_info, render, seconds, verdict
 from corpus_files import corpus_size
 from generate_corpus import EXPECTED_NAME, GENERATOR_VERSION, append_one
@@ -319,11 +309,16 @@ def bench_floors(ctx: Context, name: str, db: Path, ref: Reference) -> None:
         for _ in range(ctx.runs))
     ctx.report.rows.append(Row("Import floor (`python -c 'import openclaw_telemetry.cli'`)",
                                name, seconds(imports)))
-    stored = stored_rows(db)
-    target = ctx.tmp / f"{name}-write-floor.db"
-    write = timed(lambda: write_floor(stored, target), ctx.runs)
+    floor = run_command([sys.executable, str(BENCH / "write_floor.py"), str(db),
+                         str(ctx.tmp / f"{name}-write-floor.db"), "--runs", str(ctx.runs)])
+    measured = json_from(floor.stdout)
+    if floor.code != 0 or not isinstance(measured, dict):
+        ctx.report.rows.append(Row("Write floor (the stored per-call rows into an empty "
+                                   "database)", name, f"failed: {floor.error}"))
+        return
+    write = float(measured["seconds"])
     ctx.report.rows.append(Row("Write floor (the stored per-call rows into an empty database)",
-                               name, f"{seconds(write)} ({stored.count:,} rows)"))
+                               name, f"{seconds(write)} ({measured['rows']:,} rows)"))
     total = imports + ref.floor + write
     measured = f"{seconds(total)} (imports + read floor + write floor)"
     ctx.report.rows.append(Row("Floor of this design (no per-call logic at all)", name, measured,
