@@ -214,3 +214,27 @@ def test_tilde_in_the_state_dir_variable_is_openclaws_home(tmp_path: Path) -> No
            "OPENCLAW_STATE_DIR": f"~/{state.name}"}
     (root,) = discover.resolve_roots(None, env)
     assert root.path == state.resolve()
+
+
+def test_agent_database_it_may_not_read_says_permission_denied(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openclaw_telemetry.sources import sqlite_store
+    from tests.test_sqlite_era import agent_db
+
+    state = two_agents(tmp_path)
+    agent_db(state, "ops").close()
+    database = state / "agents" / "ops" / "agent" / discover.AGENT_DB_NAME
+    original_access, original_connect = os.access, sqlite_store.sqlite3.connect
+
+    def refuse(target: str, *args: Any, **kwargs: Any) -> Any:
+        if str(database) in target:
+            raise sqlite_store.sqlite3.OperationalError("unable to open database file")
+        return original_connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_store.os, "access", lambda p, mode: False if Path(p) == database
+                        else original_access(p, mode))
+    monkeypatch.setattr(sqlite_store.sqlite3, "connect", refuse)
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {database}: Permission denied ({database.name})" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 3

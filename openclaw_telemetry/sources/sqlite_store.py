@@ -10,6 +10,7 @@ one read transaction, so it sees one consistent snapshot; a busy database is ret
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -75,7 +76,7 @@ def _connect(path: Path) -> sqlite3.Connection:
                 conn.close()
             busy = "locked" in str(exc) or "busy" in str(exc)
             if not busy or attempt == _BUSY_RETRIES - 1:
-                raise ReadError(f"{path}: {exc}") from None
+                raise ReadError(f"{path}: {_reason(path, exc)}") from None
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
@@ -83,6 +84,14 @@ def _connect(path: Path) -> sqlite3.Connection:
         time.sleep(delay)
         delay *= 2
     raise ReadError(f"{path}: database stayed busy")
+
+
+def _reason(path: Path, exc: sqlite3.Error) -> str:
+    """SQLite says "unable to open database file" also when it may not read the file."""
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if part.exists() and not os.access(part, os.R_OK):
+            return f"Permission denied ({part.name})"
+    return str(exc)
 
 
 @contextmanager
