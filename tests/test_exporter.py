@@ -32,6 +32,9 @@ PROMETHEUS = ROOT / "deploy" / "prometheus"
 RULES = PROMETHEUS / "openclaw-telemetry.rules.yml"
 SCRAPE = PROMETHEUS / "openclaw-telemetry.scrape.yml"
 RULE_TESTS = ROOT / "tests" / "fixtures" / "prometheus" / "openclaw-telemetry.rules.test.yml"
+GRAFANA = ROOT / "deploy" / "grafana" / "openclaw-telemetry.json"
+# Grafana's own variables, as Grafana would fill them in for a query
+GRAFANA_VARIABLES = {"$__range": "1d", "$__interval": "1h", "$agent": ".*"}
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
 
 
@@ -53,6 +56,11 @@ def summed(found: dict[str, list[tuple[dict[str, str], float]]], name: str,
            **labels: str) -> float:
     return sum(value for have, value in found[name]
                if all(have.get(k) == v for k, v in labels.items()))
+
+
+def served_metrics(text: str) -> set[str]:
+    """Every metric the exposition declares, also those with no sample yet."""
+    return set(re.findall(r"^# HELP (\S+) ", text, flags=re.MULTILINE))
 
 
 def free_port() -> int:
@@ -222,6 +230,49 @@ def test_scrape_target_is_where_the_exporter_listens() -> None:
 
 def test_rules_use_only_metrics_the_exporter_serves(sample: Path, sqlite_url: str) -> None:
     assert ingest(sample, sqlite_url, "-q").code == 0
-    served = set(samples(exporter("--db", sqlite_url, "--once").stdout))
+    served = served_metrics(exporter("--db", sqlite_url, "--once").stdout)
     used = set(re.findall(r"\b(openclaw_\w+)", RULES.read_text()))
+    assert used and used <= served, used - served
+
+
+# --- deploy/grafana: the dashboard over the exporter's metrics -------------------------------
+
+
+def grafana_queries() -> list[str]:
+    dashboard = json.loads(GRAFANA.read_text())
+    queries = []
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"]
+            for variable, value in GRAFANA_VARIABLES.items():
+                expr = expr.replace(variable, value)
+            queries.append(expr)
+    return queries
+
+
+def test_grafana_dashboard_is_well_formed() -> None:
+    dashboard = json.loads(GRAFANA.read_text())
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(ids) == len(set(ids)) and dashboard["uid"] and dashboard["title"]
+    variable = {"type": "prometheus", "uid": "${datasource}"}
+    for panel in dashboard["panels"]:
+        assert panel["title"] and {"x", "y", "w", "h"} <= panel["gridPos"].keys()
+        assert panel["datasource"] == variable
+        assert all(target["datasource"] == variable for target in panel["targets"])
+    assert "$" not in "".join(grafana_queries())  # every variable it uses is filled in above
+
+
+def test_grafana_queries_are_valid_promql(tmp_path: Path) -> None:
+    rules = tmp_path / "grafana-queries.yml"
+    rules.write_text("groups:\n  - name: grafana\n    rules:\n" + "".join(
+        f"      - record: grafana_panel_{n}\n        expr: {json.dumps(expr)}\n"
+        for n, expr in enumerate(grafana_queries())))
+    checked = promtool("check", "rules", str(rules))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_grafana_uses_only_metrics_the_exporter_serves(sample: Path, sqlite_url: str) -> None:
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    served = served_metrics(exporter("--db", sqlite_url, "--once").stdout)
+    used = set(re.findall(r"\b(openclaw_\w+)", " ".join(grafana_queries())))
     assert used and used <= served, used - served
