@@ -3,7 +3,7 @@
 
 import sys
 
-from openclaw_telemetry.exporter import main
+from openclaw_telemetry.prometheus import main
 
 if __name__ == "__main__":
     sys.exit(main())

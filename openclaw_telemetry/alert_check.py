@@ -27,6 +27,7 @@ from openclaw_telemetry.alerting import Alert, Metric, Rule, Severity, evaluate,
 from openclaw_telemetry.config import (
     DEFAULT_ALERTS,
     ENV_ALERTS,
+    ConfigErrorParser,
     alerts_file,
     default_db,
     local_zone_name,
@@ -97,15 +98,8 @@ def exit_code(alerts: Sequence[Alert]) -> int:
         level, EXIT_OK) if level else EXIT_OK
 
 
-class _Parser(argparse.ArgumentParser):
-    """Argument errors become ConfigError: one line and exit code 64, not argparse's 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise ConfigError(message)
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = ConfigErrorParser(
         prog="alerts.py", allow_abbrev=False,
         description="Evaluate the OpenClaw Telemetry alert rules now, for cron and scripts "
                     "(`python alerts.py || notify-send 'OpenClaw alert'`).",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from openclaw_telemetry import __version__
+from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.store import DEFAULT_DB
 
 ENV_SESSIONS_DIR = "OPENCLAW_SESSIONS_DIR"
@@ -56,6 +57,14 @@ def alerts_file(given: str | None = None, env: Mapping[str, str] | None = None) 
 def local_zone_name(env: Mapping[str, str] | None = None) -> str | None:
     """The zone of the environment (TZ), for commands that print local days."""
     return (env if env is not None else os.environ).get("TZ")
+
+
+class ConfigErrorParser(argparse.ArgumentParser):
+    """Argument errors become ConfigError, for commands whose usage exit code is 64
+    (alerts.py, exporter.py): one line, never argparse's own exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(message)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,16 +1,19 @@
-"""The reads behind the Prometheus exporter: all-time totals, each one cheap query.
+"""The reads behind the Prometheus exporter, each one cheap query.
 
-Call totals come from the 15-minute roll-up (`usage_quarter_hours`, kept equal to the
-calls by every ingest run), so a scrape never scans `messages`. Every function returns a
-DataFrame whose columns its docstring lists; re-exported by `queries.py`.
+All-time call totals come from the 15-minute roll-up (`usage_quarter_hours`, kept equal to
+the calls by every ingest run), so they never scan `messages`; recent windows read the
+calls of the window through the call-time index. Every function returns a DataFrame whose
+columns its docstring lists; re-exported by `queries.py`.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
-from openclaw_telemetry.measures import total
+from openclaw_telemetry.measures import call_measures, total
 from openclaw_telemetry.rollups import MEASURES
 from openclaw_telemetry.schema import (
     ingest_runs,
@@ -34,6 +37,20 @@ def usage_totals(engine: Engine) -> pd.DataFrame:
                    *(total(u[name]).label(name) for name in MEASURES))
             .group_by(u.agent, u.model, u.provider, kind)
             .order_by(u.agent, u.model, u.provider, kind))
+    return frame(engine, stmt)
+
+
+def recent_usage(engine: Engine, *, since: datetime) -> pd.DataFrame:
+    """The columns of `usage_totals`, over the calls made at or after `since` (naive UTC),
+    exactly (a range scan of the call-time index, not the 15-minute roll-up)."""
+    m, s = messages.c, sessions.c
+    dims = [func.coalesce(m.agent_id, "(none)").label("agent"),
+            func.coalesce(m.model, "(none)").label("model"),
+            func.coalesce(m.provider, "(none)").label("provider"),
+            func.coalesce(s.kind, NO_SESSION).label("kind")]
+    stmt = (select(*dims, *call_measures())
+            .select_from(messages.outerjoin(sessions, s.session_id == m.session_id))
+            .where(m.timestamp >= since).group_by(*dims))
     return frame(engine, stmt)
 
 

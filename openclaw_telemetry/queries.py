@@ -29,6 +29,7 @@ from openclaw_telemetry.measures import (
 from openclaw_telemetry.metric_queries import (
     ingest_status,
     issue_counts,
+    recent_usage,
     session_counts,
     tool_outcomes,
     usage_totals,
@@ -68,7 +69,7 @@ from openclaw_telemetry.timeframe import Unit, to_utc
 __all__ = [
     "CronActivity", "Scope", "alert_observations", "call_bounds", "cost_statistics",
     "cron_activity", "data_version", "filter_options", "ingest_status", "issue_counts",
-    "latest_ingest", "local_buckets", "models", "schema_status", "session_calls",
+    "latest_ingest", "local_buckets", "models", "recent_usage", "schema_status", "session_calls",
     "session_counts", "session_detail", "session_observations", "session_table",
     "subagent_rollup", "timeline", "tool_outcomes", "tool_timeline", "tools", "totals",
     "usage_totals",

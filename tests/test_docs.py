@@ -40,9 +40,10 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
 
 
 def test_every_exporter_option_and_metric_is_in_the_readme() -> None:
-    from openclaw_telemetry.exporter import CALL_COUNTERS, parser
+    from openclaw_telemetry.prometheus import CALL_MEASURES, RECENT, parser
 
     options = [s for action in parser()._actions for s in action.option_strings
                if s.startswith("--") and s != "--help"]
     assert [o for o in options if f"`{o}" not in README and f"[{o}" not in README] == []
-    assert [name for name, _, _ in CALL_COUNTERS if f"`{name}_total`" not in README] == []
+    assert [name for name, _, _ in CALL_MEASURES if f"`{name}`" not in README] == []
+    assert f"`{RECENT}" in README

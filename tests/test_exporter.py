@@ -24,8 +24,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from test_deploy import SYSTEMD, environment_file, require_tool, unit_settings
 
-from openclaw_telemetry.exporter import DEFAULT_PORT
+from openclaw_telemetry.prometheus import DEFAULT_PORT
 from tests.conftest import SAMPLES, ingest
+from tests.entries import assistant, header, state_dir, write
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -34,7 +35,7 @@ SCRAPE = PROMETHEUS / "openclaw-telemetry.scrape.yml"
 RULE_TESTS = ROOT / "tests" / "fixtures" / "prometheus" / "openclaw-telemetry.rules.test.yml"
 GRAFANA = ROOT / "deploy" / "grafana" / "openclaw-telemetry.json"
 # Grafana's own variables, as Grafana would fill them in for a query
-GRAFANA_VARIABLES = {"$__range": "1d", "$__interval": "1h", "$agent": ".*"}
+GRAFANA_VARIABLES = {"$__range": "1d", "$agent": ".*"}
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
 
 
@@ -92,16 +93,31 @@ def test_totals_equal_the_expected_ones(sample: Path, db_url: str) -> None:
     assert ran.returncode == 0, ran.stderr
     found = samples(ran.stdout)
     want = EXPECTED[sample.name]["total"]
-    assert summed(found, "openclaw_llm_calls_total") == want["llm_calls"]
-    assert summed(found, "openclaw_llm_call_errors_total") == want["errors"]
-    assert summed(found, "openclaw_cost_usd_total") == pytest.approx(want["cost"], abs=1e-8)
+    assert summed(found, "openclaw_llm_calls") == want["llm_calls"]
+    assert summed(found, "openclaw_llm_call_errors") == want["errors"]
+    assert summed(found, "openclaw_cost_usd") == pytest.approx(want["cost"], abs=1e-8)
     for kind in ("input", "output", "cache_read", "cache_write"):
-        assert summed(found, "openclaw_tokens_total", type=kind) == want[kind], kind
-    assert summed(found, "openclaw_tool_calls_total") == want["tool_calls"]
-    assert summed(found, "openclaw_tool_calls_total", outcome="error") == want["tool_errors"]
+        assert summed(found, "openclaw_tokens", type=kind) == want[kind], kind
+    assert summed(found, "openclaw_tool_calls") == want["tool_calls"]
+    assert summed(found, "openclaw_tool_calls", outcome="error") == want["tool_errors"]
     assert summed(found, "openclaw_telemetry_database_up") == 1
     assert summed(found, "openclaw_sessions") >= 1
     assert summed(found, "openclaw_last_llm_call_timestamp_seconds") > 1.7e9
+
+
+def test_recent_windows_are_exact_at_the_scrape(tmp_path: Path, db_url: str) -> None:
+    now = int(time.time() * 1000)
+    minutes = (30, 5 * 60, 30 * 60)  # calls 30 minutes, 5 hours and 30 hours ago
+    write(state_dir(tmp_path), "s.jsonl", header("s", now - 31 * 3600_000),
+          *(assistant(now - m * 60_000, response_id=f"r{m}", cost=0.25, inp=100, out=10)
+            for m in minutes))
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    found = samples(exporter("--db", db_url, "--once").stdout)
+    assert summed(found, "openclaw_llm_calls") == 3
+    assert summed(found, "openclaw_recent_llm_calls", window="1h") == 1
+    assert summed(found, "openclaw_recent_llm_calls", window="24h") == 2
+    assert summed(found, "openclaw_recent_cost_usd", window="24h") == pytest.approx(0.5)
+    assert summed(found, "openclaw_recent_tokens", window="1h", type="input") == 100
 
 
 @pytest.mark.parametrize("sample", sorted(EXPECTED), indirect=True)
@@ -122,7 +138,7 @@ def test_textfile_is_written_whole(sample: Path, sqlite_url: str, tmp_path: Path
     target.parent.mkdir()
     ran = exporter("--db", sqlite_url, "--textfile", str(target))
     assert ran.returncode == 0 and ran.stdout == "", ran.stderr
-    assert summed(samples(target.read_text()), "openclaw_llm_calls_total") == 65
+    assert summed(samples(target.read_text()), "openclaw_llm_calls") == 65
     assert [p.name for p in target.parent.iterdir()] == ["openclaw.prom"]  # no temp file left
 
 
@@ -137,18 +153,18 @@ def test_serves_follows_new_data_and_stops_on_sigterm(sample: Path, tmp_path: Pa
         assert content_type.startswith("text/plain")
         found = samples(text)  # no database yet: reported, not a failed scrape
         assert summed(found, "openclaw_telemetry_database_up") == 0
-        assert "openclaw_llm_calls_total" not in found
+        assert "openclaw_llm_calls" not in found
         assert ingest(sample, f"sqlite:///{db}", "-q").code == 0
         found = samples(scrape(port)[1])
         assert summed(found, "openclaw_telemetry_database_up") == 1
-        assert summed(found, "openclaw_llm_calls_total") == 65
+        assert summed(found, "openclaw_llm_calls") == 65
         version = summed(found, "openclaw_telemetry_data_version")
         shutil.copytree(SAMPLES / "openclaw-2026.9.6" / "agents", sample / "agents",
                         dirs_exist_ok=True)  # a second agent database: more calls
         assert ingest(sample, f"sqlite:///{db}", "-q").code == 0
         found = samples(scrape(port)[1])
         assert summed(found, "openclaw_telemetry_data_version") > version
-        assert summed(found, "openclaw_llm_calls_total") > 65
+        assert summed(found, "openclaw_llm_calls") > 65
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=20)
     finally:
@@ -231,7 +247,7 @@ def test_scrape_target_is_where_the_exporter_listens() -> None:
 def test_rules_use_only_metrics_the_exporter_serves(sample: Path, sqlite_url: str) -> None:
     assert ingest(sample, sqlite_url, "-q").code == 0
     served = served_metrics(exporter("--db", sqlite_url, "--once").stdout)
-    used = set(re.findall(r"\b(openclaw_\w+)", RULES.read_text()))
+    used = set(re.findall(r"\b(openclaw_\w*[a-z0-9])\b", RULES.read_text()))
     assert used and used <= served, used - served
 
 

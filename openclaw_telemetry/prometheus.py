@@ -1,12 +1,18 @@
-"""The Prometheus exporter and the `exporter.py` command line.
+"""The Prometheus exporter behind `exporter.py`: its metrics and its command line.
 
 Serves `/metrics` (prometheus_client's own HTTP server), or writes the exposition once, to
-stdout or atomically to a file for node_exporter's textfile collector. Every value is an
-all-time total read from the telemetry database, never from OpenClaw's files: counters for
-LLM calls, tokens, cost and tool calls, gauges for sessions, recorded input problems and
-freshness. Totals are re-read only when an ingest run changed the data (the data version),
-so a scrape every 15 s costs two small queries. A database that is missing or unreachable
-is reported as `openclaw_telemetry_database_up 0`, not as a failed scrape.
+stdout or atomically to a file for node_exporter's textfile collector. Every value is read
+from the telemetry database, never from OpenClaw's files, and every metric is a gauge:
+- totals since the first ingest (calls, errors, tokens, cost and its estimated, subscription
+  and unpriced parts, tool calls, sessions, input problems), re-read only when an ingest run
+  changed the data (the data version). They are not counters on purpose: a correction moves
+  or lowers them (a session's kind learned later, a price added), which a counter may not do.
+- the same call measures over the last hour and the last 24 hours (`window` label), exact
+  at each scrape: what alert rules and "spend per hour" graphs should use, since a series
+  that appears with a value already (a new model) is invisible to `increase()`/`delta()`;
+- freshness: the last ingest run and the last call.
+A database that is missing or unreachable is `openclaw_telemetry_database_up 0`, not a
+failed scrape.
 
 Exit codes: 0 stopped or written, 1 cannot listen or write, 64 bad arguments (EX_USAGE),
 66 database missing or unreadable with --once/--textfile (EX_NOINPUT).
@@ -18,23 +24,24 @@ import argparse
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator, Sequence
-from datetime import UTC
+from collections.abc import Hashable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from prometheus_client import generate_latest, start_http_server, write_to_textfile
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from openclaw_telemetry.config import default_db
+from openclaw_telemetry.config import ConfigErrorParser, default_db
 from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.queries import (
     data_version,
     ingest_status,
     issue_counts,
+    recent_usage,
     session_counts,
     tool_outcomes,
     usage_totals,
@@ -45,8 +52,8 @@ from openclaw_telemetry.store import database_url, describe, make_engine, open_e
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOINPUT = 0, 1, 64, 66
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 9473
 CALL_LABELS = ["agent", "model", "provider", "kind"]
-# (metric, roll-up measure, help): counters over the call labels
-CALL_COUNTERS = (
+# (metric, measure of `rollups.MEASURES`, help): call measures over the call labels
+CALL_MEASURES = (
     ("openclaw_llm_calls", "calls",
      "LLM calls, each counted once however many copies OpenClaw kept"),
     ("openclaw_llm_call_errors", "errors", "LLM calls that ended in an error, abort or timeout"),
@@ -61,6 +68,9 @@ CALL_COUNTERS = (
      "LLM calls with no price anywhere (their cost counts as 0)"),
     ("openclaw_unpriced_tokens", "unpriced_tokens", "Tokens of the unpriced LLM calls"),
 )
+WINDOWS = (("1h", timedelta(hours=1)), ("24h", timedelta(hours=24)))
+RECENT = "openclaw_recent_"  # the windowed twin of each call measure: openclaw_recent_<name>
+SINCE_FIRST = "; since the first ingest"
 
 
 def _epoch(value: Any) -> float | None:
@@ -71,23 +81,36 @@ def _epoch(value: Any) -> float | None:
     return moment.replace(tzinfo=UTC).timestamp()
 
 
-def total_families(engine: Engine) -> list[Metric]:
-    """The all-time totals: the part of a scrape that changes only with the data."""
-    usage = usage_totals(engine).to_dict("records")
+def _call_families(rows: list[dict[Hashable, Any]], prefix: str, suffix: str,
+                   window: str | None) -> list[GaugeMetricFamily]:
+    """One gauge per call measure and one for tokens by type, over the call labels (and
+    the window, for recent ones)."""
+    labels = [*CALL_LABELS, *(["window"] if window else [])]
+    extra = [window] if window else []
     families = []
-    for name, measure, help_text in CALL_COUNTERS:
-        family = CounterMetricFamily(name, help_text, labels=CALL_LABELS)
-        for row in usage:
-            family.add_metric([row[label] for label in CALL_LABELS],
+    for name, measure, help_text in CALL_MEASURES:
+        family = GaugeMetricFamily(prefix + name.removeprefix("openclaw_"), help_text + suffix,
+                                   labels=labels)
+        for row in rows:
+            family.add_metric([*(row[label] for label in CALL_LABELS), *extra],
                               float(row[measure]))
         families.append(family)
-    tokens = CounterMetricFamily("openclaw_tokens", "Tokens of LLM calls by type (input "
-                                 "excludes cached tokens)", labels=[*CALL_LABELS, "type"])
-    for row in usage:
+    tokens = GaugeMetricFamily(prefix + "tokens", "Tokens of LLM calls by type (input excludes "
+                               "cached tokens)" + suffix, labels=[*labels, "type"])
+    for row in rows:
         for kind in TOKEN_KINDS:
-            tokens.add_metric([*(row[label] for label in CALL_LABELS), kind], float(row[kind]))
-    tools = CounterMetricFamily("openclaw_tool_calls", "Tool calls by tool and outcome "
-                                "(unanswered: no result seen yet)", labels=["tool", "outcome"])
+            tokens.add_metric([*(row[label] for label in CALL_LABELS), *extra, kind],
+                              float(row[kind]))
+    return [*families, tokens]
+
+
+def total_families(engine: Engine) -> list[Metric]:
+    """Totals since the first ingest: the part of a scrape that changes only with the data."""
+    families: list[Metric] = list(_call_families(
+        usage_totals(engine).to_dict("records"), "openclaw_", SINCE_FIRST, None))
+    tools = GaugeMetricFamily("openclaw_tool_calls", "Tool calls by tool and outcome "
+                              "(unanswered: no result seen yet)" + SINCE_FIRST,
+                              labels=["tool", "outcome"])
     for row in tool_outcomes(engine).to_dict("records"):
         tools.add_metric([row["tool"], row["outcome"]], float(row["calls"]))
     sessions = GaugeMetricFamily("openclaw_sessions", "Sessions known, by agent and kind",
@@ -99,7 +122,20 @@ def total_families(engine: Engine) -> list[Metric]:
                                  labels=["kind"])
     for row in issue_counts(engine).to_dict("records"):
         problems.add_metric([row["kind"]], float(row["issues"]))
-    return [*families, tokens, tools, sessions, problems]
+    return [*families, tools, sessions, problems]
+
+
+def recent_families(engine: Engine, now: datetime) -> list[Metric]:
+    """The call measures of the last hour and the last 24 hours, exact at this moment."""
+    merged: dict[str, GaugeMetricFamily] = {}
+    for window, span in WINDOWS:
+        rows = recent_usage(engine, since=now - span).to_dict("records")
+        for family in _call_families(rows, RECENT, "; over the last `window` (1h or 24h)", window):
+            if family.name in merged:
+                merged[family.name].samples.extend(family.samples)
+            else:
+                merged[family.name] = family
+    return list(merged.values())
 
 
 def status_families(engine: Engine, version: int) -> list[Metric]:
@@ -135,7 +171,9 @@ class TelemetryCollector(Collector):
             version = data_version(self._engine)
             if self._cached is None or self._cached[0] != version:
                 self._cached = (version, total_families(self._engine))
-            families = [*self._cached[1], *status_families(self._engine, version)]
+            now = datetime.now(UTC).replace(tzinfo=None)
+            families = [*self._cached[1], *recent_families(self._engine, now),
+                        *status_families(self._engine, version)]
         except (DatabaseError, SQLAlchemyError) as exc:
             self._report(str(exc).splitlines()[0])
             yield _up(False)
@@ -158,19 +196,13 @@ def _up(ok: bool) -> GaugeMetricFamily:
                              value=1.0 if ok else 0.0)
 
 
-class _Parser(argparse.ArgumentParser):
-    """Argument errors become ConfigError: one line and exit code 64."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise ConfigError(message)
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = ConfigErrorParser(
         prog="exporter.py", allow_abbrev=False,
-        description="Prometheus exporter for OpenClaw Telemetry: serves the database's "
-                    "all-time totals (calls, tokens, cost, tool calls, sessions, input "
-                    "problems, freshness) on /metrics, or writes them once.",
+        description="Prometheus exporter for OpenClaw Telemetry: serves what the database "
+                    "holds (calls, tokens, cost, tool calls, sessions, input problems; in "
+                    "total and over the last hour and day; freshness) on /metrics, or "
+                    "writes it once.",
         epilog="Exit codes: 0 stopped or written, 1 cannot listen or write, 64 bad "
                "arguments, 66 database missing or unreadable (--once, --textfile).")
     p.add_argument("--db", metavar="PATH_OR_URL",
