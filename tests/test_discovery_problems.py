@@ -72,7 +72,18 @@ def test_agent_folder_that_cannot_be_looked_into_is_named(
     ran = ingest(state, sqlite_url)
     assert ran.code == 0, ran.err
     assert f"warning: {database}: Permission denied" in ran.err
-    assert totals(sqlite_url)["llm_calls"] == 1  # ops' transcripts sit in the same agent
+    assert totals(sqlite_url)["llm_calls"] == 3  # ops' transcripts are still read
+
+
+def test_global_database_it_cannot_look_at_costs_no_transcript(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = two_agents(tmp_path)
+    global_db = state / "state" / "openclaw.sqlite"
+    deny(monkeypatch, Path, "is_file", lambda p: p == global_db)
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert ran.err.count(f"warning: {global_db}: Permission denied") == 1
+    assert totals(sqlite_url)["llm_calls"] == 3
 
 
 def test_unreadable_state_directory_is_one_line_error(

@@ -63,6 +63,7 @@ from openclaw_telemetry.sources.discover import (
     SourceFile,
     StateRoot,
     iter_source_files,
+    problem,
 )
 from openclaw_telemetry.sources.jsonl import parse_time
 
@@ -114,6 +115,7 @@ class Ingest:
         self.warn = warn
         self.summary = RunSummary(roots=[str(r.path) for r in roots])
         self._pricing: dict[tuple[str, str], Pricing] = {}
+        self._logins: dict[Path, frozenset[str]] = {}
 
     # -- the run ----------------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -324,15 +326,18 @@ class Ingest:
 
     def _logins_in(self, database: Path) -> frozenset[str]:
         """Providers reached through a login, from the auth stores OpenClaw 2026.7+ keeps
-        in its databases instead of `auth-profiles.json` (contract C4)."""
-        if not database.is_file():
-            return frozenset()
-        try:
-            stores = sqlite_store.auth_stores(database)
-        except sqlite_store.ReadError as exc:
-            self._unreadable(str(exc))
-            return frozenset()
-        return frozenset().union(*(oauth_of(store) for store in stores))
+        in its databases instead of `auth-profiles.json` (contract C4); once per run."""
+        if database not in self._logins:
+            try:
+                stores = sqlite_store.auth_stores(database) if database.is_file() else []
+            except OSError as exc:
+                self._unreadable(problem(exc))
+                stores = []
+            except sqlite_store.ReadError as exc:
+                self._unreadable(str(exc))
+                stores = []
+            self._logins[database] = frozenset().union(*(oauth_of(s) for s in stores))
+        return self._logins[database]
 
     def _prices_changed(self, conn: Connection) -> bool:
         """Did a price file change since the last run (or is this a --full run)?"""

@@ -55,11 +55,23 @@ class Agent:
     database: Path | None = None  # its 2026.8+ SQLite database, when it has one
 
 
-def _make_agent(agent_id: str, sessions_dir: Path | None, agent_dir: Path | None) -> Agent:
-    """Raises OSError when a folder cannot be looked into."""
+def _make_agent(agent_id: str, sessions_dir: Path | None, agent_dir: Path | None,
+                problems: list[str]) -> Agent:
+    """The agent, with its database when it has one; a folder that cannot be looked into
+    is a problem, and the rest of the agent is still read."""
     database = agent_dir / AGENT_DB_NAME if agent_dir is not None else None
     return Agent(agent_id, sessions_dir, agent_dir,
-                 database if database is not None and database.is_file() else None)
+                 database if database is not None and _probe(database, problems, file=True)
+                 else None)
+
+
+def _probe(path: Path, problems: list[str], *, file: bool = False) -> bool:
+    """Is `path` a folder (or a file)? A path that cannot be looked at is a problem."""
+    try:
+        return path.is_file() if file else path.is_dir()
+    except OSError as exc:
+        problems.append(problem(exc))
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +151,9 @@ def _with_configured_folders(root: StateRoot, home: Path) -> StateRoot:
     found = list(root.agents)
     known = {a.agent_dir.resolve() for a in found if a.agent_dir is not None}
     for agent_id, folder in moved.items():
-        try:
-            if folder.is_dir() and folder not in known:
-                known.add(folder)
-                found.insert(0, _make_agent(agent_id, None, folder))  # first: its models.json wins
-        except OSError as exc:
-            problems.append(problem(exc))
+        if _probe(folder, problems) and folder not in known:
+            known.add(folder)
+            found.insert(0, _make_agent(agent_id, None, folder, problems))  # its models.json wins
     session = config.get("session")
     main_key = session.get("mainKey") if isinstance(session, dict) else None
     store = session.get("store") if isinstance(session, dict) else None
@@ -152,12 +161,9 @@ def _with_configured_folders(root: StateRoot, home: Path) -> StateRoot:
         known = {a.sessions_dir.resolve() for a in found if a.sessions_dir is not None}
         for agent_id in dict.fromkeys([*(a.agent_id for a in found), "main"]):
             folder = _expand(store.strip().replace("{agentId}", agent_id), root.path, home).parent
-            try:
-                if folder.is_dir() and folder not in known:
-                    known.add(folder)
-                    found.append(Agent(agent_id, folder, None))
-            except OSError as exc:
-                problems.append(problem(exc))
+            if _probe(folder, problems) and folder not in known:
+                known.add(folder)
+                found.append(Agent(agent_id, folder, None))
     return StateRoot(root.path, root.is_state_dir, tuple(found), tuple(problems),
                      main_key.strip() if isinstance(main_key, str) and main_key.strip()
                      else "main")
@@ -221,15 +227,15 @@ def _agents_in(folder: Path) -> tuple[list[Agent], list[str]]:
 
 
 def _agents_of(folders: list[Path]) -> tuple[list[Agent], list[str]]:
-    """The agent of each folder, and a problem for each that cannot be looked into."""
-    agents, problems = [], []
+    """The agent of each folder, and a problem for each part that cannot be looked into
+    (what can be is still read)."""
+    agents: list[Agent] = []
+    problems: list[str] = []
     for folder in folders:
-        try:
-            sessions, agent_dir = folder / "sessions", folder / "agent"
-            agents.append(_make_agent(folder.name, sessions if sessions.is_dir() else None,
-                                      agent_dir if agent_dir.is_dir() else None))
-        except OSError as exc:
-            problems.append(problem(exc))
+        sessions, agent_dir = folder / "sessions", folder / "agent"
+        agents.append(_make_agent(folder.name,
+                                  sessions if _probe(sessions, problems) else None,
+                                  agent_dir if _probe(agent_dir, problems) else None, problems))
     return agents, problems
 
 
