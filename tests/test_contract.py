@@ -479,10 +479,12 @@ def test_d3_no_parent_that_started_after_the_child(tmp_path: Path, db_url: str) 
                  s=child) == [(None,)]
 
 
-def test_d3_fork_parent_from_the_header(tmp_path: Path, db_url: str) -> None:
+@pytest.mark.parametrize("parent_file", ["{}.jsonl", "{}.jsonl.reset.2026-11-24T05-00-00.000Z"])
+def test_d3_fork_parent_from_the_header(tmp_path: Path, db_url: str, parent_file: str) -> None:
     sessions = state_dir(tmp_path)
-    parent, fork = SID_A, SID_B
-    write(sessions, f"{parent}.jsonl", header(parent), assistant(T0 + 5, response_id="1"))
+    parent, fork = SID_A, SID_B  # the header names the parent's file as it was then
+    write(sessions, parent_file.format(parent), header(parent),
+          assistant(T0 + 5, response_id="1"))
     write(sessions, f"2026-11-24T04-00-00-000Z_{fork}.jsonl",
           header(fork, T0 + 1000, parentSession=f"/elsewhere/.openclaw/agents/main/sessions/"
                                                 f"{parent}.jsonl"),

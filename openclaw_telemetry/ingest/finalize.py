@@ -30,6 +30,7 @@ from openclaw_telemetry.schema import (
     tool_results,
 )
 from openclaw_telemetry.sources.attribution import Attribution, kind_for, parse_key
+from openclaw_telemetry.sources.discover import classify
 
 _FAR_FUTURE = datetime(9999, 1, 1)
 
@@ -271,35 +272,50 @@ def _parents(conn: Connection, ids: list[str]) -> None:
         for sid, key, start in conn.execute(select(s.session_id, s.session_key, s.start_time)
                                             .where(s.session_key.in_(part))):
             by_key[key].append((start or datetime.min, sid))
-    rows = []
+    rows, found = [], set()
     for sid, key, start in children:
         before = sorted(o for o in by_key.get(key, []) if start is None or o[0] <= start)
-        rows.append({"sid": sid, "parent_session_id": before[-1][1] if before else None})
-    rows += _forked_from(conn, ids, {row[0] for row in children})
+        if before:
+            rows.append({"sid": sid, "parent_session_id": before[-1][1]})
+            found.add(sid)
+    forked = _forked_from(conn, ids, found)
+    rows += [{"sid": sid, "parent_session_id": forked.get(sid)}
+             for sid, _key, _start in children if sid not in found]
+    rows += [{"sid": sid, "parent_session_id": parent} for sid, parent in forked.items()
+             if sid not in {row[0] for row in children}]
     if rows:
         conn.execute(update(sessions).where(s.session_id == bindparam("sid"))
                      .values(parent_session_id=bindparam("parent_session_id")), rows)
 
 
-def _forked_from(conn: Connection, ids: list[str], keyed: set[str]) -> list[dict[str, Any]]:
-    """Sessions whose transcript header names a parent transcript: the session read from a
-    file of that name (an absolute path of another machine or state root still matches)."""
+def _forked_from(conn: Connection, ids: list[str], resolved: set[str]) -> dict[str, str]:
+    """Sessions whose transcript header names a parent transcript -> that parent: the
+    session of that id (the file's name gives it, also after OpenClaw renamed the file:
+    reset, deleted, archived), else the session read from a file of that very name."""
     named = {sid: PurePath(parent).name for part in chunks(ids)
              for sid, parent in conn.execute(
                  select(sources.c.session_id, sources.c.parent_session)
                  .where(sources.c.session_id.in_(part), sources.c.parent_session.is_not(None)))
-             if sid not in keyed and PurePath(parent).name}
+             if sid not in resolved and PurePath(parent).name}
     if not named:
-        return []
-    wanted = set(named.values())
+        return {}
+    hints = {sid: found[1] if (found := classify(name)) else name
+             for sid, name in named.items()}
+    known: set[str] = set()
+    for part in chunks(sorted(set(hints.values()))):
+        known.update(conn.execute(select(sessions.c.session_id)
+                                  .where(sessions.c.session_id.in_(part))).scalars())
     by_name: dict[str, str] = {}
-    for path, sid in conn.execute(select(sources.c.path, sources.c.session_id)
-                                  .where(sources.c.session_id.is_not(None))
-                                  .order_by(sources.c.source_id)):
-        if PurePath(path).name in wanted:
-            by_name.setdefault(PurePath(path).name, sid)
-    return [{"sid": sid, "parent_session_id": by_name.get(name)}
-            for sid, name in named.items() if by_name.get(name) not in (None, sid)]
+    if any(hint not in known for hint in hints.values()):  # a header id unlike its file name
+        wanted = set(named.values())
+        for path, sid in conn.execute(select(sources.c.path, sources.c.session_id)
+                                      .where(sources.c.session_id.is_not(None))
+                                      .order_by(sources.c.source_id)):
+            if PurePath(path).name in wanted:
+                by_name.setdefault(PurePath(path).name, sid)
+    parents = {sid: hints[sid] if hints[sid] in known else by_name.get(named[sid])
+               for sid in named}
+    return {sid: parent for sid, parent in parents.items() if parent not in (None, sid)}
 
 
 class _Answer(NamedTuple):
