@@ -505,6 +505,24 @@ def test_d3_header_id_unlike_the_file_name_still_gets_the_store_entry(tmp_path: 
         (SID_B, "agent:main:telegram:group:-100", "group", "telegram")]
 
 
+def test_d3_a_cron_run_log_never_replaces_the_stores_key(tmp_path: Path, db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, f"{SID_A}.jsonl", header(SID_A), assistant(T0, response_id="1"))
+    (sessions / "sessions.json").write_text(json.dumps({"agent:main:cron:job1": {
+        "sessionId": SID_A}}))
+    runs = tmp_path / "state" / "cron" / "runs"
+    runs.mkdir(parents=True)
+    (runs / "job1.jsonl").write_text(json.dumps({
+        "jobId": "job1", "sessionId": SID_A,
+        "sessionKey": f"agent:main:cron:job1:run:{SID_A}"}) + "\n")
+    run(tmp_path / "state", db_url)
+    (sessions / "sessions.json").write_text(json.dumps({"agent:main:cron:job1": {
+        "sessionId": SID_A, "updatedAt": 2}}))  # rewritten later: read again
+    run(tmp_path / "state", db_url)
+    assert query(db_url, "SELECT session_key, kind, cron_job_id FROM sessions") == [
+        ("agent:main:cron:job1", "cron", "job1")]
+
+
 def test_d4_times_are_naive_utc_and_sqlite_date_functions_work(tmp_path: Path,
                                                                sqlite_url: str) -> None:
     entry = assistant(T0, response_id="1")

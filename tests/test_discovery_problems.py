@@ -21,7 +21,7 @@ import pytest
 
 from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.sources import discover
-from tests.conftest import ingest, totals
+from tests.conftest import ingest, query, totals
 from tests.entries import T0, assistant, header, state_dir, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,3 +249,21 @@ def test_agent_database_it_may_not_read_says_permission_denied(
     assert ran.code == 0, ran.err
     assert f"warning: {database}: Permission denied ({database.name})" in ran.err
     assert totals(sqlite_url)["llm_calls"] == 3
+
+
+def test_unreadable_cron_folder_costs_nothing_of_the_global_database(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    state = two_agents(tmp_path)
+    runs = state / "cron" / "runs"
+    runs.mkdir(parents=True)
+    (state / "state").mkdir()
+    with sqlite3.connect(state / "state" / "openclaw.sqlite") as db:
+        db.execute("CREATE TABLE cron_jobs (job_id TEXT, agent_id TEXT, name TEXT)")
+        db.execute("INSERT INTO cron_jobs VALUES ('job1', 'main', 'nightly')")
+    db.close()
+    deny(monkeypatch, Path, "iterdir", lambda p: p == runs)
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0 and f"warning: {runs}: Permission denied" in ran.err
+    assert query(sqlite_url, "SELECT job_id, name FROM cron_jobs") == [("job1", "nightly")]

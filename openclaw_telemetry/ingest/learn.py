@@ -61,7 +61,10 @@ def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -
             warn(problem(exc))
     try:
         _learn_cron(conn, root.path / "cron", warn)
-        state_db = root.global_db
+    except OSError as exc:
+        warn(problem(exc))
+    state_db = root.global_db
+    try:
         if state_db.is_file() and changed_since_last(
                 conn, str(state_db), [state_db, Path(f"{state_db}-wal")]):
             with sqlite_store.open_readonly(state_db) as db:
@@ -94,19 +97,12 @@ def _learn_cron(conn: Connection, cron_dir: Path, warn: Callable[[str], None]) -
     run_logs = sorted(p for p in runs.iterdir() if p.suffix == ".jsonl") if runs.is_dir() else []
     if changed_since_last(conn, str(cron_dir), [cron_dir / "jobs.json", *run_logs]):
         remember_jobs(conn, attr.cron_jobs_from_file(cron_dir / "jobs.json", warn))
-        remember(conn, attr.from_cron_runs(run_logs, warn))
+        remember(conn, _run_keys_fill_gaps(conn, attr.from_cron_runs(run_logs, warn)))
 
 
 def learn_state_db(conn: Connection, db: sqlite3.Connection) -> None:
     remember_jobs(conn, attr.cron_jobs_from_state(db))
-    runs = attr.cron_runs_from_state(db)
-    keyed: set[str] = set()  # the store's key (the job's own) stays; a run key fills a gap
-    for part in chunks(sorted({run.session_id for run in runs})):
-        keyed.update(conn.execute(select(session_attribution.c.session_id).where(
-            session_attribution.c.session_id.in_(part),
-            session_attribution.c.session_key.is_not(None))).scalars())
-    remember(conn, [replace(run, session_key=None) if run.session_id in keyed else run
-                    for run in runs])
+    remember(conn, _run_keys_fill_gaps(conn, attr.cron_runs_from_state(db)))
     children = list(attr.subagents_from_state(db))
     if not children:
         return
@@ -120,6 +116,18 @@ def learn_state_db(conn: Connection, db: sqlite3.Connection) -> None:
     remember(conn, [attr.Attribution(sid, None, child, "subagent", parent_session_key=parent,
                                      label=label, learned_from="subagent_runs")
                     for child, parent, label in children for sid in known.get(child, [])])
+
+
+def _run_keys_fill_gaps(conn: Connection,
+                        runs: list[attr.Attribution]) -> list[attr.Attribution]:
+    """A cron run log names the run's own key (`…:cron:<job>:run:<id>`); the store's key of
+    a session (the job's) stays, so the key never depends on which file changed last."""
+    keyed: set[str] = set()
+    for part in chunks(sorted({run.session_id for run in runs})):
+        keyed.update(conn.execute(select(session_attribution.c.session_id).where(
+            session_attribution.c.session_id.in_(part),
+            session_attribution.c.session_key.is_not(None))).scalars())
+    return [replace(run, session_key=None) if run.session_id in keyed else run for run in runs]
 
 
 def remember_jobs(conn: Connection, jobs: list[attr.CronJob]) -> None:
