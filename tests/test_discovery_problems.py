@@ -267,3 +267,12 @@ def test_unreadable_cron_folder_costs_nothing_of_the_global_database(
     ran = ingest(state, sqlite_url)
     assert ran.code == 0 and f"warning: {runs}: Permission denied" in ran.err
     assert query(sqlite_url, "SELECT job_id, name FROM cron_jobs") == [("job1", "nightly")]
+
+
+def test_a_symlinked_legacy_folder_is_read_once(tmp_path: Path) -> None:
+    state = two_agents(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".openclaw").symlink_to(state)
+    (home / ".clawdbot").symlink_to(state)
+    assert [r.path for r in discover.resolve_roots(None, {"HOME": str(home)})] == [state]

@@ -115,7 +115,12 @@ def resolve_roots(explicit: str | None, env: Mapping[str, str],
         value = env.get(name)
         if value:
             return [root(_with_home(value, home), f"${name} {value}")]
-    return [root(p, str(p)) for p in default_candidates(env) if p.is_dir()]
+    unique: dict[Path, StateRoot] = {}  # a symlinked legacy folder is the same root
+    for candidate in default_candidates(env):
+        if candidate.is_dir():
+            found = root(candidate, str(candidate))
+            unique.setdefault(found.path, found)
+    return list(unique.values())
 
 
 def _readable_dir(path: Path, label: str) -> Path:

@@ -173,8 +173,8 @@ class TranscriptParser:
         except RecursionError:
             self._issue(position, byte_offset, "malformed_entry", "nesting too deep")
         except Exception as exc:  # a shape no rule foresaw costs only its own line
-            self._issue(position, byte_offset, "malformed_entry",
-                        f"unreadable entry ({type(exc).__name__}: {exc})")
+            self._issue(position, byte_offset, "malformed_entry",  # the type only: an
+                        f"unreadable entry ({type(exc).__name__})")  # error may quote text
 
     def take(self) -> Batch:
         batch, self.batch = self.batch, Batch()
