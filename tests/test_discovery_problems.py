@@ -276,3 +276,35 @@ def test_a_symlinked_legacy_folder_is_read_once(tmp_path: Path) -> None:
     (home / ".openclaw").symlink_to(state)
     (home / ".clawdbot").symlink_to(state)
     assert [r.path for r in discover.resolve_roots(None, {"HOME": str(home)})] == [state]
+
+
+def test_prices_unreadable_in_one_run_are_applied_once_readable(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, "s.jsonl", header("s"),
+          assistant(T0, inp=1_000_000, out=0, cost=0, response_id="1", provider="local",
+                    model="my-llama"))
+    config = sessions.parents[2] / "openclaw.json"
+    config.write_text(json.dumps({"models": {"providers": {"local": {"models": [
+        {"id": "my-llama", "cost": {"input": 2, "output": 0}}]}}}}))
+    with monkeypatch.context() as patch:
+        deny(patch, Path, "read_bytes", lambda p: p == config)
+        assert ingest(sessions.parents[2], sqlite_url).code == 0
+    assert query(sqlite_url, "SELECT cost_source FROM messages") == [("unpriced",)]
+    assert ingest(sessions.parents[2], sqlite_url).code == 0  # permissions fixed, same mtime
+    assert query(sqlite_url, "SELECT cost, cost_source FROM messages") == [(2.0, "estimated")]
+
+
+def test_a_store_unreadable_in_one_run_is_read_once_readable(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, "s1.jsonl", header("s1"), assistant(T0, response_id="1"))
+    store = sessions / "sessions.json"
+    store.write_text(json.dumps({"agent:main:telegram:direct:7": {"sessionId": "s1"}}))
+    with monkeypatch.context() as patch:
+        deny(patch, Path, "read_bytes", lambda p: p == store)
+        assert ingest(sessions.parents[2], sqlite_url).code == 0
+    assert query(sqlite_url, "SELECT session_key FROM sessions") == [(None,)]
+    assert ingest(sessions.parents[2], sqlite_url).code == 0
+    assert query(sqlite_url, "SELECT session_key FROM sessions") == [
+        ("agent:main:telegram:direct:7",)]

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from openclaw_telemetry.ingest.writer import chunks, insert_ignore, now
 from openclaw_telemetry.schema import cron_jobs, meta, session_attribution, sessions, sources
@@ -47,6 +47,12 @@ def changed_since_last(conn: Connection, name: str, paths: Iterable[Path]) -> bo
     return True
 
 
+def forget(conn: Connection, name: str) -> None:
+    """Files that could not be read: their next run reads them again even if unchanged
+    (fixing a file's permissions does not change its size or mtime)."""
+    conn.execute(delete(meta).where(meta.c.key == f"learned:{name}"))
+
+
 def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -> None:
     """Read the stores of a root that changed since the last run; a store that cannot be
     read is told to `warn` (its sessions keep what earlier runs learned)."""
@@ -55,8 +61,12 @@ def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -
         try:
             if store is not None and store.is_file() and changed_since_last(
                     conn, str(store), [store]):
-                entries = attr.from_store(store, agent.agent_id, warn)
+                problems: list[str] = []
+                entries = attr.from_store(store, agent.agent_id, problems.append)
                 remember(conn, entries + _header_aliases(conn, store.parent, entries))
+                for message in problems:
+                    warn(message)
+                    forget(conn, str(store))
         except OSError as exc:
             warn(problem(exc))
     try:
@@ -96,8 +106,13 @@ def _learn_cron(conn: Connection, cron_dir: Path, warn: Callable[[str], None]) -
     runs = cron_dir / "runs"
     run_logs = sorted(p for p in runs.iterdir() if p.suffix == ".jsonl") if runs.is_dir() else []
     if changed_since_last(conn, str(cron_dir), [cron_dir / "jobs.json", *run_logs]):
-        remember_jobs(conn, attr.cron_jobs_from_file(cron_dir / "jobs.json", warn))
-        remember(conn, _run_keys_fill_gaps(conn, attr.from_cron_runs(run_logs, warn)))
+        problems: list[str] = []
+        remember_jobs(conn, attr.cron_jobs_from_file(cron_dir / "jobs.json", problems.append))
+        remember(conn, _run_keys_fill_gaps(conn, attr.from_cron_runs(run_logs,
+                                                                     problems.append)))
+        for message in problems:
+            warn(message)
+            forget(conn, str(cron_dir))
 
 
 def learn_state_db(conn: Connection, db: sqlite3.Connection) -> None:

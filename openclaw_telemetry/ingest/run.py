@@ -116,6 +116,7 @@ class Ingest:
         self.summary = RunSummary(roots=[str(r.path) for r in roots])
         self._pricing: dict[tuple[str, str], Pricing] = {}
         self._logins: dict[Path, frozenset[str]] = {}
+        self._price_trouble = False
 
     # -- the run ----------------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -315,14 +316,21 @@ class Ingest:
             config_file = self.config_path or root.config_file
             agent_dir = root.agent_folder(agent_id)
             book = PriceBook(
-                prices_from_config(load_json_file(config_file, self._unreadable)),
-                prices_from_config(load_json_file(agent_dir / "models.json", self._unreadable)))
+                prices_from_config(load_json_file(config_file, self._price_problem)),
+                prices_from_config(load_json_file(agent_dir / "models.json",
+                                                  self._price_problem)))
             oauth = oauth_of(load_json_file(agent_dir / "auth-profiles.json", self._unreadable))
             for database in (agent_dir / AGENT_DB_NAME, root.global_db):
                 oauth |= self._logins_in(database)
             self._pricing[key] = Pricing(book, functools.partial(is_subscription,
                                                                  oauth_providers=oauth))
         return self._pricing[key]
+
+    def _price_problem(self, message: str) -> None:
+        """A price file that cannot be used: the calls priced without it are priced again
+        once it can be (`_prices_changed`)."""
+        self._price_trouble = True
+        self._unreadable(message)
 
     def _logins_in(self, database: Path) -> frozenset[str]:
         """Providers reached through a login, from the auth stores OpenClaw 2026.7+ keeps
@@ -346,6 +354,8 @@ class Ingest:
             files += [root.config_file, *(a.agent_dir / "models.json" for a in root.agents
                                           if a.agent_dir is not None)]
         changed = learn.changed_since_last(conn, "prices", files)
+        if self._price_trouble:
+            learn.forget(conn, "prices")
         return changed or self.full
 
     def _pricing_of_source(self, path: str, agent_id: str | None) -> Pricing:
