@@ -150,13 +150,13 @@ class PriceBook:
         estimate = self.estimate(call.provider, call.model, usage)
         if estimate is not None:
             return estimate
-        repaired = _google_repaired(call)
+        repaired = google_repaired(call)
         if repaired is not None:
             return Priced(repaired, CostSource.ESTIMATED)
         return Priced(0.0, CostSource.UNPRICED)
 
 
-def _google_repaired(call: Call) -> float | None:
+def google_repaired(call: Call) -> float | None:
     """No price anywhere: remove the double-counted cached input from pi's own figure."""
     if not call.google_fix or call.recorded_cost is None or not call.recorded_input_cost:
         return None

@@ -80,7 +80,7 @@ messages = Table(
     Column("total_tokens", BigInteger, nullable=False, server_default="0"),
     Column("cost", Float, nullable=False, server_default="0"),
     Column("cost_source", String, nullable=False),
-    Column("recorded_cost", Float),
+    Column("recorded_cost", Float),  # usage.cost.total (old Google rows: repaired, format §4.5)
     Column("stop_reason", String),
     Column("is_error", Boolean, nullable=False, server_default="0"),
     Column("error_message", Text),

@@ -198,6 +198,10 @@ def test_prices_added_later_reprice_a_repaired_google_call(tmp_path: Path,
     run(tmp_path / "state", db_url)
     ((cost, source),) = query(db_url, "SELECT cost, cost_source FROM messages")
     assert (cost, source) == (pytest.approx(0.0016), "estimated")
+    (tmp_path / "state" / "openclaw.json").write_text("{}")  # the price removed again
+    run(tmp_path / "state", db_url)
+    ((cost, source),) = query(db_url, "SELECT cost, cost_source FROM messages")
+    assert (cost, source) == (pytest.approx(0.00105), "estimated")  # as a first ingest
 
 
 @pytest.mark.parametrize("name", ["s.trajectory.jsonl.deleted.2026-11-24T03-00-00.000Z",

@@ -2,7 +2,8 @@
 
 A recorded cost never changes; a call without a usable recorded cost takes the first price
 found now. A Google call whose recorded cost double-counted its cached input (format §4.5)
-was estimated too: it takes a price found now, else keeps its repaired figure. Runs when a
+was estimated too: it takes a price found now, else its repaired figure (stored as its
+recorded cost), as a first ingest would. Runs when a
 price file (`openclaw.json`, an agent's `models.json`) changed since the last run, and with
 `--full`; the affected sessions are marked dirty for their totals.
 """
@@ -35,10 +36,12 @@ def reprice(conn: Connection, pricing: Callable[[str, str | None], Pricing]) -> 
     for key, sid, agent, path, provider, model, inp, out, cr, cw, cost, source, recorded in rows:
         book = pricing(path or "", agent).book
         found = book.estimate(provider or "", model or "", Usage(inp, out, cr, cw))
-        if found is None and recorded:  # a repaired Google figure: better than no price
-            continue
-        new_cost, new_source = ((found.cost, found.source.value) if found is not None
-                                else (0.0, CostSource.UNPRICED.value))
+        if found is not None:
+            new_cost, new_source = found.cost, found.source.value
+        elif recorded:  # a repaired Google figure, as a first ingest would take it
+            new_cost, new_source = recorded, CostSource.ESTIMATED.value
+        else:
+            new_cost, new_source = 0.0, CostSource.UNPRICED.value
         if (new_cost, new_source) != (cost, source):
             changed.append({"k": key, "cost": new_cost, "source": new_source})
             touched.add(sid)

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 from openclaw_telemetry import usage
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch, Call, CostSource, ToolCall, ToolResult
-from openclaw_telemetry.pricing import PriceBook
+from openclaw_telemetry.pricing import PriceBook, google_repaired
 from openclaw_telemetry.schema import (
     message_occurrences,
     messages,
@@ -278,7 +278,9 @@ class Writer:
                 "assistant",
                 call.model, call.provider, call.api, usage.input, usage.output,
                 usage.cache_read, usage.cache_write, usage.total, priced.cost,
-                priced.source.value, call.recorded_cost, call.stop_reason,
+                priced.source.value,
+                google_repaired(call) if call.google_fix else call.recorded_cost,
+                call.stop_reason,
                 call.stop_reason in ERROR_STOPS, call.error_message, call.response_id,
                 call.response_model, call.latency_ms, piece.pricing.subscription(call.provider),
                 call.entry_id, piece.source_id, len(call.tool_calls))
