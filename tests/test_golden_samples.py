@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,35 @@ def test_keys_only_openclaws_databases_remember(sample: Path, sqlite_url: str, p
     assert ingest(sample, sqlite_url, "-q").code == 0
     assert query(sqlite_url, "SELECT session_key FROM sessions WHERE session_id LIKE :p",
                  p=f"{prefix}%") == [(key,)]
+
+
+def _user_texts(sample: Path) -> set[str]:
+    """Every user message text of a sample (JSONL files and agent database rows alike)."""
+    blobs = [p.read_bytes() for p in sample.rglob("*.jsonl*") if p.suffix != ".zst"]
+    for path in sample.rglob("openclaw-agent.sqlite"):
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1",
+                                                uri=True)) as db:
+            blobs += [row[0].encode() for row in db.execute(
+                "SELECT event_json FROM transcript_events WHERE event_json IS NOT NULL")]
+    texts = set()
+    for blob in blobs:
+        for line in blob.splitlines():
+            with contextlib.suppress(ValueError):
+                message = json.loads(line).get("message") or {}
+                content = message.get("content") if message.get("role") == "user" else None
+                if isinstance(content, str) and len(content) >= 8:
+                    texts.add(content[:40])
+    return texts
+
+
+@pytest.mark.parametrize("sample", VERSIONS, indirect=True)
+def test_no_message_text_is_stored(sample: Path, sqlite_url: str) -> None:
+    """Contract E4, on real data: 2026.9 keeps the first user message as a session's
+    display name, which must not become its label."""
+    texts = _user_texts(sample)
+    assert texts
+    assert ingest(sample, sqlite_url, "-q").code == 0
+    stored = json.dumps([query(sqlite_url, f"SELECT * FROM {table}") for table in (
+        "sessions", "session_attribution", "messages", "tool_calls", "parse_issues")],
+        default=str)
+    assert [text for text in texts if text in stored] == []

@@ -135,16 +135,28 @@ def from_store(path: Path, agent_id: str, report: Callable[[str], None]) -> list
     return found
 
 
+_CRON_LABELS = ("Cron: ", "Automation: ")  # 2026.7 and 2026.9 names of a cron run's session
+
+
+def _cron_name(text: str | None) -> str | None:
+    """The job name in a cron session's label or display name."""
+    for prefix in _CRON_LABELS:
+        if text and text.startswith(prefix):
+            return text[len(prefix):].strip() or None
+    return None
+
+
 def _from_entry(sid: str, key: str, entry: dict[str, Any], agent_id: str,
                 learned_from: str) -> Attribution:
-    label = _text(entry.get("label")) or _text(entry.get("displayName"))
+    # never `displayName`: 2026.9 fills it with the first user message (contract E4)
+    label = _text(entry.get("label"))
     raw_origin = entry.get("origin")
     origin: dict[str, Any] = raw_origin if isinstance(raw_origin, dict) else {}
     delivery = entry.get("deliveryContext")
     channel = (_text(entry.get("channel")) or _text(entry.get("lastChannel"))
                or _text(origin.get("provider"))
                or (_text(delivery.get("channel")) if isinstance(delivery, dict) else None))
-    cron_name = label[len("Cron: "):] if label and label.startswith("Cron: ") else None
+    cron_name = _cron_name(label) or _cron_name(_text(entry.get("displayName")))
     depth = entry.get("spawnDepth")
     depth = depth if isinstance(depth, int) and 0 <= depth < 1000 else None
     return Attribution(
@@ -160,15 +172,15 @@ def from_agent_db(conn: Any, agent_id: str) -> list[Attribution]:
     for row in sqlite_store.query_all(conn, "session_windows", (
             "session_id", "session_key", "channel", "parent_session_key", "spawned_by",
             "display_name")):
-        if row.get("session_id"):
+        if row.get("session_id"):  # display_name may be the first user message: not kept
             found.append(Attribution(
                 str(row["session_id"]), agent_id, _text(row.get("session_key")), None, None,
-                None, _text(row.get("spawned_by")) or _text(row.get("parent_session_key")),
-                _text(row.get("channel")), _text(row.get("display_name")),
-                learned_from="session_windows"))
+                _cron_name(_text(row.get("display_name"))),
+                _text(row.get("spawned_by")) or _text(row.get("parent_session_key")),
+                _text(row.get("channel")), learned_from="session_windows"))
     for row in sqlite_store.query_all(conn, "session_nodes", (
             "session_key", "current_session_id", "entry_json", "created_via",
-            "parent_session_key", "spawned_by", "label", "display_name")):
+            "parent_session_key", "spawned_by", "label")):
         found.extend(_from_node(row, agent_id))
     for row in sqlite_store.query_all(conn, "session_transcript_archives", (
             "session_id", "session_key")):  # deleted and reset history: its key survives here
