@@ -308,3 +308,31 @@ def test_a_store_unreadable_in_one_run_is_read_once_readable(
     assert ingest(sessions.parents[2], sqlite_url).code == 0
     assert query(sqlite_url, "SELECT session_key FROM sessions") == [
         ("agent:main:telegram:direct:7",)]
+
+
+def test_global_database_unreadable_once_is_read_next_run(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from openclaw_telemetry.sources import sqlite_store
+
+    state = two_agents(tmp_path)
+    (state / "state").mkdir()
+    global_db = state / "state" / "openclaw.sqlite"
+    with sqlite3.connect(global_db) as db:
+        db.execute("CREATE TABLE cron_jobs (job_id TEXT, agent_id TEXT, name TEXT)")
+        db.execute("INSERT INTO cron_jobs VALUES ('job1', 'main', 'nightly')")
+    db.close()
+    original = sqlite_store.sqlite3.connect
+
+    def refuse(target: str, *args: Any, **kwargs: Any) -> Any:
+        if str(global_db) in target:
+            raise sqlite_store.sqlite3.OperationalError("unable to open database file")
+        return original(target, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite_store.sqlite3, "connect", refuse)
+        assert ingest(state, sqlite_url).code == 0
+    assert query(sqlite_url, "SELECT job_id FROM cron_jobs") == []
+    assert ingest(state, sqlite_url).code == 0  # fixed; the file itself did not change
+    assert query(sqlite_url, "SELECT job_id, name FROM cron_jobs") == [("job1", "nightly")]

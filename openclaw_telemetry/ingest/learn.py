@@ -79,10 +79,9 @@ def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -
                 conn, str(state_db), [state_db, Path(f"{state_db}-wal")]):
             with sqlite_store.open_readonly(state_db) as db:
                 learn_state_db(conn, db)
-    except OSError as exc:
-        warn(problem(exc))
-    except sqlite_store.ReadError as exc:
-        warn(str(exc))
+    except (OSError, sqlite_store.ReadError) as exc:
+        warn(problem(exc) if isinstance(exc, OSError) else str(exc))
+        forget(conn, str(state_db))  # read again next run, even if unchanged
 
 
 def _header_aliases(conn: Connection, folder: Path,
