@@ -194,3 +194,44 @@ def test_agent_dir_moved_in_the_config_is_read(tmp_path: Path, db_url: str,
     assert ingest(state, db_url, "-q").code == 0
     assert query(db_url, "SELECT agent_id, session_id, total_messages, total_cost"
                          " FROM sessions") == [("work", SID, 1, 0.1)]
+
+
+def test_rows_renumbered_back_filled_or_reclaimed_count_once(tmp_path: Path,
+                                                               db_url: str) -> None:
+    """OpenClaw may remove a session's rows and number new ones from 0 again, commit a row
+    below the last one read, or reclaim old rows; every call counts once, none is lost,
+    also with --full (rows removed stay counted: contract E1)."""
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    add_events(conn, SID, [header(SID), *_events(4)])  # seq 0-4
+    assert ingest(state, db_url, "-q").code == 0
+    conn.execute("DELETE FROM transcript_events WHERE session_id = ?", (SID,))
+    add_events(conn, SID, [header(SID), *_events(2, start=50)])  # renumbered: seq 0-2
+    assert ingest(state, db_url, "-q").code == 0
+    assert totals(db_url)["llm_calls"] == 6
+    add_events(conn, SID, _events(1, start=60), start_seq=10)  # seq 10, then 3-4 below it
+    assert ingest(state, db_url, "-q").code == 0
+    add_events(conn, SID, _events(2, start=70), start_seq=3)
+    assert ingest(state, db_url, "-q").code == 0
+    assert totals(db_url)["llm_calls"] == 9
+    conn.execute("DELETE FROM transcript_events WHERE session_id = ? AND seq < 3", (SID,))
+    conn.close()
+    assert ingest(state, db_url, "-q", "--full").code == 0
+    assert totals(db_url)["llm_calls"] == 9
+    assert json.loads(ingest(state, db_url, "--json").out)["new_calls"] == 0
+
+
+def test_a_database_replaced_by_another_file_is_read_again(tmp_path: Path, db_url: str) -> None:
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    add_events(conn, SID, [header(SID), *_events(6)])  # seq 0-6
+    conn.close()
+    assert ingest(state, db_url, "-q").code == 0
+    path = state / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    conn = agent_db(state)  # a restored backup: fewer rows, then new ones at reused seqs
+    add_events(conn, SID, [header(SID), *_events(2), *_events(3, start=100)])  # seq 0-5
+    conn.close()
+    assert ingest(state, db_url, "-q").code == 0
+    assert totals(db_url)["llm_calls"] == 9

@@ -383,13 +383,21 @@ class Ingest:
             self.progress.source_done()
             return
         try:
+            inode = db_path.stat().st_ino
+            replaced = marker.inode is not None and marker.inode != inode  # a restored copy
             with sqlite_store.open_readonly(db_path) as db:
+                heads = sqlite_store.session_heads(db)
                 with self.engine.begin() as conn:
                     learn.remember(conn, from_agent_db(db, agent.agent_id))
-                    states = self._db_sessions(conn, root, agent, db_path,
-                                               sqlite_store.session_heads(db))
+                    states = self._db_sessions(conn, root, agent, db_path, heads, replaced)
                 for state in states:
                     read_session_rows(db, state, writer, self.progress.advance)
+                    if heads[state.session_id or ""].rows > state.line_no:  # a row below
+                        state.restart_rows()  # the last one read was added: read them all
+                        read_session_rows(db, state, writer, self.progress.advance)
+        except OSError as exc:
+            self._unreadable(problem(exc))
+            return
         except sqlite_store.ReadError as exc:
             self._unreadable(str(exc))
             return
@@ -397,7 +405,8 @@ class Ingest:
         writer.commit()  # the rows first: the database is marked read only after them
         with self.engine.begin() as conn:
             conn.execute(update(sources).where(sources.c.source_id == marker.source_id)
-                         .values(size=stamp[0], mtime_ns=stamp[1], last_read_at=now()))
+                         .values(size=stamp[0], mtime_ns=stamp[1], inode=inode,
+                                 last_read_at=now()))
         self.progress.source_done()
 
     def _db_marker(self, conn: Connection, root: StateRoot, db_path: Path) -> SourceState:
@@ -409,8 +418,13 @@ class Ingest:
                                           "first_seen_at": now()})
 
     def _db_sessions(self, conn: Connection, root: StateRoot, agent: Agent, db_path: Path,
-                     heads: dict[str, int]) -> list[SourceState]:
-        """Sessions of the database with rows not read yet (new ones remembered first)."""
+                     heads: dict[str, sqlite_store.SessionHead],
+                     replaced: bool) -> list[SourceState]:
+        """Sessions of the database with rows not read yet (new ones remembered first). A
+        session OpenClaw rewrote (a new rewrite generation, rows renumbered or added below
+        what was read), one of a database replaced by another file, and every one with --full is
+        read again from its first row, adding what is new: rows OpenClaw has since removed
+        stay counted (contract E1)."""
         prefix = f"{db_path}#transcript_events/"
         known = {s.session_id: s for s in (
             SourceState.from_row(row) for row in conn.execute(
@@ -429,11 +443,16 @@ class Ingest:
                 state = SourceState.from_row(row)
                 known[state.session_id] = state
         todo = []
-        for session_id, max_seq in sorted(heads.items()):
+        for session_id, head in sorted(heads.items()):
             state = known[session_id]
-            if self.full and state.line_no:
-                self._replace(conn, state)
-            if max_seq > state.read_offset:
+            rewritten = (head.generation is not None and state.head_hash is not None
+                         and head.generation != state.head_hash)
+            back_filled = head.max_seq == state.read_offset and head.rows > state.line_no
+            if state.line_no and (self.full or replaced or rewritten or back_filled
+                                  or head.max_seq < state.read_offset):
+                state.restart_rows()
+            state.head_hash = head.generation or state.head_hash
+            if head.max_seq > state.read_offset:
                 todo.append(state)
         return todo
 

@@ -84,6 +84,14 @@ class SourceState:
         self.user_seen = False
         self.model_state = self.provider_state = None
 
+    def restart_rows(self) -> None:
+        """A database session to read again from its first row (OpenClaw rewrote,
+        renumbered or back-filled it): what was read before stays counted, as do its times;
+        only the reading position and the running parse context start over."""
+        self.read_offset = NOTHING_READ
+        self.line_no = 0
+        self.model_state = self.provider_state = None
+
     def values(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "source_id"}
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import orjson
@@ -136,12 +136,26 @@ def columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
-def session_heads(conn: sqlite3.Connection) -> dict[str, int]:
-    """sessionId -> highest seq in `transcript_events`."""
+class SessionHead(NamedTuple):
+    """Where a session's rows stand: its highest seq, how many rows it has, and its rewrite
+    generation (`transcript_rewrite_watermarks`, 2026.9; None where there is none)."""
+
+    max_seq: int
+    rows: int
+    generation: str | None
+
+
+def session_heads(conn: sqlite3.Connection) -> dict[str, SessionHead]:
+    """sessionId -> where its rows in `transcript_events` stand."""
     if not has_table(conn, "transcript_events"):
         return {}
-    rows = conn.execute("SELECT session_id, MAX(seq) FROM transcript_events GROUP BY session_id")
-    return {str(sid): int(seq) for sid, seq in rows if sid is not None and seq is not None}
+    rows = conn.execute("SELECT session_id, MAX(seq), COUNT(*) FROM transcript_events "
+                        "GROUP BY session_id")
+    generations = {str(row["session_id"]): str(row["generation"]) for row in query_all(
+        conn, "transcript_rewrite_watermarks", ("session_id", "generation"))
+        if row.get("session_id") is not None and row.get("generation") is not None}
+    return {str(sid): SessionHead(int(seq), int(count), generations.get(str(sid)))
+            for sid, seq, count in rows if sid is not None and seq is not None}
 
 
 def iter_events(conn: sqlite3.Connection, session_id: str,
