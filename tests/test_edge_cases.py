@@ -63,7 +63,7 @@ def test_lone_surrogate_in_the_store_is_cleaned(tmp_path: Path, db_url: str) -> 
     sessions = state_dir(tmp_path)
     write(sessions, "s1.jsonl", header("s1"), assistant(T0, response_id="1"))
     (sessions / "sessions.json").write_text(
-        '{"agent:main:main": {"sessionId": "s1", "displayName": "Trip planning \\ud83d"}}')
+        '{"agent:main:main": {"sessionId": "s1", "label": "Trip planning \\ud83d"}}')
     run(tmp_path / "state", db_url)
     assert query(db_url, "SELECT label FROM sessions") == [("Trip planning \ufffd",)]
 
