@@ -47,7 +47,7 @@ EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_USAGE, EXIT_NOINPUT = 0, 1, 2, 64, 66
 
 def _observe(engine: Engine, rule: Rule, since: datetime | None, now: datetime, tz: tzinfo,
              unit: Unit | None) -> list[Alert]:
-    scope = Scope(since, None, rule.agents, rule.models, rule.kinds)
+    scope = Scope(since, to_utc(now), rule.agents, rule.models, rule.kinds)  # not later
     floor = None if rule.metric is Metric.ERROR_RATE else rule.lowest()
     frame = alert_observations(engine, metric=rule.metric, scope=scope, tz=tz, unit=unit,
                                minimum=floor, now=to_utc(now))
@@ -78,7 +78,7 @@ def alert_history(engine: Engine, rules: Sequence[Rule], *, since: datetime | No
     """
     alerts: list[Alert] = []
     for rule in rules:
-        scope = Scope(since, None, rule.agents, rule.models, rule.kinds)
+        scope = Scope(since, to_utc(now), rule.agents, rule.models, rule.kinds)  # not later
         if rule.metric in (Metric.SESSION_COST, Metric.SESSION_TOKENS):
             frame = session_observations(engine, metric=rule.metric, scope=scope,
                                          minimum=rule.lowest())

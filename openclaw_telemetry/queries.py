@@ -255,17 +255,23 @@ def _tool_scope(stmt: Select[Any], scope: Scope) -> Select[Any]:
 def timeline(engine: Engine, *, scope: Scope, tz: tzinfo, unit: Unit, by: str = "model",
              until: datetime | None = None) -> pd.DataFrame:
     """Calls per local bucket and `by` (agent | model | provider | kind), gaps as zero.
-    Columns as `rollups.timeline`; the grid ends at `until` (naive UTC, default now) for
-    an open-ended scope."""
+    Columns as `rollups.timeline`; the grid ends at the scope's end or at `until` (naive
+    UTC, default now), whichever is earlier."""
     rows = call_rollup(engine, tz=tz, since=scope.since, until=scope.until,
                        kinds=by == "kind" or bool(scope.kinds))
-    end = scope.until - timedelta(microseconds=1) if scope.until else (until or _now())
+    end = _grid_end(scope, until)
     return rollups.timeline(rollups.dimensions(rows, scope), tz=tz, unit=unit, by=by,
                             start=scope.since, end=end)
 
 
 def _now() -> datetime:
     return to_utc(datetime.now(UTC))
+
+
+def _grid_end(scope: Scope, until: datetime | None) -> datetime:
+    """The last instant a timeline shows: the scope's end, or now if that is earlier."""
+    now = until or _now()
+    return min(scope.until - timedelta(microseconds=1), now) if scope.until else now
 
 
 def models(engine: Engine, *, scope: Scope) -> pd.DataFrame:
@@ -278,15 +284,17 @@ def models(engine: Engine, *, scope: Scope) -> pd.DataFrame:
 
 
 def sessions_by_model(engine: Engine, *, scope: Scope) -> pd.DataFrame:
-    """Columns model, sessions: sessions with at least one call of that model in scope."""
+    """Columns model, provider, sessions: sessions with at least one call of that model
+    through that provider in scope."""
     stmt = (select(func.coalesce(M.model, "(none)").label("model"),
+                   func.coalesce(M.provider, "(none)").label("provider"),
                    func.count(distinct(M.session_id)).label("sessions"))
-            .where(*call_conditions(scope)).group_by(*positions(1)))
+            .where(*call_conditions(scope)).group_by(*positions(2)))
     return frame(engine, stmt)
 
 
 def with_sessions(per_model: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
-    out = per_model.merge(counts, on="model", how="left")
+    out = per_model.merge(counts, on=["model", "provider"], how="left")
     out["sessions"] = out["sessions"].fillna(0).astype("int64")
     return out
 
@@ -335,7 +343,7 @@ def tool_timeline(engine: Engine, *, scope: Scope, tz: tzinfo, unit: Unit,
                               total(flag(T.is_error)).label("errors")), scope)
     stmt = stmt.group_by(*positions(len(keys) + 1))
     rows = _hours(frame(engine, stmt), whole, tz)
-    end = scope.until - timedelta(microseconds=1) if scope.until else (until or _now())
+    end = _grid_end(scope, until)
     return rollups.timeline(rows, tz=tz, unit=unit, by="tool_name", start=scope.since,
                             end=end, measures=["calls", "errors"])
 

@@ -89,16 +89,19 @@ def resolve(preset: Preset, *, now: datetime, tz: tzinfo,
             start: date | None = None, end: date | None = None) -> Window:
     """The window a preset means at `now` (aware) in zone `tz`.
 
-    Relative windows are open-ended (`until=None`) so data arriving later still shows;
-    their previous period ends at the same offset from its start as `now`.
+    Day presets end at the next local midnight and "Last 24 hours" at the end of the
+    current minute, so a call dated in the future (a skewed clock) is never in them; their
+    previous period ends at the same offset from its start as `now`. "Last 24 hours" is 24
+    real hours, also across a daylight-saving change.
     """
     now = now.astimezone(tz).replace(second=0, microsecond=0)
     today = now.date()
     if preset is Preset.ALL:
         return Window(None, None)
     if preset is Preset.LAST_24H:
-        since = to_utc(now - timedelta(hours=24))
-        return Window(since, None, (since - timedelta(hours=24), since))
+        until = to_utc(now) + timedelta(minutes=1)
+        since = until - timedelta(hours=24, minutes=1)
+        return Window(since, until, (since - timedelta(hours=24), since))
     if preset is Preset.CUSTOM:
         first, last = sorted((start or today, end or start or today))
         since, until = local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz)
@@ -108,7 +111,7 @@ def resolve(preset: Preset, *, now: datetime, tz: tzinfo,
     first = today - timedelta(days=days - 1)
     wall = now.replace(tzinfo=None) - timedelta(days=days)
     prev_until = to_utc(wall.replace(tzinfo=tz))
-    return Window(local_midnight(first, tz), None,
+    return Window(local_midnight(first, tz), local_midnight(today + timedelta(days=1), tz),
                   (local_midnight(first - timedelta(days=days), tz), prev_until))
 
 

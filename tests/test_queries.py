@@ -178,21 +178,24 @@ def test_offset_segments_find_exact_transitions() -> None:
     assert segments.offset_at(at("2026-03-29T01:00")) == 7200
 
 
-@pytest.mark.parametrize(("preset", "now", "tz", "since", "previous"), [
-    (Preset.TODAY, "2026-03-29T12:00", BERLIN, "2026-03-28T23:00",
+@pytest.mark.parametrize(("preset", "now", "tz", "since", "until", "previous"), [
+    (Preset.TODAY, "2026-03-29T12:00", BERLIN, "2026-03-28T23:00", "2026-03-29T22:00",
      ("2026-03-27T23:00", "2026-03-28T13:00")),
-    (Preset.TODAY, "2026-01-10T20:00", KOLKATA, "2026-01-10T18:30",
+    (Preset.TODAY, "2026-01-10T20:00", KOLKATA, "2026-01-10T18:30", "2026-01-11T18:30",
      ("2026-01-09T18:30", "2026-01-09T20:00")),
-    (Preset.LAST_7D, "2026-01-11T10:00", KOLKATA, "2026-01-04T18:30",
+    (Preset.LAST_7D, "2026-01-11T10:00", KOLKATA, "2026-01-04T18:30", "2026-01-11T18:30",
      ("2025-12-28T18:30", "2026-01-04T10:00")),
-    (Preset.LAST_24H, "2026-01-11T10:07", UTC_ZONE, "2026-01-10T10:07",
+    (Preset.LAST_24H, "2026-01-11T10:07", UTC_ZONE, "2026-01-10T10:07", "2026-01-11T10:08",
      ("2026-01-09T10:07", "2026-01-10T10:07")),
+    # 24 real hours across the autumn change (Berlin gains an hour on 2026-10-25)
+    (Preset.LAST_24H, "2026-10-25T11:00", BERLIN, "2026-10-24T11:00", "2026-10-25T11:01",
+     ("2026-10-23T11:00", "2026-10-24T11:00")),
 ])
-def test_ranges_start_at_local_midnight(preset: Preset, now: str, tz: object, since: str,
-                                        previous: tuple[str, str]) -> None:
+def test_ranges_start_at_local_midnight_and_end_now_or_tonight(
+        preset: Preset, now: str, tz: object, since: str, until: str,
+        previous: tuple[str, str]) -> None:
     window = resolve(preset, now=at(now).replace(tzinfo=UTC), tz=tz)  # type: ignore[arg-type]
-    assert window.since == at(since)
-    assert window.until is None
+    assert (window.since, window.until) == (at(since), at(until))
     assert window.previous == (at(previous[0]), at(previous[1]))
 
 
@@ -337,3 +340,27 @@ def test_filter_options_and_bounds(sessions_db: Engine) -> None:
     assert set(options.loc[options["field"] == "kind", "value"]) == {"main", "subagent", "cron"}
     bounds = queries.call_bounds(sessions_db).iloc[0]
     assert bounds["first_call"] == pd.Timestamp("2026-02-01T10:00")
+
+
+def test_a_call_dated_in_the_future_is_not_today(sqlite_url: str) -> None:
+    now = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+    engine = build(sqlite_url, [session("s1")], [
+        call("s1", datetime(2026, 1, 10, 9, 0), cost=1.0),
+        call("s1", datetime(2026, 1, 11, 9, 0), cost=5.0)])  # a skewed clock: tomorrow
+    for preset in (Preset.TODAY, Preset.LAST_24H, Preset.LAST_7D):
+        window = resolve(preset, now=now, tz=UTC_ZONE)
+        scope = Scope(window.since, window.until, (), (), ())
+        assert float(queries.totals(engine, scope=scope)["cost"].iloc[0]) == 1.0, preset
+    engine.dispose()
+
+
+def test_model_sessions_count_per_provider(sqlite_url: str) -> None:
+    at_ = datetime(2026, 1, 10, 9, 0)
+    engine = build(sqlite_url, [session("s1"), session("s2"), session("s3")], [
+        call("s1", at_, model="gpt-5", provider="openai-codex"),
+        call("s2", at_, model="gpt-5", provider="openai-codex"),
+        call("s3", at_, model="gpt-5", provider="openai")])
+    found = queries.models(engine, scope=Scope(None, None, (), (), ()))
+    assert dict(zip(found["provider"], found["sessions"], strict=True)) == {
+        "openai-codex": 2, "openai": 1}
+    engine.dispose()

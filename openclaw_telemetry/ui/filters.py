@@ -8,7 +8,7 @@ the option as shown). Values not offered are dropped; defaults are left out of t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -71,7 +71,8 @@ def sidebar(options: pd.DataFrame, browser_tz: str | None) -> Filters:
             format_func=lambda v: PRESET_LABELS[Preset(v)]))
         start = end = None
         if preset is Preset.CUSTOM:
-            today = datetime.now(UTC).date()
+            # the zone chosen below (or the browser's): "today" is a local day
+            today = datetime.now(zone(st.session_state.get("tz") or browser_tz)).date()
             start = st.date_input("From", value=today - timedelta(days=6), key="from",
                                   bind="query-params")
             end = st.date_input("To", value=today, key="to", bind="query-params")

@@ -67,10 +67,11 @@ class Ctx:
 
     @property
     def end(self) -> datetime:
-        """Naive-UTC end of the range shown (now for an open range)."""
+        """Naive-UTC end of the range shown: its end, or now if that is earlier."""
+        now = to_utc(self.now)
         if self.window.until is not None:
-            return self.window.until - timedelta(microseconds=1)
-        return to_utc(self.now)
+            return min(self.window.until - timedelta(microseconds=1), now)
+        return now
 
 
 def arguments(argv: Sequence[str]) -> tuple[str | None, str | None]:
