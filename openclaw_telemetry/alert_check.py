@@ -64,27 +64,30 @@ def active_alerts(engine: Engine, rules: Sequence[Rule], *, now: datetime, tz: t
     return sorted(alerts, key=lambda a: (-a.severity.rank, a.rule, -a.value))
 
 
-Hourly = Callable[[Rule, datetime | None], pd.DataFrame]
+Hourly = Callable[[Rule, datetime | None, datetime], pd.DataFrame]
 
 
 def alert_history(engine: Engine, rules: Sequence[Rule], *, since: datetime | None,
-                  now: datetime, tz: tzinfo, hourly: Hourly | None = None) -> list[Alert]:
-    """Every firing since `since` (naive UTC; None = all time), latest first.
+                  now: datetime, tz: tzinfo, until: datetime | None = None,
+                  hourly: Hourly | None = None) -> list[Alert]:
+    """Every firing in `[since, until)` (naive UTC; None = all time, and up to now),
+    latest first; nothing after `now`.
 
     Session rules look at the totals of the sessions active in the range; daily cost is
     per local day; cost and error rate per local hour (rule windows up to 6 h) or day.
-    `hourly(rule, since)` gives the hourly roll-up rows for a rule's filters (the
+    `hourly(rule, since, until)` gives the hourly roll-up rows for a rule's filters (the
     dashboard passes its cached roll-up); by default they are read from the database.
     """
+    end = min(until, to_utc(now)) if until is not None else to_utc(now)
     alerts: list[Alert] = []
     for rule in rules:
-        scope = Scope(since, to_utc(now), rule.agents, rule.models, rule.kinds)  # not later
+        scope = Scope(since, end, rule.agents, rule.models, rule.kinds)
         if rule.metric in (Metric.SESSION_COST, Metric.SESSION_TOKENS):
             frame = session_observations(engine, metric=rule.metric, scope=scope,
                                          minimum=rule.lowest())
         else:
-            rows = hourly(rule, since) if hourly else rollups.dimensions(call_rollup(
-                engine, tz=tz, since=since, kinds=bool(rule.kinds)), scope)
+            rows = hourly(rule, since, end) if hourly else rollups.dimensions(call_rollup(
+                engine, tz=tz, since=since, until=end, kinds=bool(rule.kinds)), scope)
             unit = (Unit.DAY if rule.metric is Metric.DAILY_COST or
                     rule.window > timedelta(hours=6) else Unit.HOUR)
             frame = rollups.observations(rows, metric=rule.metric, unit=unit, tz=tz)

@@ -25,7 +25,7 @@ from openclaw_telemetry.alerting import (
     parse_window,
 )
 from openclaw_telemetry.errors import ConfigError
-from openclaw_telemetry.timeframe import zone
+from openclaw_telemetry.timeframe import to_utc, zone
 
 ROOT = Path(__file__).resolve().parents[1]
 THREE = ((Severity.INFO, 1.0), (Severity.WARNING, 2.0), (Severity.CRITICAL, 3.0))
@@ -181,6 +181,12 @@ def test_active_and_history(tmp_path: Path) -> None:
     history = alert_history(engine, rules, since=None, now=now, tz=zone("UTC"))
     assert [a.subject for a in history] == ["big", "old"]
     assert all(isinstance(a, Alert) for a in history)
+    earlier = to_utc(now) - timedelta(days=1)  # a range that ended a day ago
+    assert [a.subject for a in alert_history(engine, rules, since=None, until=earlier,
+                                             now=now, tz=zone("UTC"))] == ["old"]
+    daily = (Rule("Daily", Metric.DAILY_COST, ((Severity.WARNING, 1.0),)),)
+    assert [a.value for a in alert_history(engine, daily, since=None, until=earlier, now=now,
+                                           tz=zone("UTC"))] == [2.0]
 
 
 def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -150,14 +150,15 @@ def alerts_now(url: str, data_version: int, rules: tuple[Rule, ...], tz: str,
 
 @st.cache_data(show_spinner=False, max_entries=_SMALL)
 def alerts_since(url: str, data_version: int, rules: tuple[Rule, ...], tz: str,
-                 since: datetime | None, now: datetime) -> list[Alert]:
+                 since: datetime | None, until: datetime | None,
+                 now: datetime) -> list[Alert]:
     """The alert history of a range, from the cached roll-up and session totals."""
 
-    def hourly(rule: Rule, start: datetime | None) -> pd.DataFrame:
-        scope = Scope(start, None, rule.agents, rule.models, rule.kinds)
+    def hourly(rule: Rule, start: datetime | None, end: datetime) -> pd.DataFrame:
+        scope = Scope(start, end, rule.agents, rule.models, rule.kinds)
         return calls(url, data_version, scope, tz)
 
-    return alert_history(engine(url), rules, since=since, now=now, tz=zone(tz),
+    return alert_history(engine(url), rules, since=since, until=until, now=now, tz=zone(tz),
                          hourly=hourly)
 
 

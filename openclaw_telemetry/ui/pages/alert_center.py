@@ -74,7 +74,7 @@ def render(ctx: shell.Ctx) -> None:
         table(active, ctx.tz, "alerts-active")
     st.subheader("History")
     history = data.alerts_since(ctx.url, ctx.version, rules, ctx.tz_name, ctx.window.since,
-                                tick)
+                                ctx.window.until, tick)
     if history:
         st.plotly_chart(charts.severity_timeline(per_day(history, ctx.tz),
                                                  [s.value for s in Severity]),
