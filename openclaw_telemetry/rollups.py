@@ -117,8 +117,10 @@ def grid(start: datetime, end: datetime, tz: tzinfo, unit: Unit) -> pd.DatetimeI
     """Every local bucket start from the one holding `start` to the one holding `end`."""
     first = pd.Timestamp(_hour_floor(start, tz), tz="UTC").tz_convert(tz)
     last = pd.Timestamp(end, tz="UTC").tz_convert(tz)
-    if unit is Unit.HOUR:
-        return pd.date_range(first, last, freq="h")
+    if unit is Unit.HOUR:  # local hours, as the calls are bucketed: after a 30-minute DST
+        # shift (Lord Howe) they are not a real hour apart; every offset is whole quarters
+        steps = pd.date_range(first, last, freq="15min")
+        return pd.DatetimeIndex((steps - pd.to_timedelta(steps.minute, unit="m")).unique())
     low = first.tz_localize(None).normalize()
     if unit is Unit.MONTH:
         low = low.replace(day=1)

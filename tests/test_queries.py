@@ -128,6 +128,17 @@ def test_half_hour_zone_hours(tz_db: Engine) -> None:
     assert per_bucket(frame) == {"2026-01-10T23:00:00+05:30": 2, "2026-01-11T00:00:00+05:30": 4}
 
 
+def test_hourly_grid_after_a_half_hour_dst_shift() -> None:
+    """Lord Howe moves its clocks by 30 minutes: local hours are then 30 minutes apart once,
+    and the grid must still hold the local hours the calls are bucketed in."""
+    tz = zone("Australia/Lord_Howe")
+    grid = rollups.grid(at("2026-10-03T12:00"), at("2026-10-03T19:00"), tz, Unit.HOUR)
+    assert grid.is_unique and grid.is_monotonic_increasing
+    moments = [at("2026-10-03T12:00") + timedelta(minutes=10 * i) for i in range(42)]
+    buckets = {pd.Timestamp(rollups._hour_floor(m, tz), tz="UTC") for m in moments}
+    assert buckets <= set(grid.tz_convert("UTC"))  # every call's bucket is on the grid
+
+
 @pytest.mark.parametrize("tz", [UTC_ZONE, BERLIN, KOLKATA])
 def test_partial_hours_are_read_exactly(tz_db: Engine, tz: object) -> None:
     """A range ending and starting inside hours: cached whole hours + exact edges."""
