@@ -40,8 +40,8 @@ def usage_totals(engine: Engine) -> pd.DataFrame:
     return frame(engine, stmt)
 
 
-def recent_usage(engine: Engine, *, since: datetime) -> pd.DataFrame:
-    """The columns of `usage_totals`, over the calls made at or after `since` (naive UTC),
+def recent_usage(engine: Engine, *, since: datetime, until: datetime) -> pd.DataFrame:
+    """The columns of `usage_totals`, over the calls made in `[since, until)` (naive UTC),
     exactly (a range scan of the call-time index, not the 15-minute roll-up)."""
     m, s = messages.c, sessions.c
     dims = [func.coalesce(m.agent_id, "(none)").label("agent"),
@@ -50,7 +50,7 @@ def recent_usage(engine: Engine, *, since: datetime) -> pd.DataFrame:
             func.coalesce(s.kind, NO_SESSION).label("kind")]
     stmt = (select(*dims, *call_measures())
             .select_from(messages.outerjoin(sessions, s.session_id == m.session_id))
-            .where(m.timestamp >= since).group_by(*dims))
+            .where(m.timestamp >= since, m.timestamp < until).group_by(*dims))
     return frame(engine, stmt)
 
 

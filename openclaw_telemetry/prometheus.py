@@ -126,10 +126,11 @@ def total_families(engine: Engine) -> list[Metric]:
 
 
 def recent_families(engine: Engine, now: datetime) -> list[Metric]:
-    """The call measures of the last hour and the last 24 hours, exact at this moment."""
+    """The call measures of the last hour and the last 24 hours, exact at this moment (a
+    call dated in the future by a skewed clock is in neither)."""
     merged: dict[str, GaugeMetricFamily] = {}
     for window, span in WINDOWS:
-        rows = recent_usage(engine, since=now - span).to_dict("records")
+        rows = recent_usage(engine, since=now - span, until=now).to_dict("records")
         for family in _call_families(rows, RECENT, "; over the last `window` (1h or 24h)", window):
             if family.name in merged:
                 merged[family.name].samples.extend(family.samples)

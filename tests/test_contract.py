@@ -424,6 +424,17 @@ def test_d3_session_key_grammar(key: str, kind: str, channel: str | None) -> Non
     assert (info.kind, info.channel) == (kind, channel)
 
 
+def test_e4_a_display_name_is_neither_label_nor_cron_job(tmp_path: Path, db_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, f"{SID_A}.jsonl", header(SID_A), assistant(T0, response_id="1"))
+    (sessions / "sessions.json").write_text(json.dumps({"agent:main:telegram:direct:7": {
+        "sessionId": SID_A, "displayName": "Cron: remind me, my PIN is 4711"}}))
+    run(tmp_path / "state", db_url)
+    assert "4711" not in json.dumps(query(db_url, "SELECT * FROM sessions"), default=str)
+    assert "4711" not in json.dumps(query(db_url, "SELECT * FROM session_attribution"),
+                                    default=str)
+
+
 def test_d3_main_key_setting_is_read(tmp_path: Path, db_url: str) -> None:
     sessions = state_dir(tmp_path)
     write(sessions, f"{SID_A}.jsonl", header(SID_A), assistant(T0, response_id="1"))

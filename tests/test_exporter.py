@@ -107,14 +107,14 @@ def test_totals_equal_the_expected_ones(sample: Path, db_url: str) -> None:
 
 def test_recent_windows_are_exact_at_the_scrape(tmp_path: Path, db_url: str) -> None:
     now = int(time.time() * 1000)
-    minutes = (30, 5 * 60, 30 * 60)  # calls 30 minutes, 5 hours and 30 hours ago
+    minutes = (30, 5 * 60, 30 * 60, -120)  # 30 minutes, 5 and 30 hours ago; in 2 hours
     write(state_dir(tmp_path), "s.jsonl", header("s", now - 31 * 3600_000),
           *(assistant(now - m * 60_000, response_id=f"r{m}", cost=0.25, inp=100, out=10)
             for m in minutes))
     assert ingest(tmp_path / "state", db_url, "-q").code == 0
     found = samples(exporter("--db", db_url, "--once").stdout)
-    assert summed(found, "openclaw_llm_calls") == 3
-    assert summed(found, "openclaw_recent_llm_calls", window="1h") == 1
+    assert summed(found, "openclaw_llm_calls") == 4
+    assert summed(found, "openclaw_recent_llm_calls", window="1h") == 1  # not the future one
     assert summed(found, "openclaw_recent_llm_calls", window="24h") == 2
     assert summed(found, "openclaw_recent_cost_usd", window="24h") == pytest.approx(0.5)
     assert summed(found, "openclaw_recent_tokens", window="1h", type="input") == 100

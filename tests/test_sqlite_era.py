@@ -235,3 +235,27 @@ def test_a_database_replaced_by_another_file_is_read_again(tmp_path: Path, db_ur
     conn.close()
     assert ingest(state, db_url, "-q").code == 0
     assert totals(db_url)["llm_calls"] == 9
+
+
+def test_rows_rewritten_in_place_are_read_again(tmp_path: Path, db_url: str) -> None:
+    """Same seqs, other rows (a rewrite that keeps the count), and a rewrite generation
+    that appears and then changes with nothing else to read in between."""
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    conn.execute("CREATE TABLE transcript_rewrite_watermarks (session_id TEXT PRIMARY KEY, "
+                 "generation TEXT NOT NULL, updated_at INTEGER NOT NULL)")
+    add_events(conn, SID, [header(SID), *_events(3)])  # seq 0-3
+    assert ingest(state, db_url, "-q").code == 0
+    conn.execute("DELETE FROM transcript_events WHERE session_id = ?", (SID,))
+    add_events(conn, SID, [header(SID), *_events(3, start=10)])  # the same seqs, new calls
+    assert ingest(state, db_url, "-q").code == 0
+    assert totals(db_url)["llm_calls"] == 6
+    conn.execute("INSERT INTO transcript_rewrite_watermarks VALUES (?, 'g1', 0)", (SID,))
+    assert ingest(state, db_url, "-q").code == 0  # only the generation is new
+    conn.execute("DELETE FROM transcript_events WHERE session_id = ? AND seq > 0", (SID,))
+    add_events(conn, SID, _events(3, start=20), start_seq=1)
+    conn.execute("UPDATE transcript_rewrite_watermarks SET generation = 'g2'")
+    conn.close()
+    assert ingest(state, db_url, "-q").code == 0
+    assert totals(db_url)["llm_calls"] == 9
+    assert json.loads(ingest(state, db_url, "--json").out)["new_calls"] == 0

@@ -151,5 +151,9 @@ def read_session_rows(conn: sqlite3.Connection, state: SourceState, writer: Sink
         if len(parser.batch.calls) >= writer.batch_calls:
             _absorb(state, parser, session_id)
             writer.flush(state, parser.take())
+    # where reading stopped, for the next run: the rows at or below it and the last one's
+    # fingerprint (a renumbered, rewritten or back-filled session is read again from seq 0)
+    state.line_no = sqlite_store.rows_through(conn, session_id, state.read_offset)
+    state.tail_hash = sqlite_store.row_fingerprint(conn, session_id, state.read_offset)
     _absorb(state, parser, session_id)
     writer.flush(state, parser.take())

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
 from openclaw_telemetry.ingest import bulk, learn
 from openclaw_telemetry.ingest.finalize import finalize
@@ -389,12 +390,9 @@ class Ingest:
                 heads = sqlite_store.session_heads(db)
                 with self.engine.begin() as conn:
                     learn.remember(conn, from_agent_db(db, agent.agent_id))
-                    states = self._db_sessions(conn, root, agent, db_path, heads, replaced)
+                    states = self._db_sessions(conn, db, root, agent, db_path, heads, replaced)
                 for state in states:
                     read_session_rows(db, state, writer, self.progress.advance)
-                    if heads[state.session_id or ""].rows > state.line_no:  # a row below
-                        state.restart_rows()  # the last one read was added: read them all
-                        read_session_rows(db, state, writer, self.progress.advance)
         except OSError as exc:
             self._unreadable(problem(exc))
             return
@@ -417,14 +415,16 @@ class Ingest:
                                           "kind": DB_KIND, "size": -1, "mtime_ns": -1,
                                           "first_seen_at": now()})
 
-    def _db_sessions(self, conn: Connection, root: StateRoot, agent: Agent, db_path: Path,
-                     heads: dict[str, sqlite_store.SessionHead],
+    def _db_sessions(self, conn: Connection, db: sqlite3.Connection, root: StateRoot,
+                     agent: Agent, db_path: Path, heads: dict[str, sqlite_store.SessionHead],
                      replaced: bool) -> list[SourceState]:
         """Sessions of the database with rows not read yet (new ones remembered first). A
-        session OpenClaw rewrote (a new rewrite generation, rows renumbered or added below
-        what was read), one of a database replaced by another file, and every one with --full is
-        read again from its first row, adding what is new: rows OpenClaw has since removed
-        stay counted (contract E1)."""
+        session OpenClaw changed below where it was read (the last row read is gone or
+        different, rows were added or removed below it, a new rewrite generation), one of a
+        database replaced by another file, and every one with --full is read again from
+        its first row, adding what is new: rows OpenClaw has since removed stay counted
+        (contract E1). For these sessions `head_hash` keeps the rewrite generation and
+        `tail_hash` the fingerprint of the last row read."""
         prefix = f"{db_path}#transcript_events/"
         known = {s.session_id: s for s in (
             SourceState.from_row(row) for row in conn.execute(
@@ -442,19 +442,36 @@ class Ingest:
                     sources.c.path.in_([prefix + sid for sid in part]))):
                 state = SourceState.from_row(row)
                 known[state.session_id] = state
-        todo = []
+        todo, generations = [], []
         for session_id, head in sorted(heads.items()):
             state = known[session_id]
-            rewritten = (head.generation is not None and state.head_hash is not None
-                         and head.generation != state.head_hash)
-            back_filled = head.max_seq == state.read_offset and head.rows > state.line_no
-            if state.line_no and (self.full or replaced or rewritten or back_filled
-                                  or head.max_seq < state.read_offset):
+            if state.line_no and (self.full or replaced or self._changed_below(db, state, head)):
                 state.restart_rows()
-            state.head_hash = head.generation or state.head_hash
+            if head.generation is not None and head.generation != state.head_hash:
+                state.head_hash = head.generation
+                generations.append({"sid_": state.source_id, "gen": head.generation})
             if head.max_seq > state.read_offset:
                 todo.append(state)
+        if generations:  # kept also for sessions with nothing new to read
+            conn.execute(update(sources).where(sources.c.source_id == bindparam("sid_"))
+                         .values(head_hash=bindparam("gen")), generations)
         return todo
+
+    @staticmethod
+    def _changed_below(db: sqlite3.Connection, state: SourceState,
+                       head: sqlite_store.SessionHead) -> bool:
+        """Did OpenClaw change the session at or below the last row read?"""
+        if head.max_seq < state.read_offset:
+            return True
+        if state.head_hash is not None and head.generation not in (None, state.head_hash):
+            return True
+        session_id = state.session_id or ""
+        below = (head.rows if head.max_seq == state.read_offset
+                 else sqlite_store.rows_through(db, session_id, state.read_offset))
+        if below != state.line_no:
+            return True
+        return state.tail_hash is not None and state.tail_hash != sqlite_store.row_fingerprint(
+            db, session_id, state.read_offset)
 
     # -- closing ----------------------------------------------------------------------
     def _finish(self, conn: Connection, elapsed: float) -> None:

@@ -139,11 +139,17 @@ _CRON_LABELS = ("Cron: ", "Automation: ")  # 2026.7 and 2026.9 names of a cron r
 
 
 def _cron_name(text: str | None) -> str | None:
-    """The job name in a cron session's label or display name."""
+    """The job name in a cron session's label."""
     for prefix in _CRON_LABELS:
         if text and text.startswith(prefix):
             return text[len(prefix):].strip() or None
     return None
+
+
+def _cron_name_shown(display_name: str | None, key: str | None) -> str | None:
+    """The job name in a display name, which may be a user's message (2026.9): only for a
+    session whose key is a cron session's."""
+    return _cron_name(display_name) if key and parse_key(key).kind == "cron" else None
 
 
 def _from_entry(sid: str, key: str, entry: dict[str, Any], agent_id: str,
@@ -156,7 +162,7 @@ def _from_entry(sid: str, key: str, entry: dict[str, Any], agent_id: str,
     channel = (_text(entry.get("channel")) or _text(entry.get("lastChannel"))
                or _text(origin.get("provider"))
                or (_text(delivery.get("channel")) if isinstance(delivery, dict) else None))
-    cron_name = _cron_name(label) or _cron_name(_text(entry.get("displayName")))
+    cron_name = _cron_name(label) or _cron_name_shown(_text(entry.get("displayName")), key)
     depth = entry.get("spawnDepth")
     depth = depth if isinstance(depth, int) and 0 <= depth < 1000 else None
     return Attribution(
@@ -175,7 +181,7 @@ def from_agent_db(conn: Any, agent_id: str) -> list[Attribution]:
         if row.get("session_id"):  # display_name may be the first user message: not kept
             found.append(Attribution(
                 str(row["session_id"]), agent_id, _text(row.get("session_key")), None, None,
-                _cron_name(_text(row.get("display_name"))),
+                _cron_name_shown(_text(row.get("display_name")), _text(row.get("session_key"))),
                 _text(row.get("spawned_by")) or _text(row.get("parent_session_key")),
                 _text(row.get("channel")), learned_from="session_windows"))
     for row in sqlite_store.query_all(conn, "session_nodes", (

@@ -10,6 +10,7 @@ one read transaction, so it sees one consistent snapshot; a busy database is ret
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -156,6 +157,28 @@ def session_heads(conn: sqlite3.Connection) -> dict[str, SessionHead]:
         if row.get("session_id") is not None and row.get("generation") is not None}
     return {str(sid): SessionHead(int(seq), int(count), generations.get(str(sid)))
             for sid, seq, count in rows if sid is not None and seq is not None}
+
+
+def rows_through(conn: sqlite3.Connection, session_id: str, seq: int) -> int:
+    """How many rows of the session have a seq at or below `seq`."""
+    return int(conn.execute("SELECT COUNT(*) FROM transcript_events WHERE session_id = ? "
+                            "AND seq <= ?", (session_id, seq)).fetchone()[0])
+
+
+def row_fingerprint(conn: sqlite3.Connection, session_id: str, seq: int) -> str | None:
+    """A short hash of the stored row (None when there is none): tells a row read before
+    from one OpenClaw wrote in its place."""
+    has_zstd = "event_zstd" in columns(conn, "transcript_events")
+    row = conn.execute(
+        "SELECT CAST(event_json AS BLOB), " + ("event_zstd" if has_zstd else "NULL")  # noqa: S608
+        + " FROM transcript_events WHERE session_id = ? AND seq = ?", (session_id, seq)
+    ).fetchone()
+    if row is None:
+        return None
+    digest = hashlib.blake2b(digest_size=8)
+    for part in row:
+        digest.update(part if isinstance(part, bytes) else b"\x00")
+    return digest.hexdigest()
 
 
 def iter_events(conn: sqlite3.Connection, session_id: str,
