@@ -22,6 +22,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m003_tool_call_identity", "tool-call ids repeat across sessions and even inside one "
                                 "response: a tool call is its message and place, results are "
                                 "kept and joined per session"),
+    ("m004_forget_display_names", "2026.9 keeps a session's first user message as its "
+                                  "display name, which was stored as its label: labels are "
+                                  "learned again, never from display names (contract E4)"),
 )
 _TABLE = "_migrations"
 

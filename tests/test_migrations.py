@@ -88,3 +88,36 @@ def test_tool_calls_and_results_of_an_older_database_survive_m003(db_url: str) -
                 str(c.name) for c in table.constraints if isinstance(c, UniqueConstraint)]
     finally:
         upgraded.dispose()
+
+
+def test_labels_learned_from_display_names_are_forgotten_by_m004(db_url: str) -> None:
+    """Contract E4: labels an older version took from 2026.9 display names (a user's first
+    message) are cleared, and what the stores say is learned again on the next run."""
+    engine = create_engine(db_url)
+    dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE _migrations (name VARCHAR(100) PRIMARY KEY,"
+                          " applied_at VARCHAR(40) NOT NULL)"))
+        for name in ("m001_initial", "m002_usage_rollup", "m003_tool_call_identity"):
+            for statement in statements(name, dialect):
+                conn.execute(text(statement))
+            conn.execute(text("INSERT INTO _migrations VALUES (:n, 'then')"), {"n": name})
+        conn.execute(text("INSERT INTO sessions (session_id, kind, label, dirty) VALUES"
+                          " ('s1', 'direct', 'my PIN is 4711', FALSE)"))
+        conn.execute(text("INSERT INTO session_attribution (session_id, session_key, label,"
+                          " cron_job_name) VALUES ('s1', 'agent:main:telegram:direct:7',"
+                          " 'my PIN is 4711', 'remind me')"))
+        conn.execute(text("INSERT INTO meta (key, value) VALUES ('learned:/x/sessions.json',"
+                          " 'stamp')"))
+    engine.dispose()
+    upgraded = open_db(db_url)
+    try:
+        with upgraded.begin() as conn:
+            assert conn.execute(text("SELECT label, dirty FROM sessions")).all() == [
+                (None, True)]
+            assert conn.execute(text("SELECT label, cron_job_name FROM session_attribution")
+                                ).all() == [(None, None)]
+            assert conn.execute(text("SELECT count(*) FROM meta WHERE key LIKE 'learned:%'")
+                                ).scalar() == 0
+    finally:
+        upgraded.dispose()
