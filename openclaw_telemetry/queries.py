@@ -285,12 +285,23 @@ def models(engine: Engine, *, scope: Scope) -> pd.DataFrame:
 
 def sessions_by_model(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     """Columns model, provider, sessions: sessions with at least one call of that model
-    through that provider in scope."""
-    stmt = (select(func.coalesce(M.model, "(none)").label("model"),
-                   func.coalesce(M.provider, "(none)").label("provider"),
-                   func.count(distinct(M.session_id)).label("sessions"))
-            .where(*call_conditions(scope)).group_by(*positions(2)))
-    return frame(engine, stmt)
+    through that provider in scope. Counted per model, and per provider only for the few
+    models seen under several providers (the roll-up knows which): one pass over the calls
+    grouped by one column, not two."""
+    model = func.coalesce(M.model, "(none)").label("model")
+    provider = func.coalesce(M.provider, "(none)").label("provider")
+    sessions_ = func.count(distinct(M.session_id)).label("sessions")
+    pairs = frame(engine, select(U.model, U.provider).distinct())
+    shared = sorted(set(pairs.loc[pairs["model"].duplicated(keep=False), "model"]))
+    single = frame(engine, select(model, sessions_).where(*call_conditions(scope))
+                   .group_by(*positions(1)))
+    single = single[~single["model"].isin(shared)].merge(pairs, on="model", how="left")
+    if not shared:
+        return single[["model", "provider", "sessions"]]
+    split = frame(engine, select(model, provider, sessions_)
+                  .where(*call_conditions(scope), func.coalesce(M.model, "(none)").in_(shared))
+                  .group_by(*positions(2)))
+    return pd.concat([single[["model", "provider", "sessions"]], split], ignore_index=True)
 
 
 def with_sessions(per_model: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
