@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import UniqueConstraint, create_engine, inspect, text
+from sqlalchemy import Connection, UniqueConstraint, create_engine, inspect, text
 
 from openclaw_telemetry.errors import DatabaseError
 from openclaw_telemetry.ingest.finalize import finalize
@@ -50,25 +53,36 @@ def test_foreign_database_with_our_table_names_is_refused(sqlite_url: str) -> No
         open_db(sqlite_url)
 
 
+@contextmanager
+def older_database(db_url: str, before: str) -> Iterator[Connection]:
+    """A database as the version before migration `before` left it; the block adds rows."""
+    engine = create_engine(db_url)
+    dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+    names = [name for name, _ in MIGRATIONS]
+    earlier = names[:names.index(before)]
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE _migrations (name VARCHAR(100) PRIMARY KEY,"
+                              " applied_at VARCHAR(40) NOT NULL)"))
+            for name in earlier:
+                for statement in statements(name, dialect):
+                    conn.execute(text(statement))
+                conn.execute(text("INSERT INTO _migrations VALUES (:n, 'then')"), {"n": name})
+            yield conn
+    finally:
+        engine.dispose()
+
+
 def test_tool_calls_and_results_of_an_older_database_survive_m003(db_url: str) -> None:
     """A database written before m003 gets its tool calls numbered within their message
     and keeps its waiting results (session ''), which still reach their call."""
-    engine = create_engine(db_url)
-    dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE _migrations (name VARCHAR(100) PRIMARY KEY,"
-                          " applied_at VARCHAR(40) NOT NULL)"))
-        for name in ("m001_initial", "m002_usage_rollup"):
-            for statement in statements(name, dialect):
-                conn.execute(text(statement))
-            conn.execute(text("INSERT INTO _migrations VALUES (:n, 'then')"), {"n": name})
+    with older_database(db_url, "m003_tool_call_identity") as conn:
         for call_id, name in (("call_0", "exec"), ("call_1", "read")):
             conn.execute(text("INSERT INTO tool_calls (tool_call_id, tool_name, session_id,"
                               " message_id, timestamp) VALUES (:c, :n, 's1', 'm1',"
                               " '2026-11-01 10:00:00.000000')"), {"c": call_id, "n": name})
         conn.execute(text("INSERT INTO tool_results (tool_call_id, is_error, timestamp)"
                           " VALUES ('call_0', TRUE, '2026-11-01 10:00:02.500000')"))
-    engine.dispose()
     upgraded = open_db(db_url)
     try:
         with upgraded.begin() as conn:
@@ -93,15 +107,7 @@ def test_tool_calls_and_results_of_an_older_database_survive_m003(db_url: str) -
 def test_labels_learned_from_display_names_are_forgotten_by_m004(db_url: str) -> None:
     """Contract E4: labels an older version took from 2026.9 display names (a user's first
     message) are cleared, and what the stores say is learned again on the next run."""
-    engine = create_engine(db_url)
-    dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE _migrations (name VARCHAR(100) PRIMARY KEY,"
-                          " applied_at VARCHAR(40) NOT NULL)"))
-        for name in ("m001_initial", "m002_usage_rollup", "m003_tool_call_identity"):
-            for statement in statements(name, dialect):
-                conn.execute(text(statement))
-            conn.execute(text("INSERT INTO _migrations VALUES (:n, 'then')"), {"n": name})
+    with older_database(db_url, "m004_forget_display_names") as conn:
         conn.execute(text("INSERT INTO sessions (session_id, kind, label, dirty) VALUES"
                           " ('s1', 'direct', 'my PIN is 4711', FALSE)"))
         conn.execute(text("INSERT INTO session_attribution (session_id, session_key, label,"
@@ -109,7 +115,6 @@ def test_labels_learned_from_display_names_are_forgotten_by_m004(db_url: str) ->
                           " 'my PIN is 4711', 'remind me')"))
         conn.execute(text("INSERT INTO meta (key, value) VALUES ('learned:/x/sessions.json',"
                           " 'stamp')"))
-    engine.dispose()
     upgraded = open_db(db_url)
     try:
         with upgraded.begin() as conn:
