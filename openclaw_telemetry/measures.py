@@ -40,6 +40,13 @@ def token_sums() -> list[ColumnElement[Any]]:
             total(M.cache_write_tokens).label("cache_write")]
 
 
+def call_dimensions() -> list[ColumnElement[str]]:
+    """agent, model, provider of a call as the roll-up keys them ("(none)" when missing)."""
+    return [func.coalesce(M.agent_id, "(none)").label("agent"),
+            func.coalesce(M.model, "(none)").label("model"),
+            func.coalesce(M.provider, "(none)").label("provider")]
+
+
 def call_measures() -> list[ColumnElement[Any]]:
     """The measures of `queries.call_rollup` (and the `usage_quarter_hours` columns)."""
     estimated, unpriced = M.cost_source == "estimated", M.cost_source == "unpriced"

@@ -13,7 +13,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
-from openclaw_telemetry.measures import call_measures, total
+from openclaw_telemetry.measures import call_dimensions, call_measures, total
 from openclaw_telemetry.rollups import MEASURES
 from openclaw_telemetry.schema import (
     ingest_runs,
@@ -44,10 +44,7 @@ def recent_usage(engine: Engine, *, since: datetime, until: datetime) -> pd.Data
     """The columns of `usage_totals`, over the calls made in `[since, until)` (naive UTC),
     exactly (a range scan of the call-time index, not the 15-minute roll-up)."""
     m, s = messages.c, sessions.c
-    dims = [func.coalesce(m.agent_id, "(none)").label("agent"),
-            func.coalesce(m.model, "(none)").label("model"),
-            func.coalesce(m.provider, "(none)").label("provider"),
-            func.coalesce(s.kind, NO_SESSION).label("kind")]
+    dims = [*call_dimensions(), func.coalesce(s.kind, NO_SESSION).label("kind")]
     stmt = (select(*dims, *call_measures())
             .select_from(messages.outerjoin(sessions, s.session_id == m.session_id))
             .where(m.timestamp >= since, m.timestamp < until).group_by(*dims))

@@ -29,7 +29,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from openclaw_telemetry.measures import M, S, call_measures
+from openclaw_telemetry.measures import M, S, call_dimensions, call_measures
 from openclaw_telemetry.schema import messages, sessions, usage_quarter_hours
 
 QUARTER = timedelta(minutes=15)
@@ -92,8 +92,7 @@ def refresh(conn: Connection, buckets: Iterable[datetime] | None = None) -> None
     spans: list[tuple[datetime | None, datetime | None]] = (
         [(None, None)] if buckets is None else list(ranges(buckets)))
     key = bucket_of(_dialect(conn), M.timestamp)
-    dims = [func.coalesce(M.agent_id, "(none)"), func.coalesce(M.model, "(none)"),
-            func.coalesce(M.provider, "(none)"), S.kind]
+    dims = [*call_dimensions(), S.kind]
     columns = [c.name for c in usage_quarter_hours.columns]
     for low, high in spans:
         gone = delete(usage_quarter_hours)

@@ -66,6 +66,7 @@ def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -
                 remember(conn, entries + _header_aliases(conn, store.parent, entries))
                 for message in problems:
                     warn(message)
+                if problems:  # read again next run, even if unchanged
                     forget(conn, str(store))
         except OSError as exc:
             warn(problem(exc))
@@ -111,6 +112,7 @@ def _learn_cron(conn: Connection, cron_dir: Path, warn: Callable[[str], None]) -
                                                                      problems.append)))
         for message in problems:
             warn(message)
+        if problems:  # read again next run, even if unchanged
             forget(conn, str(cron_dir))
 
 
