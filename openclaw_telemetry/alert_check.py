@@ -1,6 +1,6 @@
 """Running alert rules against a database, and the `alerts.py` command line.
 
-The glue between the pure rules of `alerting.py` and the reads of `queries.py`: for each
+The glue between the pure rules of `alerting.py` and the reads of the read layer (`read/`): for each
 rule, ask for its observations over the right range and evaluate them. Active alerts
 look at each rule's window ending now; the history applies the same rules to every
 session, local day or window-sized bucket of a longer range.
@@ -15,15 +15,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
-import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from openclaw_telemetry import rollups
-from openclaw_telemetry.alerting import Alert, Metric, Rule, Severity, evaluate, load_rules, worst
+from openclaw_telemetry.alerting import (
+    SESSION_METRICS,
+    Alert,
+    Metric,
+    Rule,
+    Severity,
+    evaluate,
+    load_rules,
+    worst,
+)
 from openclaw_telemetry.config import (
     DEFAULT_ALERTS,
     ENV_ALERTS,
@@ -33,64 +40,76 @@ from openclaw_telemetry.config import (
     local_zone_name,
 )
 from openclaw_telemetry.errors import ConfigError, DatabaseError
-from openclaw_telemetry.queries import (
-    alert_observations,
-    call_rollup,
-    session_observations,
-)
-from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry.read import Scope, alert_observations, hourly, session_observations
+from openclaw_telemetry.read.rollups import observations
 from openclaw_telemetry.store import open_existing
 from openclaw_telemetry.timeframe import Unit, to_utc, zone
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_USAGE, EXIT_NOINPUT = 0, 1, 2, 64, 66
 
 
+def rule_scope(rule: Rule, since: datetime | None, until: datetime | None,
+               within: Scope | None = None) -> Scope | None:
+    """The calls a rule looks at in `[since, until)`: its own filters, narrowed by the
+    filters of `within` (the dashboard's sidebar); None when the two select nothing
+    together (rule on agent a, sidebar on agent b)."""
+    chosen = within or Scope()
+    picked: list[tuple[str, ...]] = []
+    for own, wanted in ((rule.agents, chosen.agents), (rule.models, chosen.models),
+                        (rule.kinds, chosen.kinds)):
+        both = tuple(v for v in own if v in wanted) if own and wanted else own or wanted
+        if (own or wanted) and not both:
+            return None
+        picked.append(both)
+    return Scope(since, until, *picked)
+
+
 def _observe(engine: Engine, rule: Rule, since: datetime | None, now: datetime, tz: tzinfo,
-             unit: Unit | None) -> list[Alert]:
-    scope = Scope(since, to_utc(now), rule.agents, rule.models, rule.kinds)  # not later
+             unit: Unit | None, within: Scope | None) -> list[Alert]:
+    scope = rule_scope(rule, since, to_utc(now), within)  # never later than now
+    if scope is None:
+        return []
     floor = None if rule.metric is Metric.ERROR_RATE else rule.lowest()
     frame = alert_observations(engine, metric=rule.metric, scope=scope, tz=tz, unit=unit,
                                minimum=floor, now=to_utc(now))
     return evaluate(rule, frame)
 
 
-def active_alerts(engine: Engine, rules: Sequence[Rule], *, now: datetime, tz: tzinfo
-                  ) -> list[Alert]:
-    """Alerts firing now: each rule over its own window ending at `now` (aware)."""
+def active_alerts(engine: Engine, rules: Sequence[Rule], *, now: datetime, tz: tzinfo,
+                  within: Scope | None = None) -> list[Alert]:
+    """Alerts firing now: each rule over its own window ending at `now` (aware), on the
+    calls `within` also selects (its range is ignored)."""
     alerts: list[Alert] = []
     for rule in rules:
         unit = Unit.DAY if rule.metric is Metric.DAILY_COST else None
-        alerts += _observe(engine, rule, rule.since(now, tz), now, tz, unit)
+        alerts += _observe(engine, rule, rule.since(now, tz), now, tz, unit, within)
     return sorted(alerts, key=lambda a: (-a.severity.rank, a.rule, -a.value))
-
-
-Hourly = Callable[[Rule, datetime | None, datetime], pd.DataFrame]
 
 
 def alert_history(engine: Engine, rules: Sequence[Rule], *, since: datetime | None,
                   now: datetime, tz: tzinfo, until: datetime | None = None,
-                  hourly: Hourly | None = None) -> list[Alert]:
+                  within: Scope | None = None) -> list[Alert]:
     """Every firing in `[since, until)` (naive UTC; None = all time, and up to now),
     latest first; nothing after `now`.
 
     Session rules look at the totals of the sessions active in the range; daily cost is
     per local day; cost and error rate per local hour (rule windows up to 6 h) or day.
-    `hourly(rule, since, until)` gives the hourly roll-up rows for a rule's filters (the
-    dashboard passes its cached roll-up); by default they are read from the database.
+    Only calls that `within` (the sidebar's filters) also selects count.
     """
     end = min(until, to_utc(now)) if until is not None else to_utc(now)
     alerts: list[Alert] = []
     for rule in rules:
-        scope = Scope(since, end, rule.agents, rule.models, rule.kinds)
-        if rule.metric in (Metric.SESSION_COST, Metric.SESSION_TOKENS):
+        scope = rule_scope(rule, since, end, within)
+        if scope is None:
+            continue
+        if rule.metric in SESSION_METRICS:
             frame = session_observations(engine, metric=rule.metric, scope=scope,
                                          minimum=rule.lowest())
         else:
-            rows = hourly(rule, since, end) if hourly else rollups.dimensions(call_rollup(
-                engine, tz=tz, since=since, until=end, kinds=bool(rule.kinds)), scope)
+            rows = hourly(engine, scope=scope, tz=tz)
             unit = (Unit.DAY if rule.metric is Metric.DAILY_COST or
                     rule.window > timedelta(hours=6) else Unit.HOUR)
-            frame = rollups.observations(rows, metric=rule.metric, unit=unit, tz=tz)
+            frame = observations(rows, metric=rule.metric, unit=unit, tz=tz)
         alerts += evaluate(rule, frame)
     return sorted(alerts, key=lambda a: a.at, reverse=True)
 

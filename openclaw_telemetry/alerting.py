@@ -49,6 +49,7 @@ class Metric(StrEnum):
     ERROR_RATE = "error_rate"
 
 
+SESSION_METRICS = (Metric.SESSION_COST, Metric.SESSION_TOKENS)  # subject: a session id
 _UNITS = {Metric.SESSION_COST: "$", Metric.DAILY_COST: "$", Metric.COST: "$",
           Metric.SESSION_TOKENS: "tokens", Metric.ERROR_RATE: "%"}
 _RULE_KEYS = {"name", "metric", "window", "info", "warning", "critical", "agents", "models",

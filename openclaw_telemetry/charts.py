@@ -1,38 +1,57 @@
-"""Plotly figure builders: a DataFrame from `queries.py` in, a `Figure` out.
+"""Plotly figure builders: a DataFrame from the read layer in, a `Figure` out.
 
 No Streamlit and no SQL here, so figures can be built and checked in tests or notebooks.
-Colours are stable per name (a model keeps its colour on every chart and every page);
-money is shown in dollars, and every figure has a title that says what is measured.
+Colours come from a `palette` built over every value a dimension has ever had (the
+dashboards pass one per model, agent, kind and tool), so a name keeps its colour on every
+chart, page and range. Every name from the data is HTML-escaped before Plotly sees it
+(Plotly renders tags such as `<a>` and `<b>` in labels). A figure with nothing to draw
+says so instead of showing empty axes. Money is in dollars; every figure has a title.
 """
 
 from __future__ import annotations
 
+import html
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
 
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B279A2",
-           "#FF9DA6", "#9D755D", "#BAB0AC", "#2F4B7C", "#D45087", "#665191", "#A05195")
+           "#FF9DA6", "#9D755D", "#BAB0AC", "#2F4B7C", "#D45087", "#665191", "#A05195",
+           "#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D",
+           "#17BECF", "#BCBD22", "#8C564B")
 ERROR_COLOUR = "#B00020"
 SEVERITY_COLOURS = {"critical": "#D62728", "warning": "#FF9F1C", "info": "#1F77B4"}
-MEASURES = {"cost": ("Cost", "$%{y:,.4f}"), "tokens": ("Tokens", "%{y:,.0f}"),
+MEASURES = {"cost": ("Cost", "$%{y:,.2f}"), "tokens": ("Tokens", "%{y:,.0f}"),
             "calls": ("LLM calls", "%{y:,.0f}"), "errors": ("Errors", "%{y:,.0f}")}
-_DAY_MS = 86_400_000
-_WIDTH_MS = {"hour": 3_600_000 * 0.85, "day": _DAY_MS * 0.85, "month": _DAY_MS * 26}
+_HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
+# per bucket unit: bar period, the least span the axis shows, tick label format
+_UNITS = {"hour": (_HOUR_MS, pd.Timedelta(hours=24), "%H:%M\n%b %d"),
+          "day": (_DAY_MS, pd.Timedelta(days=7), "%b %d"),
+          "month": ("M1", pd.Timedelta(days=183), "%b %Y")}
 _TOKEN_KINDS = (("input", "Input"), ("output", "Output"), ("cache_read", "Cache read"),
                 ("cache_write", "Cache write"))
+Colours = Mapping[str, str]
 
 
-def colour(name: str, names: Iterable[str] | None = None) -> str:
-    """A colour per name: by alphabetical position among `names` (distinct colours for up
-    to 14 names; the same set of models gets the same colours on every chart), else by a
-    hash of the name."""
-    ordered = sorted(set(names)) if names is not None else []
-    if name in ordered:
-        return PALETTE[ordered.index(name) % len(PALETTE)]
+def palette(names: Iterable[str]) -> dict[str, str]:
+    """A colour per name, by alphabetical position among all `names` (distinct colours
+    for up to 24 names): give it every value a dimension has, never just those in view."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(set(names)))}
+
+
+def colour(name: str, colours: Colours | None = None) -> str:
+    """The palette's colour of `name`, else one derived from the name itself."""
+    if colours is not None and name in colours:
+        return colours[name]
     return PALETTE[zlib.crc32(name.encode("utf-8")) % len(PALETTE)]
+
+
+def safe(name: object) -> str:
+    """A name from the data as Plotly must get it: HTML-escaped, so it shows as typed."""
+    return html.escape(str(name))
 
 
 def _layout(fig: go.Figure, title: str, *, height: int = 360) -> go.Figure:
@@ -44,51 +63,91 @@ def _layout(fig: go.Figure, title: str, *, height: int = 360) -> go.Figure:
     return fig
 
 
+def empty(title: str, what: str = "calls") -> go.Figure:
+    """A figure that says there is nothing to draw (no axes, no blank donut)."""
+    fig = go.Figure()
+    fig.add_annotation(text=f"No {what} in this range", showarrow=False, x=0.5, y=0.5,
+                       xref="paper", yref="paper", font={"size": 16, "color": "#666"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, height=200)
+
+
 def _order(frame: pd.DataFrame, measure: str, column: str = "series") -> list[str]:
     """Series by total, largest first (drawn at the bottom of a stack)."""
     totals = frame.groupby(column)[measure].sum().sort_values(ascending=False)
     return [str(name) for name in totals.index]
 
 
+def time_axis(fig: go.Figure, unit: str, start: datetime | pd.Timestamp | None,
+              end: datetime | pd.Timestamp | None) -> None:
+    """Ticks that fit the bucket unit, over the range shown (at least a day of hours, a
+    week of days or half a year of months, so one bucket never fills the plot)."""
+    _period, least, ticks = _UNITS.get(unit, _UNITS["day"])
+    if start is not None and end is not None:
+        low, high = pd.Timestamp(start), pd.Timestamp(end)
+        low = min(low, high - least)
+        fig.update_xaxes(range=[low, high])
+    fig.update_xaxes(tickformat=ticks, dtick="M1" if unit == "month" else None)
+
+
+def _bounds(frame: pd.DataFrame, unit: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The range a timeline covers: its first bucket's start to its last bucket's end."""
+    first, last = pd.Timestamp(frame["bucket"].min()), pd.Timestamp(frame["bucket"].max())
+    step = pd.DateOffset(months=1) if unit == "month" else pd.Timedelta(
+        hours=1 if unit == "hour" else 24)
+    return first, last + step
+
+
 def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
-             unit: str = "day") -> go.Figure:
-    """Stacked bars: `measure` per bucket, one colour per series (zero-filled buckets)."""
+             unit: str = "day", colours: Colours | None = None) -> go.Figure:
+    """Stacked bars: `measure` per bucket, one colour per series (zero-filled buckets);
+    each bar spans its bucket (a month bar its month)."""
     label, hover = MEASURES.get(measure, (measure, "%{y:,}"))
-    width = _WIDTH_MS.get(unit)
-    names = [str(n) for n in frame["series"].unique()] if not frame.empty else []
+    title = f"{label} per {unit}, by {by}"
+    if frame.empty or not frame[measure].any():
+        return empty(title)
+    period = _UNITS.get(unit, _UNITS["day"])[0]
     fig = go.Figure()
-    for name in _order(frame, measure) if not frame.empty else []:
+    for name in _order(frame, measure):
         part = frame[frame["series"] == name]
-        fig.add_bar(x=part["bucket"], y=part[measure], name=name,
-                    marker_color=colour(name, names),
-                    width=width, hovertemplate=f"{name}: {hover}<extra></extra>")
+        fig.add_bar(x=part["bucket"], y=part[measure], name=safe(name),
+                    marker_color=colour(name, colours), xperiod=period,
+                    xperiodalignment="middle",
+                    hovertemplate=f"%{{fullData.name}}: {hover}<extra></extra>")
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title=label, tickprefix="$" if measure == "cost" else "",
                      rangemode="tozero")
-    return _layout(fig, f"{label} per {unit}, by {by}")
+    time_axis(fig, unit, *_bounds(frame, unit))
+    return _layout(fig, title)
 
 
-def share_pie(frame: pd.DataFrame, *, names: str, values: str, title: str) -> go.Figure:
+def share_pie(frame: pd.DataFrame, *, names: str, values: str, title: str,
+              colours: Colours | None = None) -> go.Figure:
     """Donut of each row's share of `values` (rows with 0 left out)."""
     part = frame[frame[values] > 0]
+    if part.empty:
+        return empty(title)
     labels = [str(n) for n in part[names]]
-    every = [str(n) for n in frame[names]]
-    fig = go.Figure(go.Pie(labels=labels, values=part[values], hole=0.45, sort=True,
-                           marker={"colors": [colour(n, every) for n in labels]},
+    fig = go.Figure(go.Pie(labels=[safe(n) for n in labels], values=part[values], hole=0.45,
+                           sort=True, marker={"colors": [colour(n, colours) for n in labels]},
                            texttemplate="%{label}<br>%{percent}", textposition="inside"))
     fig.update_layout(showlegend=False)
     return _layout(fig, title)
 
 
 def ranked_bars(frame: pd.DataFrame, *, names: str, values: str, title: str,
-                money: bool = False, top: int = 15) -> go.Figure:
+                money: bool = False, top: int = 15, colours: Colours | None = None
+                ) -> go.Figure:
     """Horizontal bars, largest on top."""
-    part = frame.nlargest(top, values).iloc[::-1]
+    part = frame[frame[values] > 0].nlargest(top, values).iloc[::-1]
+    if part.empty:
+        return empty(title)
     labels = [str(n) for n in part[names]]
-    every = [str(n) for n in frame[names]]
-    fig = go.Figure(go.Bar(x=part[values], y=labels, orientation="h",
-                           marker_color=[colour(n, every) for n in labels],
-                           hovertemplate=("$%{x:,.4f}" if money else "%{x:,}") + "<extra></extra>"))
+    fig = go.Figure(go.Bar(x=part[values], y=[safe(n) for n in labels], orientation="h",
+                           marker_color=[colour(n, colours) for n in labels],
+                           hovertemplate=("$%{x:,.2f}" if money else "%{x:,}")
+                           + "<extra></extra>"))
     fig.update_xaxes(tickprefix="$" if money else "")
     fig.update_layout(hovermode="closest")
     return _layout(fig, title, height=max(240, 40 + 28 * len(part)))
@@ -96,11 +155,14 @@ def ranked_bars(frame: pd.DataFrame, *, names: str, values: str, title: str,
 
 def token_kinds(frame: pd.DataFrame, *, by: str, title: str) -> go.Figure:
     """Stacked horizontal bars of the four token kinds per `by` (e.g. provider)."""
-    grouped = frame.groupby(by, as_index=False)[[k for k, _ in _TOKEN_KINDS]].sum()
+    kinds = [k for k, _ in _TOKEN_KINDS]
+    grouped = frame.groupby(by, as_index=False)[kinds].sum()
+    if not grouped[kinds].to_numpy().any():
+        return empty(title)
     fig = go.Figure()
     for key, label in _TOKEN_KINDS:
-        fig.add_bar(y=grouped[by].astype(str), x=grouped[key], name=label, orientation="h",
-                    hovertemplate=f"{label}: %{{x:,}}<extra></extra>")
+        fig.add_bar(y=[safe(n) for n in grouped[by]], x=grouped[key], name=label,
+                    orientation="h", hovertemplate=f"{label}: %{{x:,}}<extra></extra>")
     fig.update_layout(barmode="stack", hovermode="y unified")
     return _layout(fig, title, height=max(240, 80 + 40 * len(grouped)))
 
@@ -108,54 +170,63 @@ def token_kinds(frame: pd.DataFrame, *, by: str, title: str) -> go.Figure:
 def tool_usage(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
     """Calls per tool split into succeeded / failed / no result seen."""
     part = frame.nlargest(top, "calls").iloc[::-1]
+    if part.empty:
+        return empty("Tool calls", "tool calls")
     ok = part["results"] - part["errors"]
+    names = [safe(n) for n in part["tool_name"]]
     fig = go.Figure()
     for values, name, tint in ((ok, "succeeded", "#54A24B"), (part["errors"], "failed", "#E45756"),
                                (part["calls"] - part["results"], "no result", "#BAB0AC")):
-        fig.add_bar(y=part["tool_name"], x=values, name=name, orientation="h",
+        fig.add_bar(y=names, x=values, name=name, orientation="h",
                     marker_color=tint, hovertemplate=f"{name}: %{{x:,}}<extra></extra>")
     fig.update_layout(barmode="stack", hovermode="y unified")
     return _layout(fig, "Tool calls", height=max(260, 60 + 26 * len(part)))
 
 
-def cron_daily(frame: pd.DataFrame) -> go.Figure:
+def cron_daily(frame: pd.DataFrame, colours: Colours | None = None) -> go.Figure:
     """Cron-job cost per day, stacked by job."""
     renamed = frame.rename(columns={"day": "bucket", "job": "series"})
-    return timeline(renamed, measure="cost", by="cron job", unit="day")
+    return timeline(renamed, measure="cost", by="cron job", unit="day", colours=colours)
 
 
-def session_calls(frame: pd.DataFrame) -> go.Figure:
+def session_calls(frame: pd.DataFrame, colours: Colours | None = None) -> go.Figure:
     """Cost of each call of one session in order; failed calls in red."""
+    title = "Cost per call (errors in red)"
+    if frame.empty:
+        return empty(title)
     models = [str(m) for m in frame["model"]]
-    tints = [ERROR_COLOUR if bad else colour(model, models)
+    tints = [ERROR_COLOUR if bad else colour(model, colours)
              for bad, model in zip(frame["is_error"], models, strict=True)]
+    custom = frame[["model", "tokens", "cost_source"]].astype(str).map(safe)
     fig = go.Figure(go.Bar(
         x=list(range(1, len(frame) + 1)), y=frame["cost"], marker_color=tints,
-        customdata=frame[["model", "tokens", "cost_source"]].astype(str).to_numpy(),
-        hovertemplate="call %{x}: $%{y:,.5f}<br>%{customdata[0]} · %{customdata[1]} tokens"
+        customdata=custom.to_numpy(),
+        hovertemplate="call %{x}: $%{y:,.4f}<br>%{customdata[0]} · %{customdata[1]} tokens"
                       " · %{customdata[2]}<extra></extra>"))
     fig.update_xaxes(title="call #")
     fig.update_yaxes(tickprefix="$")
     fig.update_layout(hovermode="closest")
-    return _layout(fig, "Cost per call (errors in red)", height=280)
+    return _layout(fig, title, height=280)
 
 
-def severity_timeline(frame: pd.DataFrame, severities: Iterable[str]) -> go.Figure:
-    """Fired alerts per day, stacked by severity (columns day, severity, alerts)."""
+def severity_timeline(frame: pd.DataFrame, severities: Iterable[str], *,
+                      start: datetime | None = None, end: datetime | None = None
+                      ) -> go.Figure:
+    """Fired alerts per local day, stacked by severity (columns day, severity, alerts),
+    over the range `[start, end)` (local wall-clock times; None: the days with alerts)."""
+    title = "Alerts fired per day"
+    if frame.empty:
+        return empty(title, "alerts")
     fig = go.Figure()
     for severity in severities:
         part = frame[frame["severity"] == severity]
         fig.add_bar(x=part["day"], y=part["alerts"], name=severity,
-                    marker_color=SEVERITY_COLOURS.get(severity, "#888"),
-                    width=_WIDTH_MS["day"],
+                    marker_color=SEVERITY_COLOURS.get(severity, "#888"), xperiod=_DAY_MS,
+                    xperiodalignment="middle",
                     hovertemplate=f"{severity}: %{{y:,}}<extra></extra>")
     fig.update_layout(barmode="stack")
-    if not frame.empty:  # days on the axis, at least a week of them (one bar is one day)
-        last = pd.Timestamp(frame["day"].max())
-        first = min(pd.Timestamp(frame["day"].min()), last - pd.Timedelta(days=6))
-        fig.update_xaxes(range=[first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12)],
-                         tickformat="%b %d",
-                         dtick=_DAY_MS if last - first <= pd.Timedelta(days=14) else None)
-        highest = frame.groupby("day")["alerts"].sum().max()
-        fig.update_yaxes(rangemode="tozero", dtick=1 if highest <= 10 else None)  # counts
-    return _layout(fig, "Alerts fired per day", height=260)
+    first, last = _bounds(frame.rename(columns={"day": "bucket"}), "day")
+    time_axis(fig, "day", start or first, end or last)
+    highest = frame.groupby("day")["alerts"].sum().max()
+    fig.update_yaxes(rangemode="tozero", dtick=1 if highest <= 10 else None)  # counts
+    return _layout(fig, title, height=260)

@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry.config import ConfigErrorParser, default_db
 from openclaw_telemetry.errors import ConfigError, DatabaseError
-from openclaw_telemetry.queries import (
+from openclaw_telemetry.read import (
     data_version,
     ingest_status,
     issue_counts,
@@ -46,7 +46,7 @@ from openclaw_telemetry.queries import (
     tool_outcomes,
     usage_totals,
 )
-from openclaw_telemetry.rollups import TOKEN_KINDS
+from openclaw_telemetry.read.rollups import TOKEN_KINDS
 from openclaw_telemetry.store import database_url, describe, make_engine, open_existing
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOINPUT = 0, 1, 64, 66

@@ -28,13 +28,16 @@ class Preset(StrEnum):
     LAST_7D = "7d"
     LAST_30D = "30d"
     LAST_90D = "90d"
+    THIS_MONTH = "month"
+    LAST_MONTH = "last-month"
     CUSTOM = "custom"
 
 
 PRESET_LABELS: dict[Preset, str] = {
     Preset.ALL: "All time", Preset.TODAY: "Today", Preset.LAST_24H: "Last 24 hours",
     Preset.LAST_7D: "Last 7 days", Preset.LAST_30D: "Last 30 days",
-    Preset.LAST_90D: "Last 90 days", Preset.CUSTOM: "Custom dates",
+    Preset.LAST_90D: "Last 90 days", Preset.THIS_MONTH: "This month",
+    Preset.LAST_MONTH: "Last month", Preset.CUSTOM: "Custom dates",
 }
 _DAYS = {Preset.LAST_7D: 7, Preset.LAST_30D: 30, Preset.LAST_90D: 90}
 
@@ -102,6 +105,8 @@ def resolve(preset: Preset, *, now: datetime, tz: tzinfo,
         until = to_utc(now) + timedelta(minutes=1)
         since = until - timedelta(hours=24, minutes=1)
         return Window(since, until, (since - timedelta(hours=24), since))
+    if preset in (Preset.THIS_MONTH, Preset.LAST_MONTH):
+        return _month(today, tz, now, this=preset is Preset.THIS_MONTH)
     if preset is Preset.CUSTOM:
         first, last = sorted((start or today, end or start or today))
         since, until = local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz)
@@ -115,13 +120,35 @@ def resolve(preset: Preset, *, now: datetime, tz: tzinfo,
                   (local_midnight(first - timedelta(days=days), tz), prev_until))
 
 
+def _month_start(day: date, back: int = 0) -> date:
+    """The first day of the calendar month `back` months before `day`'s."""
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month(today: date, tz: tzinfo, now: datetime, *, this: bool) -> Window:
+    """This calendar month (previous period: last month up to the same day and time) or
+    last month (previous period: the month before it), in local time (billing periods)."""
+    if not this:
+        first, nxt = _month_start(today, 1), _month_start(today)
+        before = _month_start(today, 2)
+        return Window(local_midnight(first, tz), local_midnight(nxt, tz),
+                      (local_midnight(before, tz), local_midnight(first, tz)))
+    first, nxt = _month_start(today), _month_start(_month_start(today) + timedelta(days=32))
+    before = _month_start(today, 1)
+    same = now.replace(tzinfo=None) - (first - before)  # as far into last month as now is
+    prev_until = min(to_utc(same.replace(tzinfo=tz)), local_midnight(first, tz))
+    return Window(local_midnight(first, tz), local_midnight(nxt, tz),
+                  (local_midnight(before, tz), prev_until))
+
+
 def default_unit(window: Window, *, now: datetime, first_call: datetime | None) -> Unit:
-    """Hourly up to 3 days, daily up to ~6 months, monthly beyond."""
+    """Hourly up to 2 days, daily up to ~6 months, monthly beyond."""
     start = window.since or first_call
     if start is None:
         return Unit.DAY
     span = (window.until or to_utc(now)) - start
-    if span <= timedelta(days=3):
+    if span <= timedelta(days=2):
         return Unit.HOUR
     return Unit.DAY if span <= timedelta(days=190) else Unit.MONTH
 

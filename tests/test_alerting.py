@@ -189,6 +189,29 @@ def test_active_and_history(tmp_path: Path) -> None:
                                            tz=zone("UTC"))] == [2.0]
 
 
+def test_alerts_honour_the_sidebar_filters(tmp_path: Path) -> None:
+    """#11 defect 6: with agent `ops` chosen the page still listed other agents' alerts."""
+    from openclaw_telemetry.read import Scope
+    from openclaw_telemetry.store import make_engine
+    now = datetime.now(UTC)
+    url = f"sqlite:///{tmp_path / 'agents.db'}"
+    build(url, [session("a", agent_id="main"), session("b", agent_id="ops")],
+          [call("a", to_utc(now) - timedelta(minutes=30), 6.0, agent_id="main"),
+           call("b", to_utc(now) - timedelta(minutes=20), 7.0, agent_id="ops")]).dispose()
+    engine = make_engine(url, create=False)
+    costly = Rule("Costly", Metric.SESSION_COST, ((Severity.WARNING, 1.0),))
+    daily = Rule("Daily", Metric.DAILY_COST, ((Severity.WARNING, 1.0),))
+    only_main = Rule("Main", Metric.SESSION_COST, ((Severity.WARNING, 1.0),), agents=("main",))
+    ops = Scope(agents=("ops",))
+    for find in (lambda r: active_alerts(engine, r, now=now, tz=zone("UTC"), within=ops),
+                 lambda r: alert_history(engine, r, since=None, now=now, tz=zone("UTC"),
+                                         within=ops)):
+        assert [a.subject for a in find((costly,))] == ["b"]
+        assert [a.value for a in find((daily,))] == [7.0]
+        assert find((only_main,)) == []  # the rule's agent and the sidebar's: nothing
+    engine.dispose()
+
+
 def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = _db(tmp_path).removeprefix("sqlite:///")
     assert main(["--db", db]) == 2

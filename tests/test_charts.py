@@ -14,14 +14,75 @@ def test_alert_history_of_one_day_is_a_day_on_a_week_axis() -> None:
     fig = charts.severity_timeline(frame, ["info", "warning", "critical"])
     low, high = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
     assert high - low >= pd.Timedelta(days=7)
-    assert low < pd.Timestamp("2026-11-18") and high > pd.Timestamp("2026-11-24")
+    assert low <= pd.Timestamp("2026-11-18") and high > pd.Timestamp("2026-11-24")
     assert fig.layout.xaxis.tickformat == "%b %d"
     assert fig.layout.yaxis.dtick == 1  # whole alerts, not 0.5 steps
     assert {t.name: t.marker.color for t in fig.data if len(t.x)} == {
         "info": charts.SEVERITY_COLOURS["info"], "critical": charts.SEVERITY_COLOURS["critical"]}
 
 
-def test_empty_alert_history_keeps_plotly_defaults() -> None:
+def test_empty_alert_history_says_so() -> None:
     frame = pd.DataFrame({"day": pd.Series([], dtype="datetime64[ns]"),
                           "severity": pd.Series([], dtype=str), "alerts": pd.Series([], dtype=int)})
-    assert charts.severity_timeline(frame, ["info"]).layout.xaxis.range is None
+    fig = charts.severity_timeline(frame, ["info"])
+    assert not fig.data and "No alerts" in fig.layout.annotations[0].text
+
+
+def _timeline(names: list[str], days: int = 1) -> pd.DataFrame:
+    buckets = pd.date_range("2026-10-01", periods=days, freq="D", tz="UTC")
+    return pd.DataFrame([{"bucket": b, "series": n, "cost": 1.0, "calls": 1}
+                         for b in buckets for n in names])
+
+
+def test_a_name_keeps_its_colour_whatever_else_is_in_view() -> None:
+    """#11 defect 4: colours came from the names in the frame, so they moved with the range."""
+    colours = charts.palette(["gpt-5", "claude-opus", "gemini"])
+    every = charts.timeline(_timeline(["gpt-5", "claude-opus", "gemini"]), colours=colours)
+    alone = charts.timeline(_timeline(["gpt-5"]), colours=colours)
+    first = {t.name: t.marker.color for t in every.data}
+    assert alone.data[0].marker.color == first["gpt-5"]
+    assert len(set(first.values())) == 3
+
+
+def test_names_from_the_data_are_escaped_in_every_figure() -> None:
+    """#11 item 7: Plotly renders <a> and <b> in labels; a model name must show as typed."""
+    name = '<a href="https://example.invalid">x</a><b>b</b>'
+    frame = _timeline([name])
+    figures = [charts.timeline(frame),
+               charts.share_pie(frame.rename(columns={"series": "model"}), names="model",
+                                values="cost", title="t"),
+               charts.ranked_bars(frame.rename(columns={"series": "model"}), names="model",
+                                  values="cost", title="t")]
+    for fig in figures:
+        text = fig.to_json()
+        assert "<a href" not in text and "<b>" not in text
+        assert "&lt;a href" in text
+
+
+def test_monthly_bars_are_labelled_by_month_and_span_their_month() -> None:
+    """#11 defect 5: monthly bars were labelled Oct 1 / Oct 31 / Nov 30."""
+    frame = pd.DataFrame({"bucket": pd.to_datetime(["2026-10-01", "2026-11-01"]),
+                          "series": ["m", "m"], "cost": [1.0, 2.0], "calls": [1, 1]})
+    fig = charts.timeline(frame, unit="month")
+    assert fig.layout.xaxis.tickformat == "%b %Y" and fig.layout.xaxis.dtick == "M1"
+    assert fig.data[0].xperiod == "M1" and fig.data[0].xperiodalignment == "middle"
+
+
+def test_one_day_bucket_does_not_fill_the_plot() -> None:
+    """#11 defect 5: Today with daily buckets drew one bar across the whole plot."""
+    fig = charts.timeline(_timeline(["m"]), unit="day")
+    low, high = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
+    assert high - low >= pd.Timedelta(days=7)
+
+
+def test_nothing_to_draw_says_so_instead_of_empty_axes() -> None:
+    """#11 defect 5: an empty range drew axes -1…6 and $0…$4 and blank donuts."""
+    empty = pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[ns, UTC]"),
+                          "series": pd.Series([], dtype=str), "cost": pd.Series([], dtype=float),
+                          "calls": pd.Series([], dtype=int)})
+    for fig in (charts.timeline(empty),
+                charts.share_pie(empty.rename(columns={"series": "model"}), names="model",
+                                 values="cost", title="t")):
+        assert not fig.data
+        assert fig.layout.annotations[0].text == "No calls in this range"
+        assert fig.layout.xaxis.visible is False

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from conftest import SAMPLES, ingest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session
 
@@ -157,18 +158,33 @@ def test_url_query_string_sets_the_filters(sample_db: tuple[str, Path],
 
 def test_session_drill_down(sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
                             ) -> None:
+    """A session opens by id (`?session=<id>`) and stays open across range changes
+    (#11 defect 2: the URL held the label, and a range without the session lost it)."""
     _, db = sample_db
+    engine = open_db(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        wanted = conn.execute(text("SELECT session_id FROM sessions "
+                                   "ORDER BY total_cost DESC LIMIT 1")).scalar_one()
+    engine.dispose()
     at = app("dashboard_enhanced.py", db, monkeypatch).run()
     at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
     ok(at)
     at.text_input(key="sessions-search").input("main").run()
     at.segmented_control(key="sessions-order").set_value("recent").run()
     ok(at)
-    at.selectbox(key="session").select_index(0).run()
+    at.query_params["session"] = wanted
+    at.run()
     ok(at)
     assert at.subheader[0].value == "Session"
+    assert wanted in at.text[0].value
     assert len(at.dataframe) >= 2
     assert at.get("plotly_chart")
+    for preset in ("today", "30d", "all"):  # the samples are older than 30 days
+        at.selectbox(key="range").set_value(preset).run()
+        ok(at)
+        assert at.subheader[0].value == "Session", preset
+        assert not at.warning, preset
+    assert at.query_params["session"] == wanted
 
 
 def test_labels_are_shown_as_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

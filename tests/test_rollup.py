@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 
-from openclaw_telemetry import queries, usage
+from openclaw_telemetry import usage
+from openclaw_telemetry.read import calls, sqlkit
 from openclaw_telemetry.store import open_db
 from tests.conftest import ingest, query
 from tests.entries import T0, assistant, header, state_dir, write
@@ -135,9 +136,9 @@ def test_rollup_follows_every_change(tmp_path: Path, db_url: str) -> None:
 
 def _compare(engine: Any, tz: Any, since: datetime | None, until: datetime | None,
              kinds: bool) -> None:
-    fast = queries.call_rollup(engine, tz=tz, since=since, until=until, kinds=kinds)
-    local = queries.local_time(engine, queries.Scope(since, until), tz)
-    slow = queries._call_hours(engine, local, tz, since, until, kinds)
+    fast = calls.call_rollup(engine, tz=tz, since=since, until=until, kinds=kinds)
+    local = sqlkit.local_time(engine, sqlkit.Scope(since, until), tz)
+    slow = calls._call_hours(engine, local, tz, since, until, kinds)
     keys = ["utc", "agent", "model", "provider", *(["kind"] if kinds else [])]
     a = fast.groupby(keys)[list(SUMS)].sum().sort_index()
     b = slow.groupby(keys)[list(SUMS)].sum().sort_index()

@@ -7,6 +7,7 @@ statistics and alerts; it never has SQL of its own.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import streamlit as st
@@ -31,14 +32,13 @@ VIEWS = {"models": ("Models", models.render), "tools": ("Tools", tools.render),
 
 def configure(title: str) -> None:
     st.set_page_config(page_title=title, page_icon="🦞", layout="wide",
-                       initial_sidebar_state="expanded")
+                       initial_sidebar_state="auto")
 
 
 def _start() -> shell.View | None:
     view = shell.start()
     if view is not None and view.alerts is None:
-        view = shell.View(view.db, view.url, view.filters, view.refresh,
-                          alerts_file())
+        view = dataclasses.replace(view, alerts=alerts_file())
     return view
 
 
@@ -48,12 +48,14 @@ def basic() -> None:
     view = _start()
     if view is None:
         return
+    view = dataclasses.replace(view, session_link="?view=sessions&session={}")
     def body(ctx: shell.Ctx) -> None:
         overview.kpis(ctx)
         st.subheader("Timeline")
         timeline.render(ctx)
         choice = st.segmented_control("View", list(VIEWS), default="sessions", required=True,
-                                      format_func=lambda k: VIEWS[k][0], key="view")
+                                      format_func=lambda k: VIEWS[k][0], key="view",
+                                      bind="query-params")
         VIEWS[str(choice or "sessions")][1](ctx)
 
     shell.live(view, body, "basic", "OpenClaw Telemetry")

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry.read import Scope
 from openclaw_telemetry.timeframe import PRESET_LABELS, Preset, Window, resolve, zone, zone_names
 
 INTERVALS = {10: "10 s", 30: "30 s", 60: "1 min", 300: "5 min"}

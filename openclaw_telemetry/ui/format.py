@@ -18,54 +18,75 @@ def escape_md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def money(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """US$ with cents ('$1,234.56'); a non-zero amount under a cent with its first two
+    significant digits ('$0.0012'), so a cheap call never reads as free; '—' if missing."""
+    if _missing(value):
         return "—"
-    if abs(value) >= 1000:
-        return f"${value:,.0f}"
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:,.4f}"
+    assert value is not None
+    if value == 0 or abs(value) >= 0.01:
+        return f"${value:,.2f}".replace("$-", "-$")
+    return f"${value:.2g}" if abs(value) >= 1e-4 else f"${value:.1e}"
 
 
-def count(value: float | None, exact_below: float = 10_000_000) -> str:
-    """Whole numbers with separators ('373,664') below `exact_below`, else compact
-    ('22.3B'); '—' for a missing value."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def count(value: float | None) -> str:
+    """Whole numbers with thousands separators ('11,812,345'); '—' for a missing value."""
+    if _missing(value):
         return "—"
-    if abs(value) < exact_below:
-        return f"{value:,.0f}"
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
     return f"{value:,.0f}"
 
 
 def percent(value: float | None, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "—"
     return f"{value:.{digits}%}"
 
 
 def change(current: float, previous: float | None) -> str | None:
-    """'+12.5%' against the previous period; None when there is nothing to compare."""
+    """'+12.5%' against the previous period; None when there is nothing to compare or
+    nothing changed (to the shown precision: no arrow for '+0.0%')."""
     if previous is None or math.isnan(previous):
         return None
     if previous == 0:
         return None if current == 0 else "new"
-    return f"{(current - previous) / previous:+.1%}"
+    shown = f"{(current - previous) / previous:+.1%}"
+    return None if shown in ("+0.0%", "-0.0%") else shown
 
 
 def points(current: float, previous: float | None) -> str | None:
-    """A change of a rate in percentage points: '+1.2 pp'."""
+    """A change of a rate in percentage points ('+1.2 pp'); None when unchanged."""
     if previous is None or math.isnan(previous) or math.isnan(current):
         return None
-    return f"{(current - previous) * 100:+.1f} pp"
+    shown = f"{(current - previous) * 100:+.1f} pp"
+    return None if shown in ("+0.0 pp", "-0.0 pp") else shown
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None or math.isnan(seconds):
+    """'42 s', '3 min 12 s', '2 h 05 min', '3 d 4 h' (a zero last part left out: '24 h');
+    '—' for a missing value."""
+    if _missing(seconds):
         return "—"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    assert seconds is not None
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min" + (f" {secs:02d} s" if secs else "")
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h" + (f" {minutes:02d} min" if minutes else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} d" + (f" {hours} h" if hours else "")
+
+
+def text(value: object) -> str:
+    """A text cell: '—' for a missing value (never 'None' or 'nan')."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    shown = str(value)
+    return shown if shown.strip() else "—"

@@ -3,8 +3,9 @@
 `start()` finds the database (`--db` after `--`, else $OPENCLAW_TELEMETRY_DB, else the
 parser's default), opens it without ever creating a file, and shows a page with the
 exact command to run when it is missing, empty or of another schema version. `live()`
-runs a page body inside `st.fragment(run_every=…)`: each run asks for the data version
-(one tiny query) and hands the page a `Ctx` whose cached reads are keyed on it.
+runs a page body inside `st.fragment(run_every=…)`: each run asks for the database's
+`Source` (one stat and one tiny query) and hands the page a `Ctx` whose cached reads are
+keyed on it.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from openclaw_telemetry import charts, read
 from openclaw_telemetry.config import default_db
+from openclaw_telemetry.demo import is_demo
 from openclaw_telemetry.errors import TelemetryError
-from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry.read import Scope
 from openclaw_telemetry.store import database_url, describe
 from openclaw_telemetry.timeframe import Window, to_utc, zone
 from openclaw_telemetry.ui import data, filters
+from openclaw_telemetry.ui.data import Source
 from openclaw_telemetry.ui.filters import Filters, Refresh
 
 VIEW_KEY = "_openclaw_view"
@@ -40,6 +44,8 @@ class View:
     filters: Filters
     refresh: Refresh
     alerts: str | None
+    colours: dict[str, dict[str, str]]  # dimension -> name -> colour, for every chart
+    session_link: str = "sessions?session={}"  # a session's page, relative to this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +53,15 @@ class Ctx:
     """Per fragment run: the view plus the data version and the moment of this run."""
 
     view: View
-    version: int
+    src: Source
     now: datetime
     window: Window
     scope: Scope
     previous: Scope | None
 
-    @property
-    def url(self) -> str:
-        return self.view.url
+    def colours(self, dimension: str) -> dict[str, str]:
+        """The app-wide colours of a dimension ('model', 'agent', 'kind', 'tool')."""
+        return self.view.colours.get(dimension, {})
 
     @property
     def tz_name(self) -> str:
@@ -102,7 +108,6 @@ def _open(db: str) -> str | None:
     """The database URL when it is ready to read; else a page saying what to do."""
     try:
         url = database_url(db)
-        data.engine(url)
         status = data.schema_status(url)
     except TelemetryError as exc:
         _explain(str(exc), "No telemetry database here yet. Build it from your OpenClaw "
@@ -131,15 +136,18 @@ def start(argv: Sequence[str] | None = None) -> View | None:
     url = _open(db)
     if url is None:
         return None
-    version = data.version(url)
-    if pd.isna(data.call_bounds(url, version).iloc[0]["last_call"]):
+    src = data.source(url)
+    if not _has_calls(src):
         _empty(db, url)
         return None
-    demo = data.demo_label(url, version)
+    demo = data.ask(is_demo, src)
     if demo:
         st.warning(demo, icon=":material/science:")
-    chosen = filters.sidebar(data.filter_options(url, version), st.context.timezone)
-    return View(db, url, chosen, filters.refresh_settings(), alerts)
+    options = data.ask(read.filter_options, src)
+    chosen = filters.sidebar(options, st.context.timezone)
+    colours = {str(field): charts.palette(str(v) for v in group["value"])
+               for field, group in options.groupby("field")}
+    return View(db, url, chosen, filters.refresh_settings(), alerts, colours)
 
 
 def _empty(db: str, url: str) -> None:
@@ -148,16 +156,20 @@ def _empty(db: str, url: str) -> None:
 
     @st.fragment(run_every="30s")
     def watch() -> None:
-        if data.version(url) > 0 and not pd.isna(
-                data.call_bounds(url, data.version(url)).iloc[0]["last_call"]):
+        if _has_calls(data.source(url)):
             st.rerun(scope="app")
 
     watch()
 
 
-def context(view: View, version: int, now: datetime) -> Ctx:
+def _has_calls(src: Source) -> bool:
+    return bool(src.version) and not pd.isna(
+        data.ask(read.call_bounds, src).iloc[0]["last_call"])
+
+
+def context(view: View, src: Source, now: datetime) -> Ctx:
     window = view.filters.window(now)
-    return Ctx(view, version, now, window, view.filters.scope(window),
+    return Ctx(view, src, now, window, view.filters.scope(window),
                view.filters.previous(window))
 
 
@@ -168,7 +180,7 @@ def live(view: View, body: Callable[[Ctx], None], key: str, title: str) -> None:
 
     def run() -> None:
         now = datetime.now(UTC).replace(second=0, microsecond=0)
-        ctx = context(view, data.version(view.url), now)
+        ctx = context(view, data.source(view.url), now)
         st.header(title)
         status_bar(ctx)
         body(ctx)
@@ -178,8 +190,8 @@ def live(view: View, body: Callable[[Ctx], None], key: str, title: str) -> None:
 
 def status_bar(ctx: Ctx) -> None:
     """'Data as of …' with the newest call, and a manual refresh button."""
-    ingest = data.latest_ingest(ctx.url, ctx.version)
-    bounds = data.call_bounds(ctx.url, ctx.version).iloc[0]
+    ingest = data.ask(read.latest_ingest, ctx.src)
+    bounds = data.ask(read.call_bounds, ctx.src).iloc[0]
     left, right = st.columns([6, 1], vertical_alignment="center")
     parts = [f"{ctx.view.filters.describe()} · {ctx.tz_name}"]
     if not ingest.empty and not pd.isna(ingest.iloc[0]["finished_at"]):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+
+from openclaw_telemetry.ui import format as fmt
 
 DeltaColor = Literal["normal", "inverse", "off"]
 
@@ -33,12 +36,15 @@ def tiles(row: Sequence[Tile]) -> None:
                       chart_type="area")
 
 
-def money_column(label: str, digits: int = 4) -> Any:
-    return st.column_config.NumberColumn(label, format=f"$%.{digits}f")
+def money_column(label: str, *, per_call: bool = False, help: str | None = None) -> Any:
+    """US$ with cents, as `format.money` shows totals; `per_call` amounts (a single LLM
+    call is often under a cent) with four decimals."""
+    return st.column_config.NumberColumn(label, format="$%.4f" if per_call else "dollar",
+                                         help=help)
 
 
-def count_column(label: str) -> Any:
-    return st.column_config.NumberColumn(label, format="%,d")
+def count_column(label: str, help: str | None = None) -> Any:
+    return st.column_config.NumberColumn(label, format="localized", help=help)
 
 
 def percent_column(label: str) -> Any:
@@ -62,5 +68,29 @@ def local_times(frame: pd.DataFrame, columns: Sequence[str], tz: Any) -> pd.Data
     return out
 
 
+def link_column(label: str) -> Any:
+    return st.column_config.LinkColumn(label, display_text="Open")
+
+
+def session_links(ctx: Any, session_ids: Iterable[object]) -> pd.Series:
+    """Links that open each session on this dashboard's session page (None: no id)."""
+    return pd.Series([ctx.view.session_link.format(quote(s, safe=""))
+                      if isinstance(s, str) and s else None for s in session_ids],
+                     dtype="object")
+
+
 def nothing(what: str) -> None:
     st.info(f"No {what} in this range and filter.", icon=":material/filter_alt_off:")
+
+
+def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
+          **options: Any) -> Any:
+    """`st.dataframe` with the house's cells: missing text as '—' (never 'None'),
+    durations (seconds) as `format.duration` text; returns the selection event."""
+    shown = frame.copy()
+    for name in durations:
+        shown[name] = [fmt.duration(None if pd.isna(v) else float(v)) for v in shown[name]]
+    for name in shown.columns:
+        if shown[name].dtype == object or str(shown[name].dtype) == "string":
+            shown[name] = [fmt.text(v) for v in shown[name]]
+    return st.dataframe(shown, hide_index=True, key=key, **options)

@@ -1,35 +1,48 @@
 """Alerts: what fires now, coloured by severity, then the history of the range; the
-rules come from alerts.toml (or the defaults). bmasterai, when installed, records them."""
+rules come from alerts.toml (or the defaults), narrowed by the sidebar's agent, model and
+kind filters. A session alert opens its session. bmasterai, when installed, records them."""
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 import pandas as pd
 import streamlit as st
 
-from openclaw_telemetry import charts, rollups
-from openclaw_telemetry.alerting import Alert, Rule, Severity, format_value, load_rules
+from openclaw_telemetry import charts, read
+from openclaw_telemetry.alert_check import active_alerts, alert_history
+from openclaw_telemetry.alerting import (
+    SESSION_METRICS,
+    Alert,
+    Rule,
+    Severity,
+    format_value,
+    load_rules,
+)
 from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.ui import bmaster, data, shell
-from openclaw_telemetry.ui.widgets import time_column
+from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry.ui.widgets import link_column, session_links, table, time_column
 
 _STYLE = {"critical": "background-color: #fdd; color: #900",
           "warning": "background-color: #fff1d6; color: #8a4b00",
           "info": "background-color: #e3f0fb; color: #0b4f8a"}
 
 
-def table(alerts: list[Alert], tz: tzinfo, key: str) -> None:
+def alert_table(ctx: shell.Ctx, alerts: list[Alert], key: str) -> None:
     frame = pd.DataFrame([{"severity": str(a.severity), "rule": a.rule, "subject": a.label,
                            "value": format_value(a.metric, a.value),
                            "threshold": format_value(a.metric, a.threshold), "at": a.at}
                           for a in alerts])
-    frame["at"] = (pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(tz)
+    frame["at"] = (pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(ctx.tz)
                    .dt.tz_localize(None))
-    styled = frame.style.map(lambda v: _STYLE.get(str(v), ""), subset=["severity"])
-    st.dataframe(styled, hide_index=True, key=key,
-                 column_config={"severity": "Severity", "rule": "Rule", "subject": "What",
-                                "value": "Value", "threshold": "Over", "at": time_column("At")})
+    frame["open"] = session_links(ctx, [a.subject if a.metric in SESSION_METRICS else None
+                                        for a in alerts])
+    st.dataframe(frame.style.map(lambda v: _STYLE.get(str(v), ""), subset=["severity"]),
+                 hide_index=True, key=key, column_config={
+                     "severity": "Severity", "rule": "Rule", "subject": "What",
+                     "value": "Value", "threshold": "Over", "at": time_column("At"),
+                     "open": link_column("Session")})
 
 
 def per_day(alerts: list[Alert], tz: tzinfo) -> pd.DataFrame:
@@ -39,6 +52,15 @@ def per_day(alerts: list[Alert], tz: tzinfo) -> pd.DataFrame:
     local = pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(tz)
     frame["day"] = local.dt.tz_localize(None).dt.normalize()
     return frame.groupby(["day", "severity"], as_index=False).agg(alerts=("at", "size"))
+
+
+def _local_range(ctx: shell.Ctx, history: list[Alert]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The chosen range in local wall-clock time (its end: now at the latest); all time
+    starts at the first alert."""
+    def local(moment: datetime) -> pd.Timestamp:
+        return pd.Timestamp(moment).tz_localize("UTC").tz_convert(ctx.tz).tz_localize(None)
+    start = ctx.window.since if ctx.window.since is not None else min(a.at for a in history)
+    return local(start).normalize(), local(ctx.end)
 
 
 def banner(alerts: list[Alert]) -> None:
@@ -52,12 +74,13 @@ def banner(alerts: list[Alert]) -> None:
 
 
 def rules_table(rules: tuple[Rule, ...]) -> None:
-    st.dataframe(pd.DataFrame([{
-        "rule": r.name, "metric": str(r.metric), "window": str(r.window),
+    table(pd.DataFrame([{
+        "rule": r.name, "metric": str(r.metric),
+        "window": fmt.duration(r.window.total_seconds()),
         "thresholds": ", ".join(f"{s} > {format_value(r.metric, t)}" for s, t in r.thresholds),
         "filters": "; ".join(f"{n}: {', '.join(v)}" for n, v in (
             ("agents", r.agents), ("models", r.models), ("kinds", r.kinds)) if v) or "—",
-        "description": r.description} for r in rules]), hide_index=True, key="alert-rules")
+        "description": r.description} for r in rules]), key="alert-rules")
 
 
 def render(ctx: shell.Ctx) -> None:
@@ -68,31 +91,36 @@ def render(ctx: shell.Ctx) -> None:
         return
     # Windows slide with time: re-evaluated on new data at once, else every 5 minutes.
     tick = ctx.now.replace(minute=ctx.now.minute - ctx.now.minute % 5)
-    active = data.alerts_now(ctx.url, ctx.version, rules, ctx.tz_name, tick)
+    active = data.ask(active_alerts, ctx.src, rules=rules, now=tick, tz=ctx.tz,
+                      within=ctx.scope)
     banner(active)
     if active:
-        table(active, ctx.tz, "alerts-active")
-    st.subheader("History")
-    history = data.alerts_since(ctx.url, ctx.version, rules, ctx.tz_name, ctx.window.since,
-                                ctx.window.until, tick)
+        alert_table(ctx, active, "alerts-active")
+    st.subheader(f"History: {ctx.view.filters.describe()}")
+    history = data.ask(alert_history, ctx.src, rules=rules, since=ctx.window.since,
+                       until=ctx.window.until, now=tick, tz=ctx.tz, within=ctx.scope)
     if history:
+        start, end = _local_range(ctx, history)
         st.plotly_chart(charts.severity_timeline(per_day(history, ctx.tz),
-                                                 [s.value for s in Severity]),
+                                                 [s.value for s in Severity],
+                                                 start=start, end=end),
                         key="alerts-history-chart")
-        table(history[:500], ctx.tz, "alerts-history")
+        alert_table(ctx, history[:500], "alerts-history")
         if len(history) > 500:
             st.caption(f"The latest 500 of {len(history):,} alerts.")
     else:
         st.caption("Nothing fired in this range.")
-    st.caption(f"Rules from {ctx.view.alerts or 'the built-in defaults'}; each rule uses "
-               "its own filters, not the sidebar's.")
+    st.caption(f"Rules from {ctx.view.alerts or 'the built-in defaults'}. Each rule looks "
+               "at the calls its own filters select, narrowed by the sidebar's agent, model "
+               "and kind filters; 'firing now' uses each rule's own window, the history the "
+               "chosen range.")
     with st.expander("Rules"):
         rules_table(rules)
     monitoring(ctx, active)
 
 
 def monitoring(ctx: shell.Ctx, active: list[Alert]) -> None:
-    totals = rollups.totals(data.calls(ctx.url, ctx.version, ctx.scope, ctx.tz_name)).iloc[0]
+    totals = data.ask(read.totals, ctx.src, scope=ctx.scope, tz=ctx.tz).iloc[0]
     numbers = {name: float(totals[name]) for name in ("cost", "calls", "tokens", "errors")}
     status = bmaster.record(numbers, active, {"range": ctx.view.filters.describe()})
     st.caption(status.message)

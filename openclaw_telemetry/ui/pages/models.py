@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from openclaw_telemetry import charts, rollups
-from openclaw_telemetry.queries import with_sessions
+from openclaw_telemetry import charts, read
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui.widgets import (
     chart,
@@ -14,36 +13,38 @@ from openclaw_telemetry.ui.widgets import (
     money_column,
     nothing,
     percent_column,
+    table,
 )
 
 
 def render(ctx: shell.Ctx) -> None:
-    rows = data.calls(ctx.url, ctx.version, ctx.scope, ctx.tz_name)
-    per_model = with_sessions(rollups.models(rows),
-                              data.sessions_by_model(ctx.url, ctx.version, ctx.scope))
+    per_model = data.ask(read.models, ctx.src, scope=ctx.scope, tz=ctx.tz)
     if per_model.empty:
         nothing("LLM calls")
         return
     left, right = st.columns(2)
     with left:
         chart(charts.share_pie(per_model, names="model", values="cost",
-                               title="Share of cost"), "md-pie")
+                               title="Share of cost", colours=ctx.colours("model")), "md-pie")
     with right:
         chart(charts.ranked_bars(per_model, names="model", values="cost",
-                                 title="Cost per model", money=True), "md-bars")
-    chart(charts.token_kinds(rows, by="provider", title="Tokens by provider"), "md-tokens")
-    st.dataframe(per_model, hide_index=True, key="md-table", column_order=[
-        "model", "provider", "cost", "calls", "sessions", "avg_cost_per_call",
+                                 title="Cost per model", money=True,
+                                 colours=ctx.colours("model")), "md-bars")
+    per_provider = data.ask(read.breakdown, ctx.src, scope=ctx.scope, tz=ctx.tz, by="provider")
+    chart(charts.token_kinds(per_provider, by="provider", title="Tokens by provider"),
+          "md-tokens")
+    table(per_model, key="md-table", column_order=[
+        "cost", "model", "provider", "calls", "sessions", "avg_cost_per_call",
         "cache_hit_rate", "tokens", "errors", "estimated_cost", "unpriced_calls"],
         column_config={
-            "model": "Model", "provider": "Provider", "cost": money_column("Cost", 2),
+            "model": "Model", "provider": "Provider", "cost": money_column("Cost"),
             "calls": count_column("Calls"),
-            "sessions": st.column_config.NumberColumn(
-                "Sessions", format="%,d", help="sessions with a call of this model in range"),
-            "avg_cost_per_call": money_column("Avg $/call", 5),
+            "sessions": count_column("Sessions",
+                                     help="sessions with a call of this model in range"),
+            "avg_cost_per_call": money_column("Avg $/call", per_call=True),
             "cache_hit_rate": percent_column("Cache hit rate"),
             "tokens": count_column("Tokens"), "errors": count_column("Errors"),
-            "estimated_cost": money_column("Estimated $", 2),
+            "estimated_cost": money_column("Estimated $"),
             "unpriced_calls": count_column("Unpriced calls")})
     st.caption("Cache hit rate = cache read / (input + cache read + cache write).")
 

@@ -6,19 +6,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from openclaw_telemetry import charts, rollups
-from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry import charts, read
+from openclaw_telemetry.read import Scope
 from openclaw_telemetry.timeframe import Unit, default_unit
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
-from openclaw_telemetry.ui.widgets import Tile, chart, tiles
+from openclaw_telemetry.ui.widgets import Tile, chart, nothing, tiles
 
 
 def _numbers(ctx: shell.Ctx, scope: Scope) -> pd.Series:
     """Calls, tokens, cost … plus sessions and tool calls of a scope, as one Series."""
-    row = rollups.totals(data.calls(ctx.url, ctx.version, scope, ctx.tz_name)).iloc[0]
-    extra = pd.Series({"sessions": data.session_count(ctx.url, ctx.version, scope)})
-    numbers: pd.Series = pd.concat([row, extra])
+    numbers: pd.Series = data.ask(read.totals, ctx.src, scope=scope, tz=ctx.tz).iloc[0]
     return numbers
 
 
@@ -83,8 +81,8 @@ def honesty(now: pd.Series) -> None:
 
 
 def _daily(ctx: shell.Ctx) -> dict[str, list[float] | None]:
-    frame = data.timeline(ctx.url, ctx.version, ctx.scope, ctx.tz_name, Unit.DAY, "model",
-                          ctx.end)
+    frame = data.ask(read.timeline, ctx.src, scope=ctx.scope, tz=ctx.tz, unit=Unit.DAY,
+                     by="model", until=ctx.end)
     per_day = frame.groupby("bucket")[["cost", "calls", "tool_calls", "errors"]].sum().tail(60)
     if len(per_day) < 2:
         return dict.fromkeys(("cost", "calls", "tool_calls", "error_rate"))
@@ -96,25 +94,24 @@ def _daily(ctx: shell.Ctx) -> dict[str, list[float] | None]:
 
 def where_it_went(ctx: shell.Ctx) -> None:
     """Cost over time by model, and the split by model and by agent."""
-    bounds = data.call_bounds(ctx.url, ctx.version).iloc[0]
+    bounds = data.ask(read.call_bounds, ctx.src).iloc[0]
     unit = default_unit(ctx.window, now=ctx.now, first_call=bounds["first_call"])
-    frame = data.timeline(ctx.url, ctx.version, ctx.scope, ctx.tz_name, unit, "model",
-                          ctx.end)
-    chart(charts.timeline(frame, measure="cost", by="model", unit=unit.value), "ov-timeline")
-    rows = data.calls(ctx.url, ctx.version, ctx.scope, ctx.tz_name)
+    frame = data.ask(read.timeline, ctx.src, scope=ctx.scope, tz=ctx.tz, unit=unit,
+                     by="model", until=ctx.end)
+    chart(charts.timeline(frame, measure="cost", by="model", unit=unit.value,
+                          colours=ctx.colours("model")), "ov-timeline")
     left, right = st.columns(2)
-    with left:
-        per_model = rollups.models(rows)
-        chart(charts.share_pie(per_model, names="model", values="cost",
-                               title="Cost by model"), "ov-models")
-    with right:
-        per_agent = rows.groupby("agent", as_index=False).agg(cost=("cost", "sum"))
-        chart(charts.share_pie(per_agent, names="agent", values="cost",
-                               title="Cost by agent"), "ov-agents")
+    for column, by in ((left, "model"), (right, "agent")):
+        with column:
+            shares = data.ask(read.breakdown, ctx.src, scope=ctx.scope, tz=ctx.tz, by=by)
+            chart(charts.share_pie(shares, names=by, values="cost", title=f"Cost by {by}",
+                                   colours=ctx.colours(by)), f"ov-{by}s")
 
 
 def render(ctx: shell.Ctx) -> None:
-    kpis(ctx)
+    if not float(kpis(ctx)["calls"]):
+        nothing("LLM calls")
+        return
     where_it_went(ctx)
 
 

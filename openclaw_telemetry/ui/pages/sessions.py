@@ -1,7 +1,9 @@
-"""Sessions: a searchable, sortable table of the sessions active in the range, and the
-drill-down of one session: every LLM call in order with its tools, errors marked.
+"""Sessions: a searchable, sortable table of the sessions active in the range, and one
+session's page: every LLM call in order with its tools, errors marked.
 
-Session labels and keys are user text: they are only shown in tables, select boxes and
+A session is opened by id, `?session=<session_id>` (a table row click writes it), so a
+link, a reload or a range change keeps it: the session is read by id, whatever the
+range. Session labels and keys are user text: they are only shown in tables and
 `st.text`, never rendered as Markdown or HTML.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from openclaw_telemetry import charts
+from openclaw_telemetry import charts, read
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import (
@@ -20,12 +22,15 @@ from openclaw_telemetry.ui.widgets import (
     local_times,
     money_column,
     nothing,
+    session_links,
+    table,
     tiles,
     time_column,
 )
 
 ORDERS = {"cost": "Most expensive", "recent": "Most recent"}
-PICK_KEY = "session"
+SESSION_PARAM = "session"
+NO_KEY = "not in OpenClaw's session store (an orphan transcript)"
 
 
 def _name(row: pd.Series) -> str:
@@ -35,77 +40,85 @@ def _name(row: pd.Series) -> str:
     return "?"
 
 
-def table(ctx: shell.Ctx) -> pd.DataFrame:
+def _notes(frame: pd.DataFrame) -> list[str]:
+    """What OpenClaw kept of each session, and for one without a key, why it has none."""
+    notes = []
+    for origin, key in zip(frame["origin"], frame["session_key"], strict=True):
+        parts = [str(origin)] if origin else []
+        if not isinstance(key, str) or not key:
+            parts.append(NO_KEY)
+        notes.append("; ".join(parts))
+    return notes
+
+
+def table_view(ctx: shell.Ctx) -> pd.DataFrame:
     left, right = st.columns([3, 2])
     search = left.text_input("Search", key="sessions-search",
                              placeholder="key, label, id, cron job, agent or model")
     order = right.segmented_control("Order", list(ORDERS), default="cost", required=True,
                                     format_func=ORDERS.__getitem__, key="sessions-order")
-    frame = data.session_table(ctx.url, ctx.version, ctx.scope, search, str(order or "cost"))
+    frame = data.ask(read.session_table, ctx.src, scope=ctx.scope, search=search,
+                     order=str(order or "cost"))
     if frame.empty:
         return frame
     shown = local_times(frame, ["start_time", "end_time"], ctx.tz)
+    shown["name"] = [_name(r) for _, r in frame.iterrows()]
+    shown["note"] = _notes(frame)
 
     def picked() -> None:
         state = st.session_state["sessions-table"]
         rows = state.selection.rows if state is not None else []
         if rows:
-            st.session_state[PICK_KEY] = str(frame.iloc[rows[0]]["session_id"])
+            st.query_params[SESSION_PARAM] = str(frame.iloc[rows[0]]["session_id"])
 
-    st.dataframe(shown, hide_index=True, key="sessions-table", on_select=picked,
-                 selection_mode="single-row", column_order=[
-                     "start_time", "agent_id", "session_key", "label", "kind",
-                     "cron_job_name", "model", "calls", "tool_calls", "tokens", "cost",
-                     "duration_s", "errors"], column_config={
-                     "start_time": time_column("Start"), "agent_id": "Agent",
-                     "session_key": "Key", "label": "Label", "kind": "Kind",
-                     "cron_job_name": "Cron job", "model": "Model",
-                     "calls": count_column("Calls"), "tool_calls": count_column("Tools"),
-                     "tokens": count_column("Tokens"), "cost": money_column("Cost"),
-                     "duration_s": st.column_config.NumberColumn("Duration",
-                                                                 format="duration"),
-                     "errors": count_column("Errors")})
+    table(shown, key="sessions-table", on_select=picked, selection_mode="single-row",
+          durations=["duration_s"], column_order=[
+              "cost", "name", "kind", "agent_id", "calls", "duration_s", "errors",
+              "start_time", "model", "cron_job_name", "tool_calls", "tokens", "note",
+              "session_key", "session_id"], column_config={
+              "cost": money_column("Cost"), "name": "Session", "kind": "Kind",
+              "agent_id": "Agent", "calls": count_column("Calls"), "duration_s": "Duration",
+              "errors": count_column("Errors"), "start_time": time_column("Start"),
+              "model": "Model", "cron_job_name": "Cron job",
+              "tool_calls": count_column("Tools"), "tokens": count_column("Tokens"),
+              "note": "What OpenClaw kept", "session_key": "Key", "session_id": "Id"})
     matched = int(frame["matched"].iloc[0])
     st.caption(f"{len(frame):,} of {matched:,} sessions active in the range (session "
-               "totals). Click a row, or pick one below, to see every call.")
+               "totals). Click a row to open the session.")
     return frame
 
 
-def drill_down(ctx: shell.Ctx, frame: pd.DataFrame) -> None:
-    """Pick a session (also from `?session=<id>`, kept in the URL) and show its calls."""
-    names = {str(r["session_id"]): f"{_name(r)} · {fmt.money(r['cost'])}"
-             for _, r in frame.iterrows()}
-    wanted = st.query_params.get(PICK_KEY)
-    options = list(names) + ([wanted] if wanted and wanted not in names else [])
-    index = None if PICK_KEY in st.session_state or wanted not in options else (
-        options.index(str(wanted)))
-    chosen = st.selectbox("Session", options, index=index, key=PICK_KEY,
-                          format_func=lambda s: names.get(s, s),
-                          placeholder="Choose a session")
-    if chosen:
-        st.query_params[PICK_KEY] = str(chosen)
-        session(ctx, str(chosen))
-    elif PICK_KEY in st.query_params:
-        del st.query_params[PICK_KEY]
-
-
 def session(ctx: shell.Ctx, session_id: str) -> None:
-    detail = data.session_detail(ctx.url, ctx.version, session_id)
+    """One session, by id, whatever the range."""
+    detail = data.ask(read.session_detail, ctx.src, session_id=session_id)
+    top, close = st.columns([6, 1], vertical_alignment="center")
+    if close.button("Close", icon=":material/close:", key="session-close", width="stretch"):
+        del st.query_params[SESSION_PARAM]
+        st.rerun()
     if detail.empty:
-        st.warning("No session with this id in the database.")
+        top.warning(f"No session with id {session_id!r} in this database.")
         return
     row = detail.iloc[0]
-    st.subheader("Session")
-    st.text(f"{_name(row)}\nkey: {row['session_key'] or '—'} · id: {session_id}\n"
-            f"agent: {row['agent_id']} · kind: {row['kind']} · model: {row['model']}"
-            + (f" · cron job: {row['cron_job_name']}" if row["cron_job_name"] else "")
-            + (f"\nspawned by session {row['parent_session_id']}"
-               if row["parent_session_id"] else "")
-            + (f"\nspawned {int(row['subagents'])} sub-agent session(s)"
-               if row["subagents"] else ""))
+    top.subheader("Session")
+    start = local_times(detail, ["start_time"], ctx.tz).iloc[0]["start_time"]
+    lines = [_name(row), f"key: {fmt.text(row['session_key'])} · id: {session_id}",
+             f"agent: {fmt.text(row['agent_id'])} · kind: {fmt.text(row['kind'])} · "
+             f"model: {fmt.text(row['model'])} · started: "
+             f"{'—' if pd.isna(start) else f'{start:%Y-%m-%d %H:%M}'}"]
+    if isinstance(row["cron_job_name"], str) and row["cron_job_name"]:
+        lines.append(f"cron job: {row['cron_job_name']}")
+    if isinstance(row["parent_session_id"], str) and row["parent_session_id"]:
+        lines.append(f"spawned by session {row['parent_session_id']}")
+    if row["subagents"]:
+        lines.append(f"spawned {int(row['subagents'])} sub-agent session(s)")
+    st.text("\n".join(lines))
+    if row["parent_session_id"]:
+        st.link_button("Open the parent session",
+                       str(session_links(ctx, [row["parent_session_id"]])[0]),
+                       icon=":material/arrow_upward:")
     tiles([Tile("Cost", fmt.money(row["cost"]), help="all calls of the session"),
-           Tile("LLM calls", fmt.count(row["calls"])), Tile("Tool calls",
-                                                            fmt.count(row["tool_calls"])),
+           Tile("LLM calls", fmt.count(row["calls"])),
+           Tile("Tool calls", fmt.count(row["tool_calls"])),
            Tile("Errors", fmt.count(row["errors"])),
            Tile("Duration", fmt.duration(_seconds(row)))])
     calls(ctx, session_id)
@@ -119,32 +132,35 @@ def _seconds(row: pd.Series) -> float | None:
 
 
 def calls(ctx: shell.Ctx, session_id: str) -> None:
-    frame = data.session_calls(ctx.url, ctx.version, session_id)
+    frame = data.ask(read.session_calls, ctx.src, session_id=session_id)
     if frame.empty:
         nothing("LLM calls")
         return
-    chart(charts.session_calls(frame), "session-calls-chart")
+    chart(charts.session_calls(frame, ctx.colours("model")), "session-calls-chart")
     shown = local_times(frame, ["timestamp"], ctx.tz)
     shown.insert(0, "status", ["❌ error" if bad else "ok" for bad in frame["is_error"]])
-    st.dataframe(shown, hide_index=True, key="session-calls", column_order=[
-        "status", "timestamp", "model", "input", "output", "cache_read", "cache_write",
-        "cost", "cost_source", "latency_ms", "stop_reason", "tools", "error_message"],
+    table(shown, key="session-calls", column_order=[
+        "cost", "status", "timestamp", "model", "input", "output", "cache_read",
+        "cache_write", "cost_source", "latency_ms", "stop_reason", "tools", "error_message"],
         column_config={"status": "Status", "timestamp": time_column("Time"),
                        "model": "Model", "input": count_column("Input"),
                        "output": count_column("Output"),
                        "cache_read": count_column("Cache read"),
                        "cache_write": count_column("Cache write"),
-                       "cost": money_column("Cost", 5), "cost_source": "Cost source",
+                       "cost": money_column("Cost", per_call=True),
+                       "cost_source": "Cost source",
                        "latency_ms": count_column("Latency ms"), "stop_reason": "Stop",
                        "tools": "Tools (✗ failed)", "error_message": "Error"})
 
 
 def render(ctx: shell.Ctx) -> None:
-    frame = table(ctx)
+    wanted = st.query_params.get(SESSION_PARAM)
+    if wanted:
+        session(ctx, str(wanted))
+        st.divider()
+    frame = table_view(ctx)
     if frame.empty:
         nothing("sessions")
-        return
-    drill_down(ctx, frame)
 
 
 if __name__ == "__main__":

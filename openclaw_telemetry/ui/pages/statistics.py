@@ -9,10 +9,19 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from openclaw_telemetry import read
 from openclaw_telemetry.timeframe import to_utc
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
-from openclaw_telemetry.ui.widgets import Tile, count_column, money_column, percent_column, tiles
+from openclaw_telemetry.ui.widgets import (
+    Tile,
+    count_column,
+    money_column,
+    nothing,
+    percent_column,
+    table,
+    tiles,
+)
 
 WINDOWS = {"Last 15 min": timedelta(minutes=15), "Last hour": timedelta(hours=1),
            "Last 6 hours": timedelta(hours=6), "Last 24 hours": timedelta(hours=24)}
@@ -22,13 +31,16 @@ def windows(ctx: shell.Ctx) -> pd.DataFrame:
     rows = []
     for label, length in WINDOWS.items():
         scope = ctx.scope.between(to_utc(ctx.now - length), None)
-        stats = data.cost_statistics(ctx.url, ctx.version, scope).iloc[0]
+        stats = data.ask(read.cost_statistics, ctx.src, scope=scope).iloc[0]
         rows.append({"window": label, **stats.to_dict()})
     return pd.DataFrame(rows)
 
 
 def render(ctx: shell.Ctx) -> None:
-    stats = data.cost_statistics(ctx.url, ctx.version, ctx.scope).iloc[0]
+    stats = data.ask(read.cost_statistics, ctx.src, scope=ctx.scope).iloc[0]
+    if not stats["sessions"]:
+        nothing("LLM calls")
+        return
     for row in ((("mean", "Mean"), ("median", "Median"), ("p90", "p90")),
                 (("p95", "p95"), ("p99", "p99"), ("max", "Max"))):
         tiles([Tile(label, fmt.money(stats[key])) for key, label in row])
@@ -39,9 +51,9 @@ def render(ctx: shell.Ctx) -> None:
     st.caption("Per session: the cost of its calls inside the range. Percentiles are "
                "nearest-rank.")
     st.subheader("Recent windows")
-    st.dataframe(windows(ctx), hide_index=True, key="stats-windows", column_config={
+    table(windows(ctx), key="stats-windows", column_config={
         "window": "Window", "sessions": count_column("Sessions"),
-        "cost": money_column("Cost", 2), "mean": money_column("Mean"),
+        "cost": money_column("Cost"), "mean": money_column("Mean"),
         "median": money_column("Median"), "p90": money_column("p90"),
         "p95": money_column("p95"), "p99": money_column("p99"), "max": money_column("Max"),
         "tokens": count_column("Tokens"), "tokens_per_dollar": count_column("Tokens/$"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from openclaw_telemetry import charts
+from openclaw_telemetry import charts, read
 from openclaw_telemetry.timeframe import Unit, default_unit
 from openclaw_telemetry.ui import data, shell
-from openclaw_telemetry.ui.widgets import chart, count_column, money_column
+from openclaw_telemetry.ui.widgets import chart, count_column, money_column, nothing, table
 
 MEASURE_LABELS = {"cost": "Cost", "tokens": "Tokens", "calls": "Calls", "errors": "Errors"}
 BY_LABELS = {"model": "Model", "kind": "Kind", "agent": "Agent",
@@ -17,7 +17,7 @@ UNIT_LABELS = {Unit.HOUR.value: "Hourly", Unit.DAY.value: "Daily", Unit.MONTH.va
 
 
 def controls(ctx: shell.Ctx) -> tuple[str, str, Unit]:
-    bounds = data.call_bounds(ctx.url, ctx.version).iloc[0]
+    bounds = data.ask(read.call_bounds, ctx.src).iloc[0]
     auto = default_unit(ctx.window, now=ctx.now, first_call=bounds["first_call"])
     first, second, third = st.columns([4, 5, 4])
     measure = first.segmented_control("Measure", list(MEASURE_LABELS), default="cost",
@@ -34,18 +34,22 @@ def controls(ctx: shell.Ctx) -> tuple[str, str, Unit]:
 
 def render(ctx: shell.Ctx) -> None:
     measure, by, unit = controls(ctx)
-    frame = data.timeline(ctx.url, ctx.version, ctx.scope, ctx.tz_name, unit, by, ctx.end)
-    chart(charts.timeline(frame, measure=measure, by=BY_LABELS[by].lower(), unit=unit.value),
-          "tl-chart")
+    frame = data.ask(read.timeline, ctx.src, scope=ctx.scope, tz=ctx.tz, unit=unit, by=by,
+                     until=ctx.end)
+    if frame.empty or not frame["calls"].any():
+        nothing("LLM calls")
+        return
+    chart(charts.timeline(frame, measure=measure, by=BY_LABELS[by].lower(), unit=unit.value,
+                          colours=ctx.colours(by)), "tl-chart")
     per_series = (frame.groupby("series", as_index=False)[["cost", "calls", "tokens", "errors"]]
                   .sum().sort_values("cost", ascending=False))
-    st.dataframe(per_series, hide_index=True, key="tl-table", column_config={
-        "series": BY_LABELS[by], "cost": money_column("Cost", 2),
+    table(per_series, key="tl-table", column_order=["cost", "series", "calls", "tokens",
+                                                    "errors"], column_config={
+        "series": BY_LABELS[by], "cost": money_column("Cost"),
         "calls": count_column("Calls"), "tokens": count_column("Tokens"),
         "errors": count_column("Errors")})
-    if not frame.empty:
-        st.caption(f"{frame['bucket'].nunique():,} {unit.value}s in {ctx.tz_name} time; "
-                   f"{unit.value}s without calls show as zero.")
+    st.caption(f"{frame['bucket'].nunique():,} {unit.value}s in {ctx.tz_name} time; "
+               f"{unit.value}s without calls show as zero.")
 
 
 if __name__ == "__main__":

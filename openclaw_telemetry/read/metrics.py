@@ -3,7 +3,7 @@
 All-time call totals come from the 15-minute roll-up (`usage_quarter_hours`, kept equal to
 the calls by every ingest run), so they never scan `messages`; recent windows read the
 calls of the window through the call-time index. Every function returns a DataFrame whose
-columns its docstring lists; re-exported by `queries.py`.
+columns its docstring lists.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
 from openclaw_telemetry.measures import call_dimensions, call_measures, total
-from openclaw_telemetry.rollups import MEASURES
+from openclaw_telemetry.read.rollups import MEASURES
+from openclaw_telemetry.read.sqlkit import frame
 from openclaw_telemetry.schema import (
     ingest_runs,
     messages,
@@ -23,7 +24,6 @@ from openclaw_telemetry.schema import (
     tool_calls,
     usage_quarter_hours,
 )
-from openclaw_telemetry.sqlkit import frame
 
 NO_SESSION = "none"  # the kind label of calls whose session has no row (yet)
 

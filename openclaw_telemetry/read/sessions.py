@@ -1,7 +1,7 @@
 """Session-level reads: the sessions table, a session's drill-down, cron jobs, sub-agent
 roll-ups and the observations alert rules are evaluated on.
 
-Part of the query layer (re-exported by `queries.py`, same rules): keyword-only filters,
+Part of the read layer (same rules): keyword-only filters,
 bound parameters, aggregation in SQL, DataFrames with documented columns. A session is
 listed when it was active in the range (it started before the end and ended after the
 start); the costs shown per run or per parent are those of calls inside the range.
@@ -22,8 +22,7 @@ from openclaw_telemetry.measures import (
     tokens,
     total,
 )
-from openclaw_telemetry.schema import sessions, tool_calls
-from openclaw_telemetry.sqlkit import (
+from openclaw_telemetry.read.sqlkit import (
     Scope,
     active_sessions,
     call_conditions,
@@ -32,9 +31,11 @@ from openclaw_telemetry.sqlkit import (
     local_time,
     positions,
 )
+from openclaw_telemetry.schema import sessions, sources, tool_calls
 from openclaw_telemetry.timeframe import Unit
 
 T = tool_calls.c
+SRC = sources.c
 _SESSION_COLUMNS = [
     S.session_id, S.start_time, S.end_time, S.agent_id, S.session_key, S.label, S.kind,
     S.cron_job_name, S.model, S.total_messages.label("calls"),
@@ -60,7 +61,7 @@ def session_table(engine: Engine, *, scope: Scope, search: str = "", order: str 
     Columns: session_id, start_time, end_time, agent_id, session_key, label, kind,
     cron_job_name, model, calls, tool_calls, input, output, cache_read, cache_write, cost,
     estimated_cost, unpriced_calls, errors, parent_session_id (session totals), tokens,
-    duration_s, matched (rows matching before the limit).
+    duration_s, matched (rows matching before the limit), origin (see `origins`).
     """
     conditions = active_sessions(scope)
     if search.strip():
@@ -73,7 +74,40 @@ def session_table(engine: Engine, *, scope: Scope, search: str = "", order: str 
     out = frame(engine, stmt)
     out.insert(15, "tokens", out[["input", "output", "cache_read", "cache_write"]].sum(axis=1))
     out["duration_s"] = _seconds(out["end_time"], out["start_time"])
+    out["origin"] = origins(engine, session_ids=list(out["session_id"]))
     return out
+
+
+_KEPT = (("file:deleted", "deleted in OpenClaw; read from its .deleted archive"),
+         ("file:reset", "an earlier transcript of a chat that was reset (.reset archive)"),
+         ("file:cold", "moved to OpenClaw's cold storage"),
+         ("file:import-archive", "imported into OpenClaw's database (import archive)"),
+         ("file:bak", "read from a .bak copy"))
+
+
+def origins(engine: Engine, *, session_ids: list[str]) -> list[str]:
+    """What OpenClaw kept of each session, in the order of `session_ids`: '' for a live
+    transcript or database session, else why it looks odd (deleted, reset, cold, only a
+    backup, or its files since removed); sessions that have no key are also told to be
+    missing from OpenClaw's session store (an orphan transcript)."""
+    found = frame(engine, select(SRC.session_id, SRC.kind, SRC.present).where(
+        SRC.session_id.in_(session_ids))) if session_ids else None
+    kinds: dict[str, set[str]] = {}
+    present: set[str] = set()
+    for row in [] if found is None else found.itertuples(index=False):
+        kinds.setdefault(str(row.session_id), set()).add(str(row.kind))
+        if row.present:
+            present.add(str(row.session_id))
+    return [_origin(kinds.get(sid, set()), sid in present) for sid in session_ids]
+
+
+def _origin(kinds: set[str], present: bool) -> str:
+    if not kinds:
+        return ""
+    for kind, text in _KEPT:
+        if kind in kinds and not kinds & {"file:primary", "sqlite:transcript_events"}:
+            return text
+    return "" if present else "its transcript was since removed by OpenClaw"
 
 
 def _seconds(end: pd.Series, start: pd.Series) -> pd.Series:
@@ -181,7 +215,8 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
 def subagent_rollup(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     """Sub-agent cost rolled up to the session that spawned the chain (nested sub-agents
     go to the first non-sub-agent ancestor). Calls in range only. Columns: parent_id,
-    agent_id, session_key, label, kind, own_cost, subagents, subagent_calls,
+    agent_id, session_key, label, kind, start_time (of the parent), own_cost, subagents,
+    subagent_calls,
     subagent_cost, total_cost, subagent_share; most sub-agent cost first."""
     sub = (select(M.session_id, S.parent_session_id.label("parent"),
                   func.count().label("calls"), total(M.cost).label("cost"))
@@ -192,7 +227,8 @@ def subagent_rollup(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     links = frame(engine, select(S.session_id, S.parent_session_id)
                   .where(S.kind == "subagent", S.parent_session_id.is_not(None)))
     parent_of = dict(zip(links["session_id"], links["parent_session_id"], strict=True))
-    children["parent_id"] = [_root(p, parent_of) for p in children["parent"]]
+    children["parent_id"] = pd.Series([_root(p, parent_of) for p in children["parent"]],
+                                      index=children.index, dtype="object")
     rolled = children.groupby("parent_id", as_index=False).agg(
         subagents=("session_id", "nunique"), subagent_calls=("calls", "sum"),
         subagent_cost=("cost", "sum"))
@@ -210,7 +246,8 @@ def _root(parent: str | None, parent_of: dict[str, str]) -> str:
 def _with_parents(engine: Engine, scope: Scope, rolled: pd.DataFrame) -> pd.DataFrame:
     spawners = select(S.parent_session_id).where(S.kind == "subagent").scalar_subquery()
     meta = frame(engine, select(S.session_id.label("parent_id"), S.agent_id, S.session_key,
-                                S.label, S.kind).where(S.session_id.in_(spawners)))
+                                S.label, S.kind, S.start_time)
+                 .where(S.session_id.in_(spawners)))
     own = frame(engine, select(M.session_id.label("parent_id"), total(M.cost).label("own_cost"))
                 .where(M.session_id.in_(spawners), *call_conditions(scope.between(
                     scope.since, scope.until)))
@@ -219,7 +256,7 @@ def _with_parents(engine: Engine, scope: Scope, rolled: pd.DataFrame) -> pd.Data
     out["own_cost"] = out["own_cost"].fillna(0.0)
     out["total_cost"] = out["own_cost"] + out["subagent_cost"]
     out["subagent_share"] = out["subagent_cost"] / out["total_cost"].where(out["total_cost"] > 0)
-    columns = ["parent_id", "agent_id", "session_key", "label", "kind", "own_cost",
+    columns = ["parent_id", "agent_id", "session_key", "label", "kind", "start_time", "own_cost",
                "subagents", "subagent_calls", "subagent_cost", "total_cost", "subagent_share"]
     return out[columns].sort_values("subagent_cost", ascending=False, ignore_index=True)
 

@@ -1,6 +1,6 @@
 """Answers from the hourly call roll-up: pure pandas over an already aggregated frame.
 
-`queries.call_rollup` aggregates the 15-minute `usage_quarter_hours` roll-up (or, for
+`calls.call_rollup` aggregates the 15-minute `usage_quarter_hours` roll-up (or, for
 the odd zone, `messages`) in SQL into one row per local hour, agent, model, provider (and
 session kind). Everything here reduces such a frame further (a few
 thousand rows, never the raw calls): filtering by scope, totals, timelines with every
@@ -9,7 +9,7 @@ and time zone, changing a filter costs milliseconds.
 
 Exactness: a roll-up row covers a whole local hour, so a range whose ends fall inside an
 hour is answered from the hours fully inside it plus the two partial hours read exactly
-(`split` says which, `queries.call_rollup(since=, until=)` reads them).
+(`split` says which, `calls.call_rollup(since=, until=)` reads them).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 
 import pandas as pd
 
-from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry.read.sqlkit import Scope
 from openclaw_telemetry.timeframe import Unit, to_utc
 
 MEASURES = ["calls", "errors", "input", "output", "cache_read", "cache_write", "cost",
@@ -179,4 +179,11 @@ def models(rows: pd.DataFrame) -> pd.DataFrame:
     out["avg_cost_per_call"] = ratio(out["cost"], out["calls"])
     prompt = out["input"] + out["cache_read"] + out["cache_write"]
     out["cache_hit_rate"] = ratio(out["cache_read"], prompt)
+    return out.sort_values(["cost", "calls"], ascending=False, ignore_index=True)
+
+
+def breakdown(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """One row per value of `by`, most expensive first: MEASURES summed, plus tokens."""
+    out = rows.groupby(by, as_index=False, dropna=False)[MEASURES].sum()
+    out["tokens"] = out[TOKEN_KINDS].sum(axis=1)
     return out.sort_values(["cost", "calls"], ascending=False, ignore_index=True)

@@ -1,4 +1,4 @@
-"""Building blocks of `queries.py`: the filter scope, the dialect seam, result framing.
+"""Building blocks of the read layer: the filter scope, the dialect seam, result framing.
 
 Everything here builds SQLAlchemy Core expressions with bound parameters, so the same
 statements run on SQLite and PostgreSQL. The only dialect-specific SQL is local-time

@@ -16,8 +16,9 @@ from conftest import SAMPLES, ingest, query
 from sqlalchemy import Engine
 from telemetry_db import build, call, session, tool
 
-from openclaw_telemetry import queries, rollups
-from openclaw_telemetry.sqlkit import Scope
+from openclaw_telemetry import read
+from openclaw_telemetry.read import Scope, rollups
+from openclaw_telemetry.schema import sources
 from openclaw_telemetry.store import make_engine
 from openclaw_telemetry.timeframe import Preset, Unit, offset_segments, resolve, zone
 
@@ -38,19 +39,21 @@ def test_totals_equal_the_samples_golden_figures(version: str, tmp_path: Path,
     shutil.copytree(SAMPLES / version, state)
     assert ingest(state, db_url).code == 0
     engine = make_engine(db_url, create=False)
-    row = queries.totals(engine, scope=Scope(), tz=BERLIN).iloc[0]
+    row = read.totals(engine, scope=Scope(), tz=BERLIN).iloc[0]
     want = EXPECTED[version]["total"]
     for key in ("input", "output", "cache_read", "cache_write"):
         assert int(row[key]) == want[key], key
     assert int(row["calls"]) == want["llm_calls"]
     assert int(row["errors"]) == want["errors"]
     assert int(row["tool_calls"]) == want["tool_calls"]
-    assert int(row["tool_errors"]) == want["tool_errors"]
+    tools = read.tool_totals(engine, scope=Scope()).iloc[0]
+    assert int(tools["tool_calls"]) == want["tool_calls"]
+    assert int(tools["tool_errors"]) == want["tool_errors"]
     assert row["cost"] == pytest.approx(want["cost"], abs=1e-9)
     sessions = query(db_url, "SELECT count(DISTINCT session_id) FROM messages")[0][0]
     assert int(row["sessions"]) == sessions
-    assert queries.schema_status(engine) == "ready"
-    assert queries.data_version(engine) >= 1
+    assert read.schema_status(engine) == "ready"
+    assert read.data_version(engine) >= 1
     engine.dispose()
 
 
@@ -91,12 +94,12 @@ def per_bucket(frame: pd.DataFrame) -> dict[str, float]:
 ])
 def test_local_days_and_months_across_midnight(tz_db: Engine, tz: object, unit: Unit,
                                                expected: dict[str, float]) -> None:
-    frame = queries.timeline(tz_db, scope=Scope(until=at("2026-11-02")), tz=tz, unit=unit)  # type: ignore[arg-type]
+    frame = read.timeline(tz_db, scope=Scope(until=at("2026-11-02")), tz=tz, unit=unit)  # type: ignore[arg-type]
     assert per_bucket(frame) == expected
 
 
 def test_gaps_are_zero_buckets_not_missing(tz_db: Engine) -> None:
-    frame = queries.timeline(tz_db, scope=Scope(at("2026-01-09"), at("2026-01-14")), tz=UTC_ZONE,
+    frame = read.timeline(tz_db, scope=Scope(at("2026-01-09"), at("2026-01-14")), tz=UTC_ZONE,
                              unit=Unit.DAY)
     days = frame.groupby("bucket")["cost"].sum()
     assert [d.day for d in days.index] == [9, 10, 11, 12, 13]
@@ -105,7 +108,7 @@ def test_gaps_are_zero_buckets_not_missing(tz_db: Engine) -> None:
 
 def test_spring_forward_hour_does_not_exist(tz_db: Engine) -> None:
     scope = Scope(at("2026-03-28T23:00"), at("2026-03-29T02:00"))
-    frame = queries.timeline(tz_db, scope=scope, tz=BERLIN, unit=Unit.HOUR)
+    frame = read.timeline(tz_db, scope=scope, tz=BERLIN, unit=Unit.HOUR)
     hours = frame.groupby("bucket")["cost"].sum()
     assert [h.isoformat() for h in hours.index] == [
         "2026-03-29T00:00:00+01:00", "2026-03-29T01:00:00+01:00", "2026-03-29T03:00:00+02:00"]
@@ -114,7 +117,7 @@ def test_spring_forward_hour_does_not_exist(tz_db: Engine) -> None:
 
 def test_fall_back_hour_happens_twice(tz_db: Engine) -> None:
     scope = Scope(at("2026-11-01T04:00"), at("2026-11-01T08:00"))
-    frame = queries.timeline(tz_db, scope=scope, tz=NEW_YORK, unit=Unit.HOUR)
+    frame = read.timeline(tz_db, scope=scope, tz=NEW_YORK, unit=Unit.HOUR)
     hours = frame.groupby("bucket")["cost"].sum()
     assert [h.isoformat() for h in hours.index] == [
         "2026-11-01T00:00:00-04:00", "2026-11-01T01:00:00-04:00",
@@ -124,7 +127,7 @@ def test_fall_back_hour_happens_twice(tz_db: Engine) -> None:
 
 def test_half_hour_zone_hours(tz_db: Engine) -> None:
     scope = Scope(at("2026-01-10T18:00"), at("2026-01-10T19:30"))
-    frame = queries.timeline(tz_db, scope=scope, tz=KOLKATA, unit=Unit.HOUR)
+    frame = read.timeline(tz_db, scope=scope, tz=KOLKATA, unit=Unit.HOUR)
     assert per_bucket(frame) == {"2026-01-10T23:00:00+05:30": 2, "2026-01-11T00:00:00+05:30": 4}
 
 
@@ -142,10 +145,10 @@ def test_hourly_grid_after_a_half_hour_dst_shift() -> None:
 @pytest.mark.parametrize("tz", [UTC_ZONE, BERLIN, KOLKATA])
 def test_partial_hours_are_read_exactly(tz_db: Engine, tz: object) -> None:
     """A range ending and starting inside hours: cached whole hours + exact edges."""
-    whole = queries.call_rollup(tz_db, tz=tz)  # type: ignore[arg-type]
+    whole = read.call_rollup(tz_db, tz=tz)  # type: ignore[arg-type]
 
     def fetch(lo: datetime, hi: datetime) -> pd.DataFrame:
-        return queries.call_rollup(tz_db, tz=tz, since=lo, until=hi)  # type: ignore[arg-type]
+        return read.call_rollup(tz_db, tz=tz, since=lo, until=hi)  # type: ignore[arg-type]
 
     for since, until, cost in [("2026-01-10T18:30", None, 1 + 4 + 8 + 16 + 32 + 64),
                                ("2026-01-10T18:20", "2026-01-10T23:40", 5),
@@ -154,30 +157,30 @@ def test_partial_hours_are_read_exactly(tz_db: Engine, tz: object) -> None:
         scope = Scope(at(since) if since else None, at(until) if until else None)
         rows = rollups.in_scope(whole, fetch, scope, tz)  # type: ignore[arg-type]
         assert rows["cost"].sum() == cost
-        direct = queries.totals(tz_db, scope=scope).iloc[0]
+        direct = read.totals(tz_db, scope=scope).iloc[0]
         assert direct["cost"] == cost
 
 
 def test_dimension_filters(tz_db: Engine) -> None:
     def cost(scope: Scope) -> float:
-        return float(queries.totals(tz_db, scope=scope).iloc[0]["cost"])
+        return float(read.totals(tz_db, scope=scope).iloc[0]["cost"])
 
     assert cost(Scope(agents=("ops",))) == 96
     assert cost(Scope(models=("m2",))) == 24
     assert cost(Scope(kinds=("cron",))) == 24
     assert cost(Scope(kinds=("direct",), agents=("main",))) == 7
-    assert queries.session_count(tz_db, scope=Scope(kinds=("direct",))) == 2
+    assert read.session_count(tz_db, scope=Scope(kinds=("direct",))) == 2
 
 
 def test_timeline_by_kind_and_models(tz_db: Engine) -> None:
-    frame = queries.timeline(tz_db, scope=Scope(), tz=UTC_ZONE, unit=Unit.MONTH, by="kind",
+    frame = read.timeline(tz_db, scope=Scope(), tz=UTC_ZONE, unit=Unit.MONTH, by="kind",
                              until=at("2026-11-30"))
     assert frame.groupby("series")["cost"].sum().to_dict() == {"cron": 24, "direct": 103}
-    per_model = queries.models(tz_db, scope=Scope())
+    per_model = read.models(tz_db, scope=Scope())
     assert list(per_model["model"]) == ["m1", "m2"]
     assert list(per_model["cost"]) == [103, 24]
     assert list(per_model["sessions"]) == [2, 1]
-    assert list(queries.models(tz_db, scope=Scope(agents=("ops",)))["sessions"]) == [1]
+    assert list(read.models(tz_db, scope=Scope(agents=("ops",)))["sessions"]) == [1]
 
 
 def test_offset_segments_find_exact_transitions() -> None:
@@ -257,29 +260,29 @@ def sessions_db(db_url: str) -> Engine:
 
 
 def test_session_table_search_is_literal(sessions_db: Engine) -> None:
-    found = queries.session_table(sessions_db, scope=Scope(), search="100%")
+    found = read.session_table(sessions_db, scope=Scope(), search="100%")
     assert list(found["session_id"]) == ["p"]
-    assert list(queries.session_table(sessions_db, scope=Scope(), search="100_")["session_id"]
+    assert list(read.session_table(sessions_db, scope=Scope(), search="100_")["session_id"]
                 ) == []
-    assert list(queries.session_table(sessions_db, scope=Scope(), search="DIGEST",
+    assert list(read.session_table(sessions_db, scope=Scope(), search="DIGEST",
                                       order="recent")["session_id"]) == ["cron2", "cron1"]
-    by_cost = queries.session_table(sessions_db, scope=Scope())
+    by_cost = read.session_table(sessions_db, scope=Scope())
     assert list(by_cost["session_id"][:2]) == ["c2", "c1"]
     assert int(by_cost["matched"].iloc[0]) == 5
 
 
 def test_session_calls_in_order_with_tools(sessions_db: Engine) -> None:
-    frame = queries.session_calls(sessions_db, session_id="p")
+    frame = read.session_calls(sessions_db, session_id="p")
     assert list(frame["cost"]) == [1.0, 2.0]
     assert list(frame["is_error"]) == [False, True]
     assert list(frame["tools"]) == ["read, exec ✗", ""]
-    detail = queries.session_detail(sessions_db, session_id="p").iloc[0]
+    detail = read.session_detail(sessions_db, session_id="p").iloc[0]
     assert int(detail["subagents"]) == 1
     assert detail["label"] == "100%_done <b>x</b>"
 
 
 def test_subagents_roll_up_to_the_first_non_subagent(sessions_db: Engine) -> None:
-    rolled = queries.subagent_rollup(sessions_db, scope=Scope()).iloc[0]
+    rolled = read.subagent_rollup(sessions_db, scope=Scope()).iloc[0]
     assert rolled["parent_id"] == "p"
     assert (int(rolled["subagents"]), rolled["subagent_cost"], rolled["own_cost"]) == (2, 12.0,
                                                                                         3.0)
@@ -287,7 +290,7 @@ def test_subagents_roll_up_to_the_first_non_subagent(sessions_db: Engine) -> Non
 
 
 def test_cron_jobs_summary(sessions_db: Engine) -> None:
-    jobs = queries.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE).jobs.iloc[0]
+    jobs = read.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE).jobs.iloc[0]
     assert (jobs["job"], int(jobs["runs"]), jobs["cost"], jobs["max_run"]) == (
         "digest", 2, 0.875, 0.625)
     assert jobs["avg_run"] == pytest.approx(0.4375)
@@ -296,7 +299,7 @@ def test_cron_jobs_summary(sessions_db: Engine) -> None:
 
 def test_cron_per_day_and_per_run(sessions_db: Engine) -> None:
     """A run that goes past midnight counts on both days, and once among the runs."""
-    activity = queries.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE)
+    activity = read.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE)
     daily = activity.daily
     assert list(daily["job"]) == ["digest", "digest"]
     assert [str(d)[:10] for d in daily["day"]] == ["2026-02-01", "2026-02-02"]
@@ -307,17 +310,17 @@ def test_cron_per_day_and_per_run(sessions_db: Engine) -> None:
     assert list(runs["calls"]) == [1, 2]
     assert list(runs["cost"]) == [0.25, 0.625]
     assert list(runs["duration_s"]) == [0.0, 13.5 * 3600]
-    assert len(queries.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE,
+    assert len(read.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE,
                                      limit=1).runs) == 1
 
 
 def test_tools_counts_error_rate_and_percentiles(sessions_db: Engine) -> None:
-    stats = queries.tools(sessions_db, scope=Scope()).set_index("tool_name")
+    stats = read.tools(sessions_db, scope=Scope()).set_index("tool_name")
     assert stats.loc["read", "calls"] == 3
     assert stats.loc["read", "results"] == 2
     assert stats.loc["exec", "error_rate"] == 1.0
     assert (stats.loc["read", "p50_ms"], stats.loc["read", "p95_ms"]) == (10, 50)
-    totals = queries.tool_totals(sessions_db, scope=Scope(models=("m1",))).iloc[0]
+    totals = read.tool_totals(sessions_db, scope=Scope(models=("m1",))).iloc[0]
     assert (int(totals["tool_calls"]), int(totals["tool_errors"])) == (4, 1)
 
 
@@ -326,7 +329,7 @@ def test_cost_statistics_nearest_rank(db_url: str) -> None:
     rows = [session(f"s{i}") for i in range(1, 11)]
     calls = [call(f"s{i}", base + timedelta(minutes=i), float(i)) for i in range(1, 11)]
     engine = build(db_url, rows, calls)
-    stats = queries.cost_statistics(engine, scope=Scope()).iloc[0]
+    stats = read.cost_statistics(engine, scope=Scope()).iloc[0]
     assert (stats["median"], stats["p90"], stats["p95"], stats["p99"], stats["max"]) == (
         5, 9, 10, 10, 10)
     assert stats["mean"] == pytest.approx(5.5)
@@ -334,22 +337,22 @@ def test_cost_statistics_nearest_rank(db_url: str) -> None:
 
 
 def test_alert_observations(sessions_db: Engine) -> None:
-    per_session = queries.alert_observations(sessions_db, metric="session_cost", scope=Scope(),
+    per_session = read.alert_observations(sessions_db, metric="session_cost", scope=Scope(),
                                              tz=UTC_ZONE, minimum=3.0)
     assert sorted(per_session["value"]) == [4.0, 8.0]
-    daily = queries.alert_observations(sessions_db, metric="daily_cost", scope=Scope(),
+    daily = read.alert_observations(sessions_db, metric="daily_cost", scope=Scope(),
                                        tz=UTC_ZONE)
     assert list(daily["subject"]) == ["2026-02-01", "2026-02-02"]
     assert list(daily["value"]) == [15.5, 0.375]
-    rate = queries.alert_observations(sessions_db, metric="error_rate", scope=Scope(),
+    rate = read.alert_observations(sessions_db, metric="error_rate", scope=Scope(),
                                       tz=UTC_ZONE, unit=None, now=at("2026-03-01"))
     assert (float(rate["value"].iloc[0]), int(rate["calls"].iloc[0])) == (1 / 7, 7)
 
 
 def test_filter_options_and_bounds(sessions_db: Engine) -> None:
-    options = queries.filter_options(sessions_db)
+    options = read.filter_options(sessions_db)
     assert set(options.loc[options["field"] == "kind", "value"]) == {"main", "subagent", "cron"}
-    bounds = queries.call_bounds(sessions_db).iloc[0]
+    bounds = read.call_bounds(sessions_db).iloc[0]
     assert bounds["first_call"] == pd.Timestamp("2026-02-01T10:00")
 
 
@@ -361,7 +364,7 @@ def test_a_call_dated_in_the_future_is_not_today(sqlite_url: str) -> None:
     for preset in (Preset.TODAY, Preset.LAST_24H, Preset.LAST_7D):
         window = resolve(preset, now=now, tz=UTC_ZONE)
         scope = Scope(window.since, window.until, (), (), ())
-        assert float(queries.totals(engine, scope=scope)["cost"].iloc[0]) == 1.0, preset
+        assert float(read.totals(engine, scope=scope)["cost"].iloc[0]) == 1.0, preset
     engine.dispose()
 
 
@@ -371,7 +374,64 @@ def test_model_sessions_count_per_provider(sqlite_url: str) -> None:
         call("s1", at_, model="gpt-5", provider="openai-codex"),
         call("s2", at_, model="gpt-5", provider="openai-codex"),
         call("s3", at_, model="gpt-5", provider="openai")])
-    found = queries.models(engine, scope=Scope(None, None, (), (), ()))
+    found = read.models(engine, scope=Scope(None, None, (), (), ()))
     assert dict(zip(found["provider"], found["sessions"], strict=True)) == {
         "openai-codex": 2, "openai": 1}
     engine.dispose()
+
+
+def test_subagents_of_a_range_or_filter_without_any(sessions_db: Engine) -> None:
+    """#11 defect 1: no sub-agent call in scope raised 'merge on float64 and object'."""
+    for scope in (Scope(kinds=("cron",)), Scope(agents=("ops",)),
+                  Scope(at("2030-01-01"), at("2030-01-02"))):
+        rolled = read.subagent_rollup(sessions_db, scope=scope)
+        assert rolled.empty
+        assert "parent_id" in rolled.columns and "start_time" in rolled.columns
+
+
+@pytest.mark.parametrize(("preset", "now", "tz", "since", "until", "previous"), [
+    (Preset.THIS_MONTH, "2026-03-31T15:00", BERLIN, "2026-02-28T23:00", "2026-03-31T22:00",
+     ("2026-01-31T23:00", "2026-02-28T23:00")),  # last month ends before the 31st
+    (Preset.THIS_MONTH, "2026-01-05T15:00", UTC_ZONE, "2026-01-01T00:00", "2026-02-01T00:00",
+     ("2025-12-01T00:00", "2025-12-05T15:00")),
+    (Preset.LAST_MONTH, "2026-01-05T15:00", UTC_ZONE, "2025-12-01T00:00", "2026-01-01T00:00",
+     ("2025-11-01T00:00", "2025-12-01T00:00")),
+    (Preset.LAST_MONTH, "2026-03-31T15:00", BERLIN, "2026-01-31T23:00", "2026-02-28T23:00",
+     ("2025-12-31T23:00", "2026-01-31T23:00")),
+])
+def test_this_and_last_month_are_local_calendar_months(
+        preset: Preset, now: str, tz: object, since: str, until: str,
+        previous: tuple[str, str]) -> None:
+    """#11 item 3: billing periods in the user's zone; deltas against the month before
+    (this month: up to the same day and time)."""
+    test_ranges_start_at_local_midnight_and_end_now_or_tonight(preset, now, tz, since, until,
+                                                               previous)
+
+
+def test_sessions_say_what_openclaw_kept_of_them(sqlite_url: str) -> None:
+    """#11 defect 3: sessions of kind unknown without a key had no hint of what they are."""
+    engine = build(sqlite_url, [session(s, kind="unknown", session_key=None)
+                                for s in ("live", "gone", "del", "reset")],
+                   [call(s, at("2026-02-01T10:00")) for s in ("live", "gone", "del", "reset")])
+    with engine.begin() as conn:
+        for n, (sid, kind, present) in enumerate([
+                ("live", "file:primary", True), ("gone", "file:primary", False),
+                ("del", "file:deleted", True), ("reset", "file:reset", False)]):
+            conn.execute(sources.insert().values(path=f"/x/{n}", rel_path=str(n), kind=kind,
+                                                 session_id=sid, present=present))
+    table = read.session_table(engine, scope=Scope()).set_index("session_id")
+    assert table.loc["live", "origin"] == ""
+    assert "removed" in table.loc["gone", "origin"]
+    assert "deleted" in table.loc["del", "origin"]
+    assert "reset" in table.loc["reset", "origin"]
+    engine.dispose()
+
+
+def test_a_replaced_database_file_has_another_identity(tmp_path: Path) -> None:
+    """#11 defect 13: `start.sh --demo` again replaced the file under a running dashboard."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    build(url, [session("s1")], [call("s1", at("2026-02-01T10:00"))]).dispose()
+    before = read.file_identity(url)
+    (tmp_path / "a.db").rename(tmp_path / "old.db")
+    build(url, [session("s2")], [call("s2", at("2026-02-01T10:00"))]).dispose()
+    assert before and read.file_identity(url) not in ("", before)

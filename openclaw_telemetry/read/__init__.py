@@ -1,0 +1,71 @@
+"""The read layer: every figure the dashboards, `alerts.py`, the exporter and scripts show.
+
+One function per question. Each takes the engine first and keyword-only filters after it
+(a `Scope`: a `[since, until)` range of call timestamps in naive UTC plus agent, call-model
+and session-kind filters; a `tz` for anything bucketed by local time), aggregates in SQL
+with bound parameters, and returns a DataFrame whose columns its docstring lists. Cost and
+token totals always filter on call timestamps, never on session start.
+
+How a figure travels to the screen: a page asks `ui/data.ask(read.<question>, …)`, which
+caches the answer per database file, data version and arguments and otherwise calls the
+function here with the same arguments; tests call the same functions. Call-level figures
+come from `calls.hourly` (the cached hourly history plus the exact partial hours of a
+range); session, tool and alert questions read their tables directly.
+
+Modules: `status` (data version, bounds, filter values), `calls` (call totals, timelines,
+breakdowns, statistics), `tools`, `sessions` (tables, one session, cron jobs, sub-agents,
+alert observations), `metrics` (the exporter's gauges); `sqlkit` and `rollups` are their
+building blocks.
+"""
+
+from openclaw_telemetry.read.calls import (
+    BREAKDOWNS,
+    breakdown,
+    call_rollup,
+    cost_statistics,
+    hourly,
+    models,
+    session_count,
+    sessions_by_model,
+    timeline,
+    totals,
+)
+from openclaw_telemetry.read.metrics import (
+    NO_SESSION,
+    ingest_status,
+    issue_counts,
+    recent_usage,
+    session_counts,
+    tool_outcomes,
+    usage_totals,
+)
+from openclaw_telemetry.read.sessions import (
+    CronActivity,
+    alert_observations,
+    cron_activity,
+    session_calls,
+    session_detail,
+    session_observations,
+    session_table,
+    subagent_rollup,
+)
+from openclaw_telemetry.read.sqlkit import Scope
+from openclaw_telemetry.read.status import (
+    call_bounds,
+    data_version,
+    file_identity,
+    filter_options,
+    latest_ingest,
+    schema_status,
+)
+from openclaw_telemetry.read.tools import tool_timeline, tool_totals, tools
+
+__all__ = [
+    "BREAKDOWNS", "NO_SESSION", "CronActivity", "Scope", "alert_observations", "breakdown",
+    "call_bounds", "call_rollup", "cost_statistics", "cron_activity", "data_version",
+    "file_identity", "filter_options", "hourly", "ingest_status", "issue_counts",
+    "latest_ingest", "models", "recent_usage", "schema_status", "session_calls",
+    "session_count", "session_counts", "session_detail", "session_observations",
+    "session_table", "sessions_by_model", "subagent_rollup", "timeline", "tool_outcomes",
+    "tool_timeline", "tool_totals", "tools", "totals", "usage_totals",
+]

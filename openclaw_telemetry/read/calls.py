@@ -1,0 +1,248 @@
+"""Call-level questions: totals, timelines, breakdowns per model / agent / provider /
+kind, sessions per model, per-session cost statistics.
+
+Every figure about calls is computed from *hourly rows* (`hourly`): the calls of a scope
+aggregated per local hour, agent, model, provider (and session kind). The whole history's
+hourly rows are read once per data version and time zone from the 15-minute roll-up
+(`usage_quarter_hours`) and kept in a small in-process cache; a scope takes the whole
+hours inside its range from them and reads the partial hours at its ends exactly
+(`rollups.split`). So a filter change costs milliseconds, and the dashboards, `alerts.py`
+and the tests get their numbers through the very same functions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, case, distinct, func, select
+
+from openclaw_telemetry import usage
+from openclaw_telemetry.measures import M, call_dimensions, call_measures, tokens, total
+from openclaw_telemetry.read import rollups
+from openclaw_telemetry.read.sqlkit import (
+    LocalTime,
+    Scope,
+    call_conditions,
+    frame,
+    local_buckets,
+    local_time,
+    positions,
+    time_conditions,
+)
+from openclaw_telemetry.read.status import data_version
+from openclaw_telemetry.schema import sessions, usage_quarter_hours
+from openclaw_telemetry.timeframe import Unit, to_utc
+
+S = sessions.c
+U = usage_quarter_hours.c
+BREAKDOWNS = ("model", "agent", "provider", "kind")
+
+
+def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
+                until: datetime | None = None, kinds: bool = False) -> pd.DataFrame:
+    """Calls aggregated per local hour, agent, model, provider (and session kind).
+
+    Columns: hour (tz-aware local hour start), utc (its naive-UTC start), agent, model,
+    provider, kind (only with `kinds=True`: needs a join), calls, errors, input, output,
+    cache_read, cache_write, cost, estimated_cost, unpriced_calls, unpriced_tokens,
+    subscription_cost, tool_calls. `since`/`until` (naive UTC) bound the call timestamps
+    exactly. On SQLite, zones whose offset stays a whole number of hours are grouped by
+    the UTC hour (a cheap substring) and shifted here; others get local hours computed in
+    SQL.
+
+    Read from the `usage_quarter_hours` roll-up (whole 15-minute buckets inside the range)
+    plus the calls of the partial buckets at its ends, whenever the zone's offsets and
+    transitions over the data are whole quarter hours (every real zone since ~1980), so
+    that a bucket lies in one local hour; otherwise from `messages`.
+    """
+    local = local_time(engine, Scope(since, until), tz)
+    low, high = (None if since is None else usage.ceil(since),
+                 None if until is None else usage.floor(until))
+    if not _quarter_exact(local) or (low is not None and high is not None and low >= high):
+        return _call_hours(engine, local, tz, since, until, kinds)
+    parts = [_usage_hours(engine, local, tz, low, high, kinds)]
+    if since is not None and low is not None and since < low:
+        parts.append(_call_hours(engine, local, tz, since, low, kinds))
+    if until is not None and high is not None and high < until:
+        parts.append(_call_hours(engine, local, tz, high, until, kinds))
+    if len(parts) == 1:
+        return parts[0]
+    keys = ["hour", "utc", "agent", "model", "provider", *(["kind"] if kinds else [])]
+    rows = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
+    return rows.groupby(keys, as_index=False, sort=False)[rollups.MEASURES].sum()
+
+
+def _quarter_exact(local: LocalTime) -> bool:
+    """Every offset and every transition instant a whole quarter hour (UTC)."""
+    return (all(o % 900 == 0 for o in local.segments.offsets)
+            and all(s is None or usage.floor(s) == s for s in local.segments.starts))
+
+
+def _usage_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | None,
+                 until: datetime | None, kinds: bool) -> pd.DataFrame:
+    """`call_rollup` rows from the roll-up buckets starting in `[since, until)`."""
+    whole, keys = hour_keys(local, U.bucket)
+    dims = [U.agent.label("agent"), U.model.label("model"), U.provider.label("provider")]
+    conditions = time_conditions(U.bucket, Scope(since, until))
+    if kinds:
+        dims.append(U.kind.label("kind"))
+        conditions.append(U.kind.is_not(None))  # calls without a session row: no kind
+    sums = [total(getattr(U, name)).label(name) for name in rollups.MEASURES]
+    stmt = (select(*keys, *dims, *sums).where(*conditions)
+            .group_by(*positions(len(keys) + len(dims))))
+    return hours(frame(engine, stmt), whole, tz)
+
+
+def _call_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | None,
+                until: datetime | None, kinds: bool) -> pd.DataFrame:
+    """`call_rollup` rows straight from the calls in `[since, until)`."""
+    whole, keys = hour_keys(local, M.timestamp)
+    dims: list[Any] = call_dimensions()
+    if kinds:
+        dims.append(S.kind.label("kind"))
+    stmt = select(*keys, *dims, *call_measures()).where(*call_conditions(Scope(since, until)))
+    if kinds:
+        stmt = stmt.join(sessions, S.session_id == M.session_id)
+    stmt = stmt.group_by(*positions(len(keys) + len(dims)))
+    return hours(frame(engine, stmt), whole, tz)
+
+
+def hour_keys(local: LocalTime, column: Any) -> tuple[bool, list[Any]]:
+    whole = local.dialect == "sqlite" and all(o % 3600 == 0 for o in local.segments.offsets)
+    if whole:
+        return True, [func.substr(column, 1, 13).label("bucket")]
+    return False, [local.label(column, Unit.HOUR).label("bucket"),
+                   local.offset(column).label("utc_offset")]
+
+
+def hours(rows: pd.DataFrame, whole: bool, tz: tzinfo) -> pd.DataFrame:
+    """SQL hour labels -> `hour` (tz-aware local hour start) and `utc` (naive UTC)."""
+    if whole:
+        utc = pd.to_datetime(rows["bucket"].astype("string"), format="%Y-%m-%d %H")
+        rows = rows.assign(bucket=utc.dt.tz_localize("UTC").dt.tz_convert(tz))
+    else:
+        rows = local_buckets(rows.assign(bucket=rows["bucket"].astype("string")), tz, Unit.HOUR)
+    rows = rows.rename(columns={"bucket": "hour"})
+    rows.insert(1, "utc", rows["hour"].dt.tz_convert("UTC").dt.tz_localize(None))
+    return rows
+
+
+@lru_cache(maxsize=8)
+def _whole(engine: Engine, version: int, tz: tzinfo, kinds: bool) -> pd.DataFrame:
+    """The whole history's hourly rows at one data version (callers never mutate it)."""
+    return call_rollup(engine, tz=tz, kinds=kinds)
+
+
+def hourly(engine: Engine, *, scope: Scope, tz: tzinfo, kinds: bool = False) -> pd.DataFrame:
+    """The calls of a scope per local hour: columns of `call_rollup` (`kind` with
+    `kinds=True` or a kind filter). Whole hours come from the cached history, the partial
+    hours at the range's ends are read exactly."""
+    kinds = kinds or bool(scope.kinds)
+    whole = _whole(engine, data_version(engine), tz, kinds)
+    return rollups.in_scope(
+        whole, lambda lo, hi: call_rollup(engine, tz=tz, since=lo, until=hi, kinds=kinds),
+        scope, tz)
+
+
+def session_count(engine: Engine, *, scope: Scope) -> int:
+    """Sessions with at least one call in scope."""
+    inner = select(M.session_id).where(*call_conditions(scope)).distinct().subquery()
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
+
+
+def totals(engine: Engine, *, scope: Scope, tz: tzinfo = UTC) -> pd.DataFrame:
+    """One row: calls, errors, input, output, cache_read, cache_write, cost,
+    estimated_cost, unpriced_calls, unpriced_tokens, subscription_cost, tool_calls,
+    tokens, error_rate, sessions (with a call in scope)."""
+    out = rollups.totals(hourly(engine, scope=scope, tz=tz))
+    out["sessions"] = session_count(engine, scope=scope)
+    return out
+
+
+def timeline(engine: Engine, *, scope: Scope, tz: tzinfo, unit: Unit, by: str = "model",
+             until: datetime | None = None) -> pd.DataFrame:
+    """Calls per local bucket and `by` (agent | model | provider | kind), gaps as zero.
+    Columns as `rollups.timeline`; the grid ends at the scope's end or at `until` (naive
+    UTC, default now), whichever is earlier."""
+    rows = hourly(engine, scope=scope, tz=tz, kinds=by == "kind")
+    return rollups.timeline(rows, tz=tz, unit=unit, by=by, start=scope.since,
+                            end=grid_end(scope, until))
+
+
+def breakdown(engine: Engine, *, scope: Scope, tz: tzinfo, by: str) -> pd.DataFrame:
+    """One row per value of `by` (agent | model | provider | kind), most expensive first:
+    `by`, then every measure of `rollups.MEASURES` and tokens."""
+    rows = hourly(engine, scope=scope, tz=tz, kinds=by == "kind")
+    return rollups.breakdown(rows, by)
+
+
+def _now() -> datetime:
+    return to_utc(datetime.now(UTC))
+
+
+def grid_end(scope: Scope, until: datetime | None) -> datetime:
+    """The last instant a timeline shows: the scope's end, or now if that is earlier."""
+    now = until or _now()
+    return min(scope.until - timedelta(microseconds=1), now) if scope.until else now
+
+
+def models(engine: Engine, *, scope: Scope, tz: tzinfo = UTC) -> pd.DataFrame:
+    """Per (model, provider), most expensive first: columns of `rollups.models` plus
+    sessions (sessions with a call of that model in scope)."""
+    per_model = rollups.models(hourly(engine, scope=scope, tz=tz))
+    out = per_model.merge(sessions_by_model(engine, scope=scope), on=["model", "provider"],
+                          how="left")
+    out["sessions"] = out["sessions"].fillna(0).astype("int64")
+    return out
+
+
+def sessions_by_model(engine: Engine, *, scope: Scope) -> pd.DataFrame:
+    """Columns model, provider, sessions: sessions with at least one call of that model
+    through that provider in scope. Counted per model, and per provider only for the few
+    models seen under several providers (the roll-up knows which): one pass over the calls
+    grouped by one column, not two."""
+    model = func.coalesce(M.model, "(none)").label("model")
+    provider = func.coalesce(M.provider, "(none)").label("provider")
+    sessions_ = func.count(distinct(M.session_id)).label("sessions")
+    pairs = frame(engine, select(U.model, U.provider).distinct())
+    shared = sorted(set(pairs.loc[pairs["model"].duplicated(keep=False), "model"]))
+    single = frame(engine, select(model, sessions_).where(*call_conditions(scope))
+                   .group_by(*positions(1)))
+    single = single[~single["model"].isin(shared)].merge(pairs, on="model", how="left")
+    if not shared:
+        return single[["model", "provider", "sessions"]]
+    split = frame(engine, select(model, provider, sessions_)
+                  .where(*call_conditions(scope), func.coalesce(M.model, "(none)").in_(shared))
+                  .group_by(*positions(2)))
+    return pd.concat([single[["model", "provider", "sessions"]], split], ignore_index=True)
+
+
+def cost_statistics(engine: Engine, *, scope: Scope) -> pd.DataFrame:
+    """Per-session cost of the calls in scope, summarised. One row: sessions, cost,
+    mean, median, p90, p95, p99, max (nearest-rank, dollars per session), tokens,
+    tokens_per_dollar, cache_hit_rate (cache_read / (input + cache_read + cache_write))."""
+    per = (select(M.session_id, total(M.cost).label("c"), total(tokens()).label("t"),
+                  total(M.input_tokens).label("i"), total(M.cache_read_tokens).label("r"),
+                  total(M.cache_write_tokens).label("w"))
+           .where(*call_conditions(scope)).group_by(M.session_id).subquery())
+    ranked = select(per, func.row_number().over(order_by=per.c.c).label("rn"),
+                    func.count().over().label("n")).subquery()
+
+    def rank(p: float) -> Any:
+        return func.min(case((ranked.c.rn >= ranked.c.n * p, ranked.c.c)))
+
+    stmt = select(func.count().label("sessions"), total(ranked.c.c).label("cost"),
+                  func.avg(ranked.c.c).label("mean"), rank(0.5).label("median"),
+                  rank(0.9).label("p90"), rank(0.95).label("p95"), rank(0.99).label("p99"),
+                  func.max(ranked.c.c).label("max"), total(ranked.c.t).label("tokens"),
+                  total(ranked.c.i).label("input"), total(ranked.c.r).label("cache_read"),
+                  total(ranked.c.w).label("cache_write"))
+    out = frame(engine, stmt)
+    out["tokens_per_dollar"] = rollups.ratio(out["tokens"], out["cost"])
+    prompt = out["input"] + out["cache_read"] + out["cache_write"]
+    out["cache_hit_rate"] = rollups.ratio(out["cache_read"], prompt)
+    return out.drop(columns=["input", "cache_read", "cache_write"])

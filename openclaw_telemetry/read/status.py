@@ -1,0 +1,81 @@
+"""What the database holds, as a whole: its data version (the cache key of every read),
+schema state, latest ingest run, first and last call, and the values the filters offer.
+
+`Version` also names the database *file*: a SQLite file replaced under a running
+dashboard (`start.sh --demo` again, a restore) gets a new identity, so every cached read
+and the engine are renewed even when the new file's run ids repeat the old ones.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, Select, func, select
+
+from openclaw_telemetry.measures import M, S
+from openclaw_telemetry.migrations import schema_status
+from openclaw_telemetry.read.sqlkit import bounds, frame
+from openclaw_telemetry.schema import ingest_runs, tool_calls
+from openclaw_telemetry.store import sqlite_path
+
+T = tool_calls.c
+
+__all__ = ["call_bounds", "data_version", "file_identity", "filter_options", "latest_ingest",
+           "schema_status"]
+
+
+def file_identity(url: str) -> str:
+    """'<device>:<inode>' of a SQLite database file ('' for a server, or no file yet)."""
+    path = sqlite_path(url)
+    if path is None:
+        return ""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ""
+    return f"{info.st_dev}:{info.st_ino}"
+
+
+def data_version(engine: Engine) -> int:
+    """The id of the latest ingest run that changed data (0 before any): the cache key."""
+    stmt = select(func.max(ingest_runs.c.run_id)).where(ingest_runs.c.changed == True)  # noqa: E712
+    with engine.connect() as conn:
+        return int(conn.execute(stmt).scalar() or 0)
+
+
+def latest_ingest(engine: Engine) -> pd.DataFrame:
+    """One row (or none): run_id, started_at, finished_at, status, changed, new_calls."""
+    c = ingest_runs.c
+    stmt = (select(c.run_id, c.started_at, c.finished_at, c.status, c.changed, c.new_calls)
+            .order_by(c.run_id.desc()).limit(1))
+    return frame(engine, stmt)
+
+
+def call_bounds(engine: Engine) -> pd.DataFrame:
+    """One row: first_call, last_call (naive UTC, NaT when there are no calls)."""
+    out = frame(engine, bounds())
+    return out.astype({"first_call": "datetime64[us]", "last_call": "datetime64[us]"})
+
+
+def filter_options(engine: Engine) -> pd.DataFrame:
+    """Columns field ('agent' | 'kind' | 'model' | 'tool'), value: every value each
+    dimension has in the database (what the filters offer, and what colours are given to)."""
+    rows: list[tuple[str, str]] = []
+    with engine.connect() as conn:
+        for field, column in (("model", M.model), ("tool", T.tool_name)):
+            rows += [(field, value) for (value,) in conn.execute(_distinct(column)) if value]
+        for field, column in (("agent", S.agent_id), ("kind", S.kind)):
+            rows += [(field, value) for (value,) in conn.execute(select(column).distinct())
+                     if value]
+    return pd.DataFrame(sorted(rows), columns=["field", "value"])
+
+
+def _distinct(column: Any) -> Select[Any]:
+    """Distinct values of an indexed column by hopping along its index: one seek per value
+    instead of reading every row (a recursive "loose index scan")."""
+    hops = select(func.min(column).label("value")).cte("hops", recursive=True)
+    following = select(func.min(column)).where(column > hops.c.value).scalar_subquery()
+    hops = hops.union_all(select(following).where(hops.c.value.is_not(None)))
+    return select(hops.c.value).where(hops.c.value.is_not(None))

@@ -1,0 +1,101 @@
+"""Tool-call questions: totals, per-tool statistics, tool calls over time.
+
+A tool call is in scope by its own timestamp; the agent and kind filters go through its
+session, the model filter through the LLM call that made it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, Select, case, distinct, func, select
+
+from openclaw_telemetry.measures import M, flag, total
+from openclaw_telemetry.read import rollups
+from openclaw_telemetry.read.calls import grid_end, hour_keys, hours
+from openclaw_telemetry.read.sqlkit import (
+    Scope,
+    frame,
+    local_time,
+    positions,
+    session_subquery,
+    time_conditions,
+)
+from openclaw_telemetry.schema import messages, tool_calls
+from openclaw_telemetry.timeframe import Unit
+
+T = tool_calls.c
+
+
+def tool_totals(engine: Engine, *, scope: Scope) -> pd.DataFrame:
+    """One row: tool_calls, tool_results (a result was seen), tool_errors, tool_error_rate."""
+    stmt = _tool_scope(select(func.count().label("tool_calls"),
+                              func.count(T.is_error).label("tool_results"),
+                              total(flag(T.is_error)).label("tool_errors")), scope)
+    out = frame(engine, stmt)
+    out["tool_error_rate"] = rollups.ratio(out["tool_errors"], out["tool_results"])
+    return out
+
+
+def _tool_scope(stmt: Select[Any], scope: Scope) -> Select[Any]:
+    """Apply a scope to a statement over `tool_calls` (model via the owning call)."""
+    stmt = stmt.where(*time_conditions(T.timestamp, scope))
+    owned = session_subquery(scope)
+    if owned is not None:
+        stmt = stmt.where(T.session_id.in_(owned))
+    if scope.models:
+        stmt = stmt.join(messages, M.message_id == T.message_id).where(M.model.in_(scope.models))
+    return stmt
+
+
+def tools(engine: Engine, *, scope: Scope, durations: bool = True) -> pd.DataFrame:
+    """One row per tool, most used first. Columns: tool_name, calls, results (with a
+    result seen), errors, error_rate (errors / results), sessions, p50_ms, p95_ms
+    (nearest-rank percentiles of duration_ms; NaN without durations, or when
+    `durations=False` skips their sort of every tool call)."""
+    counts = _tool_scope(select(
+        T.tool_name, func.count().label("calls"), func.count(T.is_error).label("results"),
+        total(flag(T.is_error)).label("errors"),
+        func.count(distinct(T.session_id)).label("sessions")).group_by(T.tool_name), scope)
+    out = frame(engine, counts)
+    if durations:
+        out = out.merge(frame(engine, _tool_percentiles(scope)), on="tool_name", how="left")
+    else:
+        out = out.assign(p50_ms=float("nan"), p95_ms=float("nan"))
+    out["error_rate"] = rollups.ratio(out["errors"], out["results"])
+    columns = ["tool_name", "calls", "results", "errors", "error_rate", "sessions",
+               "p50_ms", "p95_ms"]
+    return out[columns].sort_values(["calls", "tool_name"], ascending=[False, True],
+                                    ignore_index=True)
+
+
+def _tool_percentiles(scope: Scope) -> Select[Any]:
+    """Nearest-rank p50/p95 per tool with window functions (no percentile() in SQLite)."""
+    ranked = _tool_scope(select(
+        T.tool_name.label("tool_name"), T.duration_ms.label("ms"),
+        func.row_number().over(partition_by=T.tool_name, order_by=T.duration_ms).label("rn"),
+        func.count().over(partition_by=T.tool_name).label("n"),
+    ).where(T.duration_ms.is_not(None)), scope).subquery()
+    return select(
+        ranked.c.tool_name,
+        func.min(case((ranked.c.rn >= ranked.c.n * 0.5, ranked.c.ms))).label("p50_ms"),
+        func.min(case((ranked.c.rn >= ranked.c.n * 0.95, ranked.c.ms))).label("p95_ms"),
+    ).group_by(ranked.c.tool_name)
+
+
+def tool_timeline(engine: Engine, *, scope: Scope, tz: tzinfo, unit: Unit,
+                  until: datetime | None = None) -> pd.DataFrame:
+    """Tool calls per local bucket and tool, every bucket present. Columns: bucket,
+    series (tool name), calls, errors."""
+    whole, keys = hour_keys(local_time(engine, scope, tz), T.timestamp)
+    stmt = _tool_scope(select(*keys, T.tool_name, func.count().label("calls"),
+                              total(flag(T.is_error)).label("errors")), scope)
+    stmt = stmt.group_by(*positions(len(keys) + 1))
+    rows = hours(frame(engine, stmt), whole, tz)
+    end = grid_end(scope, until)
+    return rollups.timeline(rows, tz=tz, unit=unit, by="tool_name", start=scope.since,
+                            end=end, measures=["calls", "errors"])
+
+

@@ -1,0 +1,37 @@
+"""One formatter per kind of number (#11 defect 8): money, counts, durations, changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from openclaw_telemetry.ui import format as fmt
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (15.9075, "$15.91"), (1234.5, "$1,234.50"), (0.5, "$0.50"), (0.0, "$0.00"),
+    (0.0012, "$0.0012"), (-3.0, "-$3.00"), (None, "—"), (float("nan"), "—")])
+def test_money(value: float | None, shown: str) -> None:
+    assert fmt.money(value) == shown
+
+
+def test_counts_are_exact_at_every_size() -> None:
+    """'11.8M' beside '653,196' on the same screen: one style."""
+    assert fmt.count(11_812_345) == "11,812,345"
+    assert fmt.count(653_196) == "653,196"
+    assert fmt.count(None) == "—"
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [
+    (4, "4 s"), (192, "3 min 12 s"), (180, "3 min"), (3600, "1 h"), (11_520, "3 h 12 min"),
+    (86_400, "24 h"), (3 * 86_400 + 4 * 3600, "3 d 4 h"), (None, "—")])
+def test_durations(seconds: float | None, shown: str) -> None:
+    """'an hour' beside '3.2 h', and every cron run 'a few seconds': one precise style."""
+    assert fmt.duration(seconds) == shown
+
+
+def test_no_arrow_for_no_change() -> None:
+    """'+0.0%' with a green arrow: a change that rounds to zero is no change."""
+    assert fmt.change(100.0, 100.01) is None
+    assert fmt.change(110.0, 100.0) == "+10.0%"
+    assert fmt.points(0.1, 0.1) is None
+    assert fmt.text(None) == "—" and fmt.text(float("nan")) == "—" and fmt.text("x") == "x"
