@@ -91,6 +91,7 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
     for name in durations:
         shown[name] = [fmt.duration(None if pd.isna(v) else float(v)) for v in shown[name]]
     for name in shown.columns:
-        if shown[name].dtype == object or str(shown[name].dtype) == "string":
+        if pd.api.types.is_object_dtype(shown[name]) or pd.api.types.is_string_dtype(
+                shown[name]):
             shown[name] = [fmt.text(v) for v in shown[name]]
     return st.dataframe(shown, hide_index=True, key=key, **options)
