@@ -99,10 +99,15 @@ def _bounds(frame: pd.DataFrame, unit: str) -> tuple[pd.Timestamp, pd.Timestamp]
     return first, last + step
 
 
+Span = tuple[pd.Timestamp | None, pd.Timestamp | None]
+
+
 def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
-             unit: str = "day", colours: Colours | None = None) -> go.Figure:
+             unit: str = "day", colours: Colours | None = None, span: Span = (None, None)
+             ) -> go.Figure:
     """Stacked bars: `measure` per bucket, one colour per series (zero-filled buckets);
-    each bar spans its bucket (a month bar its month)."""
+    each bar spans its bucket (a month bar its month). The axis covers `span` (the chosen
+    range, local time; an open end: the data's)."""
     label, hover = MEASURES.get(measure, (measure, "%{y:,}"))
     title = f"{label} per {unit}, by {by}"
     if frame.empty or not frame[measure].any():
@@ -118,7 +123,9 @@ def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title=label, tickprefix="$" if measure == "cost" else "",
                      rangemode="tozero")
-    time_axis(fig, unit, *_bounds(frame, unit))
+    first, last = _bounds(frame, unit)
+    time_axis(fig, unit, span[0] if span[0] is not None else first,
+              span[1] if span[1] is not None else last)
     return _layout(fig, title)
 
 

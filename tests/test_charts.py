@@ -86,3 +86,13 @@ def test_nothing_to_draw_says_so_instead_of_empty_axes() -> None:
         assert not fig.data
         assert fig.layout.annotations[0].text == "No calls in this range"
         assert fig.layout.xaxis.visible is False
+
+
+def test_the_axis_covers_the_chosen_range() -> None:
+    """Today, hourly: midnight to midnight, not the previous evening to the last call."""
+    day = pd.Timestamp("2026-10-01", tz="Europe/Berlin")
+    frame = pd.DataFrame({"bucket": pd.date_range(day, periods=3, freq="h"), "series": "m",
+                          "cost": 1.0, "calls": 1})
+    fig = charts.timeline(frame, unit="hour", span=(day, day + pd.Timedelta(days=1)))
+    low, high = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
+    assert (low, high) == (day, day + pd.Timedelta(days=1))

@@ -72,6 +72,14 @@ class Ctx:
         return zone(self.view.filters.tz)
 
     @property
+    def span(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """The chosen range in local time, for chart axes (None: open)."""
+        def local(moment: datetime | None) -> pd.Timestamp | None:
+            return None if moment is None else pd.Timestamp(moment, tz="UTC").tz_convert(
+                self.tz)
+        return local(self.window.since), local(self.window.until)
+
+    @property
     def end(self) -> datetime:
         """Naive-UTC end of the range shown: its end, or now if that is earlier."""
         now = to_utc(self.now)

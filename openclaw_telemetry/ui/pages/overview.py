@@ -99,7 +99,7 @@ def where_it_went(ctx: shell.Ctx) -> None:
     frame = data.ask(read.timeline, ctx.src, scope=ctx.scope, tz=ctx.tz, unit=unit,
                      by="model", until=ctx.end)
     chart(charts.timeline(frame, measure="cost", by="model", unit=unit.value,
-                          colours=ctx.colours("model")), "ov-timeline")
+                          colours=ctx.colours("model"), span=ctx.span), "ov-timeline")
     left, right = st.columns(2)
     for column, by in ((left, "model"), (right, "agent")):
         with column:

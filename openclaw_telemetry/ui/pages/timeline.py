@@ -40,7 +40,7 @@ def render(ctx: shell.Ctx) -> None:
         nothing("LLM calls")
         return
     chart(charts.timeline(frame, measure=measure, by=BY_LABELS[by].lower(), unit=unit.value,
-                          colours=ctx.colours(by)), "tl-chart")
+                          colours=ctx.colours(by), span=ctx.span), "tl-chart")
     per_series = (frame.groupby("series", as_index=False)[["cost", "calls", "tokens", "errors"]]
                   .sum().sort_values("cost", ascending=False))
     table(per_series, key="tl-table", column_order=["cost", "series", "calls", "tokens",

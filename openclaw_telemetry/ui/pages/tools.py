@@ -32,7 +32,7 @@ def render(ctx: shell.Ctx) -> None:
         frame = data.ask(read.tool_timeline, ctx.src, scope=ctx.scope, tz=ctx.tz, unit=unit,
                          until=ctx.end)
         chart(charts.timeline(frame, measure="calls", by="tool", unit=unit.value,
-                              colours=ctx.colours("tool")), "tools-timeline")
+                              colours=ctx.colours("tool"), span=ctx.span), "tools-timeline")
 
 
 if __name__ == "__main__":
