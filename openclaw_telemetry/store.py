@@ -55,7 +55,7 @@ def _prepare_sqlite_file(path: Path, create: bool) -> None:
         raise DatabaseError(f"{path} does not exist")
     if not path.parent.is_dir():
         raise DatabaseError(f"cannot create {path}: folder {path.parent} does not exist")
-    try:
+    try:  # a new inode (O_EXCL): no SQLite connection of this process can hold locks on it
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return

@@ -116,10 +116,12 @@ def test_no_data_found_says_where_it_looked(tmp_path: Path) -> None:
 def test_second_run_waits_for_the_lock_then_says_so(tmp_path: Path, sqlite_url: str) -> None:
     import fcntl
 
+    from openclaw_telemetry.ingest.lock import lock_file
+
     state = _state(tmp_path)
     assert ingest(state, sqlite_url, "-q").code == 0
     db_file = Path(sqlite_url.removeprefix("sqlite:///"))
-    with db_file.open("rb") as handle:
+    with lock_file(db_file).open("rb") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         ran = ingest(state, sqlite_url, "-q", "--lock-wait", "0.3")
     assert ran.code == 3

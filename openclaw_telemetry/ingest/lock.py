@@ -1,35 +1,45 @@
 """One ingest at a time per database (contract E2).
 
-SQLite: an exclusive `flock` on the database file itself (no sidecar file; independent of
-SQLite's own POSIX locks). PostgreSQL: a session advisory lock. A second run waits up to
-`wait_seconds`, then gives up with a clear message.
+SQLite: an exclusive `flock` on a lock file beside the database (`<db>-ingest.lock`, made
+once, readable by its owner only). Never on the database file itself: closing any
+descriptor of a file drops every POSIX lock the process holds on it, SQLite's own locks of
+an open connection included (SQLite's "How To Corrupt" §2.2), which let another process
+delete the WAL under a `--watch` connection. PostgreSQL: a session advisory lock. A second
+run waits up to `wait_seconds`, then gives up with a clear message.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from openclaw_telemetry.errors import LockedError
+from openclaw_telemetry.errors import DatabaseError, LockedError
 from openclaw_telemetry.store import sqlite_path
 
 _PG_LOCK_ID = 0x0C1A77E1  # arbitrary, fixed: "OpenClaw Telemetry ingest"
+
+
+def lock_file(database: Path) -> Path:
+    """The file whose flock stands for the SQLite database's run lock."""
+    return database.with_name(f"{database.name}-ingest.lock")
 
 
 @contextmanager
 def run_lock(engine: Engine, wait_seconds: float) -> Iterator[None]:
     path = sqlite_path(str(engine.url))
     if path is not None:
-        with path.open("rb") as handle:
-            _wait(lambda: _try_flock(handle.fileno()), wait_seconds)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        fd = _open_lock_file(lock_file(path))
+        try:
+            _wait(lambda: _try_flock(fd), wait_seconds)
+            yield
+        finally:
+            os.close(fd)  # releases the flock; no SQLite connection has this file open
         return
     with engine.connect() as conn:
         _wait(lambda: bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
@@ -41,6 +51,13 @@ def run_lock(engine: Engine, wait_seconds: float) -> Iterator[None]:
             conn.commit()
 
 
+def _open_lock_file(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the lock file {path}: {exc.strerror}") from None
+
+
 def _try_flock(fd: int) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -49,9 +66,9 @@ def _try_flock(fd: int) -> bool:
     return True
 
 
-def _wait(attempt: object, wait_seconds: float) -> None:
+def _wait(attempt: Callable[[], bool], wait_seconds: float) -> None:
     deadline = time.monotonic() + wait_seconds
-    while not attempt():  # type: ignore[operator]
+    while not attempt():
         if time.monotonic() >= deadline:
             raise LockedError(
                 f"another ingest run is using this database (waited {wait_seconds:g} s); "

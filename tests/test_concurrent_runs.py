@@ -1,0 +1,151 @@
+"""Several ingest processes on one database (contract E2): a `--watch` service beside
+cron-style runs while OpenClaw writes.
+
+The soak test runs for OPENCLAW_TEST_SOAK_SECONDS (default 30); run it longer by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import ingest, query, totals
+from tests.entries import T0, assistant, header, lines, tool_call, write
+from tests.test_sqlite_era import add_events, agent_db
+
+ROOT = Path(__file__).resolve().parents[1]
+PARSER = [sys.executable, str(ROOT / "session_parser.py")]
+SOAK_SECONDS = float(os.environ.get("OPENCLAW_TEST_SOAK_SECONDS", "30"))
+pytestmark = pytest.mark.slow
+
+
+class OpenClaw(threading.Thread):
+    """Appends calls to transcripts and rows to an agent database until stopped, as a busy
+    gateway does."""
+
+    def __init__(self, state: Path) -> None:
+        super().__init__(daemon=True)
+        self.state, self.stop = state, threading.Event()
+        self.sessions = state / "agents" / "main" / "sessions"
+        self.written = 0
+
+    def run(self) -> None:
+        db = agent_db(self.state, "sql")
+        add_events(db, "db-1", [header("db-1")])
+        seq = 1
+        while not self.stop.is_set():
+            n = self.written
+            path = self.sessions / f"s-{n // 50:03d}.jsonl"
+            entries = [assistant(T0 + n * 1000 + i, response_id=f"j{n}-{i}", cost=0.001,
+                                 tools=[tool_call(f"t{n}-{i}", "exec")]) for i in range(10)]
+            if not path.exists():
+                entries.insert(0, header(path.stem))
+            with path.open("ab") as handle:
+                handle.write(lines(*entries))
+            add_events(db, "db-1", [assistant(T0 + n * 1000, response_id=f"d{n}", cost=0.002)],
+                       start_seq=seq)
+            seq += 1
+            self.written += 1
+            self.stop.wait(0.02)
+        db.close()
+
+
+def _cron_runs(state: Path, db: Path, stop: threading.Event, codes: list[int]) -> None:
+    while not stop.is_set():
+        done = subprocess.run([*PARSER, "-q", "--sessions-dir", str(state), "--db", str(db)],
+                              capture_output=True, text=True, check=False, timeout=120)
+        codes.append(done.returncode)
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+
+
+def _wait_for_calls(db: Path, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+                if conn.execute("SELECT count(*) FROM messages").fetchone()[0] >= count:
+                    return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} calls in {db}")
+
+
+def test_watch_beside_cron_runs_keeps_the_database_sound(tmp_path: Path) -> None:
+    state, db = tmp_path / "state", tmp_path / "telemetry.db"
+    write(state / "agents" / "main" / "sessions", "first.jsonl", header("first"),
+          assistant(T0, response_id="first"))
+    openclaw = OpenClaw(state)
+    watcher = subprocess.Popen([*PARSER, "--watch", "-q", "--poll", "1", "--sessions-dir",
+                                str(state), "--db", str(db)], stderr=subprocess.PIPE, text=True)
+    stop, codes = threading.Event(), []
+    crons = [threading.Thread(target=_cron_runs, args=(state, db, stop, codes))
+             for _ in range(1)]
+    try:
+        _wait_for_calls(db, 1)  # the watcher made the database (concurrent creation: below)
+        openclaw.start()
+        for cron in crons:
+            cron.start()
+        time.sleep(SOAK_SECONDS)
+        openclaw.stop.set()
+        stop.set()
+        openclaw.join()
+        for cron in crons:
+            cron.join()
+        assert watcher.poll() is None, watcher.communicate()[1]
+    finally:
+        stop.set()
+        openclaw.stop.set()
+        watcher.send_signal(signal.SIGTERM)
+        _, err = watcher.communicate(timeout=60)
+    assert codes and set(codes) == {0}, codes
+    assert "Traceback" not in err, err
+    url = f"sqlite:///{db}"
+    assert ingest(state, url, "-q").code == 0
+    assert query(url, "PRAGMA integrity_check") == [("ok",)]
+    cold = f"sqlite:///{tmp_path / 'cold.db'}"
+    assert ingest(state, cold, "-q").code == 0
+    assert totals(url) == {**totals(cold), "cost": pytest.approx(totals(cold)["cost"])}
+    assert totals(url)["llm_calls"] == 1 + 11 * openclaw.written
+
+
+def _posix_locks(path: Path) -> list[str]:
+    """The byte-range locks this process holds on the file (/proc/locks)."""
+    st = path.stat()
+    inode = f":{st.st_ino}"
+    found = []
+    for line in Path("/proc/locks").read_text().splitlines():
+        parts = line.split()
+        if "POSIX" in parts and str(os.getpid()) in parts and any(
+                p.endswith(inode) for p in parts):
+            found.append(" ".join(parts[1:]))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/locks").is_file(), reason="reads Linux's /proc/locks")
+def test_the_run_lock_leaves_the_locks_of_sqlite_connections_alone(tmp_path: Path) -> None:
+    from openclaw_telemetry.ingest.lock import run_lock
+    from openclaw_telemetry.store import open_db
+
+    db = tmp_path / "telemetry.db"
+    engine = open_db(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:  # the pool keeps it open, as a --watch process does
+            conn.execute(text("SELECT count(*) FROM messages"))
+        held = _posix_locks(db)
+        assert held  # in WAL mode an open connection holds a shared lock on the file
+        with run_lock(engine, 1.0):
+            pass
+        assert _posix_locks(db) == held
+    finally:
+        engine.dispose()
