@@ -44,8 +44,9 @@ Environment:
   OPENCLAW_VENV       use this existing virtual environment as it is, without installing
                       anything (it must already have requirements.txt installed)
 
-Exit status: the dashboard's; 1 when there is nothing to show or a step failed (the
-message says which), 2 for a bad option, 130/143 after Ctrl-C / SIGTERM.
+Exit status: 0 when the dashboard stopped by itself (else the dashboard's status); 1
+when there is nothing to show or a step failed (the message says which); 64 for a bad
+option; 130/143 after Ctrl-C / SIGTERM.
 
 Examples:
   ./start.sh                                  your data, basic dashboard
@@ -61,9 +62,10 @@ die() {
     warn "$*"
     exit 1
 }
+EXIT_USAGE=64 # a bad option, as for every command here (README "Exit codes")
 bad_usage() {
-    printf 'start.sh: %s (see ./start.sh --help)\n' "$*" >&2
-    exit 2
+    printf 'start.sh: error: %s (see ./start.sh --help)\n' "$*" >&2
+    exit "$EXIT_USAGE"
 }
 
 # An absolute path for a path given relative to where start.sh was run (URLs unchanged).
@@ -272,6 +274,7 @@ ingest_status=0
 case "$ingest_status" in
     0) ;;
     3) warn "another ingest run holds the database; showing what it holds so far" ;;
+    "$EXIT_USAGE") exit "$EXIT_USAGE" ;; # a --sessions-dir that is not there: said above
     *) die "reading the OpenClaw data failed (session_parser.py exit $ingest_status, see above)" ;;
 esac
 

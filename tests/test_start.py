@@ -364,14 +364,14 @@ def test_a_port_in_use_is_reported_before_any_work(checkout: Path, tmp_path: Pat
      ["--demo", "--sessions-dir", "/tmp"], ["--host", "0.0.0.0", "--demo", "--sessions-dir", "/tmp"],
      ["stray"]],
 )
-def test_a_bad_option_gives_one_line_and_exit_2(checkout: Path, tmp_path: Path, home: Path,
+def test_a_bad_option_gives_one_line_and_exit_64(checkout: Path, tmp_path: Path, home: Path,
                                                 venv: Venv, arguments: list[str]) -> None:
     result = run_start(checkout, tmp_path, environment(home, venv), *arguments, timeout=20)
 
-    assert result.returncode == 2
+    assert result.returncode == 64
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1, result.stderr
-    assert result.stderr.startswith("start.sh: ")
+    assert result.stderr.startswith("start.sh: error: ")
     assert venv.command_lines() == [], "a bad option must fail before any work"
 
 
