@@ -418,6 +418,27 @@ def test_start_sh_serves_on_loopback_unless_told_and_warns_otherwise(
     assert "WARNING: --host 0.0.0.0 is not a loopback address" in result.stderr
 
 
+@pytest.mark.slow
+def test_streamlit_run_as_the_readme_shows_it_listens_on_loopback_only(
+        checkout: Path, tmp_path: Path, home: Path, venv: Venv) -> None:
+    """README: `.venv/bin/streamlit run dashboard.py -- --db …` in the checkout, no --host."""
+    port = free_port()
+    streamlit = Path(sys.executable).parent / "streamlit"
+    output = tmp_path / "streamlit.out"
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [str(streamlit), "run", "dashboard.py", "--server.port", str(port),
+             "--server.headless", "true", "--", "--db", str(tmp_path / "none.db")],
+            cwd=checkout, env=environment(home, venv), stdout=sink, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    try:
+        Running(process, output, port).wait_healthy()
+        assert listeners(port) == {LOOPBACK_V4}
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 def streamlit_settings_files() -> list[Path]:
     return [path for path in [ROOT / ".streamlit" / "config.toml", ROOT / START,
                               *sorted((ROOT / "deploy").rglob("*"))] if path.is_file()]
