@@ -37,8 +37,8 @@ from openclaw_telemetry.store import database_url, open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "start.sh"
-OPTIONS = ("--sessions-dir", "--db", "--port", "--host", "--enhanced", "--watch", "--demo",
-           "--help")
+OPTIONS = ("--sessions-dir", "--db", "--port", "--host", "--enhanced", "--with-bmasterai",
+           "--watch", "--demo", "--help")
 STARTUP_SECONDS = 180  # demo generation + ingest + Streamlit start, on a slow CI machine
 STOP_SECONDS = 15  # start.sh gives its children 10 s after SIGTERM before SIGKILL
 
@@ -266,6 +266,7 @@ def test_sigterm_to_start_sh_alone_stops_the_dashboard_and_the_watcher(
     processes = session_processes(run.process.pid)
     assert any("session_parser.py --watch -q" in line for line in processes.values()), processes
     assert any("streamlit run dashboard_enhanced.py" in line for line in processes.values())
+    assert "./start.sh --with-bmasterai installs it" in run.text()
 
     run.process.send_signal(signal.SIGTERM)  # a service manager or `kill`, not the group
 
@@ -326,6 +327,22 @@ def test_no_data_says_where_it_looked_and_offers_the_demo(
     assert "Dashboard:" not in result.stdout
     assert not [line for line in venv.command_lines() if "streamlit" in line]
     assert listeners(port) == set()
+
+
+@pytest.mark.slow
+def test_with_bmasterai_serves_the_enhanced_dashboard_and_installs_the_extra(
+        checkout: Path, tmp_path: Path, home: Path, venv: Venv) -> None:
+    """Into .venv it installs requirements-bmasterai.txt (scripts/bootstrap.sh); into an
+    OPENCLAW_VENV, nothing, and it says so."""
+    text = (ROOT / START).read_text()
+    assert 'bootstrap_venv "$REQUIREMENTS"' in text
+    assert "REQUIREMENTS=requirements-bmasterai.txt" in text
+    result = run_start(checkout, tmp_path, environment(home, venv), "--with-bmasterai",
+                       "--port", str(free_port()), "--db", str(tmp_path / "empty.db"))
+
+    assert result.returncode == 1  # no data here: nothing is served
+    assert ("--with-bmasterai installs nothing into OPENCLAW_VENV: install "
+            "requirements-bmasterai.txt there yourself") in result.stderr
 
 
 @pytest.mark.slow
