@@ -30,6 +30,8 @@ Options:
                       reach ADDR: prefer nginx with a password (README.md, "Run it as a service").
   --enhanced          serve the enhanced dashboard (dashboard_enhanced.py: more pages,
                       cost statistics, alerts) instead of dashboard.py
+  --with-bmasterai    --enhanced, and also install the optional bmasterai package
+                      (requirements-bmasterai.txt) into .venv for its bmasterai page
   --watch             keep ingesting while the dashboard runs (session_parser.py --watch),
                       so new usage shows up within seconds; stops with the dashboard
   --demo              no OpenClaw data yet? Generate a realistic demo state directory
@@ -44,8 +46,9 @@ Environment:
   OPENCLAW_VENV       use this existing virtual environment as it is, without installing
                       anything (it must already have requirements.txt installed)
 
-Exit status: the dashboard's; 1 when there is nothing to show or a step failed (the
-message says which), 2 for a bad option, 130/143 after Ctrl-C / SIGTERM.
+Exit status: 0 when the dashboard stopped by itself (else the dashboard's status); 1
+when there is nothing to show or a step failed (the message says which); 64 for a bad
+option; 130/143 after Ctrl-C / SIGTERM.
 
 Examples:
   ./start.sh                                  your data, basic dashboard
@@ -61,9 +64,10 @@ die() {
     warn "$*"
     exit 1
 }
+EXIT_USAGE=64 # a bad option, as for every command here (README "Exit codes")
 bad_usage() {
-    printf 'start.sh: %s (see ./start.sh --help)\n' "$*" >&2
-    exit 2
+    printf 'start.sh: error: %s (see ./start.sh --help)\n' "$*" >&2
+    exit "$EXIT_USAGE"
 }
 
 # An absolute path for a path given relative to where start.sh was run (URLs unchanged).
@@ -85,6 +89,7 @@ SESSIONS_DIR=""
 WATCH=0
 DEMO=0
 SCRIPT=dashboard.py
+REQUIREMENTS=requirements.txt
 
 while [ $# -gt 0 ]; do
     option="$1"
@@ -105,11 +110,15 @@ while [ $# -gt 0 ]; do
         --host) HOST="$value" ;;
         --db) DB="$value" ;;
         --sessions-dir) SESSIONS_DIR="$value" ;;
-        --watch | --enhanced | --demo | -h | --help)
+        --watch | --enhanced | --with-bmasterai | --demo | -h | --help)
             case "$1" in *=*) bad_usage "$option takes no value" ;; esac
             case "$option" in
                 --watch) WATCH=1 ;;
                 --enhanced) SCRIPT=dashboard_enhanced.py ;;
+                --with-bmasterai)
+                    SCRIPT=dashboard_enhanced.py
+                    REQUIREMENTS=requirements-bmasterai.txt
+                    ;;
                 --demo) DEMO=1 ;;
                 *)
                     usage
@@ -225,8 +234,10 @@ if [ -n "${OPENCLAW_VENV:-}" ]; then
     VENV_PYTHON="$OPENCLAW_VENV/bin/python"
     [ -x "$VENV_PYTHON" ] || die "OPENCLAW_VENV=$OPENCLAW_VENV: no bin/python in it"
     say "Using the virtual environment $OPENCLAW_VENV as it is (OPENCLAW_VENV is set)"
+    [ "$REQUIREMENTS" = requirements.txt ] ||
+        warn "--with-bmasterai installs nothing into OPENCLAW_VENV: install $REQUIREMENTS there yourself"
 else
-    bootstrap_venv requirements.txt || exit 1
+    bootstrap_venv "$REQUIREMENTS" || exit 1
 fi
 
 # Checked before the ingestion, which can take minutes on a first run.
@@ -272,6 +283,7 @@ ingest_status=0
 case "$ingest_status" in
     0) ;;
     3) warn "another ingest run holds the database; showing what it holds so far" ;;
+    "$EXIT_USAGE") exit "$EXIT_USAGE" ;; # a --sessions-dir that is not there: said above
     *) die "reading the OpenClaw data failed (session_parser.py exit $ingest_status, see above)" ;;
 esac
 
@@ -335,6 +347,9 @@ else
 fi
 [ "$DEMO" = 0 ] || say "    Showing DEMO data from ${DB_FILE[0]:-\$OPENCLAW_TELEMETRY_DB}, not your agents' usage."
 [ "$WATCH" = 0 ] || say "    Live ingestion is on (session_parser.py --watch); it stops with the dashboard."
+if [ "$SCRIPT" = dashboard_enhanced.py ] && [ "$REQUIREMENTS" = requirements.txt ]; then
+    say "    Its bmasterai page needs the optional bmasterai package: ./start.sh --with-bmasterai installs it."
+fi
 say "    Press Ctrl-C to stop."
 say ""
 

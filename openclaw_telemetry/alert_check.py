@@ -5,9 +5,9 @@ rule, ask for its observations over the right range and evaluate them. Active al
 look at each rule's window ending now; the history applies the same rules to every
 session, local day or window-sized bucket of a longer range.
 
-Exit codes of `alerts.py`: 0 nothing fired (or only info), 1 a warning fired, 2 a
-critical alert fired, 64 bad arguments or alert rules (EX_USAGE), 66 the database is
-missing or unreadable (EX_NOINPUT).
+Exit codes of `alerts.py` (the table is `doors.EXIT_CODES`): 0 nothing fired (or only
+info), 1 a warning fired, 2 a critical alert fired, 64 a wrong argument, rules file or time
+zone, 66 the database is missing or unreadable.
 """
 
 from __future__ import annotations
@@ -34,10 +34,18 @@ from openclaw_telemetry.alerting import (
 from openclaw_telemetry.config import (
     DEFAULT_ALERTS,
     ENV_ALERTS,
-    ConfigErrorParser,
     alerts_file,
     default_db,
     local_zone_name,
+)
+from openclaw_telemetry.doors import (
+    EXIT_CRITICAL,
+    EXIT_NOINPUT,
+    EXIT_OK,
+    EXIT_WARNING,
+    door_parser,
+    fail,
+    usage_error,
 )
 from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.read import Scope, alert_observations, hourly, session_observations
@@ -45,7 +53,7 @@ from openclaw_telemetry.read.rollups import observations
 from openclaw_telemetry.store import open_existing
 from openclaw_telemetry.timeframe import Unit, to_utc, zone
 
-EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_USAGE, EXIT_NOINPUT = 0, 1, 2, 64, 66
+PROG = "alerts.py"
 
 
 def rule_scope(rule: Rule, since: datetime | None, until: datetime | None,
@@ -121,13 +129,9 @@ def exit_code(alerts: Sequence[Alert]) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = ConfigErrorParser(
-        prog="alerts.py", allow_abbrev=False,
-        description="Evaluate the OpenClaw Telemetry alert rules now, for cron and scripts "
-                    "(`python alerts.py || notify-send 'OpenClaw alert'`).",
-        epilog="Exit codes: 0 nothing fired (or only info), 1 a warning fired, 2 a critical "
-               "alert fired, 64 bad arguments or alert rules, 66 database missing or "
-               "unreadable.")
+    p = door_parser(PROG, "Evaluate the OpenClaw Telemetry alert rules now, for cron and "
+                          "scripts (`.venv/bin/python alerts.py || notify-send 'OpenClaw "
+                          "alert'`).")
     p.add_argument("--db", metavar="PATH_OR_URL",
                    help="SQLite file or SQLAlchemy URL (env OPENCLAW_TELEMETRY_DB; default: "
                         "the parser's openclaw_telemetry.db)")
@@ -163,10 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = open_existing(args.db or default_db())
         alerts = active_alerts(engine, rules, now=datetime.now(UTC), tz=tz)
     except ConfigError as exc:
-        print(f"alerts.py: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(PROG, exc)
     except (DatabaseError, SQLAlchemyError) as exc:
-        print(f"alerts.py: {exc}".splitlines()[0], file=sys.stderr)
-        return EXIT_NOINPUT
+        return fail(PROG, str(exc), EXIT_NOINPUT)
     _print(alerts, args.json)
     return exit_code(alerts)

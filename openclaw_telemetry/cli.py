@@ -1,8 +1,8 @@
 """`session_parser.py`: the ingest command. Turns errors into one line and an exit code.
 
-Exit codes (contract E3): 0 done, also when some sources could not be read (they are
-reported); 1 the database cannot be opened or written; 2 bad arguments; 3 another run holds
-the database lock.
+Exit codes (contract E3; the table is `doors.EXIT_CODES`): 0 done, also when some sources
+could not be read (they are reported); 1 the database cannot be opened or written; 3
+another run holds the database lock; 64 a wrong argument or setting.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry import config
+from openclaw_telemetry.doors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, usage_error
 from openclaw_telemetry.errors import ConfigError, DatabaseError, LockedError, TelemetryError
 from openclaw_telemetry.ingest.lock import run_lock
 from openclaw_telemetry.ingest.run import Ingest, RunSummary, database_totals, summary_dict
@@ -33,7 +34,7 @@ from openclaw_telemetry.sources.discover import (
 )
 from openclaw_telemetry.store import database_url, describe, open_db
 
-EXIT_OK, EXIT_DB, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+PROG = "session_parser.py"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -43,23 +44,25 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         err: TextIO = sys.stderr) -> int:
     started = time.perf_counter()
-    settings = config.load(argv)
+    try:
+        settings = config.load(argv)
+    except ConfigError as exc:
+        return usage_error(PROG, exc, err)
     try:
         with _terminate_as_interrupt(enabled=not settings.watch):
             return _ingest(settings, started, out, err)
     except ConfigError as exc:
-        print(f"session_parser.py: error: {exc}", file=err)
-        return EXIT_USAGE
+        return usage_error(PROG, exc, err)
     except LockedError as exc:
         print(f"session_parser.py: {exc}", file=err)
         return EXIT_LOCKED
     except (DatabaseError, TelemetryError) as exc:
         print(f"session_parser.py: database error: {exc}", file=err)
-        return EXIT_DB
+        return EXIT_FAILED
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"session_parser.py: database error: {detail}", file=err)
-        return EXIT_DB
+        return EXIT_FAILED
     except KeyboardInterrupt as exc:
         print("session_parser.py: interrupted; the next run continues where this one stopped",
               file=err)

@@ -11,10 +11,9 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
 from openclaw_telemetry import __version__
-from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.doors import door_parser
 from openclaw_telemetry.store import DEFAULT_DB
 
 ENV_SESSIONS_DIR = "OPENCLAW_SESSIONS_DIR"
@@ -59,31 +58,12 @@ def local_zone_name(env: Mapping[str, str] | None = None) -> str | None:
     return (env if env is not None else os.environ).get("TZ")
 
 
-class ConfigErrorParser(argparse.ArgumentParser):
-    """Argument errors become ConfigError, for commands whose usage exit code is 64
-    (alerts.py, exporter.py): one line, never argparse's own exit."""
-
-    def error(self, message: str) -> NoReturn:
-        raise ConfigError(message)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (contract E3: one line, no traceback)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="session_parser.py",
-        description="Ingest everything OpenClaw stored (JSONL transcripts, archives and the "
-                    "2026.8+ SQLite agent databases) into the OpenClaw Telemetry database, "
-                    "incrementally and exactly once per LLM call.",
-        epilog="Exit codes: 0 done (unreadable sources are reported, not fatal), 1 the "
-               "database cannot be opened or written, 2 bad arguments, 3 another ingest run "
-               "holds the database, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM; after "
-               "130 or 143 the next run continues where this one stopped.")
+    p = door_parser(
+        "session_parser.py",
+        "Ingest everything OpenClaw stored (JSONL transcripts, archives and the 2026.8+ "
+        "SQLite agent databases) into the OpenClaw Telemetry database, incrementally and "
+        "exactly once per LLM call.")
     p.add_argument("--sessions-dir", metavar="DIR",
                    help=f"an OpenClaw state directory, one agent's folder or its sessions/ "
                         f"folder (env {ENV_SESSIONS_DIR}; default: $OPENCLAW_STATE_DIR, else "

@@ -10,7 +10,7 @@ class TelemetryError(Exception):
 
 
 class ConfigError(TelemetryError):
-    """A setting or command-line argument is wrong (exit code 2)."""
+    """A setting or command-line argument is wrong (exit code 64, `doors.EXIT_USAGE`)."""
 
 
 class DatabaseError(TelemetryError):

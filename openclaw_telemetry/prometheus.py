@@ -14,8 +14,8 @@ from the telemetry database, never from OpenClaw's files, and every metric is a 
 A database that is missing or unreachable is `openclaw_telemetry_database_up 0`, not a
 failed scrape.
 
-Exit codes: 0 stopped or written, 1 cannot listen or write, 64 bad arguments (EX_USAGE),
-66 database missing or unreadable with --once/--textfile (EX_NOINPUT).
+Exit codes (the table is `doors.EXIT_CODES`): 0 stopped or written, 1 cannot listen or
+write, 64 a wrong argument, 66 the database is missing or unreadable (--once, --textfile).
 """
 
 from __future__ import annotations
@@ -35,7 +35,15 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from openclaw_telemetry.config import ConfigErrorParser, default_db
+from openclaw_telemetry.config import default_db
+from openclaw_telemetry.doors import (
+    EXIT_FAILED,
+    EXIT_NOINPUT,
+    EXIT_OK,
+    door_parser,
+    fail,
+    usage_error,
+)
 from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.read import (
     data_version,
@@ -49,7 +57,7 @@ from openclaw_telemetry.read import (
 from openclaw_telemetry.read.rollups import TOKEN_KINDS
 from openclaw_telemetry.store import database_url, describe, make_engine, open_existing
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOINPUT = 0, 1, 64, 66
+PROG = "exporter.py"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 9473
 CALL_LABELS = ["agent", "model", "provider", "kind"]
 # (metric, measure of `rollups.MEASURES`, help): call measures over the call labels
@@ -198,14 +206,10 @@ def _up(ok: bool) -> GaugeMetricFamily:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = ConfigErrorParser(
-        prog="exporter.py", allow_abbrev=False,
-        description="Prometheus exporter for OpenClaw Telemetry: serves what the database "
-                    "holds (calls, tokens, cost, tool calls, sessions, input problems; in "
-                    "total and over the last hour and day; freshness) on /metrics, or "
-                    "writes it once.",
-        epilog="Exit codes: 0 stopped or written, 1 cannot listen or write, 64 bad "
-               "arguments, 66 database missing or unreadable (--once, --textfile).")
+    p = door_parser(PROG, "Prometheus exporter for OpenClaw Telemetry: serves what the "
+                          "database holds (calls, tokens, cost, tool calls, sessions, input "
+                          "problems; in total and over the last hour and day; freshness) on "
+                          "/metrics, or writes it once.")
     p.add_argument("--db", metavar="PATH_OR_URL",
                    help="SQLite file or SQLAlchemy URL (env OPENCLAW_TELEMETRY_DB; default: "
                         "the parser's openclaw_telemetry.db)")
@@ -231,8 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = args.db or default_db()
         _check_url(db)
     except ConfigError as exc:
-        print(f"exporter.py: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(PROG, exc)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(TelemetryCollector(db))
     if args.once or args.textfile:
@@ -250,16 +253,14 @@ def _write_once(db: str, registry: CollectorRegistry, path: str | None) -> int:
     try:
         open_existing(db).dispose()
     except (DatabaseError, SQLAlchemyError) as exc:
-        print(f"exporter.py: {exc}".splitlines()[0], file=sys.stderr)
-        return EXIT_NOINPUT
+        return fail(PROG, str(exc), EXIT_NOINPUT)
     if path is None:
         sys.stdout.write(generate_latest(registry).decode())
         return EXIT_OK
     try:
         write_to_textfile(path, registry)
     except OSError as exc:
-        print(f"exporter.py: cannot write {path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail(PROG, f"cannot write {path}: {exc.strerror}", EXIT_FAILED)
     return EXIT_OK
 
 
@@ -267,9 +268,7 @@ def _serve(db: str, registry: CollectorRegistry, host: str, port: int) -> int:
     try:
         server, thread = start_http_server(port, host, registry)
     except OSError as exc:
-        print(f"exporter.py: cannot listen on {host}:{port}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return EXIT_FAILED
+        return fail(PROG, f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_FAILED)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on Ctrl-C
     print(f"exporter.py: serving the metrics of {describe(database_url(db))} on "
           f"http://{host}:{port}/metrics (Ctrl-C to stop)", file=sys.stderr, flush=True)

@@ -1,8 +1,14 @@
-"""Shared fixtures: sample copies, databases on SQLite and a real PostgreSQL server."""
+"""Shared fixtures: sample copies, databases on SQLite and a real PostgreSQL server.
+
+The real samples (shared/samples beside the checkout) are read only by the tests that use
+them, through `samples_dir`, `sample_figures`, `copy_sample` or the `sample` fixture: a clone
+without them still collects and runs every other test."""
 
 from __future__ import annotations
 
+import functools
 import io
+import json
 import os
 import shutil
 import uuid
@@ -19,14 +25,13 @@ from openclaw_telemetry import cli
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 if not SAMPLES.is_dir():  # CI clones the repo with shared/ beside it
     SAMPLES = Path(os.environ.get("OPENCLAW_SAMPLES", "../shared/samples")).resolve()
+# The real installs in shared/samples/ (test_golden_samples checks that expected.json lists
+# exactly these), named here so that tests can be parametrized without reading the samples.
+SAMPLE_VERSIONS = ("openclaw-2026.7.1", "openclaw-2026.9.6")
 PG_ENV = "OPENCLAW_TEST_PG_URL"
 SAMPLES_MISSING = (f"the real OpenClaw samples are not at {SAMPLES} (put shared/ beside the "
                    "checkout, as CI does, or set OPENCLAW_SAMPLES)"
                    if not (SAMPLES / "expected.json").is_file() else None)
-# modules that read the samples when collected: without them, not collected (said below)
-collect_ignore = ([f"test_{name}.py" for name in ("browser", "dashboard_apptest", "exporter",
-                                                   "golden_samples", "nginx_e2e", "read")]
-                  if SAMPLES_MISSING and not os.environ.get("CI") else [])
 
 
 def pytest_report_header() -> list[str]:
@@ -39,17 +44,39 @@ def pytest_report_header() -> list[str]:
     return lines
 
 
-@pytest.fixture
-def sample(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    """A private copy of a sample state directory (tests never touch shared/)."""
+def samples_dir() -> Path:
+    """shared/samples; read only when a test needs it: without it the test skips and says
+    why (under CI it fails), and every other test of its module still runs."""
     if SAMPLES_MISSING:
         if os.environ.get("CI"):
             pytest.fail(f"{SAMPLES_MISSING}; under CI they must be there")
         pytest.skip(SAMPLES_MISSING)
-    name = getattr(request, "param", "openclaw-2026.7.1")
-    target = tmp_path / name
-    shutil.copytree(SAMPLES / name, target)
+    return SAMPLES
+
+
+@functools.cache
+def _expected_json() -> dict[str, Any]:
+    versions: dict[str, Any] = json.loads((samples_dir() / "expected.json").read_text())[
+        "versions"]
+    return versions
+
+
+def sample_figures(version: str) -> dict[str, Any]:
+    """The correct figures of a sample (`total`, `per_source`) from expected.json."""
+    return dict(_expected_json()[version])
+
+
+def copy_sample(version: str, target: Path) -> Path:
+    """A private copy of a sample state directory at `target` (tests never touch shared/)."""
+    shutil.copytree(samples_dir() / version, target)
     return target
+
+
+@pytest.fixture
+def sample(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A private copy of a sample state directory (default: the JSONL-era one)."""
+    name = getattr(request, "param", SAMPLE_VERSIONS[0])
+    return copy_sample(name, tmp_path / name)
 
 
 def _postgres_database() -> Iterator[str]:

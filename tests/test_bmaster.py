@@ -1,22 +1,28 @@
 """The optional bmasterai adapter: records when bmasterai works, one line when it is
-absent or broken, and never starts a thread or writes a `logs/` folder. Passes with and
-without bmasterai installed (its 0.2.x releases fail on import without fastmcp)."""
+absent or broken, and never starts a thread or writes a `logs/` folder. The real, pinned
+bmasterai (requirements-bmasterai.txt, part of requirements-dev.txt) is exercised too:
+without it that test skips and says so, and under CI it fails."""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
+import tomllib
 import types
 from collections.abc import Iterator
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_pg_server import running_in_ci
 
 from openclaw_telemetry.alerting import Alert, Metric, Severity
 from openclaw_telemetry.ui import bmaster
 
+ROOT = Path(__file__).resolve().parents[1]
 TOTALS = {"cost": 1.5, "calls": 10.0, "tokens": 1000.0, "errors": 1.0}
 ALERT = Alert("Costly", Metric.SESSION_COST, Severity.WARNING, "s1", "<b>x</b>", 2.0, 1.0,
               datetime(2026, 1, 1))
@@ -87,11 +93,41 @@ def test_broken_import_and_broken_monitor(monkeypatch: pytest.MonkeyPatch) -> No
     assert not status.ok and status.message.startswith("bmasterai failed: disk full")
 
 
-def test_the_installed_package_if_any(tmp_path: Path) -> None:
-    """Whatever is installed (nothing, 0.2.4 without fastmcp, or a working one): no
-    exception, no thread, nothing written to the working directory, one line."""
+def pins(lines: list[str]) -> dict[str, str]:
+    return dict(re.findall(r"^([\w.-]+)==(\S+)$", "\n".join(line.strip() for line in lines),
+                           re.MULTILINE))
+
+
+def test_the_extra_is_the_requirements_file() -> None:
+    """`pip install '.[bmasterai]'` and ./start.sh --with-bmasterai install the same pins:
+    bmasterai and fastmcp, which bmasterai imports without declaring it."""
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["bmasterai"]
+    required = pins((ROOT / "requirements-bmasterai.txt").read_text().splitlines())
+    assert pins(extra) == required
+    assert set(required) == {"bmasterai", "fastmcp"}
+    assert "-r requirements-bmasterai.txt" in (ROOT / "requirements-dev.txt").read_text()
+
+
+def test_the_real_package_records_through_its_monitor(tmp_path: Path) -> None:
+    """The pinned bmasterai imports and the adapter records into its monitor: no exception,
+    no thread, nothing written to the working directory."""
+    wanted = pins((ROOT / "requirements-bmasterai.txt").read_text().splitlines())
+    try:
+        installed = {name: metadata.version(name) for name in wanted}
+    except metadata.PackageNotFoundError as exc:
+        problem = f"{exc.name} is not installed (pip install -r requirements-bmasterai.txt)"
+        if running_in_ci():
+            pytest.fail(f"under CI the real bmasterai must be tested: {problem}")
+        pytest.skip(problem)
+    assert installed == wanted
     before = threading.active_count()
+
     status = bmaster.record(TOTALS, [ALERT], {"range": "All time"})
-    assert "\n" not in status.message
+
+    assert status.ok, status.message
+    assert status.message.startswith("bmasterai: recorded 4 metrics and 1 alert(s)")
+    assert status.stats["cost"]["latest"] == TOTALS["cost"]
+    assert status.stats["alert"]["latest"] == ALERT.severity.rank + 1
     assert threading.active_count() == before
     assert list(tmp_path.iterdir()) == []

@@ -7,9 +7,7 @@ Full-page screenshots of every page land in `test-artifacts/` at the repository 
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, ingest
+from conftest import copy_sample, ingest, sample_figures
 from sqlalchemy import create_engine, text
 from test_pg_server import running_in_ci
 
@@ -58,7 +56,7 @@ def _require_browser() -> Any:
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("browser")
-    shutil.copytree(SAMPLES / VERSION, root / "state")
+    copy_sample(VERSION, root / "state")
     db = root / "telemetry.db"
     assert ingest(root / "state", str(db)).code == 0
     engine = create_engine(f"sqlite:///{db}")
@@ -131,7 +129,7 @@ def _kpis(page: Any) -> dict[str, str]:
 
 
 def _expected() -> dict[str, str]:
-    want = json.loads((SAMPLES / "expected.json").read_text())["versions"][VERSION]["total"]
+    want = sample_figures(VERSION)["total"]
     return {"Cost": fmt.money(want["cost"]), "LLM calls": f"{want['llm_calls']:,}",
             "Tool calls": f"{want['tool_calls']:,}",
             "Input tokens": f"{want['input']:,}", "Cache read": f"{want['cache_read']:,}"}

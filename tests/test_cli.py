@@ -39,10 +39,10 @@ def test_help_lists_every_option() -> None:
 
 
 @pytest.mark.parametrize("args, code, words", [
-    (["--bogus"], 2, "unrecognized arguments"),
-    (["--sessions-dir", "/definitely/not/here"], 2, "no such directory"),
-    (["--db", "nosuchdialect://x"], 2, "--db"),
-    (["--lock-wait", "-1"], 2, "--lock-wait"),
+    (["--bogus"], 64, "unrecognized arguments"),
+    (["--sessions-dir", "/definitely/not/here"], 64, "no such directory"),
+    (["--db", "nosuchdialect://x"], 64, "--db"),
+    (["--lock-wait", "-1"], 64, "--lock-wait"),
     (["--db", "/definitely/not/here/x.db"], 1, "does not exist"),
     (["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], 1, "database error"),
 ])

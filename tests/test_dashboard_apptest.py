@@ -4,15 +4,13 @@ interaction per filter, and user text that must not render as Markdown or HTML."
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import SAMPLES, ingest
+from conftest import SAMPLE_VERSIONS, copy_sample, ingest, sample_figures
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session
@@ -22,7 +20,6 @@ from openclaw_telemetry.ui import bmaster
 from openclaw_telemetry.ui import format as fmt
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
 PAGES = ["overview", "timeline", "models", "tools", "sessions", "automation", "statistics",
          "alert_center"]
 TIMEOUT = 60
@@ -40,11 +37,11 @@ def fresh_caches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     st.cache_resource.clear()
 
 
-@pytest.fixture(scope="module", params=sorted(EXPECTED))
+@pytest.fixture(scope="module", params=SAMPLE_VERSIONS)
 def sample_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
               ) -> tuple[str, Path]:
     root = tmp_path_factory.mktemp("sample")
-    shutil.copytree(SAMPLES / request.param, root / "state")
+    copy_sample(request.param, root / "state")
     db = root / "telemetry.db"
     assert ingest(root / "state", str(db)).code == 0
     return request.param, db
@@ -67,7 +64,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def check_kpis(at: AppTest, version: str) -> None:
-    want = EXPECTED[version]["total"]
+    want = sample_figures(version)["total"]
     shown = metrics(at)
     assert shown["Cost"] == fmt.money(want["cost"])
     assert shown["LLM calls"] == f"{want['llm_calls']:,}"
@@ -111,7 +108,7 @@ def test_one_interaction_per_filter(sample_db: tuple[str, Path],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     version, db = sample_db
     at = app("dashboard.py", db, monkeypatch).run()
-    want = EXPECTED[version]["total"]
+    want = sample_figures(version)["total"]
     at.selectbox(key="range").set_value("custom").run()
     ok(at)
     at.date_input(key="from").set_value(datetime(2026, 11, 24).date()).run()
@@ -255,7 +252,7 @@ def test_every_page_on_each_backend(db_url: str, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The same pages over SQLite and PostgreSQL (the one dialect seam is in sqlkit)."""
     version = "openclaw-2026.9.6"
-    shutil.copytree(SAMPLES / version, tmp_path / "state")
+    copy_sample(version, tmp_path / "state")
     assert ingest(tmp_path / "state", db_url).code == 0
     monkeypatch.setenv("OPENCLAW_TELEMETRY_DB", db_url)
     at = AppTest.from_file(str(ROOT / "dashboard_enhanced.py"), default_timeout=TIMEOUT)

@@ -93,7 +93,7 @@ def test_unreadable_state_directory_is_one_line_error(
     monkeypatch.setattr(discover.os, "access",
                         lambda p, mode: False if Path(p) == state else original(p, mode))
     ran = ingest(state, sqlite_url)
-    assert ran.code == 2
+    assert ran.code == 64
     assert ran.err.strip().splitlines() == [
         f"session_parser.py: error: --sessions-dir {state}: permission denied (run as a user "
         "who can read it; see the README, \"Give it read access\")"]
@@ -163,7 +163,7 @@ def test_missing_folder_from_the_environment_names_the_variable(tmp_path: Path,
     done = subprocess.run([sys.executable, str(ROOT / "session_parser.py"), "--db",
                            str(tmp_path / "t.db")], cwd=tmp_path, env=env, capture_output=True,
                           text=True, check=False, timeout=60)
-    assert done.returncode == 2
+    assert done.returncode == 64
     assert done.stderr.strip().splitlines() == [
         f"session_parser.py: error: ${variable} {tmp_path / 'nope'}: no such directory"]
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import sys
+import tomllib
 from pathlib import Path
+
+import pytest
 
 from openclaw_telemetry import config
 
@@ -47,3 +52,41 @@ def test_every_exporter_option_and_metric_is_in_the_readme() -> None:
     assert [o for o in options if f"`{o}" not in README and f"[{o}" not in README] == []
     assert [name for name, _, _ in CALL_MEASURES if f"`{name}`" not in README] == []
     assert f"`{RECENT}" in README
+
+
+def code_in(text: str, *, inline: bool) -> list[str]:
+    """The lines of fenced code blocks (and, with `inline`, the inline code spans)."""
+    fenced = re.findall(r"^```[^\n]*\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    lines = [line for block in fenced for line in block.splitlines()]
+    if inline:
+        prose = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+        lines += [" ".join(span.split()) for span in re.findall(r"`([^`]+)`", prose)]
+    return lines
+
+
+COMMAND = re.compile(r"(?<![\w./-])(python3?|streamlit|pip3?|pytest|ruff|mypy)\s+\S+")
+VENV_COMMAND = re.compile(r"(?<![\w/-])\.venv/bin/([\w-]+)(?: -m \w+)?(?: run)? ([\w/.-]+\.py)?")
+
+
+@pytest.mark.parametrize("name, inline", [("README.md", True), ("bench/README.md", False),
+                                          ("deploy/README.md", False)])
+def test_commands_run_as_written(name: str, inline: bool) -> None:
+    """A stock Debian has no `python`, and only .venv has the requirements: every command
+    runs the virtual environment's programs, which exist, on scripts that exist."""
+    root = Path(__file__).resolve().parents[1]
+    lines = [line for line in code_in((root / name).read_text(), inline=inline)
+             if "apt-get install" not in line]
+    bare = [line for line in lines if COMMAND.search(line)]
+    assert bare == []
+    venv_bin = Path(sys.executable).parent
+    for line in lines:
+        for program, script in VENV_COMMAND.findall(line):
+            assert (venv_bin / program).exists(), line
+            assert not script or (root / script).is_file(), line
+
+
+def test_streamlit_listens_on_this_machine_only_by_default() -> None:
+    """`streamlit run dashboard.py` as the README shows it (start.sh passes --host itself)."""
+    settings = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" /
+                              "config.toml").read_text())
+    assert settings["server"]["address"] == "127.0.0.1"

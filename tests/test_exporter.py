@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_deploy import SYSTEMD, environment_file, require_tool, unit_settings
 
 from openclaw_telemetry.prometheus import DEFAULT_PORT
-from tests.conftest import SAMPLES, ingest
+from tests.conftest import SAMPLE_VERSIONS, ingest, sample_figures, samples_dir
 from tests.entries import assistant, header, state_dir, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,6 @@ RULE_TESTS = ROOT / "tests" / "fixtures" / "prometheus" / "openclaw-telemetry.ru
 GRAFANA = ROOT / "deploy" / "grafana" / "openclaw-telemetry.json"
 # Grafana's own variables, as Grafana would fill them in for a query
 GRAFANA_VARIABLES = {"$__range": "1d", "$agent": ".*"}
-EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
 
 
 def exporter(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -86,13 +85,13 @@ def wait_for_scrape(port: int, process: subprocess.Popen[str]) -> tuple[str, str
             time.sleep(0.1)
 
 
-@pytest.mark.parametrize("sample", sorted(EXPECTED), indirect=True)
+@pytest.mark.parametrize("sample", SAMPLE_VERSIONS, indirect=True)
 def test_totals_equal_the_expected_ones(sample: Path, db_url: str) -> None:
     assert ingest(sample, db_url, "-q").code == 0
     ran = exporter("--db", db_url, "--once")
     assert ran.returncode == 0, ran.stderr
     found = samples(ran.stdout)
-    want = EXPECTED[sample.name]["total"]
+    want = sample_figures(sample.name)["total"]
     assert summed(found, "openclaw_llm_calls") == want["llm_calls"]
     assert summed(found, "openclaw_llm_call_errors") == want["errors"]
     assert summed(found, "openclaw_cost_usd") == pytest.approx(want["cost"], abs=1e-8)
@@ -120,7 +119,7 @@ def test_recent_windows_are_exact_at_the_scrape(tmp_path: Path, db_url: str) -> 
     assert summed(found, "openclaw_recent_tokens", window="1h", type="input") == 100
 
 
-@pytest.mark.parametrize("sample", sorted(EXPECTED), indirect=True)
+@pytest.mark.parametrize("sample", SAMPLE_VERSIONS, indirect=True)
 def test_exposition_passes_promtool(sample: Path, sqlite_url: str, tmp_path: Path) -> None:
     promtool = require_tool("promtool")
     assert ingest(sample, sqlite_url, "-q").code == 0
@@ -159,7 +158,7 @@ def test_serves_follows_new_data_and_stops_on_sigterm(sample: Path, tmp_path: Pa
         assert summed(found, "openclaw_telemetry_database_up") == 1
         assert summed(found, "openclaw_llm_calls") == 65
         version = summed(found, "openclaw_telemetry_data_version")
-        shutil.copytree(SAMPLES / "openclaw-2026.9.6" / "agents", sample / "agents",
+        shutil.copytree(samples_dir() / "openclaw-2026.9.6" / "agents", sample / "agents",
                         dirs_exist_ok=True)  # a second agent database: more calls
         assert ingest(sample, f"sqlite:///{db}", "-q").code == 0
         found = samples(scrape(port)[1])

@@ -9,19 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES, ingest, query, totals
+from tests.conftest import SAMPLE_VERSIONS, ingest, query, sample_figures, samples_dir, totals
 
-EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
-VERSIONS = sorted(EXPECTED)
+VERSIONS = SAMPLE_VERSIONS
 KEYS = ("llm_calls", "errors", "input", "output", "cache_read", "cache_write", "tool_calls",
         "tool_errors")
+
+
+def test_every_sample_is_tested() -> None:
+    """The tests are parametrized by conftest's list: it must name every sample."""
+    listed = json.loads((samples_dir() / "expected.json").read_text())["versions"]
+    assert sorted(listed) == sorted(SAMPLE_VERSIONS)
 
 
 @pytest.mark.parametrize("sample", VERSIONS, indirect=True)
 def test_totals_match_expected(sample: Path, db_url: str) -> None:
     ran = ingest(sample, db_url, "-q")
     assert ran.code == 0, ran.err
-    want = EXPECTED[sample.name]["total"]
+    want = sample_figures(sample.name)["total"]
     got = totals(db_url)
     assert {k: got[k] for k in KEYS} == {k: want[k] for k in KEYS}
     assert got["cost"] == pytest.approx(want["cost"], abs=1e-8)
@@ -37,7 +42,7 @@ def test_per_source_match_expected(sample: Path, db_url: str) -> None:
         FROM message_occurrences o JOIN sources s ON s.source_id = o.source_id
         JOIN messages m ON m.message_id = o.message_id GROUP BY s.rel_path, s.kind""")
     got = {r[0]: r for r in rows}
-    want = EXPECTED[sample.name]["per_source"]
+    want = sample_figures(sample.name)["per_source"]
     assert sorted(got) == sorted(want)
     for path, expected in want.items():
         _, kind, calls, inp, out, cr, cw, cost, errors, tools = got[path]
@@ -52,7 +57,7 @@ def test_per_source_match_expected(sample: Path, db_url: str) -> None:
 def test_session_keys_attributed(sample: Path, sqlite_url: str) -> None:
     assert ingest(sample, sqlite_url, "-q").code == 0
     keys = dict(query(sqlite_url, "SELECT session_id, session_key FROM sessions"))
-    for path, expected in EXPECTED[sample.name]["per_source"].items():
+    for path, expected in sample_figures(sample.name)["per_source"].items():
         session_id = path.rsplit("/", 1)[-1].split(".jsonl")[0]
         for key in expected["session_keys"]:
             assert keys[session_id] == key

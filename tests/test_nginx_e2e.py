@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import http.client
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, ingest
+from conftest import copy_sample, ingest
 from test_deploy import make_certificate, make_htpasswd, nginx_main_conf, render_site, require_tool
 from test_pg_server import running_in_ci
 
@@ -102,7 +101,7 @@ def streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     require_tool("nginx")  # no Streamlit to start when the test cannot run
     tmp_path = tmp_path_factory.mktemp("streamlit")
     state = tmp_path / SAMPLE
-    shutil.copytree(SAMPLES / SAMPLE, state)
+    copy_sample(SAMPLE, state)
     db = tmp_path / "telemetry.db"
     ran = ingest(state, str(db), "-q")
     assert ran.code == 0, ran.err

@@ -6,13 +6,12 @@ Each database test runs on SQLite and, when scripts/test.sh started one, on Post
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SAMPLES, ingest, query
+from conftest import SAMPLE_VERSIONS, copy_sample, ingest, query, sample_figures
 from sqlalchemy import Engine
 from telemetry_db import build, call, session, tool
 
@@ -22,7 +21,6 @@ from openclaw_telemetry.schema import sources
 from openclaw_telemetry.store import make_engine
 from openclaw_telemetry.timeframe import Preset, Unit, offset_segments, resolve, zone
 
-EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["versions"]
 BERLIN, KOLKATA, NEW_YORK, UTC_ZONE = (zone("Europe/Berlin"), zone("Asia/Kolkata"),
                                        zone("America/New_York"), zone("UTC"))
 
@@ -31,16 +29,15 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-@pytest.mark.parametrize("version", sorted(EXPECTED))
+@pytest.mark.parametrize("version", SAMPLE_VERSIONS)
 def test_totals_equal_the_samples_golden_figures(version: str, tmp_path: Path,
                                                  db_url: str) -> None:
     state = tmp_path / "state"
-    import shutil
-    shutil.copytree(SAMPLES / version, state)
+    copy_sample(version, state)
     assert ingest(state, db_url).code == 0
     engine = make_engine(db_url, create=False)
     row = read.totals(engine, scope=Scope(), tz=BERLIN).iloc[0]
-    want = EXPECTED[version]["total"]
+    want = sample_figures(version)["total"]
     for key in ("input", "output", "cache_read", "cache_write"):
         assert int(row[key]) == want[key], key
     assert int(row["calls"]) == want["llm_calls"]

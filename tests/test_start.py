@@ -37,8 +37,8 @@ from openclaw_telemetry.store import database_url, open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "start.sh"
-OPTIONS = ("--sessions-dir", "--db", "--port", "--host", "--enhanced", "--watch", "--demo",
-           "--help")
+OPTIONS = ("--sessions-dir", "--db", "--port", "--host", "--enhanced", "--with-bmasterai",
+           "--watch", "--demo", "--help")
 STARTUP_SECONDS = 180  # demo generation + ingest + Streamlit start, on a slow CI machine
 STOP_SECONDS = 15  # start.sh gives its children 10 s after SIGTERM before SIGKILL
 
@@ -266,6 +266,7 @@ def test_sigterm_to_start_sh_alone_stops_the_dashboard_and_the_watcher(
     processes = session_processes(run.process.pid)
     assert any("session_parser.py --watch -q" in line for line in processes.values()), processes
     assert any("streamlit run dashboard_enhanced.py" in line for line in processes.values())
+    assert "./start.sh --with-bmasterai installs it" in run.text()
 
     run.process.send_signal(signal.SIGTERM)  # a service manager or `kill`, not the group
 
@@ -329,6 +330,22 @@ def test_no_data_says_where_it_looked_and_offers_the_demo(
 
 
 @pytest.mark.slow
+def test_with_bmasterai_serves_the_enhanced_dashboard_and_installs_the_extra(
+        checkout: Path, tmp_path: Path, home: Path, venv: Venv) -> None:
+    """Into .venv it installs requirements-bmasterai.txt (scripts/bootstrap.sh); into an
+    OPENCLAW_VENV, nothing, and it says so."""
+    text = (ROOT / START).read_text()
+    assert 'bootstrap_venv "$REQUIREMENTS"' in text
+    assert "REQUIREMENTS=requirements-bmasterai.txt" in text
+    result = run_start(checkout, tmp_path, environment(home, venv), "--with-bmasterai",
+                       "--port", str(free_port()), "--db", str(tmp_path / "empty.db"))
+
+    assert result.returncode == 1  # no data here: nothing is served
+    assert ("--with-bmasterai installs nothing into OPENCLAW_VENV: install "
+            "requirements-bmasterai.txt there yourself") in result.stderr
+
+
+@pytest.mark.slow
 def test_no_data_in_a_given_folder_names_it(checkout: Path, tmp_path: Path, home: Path,
                                             venv: Venv) -> None:
     folder = tmp_path / "state"
@@ -364,14 +381,14 @@ def test_a_port_in_use_is_reported_before_any_work(checkout: Path, tmp_path: Pat
      ["--demo", "--sessions-dir", "/tmp"], ["--host", "0.0.0.0", "--demo", "--sessions-dir", "/tmp"],
      ["stray"]],
 )
-def test_a_bad_option_gives_one_line_and_exit_2(checkout: Path, tmp_path: Path, home: Path,
+def test_a_bad_option_gives_one_line_and_exit_64(checkout: Path, tmp_path: Path, home: Path,
                                                 venv: Venv, arguments: list[str]) -> None:
     result = run_start(checkout, tmp_path, environment(home, venv), *arguments, timeout=20)
 
-    assert result.returncode == 2
+    assert result.returncode == 64
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1, result.stderr
-    assert result.stderr.startswith("start.sh: ")
+    assert result.stderr.startswith("start.sh: error: ")
     assert venv.command_lines() == [], "a bad option must fail before any work"
 
 
@@ -416,6 +433,27 @@ def test_start_sh_serves_on_loopback_unless_told_and_warns_otherwise(
                        "--port", str(free_port()), "--db", str(tmp_path / "x.db"))
     assert result.returncode == 1
     assert "WARNING: --host 0.0.0.0 is not a loopback address" in result.stderr
+
+
+@pytest.mark.slow
+def test_streamlit_run_as_the_readme_shows_it_listens_on_loopback_only(
+        checkout: Path, tmp_path: Path, home: Path, venv: Venv) -> None:
+    """README: `.venv/bin/streamlit run dashboard.py -- --db …` in the checkout, no --host."""
+    port = free_port()
+    streamlit = Path(sys.executable).parent / "streamlit"
+    output = tmp_path / "streamlit.out"
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [str(streamlit), "run", "dashboard.py", "--server.port", str(port),
+             "--server.headless", "true", "--", "--db", str(tmp_path / "none.db")],
+            cwd=checkout, env=environment(home, venv), stdout=sink, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    try:
+        Running(process, output, port).wait_healthy()
+        assert listeners(port) == {LOOPBACK_V4}
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def streamlit_settings_files() -> list[Path]:

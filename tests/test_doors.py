@@ -1,0 +1,75 @@
+"""One argument and exit-code convention for every command (openclaw_telemetry/doors.py):
+a wrong argument is one line and exit code 64 everywhere, each --help ends with its exit
+codes, and the README's one "Exit codes" table says the same, word for word."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from openclaw_telemetry.doors import EXIT_CODES, EXIT_USAGE
+
+ROOT = Path(__file__).resolve().parents[1]
+DOORS = ("session_parser.py", "alerts.py", "exporter.py")
+HELPERS: tuple[str, ...] = ()  # the helpers start.sh runs, as `python -m …`
+
+
+def door(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, *(["-m", args[0]] if args[0] in HELPERS else
+                                 [str(ROOT / args[0])]), *args[1:]]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60,
+                          check=False, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+
+
+def readme_table() -> dict[str, list[tuple[int, str]]]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("\n## Exit codes\n"):]
+    section = section[:section.index("\n## ", 5)]
+    table: dict[str, list[tuple[int, str]]] = {}
+    for command, code, meaning in re.findall(r"^\| `([^`]+)` \| `(\d+)` \| (.+) \|$", section,
+                                             re.MULTILINE):
+        table.setdefault(command, []).append((int(code), meaning))
+    return table
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("name", [*DOORS, *HELPERS])
+def test_a_wrong_argument_is_one_line_and_exit_64(name: str, tmp_path: Path) -> None:
+    ran = door(name, "--bogus", cwd=tmp_path)
+    prog = name if name in DOORS else f"python -m {name}"
+    assert ran.returncode == EXIT_USAGE == 64
+    assert ran.stderr.splitlines() == [
+        f"{prog}: error: unrecognized arguments: --bogus (see --help)"], ran.stderr
+    assert ran.stdout == ""
+
+
+@pytest.mark.parametrize("name", [*DOORS, *HELPERS])
+def test_help_ends_with_the_exit_codes(name: str) -> None:
+    ran = door(name, "--help")
+    prog = name if name in DOORS else f"python -m {name}"
+    assert ran.returncode == 0, ran.stderr
+    for code, meaning in EXIT_CODES[prog]:
+        assert f"{code} {words(meaning)}" in words(ran.stdout), (code, meaning)
+
+
+def test_the_readme_table_is_the_doors_table() -> None:
+    table = readme_table()
+    for name in DOORS:
+        assert table[name] == list(EXIT_CODES[name]), name
+    assert set(table) == {*DOORS, "start.sh"}
+
+
+def test_start_sh_help_and_table_agree() -> None:
+    text = (ROOT / "start.sh").read_text()
+    help_codes = re.search(r"^Exit status: (.+?)\n\n", text, re.MULTILINE | re.DOTALL)
+    assert help_codes
+    assert {code for code, _ in readme_table()["start.sh"]} == {
+        int(code) for code in re.findall(r"\b(\d+)\b", help_codes.group(1))}
+    assert re.search(r"^EXIT_USAGE=64\b", text, re.MULTILINE)
