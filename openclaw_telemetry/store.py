@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.migrations import migrate, schema_status
@@ -74,13 +75,18 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, create: bool = True) -> Engine:
-    """An engine for the URL; SQLite files are created 0600 and put in WAL mode."""
+def make_engine(url: str, *, create: bool = True, pooled: bool = True) -> Engine:
+    """An engine for the URL; SQLite files are created 0600 and put in WAL mode.
+    `pooled=False` opens the file anew for every connection (a reader that must see a
+    database file replaced under it, never the old file a pooled connection keeps open)."""
     path = sqlite_path(url)
     if path is not None:
         _prepare_sqlite_file(path, create)
+    options: dict[str, Any] = {"pool_pre_ping": path is None}
+    if path is not None and not pooled:
+        options["poolclass"] = NullPool
     try:
-        engine = create_engine(url, pool_pre_ping=path is None)
+        engine = create_engine(url, **options)
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"--db {describe(url)}: {exc}") from None
     if path is not None:

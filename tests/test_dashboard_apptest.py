@@ -4,6 +4,7 @@ interaction per filter, and user text that must not render as Markdown or HTML."
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -263,3 +264,25 @@ def test_every_page_on_each_backend(db_url: str, tmp_path: Path,
     for page in PAGES[1:]:
         at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
         ok(at)
+
+
+def test_a_database_replaced_under_the_dashboard_is_shown(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """#11 defect 13: `./start.sh --demo` again replaced the database under a running
+    dashboard, which kept showing the old data. Here the worst case: the new database is
+    written over the old file (same inode) and has the same data version."""
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    db, other = tmp_path / "live.db", tmp_path / "other.db"
+    build(f"sqlite:///{db}", [session("s1")], [call("s1", now, 2.0)]).dispose()
+    engine = build(f"sqlite:///{other}", [session("s2")], [call("s2", now, 7.0)])
+    with engine.begin() as conn:  # another database: its first run started at another time
+        conn.execute(text("UPDATE ingest_runs SET started_at = '2026-02-02 00:00:00'"))
+    engine.dispose()
+    at = app("dashboard.py", db, monkeypatch).run()
+    ok(at)
+    assert at.metric[0].value == "$2.00"
+    shutil.copyfile(other, db)  # same file, new contents
+    at.run()
+    ok(at)
+    assert at.metric[0].value == "$7.00"

@@ -51,6 +51,7 @@ from openclaw_telemetry.read.sessions import (
 )
 from openclaw_telemetry.read.sqlkit import Scope
 from openclaw_telemetry.read.status import (
+    birth,
     call_bounds,
     data_version,
     file_identity,
@@ -61,7 +62,8 @@ from openclaw_telemetry.read.status import (
 from openclaw_telemetry.read.tools import tool_timeline, tool_totals, tools
 
 __all__ = [
-    "BREAKDOWNS", "NO_SESSION", "CronActivity", "Scope", "alert_observations", "breakdown",
+    "BREAKDOWNS", "NO_SESSION", "CronActivity", "Scope", "alert_observations", "birth",
+    "breakdown",
     "call_bounds", "call_rollup", "cost_statistics", "cron_activity", "data_version",
     "file_identity", "filter_options", "hourly", "ingest_status", "issue_counts",
     "latest_ingest", "models", "recent_usage", "schema_status", "session_calls",

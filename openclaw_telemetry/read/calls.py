@@ -32,7 +32,7 @@ from openclaw_telemetry.read.sqlkit import (
     positions,
     time_conditions,
 )
-from openclaw_telemetry.read.status import data_version
+from openclaw_telemetry.read.status import birth, data_version
 from openclaw_telemetry.schema import sessions, usage_quarter_hours
 from openclaw_telemetry.timeframe import Unit, to_utc
 
@@ -131,8 +131,9 @@ def hours(rows: pd.DataFrame, whole: bool, tz: tzinfo) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=8)
-def _whole(engine: Engine, version: int, tz: tzinfo, kinds: bool) -> pd.DataFrame:
-    """The whole history's hourly rows at one data version (callers never mutate it)."""
+def _whole(engine: Engine, stamp: tuple[str, int], tz: tzinfo, kinds: bool) -> pd.DataFrame:
+    """The whole history's hourly rows of one database (its birth) at one data version
+    (callers never mutate it)."""
     return call_rollup(engine, tz=tz, kinds=kinds)
 
 
@@ -141,7 +142,7 @@ def hourly(engine: Engine, *, scope: Scope, tz: tzinfo, kinds: bool = False) -> 
     `kinds=True` or a kind filter). Whole hours come from the cached history, the partial
     hours at the range's ends are read exactly."""
     kinds = kinds or bool(scope.kinds)
-    whole = _whole(engine, data_version(engine), tz, kinds)
+    whole = _whole(engine, (birth(engine), data_version(engine)), tz, kinds)
     return rollups.in_scope(
         whole, lambda lo, hi: call_rollup(engine, tz=tz, since=lo, until=hi, kinds=kinds),
         scope, tz)

@@ -1,9 +1,10 @@
 """What the database holds, as a whole: its data version (the cache key of every read),
 schema state, latest ingest run, first and last call, and the values the filters offer.
 
-`Version` also names the database *file*: a SQLite file replaced under a running
-dashboard (`start.sh --demo` again, a restore) gets a new identity, so every cached read
-and the engine are renewed even when the new file's run ids repeat the old ones.
+`file_identity` and `birth` tell one database from another at the same URL: a SQLite
+file replaced under a running dashboard (`start.sh --demo` again, a restore) has another
+inode or, when the file system reuses the inode, another first ingest run; so every
+cached read is renewed even when the new database's run ids repeat the old ones.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from openclaw_telemetry.store import sqlite_path
 
 T = tool_calls.c
 
-__all__ = ["call_bounds", "data_version", "file_identity", "filter_options", "latest_ingest",
-           "schema_status"]
+__all__ = ["birth", "call_bounds", "data_version", "file_identity", "filter_options",
+           "latest_ingest", "schema_status"]
 
 
 def file_identity(url: str) -> str:
@@ -36,6 +37,14 @@ def file_identity(url: str) -> str:
     except OSError:
         return ""
     return f"{info.st_dev}:{info.st_ino}"
+
+
+def birth(engine: Engine) -> str:
+    """When the database got its first ingest run ('' before any): one primary-key seek."""
+    stmt = select(ingest_runs.c.started_at).order_by(ingest_runs.c.run_id).limit(1)
+    with engine.connect() as conn:
+        first = conn.execute(stmt).scalar()
+    return "" if first is None else str(first)
 
 
 def data_version(engine: Engine) -> int:

@@ -39,26 +39,26 @@ class Source:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def engine(url: str, identity: str = "") -> Engine:
-    """One engine per database file; never creates a file (missing -> DatabaseError). A
-    file replaced under the dashboard has another identity, so it gets a new engine (the
-    old one's pooled connections would keep reading the old file)."""
-    return make_engine(url, create=False)
+def engine(url: str) -> Engine:
+    """One engine per database; never creates a file (missing -> DatabaseError). SQLite
+    files are opened anew for each read, so a file replaced under the dashboard is read,
+    never the old one a pooled connection would keep open."""
+    return make_engine(url, create=False, pooled=False)
 
 
 def source(url: str) -> Source:
-    """The database's current `Source`: one stat() and one indexed MAX(), every refresh."""
-    identity = read.file_identity(url)
-    return Source(url, identity, read.data_version(engine(url, identity)))
+    """The database's current `Source`: one stat() and two indexed look-ups per refresh."""
+    db = engine(url)
+    return Source(url, f"{read.file_identity(url)}|{read.birth(db)}", read.data_version(db))
 
 
 def schema_status(url: str) -> str:
-    return read.schema_status(engine(url, read.file_identity(url)))
+    return read.schema_status(engine(url))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _answer(question: str, src: Source, filters: tuple[tuple[str, Any], ...]) -> Any:
-    return _QUESTIONS[question](engine(src.url, src.identity), **dict(filters))
+    return _QUESTIONS[question](engine(src.url), **dict(filters))
 
 
 def ask(question: Callable[..., T], src: Source, /, **filters: Any) -> T:
