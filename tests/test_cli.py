@@ -113,6 +113,24 @@ def test_no_data_found_says_where_it_looked(tmp_path: Path) -> None:
     assert "no OpenClaw data found" in done.stderr and ".openclaw" in done.stderr
 
 
+def test_a_run_that_finds_no_data_keeps_what_the_database_holds(tmp_path: Path) -> None:
+    """`./start.sh` on a machine whose OpenClaw data moved: the run finds no state folder,
+    over a database that holds calls. It crashed with an IndexError (re-pricing looked for a
+    state folder to price with); it must change nothing and say where it looked."""
+    sessions = tmp_path / ".openclaw" / "agents" / "main" / "sessions"
+    write(sessions, "s-1.jsonl", header("s-1"), assistant(T0, response_id="r1", cost=None))
+    (tmp_path / ".openclaw" / "openclaw.json").write_text("{}")  # a price file, gone later
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    db = str(tmp_path / "t.db")
+    first = run_process("--json", "--db", db, env=env, cwd=tmp_path)
+    assert json.loads(first.stdout)["new_calls"] == 1
+    shutil.rmtree(tmp_path / ".openclaw")
+    again = run_process("--json", "--db", db, env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr and "no OpenClaw data found" in again.stderr
+    assert json.loads(again.stdout)["database"]["calls"] == 1
+
+
 def test_second_run_waits_for_the_lock_then_says_so(tmp_path: Path, sqlite_url: str) -> None:
     import fcntl
 

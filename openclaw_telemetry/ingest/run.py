@@ -349,7 +349,11 @@ class Ingest:
         return self._logins[database]
 
     def _prices_changed(self, conn: Connection) -> bool:
-        """Did a price file change since the last run (or is this a --full run)?"""
+        """Did a price file change since the last run (or is this a --full run)? Never
+        when no state folder was found: no price file can be read, and calls priced from
+        one keep their prices until it is found again."""
+        if not self.roots:
+            return False
         files = [self.config_path] if self.config_path else []
         for root in self.roots:
             files += [root.config_file, *(a.agent_dir / "models.json" for a in root.agents
