@@ -25,6 +25,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m004_forget_display_names", "2026.9 keeps a session's first user message as its "
                                   "display name, which was stored as its label: labels are "
                                   "learned again, never from display names (contract E4)"),
+    ("m005_covering_indexes", "sessions per model and per tool, and tool outcomes, are read "
+                              "from the indexes alone (the Models and Tools pages at 1M calls)"),
 )
 _TABLE = "_migrations"
 
