@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # OpenClaw Telemetry in one command: virtual environment, ingestion, dashboard.
-# Run ./start.sh --help for the options. No logic of its own (design.md §1): the
-# virtual environment is scripts/bootstrap.sh's, the reading is session_parser.py's, the
-# demo data is bench/generate_corpus.py's, the serving is Streamlit's. Kept to bash 3.2
-# (macOS), like scripts/bootstrap.sh.
+# Run ./start.sh --help for the options. No logic of its own (design.md §1) and no Python
+# of its own: the virtual environment is scripts/bootstrap.sh's, the checks before serving
+# are `python -m openclaw_telemetry.preflight`, the demo data is
+# `python -m openclaw_telemetry.demo`, the reading is session_parser.py's, the serving is
+# Streamlit's. Kept to bash 3.2 (macOS), like scripts/bootstrap.sh.
 set -euo pipefail
 
 usage() {
@@ -241,38 +242,15 @@ else
 fi
 
 # Checked before the ingestion, which can take minutes on a first run.
-port_status=0
-"$VENV_PYTHON" - "$HOST" "$PORT" <<'PY' || port_status=$?
-import errno, socket, sys
-host, port = sys.argv[1], int(sys.argv[2])
-try:
-    socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET).close()
-except OSError as exc:
-    if exc.errno == errno.EADDRINUSE:
-        sys.exit(3)
-    sys.exit(f"start.sh: cannot listen on {host} port {port}: {exc.strerror or exc}")
-PY
-case "$port_status" in
-    0) ;;
-    3) die "port $PORT on $HOST is already in use (another dashboard, or another program);" \
-        "stop it or pick a free port with --port, e.g. ./start.sh --port $((PORT % 65535 + 1))" ;;
-    *) exit 1 ;;
-esac
+"$VENV_PYTHON" -m openclaw_telemetry.preflight port "$HOST" "$PORT" || exit 1
 
 # --- 2. data ------------------------------------------------------------------------------
 
 if [ "$DEMO" = 1 ]; then
     say "==> Demo data: generating an OpenClaw state directory in ${DEMO_STATE#"$ROOT"/}"
-    say "    (5 agents, cron jobs, sub-agents, several models, errors, 60 days up to now)"
     # A demo database from an earlier day is replaced, never a database of real data.
-    if [ "${#DB_FILE[@]}" -gt 0 ] && [ -f "${DB_FILE[0]}" ] &&
-        "$VENV_PYTHON" -m openclaw_telemetry.demo show "${DB_FILE[0]}" >/dev/null 2>&1; then
-        rm -f "${DB_FILE[0]}" "${DB_FILE[0]}-wal" "${DB_FILE[0]}-shm"
-    fi
-    "$VENV_PYTHON" bench/generate_corpus.py "$DEMO_STATE" --calls 6000 --days 60 \
-        --agents 5 --era mixed --seed 424242 --end now --force >/dev/null ||
-        die "could not generate the demo data (bench/generate_corpus.py failed)"
-    "$VENV_PYTHON" -m openclaw_telemetry.demo mark ${DB_FILE[@]+"${DB_FILE[@]}"} || exit 1
+    "$VENV_PYTHON" -m openclaw_telemetry.demo prepare "$DEMO_STATE" \
+        ${DB_FILE[@]+"${DB_FILE[@]}"} || exit 1
     SESSIONS_OPTION=(--sessions-dir "$DEMO_STATE")
 fi
 
@@ -288,18 +266,8 @@ case "$ingest_status" in
 esac
 
 # Never an empty dashboard: without a single LLM call there is nothing to look at.
-if ! "$VENV_PYTHON" - <<'PY'; then
-import sys
-
-import db  # the facade; opens $OPENCLAW_TELEMETRY_DB, exported above
-from sqlalchemy import literal
-
-engine = db.open_db()
-with engine.connect() as conn:
-    found = conn.execute(db.select(literal(1)).select_from(db.messages).limit(1)).first()
-engine.dispose()
-sys.exit(found is None)
-PY
+# (The database is $OPENCLAW_TELEMETRY_DB, exported above.)
+if ! "$VENV_PYTHON" -m openclaw_telemetry.preflight calls; then
     if [ -n "$SESSIONS_DIR" ]; then
         looked="$SESSIONS_DIR"
     else
@@ -348,7 +316,8 @@ fi
 [ "$DEMO" = 0 ] || say "    Showing DEMO data from ${DB_FILE[0]:-\$OPENCLAW_TELEMETRY_DB}, not your agents' usage."
 [ "$WATCH" = 0 ] || say "    Live ingestion is on (session_parser.py --watch); it stops with the dashboard."
 if [ "$SCRIPT" = dashboard_enhanced.py ] && [ "$REQUIREMENTS" = requirements.txt ]; then
-    say "    Its bmasterai page needs the optional bmasterai package: ./start.sh --with-bmasterai installs it."
+    say "    Its bmasterai page uses the optional bmasterai package when installed;" \
+        "./start.sh --with-bmasterai installs it."
 fi
 say "    Press Ctrl-C to stop."
 say ""

@@ -1,20 +1,18 @@
-"""Generate a realistic OpenClaw state directory of any size, deterministically.
+"""The benchmark's corpora: OpenClaw state directories of any size, deterministically.
 
     python bench/generate_corpus.py OUT_DIR --calls N [--era jsonl|sqlite|mixed]
         [--agents K] [--files F] [--seed S] [--max-file-mb M] [--days D] [--force]
     python bench/generate_corpus.py --append-one DIR
 
-OUT_DIR becomes an OpenClaw state directory (`openclaw.json`, `agents/<id>/sessions/…`,
-`agents/<id>/agent/openclaw-agent.sqlite`, `cron/…`) shaped like what OpenClaw 2026.7.1
-(JSONL era) and 2026.9.6 (SQLite era) write; see `../shared/openclaw-format.md` §2, §4,
-§5, §10, §12 and the modules `corpus_*.py` for what goes where. `--files` is the number
-of transcripts (JSONL files, or sessions in the databases); `--max-file-mb` makes the
-main agent's main session one file of about that size. Output is streamed: memory stays
-small whatever the size. The same arguments always give the same bytes.
+The command line of the product's generator, `openclaw_telemetry.demo.corpus` (the one
+`start.sh --demo` runs; see it and its modules for what goes where, format §2, §4, §5, §10,
+§12). `--files` is the number of transcripts (JSONL files, or sessions in the databases);
+`--max-file-mb` makes the main agent's main session one file of about that size. The same
+arguments always give the same bytes.
 
 `OUT_DIR/expected_totals.json` holds what a correct ingest must find under
-`accounting.md`: LLM calls, the four token kinds and cost, every call counted once even
-when it is stored twice (`.bak` copies, the duplicated `.zst` archive, mixed-era imports).
+`accounting.md`, plus the corpus's size counted by `corpus_files.py` (which the bench
+keeps independent of the package it measures).
 
 `--append-one DIR` appends exactly one LLM call (a user message and an assistant reply) to
 the largest primary `.jsonl` of DIR — or, in a SQLite-era corpus, to the largest session
@@ -24,199 +22,45 @@ in the agent database — and updates `expected_totals.json`.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
-import shutil
 import sqlite3
 import sys
 import time
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import zstandard
-from corpus_entries import SessionBuilder, Shared
-from corpus_files import AGENT_DB, IMPORT_ARCHIVE, corpus_size, transcript_files
-from corpus_models import MODELS, openclaw_config, recorded_cost
-from corpus_plan import (
-    END_MS,
-    CorpusPlan,
-    SessionPlan,
-    archive_stamp,
-    iso_ms,
-    plan_corpus,
-    uuid4,
+from corpus_files import AGENT_DB, corpus_size, transcript_files
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from openclaw_telemetry.demo.corpus import (
+    EXPECTED_NAME,
+    GENERATOR_VERSION,
+    NotGeneratedError,
+    Options,
+    clear_generated,
+    generate,
+    write_json,
 )
-from corpus_stores import SessionRecord, write_cron, write_db_sessions, write_session_stores
-from corpus_writers import (
-    AgentDb,
-    BakSplitSink,
-    JsonlSink,
-    Sink,
-    Tee,
-    TrajectorySink,
-    ZstSink,
-)
+from openclaw_telemetry.demo.models import MODELS, recorded_cost
+from openclaw_telemetry.demo.plan import END_MS, iso_ms, uuid4
 
-GENERATOR_VERSION = 2
-EXPECTED_NAME = "expected_totals.json"
+__all__ = ["EXPECTED_NAME", "GENERATOR_VERSION", "append_one", "generate_corpus"]
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
-    calls: int
-    era: str = "jsonl"
-    agents: int = 3
-    files: int | None = None
-    seed: int = 42
-    max_file_mb: float | None = None
-    days: int = 60
-    end_ms: int = END_MS
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"calls": self.calls, "era": self.era, "agents": self.agents,
-                "files": self.files, "seed": self.seed, "max_file_mb": self.max_file_mb,
-                "days": self.days, "end_ms": self.end_ms}
-
-
-def generate(out: Path, options: Options) -> dict[str, Any]:
-    """Write the corpus into `out` (an empty or missing directory); return the expected totals."""
-    plan = plan_corpus(calls=options.calls, era=options.era, agents=options.agents,
-                       files=options.files, seed=options.seed,
-                       max_file_mb=options.max_file_mb, days=options.days,
-                       end_ms=options.end_ms)
-    shared = Shared(options.seed)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "openclaw.json", openclaw_config(plan.agents))
-    dbs: dict[str, AgentDb] = {}
-    records = [_write_session(s, plan, shared, out, dbs) for s in plan.sessions]
-    write_session_stores(out, plan, records)
-    write_db_sessions(dbs, records)
-    write_cron(out, plan, records)
-    for db in dbs.values():
-        db.close()
-    expected = _expected(out, options, plan, shared)
-    _write_json(out / EXPECTED_NAME, expected)
-    return expected
-
-
-def _write_session(plan: SessionPlan, corpus: CorpusPlan, shared: Shared, out: Path,
-                   dbs: dict[str, AgentDb]) -> SessionRecord:
-    before = _usage_snapshot(shared)
-    sink, in_db, duplicated = _open_sinks(plan, corpus, shared, out, dbs)
-    end = plan.start_ms
-    for entry, ms in SessionBuilder(plan, shared, _store_label(plan, corpus.era)).entries():
-        sink.write(orjson.dumps(entry), entry, ms)
-        end = ms
-    sink.close()
-    after = _usage_snapshot(shared)
-    calls = after[0] - before[0]
-    if duplicated:
-        shared.totals.duplicated_calls += calls
-    tokens = (after[1] - before[1], after[2] - before[2], after[3] - before[3],
-              after[4] - before[4])
-    return SessionRecord(plan, end, calls, tokens, after[5] - before[5], in_db)
-
-
-def _usage_snapshot(shared: Shared) -> tuple[int, int, int, int, int, float]:
-    t = shared.totals
-    return (t.llm_calls, t.input_tokens, t.output_tokens, t.cache_read_tokens,
-            t.cache_write_tokens, t.cost)
-
-
-def _store_label(plan: SessionPlan, era: str) -> str:
-    """Where a call was first stored, for the `calls_by_store` breakdown."""
-    if plan.storage == "jsonl":
-        if era == "mixed":
-            return "file:import-archive"
-        return {"reset": "file:reset", "deleted": "file:deleted"}.get(plan.fate, "file:primary")
-    return {"deleted": "file:deleted-zst", "cold": "file:cold-zst"}.get(
-        plan.fate, "sqlite:transcript_events")
-
-
-def _open_sinks(plan: SessionPlan, corpus: CorpusPlan, shared: Shared, out: Path,
-                dbs: dict[str, AgentDb]) -> tuple[Sink, bool, bool]:
-    """The sink(s) of one session; also whether it is in a database and stored twice."""
-    if plan.storage == "jsonl":
-        return _jsonl_sinks(plan, corpus, shared, out, dbs)
-    agent = out / "agents" / plan.agent_id
-    sid = plan.session_id
-    if plan.fate == "deleted":
-        return ZstSink(agent / "sessions" / _deleted_zst_name(plan)), False, False
-    if plan.fate == "cold":
-        digest = hashlib.sha256(sid.encode()).hexdigest()
-        return ZstSink(agent / "sessions" / "cold" / f"{digest}.jsonl.zst"), False, False
-    db_sink = _db(dbs, out, plan.agent_id, corpus.seed).sink(sid)
-    if plan.zst_copy:
-        return Tee([db_sink, ZstSink(agent / "sessions" / _deleted_zst_name(plan))]), True, True
-    return db_sink, True, False
-
-
-def _jsonl_sinks(plan: SessionPlan, corpus: CorpusPlan, shared: Shared, out: Path,
-                 dbs: dict[str, AgentDb]) -> tuple[Sink, bool, bool]:
-    agent = out / "agents" / plan.agent_id
-    folder = agent / (IMPORT_ARCHIVE if corpus.era == "mixed" else "sessions")
-    sid = plan.session_id
-    path = folder / _jsonl_name(plan)
-    rng = random.Random(f"extras:{corpus.seed}:{plan.index}")
-    sinks: list[Sink] = []
-    if plan.bak:
-        split = max(1, int(plan.calls * rng.uniform(0.4, 0.8)))
-        sinks.append(BakSplitSink(path, split, rng.randint(20, 80), shared.totals))
-    else:
-        sinks.append(JsonlSink(path))
-    if plan.sidecar:
-        sinks.append(TrajectorySink(folder / f"{sid}.trajectory.jsonl", sid, plan.key,
-                                    plan.agent_id))
-    if plan.checkpoint:
-        sinks.append(JsonlSink(folder / f"{sid}.checkpoint.{uuid4(rng)}.jsonl"))
-    if plan.imported:
-        sinks.append(_db(dbs, out, plan.agent_id, corpus.seed).sink(sid))
-    sink: Sink = sinks[0] if len(sinks) == 1 else Tee(sinks)
-    return sink, plan.imported, plan.imported
-
-
-def _jsonl_name(plan: SessionPlan) -> str:
-    if plan.fate in ("reset", "deleted"):
-        return f"{plan.session_id}.jsonl.{plan.fate}.{archive_stamp(plan.fate_ms)}"
-    return f"{plan.session_id}.jsonl"
-
-
-def _deleted_zst_name(plan: SessionPlan) -> str:
-    digest = hashlib.md5(f"archive:{plan.session_id}".encode()).hexdigest()
-    return f"{plan.session_id}.jsonl.deleted.{archive_stamp(plan.fate_ms)}.{digest}.zst"
-
-
-def _db(dbs: dict[str, AgentDb], out: Path, agent_id: str, seed: int) -> AgentDb:
-    if agent_id not in dbs:
-        path = out / "agents" / agent_id / "agent" / AGENT_DB
-        dbs[agent_id] = AgentDb(path, agent_id, seed, 1_790_000_000_000)
-    return dbs[agent_id]
-
-
-def _expected(out: Path, options: Options, plan: CorpusPlan, shared: Shared) -> dict[str, Any]:
+def generate_corpus(out: Path, options: Options) -> dict[str, Any]:
+    """Generate the corpus, then add its size and largest file to the expected totals."""
+    expected = generate(out, options)
     files = list(transcript_files(out))
     largest = max(files, key=lambda p: p.stat().st_size, default=None)
-    return {
-        "about": "Totals a correct ingest must find (accounting.md): every LLM call once.",
-        "generator": {"script": "bench/generate_corpus.py", "version": GENERATOR_VERSION},
-        "options": options.as_dict(),
-        **shared.totals.as_dict(),
-        "sessions": len(plan.sessions),
-        "appended_calls": 0,
-        "size": corpus_size(out),
-        "largest_file": {"path": str(largest.relative_to(out)) if largest else None,
-                         "bytes": largest.stat().st_size if largest else 0},
-    }
-
-
-def _write_json(path: Path, document: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
-    tmp.replace(path)
+    expected["size"] = corpus_size(out)
+    expected["largest_file"] = {"path": str(largest.relative_to(out)) if largest else None,
+                                "bytes": largest.stat().st_size if largest else 0}
+    write_json(out / EXPECTED_NAME, expected)
+    return expected
 
 
 # -- append one call -----------------------------------------------------------------
@@ -236,7 +80,7 @@ def append_one(root: Path) -> dict[str, Any]:
     else:
         usage, cost, where = _append_to_database(root, serial)
     _add_to_expected(expected, usage, cost)
-    _write_json(expected_path, expected)
+    write_json(expected_path, expected)
     return {"appended_to": where, "llm_calls": expected["llm_calls"]}
 
 
@@ -341,7 +185,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=60, help="history length (default 60)")
     parser.add_argument("--end", type=_end_ms, default=END_MS, metavar="YYYY-MM-DD|now",
                         help="when the history ends (default 2026-11-24, fixed so corpora are "
-                             "reproducible; `now` for demo data)")
+                             "reproducible; `now`: this minute)")
     parser.add_argument("--force", action="store_true",
                         help="replace OUT_DIR if it holds an earlier generated corpus")
     parser.add_argument("--append-one", metavar="DIR",
@@ -354,13 +198,6 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.agents < 1 or (args.files is not None and args.files < 1):
         parser.error("--agents and --files must be at least 1")
     return args
-
-
-def _prepare(out: Path, force: bool) -> None:
-    if out.exists() and any(out.iterdir()):
-        if not (force and (out / EXPECTED_NAME).exists()):
-            sys.exit(f"error: {out} is not empty (use --force to replace a generated corpus)")
-        shutil.rmtree(out)
 
 
 def _end_ms(value: str) -> int:
@@ -383,11 +220,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(append_one(target)))
         return 0
     out = Path(args.out_dir)
-    _prepare(out, args.force)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        sys.exit(f"error: {out} is not empty (use --force to replace a generated corpus)")
+    try:
+        clear_generated(out)
+    except NotGeneratedError as exc:
+        sys.exit(f"error: {exc}")
     options = Options(args.calls, args.era, args.agents, args.files, args.seed,
                       args.max_file_mb, args.days, args.end)
     started = time.perf_counter()
-    expected = generate(out, options)
+    expected = generate_corpus(out, options)
     size = expected["size"]
     print(json.dumps({"out": str(out), "seconds": round(time.perf_counter() - started, 2),
                       "llm_calls": expected["llm_calls"],

@@ -37,8 +37,8 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         (EXIT_FAILED, "the database cannot be opened, created or written"),
         (EXIT_LOCKED, "another ingest run holds the database"),
         (EXIT_USAGE, f"{_USAGE} (also a folder to read that does not exist or cannot be read)"),
-        (130, "interrupted by Ctrl-C; the next run continues where this one stopped"),
-        (143, "stopped by SIGTERM; the next run continues where this one stopped"),
+        (130, "interrupted by Ctrl-C (the next run continues where this one stopped)"),
+        (143, "stopped by SIGTERM (the next run continues where this one stopped)"),
     ),
     "alerts.py": (
         (EXIT_OK, "nothing fired, or only info"),

@@ -47,39 +47,9 @@ _bootstrap_find_python() {
     return 1
 }
 
-# sha256 over FILE and, recursively, every file it pulls in with -r/--requirement or
-# -c/--constraint (paths relative to the including file), in a stable order.
+# sha256 over FILE and every file it includes (scripts/requirements_digest.py).
 _bootstrap_requirements_hash() {
-    "$1" - "$2" <<'PY'
-import hashlib
-import pathlib
-import re
-import sys
-
-INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+)(\S+)")
-digest = hashlib.sha256()
-seen: set[pathlib.Path] = set()
-
-
-def add(path: pathlib.Path) -> None:
-    path = path.resolve()
-    if path in seen:
-        return
-    seen.add(path)
-    data = path.read_bytes()
-    digest.update(str(path.name).encode() + b"\0" + hashlib.sha256(data).digest())
-    for line in data.decode("utf-8", "replace").splitlines():
-        match = INCLUDE.match(line)
-        if match:
-            add(path.parent / match.group(1))
-
-
-try:
-    add(pathlib.Path(sys.argv[1]))
-except OSError as error:
-    sys.exit(f"bootstrap: {error}")
-print(digest.hexdigest())
-PY
+    "$1" "$BOOTSTRAP_ROOT/scripts/requirements_digest.py" "$2"
 }
 
 _bootstrap_venv_ok() {

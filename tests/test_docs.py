@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -90,3 +92,23 @@ def test_streamlit_listens_on_this_machine_only_by_default() -> None:
     settings = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" /
                               "config.toml").read_text())
     assert settings["server"]["address"] == "127.0.0.1"
+
+
+def test_every_format_section_cited_is_in_docs() -> None:
+    """`format §4.5` in the code (or `§4.5` beside it; `design.md §N` is the house style)
+    points at a heading of docs/openclaw-format.md, so a citation can be followed."""
+    root = Path(__file__).resolve().parents[1]
+    docs = (root / "docs" / "openclaw-format.md").read_text()
+    headings = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)*)\.? ", docs, re.MULTILINE))
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root,
+                            capture_output=True, check=True).stdout
+    cited: dict[str, set[str]] = {}
+    for raw in filter(None, listed.split(b"\0")):
+        path = root / os.fsdecode(raw)
+        if path.suffix not in {".py", ".md", ".sh", ".sql", ".toml", ".txt"} or not path.is_file():
+            continue
+        for section in re.findall(r"(?<!design\.md )§ ?(\d+(?:\.\d+)*)", path.read_text()):
+            cited.setdefault(section, set()).add(str(path.relative_to(root)))
+    assert len(cited) > 10
+    assert {section: sorted(paths) for section, paths in cited.items()
+            if section not in headings} == {}

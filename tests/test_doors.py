@@ -15,7 +15,7 @@ from openclaw_telemetry.doors import EXIT_CODES, EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[1]
 DOORS = ("session_parser.py", "alerts.py", "exporter.py")
-HELPERS: tuple[str, ...] = ()  # the helpers start.sh runs, as `python -m …`
+HELPERS = ("openclaw_telemetry.demo", "openclaw_telemetry.preflight")  # what start.sh runs
 
 
 def door(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -40,9 +40,13 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
+WRONG = {"openclaw_telemetry.demo": ("prepare", "state", "--bogus"),
+         "openclaw_telemetry.preflight": ("calls", "--bogus")}
+
+
 @pytest.mark.parametrize("name", [*DOORS, *HELPERS])
 def test_a_wrong_argument_is_one_line_and_exit_64(name: str, tmp_path: Path) -> None:
-    ran = door(name, "--bogus", cwd=tmp_path)
+    ran = door(name, *WRONG.get(name, ("--bogus",)), cwd=tmp_path)
     prog = name if name in DOORS else f"python -m {name}"
     assert ran.returncode == EXIT_USAGE == 64
     assert ran.stderr.splitlines() == [

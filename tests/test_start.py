@@ -15,6 +15,7 @@ and then look for any process of that session still alive.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import signal
@@ -33,6 +34,7 @@ from pathlib import Path
 import pytest
 
 from openclaw_telemetry.demo import is_demo
+from openclaw_telemetry.demo.corpus import Options, generate
 from openclaw_telemetry.store import database_url, open_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,7 +268,7 @@ def test_sigterm_to_start_sh_alone_stops_the_dashboard_and_the_watcher(
     processes = session_processes(run.process.pid)
     assert any("session_parser.py --watch -q" in line for line in processes.values()), processes
     assert any("streamlit run dashboard_enhanced.py" in line for line in processes.values())
-    assert "./start.sh --with-bmasterai installs it" in run.text()
+    assert "./start.sh --with-bmasterai installs it." in run.text()
 
     run.process.send_signal(signal.SIGTERM)  # a service manager or `kill`, not the group
 
@@ -298,8 +300,7 @@ def test_demo_refuses_a_database_with_real_data(checkout: Path, tmp_path: Path, 
                                                 venv: Venv) -> None:
     db = tmp_path / "real.db"
     state = tmp_path / "state"
-    subprocess.run([sys.executable, "bench/generate_corpus.py", str(state), "--calls", "20",
-                    "--seed", "1"], cwd=checkout, check=True, capture_output=True)
+    generate(state, Options(calls=20, seed=1))
     subprocess.run([sys.executable, "session_parser.py", "--sessions-dir", str(state), "--db",
                     str(db), "-q"], cwd=checkout, check=True)
 
@@ -398,6 +399,21 @@ def options_in_the_script() -> set[str]:
     loop = text[text.index("while [ $# -gt 0 ]"):text.index("\ndone\n")]
     patterns = re.findall(r"^\s*([-a-z |*=]+)\)", loop, re.MULTILINE)
     return {option for pattern in patterns for option in re.findall(r"--[a-z][a-z-]*", pattern)}
+
+
+def test_start_sh_keeps_no_python_of_its_own() -> None:
+    """Every question for Python is a module of the package (typed and checked), never a
+    script on start.sh's stdin; scripts/bootstrap.sh, sourced by it, keeps none either."""
+    for name in (START, "scripts/bootstrap.sh"):
+        text = (ROOT / name).read_text()
+        assert not re.search(r"<<-?\s*'?PY", text), name
+        assert not re.search(r"(python|PYTHON\w*\"?) +- ", text), name
+    text = (ROOT / START).read_text()
+    assert "bench/" not in text, "the demo generator is the package's"
+    modules = set(re.findall(r"-m (openclaw_telemetry[\w.]*)", text))
+    assert modules == {"openclaw_telemetry.preflight", "openclaw_telemetry.demo"}
+    for module in modules:
+        assert importlib.util.find_spec(module) is not None, module
 
 
 def test_help_lists_every_option_and_does_no_work(checkout: Path, tmp_path: Path, home: Path,

@@ -16,12 +16,13 @@ import random
 import sqlite3
 from collections import deque
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 import zstandard
-from corpus_models import Totals
-from corpus_plan import iso_ms
+
+from openclaw_telemetry.demo.models import Totals
+from openclaw_telemetry.demo.plan import iso_ms
 
 BATCH_ROWS = 2_000
 WRITE_BUFFER = 1 << 20
@@ -112,7 +113,7 @@ class ZstSink:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = path.open("wb")
-        self.writer = zstandard.ZstdCompressor(level=1).stream_writer(raw, closefd=True)
+        self.writer: BinaryIO = zstandard.ZstdCompressor(level=1).stream_writer(raw, closefd=True)
 
     def write(self, line: bytes, entry: dict[str, Any], ms: int) -> None:
         self.writer.write(line + b"\n")

@@ -1,4 +1,4 @@
-"""Models, prices and call accounting shared by the corpus generator and its checker.
+"""Models, prices and call accounting of the generated OpenClaw histories.
 
 Prices are USD per million tokens, written to the corpus's `openclaw.json`
 (`models.providers.<p>.models[].cost`, format §8). A recorded `usage.cost` is computed the

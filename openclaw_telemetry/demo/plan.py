@@ -1,6 +1,6 @@
 """The shape of a generated OpenClaw history, decided before any byte is written.
 
-`plan_corpus` turns the command-line knobs into a list of `SessionPlan`s: which agent,
+`plan_corpus` turns the generator's options into a list of `SessionPlan`s: which agent,
 session key and kind (main, direct, group, channel, cron run, sub-agent; format §3.1),
 how many LLM calls, when it ran, where it is stored (JSONL file or agent database,
 format §2, §10) and what became of it (current, reset, deleted, orphan, cold). Every
@@ -16,7 +16,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from corpus_models import MODEL_WEIGHTS, MODELS, ModelSpec
+from openclaw_telemetry.demo.models import MODEL_WEIGHTS, MODELS, ModelSpec
 
 END_MS = 1_795_478_400_000  # 2026-11-24T00:00:00Z, fixed so corpora are reproducible
 DAY_MS = 86_400_000

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from corpus_text import TextPools
+
+from openclaw_telemetry.demo.text import TextPools
 
 TOOL_WEIGHTS = {"exec": 26, "read": 28, "edit": 8, "write": 8, "process": 3, "web_search": 5,
                 "web_fetch": 5, "memory_search": 5, "message": 6, "browser": 2,

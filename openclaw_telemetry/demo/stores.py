@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from corpus_plan import CorpusPlan, SessionPlan
-from corpus_writers import AgentDb
+
+from openclaw_telemetry.demo.plan import CorpusPlan, SessionPlan
+from openclaw_telemetry.demo.writers import AgentDb
 
 SKILLS_PROMPT = (
     "\n\nThe following skills provide specialized instructions for specific tasks.\n"

@@ -21,10 +21,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from corpus_models import MODELS, ModelSpec, Totals, recorded_cost
-from corpus_plan import SessionPlan, iso_ms, uuid4
-from corpus_text import TextPools
-from corpus_tools import ToolFactory, ToolUse
+from openclaw_telemetry.demo.models import MODELS, ModelSpec, Totals, recorded_cost
+from openclaw_telemetry.demo.plan import SessionPlan, iso_ms, uuid4
+from openclaw_telemetry.demo.text import TextPools
+from openclaw_telemetry.demo.tools import ToolFactory, ToolUse
 
 Entry = tuple[dict[str, Any], int]
 HEARTBEAT_PROMPT = ("Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. "

@@ -1,0 +1,148 @@
+"""The demo `start.sh --demo` shows, built by the package (openclaw_telemetry.demo):
+shaped like a real install, reproducible from a seed and a `now`, always marked as demo
+data, and never written over real data or a folder it did not generate."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ingest, query, totals
+
+from openclaw_telemetry.demo import NotDemoError, is_demo
+from openclaw_telemetry.demo.build import DEMO_AGENTS, DEMO_DAYS, build_demo, prepare_demo
+from openclaw_telemetry.demo.corpus import EXPECTED_NAME, NotGeneratedError, Options, generate
+from openclaw_telemetry.preflight import has_calls, port_problem
+from openclaw_telemetry.store import open_db
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, Any]]:
+    root = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{root / 'demo.db'}"
+    return root / "state", url, build_demo(root / "state", url, now=NOW)
+
+
+def test_the_demo_is_shaped_like_a_real_install(demo: tuple[Path, str, dict[str, Any]]
+                                                ) -> None:
+    state, url, _ = demo
+    kinds = {kind: (sessions, agents) for kind, sessions, agents in query(
+        url, "SELECT kind, count(*), count(DISTINCT agent_id) FROM sessions GROUP BY kind")}
+    assert {"main", "direct", "group", "cron", "subagent"} <= set(kinds)
+    assert kinds["cron"][0] >= 10 and kinds["subagent"][0] >= 10
+    assert query(url, "SELECT count(DISTINCT agent_id) FROM sessions") == [(DEMO_AGENTS,)]
+    assert query(url, "SELECT count(DISTINCT cron_job_id) FROM sessions")[0][0] >= 3
+    assert list(state.rglob("*.jsonl.reset.*")), "reset sessions"
+    assert list(state.rglob("*.jsonl.deleted.*")), "deleted sessions"
+    eras = {kind.split(":")[0] for (kind,) in query(url, "SELECT DISTINCT kind FROM sources")}
+    assert eras == {"file", "sqlite"}, "an install upgraded from JSONL to the SQLite era"
+    assert len(query(url, "SELECT DISTINCT model FROM messages")) >= 4
+    assert query(url, "SELECT count(*) FROM messages WHERE is_error")[0][0] > 0
+
+
+def test_the_database_holds_what_was_generated_up_to_now(
+        demo: tuple[Path, str, dict[str, Any]]) -> None:
+    _, url, expected = demo
+    got = totals(url)
+    assert got["llm_calls"] == expected["llm_calls"] == 6_000
+    assert got["cost"] == pytest.approx(expected["cost"], abs=1e-6)
+    first, last = query(url, "SELECT min(timestamp), max(timestamp) FROM messages")[0]
+    naive = NOW.replace(tzinfo=None)
+    assert naive - timedelta(days=DEMO_DAYS) <= datetime.fromisoformat(first)
+    assert datetime.fromisoformat(last) <= naive
+    engine = open_db(url, create=False)
+    try:
+        assert is_demo(engine)
+    finally:
+        engine.dispose()
+    assert has_calls(url)
+
+
+def test_the_same_seed_and_now_give_the_same_demo(tmp_path: Path) -> None:
+    made = [prepare_demo(tmp_path / name / "state", str(tmp_path / f"{name}.db"), now=NOW,
+                         calls=300) for name in ("a", "b")]
+    later = prepare_demo(tmp_path / "c" / "state", str(tmp_path / "c.db"),
+                         now=NOW + timedelta(days=1), calls=300)
+    other = prepare_demo(tmp_path / "d" / "state", str(tmp_path / "d.db"), now=NOW, seed=7,
+                         calls=300)
+    assert made[0] == made[1]
+    for path in sorted((tmp_path / "a" / "state").rglob("*")):
+        if path.is_file():
+            twin = tmp_path / "b" / "state" / path.relative_to(tmp_path / "a" / "state")
+            assert path.read_bytes() == twin.read_bytes(), path
+    assert later["options"]["end_ms"] - made[0]["options"]["end_ms"] == 86_400_000
+    assert other["cost"] != made[0]["cost"]
+    with pytest.raises(ValueError, match="aware"):
+        prepare_demo(tmp_path / "e", str(tmp_path / "e.db"), now=datetime(2026, 5, 1))
+
+
+def test_real_data_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    generate(tmp_path / "real", Options(calls=20, seed=1))
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    assert ingest(tmp_path / "real", url, "-q").code == 0
+    before = totals(url)
+
+    with pytest.raises(NotDemoError, match="not demo data"):
+        prepare_demo(tmp_path / "state", url, now=NOW)
+
+    assert not (tmp_path / "state").exists()
+    assert totals(url) == before
+
+
+def test_an_earlier_demo_is_replaced(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    build_demo(tmp_path / "state", str(db), now=NOW - timedelta(days=3), calls=200)
+    assert has_calls(str(db))
+
+    prepare_demo(tmp_path / "state", str(db), now=NOW, calls=200)
+
+    assert not has_calls(str(db)), "a fresh, empty demo database, marked"
+    assert query(f"sqlite:///{db}", "SELECT count(*) FROM meta WHERE key = 'demo'") == [(1,)]
+
+
+def test_a_folder_it_did_not_generate_is_never_replaced(tmp_path: Path) -> None:
+    mine = tmp_path / "state" / "notes.txt"
+    mine.parent.mkdir()
+    mine.write_text("keep me")
+
+    with pytest.raises(NotGeneratedError, match=EXPECTED_NAME):
+        prepare_demo(tmp_path / "state", str(tmp_path / "demo.db"), now=NOW, calls=50)
+
+    assert mine.read_text() == "keep me"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+
+
+def test_the_commands_start_sh_runs(tmp_path: Path) -> None:
+    state, db = tmp_path / "demo-data", tmp_path / "demo.db"
+    prepared = run("openclaw_telemetry.demo", "prepare", str(state), str(db), "--now",
+                   "2026-05-01T12:00:00", cwd=tmp_path)
+    assert prepared.returncode == 0, prepared.stderr
+    assert prepared.stdout.strip() == ("6,000 LLM calls in 119 sessions of 5 agents, the 60 "
+                                       "days up to 2026-05-01 12:00 UTC")
+    assert run("openclaw_telemetry.preflight", "calls", str(db), cwd=tmp_path).returncode == 1
+    assert ingest(state, f"sqlite:///{db}", "-q").code == 0
+    assert run("openclaw_telemetry.preflight", "calls", str(db), cwd=tmp_path).returncode == 0
+    assert run("openclaw_telemetry.preflight", "calls", cwd=tmp_path).returncode == 1
+
+
+def test_a_busy_port_is_named_with_what_to_do() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        problem = port_problem("127.0.0.1", port)
+    assert problem is not None and f"port {port} on 127.0.0.1 is already in use" in problem
+    assert f"--port {port % 65535 + 1}" in problem
