@@ -11,19 +11,19 @@ from sqlalchemy import Engine, select
 from openclaw_telemetry.config import default_db
 from openclaw_telemetry.errors import DatabaseError
 from openclaw_telemetry.schema import messages, metadata, sessions, tool_calls
-from openclaw_telemetry.store import database_url
+from openclaw_telemetry.store import database_url, ingest_command
 from openclaw_telemetry.store import open_db as _open_db
 
 
 def open_db(db: str | None = None) -> Engine:
     """Open (and migrate) the database at a path or URL; default as the parser's. A SQLite
-    file that does not exist is an error (run `python session_parser.py` first), not a new
-    empty database."""
+    file that does not exist is an error (run `.venv/bin/python session_parser.py` first),
+    not a new empty database."""
     path = db or default_db()
     try:
         return _open_db(database_url(path), create=False)
     except DatabaseError as exc:
-        raise DatabaseError(f"{exc}: run `python session_parser.py --db {path}` first"
+        raise DatabaseError(f"{exc}: run `{ingest_command(path)}` first"
                             if "does not exist" in str(exc) else str(exc)) from None
 
 

@@ -108,6 +108,13 @@ def open_db(url: str, *, create: bool = True) -> Engine:
     return engine
 
 
+def ingest_command(db: str) -> str:
+    """The command that fills this database, as the README writes commands (the project's
+    virtual environment; a URL's password shown as ***)."""
+    shown = describe(db) if "://" in db else db
+    return f".venv/bin/python session_parser.py --db {shlex.quote(shown)}"
+
+
 def open_existing(db: str) -> Engine:
     """The engine of a database the parser has already written, for the commands that only
     read it (alerts, exporter): never creates or migrates it."""
@@ -117,12 +124,11 @@ def open_existing(db: str) -> Engine:
         status = schema_status(engine)
     except DatabaseError:
         raise DatabaseError(f"no database at {describe(url)}: run "
-                            f"`python session_parser.py --db {shlex.quote(db)}` first") from None
+                            f"`{ingest_command(db)}` first") from None
     except SQLAlchemyError as exc:
         raise DatabaseError(f"cannot read {describe(url)}: {_short(exc)[:200]}") from None
     if status != "ready":
-        raise DatabaseError(f"{describe(url)} is {status}: run "
-                            f"`python session_parser.py --db {shlex.quote(db)}`")
+        raise DatabaseError(f"{describe(url)} is {status}: run `{ingest_command(db)}`")
     return engine
 
 

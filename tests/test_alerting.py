@@ -230,7 +230,7 @@ def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     (["--nope"], 64, "unrecognized arguments"),
     (["--tz", "Mars/Olympus"], 64, "unknown time zone"),
     (["--alerts", "missing.toml"], 64, "not found"),
-    (["--db", "missing.db"], 66, "python session_parser.py --db missing.db"),
+    (["--db", "missing.db"], 66, ".venv/bin/python session_parser.py --db missing.db"),
 ])
 def test_cli_errors_are_one_line(tmp_path: Path, args: list[str], code: int, message: str
                                  ) -> None:

@@ -212,7 +212,7 @@ def test_missing_database_shows_the_command(tmp_path: Path,
         at = app(script, db, monkeypatch).run()
         assert not at.exception
         assert at.info
-        assert f"python session_parser.py --db {db}" in [c.value for c in at.code]
+        assert f".venv/bin/python session_parser.py --db {db}" in [c.value for c in at.code]
     assert not db.exists()
 
 
@@ -221,7 +221,7 @@ def test_db_argument_after_double_dash(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr("sys.argv", ["dashboard.py", "--db", str(db)])
     monkeypatch.setenv("OPENCLAW_TELEMETRY_DB", str(tmp_path / "other.db"))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
-    assert f"python session_parser.py --db {db}" in [c.value for c in at.code]
+    assert f".venv/bin/python session_parser.py --db {db}" in [c.value for c in at.code]
 
 
 def test_demo_database_has_a_banner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,7 +246,7 @@ def test_empty_and_foreign_databases(tmp_path: Path, monkeypatch: pytest.MonkeyP
             at = app(script, db, monkeypatch).run()
             assert not at.exception
             assert at.info
-            assert f"python session_parser.py --db {db}" in [c.value for c in at.code]
+            assert f".venv/bin/python session_parser.py --db {db}" in [c.value for c in at.code]
 
 
 def test_every_page_on_each_backend(db_url: str, tmp_path: Path,

@@ -24,6 +24,6 @@ def test_opens_what_the_parser_wrote(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
     path = tmp_path / "none.db"
-    with pytest.raises(DatabaseError, match=r"does not exist: run `python session_parser\.py"):
+    with pytest.raises(DatabaseError, match=r"does not exist: run `\.venv/bin/python session_parser\.py"):
         db.open_db(str(path))
     assert not path.exists()

@@ -11,7 +11,6 @@ keyed on it.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from openclaw_telemetry.config import default_db
 from openclaw_telemetry.demo import is_demo
 from openclaw_telemetry.errors import TelemetryError
 from openclaw_telemetry.read import Scope
-from openclaw_telemetry.store import database_url, describe
+from openclaw_telemetry.store import database_url, describe, ingest_command
 from openclaw_telemetry.timeframe import Window, to_utc, zone
 from openclaw_telemetry.ui import data, filters
 from openclaw_telemetry.ui.data import Source
@@ -97,16 +96,12 @@ def arguments(argv: Sequence[str]) -> tuple[str | None, str | None]:
     return known.db, known.alerts
 
 
-def command(db: str) -> str:
-    """The ingest command for this database (a URL's password shown as ***)."""
-    shown = describe(db) if "://" in db else db
-    return f"python session_parser.py --db {shlex.quote(shown)}"
 
 
 def _explain(title: str, text: str, db: str) -> None:
     st.title(":material/monitoring: OpenClaw Telemetry")
     st.info(text, icon=":material/info:")
-    st.code(command(db), language="bash")
+    st.code(ingest_command(db), language="bash")
     st.caption("Add `--sessions-dir DIR` when OpenClaw keeps its state somewhere else than "
                "`~/.openclaw`. Then reload this page.")
     st.caption(title)
