@@ -185,6 +185,26 @@ def test_session_drill_down(sample_db: tuple[str, Path], monkeypatch: pytest.Mon
     assert at.query_params["session"] == wanted
 
 
+def test_session_link_of_the_basic_dashboard(sample_db: tuple[str, Path],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The links of the cron, sub-agent and alert tables open `?view=sessions&session=<id>`
+    on the basic dashboard: its view picker is in the URL too."""
+    _, db = sample_db
+    engine = open_db(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        wanted = conn.execute(text("SELECT session_id FROM sessions "
+                                   "ORDER BY total_cost DESC LIMIT 1")).scalar_one()
+    engine.dispose()
+    at = app("dashboard.py", db, monkeypatch)
+    at.query_params["view"] = "sessions"
+    at.query_params["session"] = wanted
+    at.run()
+    ok(at)
+    assert at.segmented_control(key="view").value == "sessions"
+    assert "Session" in [h.value for h in at.subheader]
+    assert any(wanted in t.value for t in at.text)
+
+
 def test_labels_are_shown_as_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     label = "<b>bold</b> **stars** :red[red] [link](http://x)"
     db = tmp_path / "labels.db"
