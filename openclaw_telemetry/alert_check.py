@@ -6,8 +6,9 @@ look at each rule's window ending now; the history applies the same rules to eve
 session, local day or window-sized bucket of a longer range.
 
 Exit codes of `alerts.py` (the table is `doors.EXIT_CODES`): 0 nothing fired (or only
-info), 1 a warning fired, 2 a critical alert fired, 64 a wrong argument, rules file or time
-zone, 66 the database is missing or unreadable.
+info), 1 a warning fired (or a budget reached a warning fraction, 80 %), 2 a critical
+alert fired or a budget is at or over 100 %, 64 a wrong argument, rules file or time zone,
+66 the database is missing or unreadable.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
+import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from openclaw_telemetry import rulesfile
 from openclaw_telemetry.alerting import (
     SESSION_METRICS,
     Alert,
@@ -28,8 +31,14 @@ from openclaw_telemetry.alerting import (
     Rule,
     Severity,
     evaluate,
-    load_rules,
-    worst,
+)
+from openclaw_telemetry.budget_report import (
+    budget_dict,
+    budget_line,
+    budget_severity,
+    forecast_text,
+    money,
+    outlook_dict,
 )
 from openclaw_telemetry.config import (
     DEFAULT_ALERTS,
@@ -48,7 +57,14 @@ from openclaw_telemetry.doors import (
     usage_error,
 )
 from openclaw_telemetry.errors import ConfigError, DatabaseError
-from openclaw_telemetry.read import Scope, alert_observations, hourly, session_observations
+from openclaw_telemetry.read import (
+    Scope,
+    alert_observations,
+    budget_status,
+    hourly,
+    session_observations,
+    spend_outlook,
+)
 from openclaw_telemetry.read.rollups import observations
 from openclaw_telemetry.store import open_existing
 from openclaw_telemetry.timeframe import Unit, to_utc, zone
@@ -122,53 +138,77 @@ def alert_history(engine: Engine, rules: Sequence[Rule], *, since: datetime | No
     return sorted(alerts, key=lambda a: a.at, reverse=True)
 
 
-def exit_code(alerts: Sequence[Alert]) -> int:
-    level = worst(alerts)
+def exit_code(alerts: Sequence[Alert], budgets: pd.DataFrame | None = None) -> int:
+    """0 / 1 / 2 by the worst severity of the alerts and the budgets' reached fractions."""
+    levels = [a.severity for a in alerts]
+    if budgets is not None:
+        levels += [s for s in (budget_severity(row) for _, row in budgets.iterrows()) if s]
+    level = max(levels, key=lambda s: s.rank, default=None)
     return {Severity.CRITICAL: EXIT_CRITICAL, Severity.WARNING: EXIT_WARNING}.get(
         level, EXIT_OK) if level else EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:
-    p = door_parser(PROG, "Evaluate the OpenClaw Telemetry alert rules now, for cron and "
-                          "scripts (`.venv/bin/python alerts.py || notify-send 'OpenClaw "
-                          "alert'`).")
+    p = door_parser(PROG, "Evaluate the OpenClaw Telemetry alert rules and budgets now, for "
+                          "cron and scripts (`.venv/bin/python alerts.py || notify-send "
+                          "'OpenClaw alert'`); with --notify, deliver what fires.")
     p.add_argument("--db", metavar="PATH_OR_URL",
                    help="SQLite file or SQLAlchemy URL (env OPENCLAW_TELEMETRY_DB; default: "
                         "the parser's openclaw_telemetry.db)")
     p.add_argument("--alerts", metavar="TOML",
-                   help=f"alert rules file (env {ENV_ALERTS}; default: {DEFAULT_ALERTS} in "
-                        "the working directory when present, else the built-in rules)")
+                   help=f"rules file: alert rules, budgets, notify URLs (env {ENV_ALERTS}; "
+                        f"default: {DEFAULT_ALERTS} in the working directory when present, "
+                        "else the built-in rules)")
     p.add_argument("--tz", metavar="ZONE",
-                   help="IANA time zone for 'today' in daily rules (default: env TZ, else UTC)")
-    p.add_argument("--json", action="store_true", help="print the alerts as JSON on stdout")
+                   help="IANA time zone for 'today' in daily rules and budget periods "
+                        "(default: env TZ, else UTC)")
+    p.add_argument("--json", action="store_true",
+                   help="print alerts, budgets and the month's forecast as JSON on stdout")
     return p
 
 
-def _print(alerts: Sequence[Alert], as_json: bool) -> None:
+def _print(alerts: Sequence[Alert], budgets: pd.DataFrame, month: pd.DataFrame,
+           as_json: bool) -> None:
     if as_json:
-        print(json.dumps([a.as_dict() for a in alerts], indent=2))
-    elif not alerts:
+        print(json.dumps({"alerts": [a.as_dict() for a in alerts],
+                          "budgets": [budget_dict(row) for _, row in budgets.iterrows()],
+                          "month": outlook_dict(month.iloc[0])}, indent=2))
+        return
+    if not alerts:
         print("No alerts.")
-    for alert in [] if as_json else alerts:
+    for alert in alerts:
         print(f"{alert.severity.upper():8} {alert.message}")
+    for _, row in budgets.iterrows():
+        print(f"{'BUDGET':8} {budget_line(row)}")
+    if not budgets.empty:
+        row = month.iloc[0]
+        print(f"{'MONTH':8} {money(row['spent'])} so far; {forecast_text(row)}")
+
+
+def _zone(given: str | None) -> tzinfo:
+    tz = zone(given or local_zone_name())
+    if given and tz.key != given:
+        raise ConfigError(f"--tz {given!r}: unknown time zone")
+    if not given and local_zone_name() and tz.key != local_zone_name():
+        print(f"alerts.py: warning: TZ={local_zone_name()!r} is not a known time zone; "
+              f"'today' is the {tz.key} day", file=sys.stderr)
+    return tz
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit code (never raises for a person's mistake)."""
     try:
         args = parser().parse_args(argv)
-        rules = load_rules(alerts_file(args.alerts))
-        tz = zone(args.tz or local_zone_name())
-        if args.tz and tz.key != args.tz:
-            raise ConfigError(f"--tz {args.tz!r}: unknown time zone")
-        if not args.tz and local_zone_name() and tz.key != local_zone_name():
-            print(f"alerts.py: warning: TZ={local_zone_name()!r} is not a known time zone; "
-                  f"'today' is the {tz.key} day", file=sys.stderr)
+        config = rulesfile.load(alerts_file(args.alerts))
+        tz = _zone(args.tz)
         engine = open_existing(args.db or default_db())
-        alerts = active_alerts(engine, rules, now=datetime.now(UTC), tz=tz)
+        now = datetime.now(UTC)
+        alerts = active_alerts(engine, config.rules, now=now, tz=tz)
+        budgets = budget_status(engine, budgets=config.budgets, now=now, tz=tz)
+        month = spend_outlook(engine, scope=Scope(), tz=tz, now=now)
     except ConfigError as exc:
         return usage_error(PROG, exc)
     except (DatabaseError, SQLAlchemyError) as exc:
         return fail(PROG, str(exc), EXIT_NOINPUT)
-    _print(alerts, args.json)
-    return exit_code(alerts)
+    _print(alerts, budgets, month, args.json)
+    return exit_code(alerts, budgets)

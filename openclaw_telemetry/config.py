@@ -20,6 +20,7 @@ ENV_SESSIONS_DIR = "OPENCLAW_SESSIONS_DIR"
 ENV_DB = "OPENCLAW_TELEMETRY_DB"
 ENV_CONFIG = "OPENCLAW_CONFIG_PATH"
 ENV_ALERTS = "OPENCLAW_TELEMETRY_ALERTS"
+ENV_NOTIFY = "OPENCLAW_TELEMETRY_NOTIFY"
 DEFAULT_ALERTS = "alerts.toml"
 
 
@@ -51,6 +52,12 @@ def alerts_file(given: str | None = None, env: Mapping[str, str] | None = None) 
     if path:
         return path
     return DEFAULT_ALERTS if Path(DEFAULT_ALERTS).is_file() else None
+
+
+def notify_urls(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Apprise URLs from the environment (separated by spaces or newlines: URLs may hold
+    commas), which replace the rules file's `notify` list when set. They carry secrets."""
+    return tuple((env if env is not None else os.environ).get(ENV_NOTIFY, "").split())
 
 
 def local_zone_name(env: Mapping[str, str] | None = None) -> str | None:
