@@ -25,6 +25,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m004_forget_display_names", "2026.9 keeps a session's first user message as its "
                                   "display name, which was stored as its label: labels are "
                                   "learned again, never from display names (contract E4)"),
+    ("m005_notifications", "what was delivered where, so that every alert episode and budget "
+                           "threshold is sent once, by whichever runner claims it first"),
 )
 _TABLE = "_migrations"
 

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from telemetry_db import build, call, session
 
-from openclaw_telemetry.alert_check import active_alerts, alert_history, exit_code, main
+from openclaw_telemetry.alert_check import active_alerts, alert_history
+from openclaw_telemetry.alert_cli import exit_code, main
 from openclaw_telemetry.alerting import (
     DEFAULT_RULES,
     Alert,

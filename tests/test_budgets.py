@@ -12,7 +12,7 @@ import pytest
 from telemetry_db import build, call, session
 
 from openclaw_telemetry import read, rulesfile
-from openclaw_telemetry.alert_check import main
+from openclaw_telemetry.alert_cli import main
 from openclaw_telemetry.alerting import DEFAULT_RULES, Severity
 from openclaw_telemetry.budgets import Budget, Period, period_days, severity_of
 from openclaw_telemetry.errors import ConfigError
