@@ -197,3 +197,24 @@ def test_redaction_of_apprise_urls() -> None:
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in telegram.label + repr(telegram)
     assert telegram.redact("error for bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw") == \
         "error for bot ***:***"
+
+
+def test_read_layer_delivery_record(tmp_path: Path) -> None:
+    from openclaw_telemetry import read
+    db = _db(tmp_path)
+    config = rulesfile.load(_rules(tmp_path, f"json://bot:{SECRET}@127.0.0.1:9/hook"), env={})
+    engine = open_db(f"sqlite:///{db}")
+    try:
+        now = datetime.now(UTC)
+        check(engine, config, now=now, tz=zone("UTC"), notify=True)
+        record = read.deliveries(engine, until=to_utc(now) + timedelta(minutes=1))
+        assert list(record.columns) == ["episode", "kind", "severity", "title", "target",
+                                        "state", "attempts", "sent_at", "resolved_at",
+                                        "updated_at", "error"]
+        assert sorted(record["kind"]) == ["alert", "budget"]
+        assert set(record["state"]) == {"failed"} and set(record["attempts"]) == {1}
+        assert set(record["target"]) == {"json://bot:****@127.0.0.1:9/hook"}
+        assert SECRET not in record.to_csv()
+        assert read.deliveries(engine, until=to_utc(now) - timedelta(minutes=1)).empty
+    finally:
+        engine.dispose()

@@ -32,6 +32,7 @@ from openclaw_telemetry.read.calls import (
     timeline,
     totals,
 )
+from openclaw_telemetry.read.deliveries import deliveries
 from openclaw_telemetry.read.metrics import (
     NO_SESSION,
     ingest_status,
@@ -65,7 +66,7 @@ from openclaw_telemetry.read.tools import tool_timeline, tool_totals, tools
 __all__ = [
     "BREAKDOWNS", "NO_SESSION", "CronActivity", "Scope", "alert_observations", "breakdown",
     "budget_status", "call_bounds", "call_rollup", "cost_statistics", "cron_activity",
-    "daily_spend", "data_version", "file_identity", "filter_options", "hourly",
+    "daily_spend", "data_version", "deliveries", "file_identity", "filter_options", "hourly",
     "ingest_status", "issue_counts", "latest_ingest", "models", "recent_usage",
     "schema_status", "session_calls", "session_count", "session_counts", "session_detail",
     "session_observations", "session_table", "sessions_by_model", "spend_outlook",
