@@ -3,10 +3,11 @@
 The pace is the mean daily spend of the recent complete local days (up to `HISTORY_DAYS`
 before today, from the first day with any spend); the rest of the period is expected to
 cost pace x days left, and its uncertainty is that of a sum of independent days drawn from
-the recent ones: standard deviation sigma x sqrt(days left), so the p10-p90 range is
+the recent ones, whose mean is itself only estimated from n days: a prediction interval
+with standard deviation sigma x sqrt(L + L^2 / n) for L days left, so the p10-p90 range is
 +-1.2816 of that (never below what is already spent). With fewer than `MIN_HISTORY`
 recent days the pace is the period's spend so far per elapsed day (at least one day),
-with sigma = pace: a wide range for a young install. The run-out moment is when the
+with sigma = pace and n = 1: a wide range for a young install. The run-out moment is when the
 amount is reached at the mean pace (None if not within the period).
 """
 
@@ -53,7 +54,8 @@ def project(*, spent: float, history: Sequence[float], now: datetime, start: dat
     elapsed = max((now - start) / timedelta(days=1), 0.0)
     left = max((end - now) / timedelta(days=1), 0.0)
     mean, sigma = pace_of(history, spent, elapsed)
-    expected, spread = mean * left, _Z90 * sigma * math.sqrt(left)
+    known = len(history) if len(history) >= MIN_HISTORY else 1
+    expected, spread = mean * left, _Z90 * sigma * math.sqrt(left + left * left / known)
     runs_out: datetime | None = None
     if amount is not None and spent >= amount:
         runs_out = now
