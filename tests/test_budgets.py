@@ -178,3 +178,19 @@ def test_alerts_json_and_exit_code_with_budgets(tmp_path: Path,
     out = capsys.readouterr().out
     assert "BUDGET   Ops: $3.00 of $3.00 (100%) this day" in out and "used up" in out
     assert "MONTH" in out
+
+
+def test_example_file_documents_every_field_and_its_examples_parse() -> None:
+    import re
+
+    from openclaw_telemetry.alerting import _RULE_KEYS, FILE_KEYS
+    from openclaw_telemetry.budgets import _KEYS
+    text = (ROOT / "alerts.example.toml").read_text()
+    assert "[[rule]] tables" in text and "[[budget]] tables" in text
+    for key in (*FILE_KEYS[2:], *_KEYS, *_RULE_KEYS):
+        assert re.search(rf"^#\s+(\w+ / )*{key}\b", text, re.M), key
+    examples = re.sub(r"^# (notify|\[\[budget|name = |period = |amount = |notify_at = "
+                      r"|cron_jobs = )", r"\1", text, flags=re.M)
+    config = rulesfile.parse(examples, "alerts.example.toml", env={})
+    assert [b.name for b in config.budgets] == ["Monthly", "Nightly cron"]
+    assert len(config.notify) == 1

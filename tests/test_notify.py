@@ -218,3 +218,18 @@ def test_read_layer_delivery_record(tmp_path: Path) -> None:
         assert read.deliveries(engine, until=to_utc(now) - timedelta(minutes=1)).empty
     finally:
         engine.dispose()
+
+
+def test_once_only_on_both_dialects(db_url: str, tmp_path: Path, http: HttpReceiver) -> None:
+    """The claims are plain conditional statements: the same on SQLite and PostgreSQL."""
+    now = datetime.now(UTC)
+    engine = build(db_url, [session("big")], [call("big", to_utc(now) - timedelta(minutes=30),
+                                                    6.0)])
+    config = rulesfile.load(_rules(tmp_path, f"json://127.0.0.1:{http.port}/hook"), env={})
+    try:
+        first = check(engine, config, now=now, tz=zone("UTC"), notify=True)
+        assert sorted(o.what for o in first.outcomes) == ["new", "new"]
+        assert check(engine, config, now=now, tz=zone("UTC"), notify=True).outcomes == []
+        assert len(http.requests) == 2
+    finally:
+        engine.dispose()
