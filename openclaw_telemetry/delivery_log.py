@@ -1,7 +1,8 @@
 """The `notifications` table: who may send what, and what was sent.
 
-Every send is preceded by a *claim*, one statement in its own transaction whose row count
-says whether this runner won: an `INSERT … ON CONFLICT DO NOTHING` of a new (episode,
+Every send is preceded by a *claim*, one statement in its own transaction whose returned
+row says whether this runner won (RETURNING: psycopg's row count of an `ON CONFLICT DO
+NOTHING` insert is not to be relied on): an `INSERT … ON CONFLICT DO NOTHING` of a new (episode,
 target) row, or an `UPDATE … WHERE state = <expected>` of an existing one. The database
 serialises the claims, so of two runners (cron and --watch, two hosts on PostgreSQL) only
 one sends. A claim left in `sending` by a runner that died is taken over after `STALE`.
@@ -44,8 +45,8 @@ def claim_new(engine: Engine, event: Event, target: str, label: str, now: dateti
               "updated_at": now}
     maker = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     with engine.begin() as conn:
-        return conn.execute(maker(notifications).values(**values)
-                            .on_conflict_do_nothing()).rowcount == 1
+        return conn.execute(maker(notifications).values(**values).on_conflict_do_nothing()
+                            .returning(N.episode)).first() is not None
 
 
 def claim(engine: Engine, episode: str, target: str, now: datetime, *, states: Sequence[str],
@@ -61,7 +62,8 @@ def claim(engine: Engine, episode: str, target: str, now: datetime, *, states: S
         conditions.append(N.sent_at < before)
     with engine.begin() as conn:
         return conn.execute(update(notifications).where(*conditions).values(
-            state=to, claimed_at=now, updated_at=now, **values)).rowcount == 1
+            state=to, claimed_at=now, updated_at=now, **values)
+            .returning(N.episode)).first() is not None
 
 
 def finish(engine: Engine, episode: str, target: str, now: datetime, *, error: str | None,
