@@ -253,11 +253,15 @@ def rules_from(document: Mapping[str, Any], source: str) -> tuple[Rule, ...]:
     if not tables:
         return DEFAULT_RULES
     rules = [parse_rule(raw, f"{source}: rule {i}") for i, raw in enumerate(tables, 1)]
-    names = [r.name for r in rules if r is not None]
+    unique_names([r.name for r in rules if r is not None], "rules", source)
+    return tuple(r for r in rules if r is not None)
+
+
+def unique_names(names: Sequence[str], what: str, source: str) -> None:
+    """ConfigError when two of `what` (rules, budgets) share a name."""
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
-        raise ConfigError(f"{source}: two rules are named {duplicate!r}")
-    return tuple(r for r in rules if r is not None)
+        raise ConfigError(f"{source}: two {what} are named {duplicate!r}")
 
 
 def parse_rules(text: str, source: str = "alerts.toml") -> tuple[Rule, ...]:

@@ -9,11 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from openclaw_telemetry.alerting import Severity
+from openclaw_telemetry.alerting import Metric, Severity, format_value
 
 
 def money(value: float) -> str:
-    return f"${value:,.2f}"
+    """Dollars as alert messages show them."""
+    return format_value(Metric.COST, float(value))
 
 
 def _when(value: Any) -> str | None:

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
-from openclaw_telemetry.alerting import Severity, strings
+from openclaw_telemetry.alerting import Severity, strings, unique_names
 from openclaw_telemetry.errors import ConfigError
 
 
@@ -135,8 +135,5 @@ def budgets_from(document: Mapping[str, Any], source: str) -> tuple[Budget, ...]
     if not isinstance(tables, list):
         raise ConfigError(f"{source}: budgets are written as [[budget]] tables")
     budgets = [parse_budget(raw, f"{source}: budget {i}") for i, raw in enumerate(tables, 1)]
-    names = [b.name for b in budgets if b is not None]
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate:
-        raise ConfigError(f"{source}: two budgets are named {duplicate!r}")
+    unique_names([b.name for b in budgets if b is not None], "budgets", source)
     return tuple(b for b in budgets if b is not None)
