@@ -7,7 +7,8 @@ rules, 66 database missing. Also the rule API for scripts: `from alerts import l
 
 import sys
 
-from openclaw_telemetry.alert_check import active_alerts, alert_history, main
+from openclaw_telemetry.alert_check import active_alerts, alert_history
+from openclaw_telemetry.alert_cli import main
 from openclaw_telemetry.alerting import (
     DEFAULT_RULES,
     Alert,

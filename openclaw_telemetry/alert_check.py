@@ -1,59 +1,34 @@
-"""Running alert rules against a database, and the `alerts.py` command line.
+"""Running alert rules against a database.
 
 The glue between the pure rules of `alerting.py` and the reads of the read layer (`read/`): for each
 rule, ask for its observations over the right range and evaluate them. Active alerts
 look at each rule's window ending now; the history applies the same rules to every
-session, local day or window-sized bucket of a longer range.
-
-Exit codes of `alerts.py` (the table is `doors.EXIT_CODES`): 0 nothing fired (or only
-info), 1 a warning fired, 2 a critical alert fired, 64 a wrong argument, rules file or time
-zone, 66 the database is missing or unreadable.
+session, local day or window-sized bucket of a longer range. The `alerts.py` command is
+`alert_cli.py`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry.alerting import (
     SESSION_METRICS,
     Alert,
     Metric,
     Rule,
-    Severity,
     evaluate,
-    load_rules,
-    worst,
 )
-from openclaw_telemetry.config import (
-    DEFAULT_ALERTS,
-    ENV_ALERTS,
-    alerts_file,
-    default_db,
-    local_zone_name,
+from openclaw_telemetry.read import (
+    Scope,
+    alert_observations,
+    hourly,
+    session_observations,
 )
-from openclaw_telemetry.doors import (
-    EXIT_CRITICAL,
-    EXIT_NOINPUT,
-    EXIT_OK,
-    EXIT_WARNING,
-    door_parser,
-    fail,
-    usage_error,
-)
-from openclaw_telemetry.errors import ConfigError, DatabaseError
-from openclaw_telemetry.read import Scope, alert_observations, hourly, session_observations
 from openclaw_telemetry.read.rollups import observations
-from openclaw_telemetry.store import open_existing
-from openclaw_telemetry.timeframe import Unit, to_utc, zone
-
-PROG = "alerts.py"
+from openclaw_telemetry.timeframe import Unit, to_utc
 
 
 def rule_scope(rule: Rule, since: datetime | None, until: datetime | None,
@@ -120,55 +95,3 @@ def alert_history(engine: Engine, rules: Sequence[Rule], *, since: datetime | No
             frame = observations(rows, metric=rule.metric, unit=unit, tz=tz)
         alerts += evaluate(rule, frame)
     return sorted(alerts, key=lambda a: a.at, reverse=True)
-
-
-def exit_code(alerts: Sequence[Alert]) -> int:
-    level = worst(alerts)
-    return {Severity.CRITICAL: EXIT_CRITICAL, Severity.WARNING: EXIT_WARNING}.get(
-        level, EXIT_OK) if level else EXIT_OK
-
-
-def parser() -> argparse.ArgumentParser:
-    p = door_parser(PROG, "Evaluate the OpenClaw Telemetry alert rules now, for cron and "
-                          "scripts (`.venv/bin/python alerts.py || notify-send 'OpenClaw "
-                          "alert'`).")
-    p.add_argument("--db", metavar="PATH_OR_URL",
-                   help="SQLite file or SQLAlchemy URL (env OPENCLAW_TELEMETRY_DB; default: "
-                        "the parser's openclaw_telemetry.db)")
-    p.add_argument("--alerts", metavar="TOML",
-                   help=f"alert rules file (env {ENV_ALERTS}; default: {DEFAULT_ALERTS} in "
-                        "the working directory when present, else the built-in rules)")
-    p.add_argument("--tz", metavar="ZONE",
-                   help="IANA time zone for 'today' in daily rules (default: env TZ, else UTC)")
-    p.add_argument("--json", action="store_true", help="print the alerts as JSON on stdout")
-    return p
-
-
-def _print(alerts: Sequence[Alert], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps([a.as_dict() for a in alerts], indent=2))
-    elif not alerts:
-        print("No alerts.")
-    for alert in [] if as_json else alerts:
-        print(f"{alert.severity.upper():8} {alert.message}")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return its exit code (never raises for a person's mistake)."""
-    try:
-        args = parser().parse_args(argv)
-        rules = load_rules(alerts_file(args.alerts))
-        tz = zone(args.tz or local_zone_name())
-        if args.tz and tz.key != args.tz:
-            raise ConfigError(f"--tz {args.tz!r}: unknown time zone")
-        if not args.tz and local_zone_name() and tz.key != local_zone_name():
-            print(f"alerts.py: warning: TZ={local_zone_name()!r} is not a known time zone; "
-                  f"'today' is the {tz.key} day", file=sys.stderr)
-        engine = open_existing(args.db or default_db())
-        alerts = active_alerts(engine, rules, now=datetime.now(UTC), tz=tz)
-    except ConfigError as exc:
-        return usage_error(PROG, exc)
-    except (DatabaseError, SQLAlchemyError) as exc:
-        return fail(PROG, str(exc), EXIT_NOINPUT)
-    _print(alerts, args.json)
-    return exit_code(alerts)

@@ -172,7 +172,7 @@ def parse_window(text: object, where: str) -> timedelta:
             "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
 
 
-def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+def strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = raw.get(key, [])
     if isinstance(value, str):
         value = [value]
@@ -223,41 +223,65 @@ def parse_rule(raw: object, where: str) -> Rule | None:
     default_window = "1d" if metric is Metric.DAILY_COST else "24h"
     return Rule(name.strip(), metric, _thresholds(raw, where),
                 parse_window(raw.get("window", default_window), where),
-                _strings(raw, "agents", where), _strings(raw, "models", where),
-                _strings(raw, "kinds", where), min_calls, str(raw.get("description", "")))
+                strings(raw, "agents", where), strings(raw, "models", where),
+                strings(raw, "kinds", where), min_calls, str(raw.get("description", "")))
 
 
-def parse_rules(text: str, source: str = "alerts.toml") -> tuple[Rule, ...]:
-    """A whole TOML document -> rules. An empty document means the default rules."""
+# The top-level keys of a rules file: alert rules, budgets (`budgets.py`) and where and how
+# often to deliver (`rulesfile.py`).
+FILE_KEYS = ("rule", "budget", "notify", "notify_repeat", "notify_min_severity")
+
+
+def parse_document(text: str, source: str) -> dict[str, Any]:
+    """A rules file's TOML -> its tables; ConfigError for bad TOML or an unknown key."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-    unknown = sorted(set(document) - {"rule"})
+    unknown = sorted(set(document) - set(FILE_KEYS))
     if unknown:
-        raise ConfigError(f"{source}: unknown top-level key {unknown[0]!r} (expected [[rule]])")
+        raise ConfigError(f"{source}: unknown top-level key {unknown[0]!r} (known: "
+                          f"{', '.join(FILE_KEYS)})")
+    return document
+
+
+def rules_from(document: Mapping[str, Any], source: str) -> tuple[Rule, ...]:
+    """The `[[rule]]` tables of a parsed rules file; none at all means the default rules."""
     tables = document.get("rule", [])
     if not isinstance(tables, list):
         raise ConfigError(f"{source}: rules are written as [[rule]] tables")
     if not tables:
         return DEFAULT_RULES
     rules = [parse_rule(raw, f"{source}: rule {i}") for i, raw in enumerate(tables, 1)]
-    names = [r.name for r in rules if r is not None]
+    unique_names([r.name for r in rules if r is not None], "rules", source)
+    return tuple(r for r in rules if r is not None)
+
+
+def unique_names(names: Sequence[str], what: str, source: str) -> None:
+    """ConfigError when two of `what` (rules, budgets) share a name."""
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
-        raise ConfigError(f"{source}: two rules are named {duplicate!r}")
-    return tuple(r for r in rules if r is not None)
+        raise ConfigError(f"{source}: two {what} are named {duplicate!r}")
+
+
+def parse_rules(text: str, source: str = "alerts.toml") -> tuple[Rule, ...]:
+    """A whole TOML document -> rules. No `[[rule]]` table means the default rules."""
+    return rules_from(parse_document(text, source), source)
+
+
+def read_rules_text(path: str | Path) -> tuple[str, str]:
+    """(text, name) of a rules file; ConfigError when it is missing or unreadable."""
+    file = Path(path).expanduser()
+    try:
+        return file.read_text(encoding="utf-8"), str(file)
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: alert rules file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read ({exc})") from None
 
 
 def load_rules(path: str | Path | None) -> tuple[Rule, ...]:
     """Rules from a TOML file; the defaults when `path` is None. ConfigError otherwise."""
     if path is None:
         return DEFAULT_RULES
-    file = Path(path).expanduser()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: alert rules file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read ({exc})") from None
-    return parse_rules(text, str(file))
+    return parse_rules(*read_rules_text(path))

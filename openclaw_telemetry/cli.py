@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import TextIO
@@ -150,6 +150,10 @@ def _watch(settings: config.Settings, engine: Engine, roots: list[StateRoot], ur
         return _run_once(settings, engine, current, err, progress=False)
 
     def report(summary: RunSummary) -> None:
+        _report_run(summary)
+        alerts(summary)
+
+    def _report_run(summary: RunSummary) -> None:
         if settings.json:
             out.write(orjson.dumps(summary_dict(summary)).decode() + "\n")
             out.flush()
@@ -160,10 +164,22 @@ def _watch(settings: config.Settings, engine: Engine, roots: list[StateRoot], ur
                   + (f"; {_issues_line(summary)}" if summary.issues_by_kind else ""), file=err,
                   flush=True)
 
+    alerts = _alert_watch(settings, engine, err)
     if not settings.quiet and not settings.json:
         print(f"Watching for changes (writing to {describe(url)}); Ctrl-C to stop", file=err)
     Watcher(run_once, roots, report, lambda m: print(f"warning: {m}", file=err),
             WatchOptions(poll=settings.poll)).serve()
+
+
+def _alert_watch(settings: config.Settings, engine: Engine, err: TextIO
+                 ) -> Callable[[RunSummary], None]:
+    """With --alerts: evaluate and deliver after each run (watch_alerts); else nothing."""
+    if settings.alerts is None:
+        return lambda _summary: None
+    from openclaw_telemetry.watch_alerts import AlertWatch  # Apprise only when asked for
+
+    return AlertWatch(engine, settings.alerts, settings.env,
+                      lambda line: print(line, file=err, flush=True))
 
 
 def _issues_line(summary: RunSummary) -> str:

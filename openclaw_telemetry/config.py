@@ -20,6 +20,7 @@ ENV_SESSIONS_DIR = "OPENCLAW_SESSIONS_DIR"
 ENV_DB = "OPENCLAW_TELEMETRY_DB"
 ENV_CONFIG = "OPENCLAW_CONFIG_PATH"
 ENV_ALERTS = "OPENCLAW_TELEMETRY_ALERTS"
+ENV_NOTIFY = "OPENCLAW_TELEMETRY_NOTIFY"
 DEFAULT_ALERTS = "alerts.toml"
 
 
@@ -37,6 +38,7 @@ class Settings:
     poll: float
     config_path: Path | None
     env: Mapping[str, str]
+    alerts: str | None = None  # with --watch: the rules file to evaluate after each run
 
 
 def default_db(env: Mapping[str, str] | None = None) -> str:
@@ -51,6 +53,12 @@ def alerts_file(given: str | None = None, env: Mapping[str, str] | None = None) 
     if path:
         return path
     return DEFAULT_ALERTS if Path(DEFAULT_ALERTS).is_file() else None
+
+
+def notify_urls(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Apprise URLs from the environment (separated by spaces or newlines: URLs may hold
+    commas), which replace the rules file's `notify` list when set. They carry secrets."""
+    return tuple((env if env is not None else os.environ).get(ENV_NOTIFY, "").split())
 
 
 def local_zone_name(env: Mapping[str, str] | None = None) -> str | None:
@@ -85,6 +93,10 @@ def parser() -> argparse.ArgumentParser:
                         "the transcripts and agent databases); stop with Ctrl-C or SIGTERM")
     p.add_argument("--poll", type=float, default=30.0, metavar="SECONDS",
                    help="with --watch: also look for changes at least this often (default: 30)")
+    p.add_argument("--alerts", metavar="TOML",
+                   help=f"with --watch: evaluate this rules file (alert rules, budgets) after "
+                        f"each run that changed data and deliver to its notify URLs (env "
+                        f"{ENV_ALERTS})")
     p.add_argument("--batch-size", type=int, default=10000, metavar="CALLS",
                    help="LLM calls written per transaction (default: 10000)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -101,6 +113,8 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         cli.error("--poll must be more than 0 seconds")
     if args.batch_size < 1:
         cli.error("--batch-size must be at least 1")
+    if args.alerts and not args.watch:
+        cli.error("--alerts needs --watch (from cron, run alerts.py --notify)")
     config = environment.get(ENV_CONFIG)
     return Settings(
         sessions_dir=args.sessions_dir or environment.get(ENV_SESSIONS_DIR) or None,
@@ -108,4 +122,5 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         db=args.db or default_db(environment), full=args.full, json=args.json,
         quiet=args.quiet, lock_wait=args.lock_wait, batch_size=args.batch_size,
         watch=args.watch, poll=args.poll,
-        config_path=Path(config).expanduser() if config else None, env=environment)
+        config_path=Path(config).expanduser() if config else None, env=environment,
+        alerts=(args.alerts or environment.get(ENV_ALERTS) or None) if args.watch else None)

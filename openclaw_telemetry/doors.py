@@ -42,8 +42,9 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "alerts.py": (
         (EXIT_OK, "nothing fired, or only info"),
-        (EXIT_WARNING, "a warning fired"),
-        (EXIT_CRITICAL, "a critical alert fired"),
+        (EXIT_WARNING, "a warning fired, or a budget reached 80 % (a warning fraction); with "
+                       "--test-notify: a notify URL did not work"),
+        (EXIT_CRITICAL, "a critical alert fired, or a budget is at or over 100 %"),
         (EXIT_USAGE, f"{_USAGE} (also a bad rules file or time zone)"),
         (EXIT_NOINPUT, _NOINPUT),
     ),

@@ -27,6 +27,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
                                   "learned again, never from display names (contract E4)"),
     ("m005_covering_indexes", "sessions per model and per tool, and tool outcomes, are read "
                               "from the indexes alone (the Models and Tools pages at 1M calls)"),
+    ("m006_notifications", "what was delivered where, so that every alert episode and budget "
+                           "threshold is sent once, by whichever runner claims it first"),
 )
 _TABLE = "_migrations"
 

@@ -269,3 +269,28 @@ meta = Table(
     Column("key", String, primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# One row per notification episode and delivery target: an alert rule firing on a subject at
+# a severity (`alert|rule|subject|severity`) or a budget reaching a fraction in a period
+# (`budget|name|period start|fraction`). `target` is a hash of the Apprise URL and
+# `target_label` Apprise's privacy form of it: the URL's secrets are never stored. A runner
+# sends only what it claimed with a conditional INSERT/UPDATE of `state` (sending, sent,
+# failed, resolving, resolved, resolve_failed), so two runners never send the same thing.
+notifications = Table(
+    "notifications", metadata,
+    Column("episode", String, primary_key=True),
+    Column("target", String, primary_key=True),
+    Column("target_label", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("claimed_at", DateTime),
+    Column("sent_at", DateTime),
+    Column("resolved_at", DateTime),
+    Column("updated_at", DateTime, nullable=False),
+    Column("error", Text),
+)
+Index("ix_notifications_state", notifications.c.state)

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from telemetry_db import build, call, session
 
-from openclaw_telemetry.alert_check import active_alerts, alert_history, exit_code, main
+from openclaw_telemetry.alert_check import active_alerts, alert_history
+from openclaw_telemetry.alert_cli import exit_code, main
 from openclaw_telemetry.alerting import (
     DEFAULT_RULES,
     Alert,
@@ -220,7 +221,8 @@ def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     rules.write_text("[[rule]]\nname = 'w'\nmetric = 'session_cost'\nwarning = 1\n")
     assert main(["--db", db, "--alerts", str(rules), "--json"]) == 1
     payload = json.loads(capsys.readouterr().out)
-    assert [a["severity"] for a in payload] == ["warning"]
+    assert [a["severity"] for a in payload["alerts"]] == ["warning"]
+    assert payload["budgets"] == []
     rules.write_text("[[rule]]\nname = 'q'\nmetric = 'session_cost'\nwarning = 100\n")
     assert main(["--db", db, "--alerts", str(rules)]) == 0
     assert capsys.readouterr().out.strip() == "No alerts."

@@ -25,7 +25,7 @@ def test_every_ingest_option_is_in_the_readme() -> None:
 
 
 def test_every_alerts_option_is_in_the_readme() -> None:
-    from openclaw_telemetry.alert_check import parser
+    from openclaw_telemetry.alert_cli import parser
     from openclaw_telemetry.config import ENV_ALERTS
 
     options = [s for action in parser()._actions for s in action.option_strings

@@ -13,11 +13,13 @@ come from `calls.hourly` (the cached hourly history plus the exact partial hours
 range); session, tool and alert questions read their tables directly.
 
 Modules: `status` (data version, bounds, filter values), `calls` (call totals, timelines,
-breakdowns, statistics), `tools`, `sessions` (tables, one session, cron jobs, sub-agents,
-alert observations), `metrics` (the exporter's gauges); `sqlkit` and `rollups` are their
-building blocks.
+breakdowns, statistics), `budgets` (daily spend, period outlooks, budget status),
+`deliveries` (what was notified), `tools`, `sessions` (tables, one session, cron jobs,
+sub-agents, alert observations), `metrics` (the exporter's gauges); `sqlkit` and `rollups`
+are their building blocks.
 """
 
+from openclaw_telemetry.read.budgets import budget_status, daily_spend, spend_outlook
 from openclaw_telemetry.read.calls import (
     BREAKDOWNS,
     breakdown,
@@ -30,6 +32,7 @@ from openclaw_telemetry.read.calls import (
     timeline,
     totals,
 )
+from openclaw_telemetry.read.deliveries import deliveries
 from openclaw_telemetry.read.metrics import (
     NO_SESSION,
     ingest_status,
@@ -63,11 +66,11 @@ from openclaw_telemetry.read.tools import tool_timeline, tool_totals, tools
 
 __all__ = [
     "BREAKDOWNS", "NO_SESSION", "CronActivity", "Scope", "alert_observations", "birth",
-    "breakdown",
-    "call_bounds", "call_rollup", "cost_statistics", "cron_activity", "data_version",
-    "file_identity", "filter_options", "hourly", "ingest_status", "issue_counts",
-    "latest_ingest", "models", "recent_usage", "schema_status", "session_calls",
-    "session_count", "session_counts", "session_detail", "session_observations",
-    "session_table", "sessions_by_model", "subagent_rollup", "timeline", "tool_outcomes",
-    "tool_timeline", "tool_totals", "tools", "totals", "usage_totals",
+    "breakdown", "budget_status", "call_bounds", "call_rollup", "cost_statistics", "cron_activity",
+    "daily_spend", "data_version", "deliveries", "file_identity", "filter_options", "hourly",
+    "ingest_status", "issue_counts", "latest_ingest", "models", "recent_usage",
+    "schema_status", "session_calls", "session_count", "session_counts", "session_detail",
+    "session_observations", "session_table", "sessions_by_model", "spend_outlook",
+    "subagent_rollup", "timeline", "tool_outcomes", "tool_timeline", "tool_totals", "tools",
+    "totals", "usage_totals",
 ]

@@ -24,7 +24,8 @@ ENHANCED = (("overview", "Overview", ":material/dashboard:"),
             ("sessions", "Sessions", ":material/forum:"),
             ("automation", "Cron & sub-agents", ":material/schedule:"),
             ("statistics", "Cost statistics", ":material/query_stats:"),
-            ("alert_center", "Alerts", ":material/notifications:"))
+            ("alert_center", "Alerts", ":material/notifications:"),
+            ("budgets", "Budgets", ":material/savings:"))
 VIEWS = {"models": ("Models", models.render), "tools": ("Tools", tools.render),
          "sessions": ("Sessions", sessions.render),
          "automation": ("Cron & sub-agents", automation.render)}

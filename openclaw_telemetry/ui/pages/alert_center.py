@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 import pandas as pd
 import streamlit as st
 
-from openclaw_telemetry import charts, read
+from openclaw_telemetry import charts, read, rulesfile
 from openclaw_telemetry.alert_check import active_alerts, alert_history
 from openclaw_telemetry.alerting import (
     SESSION_METRICS,
@@ -17,10 +17,9 @@ from openclaw_telemetry.alerting import (
     Rule,
     Severity,
     format_value,
-    load_rules,
 )
 from openclaw_telemetry.errors import ConfigError
-from openclaw_telemetry.ui import bmaster, data, shell
+from openclaw_telemetry.ui import bmaster, data, deliveries, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import link_column, session_links, table, time_column
 
@@ -85,7 +84,8 @@ def rules_table(rules: tuple[Rule, ...]) -> None:
 
 def render(ctx: shell.Ctx) -> None:
     try:
-        rules = load_rules(ctx.view.alerts)
+        config = rulesfile.load(ctx.view.alerts)
+        rules, notify = config.rules, config.notify
     except ConfigError as exc:
         st.error(f"Alert rules not loaded: {exc}", icon=":material/error:")
         return
@@ -116,6 +116,8 @@ def render(ctx: shell.Ctx) -> None:
                "chosen range.")
     with st.expander("Rules"):
         rules_table(rules)
+    st.subheader("Notifications")
+    deliveries.show(ctx, "alert", configured=bool(notify))
     monitoring(ctx, active)
 
 

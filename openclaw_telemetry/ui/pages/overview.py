@@ -11,6 +11,7 @@ from openclaw_telemetry.read import Scope
 from openclaw_telemetry.timeframe import Unit, default_unit
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry.ui.outlook import month_tiles
 from openclaw_telemetry.ui.widgets import Tile, chart, nothing, tiles
 
 
@@ -55,6 +56,7 @@ def kpis(ctx: shell.Ctx) -> pd.Series:
                ("cache_read", "Cache read", "prompt tokens served from the cache"),
                ("cache_write", "Cache write", "prompt tokens written to the cache"))])
     honesty(now)
+    month_tiles(ctx)
     if ctx.previous is not None:
         st.caption("Deltas compare with the previous period of the same length "
                    "(for Today: yesterday up to this time).")

@@ -1,0 +1,152 @@
+"""From what fires to what is delivered: events, claims, sends, retries, resolutions.
+
+`check` evaluates a rules file now (alerts, budgets, the month's outlook) and, when asked,
+`deliver`s: to each target, each firing episode once (`delivery_log` claims make that hold
+across runners), a still-critical one again after `repeat`, every failed delivery again
+(same text: nothing is lost), and a "resolved" message once an alert episode no longer
+fires. An alert that only changed severity is superseded silently: its new severity is
+the message. A budget notifies once per period at the highest `notify_at` fraction reached.
+Sending never raises: failures are outcomes, with the reason redacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from openclaw_telemetry import delivery_log as log
+from openclaw_telemetry.alert_check import active_alerts
+from openclaw_telemetry.alerting import Alert, Severity
+from openclaw_telemetry.budget_report import budget_line
+from openclaw_telemetry.delivery_log import Event
+from openclaw_telemetry.notify import Target, send, target
+from openclaw_telemetry.read import Scope, budget_status, spend_outlook
+from openclaw_telemetry.rulesfile import RulesFile
+from openclaw_telemetry.timeframe import to_utc
+
+PREFIX = "[OpenClaw]"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One delivery attempt: `what` is new, repeat, retry or resolved; `error` redacted."""
+
+    target: str  # the target's label
+    episode: str
+    title: str
+    what: str
+    error: str | None
+
+    def as_dict(self) -> dict[str, str | bool | None]:
+        return {"target": self.target, "episode": self.episode, "title": self.title,
+                "what": self.what, "ok": self.error is None, "error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    alerts: list[Alert]
+    budgets: pd.DataFrame
+    month: pd.DataFrame
+    outcomes: list[Outcome]
+
+
+def alert_events(alerts: Sequence[Alert], least: Severity) -> list[Event]:
+    return [Event(f"alert|{a.rule}|{a.subject}|{a.severity}", "alert", str(a.severity),
+                  f"{PREFIX} {a.severity.upper()}: {a.rule}", a.message)
+            for a in alerts if a.severity.rank >= least.rank]
+
+
+def budget_events(budgets: pd.DataFrame) -> list[Event]:
+    events = []
+    for _, row in budgets[budgets["severity"] != ""].iterrows():
+        start = pd.Timestamp(row["start"]).date().isoformat()
+        events.append(Event(f"budget|{row['budget']}|{start}|{row['reached']:g}", "budget",
+                            str(row["severity"]),
+                            f"{PREFIX} Budget {row['budget']} at {row['reached']:.0%}",
+                            budget_line(row)))
+    return events
+
+
+def _attempt(engine: Engine, to: Target, event: Event, what: str, now: datetime,
+             *, resolving: bool = False) -> Outcome:
+    level = "resolved" if resolving else event.severity
+    error = send(to, title=event.title, body=event.body, level=level)
+    log.finish(engine, event.episode, to.id, now, error=error, resolving=resolving)
+    return Outcome(to.label, event.episode, event.title, what, error)
+
+
+def _fire(engine: Engine, to: Target, event: Event, repeat: timedelta,
+          now: datetime) -> Outcome | None:
+    """Send a firing episode if it is new, fires again, or is critical and due a repeat."""
+    if log.claim_new(engine, event, to.id, to.label, now):
+        return _attempt(engine, to, event, "new", now)
+    if log.claim(engine, event.episode, to.id, now, states=("resolved",), resolved_at=None,
+                 title=event.title, body=event.body, severity=event.severity):
+        return _attempt(engine, to, event, "new", now)
+    if event.severity == "critical" and log.claim(engine, event.episode, to.id, now,
+                                                  states=("sent",), before=now - repeat):
+        again = Event(event.episode, event.kind, event.severity,
+                      f"{event.title} (still firing)", event.body)
+        return _attempt(engine, to, again, "repeat", now)
+    log.claim(engine, event.episode, to.id, now, states=("resolve_failed",), to="sent")
+    return None
+
+
+def _retry(engine: Engine, to: Target, now: datetime) -> list[Outcome]:
+    out = []
+    for row in log.rows(engine, to.id, ("failed", "sending")):
+        event = Event(row.episode, row.kind, row.severity, row.title, row.body)
+        if log.claim(engine, row.episode, to.id, now, states=("failed", "sending")):
+            out.append(_attempt(engine, to, event, "retry", now))
+    return out
+
+
+def _resolve(engine: Engine, to: Target, firing: set[str], now: datetime) -> list[Outcome]:
+    """Resolve the alert episodes of this target that no longer fire."""
+    out = []
+    subjects = {episode.rsplit("|", 1)[0] for episode in firing}
+    for row in log.rows(engine, to.id, ("sent", "resolve_failed")):
+        if row.kind != "alert" or row.episode in firing:
+            continue
+        if row.episode.rsplit("|", 1)[0] in subjects:  # same alert, other severity now
+            log.claim(engine, row.episode, to.id, now, states=("sent", "resolve_failed"),
+                      to="resolved")
+            continue
+        if log.claim(engine, row.episode, to.id, now, to="resolving",
+                     states=("sent", "resolve_failed")):
+            event = Event(row.episode, row.kind, "resolved",
+                          f"{PREFIX} Resolved: {row.title.removeprefix(PREFIX).strip()}",
+                          f"No longer firing: {row.body}")
+            out.append(_attempt(engine, to, event, "resolved", now, resolving=True))
+    return out
+
+
+def deliver(engine: Engine, config: RulesFile, events: Sequence[Event],
+            now: datetime) -> list[Outcome]:
+    """Deliver `events` (all that fire now) to every configured target; see the module."""
+    moment = to_utc(now)
+    outcomes: list[Outcome] = []
+    for to in (target(url) for url in config.notify):
+        outcomes += _retry(engine, to, moment)  # first: what fails now waits for next time
+        for event in events:
+            fired = _fire(engine, to, event, config.repeat, moment)
+            outcomes += [fired] if fired else []
+        outcomes += _resolve(engine, to, {e.episode for e in events}, moment)
+    return outcomes
+
+
+def check(engine: Engine, config: RulesFile, *, now: datetime, tz: tzinfo,
+          notify: bool) -> Checked:
+    """Evaluate the rules file at `now` (aware); deliver what fires when `notify`."""
+    alerts = active_alerts(engine, config.rules, now=now, tz=tz)
+    budgets = budget_status(engine, budgets=config.budgets, now=now, tz=tz)
+    month = spend_outlook(engine, scope=Scope(), tz=tz, now=now)
+    outcomes: list[Outcome] = []
+    if notify:
+        events = alert_events(alerts, config.min_severity) + budget_events(budgets)
+        outcomes = deliver(engine, config, events, now)
+    return Checked(alerts, budgets, month, outcomes)

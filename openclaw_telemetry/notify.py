@@ -1,0 +1,72 @@
+"""Sending one message to one Apprise URL, with the URL's secrets kept out of every text.
+
+An Apprise URL carries credentials (a Telegram bot token, an SMTP password, a webhook
+token). A `Target` keeps the URL itself out of `repr`, and exposes only `id` (a hash, what
+the database stores) and `label` (Apprise's own privacy form: `tgram://1...r/-100123`,
+`mailto://user:****@host`), and `redact` removes every part of the URL that the label does
+not show from any text (Apprise's error messages can quote them). Apprise's log records go
+to a capture buffer, never to the process's stderr.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+
+import apprise
+
+_TYPES = {"info": apprise.NotifyType.INFO, "warning": apprise.NotifyType.WARNING,
+          "critical": apprise.NotifyType.FAILURE, "resolved": apprise.NotifyType.SUCCESS}
+_PARTS = re.compile(r"[/:@?&=#,;+]")
+logging.getLogger("apprise").addHandler(logging.NullHandler())
+logging.getLogger("apprise").propagate = False
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One configured Apprise URL. Print `label`, store `id`; never `url`."""
+
+    url: str = field(repr=False)
+    id: str
+    label: str
+    secrets: tuple[str, ...] = field(repr=False)
+
+    def redact(self, text: str) -> str:
+        """`text` with the URL and each of its secret parts replaced by '***'."""
+        for secret in sorted((self.url, *self.secrets), key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+def target(url: str) -> Target:
+    """The Target of an Apprise URL; a URL Apprise cannot read gets the label
+    `<scheme>://(not a valid Apprise URL)` and fails when sent to."""
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    scheme = url.split("://", 1)[0] if "://" in url else "?"
+    label = (str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
+             if plugin
+             else f"{scheme}://(not a valid Apprise URL)")
+    rest = url.split("://", 1)[-1]
+    shown = set(_PARTS.split(label.split("://", 1)[-1]))
+    secrets = tuple(part for part in _PARTS.split(rest) if len(part) >= 4 and part not in shown)
+    return Target(url, hashlib.sha256(url.encode()).hexdigest()[:16], label, secrets)
+
+
+def send(to: Target, *, title: str, body: str, level: str) -> str | None:
+    """Deliver one message; None when the receiver took it, else a redacted reason.
+    `level` is a severity or 'resolved' (the colour/icon the service shows)."""
+    with apprise.LogCapture(level=logging.WARNING) as log:  # type: ignore[no-untyped-call]
+        sender = apprise.Apprise()
+        if not sender.add(to.url):
+            return "not a valid Apprise URL"
+        try:
+            ok = bool(sender.notify(body=body, title=title, notify_type=_TYPES[level]))
+        except Exception as exc:  # a plugin's bug must not stop the other targets
+            return to.redact(f"{type(exc).__name__}: {exc}")
+        captured = log.getvalue() if hasattr(log, "getvalue") else ""
+    if ok:
+        return None
+    reasons = [line.split(" - ", 2)[-1] for line in captured.splitlines() if line.strip()]
+    return to.redact("; ".join(reasons[-2:]) or "the receiver did not accept the message")

@@ -1,0 +1,75 @@
+"""The rules file as a whole: alert rules, budgets, and where and how to deliver them.
+
+`alerts.toml` (or `--alerts FILE`, `OPENCLAW_TELEMETRY_ALERTS`) holds `[[rule]]` tables
+(`alerting.py`), `[[budget]]` tables (`budgets.py`) and three top-level keys: `notify`
+(Apprise URLs; `OPENCLAW_TELEMETRY_NOTIFY` replaces them when set), `notify_repeat` (how
+long a still-critical alert or a budget at 100 % waits before it is sent again) and
+`notify_min_severity` (the least severity of alert rules that is delivered; budgets
+deliver at each of their `notify_at` fractions). The URLs carry secrets: nothing here
+prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from openclaw_telemetry.alerting import (
+    DEFAULT_RULES,
+    Rule,
+    Severity,
+    parse_document,
+    parse_window,
+    read_rules_text,
+    rules_from,
+)
+from openclaw_telemetry.budgets import Budget, budgets_from
+from openclaw_telemetry.config import notify_urls
+from openclaw_telemetry.errors import ConfigError
+
+DEFAULT_REPEAT = timedelta(hours=4)
+
+
+@dataclass(frozen=True, slots=True)
+class RulesFile:
+    """Everything a rules file says. `notify` are secrets: never print or store them."""
+
+    rules: tuple[Rule, ...] = DEFAULT_RULES
+    budgets: tuple[Budget, ...] = ()
+    notify: tuple[str, ...] = field(default=(), repr=False)
+    repeat: timedelta = DEFAULT_REPEAT
+    min_severity: Severity = Severity.WARNING
+    source: str | None = None
+
+
+def _urls(document: Mapping[str, Any], source: str) -> tuple[str, ...]:
+    value = document.get("notify", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{source}: notify must be a list of Apprise URLs "
+                          "(strings such as \"tgram://…\")")
+    return tuple(v.strip() for v in value)
+
+
+def parse(text: str, source: str, env: Mapping[str, str] | None = None) -> RulesFile:
+    """A whole rules file; ConfigError naming the rule, budget or key at fault."""
+    document = parse_document(text, source)
+    try:
+        least = Severity(str(document.get("notify_min_severity", "warning")))
+    except ValueError:
+        raise ConfigError(f"{source}: notify_min_severity must be info, warning or "
+                          "critical") from None
+    repeat = parse_window(document.get("notify_repeat", "4h"), f"{source}: notify_repeat")
+    return RulesFile(rules_from(document, source), budgets_from(document, source),
+                     notify_urls(env) or _urls(document, source), repeat, least, source)
+
+
+def load(path: str | None, env: Mapping[str, str] | None = None) -> RulesFile:
+    """The rules file at `path`; None: the built-in rules, no budgets, URLs from the env."""
+    if path is None:
+        return RulesFile(notify=notify_urls(env))
+    text, name = read_rules_text(path)
+    return parse(text, name, env)

@@ -1,0 +1,75 @@
+"""Budgets: each budget of the rules file with a progress bar, spent of amount, the
+forecast for its period with its p10-p90 range, days left, when it runs out at this pace,
+and what was delivered about it; then the month of all calls (with the sidebar's filters).
+
+Budgets keep their own filters: the sidebar's range and filters do not change them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from openclaw_telemetry import read, rulesfile
+from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.ui import data, deliveries, shell
+from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry.ui.outlook import month_tiles, tick
+from openclaw_telemetry.ui.widgets import Tile, tiles
+
+_EXAMPLE = '[[budget]]\nname = "Monthly"\nperiod = "month"\namount = 50.0'
+
+
+def _runs_out(row: pd.Series) -> str:
+    if float(row["fraction"]) >= 1:
+        return "used up"
+    if pd.isna(row["runs_out"]):
+        return "not this period"
+    return f"{pd.Timestamp(row['runs_out']):%b %d %H:%M}"
+
+
+def budget(row: pd.Series) -> None:
+    """One budget: a progress bar and its figures."""
+    fraction = float(row["fraction"])
+    icon = {"critical": "🔴", "warning": "🟠", "info": "🔵"}.get(str(row["severity"]), "🟢")
+    st.markdown(f"**{icon} {fmt.escape_md(row['budget'])}** · per {row['period']} · "
+                f"{pd.Timestamp(row['start']):%b %d} – "
+                f"{pd.Timestamp(row['end']) - pd.Timedelta(days=1):%b %d}")
+    st.progress(min(fraction, 1.0), text=f"{fmt.money(row['spent'])} of "
+                                         f"{fmt.money(row['amount'])} ({fmt.percent(fraction, 0)})")
+    tiles([
+        Tile("Spent", fmt.money(row["spent"]), help="cost of the calls the budget's filters "
+                                                    "select, this period"),
+        Tile("Forecast", fmt.money(row["forecast"]),
+             f"{fmt.money(row['forecast_low'])}–{fmt.money(row['forecast_high'])}", "off",
+             "projected spend at the period's end; the range is p10–p90"),
+        Tile("Days left", f"{float(row['days_left']):.1f}"),
+        Tile("Runs out", _runs_out(row), help="when the amount is reached at the pace of the "
+                                              "last 14 days"),
+    ])
+
+
+def render(ctx: shell.Ctx) -> None:
+    try:
+        config = rulesfile.load(ctx.view.alerts)
+    except ConfigError as exc:
+        st.error(f"Rules file not loaded: {exc}", icon=":material/error:")
+        return
+    st.subheader("This month")
+    month_tiles(ctx)
+    if not config.budgets:
+        st.info(f"No budgets in {ctx.view.alerts or 'a rules file'}. Add one to alerts.toml "
+                "(see alerts.example.toml):", icon=":material/savings:")
+        st.code(_EXAMPLE, language="toml")
+        return
+    status = data.ask(read.budget_status, ctx.src, budgets=config.budgets, now=tick(ctx),
+                      tz=ctx.tz)
+    st.subheader("Budgets")
+    for _, row in status.iterrows():
+        with st.container(border=True):
+            budget(row)
+    st.subheader("Notifications")
+    deliveries.show(ctx, "budget", configured=bool(config.notify))
+
+
+if __name__ == "__main__":
+    shell.page(render, "budgets", "Budgets")

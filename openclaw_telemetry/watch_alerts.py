@@ -1,0 +1,57 @@
+"""`session_parser.py --watch --alerts FILE`: evaluate and deliver after the ingest runs.
+
+After each run that changed the data the rules file is evaluated and what is due is
+delivered (`dispatch.check`), so a budget crossing reaches the user seconds after the call
+that crossed it. Runs that changed nothing evaluate too while a delivery is failing (its
+retry) and every `RECHECK` (alerts resolve and critical ones repeat with the passing of
+time). Nothing here stops the watcher: a busy database or a failed delivery is a warning.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from openclaw_telemetry import rulesfile
+from openclaw_telemetry.config import local_zone_name
+from openclaw_telemetry.dispatch import check
+from openclaw_telemetry.ingest.run import RunSummary
+from openclaw_telemetry.timeframe import zone
+
+RECHECK = 300.0  # seconds
+
+
+class AlertWatch:
+    """Called with each run's summary; loads (and validates) the rules file at once."""
+
+    def __init__(self, engine: Engine, path: str, env: Mapping[str, str],
+                 say: Callable[[str], None]) -> None:
+        self.engine, self.say = engine, say
+        self.config = rulesfile.load(path, env)
+        self.tz = zone(local_zone_name(env))
+        self.retry = False
+        self.last = float("-inf")
+
+    def __call__(self, summary: RunSummary) -> None:
+        changed = bool(summary.totals.new_calls or summary.sessions_updated)
+        if not (changed or self.retry or time.monotonic() - self.last >= RECHECK):
+            return
+        self.last = time.monotonic()
+        try:
+            checked = check(self.engine, self.config, now=datetime.now(UTC), tz=self.tz,
+                            notify=bool(self.config.notify))
+        except SQLAlchemyError as exc:
+            self.retry = True
+            self.say(f"warning: alerts not evaluated (database busy), retrying: "
+                     f"{str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+            return
+        self.retry = any(o.error is not None for o in checked.outcomes)
+        for outcome in checked.outcomes:
+            result = ("sent" if outcome.error is None
+                      else f"FAILED ({outcome.error}); retried on the next run")
+            self.say(f"{time.strftime('%H:%M:%S')} notify {outcome.what}: {outcome.title} -> "
+                     f"{outcome.target}: {result}")

@@ -1,0 +1,196 @@
+"""Budgets: the rules file's [[budget]] tables, calendar periods, the forecast, the read
+layer's budget questions and `alerts.py --json` / exit codes with budgets."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from telemetry_db import build, call, session
+
+from openclaw_telemetry import read, rulesfile
+from openclaw_telemetry.alert_cli import main
+from openclaw_telemetry.alerting import DEFAULT_RULES, Severity
+from openclaw_telemetry.budgets import Budget, Period, period_days, severity_of
+from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.forecast import project
+from openclaw_telemetry.read import Scope
+from openclaw_telemetry.timeframe import zone
+
+ROOT = Path(__file__).resolve().parents[1]
+BERLIN = zone("Europe/Berlin")
+
+
+def test_rules_file_with_budgets_and_notify() -> None:
+    config = rulesfile.parse("""
+notify = ["json://127.0.0.1:9/x"]
+notify_repeat = "2h"
+[[budget]]
+name = "Monthly"
+amount = 50
+[[budget]]
+name = "Cron"
+period = "week"
+amount = 5
+notify_at = [1.0, 0.9]
+cron_jobs = ["nightly"]
+agents = "main"
+""", "t.toml", env={})
+    assert config.rules == DEFAULT_RULES
+    monthly, cron = config.budgets
+    assert (monthly.period, monthly.amount, monthly.notify_at) == (Period.MONTH, 50.0,
+                                                                  (0.5, 0.8, 1.0))
+    assert (cron.period, cron.notify_at, cron.cron_jobs, cron.agents) == (
+        Period.WEEK, (0.9, 1.0), ("nightly",), ("main",))
+    assert config.notify == ("json://127.0.0.1:9/x",)
+    assert config.repeat == timedelta(hours=2)
+    assert "json://" not in repr(config)  # URLs are secrets
+    env = {"OPENCLAW_TELEMETRY_NOTIFY": "ntfy://a/b mailto://u:p@h"}
+    assert rulesfile.parse("", "t", env=env).notify == ("ntfy://a/b", "mailto://u:p@h")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[[budget]]\nname = 'B'\n", "budget 1 (B): amount must be a number over 0"),
+    ("[[budget]]\nname = 'B'\namount = 5\nperiod = 'year'\n", "budget 1 (B): period must be"),
+    ("[[budget]]\nname = 'B'\namount = 5\nnotify_at = [0]\n", "budget 1 (B): notify_at"),
+    ("[[budget]]\nname = 'B'\namount = 5\nmonth_start_day = 31\n", "(B): month_start_day"),
+    ("[[budget]]\nname = 'B'\namount = 5\nperiod = 'day'\nmonth_start_day = 3\n",
+     "month_start_day applies to period = 'month' only"),
+    ("[[budget]]\nname = 'B'\namount = 5\ncolour = 1\n", "(B): unknown key 'colour'"),
+    ("[[budget]]\namount = 5\n", "budget 1: name is required"),
+    ("[[budget]]\nname = 'B'\namount = 1\n[[budget]]\nname = 'B'\namount = 2\n",
+     "two budgets are named 'B'"),
+    ("notify = 'x'\nnotify_repeat = 'soon'\n", "notify_repeat: window must look like"),
+    ("notify = [1]\n", "notify must be a list of Apprise URLs"),
+    ("notify_min_severity = 'loud'\n", "notify_min_severity must be"),
+])
+def test_bad_budgets_name_the_budget_and_field(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=None) as caught:
+        rulesfile.parse(text, "t.toml", env={})
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("period", "today", "start_day", "expected"), [
+    (Period.DAY, date(2026, 12, 31), 1, (date(2026, 12, 31), date(2027, 1, 1))),
+    (Period.WEEK, date(2026, 12, 4), 1, (date(2026, 11, 30), date(2026, 12, 7))),
+    (Period.MONTH, date(2026, 12, 4), 1, (date(2026, 12, 1), date(2027, 1, 1))),
+    (Period.MONTH, date(2026, 12, 4), 15, (date(2026, 11, 15), date(2026, 12, 15))),
+    (Period.MONTH, date(2027, 1, 3), 15, (date(2026, 12, 15), date(2027, 1, 15))),
+    (Period.MONTH, date(2026, 12, 15), 15, (date(2026, 12, 15), date(2027, 1, 15))),
+])
+def test_calendar_periods(period: Period, today: date, start_day: int,
+                          expected: tuple[date, date]) -> None:
+    assert period_days(period, today, start_day) == expected
+
+
+def test_thresholds_and_severities() -> None:
+    budget = Budget("B", Period.MONTH, 10.0)
+    assert [budget.reached(f) for f in (0.49, 0.5, 0.79, 0.8, 0.99, 1.0, 3.0)] == [
+        None, 0.5, 0.5, 0.8, 0.8, 1.0, 1.0]
+    assert [severity_of(f) for f in (0.5, 0.8, 1.0)] == [Severity.INFO, Severity.WARNING,
+                                                       Severity.CRITICAL]
+
+
+def test_forecast_pace_range_and_run_out() -> None:
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    end = datetime(2027, 1, 1, tzinfo=UTC)
+    now = start + timedelta(days=10)
+    steady = project(spent=10.0, history=[1.0] * 10, now=now, start=start, end=end, amount=20)
+    assert steady.projected == pytest.approx(31.0)
+    assert steady.low == steady.high == pytest.approx(31.0)  # no spread, no range
+    assert steady.runs_out == now + timedelta(days=10)
+    noisy = project(spent=10.0, history=[0.0, 2.0] * 5, now=now, start=start, end=end)
+    assert noisy.low < noisy.projected < noisy.high
+    assert noisy.projected == pytest.approx(31.0)
+    assert noisy.runs_out is None  # no amount
+    young = project(spent=3.0, history=[], now=start + timedelta(hours=12), start=start,
+                    end=end, amount=100)
+    assert young.pace == 3.0 and young.runs_out is None  # 100 is not reached in the month
+    assert project(spent=30.0, history=[1.0] * 5, now=now, start=start, end=end,
+                   amount=20).runs_out == now
+    assert young.low >= young.spent
+
+
+def _db(tmp_path: Path, now: datetime) -> str:
+    """Berlin: 1 $ a day for the last 20 days of agent main, a nightly cron job of 0.5 $
+    a day, and 3 $ of agent ops today."""
+    url = f"sqlite:///{tmp_path / 'budgets.db'}"
+    naive = now.astimezone(UTC).replace(tzinfo=None)
+    calls = [call("s", naive - timedelta(days=d, minutes=2), 1.0) for d in range(20)]
+    calls += [call("cron", naive - timedelta(days=d, minutes=5), 0.5) for d in range(20)]
+    calls += [call("o", naive - timedelta(minutes=1), 3.0, agent_id="ops")]
+    build(url, [session("s"), session("cron", kind="cron", cron_job_id="j1",
+                                      cron_job_name="nightly"),
+                session("o", agent_id="ops")], calls).dispose()
+    return url
+
+
+def test_read_layer_budget_questions(tmp_path: Path) -> None:
+    from openclaw_telemetry.store import make_engine
+    now = datetime(2026, 12, 10, 12, 0, tzinfo=BERLIN)
+    engine = make_engine(_db(tmp_path, now), create=False)
+    days = read.daily_spend(engine, scope=Scope(since=datetime(2026, 12, 1),
+                                                until=datetime(2026, 12, 11)), tz=BERLIN,
+                            cron_jobs=("nightly",))
+    assert list(days.columns) == ["day", "cost", "calls"]
+    assert days["cost"].sum() == pytest.approx(0.5 * 10)
+    month = read.spend_outlook(engine, scope=Scope(agents=("main",)), tz=BERLIN, now=now).iloc[0]
+    assert month["spent"] == pytest.approx(1.5 * 10)  # 10 days of December, main only
+    assert month["start"] == pd.Timestamp("2026-12-01", tz=BERLIN)
+    assert month["pace"] == pytest.approx(1.5)
+    left = (month["end"] - pd.Timestamp(now)) / pd.Timedelta(days=1)
+    assert month["forecast"] == pytest.approx(15 + 1.5 * left)
+    budgets = (Budget("Cron", Period.MONTH, 5.0, cron_jobs=("j1",)),
+               Budget("Ops today", Period.DAY, 2.0, agents=("ops",)),
+               Budget("All", Period.MONTH, 1000.0))
+    status = read.budget_status(engine, budgets=budgets, now=now, tz=BERLIN)
+    cron, ops, everything = (row for _, row in status.iterrows())
+    assert (cron["spent"], cron["reached"], cron["severity"]) == (5.0, 1.0, "critical")
+    assert cron["runs_out"] == pd.Timestamp(now)
+    assert (ops["spent"], ops["fraction"], ops["severity"]) == (3.0, 1.5, "critical")
+    assert everything["severity"] == "" and pd.isna(everything["reached"])
+    assert pd.isna(everything["runs_out"])
+    engine.dispose()
+
+
+def test_alerts_json_and_exit_code_with_budgets(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    now = datetime.now(UTC)
+    db = _db(tmp_path, now).removeprefix("sqlite:///")
+    rules = tmp_path / "rules.toml"
+    quiet = "[[rule]]\nname = 'q'\nmetric = 'session_cost'\nwarning = 1000\n"
+    rules.write_text(quiet + "[[budget]]\nname = 'Ops'\nperiod = 'day'\namount = 3.5\n"
+                     "agents = ['ops']\n")
+    assert main(["--db", db, "--alerts", str(rules), "--json", "--tz", "UTC"]) == 1  # 86 %
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["alerts"] == []
+    (ops,) = payload["budgets"]
+    assert (ops["name"], ops["spent"], ops["amount"], ops["reached"], ops["severity"]) == (
+        "Ops", 3.0, 3.5, 0.8, "warning")
+    assert set(ops["forecast"]) == {"projected", "p10", "p90", "pace_per_day", "runs_out"}
+    assert payload["month"]["spent"] > 3.0
+    rules.write_text(quiet + "[[budget]]\nname = 'Ops'\nperiod = 'day'\namount = 3\n"
+                     "agents = ['ops']\n")
+    assert main(["--db", db, "--alerts", str(rules), "--tz", "UTC"]) == 2  # at 100 %
+    out = capsys.readouterr().out
+    assert "BUDGET   Ops: $3.00 of $3.00 (100%) this day" in out and "used up" in out
+    assert "MONTH" in out
+
+
+def test_example_file_documents_every_field_and_its_examples_parse() -> None:
+    import re
+
+    from openclaw_telemetry.alerting import _RULE_KEYS, FILE_KEYS
+    from openclaw_telemetry.budgets import _KEYS
+    text = (ROOT / "alerts.example.toml").read_text()
+    assert "[[rule]] tables" in text and "[[budget]] tables" in text
+    for key in (*FILE_KEYS[2:], *_KEYS, *_RULE_KEYS):
+        assert re.search(rf"^#\s+(\w+ / )*{key}\b", text, re.M), key
+    examples = re.sub(r"^# (notify|\[\[budget|name = |period = |amount = |notify_at = "
+                      r"|cron_jobs = )", r"\1", text, flags=re.M)
+    config = rulesfile.parse(examples, "alerts.example.toml", env={})
+    assert [b.name for b in config.budgets] == ["Monthly", "Nightly cron"]
+    assert len(config.notify) == 1

@@ -1,0 +1,101 @@
+"""The Budgets page (enhanced) and the month tiles of both overviews, under AppTest: the
+figures are those of the read layer's `budget_status` / `spend_outlook`, a failed delivery
+is shown (without its secret), and no rules file still shows the month and a hint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from telemetry_db import build, call, session
+
+from openclaw_telemetry import read, rulesfile
+from openclaw_telemetry.dispatch import check
+from openclaw_telemetry.read import Scope
+from openclaw_telemetry.store import open_db
+from openclaw_telemetry.timeframe import to_utc, zone
+from openclaw_telemetry.ui import format as fmt
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "t0pS3cretBotT0ken"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.delenv("OPENCLAW_TELEMETRY_ALERTS", raising=False)
+    monkeypatch.delenv("OPENCLAW_TELEMETRY_NOTIFY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _setup(tmp_path: Path) -> tuple[Path, Path]:
+    """$3 spent an hour ago; a $2 daily budget (150 %) whose delivery failed."""
+    db = tmp_path / "b.db"
+    build(f"sqlite:///{db}", [session("s")],
+          [call("s", to_utc(datetime.now(UTC)) - timedelta(hours=1), 3.0)]).dispose()
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f'notify = ["json://bot:{SECRET}@127.0.0.1:9/hook"]\n'
+                     '[[rule]]\nname = "Quiet"\nmetric = "cost"\ncritical = 1000\n'
+                     '[[budget]]\nname = "Daily"\nperiod = "day"\namount = 2.0\n')
+    engine = open_db(f"sqlite:///{db}")
+    config = rulesfile.load(str(rules), env={})
+    assert [o.error is not None for o in check(engine, config, now=datetime.now(UTC),
+                                               tz=zone("UTC"), notify=True).outcomes] == [True]
+    engine.dispose()
+    return db, rules
+
+
+def _app(script: str, db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_DB", str(db))
+    at = AppTest.from_file(str(ROOT / script), default_timeout=60)
+    at.context["timezone"] = "UTC"
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db, rules = _setup(tmp_path)
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    engine = open_db(f"sqlite:///{db}")
+    month = read.spend_outlook(engine, scope=Scope(), tz=zone("UTC"),
+                               now=datetime.now(UTC).replace(second=0, microsecond=0)).iloc[0]
+    engine.dispose()
+    for script in ("dashboard.py", "dashboard_enhanced.py"):
+        at = _app(script, db, monkeypatch).run()
+        _ok(at)
+        shown = {m.label: m for m in at.metric}
+        assert shown["Month so far"].value == fmt.money(3.0)
+        assert shown["Projected month end"].value == fmt.money(month["forecast"])
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    _ok(at)
+    values = {m.label: m.value for m in at.metric}
+    assert values["Spent"] == "$3.00" and values["Runs out"] == "used up"
+    assert "Forecast" in values and "Days left" in values
+    assert any("of $2.00 (150%)" in str(p.proto.text) for p in at.get("progress"))
+    (warning,) = at.warning
+    assert "1 budget notification(s) could not be delivered" in warning.value
+    page = " ".join(str(e.value) for e in (*at.warning, *at.markdown, *at.caption))
+    assert SECRET not in page
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    _ok(at)
+
+
+def test_budgets_page_without_budgets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db, _ = _setup(tmp_path)
+    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    _ok(at)
+    assert "No budgets" in at.info[0].value
+    assert {m.label for m in at.metric} >= {"Month so far", "Projected month end"}

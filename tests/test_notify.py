@@ -1,0 +1,235 @@
+"""Delivery through Apprise to real receivers on 127.0.0.1 (json://, ntfy://, mailto://):
+once per episode and target, across runs and across two processes at once; a receiver
+that is down and comes back; resolved and repeated messages; secrets kept out of the
+output and the database; `--test-notify`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from receivers import HttpReceiver, SmtpReceiver
+from sqlalchemy import select
+from telemetry_db import build, call, session
+
+from openclaw_telemetry import rulesfile
+from openclaw_telemetry.alert_cli import main
+from openclaw_telemetry.dispatch import check
+from openclaw_telemetry.notify import target
+from openclaw_telemetry.schema import notifications
+from openclaw_telemetry.store import open_db
+from openclaw_telemetry.timeframe import to_utc, zone
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "s3cr3tT0ken42"
+RULES = """
+[[rule]]
+name = "Expensive session"
+metric = "session_cost"
+window = "24h"
+critical = 5.0
+
+[[budget]]
+name = "Daily main"
+period = "day"
+amount = 5
+agents = ["main"]
+"""
+
+
+@pytest.fixture
+def http() -> Iterator[HttpReceiver]:
+    receiver = HttpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def _db(tmp_path: Path) -> str:
+    """A $6 session of agent main 30 minutes ago: one critical alert, a daily budget at
+    120 %."""
+    now = to_utc(datetime.now(UTC))
+    build(f"sqlite:///{tmp_path / 'n.db'}", [session("big")],
+          [call("big", now - timedelta(minutes=30), 6.0)]).dispose()
+    return str(tmp_path / "n.db")
+
+
+def _rules(tmp_path: Path, *urls: str, extra: str = "") -> str:
+    path = tmp_path / "rules.toml"
+    path.write_text(f"notify = {json.dumps(list(urls))}\n{extra}{RULES}")
+    return str(path)
+
+
+def _stored(db: str) -> list[dict[str, object]]:
+    engine = open_db(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        out = [dict(row._mapping) for row in conn.execute(select(notifications))]
+    engine.dispose()
+    return out
+
+
+def test_json_ntfy_and_mail_receive_each_episode_once(
+        tmp_path: Path, http: HttpReceiver, capsys: pytest.CaptureFixture[str]) -> None:
+    smtp = SmtpReceiver().start()
+    try:
+        db = _db(tmp_path)
+        rules = _rules(tmp_path, f"json://127.0.0.1:{http.port}/hook",
+                       f"ntfy://127.0.0.1:{http.port}/budget-topic",
+                       f"mailto://127.0.0.1:{smtp.port}?to=me@example.com&"
+                       "from=openclaw@example.com&mode=insecure")
+        assert main(["--db", db, "--alerts", rules, "--notify", "--tz", "UTC"]) == 2
+        out = capsys.readouterr().out
+        assert out.count("SENT     new") == 6  # two episodes, three targets
+        hook = [json.loads(b) for b in http.bodies("/hook")]
+        assert sorted(m["title"] for m in hook) == [
+            "[OpenClaw] Budget Daily main at 100%", "[OpenClaw] CRITICAL: Expensive session"]
+        assert any("$6.00 of $5.00 (120%)" in m["message"] for m in hook)
+        ntfy = [r for r in http.requests if not r.path.startswith("/hook")]
+        assert len(ntfy) == 2 and all("budget-topic" in r.path + r.body for r in ntfy)
+        assert len(smtp.mails) == 2
+        assert any("Subject: [OpenClaw] Budget Daily main at 100%" in m for m in smtp.mails)
+        assert main(["--db", db, "--alerts", rules, "--notify", "--json", "--tz", "UTC"]) == 2
+        assert json.loads(capsys.readouterr().out)["deliveries"] == []  # once only
+        assert len(http.requests) == 4 and len(smtp.mails) == 2
+    finally:
+        smtp.stop()
+
+
+def test_receiver_down_then_back_and_secrets_never_shown(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    receiver = HttpReceiver()  # down: nothing listens on its port yet
+    db = _db(tmp_path)
+    rules = _rules(tmp_path, f"json://bot:{SECRET}@127.0.0.1:{receiver.port}/hook")
+    assert main(["--db", db, "--alerts", rules, "--notify", "--tz", "UTC"]) == 2
+    first = capsys.readouterr()
+    assert first.out.count("FAILED") == 2
+    assert "retried on the next run" in first.err
+    assert {r["state"] for r in _stored(db)} == {"failed"}
+    receiver.start()
+    try:
+        assert main(["--db", db, "--alerts", rules, "--notify", "--tz", "UTC"]) == 2
+        second = capsys.readouterr()
+        assert second.out.count("SENT     retry") == 2
+        assert len(receiver.requests) == 2
+        assert all(r.headers.get("Authorization", "").startswith("Basic ")
+                   for r in receiver.requests)  # the secret did reach the receiver
+        assert main(["--db", db, "--alerts", rules, "--notify", "--tz", "UTC"]) == 2
+        assert len(receiver.requests) == 2
+        stored = _stored(db)
+        assert {r["state"] for r in stored} == {"sent"}
+        assert all(r["attempts"] == 2 for r in stored)
+    finally:
+        receiver.stop()
+    shown = first.out + first.err + second.out + second.err + repr(_stored(db))
+    assert SECRET not in shown
+    assert f"json://bot:****@127.0.0.1:{receiver.port}/hook" in second.out
+
+
+def test_two_processes_at_once_deliver_once(tmp_path: Path, http: HttpReceiver) -> None:
+    db = _db(tmp_path)
+    rules = _rules(tmp_path, f"json://127.0.0.1:{http.port}/hook")
+    command = [sys.executable, str(ROOT / "alerts.py"), "--db", db, "--alerts", rules,
+               "--notify", "--tz", "UTC"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=60) for run in runs]
+    assert [run.returncode for run in runs] == [2, 2]
+    assert len(http.requests) == 2  # the alert and the budget, once each
+    assert sum(out.count("SENT") for out, _ in outputs) == 2
+    assert all("Traceback" not in err for _, err in outputs)
+
+
+def test_resolved_and_repeated_messages(tmp_path: Path, http: HttpReceiver) -> None:
+    db = _db(tmp_path)
+    config = rulesfile.load(_rules(tmp_path, f"json://127.0.0.1:{http.port}/hook",
+                                   extra='notify_repeat = "1h"\n'), env={})
+    engine = open_db(f"sqlite:///{db}")
+    now, utc = datetime.now(UTC), zone("UTC")
+    try:
+        assert len(check(engine, config, now=now, tz=utc, notify=True).outcomes) == 2
+        later = check(engine, config, now=now + timedelta(minutes=70), tz=utc, notify=True)
+        assert sorted(o.what for o in later.outcomes) == ["repeat", "repeat"]
+        assert all("(still firing)" in o.title for o in later.outcomes)
+        assert check(engine, config, now=now + timedelta(minutes=80), tz=utc,
+                     notify=True).outcomes == []
+        # A day later the session's 24 h window has passed: the alert resolves, once; the
+        # budget of yesterday is not an alert and is not "resolved".
+        cleared = check(engine, config, now=now + timedelta(days=1, hours=1), tz=utc,
+                        notify=True)
+        assert [(o.what, o.title) for o in cleared.outcomes] == [
+            ("resolved", "[OpenClaw] Resolved: CRITICAL: Expensive session")]
+        assert json.loads(http.requests[-1].body)["type"] == "success"
+        assert check(engine, config, now=now + timedelta(days=1, hours=2), tz=utc,
+                     notify=True).outcomes == []
+    finally:
+        engine.dispose()
+
+
+def test_test_notify_says_which_url_worked(tmp_path: Path, http: HttpReceiver,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    closed = HttpReceiver()  # never started
+    rules = _rules(tmp_path, f"json://127.0.0.1:{http.port}/ok",
+                   f"json://user:{SECRET}@127.0.0.1:{closed.port}/down", "nonsense://x")
+    assert main(["--alerts", rules, "--test-notify"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"OK       json://127.0.0.1:{http.port}/ok"
+    assert lines[1].startswith(f"FAILED   json://user:****@127.0.0.1:{closed.port}/down: ")
+    assert lines[2] == "FAILED   nonsense://(not a valid Apprise URL): not a valid Apprise URL"
+    assert SECRET not in "\n".join(lines)
+    assert json.loads(http.requests[0].body)["title"] == "[OpenClaw] Test message"
+
+
+def test_no_urls_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENCLAW_TELEMETRY_NOTIFY", raising=False)
+    rules = tmp_path / "r.toml"
+    rules.write_text(RULES)
+    assert main(["--alerts", str(rules), "--notify"]) == 64
+    assert "no notify URLs" in capsys.readouterr().err
+
+
+def test_redaction_of_apprise_urls() -> None:
+    telegram = target("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/-1001234567")
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in telegram.label + repr(telegram)
+    assert telegram.redact("error for bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw") == \
+        "error for bot ***:***"
+
+
+def test_read_layer_delivery_record(tmp_path: Path) -> None:
+    from openclaw_telemetry import read
+    db = _db(tmp_path)
+    config = rulesfile.load(_rules(tmp_path, f"json://bot:{SECRET}@127.0.0.1:9/hook"), env={})
+    engine = open_db(f"sqlite:///{db}")
+    try:
+        now = datetime.now(UTC)
+        check(engine, config, now=now, tz=zone("UTC"), notify=True)
+        record = read.deliveries(engine, until=to_utc(now) + timedelta(minutes=1))
+        assert list(record.columns) == ["episode", "kind", "severity", "title", "target",
+                                        "state", "attempts", "sent_at", "resolved_at",
+                                        "updated_at", "error"]
+        assert sorted(record["kind"]) == ["alert", "budget"]
+        assert set(record["state"]) == {"failed"} and set(record["attempts"]) == {1}
+        assert set(record["target"]) == {"json://bot:****@127.0.0.1:9/hook"}
+        assert SECRET not in record.to_csv()
+        assert read.deliveries(engine, until=to_utc(now) - timedelta(minutes=1)).empty
+    finally:
+        engine.dispose()
+
+
+def test_once_only_on_both_dialects(db_url: str, tmp_path: Path, http: HttpReceiver) -> None:
+    """The claims are plain conditional statements: the same on SQLite and PostgreSQL."""
+    now = datetime.now(UTC)
+    engine = build(db_url, [session("big")], [call("big", to_utc(now) - timedelta(minutes=30),
+                                                    6.0)])
+    config = rulesfile.load(_rules(tmp_path, f"json://127.0.0.1:{http.port}/hook"), env={})
+    try:
+        first = check(engine, config, now=now, tz=zone("UTC"), notify=True)
+        assert sorted(o.what for o in first.outcomes) == ["new", "new"]
+        assert check(engine, config, now=now, tz=zone("UTC"), notify=True).outcomes == []
+        assert len(http.requests) == 2
+    finally:
+        engine.dispose()
