@@ -164,6 +164,8 @@ def plan(now: datetime, days: range) -> Install:
     for day in days:
         _day(install, day, now - timedelta(days=day))
     totals_into(list(install.sessions.values()), install.calls)
+    for row in install.calls:  # the ingest counts a session's tool calls too
+        install.sessions[row["session_id"]]["total_tool_calls"] += row["tool_call_count"]
     return install
 
 

@@ -59,6 +59,7 @@ SHOTS = [
     Shot("enhanced", "", "1440", "range=Today", "today"),
     Shot("enhanced", "", "1440", "range=Last+7+days", "7d"),
     Shot("enhanced", "", "1440", "range=Custom+dates&from=2019-12-30&to=2019-12-31", "empty"),
+    Shot("enhanced", "", "1440", "agent=ops", "ops"),
     Shot("enhanced", "sessions", "1440", "session=first", "drilldown"),
     pytest.param(Shot("enhanced", "automation", "1440", "agent=ops", "ops"),
                  marks=pytest.mark.xfail(strict=True, reason=DEFECT_1)),

@@ -2,24 +2,27 @@
 filters and under every control of the page, on a busy install, an idle one (no call for
 8 days) and an empty database (tests/installs.py).
 
-Each combination is checked three ways, each a test of its own, so a failure names the
+Each combination is checked four ways, each a test of its own, so a failure names the
 database, page, filters (and control) and what broke:
 
 - `exception`: no exception element, and no error element showing a traceback;
-- `none`: no table cell showing `None` or `nan` (Streamlit writes `None` for a missing
-  value; #11 asks for blank or "—");
+- `none`: no table cell (of any type: Streamlit writes `None` for every missing value)
+  and no metric showing `None` or `nan`; #11 asks for blank or "—";
 - `empty-chart`: no chart without data (no trace, or only zeros: empty axes, a blank
-  donut) unless the page says "No … in this range".
+  donut) unless the page says "No … in this range";
+- `colours`: every model, agent, kind, cron job and tool drawn in the colour All time
+  gives it (on the enhanced Overview, Timeline by kind, Cron jobs, Tools over time).
 
 Speed: one AppTest per page and database, re-run with the filters set through session
-state (the keys the URL binds); the first check of a combination runs the app, the other
-two read what that run showed. Controls run on an AppTest of their own, so the grid sees
+state (the keys the URL binds); the first check of a combination runs the app, the others
+read what that run showed. Controls run on an AppTest of their own, so the grid sees
 every control at its default.
 
 The install's data sits at the same local hours of every day, in a zone where it is past
 midday now, so which combination selects what does not depend on the clock. Defects #11
-lists and the sweep finds are strict xfails (`KNOWN`): the suite is green today and fails
-the moment one is fixed, telling the fixer to remove its mark.
+lists and the sweep finds are strict xfails, marked by `known()` from a small oracle of
+what each combination selects (the install's plan, no database): the suite is green today
+and fails the moment a defect is fixed, telling the fixer to delete that defect's rule.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ NOW = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
 ZONE = installs.noon_zone(NOW)
 TODAY = NOW.replace(tzinfo=UTC).astimezone(ZoneInfo(ZONE)).date()
 PLANS = {"busy": installs.busy(NOW), "idle": installs.idle(NOW)}
-CHECKS = ("exception", "none", "empty-chart")
+CHECKS = ("exception", "none", "empty-chart", "colours")
 TRACEBACK = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception)\b")
 NO_DATA = re.compile(r"\bno\b.*\bin this range", re.IGNORECASE)
 SHOWN_AS_NONE = {"None", "none", "nan", "NaN", "NaT", "<NA>", "null"}
@@ -99,6 +102,10 @@ class Selection:
     tool_calls: int = 0
     tools_without_result: bool = False
     tools_without_duration: bool = False
+    names: tuple[tuple[str, frozenset[str]], ...] = ()  # dimension -> names with calls
+
+    def named(self, dimension: str) -> frozenset[str]:
+        return dict(self.names).get(dimension, frozenset())
 
     def total(self, measure: str) -> float:
         return float(getattr(self, {"calls": "calls", "cost": "cost", "tokens": "tokens",
@@ -122,6 +129,11 @@ def selection(db: str, filters: Filters, window: Window | None = None) -> Select
     ids = {row["message_id"] for row in rows}
     tools = [t for t in plan.tools if t["message_id"] in ids]
     spawners = {row["parent_session_id"] for row in plan.sessions.values()}
+    owners = [plan.sessions[row["session_id"]] for row in rows]
+    names = {"model": {row["model"] for row in rows}, "agent": {row["agent_id"] for row in rows},
+             "kind": {owner["kind"] for owner in owners},
+             "job": {owner["cron_job_name"] for owner in owners if owner["kind"] == "cron"},
+             "tool": {t["tool_name"] for t in tools}}
     return Selection(
         calls=len(rows), cost=sum(row["cost"] for row in rows),
         tokens=sum(row["total_tokens"] for row in rows),
@@ -129,26 +141,37 @@ def selection(db: str, filters: Filters, window: Window | None = None) -> Select
         kinds=frozenset(plan.sessions[row["session_id"]]["kind"] for row in rows),
         spawner_calls=sum(row["session_id"] in spawners for row in rows),
         tool_calls=len(tools), tools_without_result=any(t["is_error"] is None for t in tools),
-        tools_without_duration=any(t["duration_ms"] is None for t in tools))
+        tools_without_duration=any(t["duration_ms"] is None for t in tools),
+        names=tuple((key, frozenset(value)) for key, value in names.items()))
+
+
+def _listed(row: dict[str, Any], window: Window, filters: Filters, search: str) -> bool:
+    """Whether the Sessions page lists a session: active in the range, filtered by agent,
+    kind and the session's model, matching the search."""
+    active = ((window.until is None or row["start_time"] < window.until)
+              and (window.since is None or row["end_time"] >= window.since))
+    needle = search.strip().lower()
+    fields = ("session_key", "label", "session_id", "cron_job_name", "agent_id", "model")
+    found = not needle or any(needle in str(row[f] or "").lower() for f in fields)
+    return active and found and _matches(filters, row["agent_id"], row["kind"], row["model"])
 
 
 def sessions_listed(db: str, filters: Filters, search: str = "") -> int:
-    """Sessions on the Sessions page: active in the range, filtered by agent, kind and
-    the session's model, matching the search."""
     plan = PLANS.get(db)
-    if plan is None:
-        return 0
     window = filters.window()
-    needle = search.strip().lower()
-    listed = 0
-    for row in plan.sessions.values():
-        active = ((window.until is None or row["start_time"] < window.until)
-                  and (window.since is None or row["end_time"] >= window.since))
-        fields = ("session_key", "label", "session_id", "cron_job_name", "agent_id", "model")
-        found = not needle or any(needle in str(row[f] or "").lower() for f in fields)
-        listed += active and found and _matches(filters, row["agent_id"], row["kind"],
-                                                row["model"])
-    return listed
+    return sum(_listed(row, window, filters, search)
+               for row in (plan.sessions.values() if plan else ()))
+
+
+def picked_models(db: str, filters: Filters) -> frozenset[str]:
+    """The models of every call of the session a pick takes: the most expensive listed."""
+    plan = PLANS.get(db)
+    listed = [row for row in (plan.sessions.values() if plan else ())
+              if _listed(row, filters.window(), filters, "")]
+    if plan is None or not listed:
+        return frozenset()
+    first = min(listed, key=lambda row: (-row["total_cost"], row["session_id"]))
+    return frozenset(c["model"] for c in plan.calls if c["session_id"] == first["session_id"])
 
 
 RECENT = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
@@ -279,6 +302,38 @@ class Seen:
     exception: list[str] = field(default_factory=list)
     none: list[str] = field(default_factory=list)
     empty_chart: list[str] = field(default_factory=list)
+    colours: list[tuple[str, str, str]] = field(default_factory=list)  # chart, name, colour
+
+
+def _dimensions() -> dict[str, str]:
+    """Name -> what it names (model, agent, kind, cron job, tool) in the busy install;
+    a name of two dimensions (agent and kind `main`) may have two colours."""
+    everything = selection("busy", Filters("all"))
+    seen: dict[str, set[str]] = {}
+    for dimension, names in everything.names:
+        for name in names:
+            seen.setdefault(name, set()).add(dimension)
+    return {name: dims.pop() for name, dims in seen.items() if len(dims) == 1}
+
+
+DIMENSIONS = _dimensions()
+
+
+def _pairs(trace: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, colour) of each thing a trace draws: pie slices, a named bar series, bars
+    coloured one by one (named by their label or their first custom datum)."""
+    marker = trace.get("marker") or {}
+    colours = marker.get("colors") if "labels" in trace else marker.get("color")
+    if "labels" in trace and isinstance(colours, list):
+        return list(zip(map(str, trace["labels"]), colours, strict=False))
+    if isinstance(colours, str) and trace.get("name"):
+        return [(str(trace["name"]), colours)]
+    if isinstance(colours, list):
+        if trace.get("customdata"):
+            return [(str(row[0]), c) for row, c in zip(trace["customdata"], colours, strict=False)]
+        labels = trace.get("y") if trace.get("orientation") == "h" else trace.get("x")
+        return list(zip(map(str, _array(labels)), colours, strict=False))
+    return []
 
 
 def _array(value: Any) -> list[Any]:
@@ -352,12 +407,14 @@ def look(at: AppTest) -> Seen:
                   if _shows_none(m.value) or "nan" in str(m.value).lower()]
     texts = [e.value for kind in ("info", "warning", "caption", "markdown", "success")
              for e in at.get(kind)]
-    if not any(NO_DATA.search(str(t)) for t in texts):
-        for chart in at.get("plotly_chart"):
-            spec = json.loads(chart.proto.spec)
-            if not _has_data(spec):
-                seen.empty_chart.append(f"chart {_title(spec)!r} ({_key(chart.proto.id)}) "
-                                        "has no data and no 'No … in this range' message")
+    said = any(NO_DATA.search(str(t)) for t in texts)
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        seen.colours += [(_key(chart.proto.id), name, colour) for trace in spec.get("data", [])
+                         for name, colour in _pairs(trace) if name in DIMENSIONS]
+        if not said and not _has_data(spec):
+            seen.empty_chart.append(f"chart {_title(spec)!r} ({_key(chart.proto.id)}) "
+                                    "has no data and no 'No … in this range' message")
     return seen
 
 
@@ -370,6 +427,7 @@ class Sweep:
         self.urls, self.home = urls, home
         self.apps: dict[tuple[str, Page, bool], AppTest] = {}
         self.last: tuple[Case, Seen] | None = None
+        self.palette: dict[str, set[str]] | None = None
 
     @contextmanager
     def _env(self, db: str) -> Iterator[None]:
@@ -414,6 +472,35 @@ class Sweep:
         self.last = (case, look(at))
         return self.last[1]
 
+    def reference(self) -> dict[str, set[str]]:
+        """Name -> colours under All time on the busy install: the enhanced Overview
+        (models, agents), Timeline by kind, Cron & sub-agents (jobs) and Tools over time."""
+        if self.palette is None:
+            self.palette = {}
+            for case in REFERENCE:
+                for _chart, name, colour in self.seen(case).colours:
+                    self.palette.setdefault(name, set()).add(colour)
+        return self.palette
+
+    def colours(self, case: Case) -> list[str]:
+        """Names drawn in another colour than under All time (status colours ignored)."""
+        palette = self.reference()
+        known = set().union(*palette.values())
+        return [f"{name!r} is {colour} in {chart}, {sorted(palette[name])} under All time"
+                for chart, name, colour in self.seen(case).colours
+                if name in palette and colour in known and colour not in palette[name]]
+
+
+def _control(page: str, name: str) -> Control:
+    return next(c for c in CONTROLS[page] if c.name == name)
+
+
+REFERENCE = [Case("busy", Page("enhanced", "overview"), Filters("all")),
+             Case("busy", Page("enhanced", "timeline"), Filters("all"), _control("timeline", "by=kind")),
+             Case("busy", Page("enhanced", "automation"), Filters("all")),
+             Case("busy", Page("enhanced", "tools"), Filters("all"),
+                  _control("tools", "durations=False,over-time=True"))]
+
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
@@ -440,6 +527,8 @@ NONE_CALLS = "#11 item 2 (as defect 3): a session's calls show None as Error of 
 NONE_TOOLS = ("#11 item 2 (as defect 3): Tools shows None as the error rate of a tool without a "
               "result seen, and as p50/p95 of a tool without durations")
 NONE_STATS = "#11 defect 5: Cost statistics' Recent windows show None for a window without cost"
+COLOURS = ("#11 defect 4: a model, agent, kind, cron job or tool is drawn in another colour "
+           "than under All time (colours follow the names a chart happens to draw)")
 EMPTY_CHART = ("#11 defect 5: empty axes or a blank donut and no 'No … in this range' message "
                "(nothing selected, or only unpriced calls: no cost)")
 
@@ -483,7 +572,41 @@ def _empty_chart(case: Case, chosen: Selection) -> Iterator[str]:
         yield EMPTY_CHART
 
 
-DEFECTS = {"exception": _exception, "none": _none, "empty-chart": _empty_chart}
+def _shifted(names: frozenset[str], universe: frozenset[str]) -> bool:
+    """Whether a chart colouring by place among the names it draws (today's rule) gives
+    one of them another colour than All time, where it places them among all names."""
+    drawn, every = sorted(names), sorted(universe)
+    return any(drawn.index(n) != every.index(n) for n in drawn if n in DIMENSIONS)
+
+
+def _charted(case: Case, chosen: Selection) -> list[tuple[str, frozenset[str]]]:
+    """(dimension, names) of each chart of the page that colours by name."""
+    control = dict(case.control.values) if case.control else {}
+    page, by = case.page.name, control.get("tl-by", "model")
+    charted = [(by, chosen.named(by))] if case.page.dashboard == "basic" else []
+    if case.page.dashboard == "enhanced":
+        charted += {"overview": [("model", chosen.named("model")),
+                                 ("agent", chosen.named("agent"))],
+                    "timeline": [(by, chosen.named(by))]}.get(page, [])
+    if page == "models":
+        charted.append(("model", chosen.named("model")))
+    if page == "tools" and control.get("tools-over-time"):
+        charted.append(("tool", chosen.named("tool")))
+    if page == "automation":
+        charted.append(("job", chosen.named("job")))
+    if case.control is not None and case.control.pick:
+        charted.append(("model", picked_models(case.db, case.filters)))
+    return charted
+
+
+def _colours(case: Case, chosen: Selection) -> Iterator[str]:
+    every = selection("busy", Filters("all"))
+    if any(_shifted(names, every.named(dimension)) for dimension, names in _charted(case, chosen)):
+        yield COLOURS
+
+
+DEFECTS = {"exception": _exception, "none": _none, "empty-chart": _empty_chart,
+           "colours": _colours}
 
 
 def known(case: Case, check: str) -> str | None:
@@ -506,5 +629,15 @@ def params() -> list[Any]:
 
 @pytest.mark.parametrize(("case", "check"), params())
 def test_sweep(case: Case, check: str, sweep: Sweep) -> None:
-    problems = getattr(sweep.seen(case), check.replace("-", "_"))
+    if check == "colours":
+        problems = sweep.colours(case)
+    else:
+        problems = getattr(sweep.seen(case), check.replace("-", "_"))
     assert not problems, f"{case}: " + "; ".join(problems)
+
+
+def test_one_colour_per_name_under_all_time(sweep: Sweep) -> None:
+    """The colours the sweep compares with: each model, agent, kind, job, tool has one."""
+    palette = sweep.reference()
+    assert {"model", "agent", "kind", "job", "tool"} <= {DIMENSIONS[n] for n in palette}
+    assert not {name: colours for name, colours in palette.items() if len(colours) > 1}
