@@ -69,7 +69,8 @@ SHOTS = [
 @pytest.fixture(scope="module")
 def busy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("browser-sweep") / "busy.db"
-    installs.write(f"sqlite:///{db}", installs.busy(NOW), now=NOW).dispose()
+    now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+    installs.write(f"sqlite:///{db}", installs.busy(now), now=now).dispose()
     return db
 
 
