@@ -26,6 +26,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+HEADING = '[data-testid="stMain"] [data-testid="stHeading"]'
 
 
 def require_browser() -> Any:

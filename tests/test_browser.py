@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES, ingest
-from served import ARTIFACTS, chromium, serve, stop
+from served import ARTIFACTS, HEADING, READY, chromium, serve, stop
 from sqlalchemy import create_engine, text
 
 from openclaw_telemetry.ui import format as fmt
@@ -52,8 +52,9 @@ def browser() -> Iterator[Any]:
 
 def _open(page: Any, url: str, shot: str) -> None:
     page.goto(url)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                           timeout=60_000)
+    # "notRunning" holds before the first run too: the header proves the page ran
+    page.wait_for_selector(HEADING, timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
     page.wait_for_timeout(1000)
     assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"

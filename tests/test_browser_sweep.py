@@ -21,7 +21,7 @@ from typing import Any
 
 import installs
 import pytest
-from served import ARTIFACTS, READY, chromium, serve, stop
+from served import ARTIFACTS, HEADING, READY, chromium, serve, stop
 
 NOW = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
 ZONE = installs.noon_zone(NOW)
@@ -94,10 +94,11 @@ def browser() -> Iterator[Any]:
 
 
 def _settle(page: Any) -> None:
-    """Wait until the script ran, the header is drawn and Plotly had time to draw."""
+    """Wait until the page's header is drawn, then until the script run ended (the app
+    says "notRunning" also before its first run), and give Plotly time to draw."""
     page.wait_for_timeout(300)
+    page.wait_for_selector(HEADING, timeout=60_000)
     page.wait_for_selector(READY, timeout=60_000)
-    page.wait_for_selector('[data-testid="stMain"] [data-testid="stHeading"]', timeout=60_000)
     page.wait_for_timeout(800)
 
 
