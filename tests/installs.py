@@ -52,6 +52,8 @@ def _id(*parts: object) -> str:
 
 
 class Install:
+    """The rows of an install (telemetry_db dictionaries), before any database."""
+
     def __init__(self) -> None:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.calls: list[dict[str, Any]] = []
