@@ -78,7 +78,8 @@ def totals_into(rows: list[dict[str, Any]], calls: list[dict[str, Any]]) -> None
 
 
 def build(url: str, sessions_: list[dict[str, Any]], calls: list[dict[str, Any]],
-          tools: list[dict[str, Any]] | None = None) -> Engine:
+          tools: list[dict[str, Any]] | None = None, *,
+          ran_at: datetime = datetime(2026, 1, 1)) -> Engine:
     engine = open_db(url)
     totals_into(sessions_, calls)
     with engine.begin() as conn:
@@ -89,7 +90,6 @@ def build(url: str, sessions_: list[dict[str, Any]], calls: list[dict[str, Any]]
         if tools:
             conn.execute(insert(tool_calls), tools)
         usage.refresh(conn)  # the roll-up the ingest keeps
-        conn.execute(insert(ingest_runs), [{"started_at": datetime(2026, 1, 1),
-                                            "finished_at": datetime(2026, 1, 1),
+        conn.execute(insert(ingest_runs), [{"started_at": ran_at, "finished_at": ran_at,
                                             "status": "ok", "changed": True}])
     return engine

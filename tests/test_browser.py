@@ -7,50 +7,23 @@ Full-page screenshots of every page land in `test-artifacts/` at the repository 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import copy_sample, ingest, sample_figures
+from served import ARTIFACTS, HEADING, READY, chromium, serve, stop
 from sqlalchemy import create_engine, text
-from test_pg_server import running_in_ci
 
 from openclaw_telemetry.ui import format as fmt
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 VERSION = "openclaw-2026.7.1"
 LABEL = "<b>bold</b> **stars**"
 ENHANCED_PAGES = ["", "timeline", "models", "tools", "sessions", "automation", "statistics",
                   "alert_center"]
 
 pytestmark = pytest.mark.browser
-
-
-def _require_browser() -> Any:
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} is missing (Debian: apt-get install chromium)"
-    try:
-        from playwright import sync_api
-    except ImportError:
-        problem = problem or "Playwright is not installed (pip install playwright)"
-        sync_api = None
-    if problem:
-        if running_in_ci():
-            pytest.fail(f"browser test cannot run under CI: {problem}")
-        pytest.skip(f"browser test skipped: {problem}")
-    return sync_api
 
 
 @pytest.fixture(scope="module")
@@ -69,48 +42,17 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return db, str(session_id)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = _require_browser()
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _serve(script: str, db: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "OPENCLAW_TELEMETRY_DB"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--", "--db", str(db)],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail(f"streamlit did not become healthy: {log.read_text()[-2000:]}")
+    with chromium() as launched:
+        yield launched
 
 
 def _open(page: Any, url: str, shot: str) -> None:
     page.goto(url)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                           timeout=60_000)
+    # "notRunning" holds before the first run too: the header proves the page ran
+    page.wait_for_selector(HEADING, timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
     page.wait_for_timeout(1000)
     assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"
@@ -139,7 +81,7 @@ def _expected() -> dict[str, str]:
 def test_served_dashboard(script: str, database: tuple[Path, str], browser: Any,
                           tmp_path: Path) -> None:
     db, session_id = database
-    proc, url = _serve(script, db, tmp_path / "streamlit.log")
+    proc, url = serve(script, db, tmp_path / "streamlit.log")
     name = "basic" if script == "dashboard.py" else "enhanced"
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 900},
@@ -157,5 +99,4 @@ def test_served_dashboard(script: str, database: tuple[Path, str], browser: Any,
             assert page.locator('[data-testid="stMain"] b', has_text="bold").count() == 0
         page.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
@@ -60,6 +61,11 @@ def ok(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def charts(at: AppTest, key: str) -> list[Any]:
+    """The Plotly charts drawn with that widget key."""
+    return [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -98,10 +104,13 @@ def test_enhanced_dashboard_every_page(sample_db: tuple[str, Path],
         ok(at)
         assert at.header[0].value
         if page == "tools":
+            assert not {"p50_ms", "p95_ms"} & set(at.dataframe[0].proto.column_order)
+            assert not charts(at, "tools-timeline")
             at.toggle(key="tools-durations").set_value(True).run()
             at.toggle(key="tools-over-time").set_value(True).run()
             ok(at)
-            assert "p95 ms" in str(at.dataframe[0].proto.columns) or at.dataframe
+            assert {"p50_ms", "p95_ms"} <= set(at.dataframe[0].proto.column_order)
+            assert charts(at, "tools-timeline")
     assert any("bmasterai" in c.value for c in at.caption)
 
 
@@ -222,6 +231,7 @@ def test_labels_are_shown_as_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert not any("<b>bold</b>" in value or "**stars**" in value for value in rendered)
     at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
     ok(at)
+    assert label in at.dataframe[0].value["subject"].tolist()  # the session's alert, as typed
     assert not any("<b>bold</b>" in m.value for m in at.markdown)
 
 
