@@ -13,7 +13,9 @@ sidebar closed) and, on a phone, `…-first.png`, the first screen as it opens.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,18 +25,15 @@ import installs
 import pytest
 from served import ARTIFACTS, HEADING, READY, chromium, serve, stop
 
+from openclaw_telemetry.ui import app
+
 NOW = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
 ZONE = installs.noon_zone(NOW)
 SIZES = {"1440": (1440, 900), "390": (390, 844)}
-ENHANCED = ["", "timeline", "models", "tools", "sessions", "automation", "statistics",
-            "alert_center"]
+ENHANCED = ["" if i == 0 else name for i, (name, _, _) in enumerate(app.ENHANCED)]
 VIEWS = {"sessions": "Sessions", "models": "Models", "tools": "Tools",
          "automation": "Cron & sub-agents"}
 EXCEPTION_TEXT = re.compile(r"Traceback|\b\w+(Error|Exception)\b")
-DEFECT_1 = ("#11 defect 1: ValueError 'You are trying to merge on float64 and object columns "
-            "for key parent_id' when the range and filters hold no call of a sub-agent nor "
-            "of a session that spawned one")
-
 pytestmark = pytest.mark.browser
 
 
@@ -61,8 +60,7 @@ SHOTS = [
     Shot("enhanced", "", "1440", "range=Custom+dates&from=2019-12-30&to=2019-12-31", "empty"),
     Shot("enhanced", "", "1440", "agent=ops", "ops"),
     Shot("enhanced", "sessions", "1440", "session=first", "drilldown"),
-    pytest.param(Shot("enhanced", "automation", "1440", "agent=ops", "ops"),
-                 marks=pytest.mark.xfail(strict=True, reason=DEFECT_1)),
+    Shot("enhanced", "automation", "1440", "agent=ops", "ops"),
 ]
 
 
@@ -102,14 +100,12 @@ def _settle(page: Any) -> None:
     page.wait_for_timeout(800)
 
 
-def _first_session(page: Any, url: str) -> str:
-    """`?session=<id>` of the most expensive session: picked in the table's select box."""
-    page.goto(f"{url}/sessions")
-    _settle(page)
-    page.get_by_role("combobox", name="Session", exact=True).click()
-    page.get_by_role("option").first.click()
-    _settle(page)
-    return str(page.url).split("?", 1)[1]
+def _first_session(db: Path) -> str:
+    """`session=<id>` of the most expensive session: the link a table row opens."""
+    with closing(sqlite3.connect(db)) as conn:
+        (first,) = conn.execute("SELECT session_id FROM sessions "
+                                "ORDER BY total_cost DESC LIMIT 1").fetchone()
+    return f"session={first}"
 
 
 def _full_page(page: Any, shot: Shot) -> None:
@@ -123,22 +119,23 @@ def _full_page(page: Any, shot: Shot) -> None:
 
 
 @pytest.mark.parametrize("shot", SHOTS, ids=lambda shot: shot.name)
-def test_page_in_browser(shot: Shot, urls: dict[str, str], browser: Any) -> None:
+def test_page_in_browser(shot: Shot, urls: dict[str, str], browser: Any, busy: Path) -> None:
     width, height = SIZES[shot.size]
     page = browser.new_page(viewport={"width": width, "height": height}, timezone_id=ZONE)
     try:
         url = urls[shot.dashboard]
         query = shot.query
         if query == "session=first":
-            query = _first_session(page, url)
+            query = _first_session(busy)
         path = shot.page if shot.dashboard == "enhanced" else ""
         page.goto(f"{url}/{path}" + (f"?{query}" if query else ""))
         _settle(page)
         ARTIFACTS.mkdir(exist_ok=True)
-        if shot.size == "390":  # the first screen as a phone shows it, then without sidebar
+        if shot.size == "390":  # the first screen as a phone shows it (sidebar closed)
             page.screenshot(path=str(ARTIFACTS / f"{shot.name}-first.png"))
-            page.locator('[data-testid="stSidebarCollapseButton"] button').click()
-            page.wait_for_timeout(500)
+            assert not page.locator('[data-testid="stSidebar"]').is_visible() or (
+                page.locator('[data-testid="stSidebar"]').get_attribute("aria-expanded")
+                == "false"), "the sidebar covers the phone's first screen"
         if shot.dashboard == "basic" and shot.page != "sessions":
             page.get_by_role("radio", name=VIEWS[shot.page], exact=True).click()
             _settle(page)

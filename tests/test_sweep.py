@@ -19,10 +19,8 @@ read what that run showed. Controls run on an AppTest of their own, so the grid 
 every control at its default.
 
 The install's data sits at the same local hours of every day, in a zone where it is past
-midday now, so which combination selects what does not depend on the clock. Defects #11
-lists and the sweep finds are strict xfails, marked by `known()` from a small oracle of
-what each combination selects (the install's plan, no database): the suite is green today
-and fails the moment a defect is fixed, telling the fixer to delete that defect's rule.
+midday now, so which combination selects what does not depend on the clock. Every
+combination must pass: the defects #11 lists were strict xfails here until each was fixed.
 """
 
 from __future__ import annotations
@@ -89,99 +87,29 @@ class Filters:
                        start=start, end=end)
 
 
-@dataclass(frozen=True)
-class Selection:
-    """What a filter selects from an install's plan: the oracle of the known defects."""
-
-    calls: int = 0
-    cost: float = 0.0
-    tokens: int = 0
-    errors: int = 0
-    kinds: frozenset[str] = frozenset()
-    spawner_calls: int = 0  # calls of sessions that spawned a sub-agent
-    tool_calls: int = 0
-    tools_without_result: bool = False
-    tools_without_duration: bool = False
-    names: tuple[tuple[str, frozenset[str]], ...] = ()  # dimension -> names with calls
-
-    def named(self, dimension: str) -> frozenset[str]:
-        return dict(self.names).get(dimension, frozenset())
-
-    def total(self, measure: str) -> float:
-        return float(getattr(self, {"calls": "calls", "cost": "cost", "tokens": "tokens",
-                                    "errors": "errors"}[measure]))
-
-
 def _matches(filters: Filters, agent: str, kind: str, model: str) -> bool:
     return ((not filters.agents or agent in filters.agents)
             and (not filters.kinds or kind in filters.kinds)
             and (not filters.models or model in filters.models))
 
 
-def selection(db: str, filters: Filters, window: Window | None = None) -> Selection:
-    """The calls of `db`'s plan in the window (the filters' own by default)."""
+def selection(db: str, filters: Filters) -> dict[str, frozenset[str]]:
+    """Dimension (model, agent, kind, job, tool) -> the names with calls that `filters`
+    select in `db`'s plan."""
     plan = PLANS.get(db)
     if plan is None:
-        return Selection()
-    window = window or filters.window()
+        return {}
+    window = filters.window()
     rows = [row for row in plan.calls if window.contains(row["timestamp"]) and _matches(
         filters, row["agent_id"], plan.sessions[row["session_id"]]["kind"], row["model"])]
     ids = {row["message_id"] for row in rows}
-    tools = [t for t in plan.tools if t["message_id"] in ids]
-    spawners = {row["parent_session_id"] for row in plan.sessions.values()}
     owners = [plan.sessions[row["session_id"]] for row in rows]
-    names = {"model": {row["model"] for row in rows}, "agent": {row["agent_id"] for row in rows},
-             "kind": {owner["kind"] for owner in owners},
-             "job": {owner["cron_job_name"] for owner in owners if owner["kind"] == "cron"},
-             "tool": {t["tool_name"] for t in tools}}
-    return Selection(
-        calls=len(rows), cost=sum(row["cost"] for row in rows),
-        tokens=sum(row["total_tokens"] for row in rows),
-        errors=sum(bool(row["is_error"]) for row in rows),
-        kinds=frozenset(plan.sessions[row["session_id"]]["kind"] for row in rows),
-        spawner_calls=sum(row["session_id"] in spawners for row in rows),
-        tool_calls=len(tools), tools_without_result=any(t["is_error"] is None for t in tools),
-        tools_without_duration=any(t["duration_ms"] is None for t in tools),
-        names=tuple((key, frozenset(value)) for key, value in names.items()))
-
-
-def _listed(row: dict[str, Any], window: Window, filters: Filters, search: str) -> bool:
-    """Whether the Sessions page lists a session: active in the range, filtered by agent,
-    kind and the session's model, matching the search."""
-    active = ((window.until is None or row["start_time"] < window.until)
-              and (window.since is None or row["end_time"] >= window.since))
-    needle = search.strip().lower()
-    fields = ("session_key", "label", "session_id", "cron_job_name", "agent_id", "model")
-    found = not needle or any(needle in str(row[f] or "").lower() for f in fields)
-    return active and found and _matches(filters, row["agent_id"], row["kind"], row["model"])
-
-
-def sessions_listed(db: str, filters: Filters, search: str = "") -> int:
-    plan = PLANS.get(db)
-    window = filters.window()
-    return sum(_listed(row, window, filters, search)
-               for row in (plan.sessions.values() if plan else ()))
-
-
-def picked_models(db: str, filters: Filters) -> frozenset[str]:
-    """The models of every call of the session a pick takes: the most expensive listed."""
-    plan = PLANS.get(db)
-    listed = [row for row in (plan.sessions.values() if plan else ())
-              if _listed(row, filters.window(), filters, "")]
-    if plan is None or not listed:
-        return frozenset()
-    first = min(listed, key=lambda row: (-row["total_cost"], row["session_id"]))
-    return frozenset(c["model"] for c in plan.calls if c["session_id"] == first["session_id"])
-
-
-RECENT = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
-
-
-def quiet_recent_window(db: str, filters: Filters) -> bool:
-    """A window of the statistics' "Recent windows" table (the filters, not the range)
-    without cost."""
-    return any(selection(db, filters, Window(NOW - length, None)).cost == 0
-               for length in RECENT)
+    return {"model": frozenset(row["model"] for row in rows),
+            "agent": frozenset(row["agent_id"] for row in rows),
+            "kind": frozenset(owner["kind"] for owner in owners),
+            "job": frozenset(owner["cron_job_name"] for owner in owners
+                             if owner["kind"] == "cron"),
+            "tool": frozenset(t["tool_name"] for t in plan.tools if t["message_id"] in ids)}
 
 
 @dataclass(frozen=True)
@@ -219,7 +147,7 @@ def _session_controls() -> list[Control]:
                         (("sessions-order", order), ("sessions-search", search),
                          ("session", None)))
                 for order in ("cost", "recent") for search in ("", "cron", "zz-no-such")]
-    pick = (("sessions-order", "cost"), ("sessions-search", ""), ("session", None))
+    pick = (("sessions-order", "cost"), ("sessions-search", ""))
     return [*controls, Control("pick-first-session", pick, pick=True)]
 
 
@@ -310,7 +238,7 @@ def _dimensions() -> dict[str, str]:
     a name of two dimensions (agent and kind `main`) may have two colours."""
     everything = selection("busy", Filters("all"))
     seen: dict[str, set[str]] = {}
-    for dimension, names in everything.names:
+    for dimension, names in everything.items():
         for name in names:
             seen.setdefault(name, set()).add(dimension)
     return {name: dims.pop() for name, dims in seen.items() if len(dims) == 1}
@@ -465,10 +393,11 @@ class Sweep:
         at.query_params.clear()
         with self._env(case.db):
             at.run()
-            if case.control is not None and case.control.pick:
-                picker = [s for s in at.selectbox if s.key == "session"]
-                if picker and picker[0].options:
-                    picker[0].select_index(0).run()
+            if case.control is not None and case.control.pick:  # what a row click does
+                listed = [t.value for t in at.dataframe if "session_id" in t.value.columns]
+                if listed and not listed[0].empty:
+                    at.query_params["session"] = str(listed[0]["session_id"].iloc[0])
+                    at.run()
         seen = look(at)
         if case.db == "empty" and not at.info:
             seen.exception.append("the empty database shows no hint (st.info with the command)")
@@ -523,114 +452,9 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
     st.cache_resource.clear()
 
 
-# -- known defects ------------------------------------------------------------------------
-
-DEFECT_1 = ("#11 defect 1: ValueError 'You are trying to merge on float64 and object columns "
-            "for key parent_id' when the range and filters hold no call of a sub-agent nor "
-            "of a session that spawned one")
-NONE_SESSIONS = "#11 defect 3: the Sessions table shows None in Key, Label and Cron job"
-NONE_CALLS = "#11 item 2 (as defect 3): a session's calls show None as Error of calls that did not fail"
-NONE_TOOLS = ("#11 item 2 (as defect 3): Tools shows None as the error rate of a tool without a "
-              "result seen, and as p50/p95 of a tool without durations")
-NONE_STATS = "#11 defect 5: Cost statistics' Recent windows show None for a window without cost"
-COLOURS = ("#11 defect 4: a model, agent, kind, cron job or tool is drawn in another colour "
-           "than under All time (colours follow the names a chart happens to draw)")
-EMPTY_CHART = ("#11 defect 5: empty axes or a blank donut and no 'No … in this range' message "
-               "(nothing selected, or only unpriced calls: no cost)")
-
-
-def _exception(case: Case, chosen: Selection) -> Iterator[str]:
-    if (case.page.name == "automation" and "subagent" not in chosen.kinds
-            and not chosen.spawner_calls):
-        yield DEFECT_1
-
-
-def _none(case: Case, chosen: Selection) -> Iterator[str]:
-    control = dict(case.control.values) if case.control else {}
-    page = case.page.name
-    if page == "sessions" and sessions_listed(case.db, case.filters,
-                                              control.get("sessions-search", "")):
-        yield NONE_SESSIONS
-        if case.control is not None and case.control.pick:
-            yield NONE_CALLS
-    if page == "tools" and (chosen.tools_without_result or (
-            control.get("tools-durations") and chosen.tools_without_duration)):
-        yield NONE_TOOLS
-    if page == "statistics" and quiet_recent_window(case.db, case.filters):
-        yield NONE_STATS
-
-
-def _empty_chart(case: Case, chosen: Selection) -> Iterator[str]:
-    control = dict(case.control.values) if case.control else {}
-    page = case.page.name
-    timeline_empty = chosen.total(control.get("tl-measure", "cost")) == 0
-    unpriced_only = chosen.calls > 0 and chosen.cost == 0  # the Models page's cost charts
-    if case.page.dashboard == "enhanced":
-        empty = {"overview": chosen.cost == 0, "timeline": timeline_empty,
-                 "models": unpriced_only}.get(page, False)
-    else:  # the timeline above every view; a view's own "No …" message excuses it
-        said = {"models": chosen.calls == 0, "tools": chosen.tool_calls == 0,
-                "sessions": not sessions_listed(case.db, case.filters,
-                                                control.get("sessions-search", "")),
-                "automation": "cron" not in chosen.kinds}[page]
-        empty = not said and (timeline_empty or (page == "models" and unpriced_only))
-    if empty:
-        yield EMPTY_CHART
-
-
-def _shifted(names: frozenset[str], universe: frozenset[str]) -> bool:
-    """Whether a chart colouring by place among the names it draws (today's rule) gives
-    one of them another colour than All time, where it places them among all names."""
-    drawn, every = sorted(names), sorted(universe)
-    return any(drawn.index(n) != every.index(n) for n in drawn if n in DIMENSIONS)
-
-
-def _charted(case: Case, chosen: Selection) -> list[tuple[str, frozenset[str]]]:
-    """(dimension, names) of each chart of the page that colours by name."""
-    control = dict(case.control.values) if case.control else {}
-    page, by = case.page.name, control.get("tl-by", "model")
-    charted = [(by, chosen.named(by))] if case.page.dashboard == "basic" else []
-    if case.page.dashboard == "enhanced":
-        charted += {"overview": [("model", chosen.named("model")),
-                                 ("agent", chosen.named("agent"))],
-                    "timeline": [(by, chosen.named(by))]}.get(page, [])
-    if page == "models":
-        charted.append(("model", chosen.named("model")))
-    if page == "tools" and control.get("tools-over-time"):
-        charted.append(("tool", chosen.named("tool")))
-    if page == "automation":
-        charted.append(("job", chosen.named("job")))
-    if case.control is not None and case.control.pick:
-        charted.append(("model", picked_models(case.db, case.filters)))
-    return charted
-
-
-def _colours(case: Case, chosen: Selection) -> Iterator[str]:
-    every = selection("busy", Filters("all"))
-    if any(_shifted(names, every.named(dimension)) for dimension, names in _charted(case, chosen)):
-        yield COLOURS
-
-
-DEFECTS = {"exception": _exception, "none": _none, "empty-chart": _empty_chart,
-           "colours": _colours}
-
-
-def known(case: Case, check: str) -> str | None:
-    """The #11 defects a combination shows today (None: it must pass)."""
-    if case.db == "empty":
-        return None
-    reasons = list(DEFECTS[check](case, selection(case.db, case.filters)))
-    return "; ".join(reasons) or None
-
-
 def params() -> list[Any]:
-    out = []
-    for case in cases():
-        for check in CHECKS:
-            reason = known(case, check)
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            out.append(pytest.param(case, check, id=f"{case}-{check}", marks=marks))
-    return out
+    return [pytest.param(case, check, id=f"{case}-{check}")
+            for case in cases() for check in CHECKS]
 
 
 @pytest.mark.parametrize(("case", "check"), params())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
@@ -84,12 +84,17 @@ def nothing(what: str) -> None:
 
 
 def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
+          texts: Mapping[str, Callable[[float | None], str]] | None = None,
           **options: Any) -> Any:
     """`st.dataframe` with the house's cells: missing text as '—' (never 'None'),
-    durations (seconds) as `format.duration` text; returns the selection event."""
+    durations (seconds) as `format.duration` text, and the `texts` columns (numbers that
+    may be missing: a rate without results, a percentile without durations) shown by
+    their formatter, '—' where missing; returns the selection event."""
     shown = frame.copy()
-    for name in durations:
-        shown[name] = [fmt.duration(None if pd.isna(v) else float(v)) for v in shown[name]]
+    formats: dict[str, Callable[[float | None], str]] = dict.fromkeys(durations, fmt.duration)
+    formats.update(texts or {})
+    for name, show in formats.items():
+        shown[name] = [show(None if pd.isna(v) else float(v)) for v in shown[name]]
     for name in shown.columns:
         if pd.api.types.is_object_dtype(shown[name]) or pd.api.types.is_string_dtype(
                 shown[name]):

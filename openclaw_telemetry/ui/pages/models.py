@@ -3,6 +3,7 @@ model, average cost per call and cache hit rate."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import charts, read
@@ -17,11 +18,7 @@ from openclaw_telemetry.ui.widgets import (
 )
 
 
-def render(ctx: shell.Ctx) -> None:
-    per_model = data.ask(read.models, ctx.src, scope=ctx.scope, tz=ctx.tz)
-    if per_model.empty:
-        nothing("LLM calls")
-        return
+def shares(ctx: shell.Ctx, per_model: pd.DataFrame) -> None:
     left, right = st.columns(2)
     with left:
         chart(charts.share_pie(per_model, names="model", values="cost",
@@ -30,6 +27,18 @@ def render(ctx: shell.Ctx) -> None:
         chart(charts.ranked_bars(per_model, names="model", values="cost",
                                  title="Cost per model", money=True,
                                  colours=ctx.colours("model")), "md-bars")
+
+
+def render(ctx: shell.Ctx) -> None:
+    per_model = data.ask(read.models, ctx.src, scope=ctx.scope, tz=ctx.tz)
+    if per_model.empty:
+        nothing("LLM calls")
+        return
+    if not per_model["cost"].any():
+        st.info("No cost in this range: no call of these models has a known price.",
+                icon=":material/money_off:")
+    else:
+        shares(ctx, per_model)
     per_provider = data.ask(read.breakdown, ctx.src, scope=ctx.scope, tz=ctx.tz, by="provider")
     chart(charts.token_kinds(per_provider, by="provider", title="Tokens by provider"),
           "md-tokens")

@@ -94,8 +94,12 @@ def _daily(ctx: shell.Ctx) -> dict[str, list[float] | None]:
             for k in ("cost", "calls", "tool_calls", "error_rate")}
 
 
-def where_it_went(ctx: shell.Ctx) -> None:
+def where_it_went(ctx: shell.Ctx, now: pd.Series) -> None:
     """Cost over time by model, and the split by model and by agent."""
+    if not float(now["cost"]):
+        st.info(f"No cost in this range: its {fmt.count(now['calls'])} LLM calls have no "
+                "known price.", icon=":material/money_off:")
+        return
     bounds = data.ask(read.call_bounds, ctx.src).iloc[0]
     unit = default_unit(ctx.window, now=ctx.now, first_call=bounds["first_call"])
     frame = data.ask(read.timeline, ctx.src, scope=ctx.scope, tz=ctx.tz, unit=unit,
@@ -111,10 +115,11 @@ def where_it_went(ctx: shell.Ctx) -> None:
 
 
 def render(ctx: shell.Ctx) -> None:
-    if not float(kpis(ctx)["calls"]):
+    now = kpis(ctx)
+    if not float(now["calls"]):
         nothing("LLM calls")
         return
-    where_it_went(ctx)
+    where_it_went(ctx, now)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import (
     Tile,
     count_column,
-    money_column,
     nothing,
-    percent_column,
     table,
     tiles,
 )
@@ -51,13 +49,15 @@ def render(ctx: shell.Ctx) -> None:
     st.caption("Per session: the cost of its calls inside the range. Percentiles are "
                "nearest-rank.")
     st.subheader("Recent windows")
-    table(windows(ctx), key="stats-windows", column_config={
-        "window": "Window", "sessions": count_column("Sessions"),
-        "cost": money_column("Cost"), "mean": money_column("Mean"),
-        "median": money_column("Median"), "p90": money_column("p90"),
-        "p95": money_column("p95"), "p99": money_column("p99"), "max": money_column("Max"),
-        "tokens": count_column("Tokens"), "tokens_per_dollar": count_column("Tokens/$"),
-        "cache_hit_rate": percent_column("Cache hit rate")})
+    money = ("cost", "mean", "median", "p90", "p95", "p99", "max")
+    table(windows(ctx), key="stats-windows", texts={
+        **dict.fromkeys(money, fmt.money), "tokens_per_dollar": fmt.count,
+        "cache_hit_rate": fmt.percent}, column_config={
+        "window": "Window", "sessions": count_column("Sessions"), "cost": "Cost",
+        "mean": "Mean", "median": "Median", "p90": "p90", "p95": "p95", "p99": "p99",
+        "max": "Max", "tokens": count_column("Tokens"), "tokens_per_dollar": "Tokens/$",
+        "cache_hit_rate": "Cache hit rate"})
+    st.caption("A window without a session shows '—'.")
 
 
 if __name__ == "__main__":

@@ -39,8 +39,12 @@ def render(ctx: shell.Ctx) -> None:
     if frame.empty or not frame["calls"].any():
         nothing("LLM calls")
         return
-    chart(charts.timeline(frame, measure=measure, by=BY_LABELS[by].lower(), unit=unit.value,
-                          colours=ctx.colours(by), span=ctx.span), "tl-chart")
+    if frame[measure].any():
+        chart(charts.timeline(frame, measure=measure, by=BY_LABELS[by].lower(),
+                              unit=unit.value, colours=ctx.colours(by), span=ctx.span),
+              "tl-chart")
+    else:  # e.g. cost of calls that have no known price
+        nothing(MEASURE_LABELS[measure].lower())
     per_series = (frame.groupby("series", as_index=False)[["cost", "calls", "tokens", "errors"]]
                   .sum().sort_values("cost", ascending=False))
     table(per_series, key="tl-table", column_order=["cost", "series", "calls", "tokens",

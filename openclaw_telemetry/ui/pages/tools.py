@@ -7,12 +7,13 @@ import streamlit as st
 from openclaw_telemetry import charts, read
 from openclaw_telemetry.timeframe import default_unit
 from openclaw_telemetry.ui import data, shell
-from openclaw_telemetry.ui.widgets import chart, count_column, nothing, percent_column, table
+from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry.ui.widgets import chart, count_column, nothing, table
 
 COLUMNS = {"tool_name": "Tool", "calls": count_column("Calls"),
            "results": count_column("Results seen"), "errors": count_column("Errors"),
-           "error_rate": percent_column("Error rate"), "sessions": count_column("Sessions"),
-           "p50_ms": count_column("p50 ms"), "p95_ms": count_column("p95 ms")}
+           "error_rate": "Error rate", "sessions": count_column("Sessions"),
+           "p50_ms": "p50 ms", "p95_ms": "p95 ms"}
 
 
 def render(ctx: shell.Ctx) -> None:
@@ -24,7 +25,8 @@ def render(ctx: shell.Ctx) -> None:
         return
     chart(charts.tool_usage(stats), "tl-usage")
     columns = [c for c in stats.columns if durations or c not in ("p50_ms", "p95_ms")]
-    table(stats, key="tools-table", column_order=columns, column_config=COLUMNS)
+    table(stats, key="tools-table", column_order=columns, column_config=COLUMNS,
+          texts={"error_rate": fmt.percent, "p50_ms": fmt.count, "p95_ms": fmt.count})
     st.caption("Error rate = failed results / results seen; durations from the tool result.")
     if st.toggle("Show tool calls over time", key="tools-over-time"):
         bounds = data.ask(read.call_bounds, ctx.src).iloc[0]
