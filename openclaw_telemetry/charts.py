@@ -146,13 +146,14 @@ def share_pie(frame: pd.DataFrame, *, names: str, values: str, title: str,
 def ranked_bars(frame: pd.DataFrame, *, names: str, values: str, title: str,
                 money: bool = False, top: int = 15, colours: Colours | None = None
                 ) -> go.Figure:
-    """Horizontal bars, largest on top."""
+    """Horizontal bars, largest on top; one colour unless `colours` names each bar's."""
     part = frame[frame[values] > 0].nlargest(top, values).iloc[::-1]
     if part.empty:
         return empty(title)
     labels = [str(n) for n in part[names]]
     fig = go.Figure(go.Bar(x=part[values], y=[safe(n) for n in labels], orientation="h",
-                           marker_color=[colour(n, colours) for n in labels],
+                           marker_color=([colour(n, colours) for n in labels]
+                                         if colours is not None else PALETTE[0]),
                            hovertemplate=("$%{x:,.2f}" if money else "%{x:,}")
                            + "<extra></extra>"))
     fig.update_xaxes(tickprefix="$" if money else "")
