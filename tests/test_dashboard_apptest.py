@@ -163,16 +163,21 @@ def test_url_query_string_sets_the_filters(sample_db: tuple[str, Path],
     assert at.multiselect(key="kind").value == ["subagent"]
 
 
+def most_expensive_session(db: Path) -> str:
+    engine = open_db(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT session_id FROM sessions "
+                                  "ORDER BY total_cost DESC LIMIT 1")).scalar_one()
+    engine.dispose()
+    return str(found)
+
+
 def test_session_drill_down(sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
                             ) -> None:
     """A session opens by id (`?session=<id>`) and stays open across range changes
     (#11 defect 2: the URL held the label, and a range without the session lost it)."""
     _, db = sample_db
-    engine = open_db(f"sqlite:///{db}")
-    with engine.connect() as conn:
-        wanted = conn.execute(text("SELECT session_id FROM sessions "
-                                   "ORDER BY total_cost DESC LIMIT 1")).scalar_one()
-    engine.dispose()
+    wanted = most_expensive_session(db)
     at = app("dashboard_enhanced.py", db, monkeypatch).run()
     at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
     ok(at)
@@ -199,11 +204,7 @@ def test_session_link_of_the_basic_dashboard(sample_db: tuple[str, Path],
     """The links of the cron, sub-agent and alert tables open `?view=sessions&session=<id>`
     on the basic dashboard: its view picker is in the URL too."""
     _, db = sample_db
-    engine = open_db(f"sqlite:///{db}")
-    with engine.connect() as conn:
-        wanted = conn.execute(text("SELECT session_id FROM sessions "
-                                   "ORDER BY total_cost DESC LIMIT 1")).scalar_one()
-    engine.dispose()
+    wanted = most_expensive_session(db)
     at = app("dashboard.py", db, monkeypatch)
     at.query_params["view"] = "sessions"
     at.query_params["session"] = wanted
