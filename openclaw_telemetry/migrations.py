@@ -25,6 +25,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m004_forget_display_names", "2026.9 keeps a session's first user message as its "
                                   "display name, which was stored as its label: labels are "
                                   "learned again, never from display names (contract E4)"),
+    ("m006_session_events", "the session page marks compactions, resets and model or "
+                            "thinking-level switches: their entries are kept (never text)"),
 )
 _TABLE = "_migrations"
 

@@ -14,7 +14,8 @@ range); session, tool and alert questions read their tables directly.
 
 Modules: `status` (data version, bounds, filter values), `calls` (call totals, timelines,
 breakdowns, statistics), `tools`, `sessions` (tables, one session, cron jobs, sub-agents,
-alert observations), `metrics` (the exporter's gauges); `sqlkit` and `rollups` are their
+alert observations), `session_story` and `cost_drivers` (one session told call by call,
+and what drove its cost), `metrics` (the exporter's gauges); `sqlkit` and `rollups` are their
 building blocks.
 """
 
@@ -30,6 +31,7 @@ from openclaw_telemetry.read.calls import (
     timeline,
     totals,
 )
+from openclaw_telemetry.read.cost_drivers import cost_drivers
 from openclaw_telemetry.read.metrics import (
     NO_SESSION,
     ingest_status,
@@ -38,6 +40,15 @@ from openclaw_telemetry.read.metrics import (
     session_counts,
     tool_outcomes,
     usage_totals,
+)
+from openclaw_telemetry.read.session_story import (
+    session_cache,
+    session_markers,
+    session_profile,
+    session_timeline,
+    session_tool_calls,
+    session_tool_summary,
+    session_tree,
 )
 from openclaw_telemetry.read.sessions import (
     CronActivity,
@@ -61,11 +72,47 @@ from openclaw_telemetry.read.status import (
 from openclaw_telemetry.read.tools import tool_timeline, tool_totals, tools
 
 __all__ = [
-    "BREAKDOWNS", "NO_SESSION", "CronActivity", "Scope", "alert_observations", "breakdown",
-    "call_bounds", "call_rollup", "cost_statistics", "cron_activity", "data_version",
-    "file_identity", "filter_options", "hourly", "ingest_status", "issue_counts",
-    "latest_ingest", "models", "recent_usage", "schema_status", "session_calls",
-    "session_count", "session_counts", "session_detail", "session_observations",
-    "session_table", "sessions_by_model", "subagent_rollup", "timeline", "tool_outcomes",
-    "tool_timeline", "tool_totals", "tools", "totals", "usage_totals",
+    "BREAKDOWNS",
+    "NO_SESSION",
+    "CronActivity",
+    "Scope",
+    "alert_observations",
+    "breakdown",
+    "call_bounds",
+    "call_rollup",
+    "cost_drivers",
+    "cost_statistics",
+    "cron_activity",
+    "data_version",
+    "file_identity",
+    "filter_options",
+    "hourly",
+    "ingest_status",
+    "issue_counts",
+    "latest_ingest",
+    "models",
+    "recent_usage",
+    "schema_status",
+    "session_cache",
+    "session_calls",
+    "session_count",
+    "session_counts",
+    "session_detail",
+    "session_markers",
+    "session_observations",
+    "session_profile",
+    "session_table",
+    "session_timeline",
+    "session_tool_calls",
+    "session_tool_summary",
+    "session_tree",
+    "sessions_by_model",
+    "subagent_rollup",
+    "timeline",
+    "tool_outcomes",
+    "tool_timeline",
+    "tool_totals",
+    "tools",
+    "totals",
+    "usage_totals",
 ]
