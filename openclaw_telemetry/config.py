@@ -20,6 +20,8 @@ ENV_SESSIONS_DIR = "OPENCLAW_SESSIONS_DIR"
 ENV_DB = "OPENCLAW_TELEMETRY_DB"
 ENV_CONFIG = "OPENCLAW_CONFIG_PATH"
 ENV_ALERTS = "OPENCLAW_TELEMETRY_ALERTS"
+ENV_REPLAY = "OPENCLAW_TELEMETRY_REPLAY"  # 1: the session page may show the conversation
+ENV_REPLAY_REMOTE = "OPENCLAW_TELEMETRY_REPLAY_REMOTE"  # 1: also off loopback
 DEFAULT_ALERTS = "alerts.toml"
 
 
@@ -51,6 +53,17 @@ def alerts_file(given: str | None = None, env: Mapping[str, str] | None = None) 
     if path:
         return path
     return DEFAULT_ALERTS if Path(DEFAULT_ALERTS).is_file() else None
+
+
+def replay_settings(argv: Sequence[str] = (), env: Mapping[str, str] | None = None
+                    ) -> tuple[bool, bool]:
+    """(replay asked for, replay allowed off loopback): `OPENCLAW_TELEMETRY_REPLAY=1` or
+    `--replay` after `--` on the dashboard command line; `OPENCLAW_TELEMETRY_REPLAY_REMOTE=1`
+    or `--replay-remote`. Both off by default (issue #13: nothing is stored, ever)."""
+    environment = env if env is not None else os.environ
+    asked = environment.get(ENV_REPLAY) == "1" or "--replay" in argv
+    remote = environment.get(ENV_REPLAY_REMOTE) == "1" or "--replay-remote" in argv
+    return asked, remote
 
 
 def local_zone_name(env: Mapping[str, str] | None = None) -> str | None:

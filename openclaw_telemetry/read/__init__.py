@@ -31,6 +31,7 @@ from openclaw_telemetry.read.calls import (
     timeline,
     totals,
 )
+from openclaw_telemetry.read.compare import compare, compare_options, thinking_cost
 from openclaw_telemetry.read.cost_drivers import cost_drivers
 from openclaw_telemetry.read.metrics import (
     NO_SESSION,
@@ -80,6 +81,8 @@ __all__ = [
     "breakdown",
     "call_bounds",
     "call_rollup",
+    "compare",
+    "compare_options",
     "cost_drivers",
     "cost_statistics",
     "cron_activity",
@@ -108,6 +111,7 @@ __all__ = [
     "session_tree",
     "sessions_by_model",
     "subagent_rollup",
+    "thinking_cost",
     "timeline",
     "tool_outcomes",
     "tool_timeline",
