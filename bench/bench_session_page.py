@@ -52,24 +52,24 @@ def add_long_session(db: str, calls: int) -> None:
         for i in range(calls):
             model = "claude-sonnet-4-5" if i < calls * 0.7 else "claude-opus-4-1"
             context = 2000 + 40 * i
-            rows.append({"m": f"{SESSION}-{i}", "t": start + timedelta(seconds=20 * i),
+            rows.append({"s": SESSION, "m": f"{SESSION}-{i}", "t": start + timedelta(seconds=20 * i),
                          "model": model, "i": 50, "cr": context - 1000 if i % 50 else 0,
                          "cw": 1000, "o": 300, "c": context * 3e-7, "e": i % 97 == 0,
                          "l": 1500 + i % 700})
-            tools.append({"id": f"tc{i}", "name": "exec" if i % 3 else "read",
+            tools.append({"s": SESSION, "id": f"tc{i}", "name": "exec" if i % 3 else "read",
                           "m": f"{SESSION}-{i}", "t": rows[-1]["t"], "e": i % 31 == 0,
                           "d": 200 + i % 900})
         conn.execute(text(
             "INSERT INTO messages (message_id, session_id, agent_id, timestamp, model, "
             "provider, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
             "total_tokens, cost, cost_source, is_error, latency_ms, tool_call_count) VALUES "
-            f"(:m, '{SESSION}', 'main', :t, :model, 'anthropic', :i, :o, :cr, :cw, "
+            "(:m, :s, 'main', :t, :model, 'anthropic', :i, :o, :cr, :cw, "
             ":i + :o + :cr + :cw, :c, 'recorded', :e, :l, 1)"), rows)
         conn.execute(text(
             "INSERT INTO tool_calls (tool_call_id, tool_name, session_id, message_id, "
-            f"timestamp, is_error, duration_ms, call_index) VALUES (:id, :name, '{SESSION}', "
+            "timestamp, is_error, duration_ms, call_index) VALUES (:id, :name, :s, "
             ":m, :t, :e, :d, 0)"), tools)
-        events = [{"p": i, "t": start + timedelta(seconds=20 * i - 5), "k": kind, "v": value}
+        events = [{"s": SESSION, "p": i, "t": start + timedelta(seconds=20 * i - 5), "k": kind, "v": value}
                   for i, kind, value in ((0, "thinking_change", "low"),
                                          (1000, "compaction", None),
                                          (2000, "thinking_change", "high"),
@@ -78,7 +78,7 @@ def add_long_session(db: str, calls: int) -> None:
                                           "anthropic/claude-opus-4-1"))]
         conn.execute(text(
             "INSERT INTO session_events (session_id, source_id, position, timestamp, kind, "
-            f"value) VALUES ('{SESSION}', -1, :p, :t, :k, :v)"), events)
+            "value) VALUES (:s, -1, :p, :t, :k, :v)"), events)
         conn.execute(text("UPDATE sessions SET total_cost = (SELECT SUM(cost) FROM messages "
                           "WHERE session_id = :s) WHERE session_id = :s"), {"s": SESSION})
         conn.execute(text("UPDATE ingest_runs SET changed = changed"))
