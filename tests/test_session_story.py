@@ -112,8 +112,8 @@ def _tree_db(url: str) -> Engine:
     return engine
 
 
-def test_subagent_tree_rolls_costs_up_depth_first(tmp_path: Path) -> None:
-    tree = read.session_tree(_tree_db(f"sqlite:///{tmp_path / 't.db'}"), session_id="root")
+def test_subagent_tree_rolls_costs_up_depth_first(db_url: str) -> None:
+    tree = read.session_tree(_tree_db(db_url), session_id="root")
     assert list(tree["session_id"]) == ["a", "a1", "b"]
     assert list(tree["depth"]) == [1, 2, 1]
     assert list(tree["rolled_cost"]) == [2.5, 2.0, 0.25]
@@ -166,3 +166,34 @@ def test_drivers_of_the_fixture_name_the_expensive_model(story: Engine) -> None:
     texts = " | ".join(found["text"])
     assert "thinking level high from call 4 on" in texts
     assert read.cost_drivers(story, session_id="nope").empty
+
+
+def test_compare_and_cost_by_thinking_level(story: Engine) -> None:
+    """The correlated thinking-level subquery, on SQLite and PostgreSQL alike."""
+    levels = read.thinking_cost(story, scope=read.Scope())
+    assert list(levels["level"]) == ["high", "low"]
+    assert list(levels["calls"]) == [3, 3]
+    assert list(levels["errors"]) == [0, 1]
+    assert levels["cost"].round(6).tolist() == [0.14, 0.015]
+    side = read.compare(story, dimension="thinking", items=("low", "high"), scope=read.Scope())
+    assert list(side["item"]) == ["low", "high"]
+    assert side["calls"].tolist() == [3, 3]
+    assert side["tool_calls"].tolist() == [3, 0]
+    assert side["tool_error_rate"].isna().tolist() == [False, True]
+    models = read.compare_options(story, dimension="model", scope=read.Scope())
+    assert list(models["item"]) == ["claude-opus-4-1", "claude-sonnet-4-5"]
+
+
+def test_compare_latency_percentiles_by_nearest_rank(story: Engine) -> None:
+    """The OFFSET percentile queries: p50 and p95 of 100, 200 ... 600 ms."""
+    with story.begin() as conn:
+        ids = conn.execute(text("SELECT message_id FROM messages WHERE session_id = :s "
+                                "ORDER BY timestamp"), {"s": SID}).scalars().all()
+        assert len(ids) == 6
+        for i, message_id in enumerate(ids):
+            conn.execute(text("UPDATE messages SET latency_ms = :l WHERE message_id = :m"),
+                         {"l": 100 * (i + 1), "m": message_id})
+    got = read.compare(story, dimension="agent", items=("main", "nobody"), scope=read.Scope())
+    assert got[["latency_p50_ms", "latency_p95_ms"]].iloc[0].tolist() == [300.0, 600.0]
+    assert got[["calls", "sessions"]].iloc[1].tolist() == [0, 0]
+    assert got[["latency_p50_ms", "cost_per_call"]].iloc[1].isna().all()
