@@ -136,10 +136,10 @@ def test_session_page_sections_and_replay_in_the_app(
     assert "thinking levels: low, high" in at.text[0].value
     assert any("thinking level high from call 4 on" in t.value for t in at.text)
     for section in ("cache", "tools", "tree", "calls"):
-        at.segmented_control(key="session-section").set_value(section).run()
+        at.segmented_control(key="section").set_value(section).run()
         assert not at.exception, section
     monkeypatch.setattr("streamlit.get_option", lambda name: address)
-    at.segmented_control(key="session-section").set_value("replay").run()
+    at.segmented_control(key="section").set_value("replay").run()
     assert not at.exception
     if address == "0.0.0.0":
         assert "Replay is refused" in at.warning[0].value

@@ -3,8 +3,9 @@ session's page, the session explorer (`ui/session_story.py`).
 
 A session is opened by id, `?session=<session_id>` (a table row click writes it), so a
 link, a reload or a range change keeps it: the session is read by id, whatever the
-range. Session labels and keys are user text: they are only shown in tables and
-`st.text`, never rendered as Markdown or HTML.
+range; `&section=cache|tools|tree|replay` opens one of its sections. Session labels
+and keys are user text: they are only shown in tables and `st.text`, never rendered as
+Markdown or HTML.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from openclaw_telemetry.ui.widgets import (
 
 ORDERS = {"cost": "Most expensive", "recent": "Most recent"}
 SESSION_PARAM = "session"
+SECTION_PARAM = "section"  # ?session=<id>&section=tools opens that section
 NO_KEY = "not in OpenClaw's session store (an orphan transcript)"
 
 
@@ -90,6 +92,7 @@ def session(ctx: shell.Ctx, session_id: str) -> None:
     top, close = st.columns([6, 1], vertical_alignment="center")
     if close.button("Close", icon=":material/close:", key="session-close", width="stretch"):
         del st.query_params[SESSION_PARAM]
+        st.query_params.pop(SECTION_PARAM, None)
         st.rerun()
     if detail.empty:
         top.warning(f"No session with id {session_id!r} in this database.")
@@ -104,7 +107,8 @@ def session(ctx: shell.Ctx, session_id: str) -> None:
     if not replay_view.enabled():
         del sections["replay"]
     shown = st.segmented_control("Show", list(sections), default="calls", required=True,
-                                 format_func=sections.__getitem__, key="session-section")
+                                 format_func=sections.__getitem__, key=SECTION_PARAM,
+                                 bind="query-params")
     {"calls": story.calls_view, "cache": story.cache_view, "tools": story.tools_view,
      "tree": story.tree_view, "replay": replay_view.render}[str(shown or "calls")](
         ctx, session_id)
