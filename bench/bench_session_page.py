@@ -102,7 +102,7 @@ def render(db: str, section: str | None, switch: bool = False) -> float:
     at.run()
     if switch:
         began = time.perf_counter()
-        at.segmented_control(key="section").set_value(section).run()
+        at.segmented_control(key="session-section").set_value(section).run()
     elapsed = time.perf_counter() - began
     if at.exception:
         raise SystemExit(f"the page failed: {at.exception[0].value}")

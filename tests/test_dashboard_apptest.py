@@ -272,5 +272,5 @@ def test_every_page_on_each_backend(db_url: str, tmp_path: Path,
     ok(at)
     assert at.subheader[0].value == "Session"
     for section in ("cache", "tools", "tree"):
-        at.segmented_control(key="section").set_value(section).run()
+        at.segmented_control(key="session-section").set_value(section).run()
         ok(at)

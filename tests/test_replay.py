@@ -136,10 +136,10 @@ def test_session_page_sections_and_replay_in_the_app(
     assert "thinking levels: low, high" in at.text[0].value
     assert any("thinking level high from call 4 on" in t.value for t in at.text)
     for section in ("cache", "tools", "tree", "calls"):
-        at.segmented_control(key="section").set_value(section).run()
+        at.segmented_control(key="session-section").set_value(section).run()
         assert not at.exception, section
     monkeypatch.setattr("streamlit.get_option", lambda name: address)
-    at.segmented_control(key="section").set_value("replay").run()
+    at.segmented_control(key="session-section").set_value("replay").run()
     assert not at.exception
     if address == "0.0.0.0":
         assert "Replay is refused" in at.warning[0].value
@@ -157,3 +157,18 @@ def test_comparisons_page(turning_db: Path, monkeypatch: pytest.MonkeyPatch) -> 
     for dimension in ("thinking", "agent", "period", "cron_job"):
         at.segmented_control(key="compare-dimension").set_value(dimension).run()
         assert not at.exception, dimension
+
+
+def test_a_link_opens_a_section_and_close_forgets_it(turning_db: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(turning_db, monkeypatch)
+    at.query_params["session"] = "turning-points"
+    at.query_params["section"] = "tools"
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
+    assert not at.exception
+    assert at.segmented_control(key="session-section").value == "tools"
+    at.segmented_control(key="session-section").set_value("tree").run()
+    assert at.query_params["section"] == "tree"
+    at.button(key="session-close").click().run()
+    assert not at.exception
+    assert "session" not in at.query_params and "section" not in at.query_params
