@@ -37,22 +37,24 @@ def session_story(timeline: pd.DataFrame, marks: pd.DataFrame,
     title = "Call by call"
     if timeline.empty:
         return empty(title)
-    fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.03,
+    # Titles are short and the panels well apart, so nothing overlaps at a phone's width.
+    fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         row_heights=[0.12, 0.28, 0.22, 0.19, 0.19],
-                        subplot_titles=("Markers", "Cost per call", "Context (input + cache "
-                                        "read + cache write)", "Cache hit rate", "Latency"))
+                        subplot_titles=("Markers", "Cost per call", "Context tokens",
+                                        "Cache hit rate", "Latency"))
     _marker_row(fig, marks)
     _cost_row(fig, timeline, colours)
     calls = timeline["n"]
+    dot = 4 if len(calls) > 200 else 7
     fig.add_trace(go.Scattergl(x=calls, y=timeline["context"], mode="lines", name="context",
                                line={"color": "#4C78A8"}, showlegend=False,
                                hovertemplate="call %{x}: %{y:,} tokens<extra></extra>"), 3, 1)
     fig.add_trace(go.Scattergl(x=calls, y=timeline["cache_hit"], mode="markers",
-                               name="cache hit", marker={"size": 4, "color": "#54A24B"},
+                               name="cache hit", marker={"size": dot, "color": "#54A24B"},
                                showlegend=False,
                                hovertemplate="call %{x}: %{y:.0%}<extra></extra>"), 4, 1)
     fig.add_trace(go.Scattergl(x=calls, y=timeline["latency_ms"] / 1000, mode="markers",
-                               name="latency", marker={"size": 4, "color": "#72B7B2"},
+                               name="latency", marker={"size": dot, "color": "#72B7B2"},
                                showlegend=False,
                                hovertemplate="call %{x}: %{y:,.1f} s<extra></extra>"), 5, 1)
     _marker_lines(fig, marks)
@@ -63,7 +65,7 @@ def session_story(timeline: pd.DataFrame, marks: pd.DataFrame,
     fig.update_xaxes(title="call #", row=5, col=1)
     fig.update_layout(hovermode="closest", legend={"orientation": "h", "y": -0.12},
                       bargap=0.1)
-    return _layout(fig, title, height=760)
+    return _layout(fig, title, height=820)
 
 
 def _marker_row(fig: go.Figure, marks: pd.DataFrame) -> None:
@@ -77,7 +79,8 @@ def _marker_row(fig: go.Figure, marks: pd.DataFrame) -> None:
             marker={"symbol": symbol, "size": 9, "color": tint},
             customdata=[safe(d) for d in part["detail"].fillna("")],
             hovertemplate=f"call %{{x}}: {label}<br>%{{customdata}}<extra></extra>"), 1, 1)
-    fig.update_yaxes(showticklabels=bool(kinds), row=1, col=1, categoryorder="array",
+    # One line per kind; the legend names them (tick labels would overlap in 80 px).
+    fig.update_yaxes(showticklabels=False, row=1, col=1, categoryorder="array",
                      categoryarray=[MARKER_STYLE[k][0] for k in kinds])
 
 
@@ -99,8 +102,10 @@ def _marker_lines(fig: go.Figure, marks: pd.DataFrame) -> None:
 
 
 def compare_bars(frame: pd.DataFrame, *, measure: str, title: str, names: Sequence[str],
-                 colours: Colours | None = None, money: bool = False) -> go.Figure:
-    """One bar per compared item (`frame` has `item` and `measure` columns)."""
+                 colours: Colours | None = None, money: bool = False,
+                 percent: bool = False) -> go.Figure:
+    """One bar per compared item (`frame` has `item` and `measure` columns); `percent`:
+    the measure is a share (0–1), shown as a percentage."""
     if frame.empty:
         return empty(title)
     order = [n for n in names if n in set(frame["item"])]
@@ -108,9 +113,12 @@ def compare_bars(frame: pd.DataFrame, *, measure: str, title: str, names: Sequen
     fig = go.Figure(go.Bar(
         x=[safe(i) for i in shown["item"]], y=shown[measure],
         marker_color=[colour(str(i), colours) for i in shown["item"]],
-        hovertemplate=("%{x}: $%{y:,.4f}" if money else "%{x}: %{y:,.3g}") + "<extra></extra>"))
+        hovertemplate=("%{x}: $%{y:,.4f}" if money else "%{x}: %{y:.1%}" if percent
+                       else "%{x}: %{y:,.3g}") + "<extra></extra>"))
     if money:
         fig.update_yaxes(tickprefix="$")
+    if percent:
+        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return _layout(fig, title, height=300)
 
 
@@ -128,6 +136,7 @@ def thinking_cost(frame: pd.DataFrame) -> go.Figure:
                              hovertemplate="%{x}: $%{y:,.4f} per call<extra></extra>"),
                   secondary_y=True)
     fig.update_yaxes(tickprefix="$", title="cost", secondary_y=False)
-    fig.update_yaxes(tickprefix="$", title="per call", secondary_y=True, rangemode="tozero")
+    fig.update_yaxes(tickprefix="$", title="per call", secondary_y=True, rangemode="tozero",
+                     tickformat=".2g", showgrid=False)
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
     return _layout(fig, title, height=320)

@@ -23,7 +23,6 @@ from openclaw_telemetry.ui.widgets import (
     link_column,
     local_times,
     money_column,
-    percent_column,
     session_links,
     table,
     tiles,
@@ -113,6 +112,9 @@ def calls_view(ctx: shell.Ctx, session_id: str) -> None:
               column_config={"n": count_column("Call #"), "timestamp": time_column("Time"),
                              "kind": "Marker", "detail": "What happened"})
     shown = local_times(timeline, ["timestamp"], ctx.tz)
+    # A call with no context (one that failed before any token) has no hit rate: '—'.
+    shown["cache_hit"] = [fmt.percent(None if pd.isna(v) else float(v))
+                          for v in timeline["cache_hit"]]
     shown.insert(1, "status", ["❌ error" if bad else ("↻ retry" if again else "ok")
                                for bad, again in zip(timeline["is_error"], timeline["retry"],
                                                      strict=True)])
@@ -122,7 +124,7 @@ def calls_view(ctx: shell.Ctx, session_id: str) -> None:
         "n": count_column("#"), "status": "Status", "timestamp": time_column("Time"),
         "model": "Model", "cost": money_column("Cost", per_call=True),
         "cumulative_cost": money_column("Running total"), "context": count_column("Context"),
-        "cache_hit": percent_column("Cache hit"), "output": count_column("Output"),
+        "cache_hit": "Cache hit", "output": count_column("Output"),
         "latency_ms": count_column("Latency ms"), "tool_calls": count_column("Tools"),
         "stop_reason": "Stop"})
 
@@ -136,14 +138,18 @@ def cache_view(ctx: shell.Ctx, session_id: str) -> None:
            Tile("Write premium", fmt.money(premium),
                 help="what cache writes cost above the same tokens as plain input"),
            Tile("Net saving", fmt.money(cache["net"].sum(min_count=1)))])
-    table(cache, key="session-cache", column_order=[
+    shown = cache.copy()
+    for name in ("price_input", "price_cache_read", "price_cache_write", "saved",
+                 "write_cost", "net"):  # unknown to the price library: '—', not 'None'
+        shown[name] = [fmt.money(None if pd.isna(v) else float(v)) for v in cache[name]]
+    table(shown, key="session-cache", column_order=[
         "model", "calls", "cache_read", "cache_write", "price_input", "price_cache_read",
         "price_cache_write", "saved", "write_cost", "net"], column_config={
         "model": "Model", "calls": count_column("Calls"),
         "cache_read": count_column("Cache read"), "cache_write": count_column("Cache write"),
-        "price_input": money_column("Input $/M"), "price_cache_read": money_column("Read $/M"),
-        "price_cache_write": money_column("Write $/M"), "saved": money_column("Saved"),
-        "write_cost": money_column("Write cost"), "net": money_column("Net")})
+        "price_input": "Input $/M", "price_cache_read": "Read $/M",
+        "price_cache_write": "Write $/M", "saved": "Saved", "write_cost": "Write cost",
+        "net": "Net"})
     st.caption("At the list prices of the price library (genai-prices); '—' where it does "
                "not know the model.")
 

@@ -116,7 +116,8 @@ def render(ctx: shell.Ctx) -> None:
         with columns[index % 2]:
             chart(story_charts.compare_bars(frame, measure=measure, title=MEASURES[measure][0],
                                             names=shown_names, colours=colours,
-                                            money=measure.startswith("cost")),
+                                            money=measure.startswith("cost"),
+                                            percent=measure.endswith("_rate")),
                   f"compare-{measure}")
     _thinking(ctx)
 
