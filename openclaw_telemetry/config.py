@@ -21,6 +21,8 @@ ENV_DB = "OPENCLAW_TELEMETRY_DB"
 ENV_CONFIG = "OPENCLAW_CONFIG_PATH"
 ENV_ALERTS = "OPENCLAW_TELEMETRY_ALERTS"
 ENV_NOTIFY = "OPENCLAW_TELEMETRY_NOTIFY"
+ENV_REPLAY = "OPENCLAW_TELEMETRY_REPLAY"  # 1: the session page may show the conversation
+ENV_REPLAY_REMOTE = "OPENCLAW_TELEMETRY_REPLAY_REMOTE"  # 1: also off loopback
 DEFAULT_ALERTS = "alerts.toml"
 
 
@@ -59,6 +61,15 @@ def notify_urls(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """Apprise URLs from the environment (separated by spaces or newlines: URLs may hold
     commas), which replace the rules file's `notify` list when set. They carry secrets."""
     return tuple((env if env is not None else os.environ).get(ENV_NOTIFY, "").split())
+def replay_settings(argv: Sequence[str] = (), env: Mapping[str, str] | None = None
+                    ) -> tuple[bool, bool]:
+    """(replay asked for, replay allowed off loopback): `OPENCLAW_TELEMETRY_REPLAY=1` or
+    `--replay` after `--` on the dashboard command line; `OPENCLAW_TELEMETRY_REPLAY_REMOTE=1`
+    or `--replay-remote`. Both off by default (issue #13: nothing is stored, ever)."""
+    environment = env if env is not None else os.environ
+    asked = environment.get(ENV_REPLAY) == "1" or "--replay" in argv
+    remote = environment.get(ENV_REPLAY_REMOTE) == "1" or "--replay-remote" in argv
+    return asked, remote
 
 
 def local_zone_name(env: Mapping[str, str] | None = None) -> str | None:

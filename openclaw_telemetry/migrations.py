@@ -29,6 +29,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
                               "from the indexes alone (the Models and Tools pages at 1M calls)"),
     ("m006_notifications", "what was delivered where, so that every alert episode and budget "
                            "threshold is sent once, by whichever runner claims it first"),
+    ("m007_session_events", "the session page marks compactions, resets and model or "
+                            "thinking-level switches: their entries are kept (never text)"),
 )
 _TABLE = "_migrations"
 

@@ -81,6 +81,19 @@ class Call(NamedTuple):
     tool_calls: tuple[ToolCall, ...] = ()
 
 
+class SessionEvent(NamedTuple):
+    """A turning point OpenClaw wrote into a transcript (format §4.3): a model or thinking
+    level switch, a compaction, a reset boundary, a prompt error. `value` is a model id,
+    a level or a reason, never message text (contract E4)."""
+
+    kind: str
+    timestamp: datetime | None
+    position: int
+    value: str | None = None
+    tokens_before: int | None = None
+    tokens_after: int | None = None
+
+
 class ParseIssue(NamedTuple):
     """A problem in the input that cost only itself (contract E3)."""
 
@@ -120,4 +133,5 @@ class Batch:
 
     calls: list[Call] = field(default_factory=list)
     results: list[ToolResult] = field(default_factory=list)
+    events: list[SessionEvent] = field(default_factory=list)
     issues: list[ParseIssue] = field(default_factory=list)

@@ -150,6 +150,25 @@ tool_results = Table(
     UniqueConstraint("session_id", "tool_call_id", "timestamp", name="uq_tool_results_answer"),
 )
 
+# Turning points OpenClaw wrote into a session's transcript (format §4.3): model and
+# thinking-level switches, compactions, reset boundaries, prompt errors; one row per entry
+# of a source (the same entry in two copies of a transcript is told apart when read).
+# `value` is a model id, a level or a reason, never message text (contract E4).
+session_events = Table(
+    "session_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String, nullable=False),
+    Column("source_id", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("timestamp", DateTime),
+    Column("kind", String, nullable=False),
+    Column("value", String),
+    Column("tokens_before", BigInteger),
+    Column("tokens_after", BigInteger),
+    UniqueConstraint("source_id", "position", name="uq_session_events_place"),
+)
+Index("ix_session_events_session", session_events.c.session_id, session_events.c.timestamp)
+
 sources = Table(
     "sources", metadata,
     Column("source_id", Integer, primary_key=True, autoincrement=True),

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import streamlit as st
-from conftest import SAMPLE_VERSIONS, copy_sample, ingest, sample_figures
+from conftest import SAMPLE_VERSIONS, copy_sample, ingest, query, sample_figures
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session
@@ -23,7 +23,7 @@ from openclaw_telemetry.ui import format as fmt
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["overview", "timeline", "models", "tools", "sessions", "automation", "statistics",
-         "alert_center"]
+         "compare", "alert_center"]
 TIMEOUT = 60
 
 
@@ -99,6 +99,8 @@ def test_enhanced_dashboard_every_page(sample_db: tuple[str, Path],
     at = app("dashboard_enhanced.py", db, monkeypatch, tz="Asia/Kolkata").run()
     ok(at)
     check_kpis(at, version)
+    top = [d.value for d in at.dataframe if "open" in d.value.columns]
+    assert top and all(link.startswith("sessions?session=") for link in top[0]["open"])
     for page in PAGES[1:]:
         at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
         ok(at)
@@ -294,6 +296,15 @@ def test_every_page_on_each_backend(db_url: str, tmp_path: Path,
     check_kpis(at, version)
     for page in PAGES[1:]:
         at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
+        ok(at)
+    wanted = query(db_url, "SELECT session_id FROM sessions ORDER BY total_cost DESC")[0][0]
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py")
+    at.query_params["session"] = wanted
+    at.run()
+    ok(at)
+    assert at.subheader[0].value == "Session"
+    for section in ("cache", "tools", "tree"):
+        at.segmented_control(key="session-section").set_value(section).run()
         ok(at)
 
 

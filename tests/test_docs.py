@@ -36,8 +36,11 @@ def test_every_alerts_option_is_in_the_readme() -> None:
 
 def test_every_environment_setting_is_in_the_readme() -> None:
     for name in (config.ENV_SESSIONS_DIR, config.ENV_DB, config.ENV_CONFIG,
-                 "OPENCLAW_STATE_DIR", "OPENCLAW_HOME", "OPENCLAW_TEST_PG_URL"):
+                 "OPENCLAW_STATE_DIR", "OPENCLAW_HOME", "OPENCLAW_TEST_PG_URL",
+                 config.ENV_REPLAY, config.ENV_REPLAY_REMOTE):
         assert name in README, name
+    for option in ("--replay", "--replay-remote"):
+        assert f"`{option}" in README, option
 
 
 def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:

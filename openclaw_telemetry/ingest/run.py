@@ -53,6 +53,7 @@ from openclaw_telemetry.schema import (
     messages,
     parse_issues,
     pending_keys,
+    session_events,
     sessions,
     sources,
 )
@@ -295,6 +296,8 @@ class Ingest:
         conn.execute(delete(message_occurrences)
                      .where(message_occurrences.c.source_id == state.source_id))
         conn.execute(delete(parse_issues).where(parse_issues.c.source_id == state.source_id))
+        conn.execute(delete(session_events)
+                     .where(session_events.c.source_id == state.source_id))
         if state.session_id:
             conn.execute(update(sessions).where(sessions.c.session_id == state.session_id)
                          .values(dirty=True))

@@ -26,6 +26,7 @@ from openclaw_telemetry.schema import (
     messages,
     parse_issues,
     pending_keys,
+    session_events,
     sessions,
     sources,
     tool_calls,
@@ -45,6 +46,8 @@ _TOOL_COLUMNS = ("tool_call_id", "tool_name", "bridge_name", "session_id", "mess
 _RESULT_COLUMNS = ("session_id", "tool_call_id", "is_error", "timestamp", "duration_ms")
 _ISSUE_COLUMNS = ("source_id", "path", "position", "byte_offset", "kind", "detail", "run_id")
 _OCCURRENCE_COLUMNS = ("message_id", "source_id", "session_id")
+_EVENT_COLUMNS = ("session_id", "source_id", "position", "timestamp", "kind", "value",
+                  "tokens_before", "tokens_after")
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -266,6 +269,10 @@ class Writer:
         bulk_insert(conn, tool_results, _RESULT_COLUMNS, results)
         bulk_insert(conn, message_occurrences, _OCCURRENCE_COLUMNS, occurrences)
         bulk_insert(conn, pending_keys, ("message_id",), [(k,) for k in sorted(pending)])
+        bulk_insert(conn, session_events, _EVENT_COLUMNS, [
+            (piece.session_id, piece.source_id, e.position, self._time(e.timestamp), e.kind,
+             e.value, e.tokens_before, e.tokens_after)
+            for piece in with_rows for e in piece.batch.events])
         self._earlier_times(conn, earlier, refresh=not self.cold)
         self._issues(conn, slices)  # also of a source that yielded no session (a bad archive)
         self._save_states(conn, slices)

@@ -15,8 +15,9 @@ range); session, tool and alert questions read their tables directly.
 Modules: `status` (data version, bounds, filter values), `calls` (call totals, timelines,
 breakdowns, statistics), `budgets` (daily spend, period outlooks, budget status),
 `deliveries` (what was notified), `tools`, `sessions` (tables, one session, cron jobs,
-sub-agents, alert observations), `metrics` (the exporter's gauges); `sqlkit` and `rollups`
-are their building blocks.
+sub-agents, alert observations), `session_story` and `cost_drivers` (one session told
+call by call, and what drove its cost), `compare` (side by side), `metrics` (the
+exporter's gauges); `sqlkit` and `rollups` are their building blocks.
 """
 
 from openclaw_telemetry.read.budgets import budget_status, daily_spend, spend_outlook
@@ -32,6 +33,8 @@ from openclaw_telemetry.read.calls import (
     timeline,
     totals,
 )
+from openclaw_telemetry.read.compare import compare, compare_options, thinking_cost
+from openclaw_telemetry.read.cost_drivers import cost_drivers
 from openclaw_telemetry.read.deliveries import deliveries
 from openclaw_telemetry.read.metrics import (
     NO_SESSION,
@@ -41,6 +44,15 @@ from openclaw_telemetry.read.metrics import (
     session_counts,
     tool_outcomes,
     usage_totals,
+)
+from openclaw_telemetry.read.session_story import (
+    session_cache,
+    session_markers,
+    session_profile,
+    session_timeline,
+    session_tool_calls,
+    session_tool_summary,
+    session_tree,
 )
 from openclaw_telemetry.read.sessions import (
     CronActivity,
@@ -65,12 +77,55 @@ from openclaw_telemetry.read.status import (
 from openclaw_telemetry.read.tools import tool_timeline, tool_totals, tools
 
 __all__ = [
-    "BREAKDOWNS", "NO_SESSION", "CronActivity", "Scope", "alert_observations", "birth",
-    "breakdown", "budget_status", "call_bounds", "call_rollup", "cost_statistics", "cron_activity",
-    "daily_spend", "data_version", "deliveries", "file_identity", "filter_options", "hourly",
-    "ingest_status", "issue_counts", "latest_ingest", "models", "recent_usage",
-    "schema_status", "session_calls", "session_count", "session_counts", "session_detail",
-    "session_observations", "session_table", "sessions_by_model", "spend_outlook",
-    "subagent_rollup", "timeline", "tool_outcomes", "tool_timeline", "tool_totals", "tools",
-    "totals", "usage_totals",
+    "BREAKDOWNS",
+    "NO_SESSION",
+    "CronActivity",
+    "Scope",
+    "alert_observations",
+    "birth",
+    "breakdown",
+    "budget_status",
+    "call_bounds",
+    "call_rollup",
+    "compare",
+    "compare_options",
+    "cost_drivers",
+    "cost_statistics",
+    "cron_activity",
+    "daily_spend",
+    "data_version",
+    "deliveries",
+    "file_identity",
+    "filter_options",
+    "hourly",
+    "ingest_status",
+    "issue_counts",
+    "latest_ingest",
+    "models",
+    "recent_usage",
+    "schema_status",
+    "session_cache",
+    "session_calls",
+    "session_count",
+    "session_counts",
+    "session_detail",
+    "session_markers",
+    "session_observations",
+    "session_profile",
+    "session_table",
+    "session_timeline",
+    "session_tool_calls",
+    "session_tool_summary",
+    "session_tree",
+    "sessions_by_model",
+    "spend_outlook",
+    "subagent_rollup",
+    "thinking_cost",
+    "timeline",
+    "tool_outcomes",
+    "tool_timeline",
+    "tool_totals",
+    "tools",
+    "totals",
+    "usage_totals",
 ]

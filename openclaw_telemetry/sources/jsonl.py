@@ -22,6 +22,7 @@ from openclaw_telemetry.model import (
     Call,
     Marker,
     ParseIssue,
+    SessionEvent,
     SessionMeta,
     ToolCall,
     ToolResult,
@@ -42,6 +43,8 @@ _KNOWN_ROLES = frozenset({"user", "assistant", "toolResult", "bashExecution", "c
 _SYNTHETIC_PROVIDER = "openclaw"  # format §4.6: delivery-mirror, gateway-injected, acp-runtime
 _GOOGLE_BUGGY_APIS = frozenset({"google-generative-ai", "google-vertex"})
 _BRIDGE_TOOL = "tool_call"  # format §12.2: Tool Search bridge; arguments.id names the tool
+_PROMPT_ERROR = "openclaw:prompt-error"  # format §4.8
+_WORD = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 _MAX_ERROR_TEXT = 500
 _MAX_LATENCY_MS = 12 * 3600 * 1000
 _EPOCH = datetime(1970, 1, 1)
@@ -202,10 +205,26 @@ class TranscriptParser:
         elif etype == "model_change":
             self.provider = _str(obj.get("provider")) or self.provider
             self.model = _str(obj.get("modelId")) or _str(obj.get("model")) or self.model
+            self._event("model_change", when, position, _model_name(self.provider, self.model))
         elif etype == "thinking_level_change":
             self._thinking(obj.get("thinkingLevel"), when)
+            self._event("thinking_change", when, position, _str(obj.get("thinkingLevel")))
+        elif etype == "compaction":
+            self._event("compaction", when, position, None,
+                        _non_negative_int(obj.get("tokensBefore")),
+                        _non_negative_int(obj.get("tokensAfter")))
+        elif etype == "reset":
+            self._event("reset", when, position, _word(obj.get("reason")))
+        elif etype == "custom" and obj.get("customType") == _PROMPT_ERROR:
+            data = obj.get("data")
+            model = _str(data.get("model")) if isinstance(data, dict) else None
+            self._event("prompt_error", when, position, model)  # never the error text (E4)
         elif etype not in _KNOWN_TYPES:
             self._issue(position, offset, "unknown_entry_type", repr(etype))
+
+    def _event(self, kind: str, when: datetime | None, position: int, value: str | None,
+               before: int | None = None, after: int | None = None) -> None:
+        self.batch.events.append(SessionEvent(kind, when, position, value, before, after))
 
     def _header(self, obj: dict[str, Any], when: datetime | None) -> None:
         meta = self.meta
@@ -318,6 +337,17 @@ def _str(value: Any) -> str | None:
     if value.__class__ is not str or not value:
         return None
     return value if len(value) <= 300 and value.isascii() else clean_text(value, 300)
+
+
+def _model_name(provider: str | None, model: str | None) -> str | None:
+    if model is None:
+        return None
+    return f"{provider}/{model}" if provider else model
+
+
+def _word(value: Any) -> str | None:
+    """A short identifier-like value (a reset reason), or None: never free text."""
+    return value if isinstance(value, str) and _WORD.fullmatch(value) else None
 
 
 def _non_negative_int(value: Any) -> int | None:

@@ -24,6 +24,7 @@ ENHANCED = (("overview", "Overview", ":material/dashboard:"),
             ("sessions", "Sessions", ":material/forum:"),
             ("automation", "Cron & sub-agents", ":material/schedule:"),
             ("statistics", "Cost statistics", ":material/query_stats:"),
+            ("compare", "Comparisons", ":material/compare_arrows:"),
             ("alert_center", "Alerts", ":material/notifications:"),
             ("budgets", "Budgets", ":material/savings:"))
 VIEWS = {"models": ("Models", models.render), "tools": ("Tools", tools.render),

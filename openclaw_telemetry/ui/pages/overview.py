@@ -1,5 +1,6 @@
 """Overview: the KPIs with deltas against the previous period, where the cost comes
-from, and how much of it is estimated or unpriced."""
+from, how much of it is estimated or unpriced, and the most expensive sessions (each a
+link to its session page)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,19 @@ from openclaw_telemetry.timeframe import Unit, default_unit
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.outlook import month_tiles
-from openclaw_telemetry.ui.widgets import Tile, chart, nothing, tiles
+from openclaw_telemetry.ui.widgets import (
+    Tile,
+    chart,
+    count_column,
+    link_column,
+    money_column,
+    nothing,
+    session_links,
+    table,
+    tiles,
+)
+
+TOP_SESSIONS = 10
 
 
 def _numbers(ctx: shell.Ctx, scope: Scope) -> pd.Series:
@@ -114,12 +127,35 @@ def where_it_went(ctx: shell.Ctx, now: pd.Series) -> None:
                                    colours=ctx.colours(by)), f"ov-{by}s")
 
 
+def top_sessions(ctx: shell.Ctx) -> None:
+    """The most expensive sessions active in the range, each opening its session page."""
+    frame = data.ask(read.session_table, ctx.src, scope=ctx.scope, order="cost",
+                     limit=TOP_SESSIONS)
+    if frame.empty:
+        return
+    st.subheader("Top sessions")
+    shown = frame.copy()
+    shown["name"] = [next((str(v) for v in (lbl, key, sid) if isinstance(v, str) and v), "?")
+                     for lbl, key, sid in zip(frame["label"], frame["session_key"],
+                                              frame["session_id"], strict=True)]
+    shown["open"] = session_links(ctx, frame["session_id"]).to_numpy()
+    table(shown, key="ov-top-sessions", column_order=[
+        "cost", "name", "open", "kind", "agent_id", "model", "calls", "errors"],
+        column_config={"cost": money_column("Cost"), "name": "Session",
+                       "open": link_column("Open"), "kind": "Kind", "agent_id": "Agent",
+                       "model": "Model", "calls": count_column("Calls"),
+                       "errors": count_column("Errors")})
+    st.caption("Session totals of the sessions active in the range; Open shows the "
+               "session: call by call, what drove its cost, its tools and sub-agents.")
+
+
 def render(ctx: shell.Ctx) -> None:
     now = kpis(ctx)
     if not float(now["calls"]):
         nothing("LLM calls")
         return
     where_it_went(ctx, now)
+    top_sessions(ctx)
 
 
 if __name__ == "__main__":

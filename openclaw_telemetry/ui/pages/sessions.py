@@ -1,10 +1,11 @@
 """Sessions: a searchable, sortable table of the sessions active in the range, and one
-session's page: every LLM call in order with its tools, errors marked.
+session's page, the session explorer (`ui/session_story.py`).
 
 A session is opened by id, `?session=<session_id>` (a table row click writes it), so a
 link, a reload or a range change keeps it: the session is read by id, whatever the
-range. Session labels and keys are user text: they are only shown in tables and
-`st.text`, never rendered as Markdown or HTML.
+range; `&section=cache|tools|tree|replay` opens one of its sections. Session labels
+and keys are user text: they are only shown in tables and `st.text`, never rendered as
+Markdown or HTML.
 """
 
 from __future__ import annotations
@@ -12,24 +13,21 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from openclaw_telemetry import charts, read
-from openclaw_telemetry.ui import data, shell
-from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry import read
+from openclaw_telemetry.ui import data, replay_view, shell
+from openclaw_telemetry.ui import session_story as story
 from openclaw_telemetry.ui.widgets import (
-    Tile,
-    chart,
     count_column,
     local_times,
     money_column,
     nothing,
-    session_links,
     table,
-    tiles,
     time_column,
 )
 
 ORDERS = {"cost": "Most expensive", "recent": "Most recent"}
 SESSION_PARAM = "session"
+SECTION_PARAM = "section"  # ?session=<id>&section=tools opens that section
 NO_KEY = "not in OpenClaw's session store (an orphan transcript)"
 
 
@@ -89,68 +87,41 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
 
 
 def session(ctx: shell.Ctx, session_id: str) -> None:
-    """One session, by id, whatever the range."""
+    """One session, by id, whatever the range: the session explorer (`ui/session_story`)."""
     detail = data.ask(read.session_detail, ctx.src, session_id=session_id)
     top, close = st.columns([6, 1], vertical_alignment="center")
     if close.button("Close", icon=":material/close:", key="session-close", width="stretch"):
         del st.query_params[SESSION_PARAM]
+        st.query_params.pop(SECTION_PARAM, None)
         st.rerun()
     if detail.empty:
         top.warning(f"No session with id {session_id!r} in this database.")
         return
     row = detail.iloc[0]
     top.subheader("Session")
-    start = local_times(detail, ["start_time"], ctx.tz).iloc[0]["start_time"]
-    lines = [_name(row), f"key: {fmt.text(row['session_key'])} · id: {session_id}",
-             f"agent: {fmt.text(row['agent_id'])} · kind: {fmt.text(row['kind'])} · "
-             f"model: {fmt.text(row['model'])} · started: "
-             f"{'—' if pd.isna(start) else f'{start:%Y-%m-%d %H:%M}'}"]
-    if isinstance(row["cron_job_name"], str) and row["cron_job_name"]:
-        lines.append(f"cron job: {row['cron_job_name']}")
-    if isinstance(row["parent_session_id"], str) and row["parent_session_id"]:
-        lines.append(f"spawned by session {row['parent_session_id']}")
-    if row["subagents"]:
-        lines.append(f"spawned {int(row['subagents'])} sub-agent session(s)")
-    st.text("\n".join(lines))
-    if row["parent_session_id"]:
-        st.link_button("Open the parent session",
-                       str(session_links(ctx, [row["parent_session_id"]])[0]),
-                       icon=":material/arrow_upward:")
-    tiles([Tile("Cost", fmt.money(row["cost"]), help="all calls of the session"),
-           Tile("LLM calls", fmt.count(row["calls"])),
-           Tile("Tool calls", fmt.count(row["tool_calls"])),
-           Tile("Errors", fmt.count(row["errors"])),
-           Tile("Duration", fmt.duration(_seconds(row)))])
-    calls(ctx, session_id)
+    story.who_and_what(ctx, row, data.ask(read.session_profile, ctx.src,
+                                          session_id=session_id), _name(row))
+    story.links(ctx, row)
+    story.drivers(ctx, session_id)
+    sections = dict(story.SECTIONS)
+    if not replay_view.enabled():
+        del sections["replay"]
+    wanted = st.query_params.get(SECTION_PARAM)
 
+    def keep() -> None:  # the section in the URL, so a link or a reload opens it again
+        picked = st.session_state["session-section"]
+        if picked and picked != "calls":
+            st.query_params[SECTION_PARAM] = picked
+        else:
+            st.query_params.pop(SECTION_PARAM, None)
 
-def _seconds(row: pd.Series) -> float | None:
-    if pd.isna(row["end_time"]) or pd.isna(row["start_time"]):
-        return None
-    return float((pd.Timestamp(row["end_time"]) - pd.Timestamp(row["start_time"]))
-                 .total_seconds())
-
-
-def calls(ctx: shell.Ctx, session_id: str) -> None:
-    frame = data.ask(read.session_calls, ctx.src, session_id=session_id)
-    if frame.empty:
-        nothing("LLM calls")
-        return
-    chart(charts.session_calls(frame, ctx.colours("model")), "session-calls-chart")
-    shown = local_times(frame, ["timestamp"], ctx.tz)
-    shown.insert(0, "status", ["❌ error" if bad else "ok" for bad in frame["is_error"]])
-    table(shown, key="session-calls", column_order=[
-        "cost", "status", "timestamp", "model", "input", "output", "cache_read",
-        "cache_write", "cost_source", "latency_ms", "stop_reason", "tools", "error_message"],
-        column_config={"status": "Status", "timestamp": time_column("Time"),
-                       "model": "Model", "input": count_column("Input"),
-                       "output": count_column("Output"),
-                       "cache_read": count_column("Cache read"),
-                       "cache_write": count_column("Cache write"),
-                       "cost": money_column("Cost", per_call=True),
-                       "cost_source": "Cost source",
-                       "latency_ms": count_column("Latency ms"), "stop_reason": "Stop",
-                       "tools": "Tools (✗ failed)", "error_message": "Error"})
+    shown = st.segmented_control("Show", list(sections), required=True,
+                                 default=wanted if wanted in sections else "calls",
+                                 format_func=sections.__getitem__, key="session-section",
+                                 on_change=keep)
+    {"calls": story.calls_view, "cache": story.cache_view, "tools": story.tools_view,
+     "tree": story.tree_view, "replay": replay_view.render}[str(shown or "calls")](
+        ctx, session_id)
 
 
 def render(ctx: shell.Ctx) -> None:

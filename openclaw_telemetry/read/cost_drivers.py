@@ -1,0 +1,190 @@
+"""What drove a session's cost: a few rules over the figures of `session_story`.
+
+The stories users chase are few: context that grew with every turn, a cache that stopped
+hitting, a tool loop, a sub-agent fan-out, a switch to an expensive model or a high
+thinking level, retries of a failing call. Each rule looks at numbers only (never text)
+and, when it holds, says so in one sentence with the numbers that show it, weighted by
+the share of the cost it concerns, so the page can list the strongest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from openclaw_telemetry.read.session_story import (
+    session_markers,
+    session_timeline,
+    session_tool_calls,
+    session_tree,
+)
+
+Finding = tuple[str, float, str]  # rule, weight (share of cost concerned), sentence
+HIGH_THINKING = frozenset({"high", "xhigh", "max"})
+
+
+def cost_drivers(engine: Engine, *, session_id: str) -> pd.DataFrame:
+    """Findings about the session, strongest first. Columns: rule, weight (0..1: the
+    share of the cost the finding concerns), text. Empty for a session without calls."""
+    timeline = session_timeline(engine, session_id=session_id)
+    return drivers(timeline, session_markers(engine, session_id=session_id),
+                   session_tool_calls(engine, session_id=session_id),
+                   session_tree(engine, session_id=session_id))
+
+
+def drivers(timeline: pd.DataFrame, marks: pd.DataFrame, tools: pd.DataFrame,
+            tree: pd.DataFrame) -> pd.DataFrame:
+    """The rules, on the figures (a pure function: the tests feed it frames)."""
+    found: list[Finding] = []
+    if not timeline.empty:
+        rules: list[Callable[[], Finding | None]] = [
+            lambda: _context_growth(timeline), lambda: _tail(timeline),
+            lambda: _cache(timeline), lambda: _models(timeline),
+            lambda: _thinking(timeline, marks), lambda: _retries(timeline),
+            lambda: _tool_loop(tools, timeline), lambda: _compactions(marks, timeline)]
+        found = [f for f in (rule() for rule in rules) if f is not None]
+    fan_out = _fan_out(timeline, tree)
+    if fan_out is not None:
+        found.append(fan_out)
+    out = pd.DataFrame(found, columns=["rule", "weight", "text"])
+    return out.sort_values("weight", ascending=False, kind="stable", ignore_index=True)
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.0f} %"
+
+
+def _total(timeline: pd.DataFrame) -> float:
+    return float(timeline["cost"].sum())
+
+
+def _share(timeline: pd.DataFrame, mask: pd.Series) -> float:
+    total = _total(timeline)
+    return float(timeline.loc[mask, "cost"].sum()) / total if total > 0 else 0.0
+
+
+def _context_growth(timeline: pd.DataFrame) -> Finding | None:
+    context = timeline["context"][timeline["context"] > 0]
+    if len(context) < 10:
+        return None
+    tenth = max(len(context) // 10, 1)
+    first, last = float(context.iloc[:tenth].median()), float(context.iloc[-tenth:].median())
+    if first <= 0 or last < 3 * first:
+        return None
+    half = timeline["n"] > len(timeline) // 2
+    return ("context_growth", _share(timeline, half),
+            f"context grew {last / first:.0f}× over {len(timeline):,} calls "
+            f"(from {first:,.0f} to {last:,.0f} tokens per call); the second half of the "
+            f"calls cost {_pct(_share(timeline, half))}")
+
+
+def _tail(timeline: pd.DataFrame) -> Finding | None:
+    count = len(timeline)
+    if count < 20:
+        return None
+    tail = min(100, count // 5) if count >= 500 else count // 5
+    share = _share(timeline, timeline["n"] > count - tail)
+    if share < 1.5 * tail / count:  # clearly more than its share of the calls
+        return None
+    return ("tail", share, f"the last {tail:,} calls cost {_pct(share)}")
+
+
+def _cache(timeline: pd.DataFrame) -> Finding | None:
+    context = timeline["context"]
+    if len(timeline) < 6 or context.sum() == 0:
+        return None
+    half = len(timeline) // 2
+    rate = [float(part["cache_read"].sum()) / max(float(part["context"].sum()), 1.0)
+            for part in (timeline.iloc[:half], timeline.iloc[half:])]
+    overall = float(timeline["cache_read"].sum()) / float(context.sum())
+    if rate[0] >= 0.5 and rate[1] <= rate[0] - 0.3:
+        low = timeline.iloc[half:]
+        start = int(low["n"].iloc[int(np.argmax((low["cache_hit"].fillna(0) < 0.5).to_numpy()))])
+        return ("cache_stopped", _share(timeline, timeline["n"] >= start),
+                f"the cache stopped hitting around call {start:,}: hit rate "
+                f"{_pct(rate[0])} in the first half, {_pct(rate[1])} in the second")
+    if overall < 0.3 and float(context.median()) >= 10_000:
+        return ("cache_cold", 0.5, f"the cache rarely hit: {_pct(overall)} of the context "
+                                   "was read from cache")
+    return None
+
+
+def _models(timeline: pd.DataFrame) -> Finding | None:
+    if timeline["model"].nunique() < 2:
+        return None
+    per = timeline.groupby("model").agg(calls=("n", "size"), cost=("cost", "sum"))
+    per = per.sort_values("cost", ascending=False)
+    top, total = per.index[0], _total(timeline)
+    cost_share = float(per["cost"].iloc[0]) / total if total > 0 else 0.0
+    call_share = float(per["calls"].iloc[0]) / len(timeline)
+    if cost_share < call_share + 0.2:
+        return None
+    return ("model", cost_share, f"{top} made {_pct(call_share)} of the calls and "
+                                 f"{_pct(cost_share)} of the cost")
+
+
+def _thinking(timeline: pd.DataFrame, marks: pd.DataFrame) -> Finding | None:
+    switches = marks[(marks["kind"] == "thinking_switch")
+                     & marks["value"].isin(list(HIGH_THINKING))]
+    if switches.empty:
+        return None
+    first = switches.iloc[0]
+    start = int(first["n"]) if pd.notna(first["n"]) else len(timeline) + 1
+    share = _share(timeline, timeline["n"] >= start)
+    if share <= 0:
+        return None
+    return ("thinking", share, f"thinking level {first['value']} from call {start:,} on: "
+                               f"those calls cost {_pct(share)}")
+
+
+def _retries(timeline: pd.DataFrame) -> Finding | None:
+    errors = int(timeline["is_error"].sum())
+    if errors < 2:
+        return None
+    wasted = timeline["is_error"] | timeline["retry"]
+    share = _share(timeline, wasted)
+    return ("retries", share, f"{errors:,} failed calls and {int(timeline['retry'].sum()):,} "
+                              f"retries; failed and retried calls cost {_pct(share)}")
+
+
+def _tool_loop(tools: pd.DataFrame, timeline: pd.DataFrame) -> Finding | None:
+    if len(tools) < 10:
+        return None
+    names = tools["tool_name"].astype(str).to_numpy()
+    breaks = np.flatnonzero(names[1:] != names[:-1]) + 1
+    starts = np.concatenate([[0], breaks])
+    lengths = np.diff(np.concatenate([starts, [len(names)]]))
+    best = int(np.argmax(lengths))
+    run = int(lengths[best])
+    if run < 10:
+        return None
+    first = int(starts[best])
+    ids = set(tools["message_id"].iloc[first:first + run])
+    share = _share(timeline, timeline["message_id"].isin(ids))
+    errors = int((tools["outcome"].iloc[first:first + run] == "error").sum())
+    return ("tool_loop", share, f"tool loop: {names[first]} called {run:,} times in a row"
+                                f" ({errors:,} failed); the calls that made them cost "
+                                f"{_pct(share)}")
+
+
+def _compactions(marks: pd.DataFrame, timeline: pd.DataFrame) -> Finding | None:
+    count = int((marks["kind"] == "compaction").sum())
+    if count == 0:
+        return None
+    return ("compaction", 0.05, f"the context was compacted {count:,} time(s): the "
+                                "summarising calls are billed but not recorded by OpenClaw")
+
+
+def _fan_out(timeline: pd.DataFrame, tree: pd.DataFrame) -> Finding | None:
+    if tree.empty:
+        return None
+    children = float(tree.loc[tree["depth"] == 1, "rolled_cost"].sum())
+    whole = _total(timeline) + children
+    if whole <= 0 or children / whole < 0.2:
+        return None
+    return ("fan_out", children / whole,
+            f"{len(tree):,} sub-agent session(s) cost ${children:,.2f}, "
+            f"{_pct(children / whole)} of the tree's cost")

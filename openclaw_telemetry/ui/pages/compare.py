@@ -1,0 +1,132 @@
+"""Comparisons: 2–4 agents, models, cron jobs, thinking levels or time periods side by
+side (cost, calls, cost per call and per session, tokens per call, cache hit rate, error
+rate, latency p50/p95, tool error rate), the difference to the first one highlighted;
+and cost by thinking level as a standing chart (issue #13 item 3).
+
+Agents, models, cron jobs and thinking levels are compared over the sidebar's range and
+filters; time periods are the range and the periods of the same length before it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from openclaw_telemetry import read, story_charts
+from openclaw_telemetry.read.compare import DIMENSIONS
+from openclaw_telemetry.timeframe import to_utc
+from openclaw_telemetry.ui import data, shell
+from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry.ui.widgets import chart, nothing
+
+# measure -> (label, format, higher is better)
+MEASURES = {
+    "cost": ("Cost", fmt.money, False), "calls": ("LLM calls", fmt.count, None),
+    "cost_per_call": ("Cost per call", fmt.money, False),
+    "cost_per_session": ("Cost per session", fmt.money, False),
+    "tokens_per_call": ("Tokens per call", fmt.count, False),
+    "cache_hit_rate": ("Cache hit rate", fmt.percent, True),
+    "error_rate": ("Error rate", fmt.percent, False),
+    "latency_p50_ms": ("Latency p50 (ms)", fmt.count, False),
+    "latency_p95_ms": ("Latency p95 (ms)", fmt.count, False),
+    "tool_error_rate": ("Tool error rate", fmt.percent, False),
+}
+CHARTED = ("cost", "cost_per_call", "cache_hit_rate", "error_rate")
+
+
+def _periods(ctx: shell.Ctx, count: int) -> tuple[tuple[str, ...], tuple[tuple[object, object], ...]]:
+    """The chosen range and the `count - 1` periods of the same length before it."""
+    until = ctx.window.until or to_utc(ctx.now)
+    since = ctx.window.since or until - timedelta(days=30)
+    length = until - since
+    spans = [(since - i * length, until - i * length) for i in range(count)]
+    names = tuple("this range" if i == 0 else f"{i} period(s) before" for i in range(count))
+    return names, tuple(spans)
+
+
+def side_by_side(frame: pd.DataFrame) -> pd.DataFrame:
+    """Measures as rows, items as columns, each after the first with its difference."""
+    first = frame.iloc[0]
+    rows = []
+    for measure, (label, shown, _better) in MEASURES.items():
+        row = {"measure": label}
+        for _, item in frame.iterrows():
+            value = item[measure]
+            text = shown(value)
+            if item["item"] != first["item"] and pd.notna(value) and pd.notna(first[measure]):
+                text += f"  ({fmt.change(float(value), float(first[measure])) or '='})"
+            row[str(item["item"])] = text
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _highlight(table: pd.DataFrame, frame: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """Green where an item is better than the first, red where worse."""
+    def colour(row: pd.Series) -> list[str]:
+        measure = list(MEASURES)[int(str(row.name))]
+        better = MEASURES[measure][2]
+        base = frame[measure].iloc[0]
+        out = [""]
+        for value in frame[measure]:
+            if better is None or pd.isna(value) or pd.isna(base) or value == base:
+                out.append("")
+            else:
+                good = (value > base) == better
+                out.append("background-color: #d8f3dc" if good else "background-color: #fde2e4")
+        return out
+    return table.style.apply(colour, axis=1)
+
+
+def render(ctx: shell.Ctx) -> None:
+    dimension = st.segmented_control("Compare", list(DIMENSIONS), default="model",
+                                     required=True, format_func=DIMENSIONS.__getitem__,
+                                     key="compare-dimension")
+    dimension = str(dimension or "model")
+    if dimension == "period":
+        count = st.slider("Periods", 2, 4, 2, key="compare-periods")
+        names, spans = _periods(ctx, count)
+        frame = data.ask(read.compare, ctx.src, dimension="period", items=names,
+                         scope=ctx.scope, periods=spans)
+    else:
+        options = data.ask(read.compare_options, ctx.src, dimension=dimension, scope=ctx.scope)
+        if len(options) < 2:
+            nothing(f"two {DIMENSIONS[dimension].lower()} to compare")
+            _thinking(ctx)
+            return
+        choices = [str(i) for i in options["item"]]
+        picked = st.multiselect(f"{DIMENSIONS[dimension]} (2 to 4; most expensive first)",
+                                choices, default=choices[:2], max_selections=4,
+                                key=f"compare-items-{dimension}")
+        if len(picked) < 2:
+            st.info("Pick at least two to compare.")
+            _thinking(ctx)
+            return
+        frame = data.ask(read.compare, ctx.src, dimension=dimension, items=tuple(picked),
+                         scope=ctx.scope)
+    shown = side_by_side(frame)
+    st.dataframe(_highlight(shown, frame), hide_index=True, key="compare-table",
+                 column_config={"measure": "Measure"})
+    st.caption("In brackets: the difference to the first column; green is better, red worse.")
+    shown_names = [str(i) for i in frame["item"]]
+    colours = ctx.colours("model" if dimension == "model" else "agent")
+    columns = st.columns(2)
+    for index, measure in enumerate(CHARTED):
+        with columns[index % 2]:
+            chart(story_charts.compare_bars(frame, measure=measure, title=MEASURES[measure][0],
+                                            names=shown_names, colours=colours,
+                                            money=measure.startswith("cost"),
+                                            percent=measure.endswith("_rate")),
+                  f"compare-{measure}")
+    _thinking(ctx)
+
+
+def _thinking(ctx: shell.Ctx) -> None:
+    levels = data.ask(read.thinking_cost, ctx.src, scope=ctx.scope)
+    st.subheader("Cost by thinking level")
+    chart(story_charts.thinking_cost(levels), "thinking-cost")
+
+
+if __name__ == "__main__":
+    shell.page(render, "compare", "Comparisons")

@@ -1,0 +1,193 @@
+"""The session explorer: one session, by id, told so that why it cost what it did shows at
+a glance (issue #13).
+
+Who and what first, then the rule-based "what drove the cost", then call by call (one
+figure of stacked panels with the markers), the cache in money, the tools and the
+sub-agent tree, and the conversation itself when replay is switched on. Every figure is a
+read-layer answer through `data.ask`; text from the data (keys, labels, models, errors)
+is shown with `st.text`, in tables or escaped, never as Markdown.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from openclaw_telemetry import read, story_charts
+from openclaw_telemetry.ui import data, shell
+from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry.ui.widgets import (
+    Tile,
+    chart,
+    count_column,
+    link_column,
+    local_times,
+    money_column,
+    session_links,
+    table,
+    tiles,
+    time_column,
+)
+
+SECTIONS = {"calls": "Call by call", "cache": "Cache", "tools": "Tools",
+            "tree": "Sub-agents", "replay": "Conversation"}
+
+
+def _when(value: object, ctx: shell.Ctx) -> str:
+    stamp = pd.to_datetime(value)  # type: ignore[call-overload]
+    if pd.isna(stamp):
+        return "—"
+    return f"{stamp.tz_localize('UTC').tz_convert(ctx.tz):%Y-%m-%d %H:%M:%S}"
+
+
+def who_and_what(ctx: shell.Ctx, row: pd.Series, profile: pd.DataFrame, name: str) -> None:
+    """Agent, key, kind, channel, cron job, parent, models, levels, times, cost split."""
+    got = profile.iloc[0] if not profile.empty else None
+    seconds = None
+    if not pd.isna(row["end_time"]) and not pd.isna(row["start_time"]):
+        seconds = (pd.Timestamp(row["end_time"]) - pd.Timestamp(row["start_time"])
+                   ).total_seconds()
+    lines = [
+        name,
+        f"agent: {fmt.text(row['agent_id'])} · kind: {fmt.text(row['kind'])} · channel: "
+        f"{fmt.text(row['channel'])}",
+        f"key: {fmt.text(row['session_key'])}",
+        f"id: {row['session_id']}",
+        f"models: {fmt.text(got['models'] if got is not None else row['model'])}",
+        f"thinking levels: {fmt.text(got['thinking_levels'] if got is not None else None)}"
+        f"{'' if got is None or got['thinking_levels'] else ' (none recorded)'}",
+        f"start: {_when(row['start_time'], ctx)} · end: {_when(row['end_time'], ctx)} · "
+        f"duration: {fmt.duration(seconds)}",
+    ]
+    if isinstance(row["cron_job_name"], str) or isinstance(row["cron_job_id"], str):
+        lines.append(f"cron job: {fmt.text(row['cron_job_name'] or row['cron_job_id'])}")
+    st.text("\n".join(lines))
+    if got is None:
+        return
+    tiles([Tile("Cost", fmt.money(got["cost"]), help="all calls of the session"),
+           Tile("Recorded", fmt.money(got["recorded_cost"]),
+                help="cost OpenClaw recorded with the call"),
+           Tile("Estimated", fmt.money(got["estimated_cost"]),
+                help="priced from your prices or the price library"),
+           Tile("Subscription", fmt.money(got["subscription_cost"]),
+                help="list-price equivalent of subscription or login providers: not money "
+                     "spent"),
+           Tile("LLM calls", fmt.count(got["calls"])),
+           Tile("Errors", fmt.count(got["errors"]))])
+    if int(got["unpriced_calls"]):
+        st.warning(f"{int(got['unpriced_calls']):,} call(s) have no price anywhere and "
+                   "count as $0.")
+
+
+def links(ctx: shell.Ctx, row: pd.Series) -> None:
+    """Back to the parent session and to the cron job's page."""
+    columns = st.columns(3)
+    if isinstance(row["parent_session_id"], str) and row["parent_session_id"]:
+        columns[0].link_button("Parent session", str(session_links(
+            ctx, [row["parent_session_id"]])[0]), icon=":material/arrow_upward:")
+    if row["kind"] == "cron":
+        basic = ctx.view.session_link.startswith("?")
+        columns[1].link_button("Cron jobs", "?view=automation" if basic else "automation",
+                               icon=":material/schedule:")
+
+
+def drivers(ctx: shell.Ctx, session_id: str) -> None:
+    found = data.ask(read.cost_drivers, ctx.src, session_id=session_id)
+    st.markdown("**What drove the cost**")
+    if found.empty:
+        st.text("Nothing stands out: the cost is spread evenly over the calls.")
+        return
+    st.text("\n".join(f"• {line}" for line in found["text"].head(5)))
+
+
+def calls_view(ctx: shell.Ctx, session_id: str) -> None:
+    timeline = data.ask(read.session_timeline, ctx.src, session_id=session_id)
+    marks = data.ask(read.session_markers, ctx.src, session_id=session_id)
+    chart(story_charts.session_story(timeline, marks, ctx.colours("model")),
+          "session-story-chart")
+    if not marks.empty:
+        shown = local_times(marks, ["timestamp"], ctx.tz)
+        shown["kind"] = [story_charts.MARKER_STYLE[k][0] for k in shown["kind"]]
+        table(shown, key="session-markers", column_order=["n", "timestamp", "kind", "detail"],
+              column_config={"n": count_column("Call #"), "timestamp": time_column("Time"),
+                             "kind": "Marker", "detail": "What happened"})
+    shown = local_times(timeline, ["timestamp"], ctx.tz)
+    # A call with no context (one that failed before any token) has no hit rate: '—'.
+    shown["cache_hit"] = [fmt.percent(None if pd.isna(v) else float(v))
+                          for v in timeline["cache_hit"]]
+    shown.insert(1, "status", ["❌ error" if bad else ("↻ retry" if again else "ok")
+                               for bad, again in zip(timeline["is_error"], timeline["retry"],
+                                                     strict=True)])
+    table(shown, key="session-timeline", column_order=[
+        "n", "status", "timestamp", "model", "cost", "cumulative_cost", "context",
+        "cache_hit", "output", "latency_ms", "tool_calls", "stop_reason"], column_config={
+        "n": count_column("#"), "status": "Status", "timestamp": time_column("Time"),
+        "model": "Model", "cost": money_column("Cost", per_call=True),
+        "cumulative_cost": money_column("Running total"), "context": count_column("Context"),
+        "cache_hit": "Cache hit", "output": count_column("Output"),
+        "latency_ms": count_column("Latency ms"), "tool_calls": count_column("Tools"),
+        "stop_reason": "Stop"})
+
+
+def cache_view(ctx: shell.Ctx, session_id: str) -> None:
+    cache = data.ask(read.session_cache, ctx.src, session_id=session_id)
+    saved, premium = cache["saved"].sum(min_count=1), cache["write_premium"].sum(min_count=1)
+    tiles([Tile("Cache reads saved", fmt.money(saved),
+                help="cache-read tokens priced as input, minus what they cost"),
+           Tile("Cache writes cost", fmt.money(cache["write_cost"].sum(min_count=1))),
+           Tile("Write premium", fmt.money(premium),
+                help="what cache writes cost above the same tokens as plain input"),
+           Tile("Net saving", fmt.money(cache["net"].sum(min_count=1)))])
+    shown = cache.copy()
+    for name in ("price_input", "price_cache_read", "price_cache_write", "saved",
+                 "write_cost", "net"):  # unknown to the price library: '—', not 'None'
+        shown[name] = [fmt.money(None if pd.isna(v) else float(v)) for v in cache[name]]
+    table(shown, key="session-cache", column_order=[
+        "model", "calls", "cache_read", "cache_write", "price_input", "price_cache_read",
+        "price_cache_write", "saved", "write_cost", "net"], column_config={
+        "model": "Model", "calls": count_column("Calls"),
+        "cache_read": count_column("Cache read"), "cache_write": count_column("Cache write"),
+        "price_input": "Input $/M", "price_cache_read": "Read $/M",
+        "price_cache_write": "Write $/M", "saved": "Saved", "write_cost": "Write cost",
+        "net": "Net"})
+    st.caption("At the list prices of the price library (genai-prices); '—' where it does "
+               "not know the model.")
+
+
+def tools_view(ctx: shell.Ctx, session_id: str) -> None:
+    summary = data.ask(read.session_tool_summary, ctx.src, session_id=session_id)
+    if summary.empty:
+        st.text("No tool calls in this session.")
+        return
+    table(summary, key="session-tool-summary", column_config={
+        "tool_name": "Tool", "calls": count_column("Calls"), "errors": count_column("Errors"),
+        "unanswered": count_column("No result"), "total_ms": count_column("Time ms"),
+        "max_ms": count_column("Longest ms")})
+    ordered = data.ask(read.session_tool_calls, ctx.src, session_id=session_id)
+    shown = local_times(ordered, ["timestamp"], ctx.tz)
+    table(shown, key="session-tool-calls", column_order=[
+        "timestamp", "tool_name", "outcome", "duration_ms", "bridge_name"], column_config={
+        "timestamp": time_column("Time"), "tool_name": "Tool", "outcome": "Outcome",
+        "duration_ms": count_column("Duration ms"), "bridge_name": "Through"})
+
+
+def tree_view(ctx: shell.Ctx, session_id: str) -> None:
+    tree = data.ask(read.session_tree, ctx.src, session_id=session_id)
+    if tree.empty:
+        st.text("This session spawned no sub-agents.")
+        return
+    shown = tree.copy()
+    shown["name"] = ["    " * (int(d) - 1) + "└ " + fmt.text(lbl if isinstance(lbl, str) and lbl
+                                                               else key or sid)
+                     for d, lbl, key, sid in zip(tree["depth"], tree["label"],
+                                                 tree["session_key"], tree["session_id"],
+                                                 strict=True)]
+    shown["open"] = session_links(ctx, tree["session_id"]).to_numpy()
+    shown = local_times(shown, ["start_time"], ctx.tz)
+    table(shown, key="session-tree", column_order=[
+        "name", "open", "kind", "agent_id", "start_time", "calls", "own_cost", "rolled_cost",
+        "descendants"], column_config={
+        "name": "Session", "open": link_column("Open"), "kind": "Kind", "agent_id": "Agent",
+        "start_time": time_column("Start"), "calls": count_column("Calls"),
+        "own_cost": money_column("Own cost"), "rolled_cost": money_column("With its sub-agents"),
+        "descendants": count_column("Sub-agents below")})

@@ -1,0 +1,199 @@
+"""The session explorer's read layer (issue #13): one session told call by call, each
+marker kind from the fixture that has it, the cache in money, tools, the sub-agent tree
+and the rule-based "what drove the cost" summary."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from openclaw_telemetry import read
+from openclaw_telemetry.read.cost_drivers import drivers
+from tests.conftest import ingest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SID = "turning-points"
+
+
+@pytest.fixture
+def story(tmp_path: Path, db_url: str) -> Engine:
+    sessions = tmp_path / "state" / "agents" / "main" / "sessions"
+    sessions.mkdir(parents=True)
+    shutil.copy(FIXTURES / "turning_points.jsonl", sessions / "turning_points.jsonl")
+    ran = ingest(tmp_path / "state", db_url, "-q")
+    assert ran.code == 0, ran.err
+    return create_engine(db_url)
+
+
+@pytest.mark.parametrize(("kind", "call", "value"), [
+    ("error", 2, None), ("retry", 3, None), ("thinking_switch", 4, "high"),
+    ("compaction", 5, None), ("model_switch", 5, "anthropic/claude-opus-4-1"),
+    ("prompt_error", 6, "claude-opus-4-1"), ("reset", 6, "reset")])
+def test_each_marker_kind_from_the_fixture(story: Engine, kind: str, call: int,
+                                           value: str | None) -> None:
+    marks = read.session_markers(story, session_id=SID)
+    found = marks[marks["kind"] == kind]
+    assert len(found) == 1, marks
+    assert int(found["n"].iloc[0]) == call
+    if value is not None:
+        assert found["value"].iloc[0] == value
+
+
+def test_first_settings_are_not_switches_and_copies_count_once(story: Engine) -> None:
+    marks = read.session_markers(story, session_id=SID)
+    assert set(marks["kind"]) == {"error", "retry", "thinking_switch", "compaction",
+                                  "model_switch", "prompt_error", "reset"}
+    compaction = marks[marks["kind"] == "compaction"].iloc[0]
+    assert (compaction["tokens_before"], compaction["tokens_after"]) == (150000, 12000)
+    settings = read.session_markers(story, session_id=SID, all_settings=True)
+    assert list(settings[settings["kind"] == "thinking_switch"]["value"]) == ["low", "high"]
+
+
+def test_no_text_of_the_entries_is_stored(story: Engine) -> None:
+    with story.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM session_events")).all()
+    assert rows and not any("SECRET" in str(value) for row in rows for value in row)
+
+
+def test_timeline_context_cache_hit_and_retry(story: Engine) -> None:
+    tl = read.session_timeline(story, session_id=SID)
+    assert list(tl["n"]) == [1, 2, 3, 4, 5, 6]
+    assert list(tl["context"]) == [2100, 0, 2420, 2850, 3200, 1300]
+    assert tl["cache_hit"].iloc[2] == pytest.approx(2000 / 2420)
+    assert pd.isna(tl["cache_hit"].iloc[1])
+    assert list(tl["retry"]) == [False, False, True, False, False, False]
+    assert tl["cumulative_cost"].iloc[-1] == pytest.approx(0.155)
+
+
+def test_profile_models_levels_and_cost_split(story: Engine) -> None:
+    profile = read.session_profile(story, session_id=SID).iloc[0]
+    assert profile["calls"] == 6 and profile["errors"] == 1
+    assert profile["models"] == "claude-sonnet-4-5, claude-opus-4-1"
+    assert profile["thinking_levels"] == "low, high"
+    assert profile["recorded_cost"] == pytest.approx(0.155)
+    assert profile["estimated_cost"] == 0 and profile["subscription_cost"] == 0
+    assert read.session_profile(story, session_id="nope").empty
+
+
+def test_tools_in_order_and_per_tool(story: Engine) -> None:
+    calls = read.session_tool_calls(story, session_id=SID)
+    assert list(calls["tool_name"]) == ["exec", "read", "exec"]
+    assert list(calls["outcome"]) == ["ok", "error", "ok"]
+    summary = read.session_tool_summary(story, session_id=SID).set_index("tool_name")
+    assert (summary.loc["exec", "calls"], summary.loc["exec", "errors"]) == (2, 0)
+    assert (summary.loc["read", "calls"], summary.loc["read", "errors"]) == (1, 1)
+
+
+def test_cache_in_money_uses_list_prices(story: Engine) -> None:
+    cache = read.session_cache(story, session_id=SID).set_index("model")
+    sonnet = cache.loc["claude-sonnet-4-5"]
+    assert sonnet["cache_read"] == 4300
+    assert sonnet["price_input"] == pytest.approx(3.0)
+    assert sonnet["saved"] == pytest.approx(4300 * (3.0 - 0.3) / 1e6)
+    assert sonnet["write_cost"] == pytest.approx(2700 * 3.75 / 1e6)
+
+
+def _tree_db(url: str) -> Engine:
+    engine = create_engine(url)
+    rows = [("root", None, 1.0), ("a", "root", 0.5), ("b", "root", 0.25), ("a1", "a", 2.0),
+            ("loop", "loop", 9.0)]
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE sessions (session_id TEXT, parent_session_id TEXT, "
+                          "label TEXT, session_key TEXT, kind TEXT, agent_id TEXT, "
+                          "start_time TIMESTAMP, total_messages INT, total_cost FLOAT)"))
+        for i, (sid, parent, cost) in enumerate(rows):
+            conn.execute(text("INSERT INTO sessions VALUES (:s, :p, NULL, NULL, 'subagent', "
+                              "'main', :t, 1, :c)"),
+                         {"s": sid, "p": parent, "t": f"2026-01-01 00:00:0{i}", "c": cost})
+    return engine
+
+
+def test_subagent_tree_rolls_costs_up_depth_first(db_url: str) -> None:
+    tree = read.session_tree(_tree_db(db_url), session_id="root")
+    assert list(tree["session_id"]) == ["a", "a1", "b"]
+    assert list(tree["depth"]) == [1, 2, 1]
+    assert list(tree["rolled_cost"]) == [2.5, 2.0, 0.25]
+    assert list(tree["descendants"]) == [1, 0, 0]
+
+
+def _timeline(contexts: list[int], costs: list[float], **extra: list[object]) -> pd.DataFrame:
+    count = len(contexts)
+    frame = pd.DataFrame({"n": range(1, count + 1), "context": contexts, "cost": costs,
+                          "cache_read": [0] * count, "model": ["m"] * count,
+                          "is_error": [False] * count, "retry": [False] * count,
+                          "message_id": [f"c{i}" for i in range(count)]})
+    frame["cache_hit"] = frame["cache_read"] / frame["context"]
+    for key, values in extra.items():
+        frame[key] = values
+    return frame
+
+
+_NO_MARKS = pd.DataFrame(columns=["kind", "n", "value"])
+_NO_TOOLS = pd.DataFrame(columns=["tool_name", "outcome", "message_id"])
+_NO_TREE = pd.DataFrame(columns=["depth", "rolled_cost"])
+
+
+def test_drivers_context_growth_and_tail() -> None:
+    count = 600
+    timeline = _timeline([1000 + 30 * i for i in range(count)],
+                         [0.001 * (1 + i / 20) for i in range(count)])
+    found = drivers(timeline, _NO_MARKS, _NO_TOOLS, _NO_TREE).set_index("rule")
+    assert "context grew 10× over 600 calls (from 1,885 to 18,085" in found.loc["context_growth", "text"]
+    assert found.loc["tail", "text"].startswith("the last 100 calls cost")
+
+
+def test_drivers_tool_loop_retries_and_fan_out() -> None:
+    timeline = _timeline([100] * 30, [0.01] * 30,
+                         is_error=[i % 10 == 0 for i in range(30)],
+                         retry=[i % 10 == 1 for i in range(30)])
+    tools = pd.DataFrame({"tool_name": ["read"] + ["exec"] * 12 + ["read"],
+                          "outcome": ["ok"] * 14,
+                          "message_id": [f"c{i}" for i in range(14)]})
+    tree = pd.DataFrame({"depth": [1, 1, 2], "rolled_cost": [0.5, 0.3, 0.1]})
+    found = drivers(timeline, _NO_MARKS, tools, tree).set_index("rule")
+    assert found.loc["tool_loop", "text"].startswith("tool loop: exec called 12 times in a row")
+    assert found.loc["retries", "text"].startswith("3 failed calls and 3 retries")
+    assert "3 sub-agent session(s) cost $0.80, 73 %" in found.loc["fan_out", "text"]
+
+
+def test_drivers_of_the_fixture_name_the_expensive_model(story: Engine) -> None:
+    found = read.cost_drivers(story, session_id=SID)
+    assert list(found.columns) == ["rule", "weight", "text"]
+    texts = " | ".join(found["text"])
+    assert "thinking level high from call 4 on" in texts
+    assert read.cost_drivers(story, session_id="nope").empty
+
+
+def test_compare_and_cost_by_thinking_level(story: Engine) -> None:
+    """The correlated thinking-level subquery, on SQLite and PostgreSQL alike."""
+    levels = read.thinking_cost(story, scope=read.Scope())
+    assert list(levels["level"]) == ["high", "low"]
+    assert list(levels["calls"]) == [3, 3]
+    assert list(levels["errors"]) == [0, 1]
+    assert levels["cost"].round(6).tolist() == [0.14, 0.015]
+    side = read.compare(story, dimension="thinking", items=("low", "high"), scope=read.Scope())
+    assert list(side["item"]) == ["low", "high"]
+    assert side["calls"].tolist() == [3, 3]
+    assert side["tool_calls"].tolist() == [3, 0]
+    assert side["tool_error_rate"].isna().tolist() == [False, True]
+    models = read.compare_options(story, dimension="model", scope=read.Scope())
+    assert list(models["item"]) == ["claude-opus-4-1", "claude-sonnet-4-5"]
+
+
+def test_compare_latency_percentiles_by_nearest_rank(story: Engine) -> None:
+    """The OFFSET percentile queries: p50 and p95 of 100, 200 ... 600 ms."""
+    with story.begin() as conn:
+        ids = conn.execute(text("SELECT message_id FROM messages WHERE session_id = :s "
+                                "ORDER BY timestamp"), {"s": SID}).scalars().all()
+        assert len(ids) == 6
+        for i, message_id in enumerate(ids):
+            conn.execute(text("UPDATE messages SET latency_ms = :l WHERE message_id = :m"),
+                         {"l": 100 * (i + 1), "m": message_id})
+    got = read.compare(story, dimension="agent", items=("main", "nobody"), scope=read.Scope())
+    assert got[["latency_p50_ms", "latency_p95_ms"]].iloc[0].tolist() == [300.0, 600.0]
+    assert got[["calls", "sessions"]].iloc[1].tolist() == [0, 0]
+    assert got[["latency_p50_ms", "cost_per_call"]].iloc[1].isna().all()
