@@ -115,7 +115,7 @@ def calls_view(ctx: shell.Ctx, session_id: str) -> None:
     # A call with no context (one that failed before any token) has no hit rate: '—'.
     shown["cache_hit"] = [fmt.percent(None if pd.isna(v) else float(v))
                           for v in timeline["cache_hit"]]
-    shown.insert(1, "status", ["❌ error" if bad else ("↻ retry" if again else "ok")
+    shown.insert(1, "status", ["✗ error" if bad else ("↻ retry" if again else "ok")
                                for bad, again in zip(timeline["is_error"], timeline["retry"],
                                                      strict=True)])
     table(shown, key="session-timeline", column_order=[
