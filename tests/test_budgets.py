@@ -114,10 +114,9 @@ def test_forecast_pace_range_and_run_out() -> None:
     assert young.low >= young.spent
 
 
-def _db(tmp_path: Path, now: datetime) -> str:
+def _db(url: str, now: datetime) -> str:
     """Berlin: 1 $ a day for the last 20 days of agent main, a nightly cron job of 0.5 $
     a day, and 3 $ of agent ops today."""
-    url = f"sqlite:///{tmp_path / 'budgets.db'}"
     naive = now.astimezone(UTC).replace(tzinfo=None)
     calls = [call("s", naive - timedelta(days=d, minutes=2), 1.0) for d in range(20)]
     calls += [call("cron", naive - timedelta(days=d, minutes=5), 0.5) for d in range(20)]
@@ -128,10 +127,12 @@ def _db(tmp_path: Path, now: datetime) -> str:
     return url
 
 
-def test_read_layer_budget_questions(tmp_path: Path) -> None:
+def test_read_layer_budget_questions(db_url: str) -> None:
+    """On SQLite and PostgreSQL: the questions behind budgets, the overview's month tiles
+    and the Budgets page."""
     from openclaw_telemetry.store import make_engine
     now = datetime(2026, 12, 10, 12, 0, tzinfo=BERLIN)
-    engine = make_engine(_db(tmp_path, now), create=False)
+    engine = make_engine(_db(db_url, now), create=False)
     days = read.daily_spend(engine, scope=Scope(since=datetime(2026, 12, 1),
                                                 until=datetime(2026, 12, 11)), tz=BERLIN,
                             cron_jobs=("nightly",))
@@ -159,7 +160,7 @@ def test_read_layer_budget_questions(tmp_path: Path) -> None:
 def test_alerts_json_and_exit_code_with_budgets(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     now = datetime.now(UTC)
-    db = _db(tmp_path, now).removeprefix("sqlite:///")
+    db = _db(f"sqlite:///{tmp_path / 'budgets.db'}", now).removeprefix("sqlite:///")
     rules = tmp_path / "rules.toml"
     quiet = "[[rule]]\nname = 'q'\nmetric = 'session_cost'\nwarning = 1000\n"
     rules.write_text(quiet + "[[budget]]\nname = 'Ops'\nperiod = 'day'\namount = 3.5\n"
