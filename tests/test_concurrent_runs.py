@@ -1,5 +1,5 @@
 """Several ingest processes on one database (contract E2): a `--watch` service beside
-cron-style runs while OpenClaw writes.
+cron-style runs while OpenClaw writes, and two runs creating the same new database.
 
 The soak test runs for OPENCLAW_TEST_SOAK_SECONDS (default 30); run it longer by hand.
 """
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from tests.conftest import ingest, query, totals
 from tests.entries import T0, assistant, header, lines, tool_call, write
@@ -117,6 +117,47 @@ def test_watch_beside_cron_runs_keeps_the_database_sound(tmp_path: Path) -> None
     assert ingest(state, cold, "-q").code == 0
     assert totals(url) == {**totals(cold), "cost": pytest.approx(totals(cold)["cost"])}
     assert totals(url)["llm_calls"] == 1 + 11 * openclaw.written
+
+
+_AT_ONCE = """
+import os, sys, time
+from pathlib import Path
+from openclaw_telemetry.cli import main
+go = Path(sys.argv[1])
+Path(f"{go}.{os.getpid()}").touch()  # imported: ready to start
+while not go.exists():
+    time.sleep(0.001)
+main(sys.argv[2:])
+"""
+
+
+def _fresh(url: str, trial: int, tmp_path: Path) -> str:
+    """A database that does not exist yet: a new file, or an emptied PostgreSQL database."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / f'new-{trial}.db'}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def test_two_first_runs_at_once_make_the_schema_once(tmp_path: Path, db_url: str) -> None:
+    state = tmp_path / "state"
+    write(state / "agents" / "main" / "sessions", "s.jsonl", header("s"),
+          assistant(T0, response_id="1"))
+    for trial in range(3):
+        url, go = _fresh(db_url, trial, tmp_path), tmp_path / f"go-{trial}"
+        runs = [subprocess.Popen([sys.executable, "-c", _AT_ONCE, str(go), "-q", "--sessions-dir",
+                                  str(state), "--db", url], cwd=ROOT, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+        while len(list(tmp_path.glob(f"{go.name}.*"))) < len(runs):
+            time.sleep(0.01)
+        go.touch()  # both start at the same moment
+        results = [(run.wait(timeout=120), run.communicate()[1]) for run in runs]
+        assert results == [(0, ""), (0, "")], results
+        assert totals(url)["llm_calls"] == 1
 
 
 def _posix_locks(path: Path) -> list[str]:
