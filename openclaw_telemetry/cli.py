@@ -2,25 +2,21 @@
 
 Exit codes (contract E3): 0 done, also when some sources could not be read (they are
 reported); 1 the database cannot be opened or written; 2 bad arguments; 3 another run holds
-the database lock.
+the database lock; 143 after SIGTERM, 130 after Ctrl-C (`stopping`).
 """
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from types import FrameType
+from collections.abc import Sequence
 from typing import TextIO
 
 import orjson
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from openclaw_telemetry import config
+from openclaw_telemetry import config, stopping
 from openclaw_telemetry.errors import ConfigError, DatabaseError, LockedError, TelemetryError
 from openclaw_telemetry.ingest.lock import run_lock
 from openclaw_telemetry.ingest.run import Ingest, RunSummary, database_totals, summary_dict
@@ -45,7 +41,8 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
     started = time.perf_counter()
     settings = config.load(argv)
     try:
-        with _terminate_as_interrupt(enabled=not settings.watch):
+        with stopping.noting():
+            stopping.check()  # a signal that came while the program started
             return _ingest(settings, started, out, err)
     except ConfigError as exc:
         print(f"session_parser.py: error: {exc}", file=err)
@@ -60,32 +57,10 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"session_parser.py: database error: {detail}", file=err)
         return EXIT_DB
-    except KeyboardInterrupt as exc:
+    except stopping.Stopped as exc:  # the open batch rolled back; the next run resumes
         print("session_parser.py: interrupted; the next run continues where this one stopped",
               file=err)
-        return 143 if isinstance(exc, Terminated) else 130
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (systemd stopping a run, `timeout`): stop as on Ctrl-C, exit code 143."""
-
-
-@contextmanager
-def _terminate_as_interrupt(*, enabled: bool) -> Iterator[None]:
-    """The open batch rolls back and the next run resumes, as after Ctrl-C (--watch has
-    its own handling: it finishes the run in progress)."""
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return exc.exit_code
 
 
 def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO) -> int:

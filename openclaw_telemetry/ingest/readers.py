@@ -16,6 +16,7 @@ from typing import BinaryIO, Protocol
 
 import zstandard
 
+from openclaw_telemetry import stopping
 from openclaw_telemetry.ingest.state import SourceState, fingerprints
 from openclaw_telemetry.model import Batch, ParseIssue, SourceKind
 from openclaw_telemetry.sources import sqlite_store
@@ -113,6 +114,7 @@ def _read_lines(chunks: Iterator[bytes], path: Path | None, state: SourceState,
     since_flush = 0
     offset = state.read_offset
     for chunk in chunks:
+        stopping.check()  # between chunks: what was parsed and not flushed is read again
         progress(len(chunk))
         data = pending + chunk if pending else chunk
         lines = data.split(b"\n")
@@ -141,6 +143,7 @@ def read_session_rows(conn: sqlite3.Connection, state: SourceState, writer: Sink
     session_id = state.session_id or ""
     parser = _parser_for(state)
     for seq, event, problem in sqlite_store.iter_events(conn, session_id, state.read_offset):
+        stopping.check()
         progress(len(event) if event else 0)
         if event is None:
             parser.batch.issues.append(ParseIssue(seq, None, "bad_row", problem or ""))

@@ -18,6 +18,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
+from openclaw_telemetry import stopping
 from openclaw_telemetry.ingest import bulk, learn
 from openclaw_telemetry.ingest.finalize import finalize
 from openclaw_telemetry.ingest.readers import read_jsonl, read_session_rows
@@ -135,18 +136,23 @@ class Ingest:
                         self._pricing_of_source, self.batch_calls, cold=cold)
         self.progress.start(len(work) + len(db_agents), sum(w.stat.st_size for w in work))
         for item in work:
+            stopping.check()
             self._read_file(item, writer)
         for root, agent in db_agents:
+            stopping.check()
             self._read_database(root, agent, writer)
         writer.commit()
         self.progress.close()
+        stopping.check()
         with self.engine.begin() as conn:
             bulk.restore(conn)
+        stopping.check()  # (a stop below rolls back learning and finalizing: the next run does them)
         with self.engine.begin() as conn:
             # after reading: sub-agent runs (state DB) name session keys that the agent
             # databases' session tables, read above, map to sessionIds
             for root in self.roots:
                 learn.learn_root(conn, root, self._unreadable)
+            stopping.check()
             if self._prices_changed(conn):
                 reprice(conn, self._pricing_of_source)
             self.summary.sessions_updated = finalize(

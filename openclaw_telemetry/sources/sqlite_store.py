@@ -15,7 +15,6 @@ import os
 import shutil
 import sqlite3
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,8 @@ from urllib.parse import quote
 
 import orjson
 import zstandard
+
+from openclaw_telemetry import stopping
 
 _BUSY_RETRIES = 8
 _MAX_EVENT_BYTES = 4 * 1024 * 1024  # agent schema 23 caps compressed events at 4 MiB
@@ -82,7 +83,7 @@ def _connect(path: Path) -> sqlite3.Connection:
             if conn is not None:
                 conn.close()
             raise ReadError(f"{path}: {exc}") from None
-        time.sleep(delay)
+        stopping.wait(None, delay)
         delay *= 2
     raise ReadError(f"{path}: database stayed busy")
 
