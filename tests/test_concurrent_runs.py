@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ingest, query, totals
+from tests.conftest import calls_so_far, ingest, query, totals
 from tests.entries import T0, assistant, header, lines, tool_call, write
 from tests.test_sqlite_era import add_events, agent_db
 
@@ -68,19 +67,6 @@ def _cron_runs(state: Path, db: Path, stop: threading.Event, codes: list[int]) -
             print(done.stderr, file=sys.stderr)
 
 
-def _wait_for_calls(db: Path, count: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-                if conn.execute("SELECT count(*) FROM messages").fetchone()[0] >= count:
-                    return
-        except sqlite3.Error:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} calls in {db}")
-
-
 def test_watch_beside_cron_runs_keeps_the_database_sound(tmp_path: Path) -> None:
     state, db = tmp_path / "state", tmp_path / "telemetry.db"
     write(state / "agents" / "main" / "sessions", "first.jsonl", header("first"),
@@ -92,7 +78,9 @@ def test_watch_beside_cron_runs_keeps_the_database_sound(tmp_path: Path) -> None
     crons = [threading.Thread(target=_cron_runs, args=(state, db, stop, codes))
              for _ in range(1)]
     try:
-        _wait_for_calls(db, 1)  # the watcher made the database (concurrent creation: below)
+        deadline = time.monotonic() + 60
+        while not calls_so_far(db) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the watcher made the database (concurrent creation: below)
         openclaw.start()
         for cron in crons:
             cron.start()

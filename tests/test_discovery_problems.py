@@ -21,7 +21,7 @@ import pytest
 
 from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.sources import discover
-from tests.conftest import ingest, query, totals
+from tests.conftest import calls_so_far, ingest, query, totals
 from tests.entries import T0, assistant, header, state_dir, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,30 +182,31 @@ def test_resolve_roots_reports_a_default_folder_it_cannot_read(
 
 
 def test_sigterm_stops_a_run_that_the_next_run_completes(tmp_path: Path) -> None:
+    from tests.test_signals import locked_agent_database
+
     sessions = state_dir(tmp_path)
-    for f in range(40):  # enough that the run is still reading when the signal comes
+    for f in range(10):
         write(sessions, f"s-{f:03d}.jsonl", header(f"s-{f:03d}"),
               *(assistant(T0 + i * 1000, response_id=f"s{f}-{i}", cost=0.001)
-                for i in range(400)))
+                for i in range(200)))
     state, db = sessions.parents[2], tmp_path / "t.db"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"), "--sessions-dir",
-                             str(state), "--db", str(db), "-q", "--batch-size", "200"],
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (db.exists() and db.stat().st_size > 200_000) and time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.skip("the run ended before it could be stopped")
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:
-        pytest.skip("the run ended before the signal arrived")
+    with locked_agent_database(state):  # the run cannot end before the signal comes
+        proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"),
+                                 "--sessions-dir", str(state), "--db", str(db), "-q",
+                                 "--batch-size", "100"], stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not calls_so_far(db) and time.monotonic() < deadline:  # stopped half-way
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143
     assert err.strip().splitlines()[-1] == (
         "session_parser.py: interrupted; the next run continues where this one stopped")
     url = f"sqlite:///{db}"
+    assert 0 < totals(url)["llm_calls"] < 2_001
     assert ingest(state, url, "-q").code == 0
-    assert totals(url)["llm_calls"] == 16_000
+    assert totals(url)["llm_calls"] == 2_001
     assert json.loads(ingest(state, url, "--json").out)["new_calls"] == 0
 
 
