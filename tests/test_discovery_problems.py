@@ -337,3 +337,24 @@ def test_global_database_unreadable_once_is_read_next_run(
     assert query(sqlite_url, "SELECT job_id FROM cron_jobs") == []
     assert ingest(state, sqlite_url).code == 0  # fixed; the file itself did not change
     assert query(sqlite_url, "SELECT job_id, name FROM cron_jobs") == [("job1", "nightly")]
+
+
+SETTINGS_AND_STORES = ["openclaw.json", "agents/ops/agent/models.json",
+                       "agents/ops/agent/auth-profiles.json", "agents/ops/sessions/sessions.json",
+                       "cron/jobs.json", "state/openclaw.sqlite"]
+
+
+@pytest.mark.parametrize("garbage", [b"[" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000],
+                         ids=["unclosed", "closed"])
+@pytest.mark.parametrize("name", SETTINGS_AND_STORES)
+def test_deeply_nested_garbage_in_a_settings_file_costs_only_that_file(
+        tmp_path: Path, sqlite_url: str, name: str, garbage: bytes) -> None:
+    state = two_agents(tmp_path)
+    target = state / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(garbage)
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {target}: " in ran.err and "Traceback" not in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 3
+
