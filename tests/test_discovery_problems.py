@@ -6,21 +6,24 @@ as root, for whom chmod denies nothing), at the system calls discovery makes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from openclaw_telemetry.errors import ConfigError
-from openclaw_telemetry.sources import discover
+from openclaw_telemetry.sources import discover, files
 from tests.conftest import calls_so_far, ingest, query, totals
 from tests.entries import T0, assistant, header, state_dir, write
 
@@ -110,7 +113,7 @@ def test_settings_file_that_cannot_be_used_is_named(
     config = state / "openclaw.json"
     config.write_bytes(content or b"{}")
     if content is None:
-        deny(monkeypatch, Path, "read_bytes", lambda p: p == config)
+        deny(monkeypatch, files.os, "open", lambda p: p == config)
     ran = ingest(state, sqlite_url)
     assert ran.code == 0, ran.err
     assert ran.err.count(f"warning: {config}: {said}") == 1  # once, however many agents
@@ -289,7 +292,7 @@ def test_prices_unreadable_in_one_run_are_applied_once_readable(
     config.write_text(json.dumps({"models": {"providers": {"local": {"models": [
         {"id": "my-llama", "cost": {"input": 2, "output": 0}}]}}}}))
     with monkeypatch.context() as patch:
-        deny(patch, Path, "read_bytes", lambda p: p == config)
+        deny(patch, files.os, "open", lambda p: p == config)
         assert ingest(sessions.parents[2], sqlite_url).code == 0
     assert query(sqlite_url, "SELECT cost_source FROM messages") == [("unpriced",)]
     assert ingest(sessions.parents[2], sqlite_url).code == 0  # permissions fixed, same mtime
@@ -303,7 +306,7 @@ def test_a_store_unreadable_in_one_run_is_read_once_readable(
     store = sessions / "sessions.json"
     store.write_text(json.dumps({"agent:main:telegram:direct:7": {"sessionId": "s1"}}))
     with monkeypatch.context() as patch:
-        deny(patch, Path, "read_bytes", lambda p: p == store)
+        deny(patch, files.os, "open", lambda p: p == store)
         assert ingest(sessions.parents[2], sqlite_url).code == 0
     assert query(sqlite_url, "SELECT session_key FROM sessions") == [(None,)]
     assert ingest(sessions.parents[2], sqlite_url).code == 0
@@ -358,3 +361,72 @@ def test_deeply_nested_garbage_in_a_settings_file_costs_only_that_file(
     assert f"warning: {target}: " in ran.err and "Traceback" not in ran.err
     assert totals(sqlite_url)["llm_calls"] == 3
 
+
+@contextmanager
+def fifo(path: Path) -> Iterator[None]:
+    """A named pipe at `path`. A reader stuck on it is let go every few seconds, so that a
+    run that would hang fails the test instead of stalling it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def let_go() -> None:
+        while not done.wait(3):
+            with contextlib.suppress(OSError):  # (no reader: nothing to let go)
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    helper = threading.Thread(target=let_go, daemon=True)
+    helper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        helper.join()
+
+
+@pytest.mark.parametrize("name", [*SETTINGS_AND_STORES, "cron/runs/job1.jsonl",
+                                  "agents/ops/sessions/o-2.jsonl",
+                                  "agents/ops/sessions/cold/o-3.jsonl.zst",
+                                  "session-sqlite-import-archive/agents/ops/o-4.jsonl",
+                                  "agents/ops/agent/openclaw-agent.sqlite"])
+def test_a_settings_file_or_transcript_that_is_a_fifo_is_named_and_never_opened(
+        tmp_path: Path, sqlite_url: str, name: str) -> None:
+    state = two_agents(tmp_path)
+    target = state / name
+    with fifo(target):
+        ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {target}: not a regular file" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 3
+
+
+def test_a_symlink_loop_hides_no_transcript_beside_it(tmp_path: Path, sqlite_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    (sessions / "a.jsonl").symlink_to(sessions / "b.jsonl")
+    (sessions / "b.jsonl").symlink_to(sessions / "a.jsonl")
+    for name in ("0-before", "c-after", "d-after"):
+        write(sessions, f"{name}.jsonl", header(name), assistant(T0, response_id=name))
+    archive = sessions.parents[2] / "session-sqlite-import-archive"
+    archive.mkdir()
+    (archive / "x.jsonl").symlink_to(archive / "x.jsonl")
+    write(archive, "y.jsonl", header("y"), assistant(T0, response_id="y"))
+    ran = ingest(sessions.parents[2], sqlite_url)
+    assert ran.code == 0, ran.err
+    for loop in (sessions / "a.jsonl", sessions / "b.jsonl", archive / "x.jsonl"):
+        assert f"warning: {loop}: Too many levels of symbolic links" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 4
+
+
+def test_an_unreadable_cold_folder_hides_no_import_archive(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, "s.jsonl", header("s"), assistant(T0, response_id="s"))
+    cold = sessions / "cold"
+    cold.mkdir()
+    write(sessions.parent / discover.IMPORT_ARCHIVE_DIR, "m.jsonl", header("m"),
+          assistant(T0, response_id="m"))
+    deny(monkeypatch, discover.os, "scandir", lambda p: p == cold)
+    ran = ingest(sessions.parents[2], sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {cold}: Permission denied" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 2

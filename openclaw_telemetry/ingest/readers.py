@@ -20,6 +20,7 @@ from openclaw_telemetry import stopping
 from openclaw_telemetry.ingest.state import SourceState, fingerprints
 from openclaw_telemetry.model import Batch, ParseIssue, SourceKind
 from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.files import open_regular
 from openclaw_telemetry.sources.jsonl import TranscriptParser
 
 READ_CHUNK = 4 * 1024 * 1024
@@ -66,7 +67,7 @@ def read_jsonl(path: Path, stat: os.stat_result, state: SourceState, compressed:
     that stops half-way, or a file that grows meanwhile, is looked at again next time.
     """
     parser = _parser_for(state)
-    with path.open("rb") as raw:
+    with open_regular(path) as raw:
         if compressed:
             chunks = _zstd_chunks(raw)
         else:

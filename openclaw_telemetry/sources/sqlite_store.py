@@ -25,6 +25,7 @@ import orjson
 import zstandard
 
 from openclaw_telemetry import stopping
+from openclaw_telemetry.sources.files import open_regular, refuse_unless_regular
 
 _BUSY_RETRIES = 8
 _MAX_EVENT_BYTES = 4 * 1024 * 1024  # agent schema 23 caps compressed events at 4 MiB
@@ -44,7 +45,7 @@ def _lenient_text(data: bytes) -> str:
 def _is_wal(path: Path) -> bool:
     """File-format bytes 18-19 of the header are 2 in WAL mode."""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             head = handle.read(20)
     except OSError:
         return False
@@ -105,6 +106,7 @@ def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
     from a private copy of it and its `-wal` instead.
     """
     wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    _refuse_special_files(path, wal, shm)
     if wal.exists() and not shm.exists():
         with tempfile.TemporaryDirectory(prefix="openclaw-telemetry-") as tmp:
             copy = Path(tmp) / path.name
@@ -116,6 +118,19 @@ def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
             yield from _session(copy)
         return
     yield from _session(path)
+
+
+def _refuse_special_files(path: Path, *sidecars: Path) -> None:
+    """SQLite would block opening a FIFO: the database and its sidecars must be regular
+    files (a sidecar may be absent)."""
+    for part in (path, *sidecars):
+        try:
+            refuse_unless_regular(part)
+        except FileNotFoundError:
+            if part == path:
+                raise ReadError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise ReadError(f"{part}: {exc.strerror or exc}") from None
 
 
 def _session(path: Path) -> Iterator[sqlite3.Connection]:
