@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -178,3 +179,36 @@ def test_the_run_lock_leaves_the_locks_of_sqlite_connections_alone(tmp_path: Pat
         assert _posix_locks(db) == held
     finally:
         engine.dispose()
+
+
+@pytest.mark.skipif(not Path("/proc/locks").is_file(), reason="reads Linux's /proc/locks")
+def test_reading_an_agent_database_keeps_sqlites_locks_on_it(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same pitfall on OpenClaw's databases: nothing opens and closes the file while a
+    connection reads it (OpenClaw could take itself for the last user and remove the WAL)."""
+    from openclaw_telemetry.ingest import run
+
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    add_events(conn, "s", [header("s"), assistant(T0, response_id="1")])
+    database = state / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
+    openclaw = subprocess.Popen(  # OpenClaw keeps the database open: its WAL stays
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('SELECT 1 FROM transcript_events').fetchall(); print(flush=True); "
+         "sys.stdin.read()", str(database)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert openclaw.stdout is not None and openclaw.stdout.readline()
+    conn.close()
+    seen: list[list[str]] = []
+    real = run.read_session_rows
+
+    def watched(db: sqlite3.Connection, *args: object) -> None:
+        seen.append(_posix_locks(database))  # those of our reading connection
+        real(db, *args)  # type: ignore[arg-type]
+        seen.append(_posix_locks(database))
+
+    monkeypatch.setattr(run, "read_session_rows", watched)
+    try:
+        assert ingest(state, sqlite_url, "-q").code == 0
+    finally:
+        openclaw.communicate(b"", timeout=60)
+    assert len(seen) == 2 and seen[0] and seen[1] == seen[0]

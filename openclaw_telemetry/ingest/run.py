@@ -409,6 +409,9 @@ class Ingest:
         db_path = agent.database
         assert db_path is not None
         portion = Portion(self.progress, stamp[0], 1)
+        # its prices and logins first: they read this database too, which must not happen
+        # while a connection reads it (closing a file drops the connection's locks)
+        self._pricing_of_source(str(db_path), agent.agent_id)
         try:
             inode = db_path.stat().st_ino
             replaced = marker.inode is not None and marker.inode != inode  # a restored copy

@@ -59,7 +59,9 @@ def _uri(path: Path, *, ours: bool) -> str:
     one (our private copies excepted: `ours`). Rollback-journal databases are read with
     normal locking, which creates no file for a reader."""
     quoted = quote(str(path.resolve()))
-    if _is_wal(path) and not Path(f"{path}-wal").exists():
+    # the header only when there is no -wal: reading it opens and closes the file, which
+    # would drop the locks of a connection of ours to it (SQLite "How To Corrupt" §2.2)
+    if not Path(f"{path}-wal").exists() and _is_wal(path):
         return f"file:{quoted}?mode=ro&immutable=1"
     return f"file:{quoted}?mode=ro" + ("" if ours else "&readonly_shm=1")
 
