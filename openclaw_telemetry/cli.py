@@ -2,7 +2,7 @@
 
 Exit codes (contract E3): 0 done, also when some sources could not be read (they are
 reported); 1 the database cannot be opened or written; 2 bad arguments; 3 another run holds
-the database lock; 143 after SIGTERM, 130 after Ctrl-C (`stopping`).
+the database lock.
 """
 
 from __future__ import annotations

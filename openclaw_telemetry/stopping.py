@@ -76,6 +76,11 @@ def check() -> None:
         raise Stopped(_noted)
 
 
+def sleep(seconds: float) -> None:
+    """time.sleep that a stop signal cuts short (raises Stopped)."""
+    wait(None, seconds)
+
+
 def wait(event: threading.Event | None, seconds: float) -> bool:
     """Wait up to `seconds` for `event` (or sleep, without one); True when it was set.
     Raises Stopped within a tenth of a second of a stop signal."""

@@ -105,7 +105,7 @@ class Watcher:
             quiet = time.monotonic() - changes.last
             if quiet >= self.options.debounce:
                 return
-            stopping.wait(None, self.options.debounce - quiet)
+            stopping.sleep(self.options.debounce - quiet)
 
     def _cycle(self) -> None:
         try:

@@ -74,4 +74,4 @@ def _wait(attempt: Callable[[], bool], wait_seconds: float) -> None:
             raise LockedError(
                 f"another ingest run is using this database (waited {wait_seconds:g} s); "
                 "try again later or raise --lock-wait")
-        stopping.wait(None, 0.2)
+        stopping.sleep(0.2)

@@ -98,7 +98,7 @@ def _connect(path: Path, *, ours: bool = False) -> sqlite3.Connection:
             if conn is not None:
                 conn.close()
             raise ReadError(f"{path}: {exc}") from None
-        stopping.wait(None, delay)
+        stopping.sleep(delay)
         delay *= 2
     raise ReadError(f"{path}: database stayed busy")
 
