@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Ingest OpenClaw's usage data into the telemetry database. See --help and README.md."""
 
-from openclaw_telemetry.cli import main
-
 if __name__ == "__main__":
+    from openclaw_telemetry import stopping
+
+    stopping.install()  # first: a stop signal during the imports below is noted, no traceback
+    from openclaw_telemetry.cli import main
+
     main()

@@ -7,20 +7,16 @@ another run holds the database lock; 64 a wrong argument or setting.
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from types import FrameType
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 import orjson
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from openclaw_telemetry import config
+from openclaw_telemetry import config, stopping
 from openclaw_telemetry.doors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, usage_error
 from openclaw_telemetry.errors import ConfigError, DatabaseError, LockedError, TelemetryError
 from openclaw_telemetry.ingest.lock import run_lock
@@ -49,7 +45,8 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
     except ConfigError as exc:
         return usage_error(PROG, exc, err)
     try:
-        with _terminate_as_interrupt(enabled=not settings.watch):
+        with stopping.noting():
+            stopping.check()  # a signal that came while the program started
             return _ingest(settings, started, out, err)
     except ConfigError as exc:
         return usage_error(PROG, exc, err)
@@ -63,32 +60,10 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"session_parser.py: database error: {detail}", file=err)
         return EXIT_FAILED
-    except KeyboardInterrupt as exc:
+    except stopping.Stopped as exc:  # the open batch rolled back; the next run resumes
         print("session_parser.py: interrupted; the next run continues where this one stopped",
               file=err)
-        return 143 if isinstance(exc, Terminated) else 130
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (systemd stopping a run, `timeout`): stop as on Ctrl-C, exit code 143."""
-
-
-@contextmanager
-def _terminate_as_interrupt(*, enabled: bool) -> Iterator[None]:
-    """The open batch rolls back and the next run resumes, as after Ctrl-C (--watch has
-    its own handling: it finishes the run in progress)."""
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return exc.exit_code
 
 
 def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO) -> int:

@@ -2,8 +2,8 @@
 
 Each migration is frozen SQL per dialect in `sql/<name>.<dialect>.sql`, with a one-line
 reason below. Never edit a released migration: add the next one. Applied names are kept in
-`_migrations`; opening the store runs what is missing, each in its own transaction
-(m002 also fills its roll-up from the calls already stored).
+`_migrations`; opening the store runs what is missing, each in its own transaction under
+the database's write lock (m002 also fills its roll-up from the calls already stored).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
                             "thinking-level switches: their entries are kept (never text)"),
 )
 _TABLE = "_migrations"
+_PG_MIGRATION_LOCK = 0x0C1A77E2  # arbitrary, fixed; beside the run lock's 0x0C1A77E1
 
 
 def statements(name: str, dialect: str) -> list[str]:
@@ -60,28 +61,24 @@ def schema_status(engine: Engine) -> str:
 
 
 def migrate(engine: Engine) -> list[str]:
-    """Bring the database to the current schema; return the names applied now."""
-    dialect = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
-    known = [name for name, _ in MIGRATIONS]
-    with engine.begin() as conn:
-        done = applied(conn)
-        if not done and inspect(conn).has_table("messages"):
-            raise DatabaseError(
-                "this database has a `messages` table but no migration history; it was not "
-                "created by OpenClaw Telemetry (or by a pre-release): use a new --db file")
-        unknown = [name for name in done if name not in known]
-        if unknown:
-            raise DatabaseError(
-                f"this database was written by a newer OpenClaw Telemetry (migration "
-                f"{unknown[-1]}); upgrade this program before using it")
-        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {_TABLE} "
-                          "(name VARCHAR(100) PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"))
+    """Bring the database to the current schema; return the names applied now.
+
+    Processes that open a new or older database at the same moment (two first runs, a
+    run beside the dashboard) migrate one after the other: each migration's transaction
+    starts by taking the database's write lock and reads the history again under it.
+    """
+    with engine.connect() as conn:
+        if _check(conn) == [name for name, _ in MIGRATIONS]:
+            return []
     ran = []
-    for name in known:
-        if name in done:
-            continue
+    for name, _why in MIGRATIONS:
         with engine.begin() as conn:
-            for statement in statements(name, dialect):
+            _write_lock(conn)
+            if name in _check(conn):
+                continue  # another process applied it meanwhile
+            conn.execute(text(f"CREATE TABLE IF NOT EXISTS {_TABLE} "
+                              "(name VARCHAR(100) PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"))
+            for statement in statements(name, _dialect(engine)):
                 conn.execute(text(statement))
             if name == "m002_usage_rollup":  # a database written before: roll its calls up
                 usage.refresh(conn)
@@ -89,3 +86,33 @@ def migrate(engine: Engine) -> list[str]:
                          {"n": name, "t": datetime.now(UTC).isoformat()})
         ran.append(name)
     return ran
+
+
+def _dialect(engine: Engine) -> str:
+    return "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+
+
+def _check(conn: Connection) -> list[str]:
+    """The migrations applied; refuses a database that is not ours or is newer."""
+    done = applied(conn)
+    if not done and inspect(conn).has_table("messages"):
+        raise DatabaseError(
+            "this database has a `messages` table but no migration history; it was not "
+            "created by OpenClaw Telemetry (or by a pre-release): use a new --db file")
+    unknown = [name for name in done if name not in dict(MIGRATIONS)]
+    if unknown:
+        raise DatabaseError(
+            f"this database was written by a newer OpenClaw Telemetry (migration "
+            f"{unknown[-1]}); upgrade this program before using it")
+    return done
+
+
+def _write_lock(conn: Connection) -> None:
+    """Hold the database's write lock until this transaction ends. SQLite: an explicit
+    `BEGIN IMMEDIATE` (the driver would begin only at the first INSERT, leaving the DDL
+    outside any transaction); waits up to the busy timeout. PostgreSQL: a transaction
+    advisory lock."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -17,6 +17,7 @@ import json5
 import orjson
 
 from openclaw_telemetry.model import Call, CostSource, Usage
+from openclaw_telemetry.sources.files import read_regular
 
 # Subscription / login routes: their cost is a list-price equivalent (contract C4).
 SUBSCRIPTION_PROVIDERS = frozenset({
@@ -54,9 +55,10 @@ class Priced(NamedTuple):  # one per call: a named tuple is the cheapest record
 
 def load_json_file(path: Path, report: Callable[[str], None] | None = None) -> Any:
     """JSON or JSON5 (OpenClaw's config allows comments); None when absent. A file that
-    exists but cannot be read or parsed is also None, and is told to `report`."""
+    exists but cannot be read or parsed (also: is not a regular file, is nested too deeply
+    for the parser) is also None, and is told to `report`."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
@@ -69,9 +71,10 @@ def load_json_file(path: Path, report: Callable[[str], None] | None = None) -> A
         pass  # JSON5 is far slower: only for files that need it (comments, trailing commas)
     try:
         return json5.loads(data.decode("utf-8", "replace"))
-    except ValueError:
+    except (ValueError, RecursionError) as exc:
         if report is not None:
-            report(f"{path}: not valid JSON (nor JSON5); not used")
+            deep = " (nested too deeply)" if isinstance(exc, RecursionError) else ""
+            report(f"{path}: not valid JSON (nor JSON5){deep}; not used")
         return None
 
 

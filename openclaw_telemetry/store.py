@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shlex
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +70,26 @@ def _prepare_sqlite_file(path: Path, create: bool) -> None:
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA cache_size = -32768")  # 32 MiB: random-key index inserts
     cursor.execute("PRAGMA wal_autocheckpoint = 16384")  # 64 MiB of WAL between checkpoints
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """WAL mode (kept in the file). Switching a new database to it needs the file to
+    itself, and SQLite answers "locked" at once, without waiting, to two connections
+    switching together (two first runs at the same moment): retried up to the busy timeout."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.05)
 
 
 def make_engine(url: str, *, create: bool = True, pooled: bool = True) -> Engine:

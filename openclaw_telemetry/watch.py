@@ -4,25 +4,25 @@ watchdog (inotify on Linux) reports changes under each state root's `agents/` fo
 JSONL transcripts, archives, and the agent databases with their `-wal` files (2026.8+) —
 and a debounced incremental run reads them; a slow poll catches anything an observer may
 miss (network file systems). Rename, delete, new agents and new files are handled by the
-ingest engine itself. A locked database is retried on the next cycle; SIGTERM/SIGINT stop
-the loop at once (a run cut short rolls back, contract E2).
+ingest engine itself. A locked database is retried on the next cycle. A stop signal ends
+the loop (`stopping.Stopped`, raised within a tenth of a second when idle, at the next
+clean point of a run, which rolls back: contract E2).
 """
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from sqlalchemy.exc import OperationalError
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
+from openclaw_telemetry import stopping
 from openclaw_telemetry.errors import LockedError
 from openclaw_telemetry.ingest.run import RunSummary
 from openclaw_telemetry.sources.discover import StateRoot
@@ -43,10 +43,6 @@ def relevant(path: str) -> bool:
 class WatchOptions:
     debounce: float = 0.25  # quiet time after the last event before a run starts
     poll: float = 30.0  # a run at least this often, whatever the observer reports
-
-
-class Stop(Exception):
-    """Raised in the main thread by SIGTERM/SIGINT while a run is in progress."""
 
 
 class _Changes(FileSystemEventHandler):
@@ -85,55 +81,38 @@ class Watcher:
                  options: WatchOptions = WatchOptions()) -> None:
         self.run_once, self.roots, self.report, self.warn = run_once, roots, report, warn
         self.options = options
-        self.stopping = threading.Event()
         self.changes = _Changes()
-        self.busy = False
-
-    def _signal(self, signum: int, _frame: FrameType | None) -> None:
-        self.stopping.set()
-        self.changes.event.set()  # wakes the main loop's wait
-        if self.busy:
-            raise Stop(signal.Signals(signum).name)
 
     def serve(self) -> None:
-        """Run until SIGTERM/SIGINT: one run at start, then one per burst of changes."""
-        previous = {s: signal.signal(s, self._signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        """One run at start, then one per burst of changes, until a stop signal (raises
+        `stopping.Stopped`; the caller notes the signals: `stopping.noting`)."""
         changes = self.changes
         observer = _observe(self.roots, changes)
         try:
             self._cycle()
-            while not self.stopping.is_set():
-                changes.event.wait(self.options.poll)
-                if self.stopping.is_set():
-                    break
+            while True:
+                stopping.wait(changes.event, self.options.poll)
                 self._settle(changes)
                 changes.event.clear()
                 self._cycle()
-        except Stop:
-            pass
         finally:
             observer.stop()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
     def _settle(self, changes: _Changes) -> None:
         """Wait until events have been quiet for the debounce time (at most 1 s)."""
         deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline and not self.stopping.is_set():
+        while time.monotonic() < deadline:
             quiet = time.monotonic() - changes.last
             if quiet >= self.options.debounce:
                 return
-            self.stopping.wait(self.options.debounce - quiet)
+            stopping.sleep(self.options.debounce - quiet)
 
     def _cycle(self) -> None:
-        self.busy = True
         try:
             summary = self.run_once()
         except (LockedError, OperationalError) as exc:
             self.warn(f"database busy, retrying on the next change: {_first_line(exc)}")
             return
-        finally:
-            self.busy = False
         self.report(summary)
 
 

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,6 +131,15 @@ def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
             return [tuple(row) for row in conn.execute(text(sql), params)]
     finally:
         engine.dispose()
+
+
+def calls_so_far(db: Path) -> int:
+    """The calls a run in progress has committed to a SQLite file (0 while there is none)."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+    except sqlite3.Error:
+        return 0
 
 
 def totals(url: str) -> dict[str, Any]:

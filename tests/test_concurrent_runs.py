@@ -1,5 +1,5 @@
 """Several ingest processes on one database (contract E2): a `--watch` service beside
-cron-style runs while OpenClaw writes.
+cron-style runs while OpenClaw writes, and two runs creating the same new database.
 
 The soak test runs for OPENCLAW_TEST_SOAK_SECONDS (default 30); run it longer by hand.
 """
@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
-from tests.conftest import ingest, query, totals
+from tests.conftest import calls_so_far, ingest, query, totals
 from tests.entries import T0, assistant, header, lines, tool_call, write
 from tests.test_sqlite_era import add_events, agent_db
 
@@ -68,19 +68,6 @@ def _cron_runs(state: Path, db: Path, stop: threading.Event, codes: list[int]) -
             print(done.stderr, file=sys.stderr)
 
 
-def _wait_for_calls(db: Path, count: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-                if conn.execute("SELECT count(*) FROM messages").fetchone()[0] >= count:
-                    return
-        except sqlite3.Error:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} calls in {db}")
-
-
 def test_watch_beside_cron_runs_keeps_the_database_sound(tmp_path: Path) -> None:
     state, db = tmp_path / "state", tmp_path / "telemetry.db"
     write(state / "agents" / "main" / "sessions", "first.jsonl", header("first"),
@@ -92,7 +79,9 @@ def test_watch_beside_cron_runs_keeps_the_database_sound(tmp_path: Path) -> None
     crons = [threading.Thread(target=_cron_runs, args=(state, db, stop, codes))
              for _ in range(1)]
     try:
-        _wait_for_calls(db, 1)  # the watcher made the database (concurrent creation: below)
+        deadline = time.monotonic() + 60
+        while not calls_so_far(db) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the watcher made the database (concurrent creation: below)
         openclaw.start()
         for cron in crons:
             cron.start()
@@ -117,6 +106,47 @@ def test_watch_beside_cron_runs_keeps_the_database_sound(tmp_path: Path) -> None
     assert ingest(state, cold, "-q").code == 0
     assert totals(url) == {**totals(cold), "cost": pytest.approx(totals(cold)["cost"])}
     assert totals(url)["llm_calls"] == 1 + 11 * openclaw.written
+
+
+_AT_ONCE = """
+import os, sys, time
+from pathlib import Path
+from openclaw_telemetry.cli import main
+go = Path(sys.argv[1])
+Path(f"{go}.{os.getpid()}").touch()  # imported: ready to start
+while not go.exists():
+    time.sleep(0.001)
+main(sys.argv[2:])
+"""
+
+
+def _fresh(url: str, trial: int, tmp_path: Path) -> str:
+    """A database that does not exist yet: a new file, or an emptied PostgreSQL database."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / f'new-{trial}.db'}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def test_two_first_runs_at_once_make_the_schema_once(tmp_path: Path, db_url: str) -> None:
+    state = tmp_path / "state"
+    write(state / "agents" / "main" / "sessions", "s.jsonl", header("s"),
+          assistant(T0, response_id="1"))
+    for trial in range(3):
+        url, go = _fresh(db_url, trial, tmp_path), tmp_path / f"go-{trial}"
+        runs = [subprocess.Popen([sys.executable, "-c", _AT_ONCE, str(go), "-q", "--sessions-dir",
+                                  str(state), "--db", url], cwd=ROOT, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+        while len(list(tmp_path.glob(f"{go.name}.*"))) < len(runs):
+            time.sleep(0.01)
+        go.touch()  # both start at the same moment
+        results = [(run.wait(timeout=120), run.communicate()[1]) for run in runs]
+        assert results == [(0, ""), (0, "")], results
+        assert totals(url)["llm_calls"] == 1
 
 
 def _posix_locks(path: Path) -> list[str]:
@@ -149,3 +179,36 @@ def test_the_run_lock_leaves_the_locks_of_sqlite_connections_alone(tmp_path: Pat
         assert _posix_locks(db) == held
     finally:
         engine.dispose()
+
+
+@pytest.mark.skipif(not Path("/proc/locks").is_file(), reason="reads Linux's /proc/locks")
+def test_reading_an_agent_database_keeps_sqlites_locks_on_it(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same pitfall on OpenClaw's databases: nothing opens and closes the file while a
+    connection reads it (OpenClaw could take itself for the last user and remove the WAL)."""
+    from openclaw_telemetry.ingest import run
+
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    add_events(conn, "s", [header("s"), assistant(T0, response_id="1")])
+    database = state / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
+    openclaw = subprocess.Popen(  # OpenClaw keeps the database open: its WAL stays
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('SELECT 1 FROM transcript_events').fetchall(); print(flush=True); "
+         "sys.stdin.read()", str(database)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert openclaw.stdout is not None and openclaw.stdout.readline()
+    conn.close()
+    seen: list[list[str]] = []
+    real = run.read_session_rows
+
+    def watched(db: sqlite3.Connection, *args: object) -> None:
+        seen.append(_posix_locks(database))  # those of our reading connection
+        real(db, *args)  # type: ignore[arg-type]
+        seen.append(_posix_locks(database))
+
+    monkeypatch.setattr(run, "read_session_rows", watched)
+    try:
+        assert ingest(state, sqlite_url, "-q").code == 0
+    finally:
+        openclaw.communicate(b"", timeout=60)
+    assert len(seen) == 2 and seen[0] and seen[1] == seen[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ingest, query, totals
+from tests.conftest import calls_so_far, ingest, query, totals
 from tests.entries import T0, assistant, header, lines, tool_call, tool_result, user
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,21 +34,13 @@ def _corpus(folder: Path, files: int = 12, calls: int = 250) -> None:
         (sessions / f"{sid}.jsonl").write_bytes(lines(*entries))
 
 
-def _count(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-
-
 def _kill_when(db: Path, state: Path, at_least: int) -> bool:
     """Start an ingest and SIGKILL it once `at_least` calls are committed; False if it ended."""
     proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"), "--sessions-dir",
                              str(state), "--db", str(db), "-q", "--batch-size", "40"])
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
-        if _count(db) >= at_least:
+        if calls_so_far(db) >= at_least:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             return True

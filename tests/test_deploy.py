@@ -211,6 +211,13 @@ def test_service_is_confined(service: Path, key: str, value: str) -> None:
     assert unit_settings(service).get(key) == [value]
 
 
+@pytest.mark.parametrize("service", ["openclaw-telemetry-ingest.service",
+                                     "openclaw-telemetry-watch.service"])
+def test_a_stop_by_systemd_is_no_failure_of_the_parser(service: str) -> None:
+    """session_parser.py exits 143 on SIGTERM (README exit codes)."""
+    assert unit_settings(SYSTEMD / service).get("SuccessExitStatus") == ["143"]
+
+
 @pytest.mark.parametrize(
     ("service", "arguments"),
     [

@@ -6,22 +6,25 @@ as root, for whom chmod denies nothing), at the system calls discovery makes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from openclaw_telemetry.errors import ConfigError
-from openclaw_telemetry.sources import discover
-from tests.conftest import ingest, query, totals
+from openclaw_telemetry.sources import discover, files
+from tests.conftest import calls_so_far, ingest, query, totals
 from tests.entries import T0, assistant, header, state_dir, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,7 +113,7 @@ def test_settings_file_that_cannot_be_used_is_named(
     config = state / "openclaw.json"
     config.write_bytes(content or b"{}")
     if content is None:
-        deny(monkeypatch, Path, "read_bytes", lambda p: p == config)
+        deny(monkeypatch, files.os, "open", lambda p: p == config)
     ran = ingest(state, sqlite_url)
     assert ran.code == 0, ran.err
     assert ran.err.count(f"warning: {config}: {said}") == 1  # once, however many agents
@@ -182,30 +185,31 @@ def test_resolve_roots_reports_a_default_folder_it_cannot_read(
 
 
 def test_sigterm_stops_a_run_that_the_next_run_completes(tmp_path: Path) -> None:
+    from tests.test_signals import locked_agent_database
+
     sessions = state_dir(tmp_path)
-    for f in range(40):  # enough that the run is still reading when the signal comes
+    for f in range(10):
         write(sessions, f"s-{f:03d}.jsonl", header(f"s-{f:03d}"),
               *(assistant(T0 + i * 1000, response_id=f"s{f}-{i}", cost=0.001)
-                for i in range(400)))
+                for i in range(200)))
     state, db = sessions.parents[2], tmp_path / "t.db"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"), "--sessions-dir",
-                             str(state), "--db", str(db), "-q", "--batch-size", "200"],
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (db.exists() and db.stat().st_size > 200_000) and time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.skip("the run ended before it could be stopped")
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:
-        pytest.skip("the run ended before the signal arrived")
+    with locked_agent_database(state):  # the run cannot end before the signal comes
+        proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"),
+                                 "--sessions-dir", str(state), "--db", str(db), "-q",
+                                 "--batch-size", "100"], stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not calls_so_far(db) and time.monotonic() < deadline:  # stopped half-way
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143
     assert err.strip().splitlines()[-1] == (
         "session_parser.py: interrupted; the next run continues where this one stopped")
     url = f"sqlite:///{db}"
+    assert 0 < totals(url)["llm_calls"] < 2_001
     assert ingest(state, url, "-q").code == 0
-    assert totals(url)["llm_calls"] == 16_000
+    assert totals(url)["llm_calls"] == 2_001
     assert json.loads(ingest(state, url, "--json").out)["new_calls"] == 0
 
 
@@ -288,7 +292,7 @@ def test_prices_unreadable_in_one_run_are_applied_once_readable(
     config.write_text(json.dumps({"models": {"providers": {"local": {"models": [
         {"id": "my-llama", "cost": {"input": 2, "output": 0}}]}}}}))
     with monkeypatch.context() as patch:
-        deny(patch, Path, "read_bytes", lambda p: p == config)
+        deny(patch, files.os, "open", lambda p: p == config)
         assert ingest(sessions.parents[2], sqlite_url).code == 0
     assert query(sqlite_url, "SELECT cost_source FROM messages") == [("unpriced",)]
     assert ingest(sessions.parents[2], sqlite_url).code == 0  # permissions fixed, same mtime
@@ -302,7 +306,7 @@ def test_a_store_unreadable_in_one_run_is_read_once_readable(
     store = sessions / "sessions.json"
     store.write_text(json.dumps({"agent:main:telegram:direct:7": {"sessionId": "s1"}}))
     with monkeypatch.context() as patch:
-        deny(patch, Path, "read_bytes", lambda p: p == store)
+        deny(patch, files.os, "open", lambda p: p == store)
         assert ingest(sessions.parents[2], sqlite_url).code == 0
     assert query(sqlite_url, "SELECT session_key FROM sessions") == [(None,)]
     assert ingest(sessions.parents[2], sqlite_url).code == 0
@@ -336,3 +340,93 @@ def test_global_database_unreadable_once_is_read_next_run(
     assert query(sqlite_url, "SELECT job_id FROM cron_jobs") == []
     assert ingest(state, sqlite_url).code == 0  # fixed; the file itself did not change
     assert query(sqlite_url, "SELECT job_id, name FROM cron_jobs") == [("job1", "nightly")]
+
+
+SETTINGS_AND_STORES = ["openclaw.json", "agents/ops/agent/models.json",
+                       "agents/ops/agent/auth-profiles.json", "agents/ops/sessions/sessions.json",
+                       "cron/jobs.json", "state/openclaw.sqlite"]
+
+
+@pytest.mark.parametrize("garbage", [b"[" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000],
+                         ids=["unclosed", "closed"])
+@pytest.mark.parametrize("name", SETTINGS_AND_STORES)
+def test_deeply_nested_garbage_in_a_settings_file_costs_only_that_file(
+        tmp_path: Path, sqlite_url: str, name: str, garbage: bytes) -> None:
+    state = two_agents(tmp_path)
+    target = state / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(garbage)
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {target}: " in ran.err and "Traceback" not in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 3
+
+
+@contextmanager
+def fifo(path: Path) -> Iterator[None]:
+    """A named pipe at `path`. A reader stuck on it is let go every few seconds, so that a
+    run that would hang fails the test instead of stalling it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def let_go() -> None:
+        while not done.wait(3):
+            with contextlib.suppress(OSError):  # (no reader: nothing to let go)
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    helper = threading.Thread(target=let_go, daemon=True)
+    helper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        helper.join()
+
+
+@pytest.mark.parametrize("name", [*SETTINGS_AND_STORES, "cron/runs/job1.jsonl",
+                                  "agents/ops/sessions/o-2.jsonl",
+                                  "agents/ops/sessions/cold/o-3.jsonl.zst",
+                                  "session-sqlite-import-archive/agents/ops/o-4.jsonl",
+                                  "agents/ops/agent/openclaw-agent.sqlite"])
+def test_a_settings_file_or_transcript_that_is_a_fifo_is_named_and_never_opened(
+        tmp_path: Path, sqlite_url: str, name: str) -> None:
+    state = two_agents(tmp_path)
+    target = state / name
+    with fifo(target):
+        ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {target}: not a regular file" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 3
+
+
+def test_a_symlink_loop_hides_no_transcript_beside_it(tmp_path: Path, sqlite_url: str) -> None:
+    sessions = state_dir(tmp_path)
+    (sessions / "a.jsonl").symlink_to(sessions / "b.jsonl")
+    (sessions / "b.jsonl").symlink_to(sessions / "a.jsonl")
+    for name in ("0-before", "c-after", "d-after"):
+        write(sessions, f"{name}.jsonl", header(name), assistant(T0, response_id=name))
+    archive = sessions.parents[2] / "session-sqlite-import-archive"
+    archive.mkdir()
+    (archive / "x.jsonl").symlink_to(archive / "x.jsonl")
+    write(archive, "y.jsonl", header("y"), assistant(T0, response_id="y"))
+    ran = ingest(sessions.parents[2], sqlite_url)
+    assert ran.code == 0, ran.err
+    for loop in (sessions / "a.jsonl", sessions / "b.jsonl", archive / "x.jsonl"):
+        assert f"warning: {loop}: Too many levels of symbolic links" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 4
+
+
+def test_an_unreadable_cold_folder_hides_no_import_archive(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions = state_dir(tmp_path)
+    write(sessions, "s.jsonl", header("s"), assistant(T0, response_id="s"))
+    cold = sessions / "cold"
+    cold.mkdir()
+    write(sessions.parent / discover.IMPORT_ARCHIVE_DIR, "m.jsonl", header("m"),
+          assistant(T0, response_id="m"))
+    deny(monkeypatch, discover.os, "scandir", lambda p: p == cold)
+    ran = ingest(sessions.parents[2], sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {cold}: Permission denied" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 2

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,6 +118,44 @@ def test_database_with_wal_but_no_shm_is_read_without_creating_one(tmp_path: Pat
     run(state, sqlite_url)
     assert sorted(p.name for p in folder.iterdir()) == before
     assert totals(sqlite_url)["llm_calls"] == 1
+
+
+_HOLD_OPEN = ("import sqlite3, sys\n"
+              "conn = sqlite3.connect(sys.argv[1])\n"
+              "print(conn.execute('SELECT count(*) FROM transcript_events').fetchone()[0], "
+              "flush=True)\n"
+              "sys.stdin.read()\n")
+
+
+@pytest.mark.parametrize("running", [False, True], ids=["after-a-crash", "openclaw-running"])
+def test_a_corrupt_shm_beside_a_wal_is_never_written(tmp_path: Path, sqlite_url: str,
+                                                     running: bool) -> None:
+    """OpenClaw's -shm is OpenClaw's: a reader never rebuilds it (contract A3)."""
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    add_events(conn, "s", [header("s"), *(assistant(T0 + i, response_id=f"{i}")
+                                          for i in range(3))])
+    folder = state / "agents" / "main" / "agent"
+    database = folder / "openclaw-agent.sqlite"
+    with contextlib.ExitStack() as stack:
+        if running:  # another process keeps the database open
+            holder = stack.enter_context(subprocess.Popen(
+                [sys.executable, "-c", _HOLD_OPEN, str(database)], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True))
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "4"
+            conn.close()
+        else:  # as a crash leaves it: the -wal with the calls, and the -shm
+            saved = {p.name: p.read_bytes() for p in folder.iterdir()}
+            conn.close()
+            for name, data in saved.items():
+                (folder / name).write_bytes(data)
+        shm = folder / "openclaw-agent.sqlite-shm"
+        shm.write_bytes(bytes(range(256)) * (shm.stat().st_size // 256))
+        before = {p.name: p.read_bytes() for p in folder.iterdir()}
+        run(state, sqlite_url)
+        assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert totals(sqlite_url)["llm_calls"] == 3
 
 
 def test_unterminated_tail_of_a_file_later_archived_is_read(tmp_path: Path,

@@ -6,9 +6,11 @@ import json
 import random
 import shutil
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from openclaw_telemetry.sources import jsonl
 from openclaw_telemetry.sources.jsonl import TranscriptParser
 from tests.conftest import ingest, query, totals
 from tests.entries import T0, assistant, header, lines, tool_call, tool_result, user
@@ -26,7 +28,8 @@ def test_parser_never_raises_on_arbitrary_bytes(data: bytes) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=10**300) | st.floats()
+    | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8),
                                                                      children, max_size=4),
     max_leaves=20)
@@ -35,11 +38,18 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.sampled_from(["type", "message", "timestamp", "usage", "provider",
                                         "id", "role", "content"]), json_values))
+@example({"timestamp": 10**400})
+@example({"usage": {"input": 10**400, "totalTokens": 10**400, "cost": {"total": 0, "input": 10**400}}})
+@example({"content": [], "details": {"durationMs": 10**400}, "role": "toolResult",
+          "toolCallId": "c1"})
 def test_parser_never_raises_on_arbitrary_entries(entry: dict[str, object]) -> None:
+    """Every shape has a rule: none ends as an entry the parser could not read (the fuzz
+    found 300-digit numbers did; a bad number costs only itself, contract E3)."""
     parser = TranscriptParser()
     parser.feed(json.dumps({"type": "message", **entry}).encode(), 1, 0)
     msg = {"role": "assistant", **{k: v for k, v in entry.items() if k != "type"}}
     parser.feed(json.dumps({"type": "message", "message": msg}).encode(), 2, 0)
+    assert [i for i in parser.batch.issues if i.detail.startswith("unreadable entry")] == []
 
 
 def _transcript(count: int) -> bytes:
@@ -115,3 +125,14 @@ def test_result_does_not_depend_on_file_order(tmp_path_factory: object, seed: in
             "shared0": "s0", "shared1": "s1", "shared2": "s2"}
         shutil.rmtree(folder)
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("bug", [TypeError, AttributeError, KeyError, IndexError, NameError])
+def test_a_coding_bug_in_the_parser_is_not_taken_for_bad_input(
+        monkeypatch: pytest.MonkeyPatch, bug: type[Exception]) -> None:
+    def broken(*_args: object) -> object:
+        raise bug("a bug")
+
+    monkeypatch.setattr(jsonl, "_tool_calls", broken)
+    with pytest.raises(bug):
+        TranscriptParser().feed(lines(assistant(T0)).strip(), 1, 0)

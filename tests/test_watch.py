@@ -1,5 +1,5 @@
 """`session_parser.py --watch`: live ingestion follows appends, renames, new agents and the
-SQLite era, survives a locked database, and stops promptly on SIGTERM/SIGINT."""
+SQLite era, survives a locked database, and stops promptly on SIGTERM/SIGINT (143/130)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from openclaw_telemetry.watch import relevant
+from tests.conftest import calls_so_far
 from tests.entries import T0, assistant, header, lines, state_dir, write
 from tests.test_sqlite_era import add_events, agent_db
 
@@ -31,21 +32,13 @@ def test_relevant_files(name: str, wanted: bool) -> None:
     assert relevant(f"/x/agents/main/sessions/{name}") is wanted
 
 
-def _calls(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
-    except sqlite3.Error:
-        return -1
-
-
 def _wait_for(db: Path, count: int, seconds: float = 10.0) -> float:
     started = time.monotonic()
     while time.monotonic() - started < seconds:
-        if _calls(db) == count:
+        if calls_so_far(db) == count:
             return time.monotonic() - started
         time.sleep(0.02)
-    raise AssertionError(f"expected {count} calls, database has {_calls(db)}")
+    raise AssertionError(f"expected {count} calls, database has {calls_so_far(db)}")
 
 
 def _append(path: Path, *entries: dict[str, object]) -> None:
@@ -86,7 +79,7 @@ def test_watch_follows_changes_and_stops_on_signal(tmp_path: Path, stop_signal: 
         time.sleep(1.0)  # idle: the main loop is waiting for the next change
         started = time.monotonic()
         proc.send_signal(stop_signal)
-        assert proc.wait(timeout=5) == 0
+        assert proc.wait(timeout=5) == 128 + stop_signal  # 143 or 130, as the README says
         assert time.monotonic() - started < 2.0
     finally:
         if proc.poll() is None:
@@ -112,4 +105,4 @@ def test_watch_json_lines(tmp_path: Path) -> None:
         assert event["new_calls"] == 1
     finally:
         proc.terminate()
-        assert proc.wait(timeout=5) == 0
+        assert proc.wait(timeout=5) == 143

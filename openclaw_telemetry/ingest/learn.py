@@ -59,8 +59,8 @@ def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -
     for agent in root.agents:
         store = agent.sessions_dir / "sessions.json" if agent.sessions_dir else None
         try:
-            if store is not None and store.is_file() and changed_since_last(
-                    conn, str(store), [store]):
+            if store is not None and store.exists() and changed_since_last(
+                    conn, str(store), [store]):  # (what is not a regular file is reported)
                 problems: list[str] = []
                 entries = attr.from_store(store, agent.agent_id, problems.append)
                 remember(conn, entries + _header_aliases(conn, store.parent, entries))
@@ -76,7 +76,7 @@ def learn_root(conn: Connection, root: StateRoot, warn: Callable[[str], None]) -
         warn(problem(exc))
     state_db = root.global_db
     try:
-        if state_db.is_file() and changed_since_last(
+        if state_db.exists() and changed_since_last(
                 conn, str(state_db), [state_db, Path(f"{state_db}-wal")]):
             with sqlite_store.open_readonly(state_db) as db:
                 learn_state_db(conn, db)

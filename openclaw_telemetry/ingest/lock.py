@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from openclaw_telemetry import stopping
 from openclaw_telemetry.errors import DatabaseError, LockedError
 from openclaw_telemetry.store import sqlite_path
 
@@ -73,4 +74,4 @@ def _wait(attempt: Callable[[], bool], wait_seconds: float) -> None:
             raise LockedError(
                 f"another ingest run is using this database (waited {wait_seconds:g} s); "
                 "try again later or raise --lock-wait")
-        time.sleep(0.2)
+        stopping.sleep(0.2)

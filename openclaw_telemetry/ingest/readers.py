@@ -16,9 +16,11 @@ from typing import BinaryIO, Protocol
 
 import zstandard
 
+from openclaw_telemetry import stopping
 from openclaw_telemetry.ingest.state import SourceState, fingerprints
 from openclaw_telemetry.model import Batch, ParseIssue, SourceKind
 from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.files import open_regular
 from openclaw_telemetry.sources.jsonl import TranscriptParser
 
 READ_CHUNK = 4 * 1024 * 1024
@@ -26,7 +28,7 @@ ZSTD_CHUNK = 256 * 1024  # compressed bytes per step: JSONL inflates ~10x
 BATCH_BYTES = 64 * 1024 * 1024
 _LIVE_KINDS = frozenset({SourceKind.PRIMARY.value})
 
-Progress = Callable[[int], None]
+Progress = Callable[[int], None]  # told the bytes of a file read, or the rows of a session
 
 
 class Sink(Protocol):
@@ -63,17 +65,18 @@ def read_jsonl(path: Path, stat: os.stat_result, state: SourceState, compressed:
 
     The size and mtime seen *before* reading are saved with the last batch only, so a run
     that stops half-way, or a file that grows meanwhile, is looked at again next time.
+    `progress` is told the bytes read from the file (compressed ones for an archive).
     """
     parser = _parser_for(state)
-    with path.open("rb") as raw:
+    with open_regular(path) as raw:
         if compressed:
-            chunks = _zstd_chunks(raw)
+            chunks = _zstd_chunks(raw, progress)
         else:
             raw.seek(state.read_offset)
-            chunks = iter(lambda: raw.read(READ_CHUNK), b"")
+            chunks = _counted(iter(lambda: raw.read(READ_CHUNK), b""), progress)
         try:
             _read_lines(chunks, None if compressed else path, state, parser, hint, writer,
-                        progress, final=compressed or state.kind not in _LIVE_KINDS)
+                        final=compressed or state.kind not in _LIVE_KINDS)
         except (zstandard.ZstdError, TruncatedArchive) as exc:
             parser.batch.issues.append(ParseIssue(state.line_no + 1, None, "bad_zstd", str(exc)))
     _absorb(state, parser, hint)
@@ -87,11 +90,17 @@ class TruncatedArchive(Exception):
     """A zstd archive that ends inside a frame (a copy cut short, a full disk)."""
 
 
-def _zstd_chunks(raw: BinaryIO) -> Iterator[bytes]:
+def _counted(chunks: Iterator[bytes], progress: Progress) -> Iterator[bytes]:
+    for chunk in chunks:
+        progress(len(chunk))
+        yield chunk
+
+
+def _zstd_chunks(raw: BinaryIO, progress: Progress) -> Iterator[bytes]:
     """The decompressed bytes of every frame of a zstd file, as they come; raises
     TruncatedArchive, after yielding all it could, when the file ends inside a frame."""
     decoder, started = zstandard.ZstdDecompressor().decompressobj(), False
-    for data in iter(lambda: raw.read(ZSTD_CHUNK), b""):
+    for data in _counted(iter(lambda: raw.read(ZSTD_CHUNK), b""), progress):
         while data:
             started = True
             out = decoder.decompress(data)
@@ -107,13 +116,12 @@ def _zstd_chunks(raw: BinaryIO) -> Iterator[bytes]:
 
 
 def _read_lines(chunks: Iterator[bytes], path: Path | None, state: SourceState,
-                parser: TranscriptParser, hint: str, writer: Sink, progress: Progress, *,
-                final: bool) -> None:
+                parser: TranscriptParser, hint: str, writer: Sink, *, final: bool) -> None:
     pending = b""
     since_flush = 0
     offset = state.read_offset
     for chunk in chunks:
-        progress(len(chunk))
+        stopping.check()  # between chunks: what was parsed and not flushed is read again
         data = pending + chunk if pending else chunk
         lines = data.split(b"\n")
         pending = lines.pop()
@@ -137,11 +145,13 @@ def _read_lines(chunks: Iterator[bytes], path: Path | None, state: SourceState,
 
 def read_session_rows(conn: sqlite3.Connection, state: SourceState, writer: Sink,
                       progress: Progress) -> None:
-    """New `transcript_events` rows of one session, in seq order (format §10)."""
+    """New `transcript_events` rows of one session, in seq order (format §10); `progress`
+    is told each row."""
     session_id = state.session_id or ""
     parser = _parser_for(state)
     for seq, event, problem in sqlite_store.iter_events(conn, session_id, state.read_offset):
-        progress(len(event) if event else 0)
+        stopping.check()
+        progress(1)
         if event is None:
             parser.batch.issues.append(ParseIssue(seq, None, "bad_row", problem or ""))
         else:

@@ -18,6 +18,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
+from openclaw_telemetry import stopping
 from openclaw_telemetry.ingest import bulk, learn
 from openclaw_telemetry.ingest.finalize import finalize
 from openclaw_telemetry.ingest.readers import read_jsonl, read_session_rows
@@ -47,6 +48,7 @@ from openclaw_telemetry.pricing import (
     prices_from_config,
 )
 from openclaw_telemetry.pricing import oauth_providers as oauth_of
+from openclaw_telemetry.progress import Portion, ProgressSink
 from openclaw_telemetry.schema import (
     ingest_runs,
     message_occurrences,
@@ -72,15 +74,6 @@ from openclaw_telemetry.sources.jsonl import parse_time
 DB_KIND = "sqlite:database"  # bookkeeping row per agent database: its size/mtime stamp
 
 
-class ProgressSink:
-    """Receives progress; the CLI renders it as a bar on a terminal or plain lines."""
-
-    def start(self, files: int, total_bytes: int) -> None: ...
-    def advance(self, nbytes: int) -> None: ...
-    def source_done(self) -> None: ...
-    def close(self) -> None: ...
-
-
 @dataclass(slots=True)
 class RunSummary:
     run_id: int = 0
@@ -102,6 +95,22 @@ class _Work:
     file: SourceFile
     stat: os.stat_result
     state: SourceState
+
+    @property
+    def bytes_to_read(self) -> int:
+        """An archive is read whole; a file from its last complete line."""
+        return self.stat.st_size - (0 if self.file.compressed else
+                                    min(self.state.read_offset, self.stat.st_size))
+
+
+@dataclass(slots=True)
+class _DbWork:
+    """An agent database that changed since it was read: its size/mtime stamp and marker."""
+
+    root: StateRoot
+    agent: Agent
+    stamp: tuple[int, int]
+    marker: SourceState
 
 
 class Ingest:
@@ -129,25 +138,31 @@ class Ingest:
             self.summary.run_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
             # a first ingest killed half-way left them dropped, and its roll-up unfinished
             interrupted = bulk.restore(conn)
-        work, db_agents = self._plan()
+        work, db_work = self._plan()
         with self.engine.begin() as conn:
-            cold = bool(work or db_agents) and bulk.defer_if_empty(conn)
+            cold = bool(work or db_work) and bulk.defer_if_empty(conn)
         writer = Writer(self.engine, self.summary.run_id, self.summary.totals,
                         self._pricing_of_source, self.batch_calls, cold=cold)
-        self.progress.start(len(work) + len(db_agents), sum(w.stat.st_size for w in work))
+        self.progress.start(len(work), sum(w.bytes_to_read for w in work)
+                            + sum(d.stamp[0] for d in db_work))  # (their sessions: `more`)
         for item in work:
+            stopping.check()
             self._read_file(item, writer)
-        for root, agent in db_agents:
-            self._read_database(root, agent, writer)
+        for database in db_work:
+            stopping.check()
+            self._read_database(database, writer)
         writer.commit()
         self.progress.close()
+        stopping.check()
         with self.engine.begin() as conn:
             bulk.restore(conn)
+        stopping.check()  # (a stop below rolls back learning and finalizing: the next run does them)
         with self.engine.begin() as conn:
             # after reading: sub-agent runs (state DB) name session keys that the agent
             # databases' session tables, read above, map to sessionIds
             for root in self.roots:
                 learn.learn_root(conn, root, self._unreadable)
+            stopping.check()
             if self._prices_changed(conn):
                 reprice(conn, self._pricing_of_source)
             self.summary.sessions_updated = finalize(
@@ -162,9 +177,10 @@ class Ingest:
             self.warn(message)
 
     # -- planning ---------------------------------------------------------------------
-    def _plan(self) -> tuple[list[_Work], list[tuple[StateRoot, Agent]]]:
+    def _plan(self) -> tuple[list[_Work], list[_DbWork]]:
         """Match every counted file on disk to its remembered source (two passes, so a
-        rename is found whichever of the old and the new name is listed first)."""
+        rename is found whichever of the old and the new name is listed first); the agent
+        databases that changed since they were read."""
         found: list[tuple[StateRoot, SourceFile, os.stat_result]] = []
         for root in self.roots:
             for message in root.problems:
@@ -196,8 +212,18 @@ class Ingest:
                     work.append(item)
             kept = {id(s) for s in assigned.values()}
             self._mark_gone(conn, [s for s in states if s.present and id(s) not in kept])
+            db_work = [d for d in (self._db_work(conn, r, a) for r, a in db_agents)
+                       if d is not None]
         self.summary.sources_total = len(found) + db_sessions
-        return work, db_agents
+        return work, db_work
+
+    def _db_work(self, conn: Connection, root: StateRoot, agent: Agent) -> _DbWork | None:
+        assert agent.database is not None
+        stamp = _db_stamp(agent.database)
+        marker = self._db_marker(conn, root, agent.database)
+        if marker.size == stamp[0] and marker.mtime_ns == stamp[1] and not self.full:
+            return None
+        return _DbWork(root, agent, stamp, marker)
 
     def _follow_renames(self, conn: Connection, states: list[SourceState],
                         found: list[tuple[StateRoot, SourceFile, os.stat_result]]
@@ -372,24 +398,27 @@ class Ingest:
         return self._pricing_for(root, agent_id or "main")
 
     def _read_file(self, item: _Work, writer: Writer) -> None:
+        portion = Portion(self.progress, item.bytes_to_read, item.bytes_to_read)
         try:
             read_jsonl(item.file.path, item.stat, item.state, item.file.compressed,
-                       item.file.session_hint, writer, self.progress.advance)
+                       item.file.session_hint, writer, portion)
         except OSError as exc:
             self._unreadable(f"{item.file.path}: {exc.strerror or exc}")
             return
+        finally:
+            portion.finish()
         self.summary.sources_read += 1
         self.progress.source_done()
 
-    def _read_database(self, root: StateRoot, agent: Agent, writer: Writer) -> None:
+    def _read_database(self, work: _DbWork, writer: Writer) -> None:
+        """Its sessions with new rows; its share of the progress goes by rows read."""
+        root, agent, stamp, marker = work.root, work.agent, work.stamp, work.marker
         db_path = agent.database
         assert db_path is not None
-        stamp = _db_stamp(db_path)
-        with self.engine.begin() as conn:
-            marker = self._db_marker(conn, root, db_path)
-        if marker.size == stamp[0] and marker.mtime_ns == stamp[1] and not self.full:
-            self.progress.source_done()
-            return
+        portion = Portion(self.progress, stamp[0], 1)
+        # its prices and logins first: they read this database too, which must not happen
+        # while a connection reads it (closing a file drops the connection's locks)
+        self._pricing_of_source(str(db_path), agent.agent_id)
         try:
             inode = db_path.stat().st_ino
             replaced = marker.inode is not None and marker.inode != inode  # a restored copy
@@ -398,21 +427,25 @@ class Ingest:
                 with self.engine.begin() as conn:
                     learn.remember(conn, from_agent_db(db, agent.agent_id))
                     states = self._db_sessions(conn, db, root, agent, db_path, heads, replaced)
+                portion.units = sum(heads[s.session_id or ""].rows - s.line_no for s in states)
+                self.progress.more(len(states))
                 for state in states:
-                    read_session_rows(db, state, writer, self.progress.advance)
+                    read_session_rows(db, state, writer, portion)
+                    self.progress.source_done()
         except OSError as exc:
             self._unreadable(problem(exc))
             return
         except sqlite_store.ReadError as exc:
             self._unreadable(str(exc))
             return
+        finally:
+            portion.finish()
         self.summary.sources_read += len(states)
         writer.commit()  # the rows first: the database is marked read only after them
         with self.engine.begin() as conn:
             conn.execute(update(sources).where(sources.c.source_id == marker.source_id)
                          .values(size=stamp[0], mtime_ns=stamp[1], inode=inode,
                                  last_read_at=now()))
-        self.progress.source_done()
 
     def _db_marker(self, conn: Connection, root: StateRoot, db_path: Path) -> SourceState:
         found = conn.execute(select(sources).where(sources.c.path == str(db_path))).first()
@@ -537,5 +570,5 @@ def database_totals(conn: Connection) -> dict[str, object]:
     return {"calls": int(calls), "cost": float(cost), "sessions": int(count_sessions)}
 
 
-__all__ = ["Ingest", "ProgressSink", "RunSummary", "database_totals", "parse_time",
+__all__ = ["Ingest", "RunSummary", "database_totals", "parse_time",
            "summary_dict"]

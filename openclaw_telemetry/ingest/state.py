@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 
 from openclaw_telemetry.model import Marker, SessionMeta, SourceKind
 from openclaw_telemetry.schema import sources
+from openclaw_telemetry.sources.files import open_regular
 
 _PROBE = 1024
 NOTHING_READ = -1  # read_offset of a database session: OpenClaw numbers rows from seq 0
@@ -110,7 +111,7 @@ def _hash_range(path: Path, start: int, end: int) -> str | None:
     if end <= start:
         return None
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             handle.seek(start)
             data = handle.read(end - start)
     except OSError:

@@ -18,6 +18,7 @@ import orjson
 
 from openclaw_telemetry.pricing import load_json_file
 from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.files import read_regular
 from openclaw_telemetry.sources.jsonl import clean_text
 
 KINDS = ("main", "direct", "group", "channel", "thread", "cron", "subagent", "heartbeat",
@@ -267,7 +268,7 @@ def from_cron_runs(logs: list[Path], report: Callable[[str], None]) -> list[Attr
     found: list[Attribution] = []
     for path in logs:
         try:
-            lines = path.read_bytes().splitlines()
+            lines = read_regular(path).splitlines()
         except OSError as exc:
             report(f"{path}: {exc.strerror or exc}; its cron runs are not attributed")
             continue

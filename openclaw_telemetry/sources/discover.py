@@ -15,6 +15,7 @@ from pathlib import Path
 from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.model import SourceKind
 from openclaw_telemetry.pricing import load_json_file
+from openclaw_telemetry.sources.files import refuse_unless_regular
 
 AGENT_DB_NAME = "openclaw-agent.sqlite"
 IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
@@ -66,12 +67,18 @@ def _make_agent(agent_id: str, sessions_dir: Path | None, agent_dir: Path | None
 
 
 def _probe(path: Path, problems: list[str], *, file: bool = False) -> bool:
-    """Is `path` a folder (or a file)? A path that cannot be looked at is a problem."""
+    """Is `path` a folder (or a regular file)? A path that cannot be looked at is a
+    problem, and so is a file that is not a regular one (SQLite would block on a FIFO)."""
     try:
-        return path.is_file() if file else path.is_dir()
+        if not file:
+            return path.is_dir()
+        if path.is_file():
+            return True
+        if path.exists():
+            problems.append(f"{path}: not a regular file")
     except OSError as exc:
         problems.append(problem(exc))
-        return False
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,36 +284,47 @@ def _session_hint(stem: str) -> str:
 
 
 def iter_source_files(root: StateRoot, report: Report) -> Iterator[SourceFile]:
-    """Every counted transcript file of every agent of the root; a folder that cannot be
-    read is reported and skipped."""
+    """Every counted transcript file of every agent of the root. A folder that cannot be
+    read, or an entry that cannot be looked at (a loop of symlinks, a FIFO), is reported
+    and skipped, never what is beside it."""
     for agent in root.agents:
-        try:
-            yield from _agent_files(agent, report)
-        except OSError as exc:
-            report(problem(exc))
-    archive = root.path / IMPORT_ARCHIVE_DIR
-    if root.is_state_dir and archive.is_dir():
-        yield from _scan_tree(archive, None, report)
+        yield from _agent_files(agent, report)
+    if root.is_state_dir:
+        yield from _scan_folder(root.path / IMPORT_ARCHIVE_DIR, None, None, report)
 
 
 def _agent_files(agent: Agent, report: Report) -> Iterator[SourceFile]:
     if agent.sessions_dir is not None:
-        yield from _scan_dir(agent.sessions_dir, agent.agent_id, None)
-        cold = agent.sessions_dir / "cold"
-        if cold.is_dir():
-            yield from _scan_dir(cold, agent.agent_id, SourceKind.COLD)
+        yield from _scan_folder(agent.sessions_dir, agent.agent_id, None, report, known=True)
+        yield from _scan_folder(agent.sessions_dir / "cold", agent.agent_id, SourceKind.COLD,
+                                report)
     for base in (agent.sessions_dir, agent.agent_dir,
                  agent.sessions_dir.parent if agent.sessions_dir else None):
-        archive = base / IMPORT_ARCHIVE_DIR if base else None
-        if archive is not None and archive.is_dir():
-            yield from _scan_tree(archive, agent.agent_id, report)
+        if base is not None:
+            yield from _scan_folder(base / IMPORT_ARCHIVE_DIR, agent.agent_id, None, report)
 
 
-def _scan_dir(folder: Path, agent_id: str, forced: SourceKind | None) -> Iterator[SourceFile]:
+def _scan_folder(folder: Path, agent_id: str | None, forced: SourceKind | None,
+                 report: Report, *, known: bool = False) -> Iterator[SourceFile]:
+    """The counted files of one folder (an import archive: of its tree), which may be
+    absent unless `known`; a folder that cannot be read is reported."""
+    try:
+        if not known and not folder.is_dir():
+            return
+        if folder.name == IMPORT_ARCHIVE_DIR:
+            yield from _scan_tree(folder, agent_id, report)
+        else:
+            yield from _scan_dir(folder, agent_id or "main", forced, report)
+    except OSError as exc:
+        report(problem(exc))
+
+
+def _scan_dir(folder: Path, agent_id: str, forced: SourceKind | None,
+              report: Report) -> Iterator[SourceFile]:
     """Raises OSError when the folder cannot be listed."""
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         found = classify(entry.name)
-        if found is None or not entry.is_file():
+        if found is None or not _regular(Path(entry.path), report):
             continue
         kind, hint, compressed = found
         yield SourceFile(Path(entry.path), forced or kind, agent_id, hint, compressed)
@@ -319,10 +337,23 @@ def _scan_tree(folder: Path, agent_id: str | None, report: Report) -> Iterator[S
         paths += [Path(parent) / name for name in names]
     for path in sorted(paths):
         found = classify(path.name)
-        if found is None or not path.is_file():
+        if found is None or not _regular(path, report):
             continue
         owner = agent_id or _agent_from_path(path) or "main"
         yield SourceFile(path, SourceKind.IMPORT_ARCHIVE, owner, found[1], found[2])
+
+
+def _regular(path: Path, report: Report) -> bool:
+    """Is this transcript a regular file? One that is not, or cannot be looked at, is
+    reported; one gone meanwhile (renamed by OpenClaw) is not."""
+    try:
+        refuse_unless_regular(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        report(problem(exc))
+        return False
+    return True
 
 
 def _agent_from_path(path: Path) -> str | None:

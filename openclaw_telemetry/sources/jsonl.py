@@ -70,12 +70,17 @@ def parse_time(value: Any) -> datetime | None:
         except (ValueError, OverflowError):
             return None
         return parsed
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+    if isinstance(value, int | float) and not isinstance(value, bool) and _finite(value):
         try:
             return _EPOCH + timedelta(milliseconds=value)
         except OverflowError:
             return None
     return None
+
+
+def _finite(value: int | float) -> bool:
+    """math.isfinite without its OverflowError for integers too large for a float."""
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def call_key(provider: str, response_id: str | None, model: str, request_ts: Any,
@@ -175,8 +180,8 @@ class TranscriptParser:
             self._entry(obj, position, byte_offset)
         except RecursionError:
             self._issue(position, byte_offset, "malformed_entry", "nesting too deep")
-        except Exception as exc:  # a shape no rule foresaw costs only its own line
-            self._issue(position, byte_offset, "malformed_entry",  # the type only: an
+        except (ValueError, OverflowError) as exc:  # a value no rule foresaw costs only its
+            self._issue(position, byte_offset, "malformed_entry",  # line; the type only: an
                         f"unreadable entry ({type(exc).__name__})")  # error may quote text
 
     def take(self) -> Batch:
@@ -351,8 +356,8 @@ def _word(value: Any) -> str | None:
 
 
 def _non_negative_int(value: Any) -> int | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return int(value) if 0 <= value <= MAX_COUNT else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
+        return int(value)  # (NaN fails the comparison, so does infinity)
     return None
 
 

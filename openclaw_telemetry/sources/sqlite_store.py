@@ -15,7 +15,6 @@ import os
 import shutil
 import sqlite3
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,9 @@ from urllib.parse import quote
 
 import orjson
 import zstandard
+
+from openclaw_telemetry import stopping
+from openclaw_telemetry.sources.files import open_regular, refuse_unless_regular
 
 _BUSY_RETRIES = 8
 _MAX_EVENT_BYTES = 4 * 1024 * 1024  # agent schema 23 caps compressed events at 4 MiB
@@ -43,30 +45,42 @@ def _lenient_text(data: bytes) -> str:
 def _is_wal(path: Path) -> bool:
     """File-format bytes 18-19 of the header are 2 in WAL mode."""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             head = handle.read(20)
     except OSError:
         return False
     return len(head) == 20 and head[18:20] == b"\x02\x02"
 
 
-def _uri(path: Path) -> str:
+def _uri(path: Path, *, ours: bool) -> str:
     """Read-only; `immutable` only for a WAL database with no writer (no `-wal` file),
-    where a plain read-only open would create `-shm`/`-wal`. Rollback-journal databases
-    are read with normal locking, which creates no file for a reader."""
+    where a plain read-only open would create `-shm`/`-wal`. Otherwise `readonly_shm`:
+    SQLite uses OpenClaw's `-shm` without ever writing it, not even to rebuild a corrupt
+    one (our private copies excepted: `ours`). Rollback-journal databases are read with
+    normal locking, which creates no file for a reader."""
     quoted = quote(str(path.resolve()))
-    if _is_wal(path) and not Path(f"{path}-wal").exists():
+    # the header only when there is no -wal: reading it opens and closes the file, which
+    # would drop the locks of a connection of ours to it (SQLite "How To Corrupt" §2.2)
+    if not Path(f"{path}-wal").exists() and _is_wal(path):
         return f"file:{quoted}?mode=ro&immutable=1"
-    return f"file:{quoted}?mode=ro"
+    return f"file:{quoted}?mode=ro" + ("" if ours else "&readonly_shm=1")
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+class _IndexNeedsWriter(ReadError):
+    """The `-shm` must be rebuilt (corrupt), which only a writer may do in OpenClaw's folder."""
+
+
+_NEEDS_WRITER = frozenset({"SQLITE_READONLY_RECOVERY", "SQLITE_READONLY_CANTINIT",
+                           "SQLITE_READONLY_CANTLOCK"})
+
+
+def _connect(path: Path, *, ours: bool = False) -> sqlite3.Connection:
     """Connect and take a read snapshot, retrying while a writer holds the database."""
     delay = 0.05
     for attempt in range(_BUSY_RETRIES):
         conn = None
         try:
-            conn = sqlite3.connect(_uri(path), uri=True, timeout=2.0,
+            conn = sqlite3.connect(_uri(path, ours=ours), uri=True, timeout=2.0,
                                    isolation_level=None, check_same_thread=False)
             conn.text_factory = _lenient_text  # one bad row must not make the database unreadable
             conn.execute("BEGIN")
@@ -75,6 +89,8 @@ def _connect(path: Path) -> sqlite3.Connection:
         except sqlite3.OperationalError as exc:
             if conn is not None:
                 conn.close()
+            if getattr(exc, "sqlite_errorname", "") in _NEEDS_WRITER:
+                raise _IndexNeedsWriter(f"{path}: {exc}") from None
             busy = "locked" in str(exc) or "busy" in str(exc)
             if not busy or attempt == _BUSY_RETRIES - 1:
                 raise ReadError(f"{path}: {_reason(path, exc)}") from None
@@ -82,7 +98,7 @@ def _connect(path: Path) -> sqlite3.Connection:
             if conn is not None:
                 conn.close()
             raise ReadError(f"{path}: {exc}") from None
-        time.sleep(delay)
+        stopping.sleep(delay)
         delay *= 2
     raise ReadError(f"{path}: database stayed busy")
 
@@ -100,25 +116,43 @@ def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection inside one read transaction (one consistent snapshot).
 
     A `-wal` without its `-shm` (a writer in exclusive locking mode, or a partial copy)
-    would make SQLite create the `-shm` next to OpenClaw's file: such a database is read
-    from a private copy of it and its `-wal` instead.
+    would make SQLite create the `-shm` next to OpenClaw's file, and a corrupt `-shm`
+    would make it rebuild it there: such a database is read from a private copy of it
+    and its `-wal` instead.
     """
     wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
-    if wal.exists() and not shm.exists():
-        with tempfile.TemporaryDirectory(prefix="openclaw-telemetry-") as tmp:
-            copy = Path(tmp) / path.name
-            try:
-                shutil.copyfile(path, copy)
-                shutil.copyfile(wal, Path(f"{copy}-wal"))
-            except OSError as exc:
-                raise ReadError(f"{path}: {exc.strerror or exc}") from None
-            yield from _session(copy)
+    _refuse_special_files(path, wal, shm)
+    conn = None
+    if shm.exists() or not wal.exists():
+        with contextlib.suppress(_IndexNeedsWriter):
+            conn = _connect(path)
+    if conn is not None:
+        yield from _session(conn, path)
         return
-    yield from _session(path)
+    with tempfile.TemporaryDirectory(prefix="openclaw-telemetry-") as tmp:
+        copy = Path(tmp) / path.name
+        try:
+            shutil.copyfile(path, copy)
+            shutil.copyfile(wal, Path(f"{copy}-wal"))
+        except OSError as exc:
+            raise ReadError(f"{path}: {exc.strerror or exc}") from None
+        yield from _session(_connect(copy, ours=True), copy)
 
 
-def _session(path: Path) -> Iterator[sqlite3.Connection]:
-    conn = _connect(path)
+def _refuse_special_files(path: Path, *sidecars: Path) -> None:
+    """SQLite would block opening a FIFO: the database and its sidecars must be regular
+    files (a sidecar may be absent)."""
+    for part in (path, *sidecars):
+        try:
+            refuse_unless_regular(part)
+        except FileNotFoundError:
+            if part == path:
+                raise ReadError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise ReadError(f"{part}: {exc.strerror or exc}") from None
+
+
+def _session(conn: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except sqlite3.Error as exc:

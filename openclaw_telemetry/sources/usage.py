@@ -11,7 +11,6 @@ inside it unless the entry has pi's own `input`.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from openclaw_telemetry.model import Usage
@@ -45,7 +44,7 @@ class BadNumber(ValueError):
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadNumber(f"{name}={value!r}")
-    if not math.isfinite(value) or value < 0 or value > MAX_COUNT:
+    if not 0 <= value <= MAX_COUNT:  # NaN and infinity fail it too; an int never overflows it
         raise BadNumber(f"{name}={value!r}"[:120])
     return float(value)
 
@@ -119,7 +118,8 @@ def recorded_cost(usage: dict[str, Any], problems: list[str]) -> tuple[float | N
         return None, None
     total = _checked(cost.get("total"), "cost.total", problems)
     part = cost.get("input")
-    part_value = float(part) if isinstance(part, int | float) and not isinstance(part, bool) else None
+    part_value = (float(part) if isinstance(part, int | float) and not isinstance(part, bool)
+                  and abs(part) <= MAX_COUNT else None)
     return total, part_value
 
 
@@ -135,6 +135,6 @@ def _checked(value: Any, name: str, problems: list[str]) -> float | None:
 
 def stored_total(usage: dict[str, Any]) -> int | None:
     value = usage.get("totalTokens", usage.get("total_tokens"))
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= MAX_COUNT:
         return int(value)
     return None
