@@ -9,14 +9,15 @@ browser; skips outside CI when missing). Screenshots land in `test-artifacts/`.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from conftest import ingest
+from served import ARTIFACTS, HEADING, READY, chromium, serve, stop
 from sqlalchemy import create_engine, text
-from test_browser import ARTIFACTS, _serve, browser  # noqa: F401 (a fixture)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SID = "turning-points"
@@ -25,6 +26,12 @@ CHILDREN = (("child-a", SID, "research <i>sub</i>", 0.40), ("child-b", SID, None
 WIDTHS = {"desktop": 1440, "phone": 390}
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +60,9 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _open(page: Any, url: str, shot: str | None = None) -> str:
     page.goto(url)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                           timeout=60_000)
+    # "notRunning" holds before the first run too: the header proves the page ran
+    page.wait_for_selector(HEADING, timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
     page.wait_for_timeout(1000)
     assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
     if shot:  # the page scrolls inside stMain: grow the window to show all of it
@@ -70,9 +78,9 @@ def _open(page: Any, url: str, shot: str | None = None) -> str:
 
 
 @pytest.mark.parametrize("device", list(WIDTHS))
-def test_session_deep_link_and_comparisons(device: str, database: Path, browser: Any,  # noqa: F811
+def test_session_deep_link_and_comparisons(device: str, database: Path, browser: Any,
                                            tmp_path: Path) -> None:
-    proc, url = _serve("dashboard_enhanced.py", database, tmp_path / "streamlit.log")
+    proc, url = serve("dashboard_enhanced.py", database, tmp_path / "streamlit.log")
     try:
         page = browser.new_page(viewport={"width": WIDTHS[device], "height": 1000},
                                 timezone_id="UTC")
@@ -95,5 +103,4 @@ def test_session_deep_link_and_comparisons(device: str, database: Path, browser:
         assert "Cost by thinking level" in body
         page.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
