@@ -153,6 +153,10 @@ def test_read_layer_budget_questions(db_url: str) -> None:
     assert cron["runs_out"] == pd.Timestamp(now)
     assert (ops["spent"], ops["fraction"], ops["severity"]) == (3.0, 1.5, "critical")
     assert everything["severity"] == "" and pd.isna(everything["reached"])
+    spent_by = read.budget_sessions(engine, budget=budgets[1], now=now, tz=BERLIN)
+    assert list(spent_by["session_id"]) == ["o"] and list(spent_by["cost"]) == [3.0]
+    assert list(read.budget_sessions(engine, budget=budgets[0], now=now, tz=BERLIN)
+                ["session_id"]) == ["cron"]
     assert pd.isna(everything["runs_out"])
     engine.dispose()
 

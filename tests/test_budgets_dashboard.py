@@ -84,6 +84,9 @@ def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.Monkey
     assert values["Spent"] == "$3.00" and values["Runs out"] == "used up"
     assert "Forecast" in values and "Days left" in values
     assert any("of $2.00 (150%)" in str(p.proto.text) for p in at.get("progress"))
+    (spent_by,) = [t.value for t in at.dataframe if "open" in t.value.columns]
+    assert list(spent_by["name"]) == ["agent:main:s"]  # the session that spent it, linked
+    assert spent_by["open"].iloc[0].startswith("sessions?session=")
     (warning,) = at.warning
     assert "1 budget notification(s) could not be delivered" in warning.value
     page = " ".join(str(e.value) for e in (*at.warning, *at.markdown, *at.caption))

@@ -20,7 +20,12 @@ call by call, and what drove its cost), `compare` (side by side), `metrics` (the
 exporter's gauges); `sqlkit` and `rollups` are their building blocks.
 """
 
-from openclaw_telemetry.read.budgets import budget_status, daily_spend, spend_outlook
+from openclaw_telemetry.read.budgets import (
+    budget_sessions,
+    budget_status,
+    daily_spend,
+    spend_outlook,
+)
 from openclaw_telemetry.read.calls import (
     BREAKDOWNS,
     breakdown,
@@ -84,6 +89,7 @@ __all__ = [
     "alert_observations",
     "birth",
     "breakdown",
+    "budget_sessions",
     "budget_status",
     "call_bounds",
     "call_rollup",

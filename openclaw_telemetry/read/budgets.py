@@ -11,16 +11,27 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
 import pandas as pd
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import ColumnElement, Engine, func, or_, select
 
 from openclaw_telemetry.budgets import Budget, Period, period_days, severity_of
 from openclaw_telemetry.forecast import HISTORY_DAYS, project
 from openclaw_telemetry.measures import M, S, total
 from openclaw_telemetry.read.sqlkit import Scope, call_conditions, frame, local_time, positions
+from openclaw_telemetry.schema import sessions
 from openclaw_telemetry.timeframe import Unit, local_midnight, to_utc
 
 OUTLOOK_COLUMNS = ["start", "end", "spent", "forecast", "forecast_low", "forecast_high",
                    "pace", "runs_out", "days_left"]
+
+
+def _conditions(scope: Scope, cron_jobs: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """The calls of a scope; with `cron_jobs`, of sessions of those jobs (id or name)."""
+    conditions = call_conditions(scope)
+    if cron_jobs:
+        jobs = select(S.session_id).where(or_(S.cron_job_id.in_(cron_jobs),
+                                              S.cron_job_name.in_(cron_jobs)))
+        conditions.append(M.session_id.in_(jobs))
+    return conditions
 
 
 def daily_spend(engine: Engine, *, scope: Scope, tz: tzinfo,
@@ -28,11 +39,7 @@ def daily_spend(engine: Engine, *, scope: Scope, tz: tzinfo,
     """Columns day (a local `date`), cost, calls: days with calls in scope, oldest first.
     `cron_jobs` keeps the calls of sessions of those cron jobs (by job id or name)."""
     day = local_time(engine, scope, tz).label(M.timestamp, Unit.DAY).label("day")
-    conditions = call_conditions(scope)
-    if cron_jobs:
-        jobs = select(S.session_id).where(or_(S.cron_job_id.in_(cron_jobs),
-                                              S.cron_job_name.in_(cron_jobs)))
-        conditions.append(M.session_id.in_(jobs))
+    conditions = _conditions(scope, cron_jobs)
     stmt = (select(day, total(M.cost).label("cost"), func.count().label("calls"))
             .where(*conditions).group_by(*positions(1)).order_by(*positions(1)))
     out = frame(engine, stmt, ["day", "cost", "calls"])
@@ -77,6 +84,24 @@ def spend_outlook(engine: Engine, *, scope: Scope, tz: tzinfo, now: datetime,
         "runs_out": pd.Timestamp(outlook.runs_out) if outlook.runs_out else pd.NaT,
         "days_left": (end - pd.Timestamp(local)) / pd.Timedelta(days=1)}],
         columns=OUTLOOK_COLUMNS)
+
+
+def budget_sessions(engine: Engine, *, budget: Budget, now: datetime, tz: tzinfo,
+                    limit: int = 3) -> pd.DataFrame:
+    """The sessions that spent most of a budget in its current period, most first.
+    Columns: session_id, name (label, else key, else id), cost (of its calls in the
+    period that the budget's filters select)."""
+    first, following = budget.days(now, tz)
+    scope = Scope(local_midnight(first, tz), local_midnight(following, tz), budget.agents,
+                  budget.models, budget.kinds)
+    name = func.coalesce(S.label, S.session_key, M.session_id).label("name")
+    spent = total(M.cost).label("cost")
+    stmt = (select(M.session_id, name, spent)
+            .join(sessions, S.session_id == M.session_id)
+            .where(*_conditions(scope, budget.cron_jobs))
+            .group_by(M.session_id, S.label, S.session_key)
+            .order_by(spent.desc(), M.session_id).limit(limit))
+    return frame(engine, stmt, ["session_id", "name", "cost"])
 
 
 def budget_status(engine: Engine, *, budgets: Sequence[Budget], now: datetime,

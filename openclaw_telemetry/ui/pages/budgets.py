@@ -14,7 +14,14 @@ from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.ui import data, deliveries, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.outlook import month_tiles, tick
-from openclaw_telemetry.ui.widgets import Tile, tiles
+from openclaw_telemetry.ui.widgets import (
+    Tile,
+    link_column,
+    money_column,
+    session_links,
+    table,
+    tiles,
+)
 
 _EXAMPLE = '[[budget]]\nname = "Monthly"\nperiod = "month"\namount = 50.0'
 
@@ -27,8 +34,8 @@ def _runs_out(row: pd.Series) -> str:
     return f"{pd.Timestamp(row['runs_out']):%b %d %H:%M}"
 
 
-def budget(row: pd.Series) -> None:
-    """One budget: a progress bar and its figures."""
+def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame) -> None:
+    """One budget: a progress bar, its figures and the sessions that spent most of it."""
     fraction = float(row["fraction"])
     icon = {"critical": "🔴", "warning": "🟠", "info": "🔵"}.get(str(row["severity"]), "🟢")
     st.markdown(f"**{icon} {fmt.escape_md(row['budget'])}** · per {row['period']} · "
@@ -46,6 +53,11 @@ def budget(row: pd.Series) -> None:
         Tile("Runs out", _runs_out(row), help="when the amount is reached at the pace of the "
                                               "last 14 days"),
     ])
+    if not spent_by.empty:
+        table(spent_by.assign(open=session_links(ctx, spent_by["session_id"]).to_numpy()),
+              key=f"budget-sessions-{row['budget']}", column_order=["cost", "name", "open"],
+              column_config={"cost": money_column("Spent this period"),
+                             "name": "Session that spent most", "open": link_column("Session")})
 
 
 def render(ctx: shell.Ctx) -> None:
@@ -64,9 +76,11 @@ def render(ctx: shell.Ctx) -> None:
     status = data.ask(read.budget_status, ctx.src, budgets=config.budgets, now=tick(ctx),
                       tz=ctx.tz)
     st.subheader("Budgets")
-    for _, row in status.iterrows():
+    for spec, (_, row) in zip(config.budgets, status.iterrows(), strict=True):
+        spent_by = data.ask(read.budget_sessions, ctx.src, budget=spec, now=tick(ctx),
+                            tz=ctx.tz)
         with st.container(border=True):
-            budget(row)
+            budget(ctx, row, spent_by)
     st.subheader("Notifications")
     deliveries.show(ctx, "budget", configured=bool(config.notify))
 
