@@ -27,14 +27,12 @@ from openclaw_telemetry.read.budgets import (
     spend_outlook,
 )
 from openclaw_telemetry.read.calls import (
-    BREAKDOWNS,
     breakdown,
     call_rollup,
     cost_statistics,
     hourly,
     models,
     session_count,
-    sessions_by_model,
     timeline,
     totals,
 )
@@ -71,23 +69,21 @@ from openclaw_telemetry.read.sessions import (
 )
 from openclaw_telemetry.read.sqlkit import Scope
 from openclaw_telemetry.read.status import (
-    birth,
     call_bounds,
     data_version,
     file_identity,
     filter_options,
     latest_ingest,
     schema_status,
+    stamp,
 )
 from openclaw_telemetry.read.tools import tool_timeline, tool_totals, tools
 
 __all__ = [
-    "BREAKDOWNS",
     "NO_SESSION",
     "CronActivity",
     "Scope",
     "alert_observations",
-    "birth",
     "breakdown",
     "budget_sessions",
     "budget_status",
@@ -123,8 +119,8 @@ __all__ = [
     "session_tool_calls",
     "session_tool_summary",
     "session_tree",
-    "sessions_by_model",
     "spend_outlook",
+    "stamp",
     "subagent_rollup",
     "thinking_cost",
     "timeline",

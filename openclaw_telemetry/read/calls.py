@@ -32,13 +32,12 @@ from openclaw_telemetry.read.sqlkit import (
     positions,
     time_conditions,
 )
-from openclaw_telemetry.read.status import birth, data_version
+from openclaw_telemetry.read.status import stamp
 from openclaw_telemetry.schema import sessions, usage_quarter_hours
 from openclaw_telemetry.timeframe import Unit, to_utc
 
 S = sessions.c
 U = usage_quarter_hours.c
-BREAKDOWNS = ("model", "agent", "provider", "kind")
 
 
 def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
@@ -142,7 +141,7 @@ def hourly(engine: Engine, *, scope: Scope, tz: tzinfo, kinds: bool = False) -> 
     `kinds=True` or a kind filter). Whole hours come from the cached history, the partial
     hours at the range's ends are read exactly."""
     kinds = kinds or bool(scope.kinds)
-    whole = _whole(engine, (birth(engine), data_version(engine)), tz, kinds)
+    whole = _whole(engine, stamp(engine), tz, kinds)
     return rollups.in_scope(
         whole, lambda lo, hi: call_rollup(engine, tz=tz, since=lo, until=hi, kinds=kinds),
         scope, tz)
@@ -195,13 +194,13 @@ def models(engine: Engine, *, scope: Scope, tz: tzinfo = UTC) -> pd.DataFrame:
     """Per (model, provider), most expensive first: columns of `rollups.models` plus
     sessions (sessions with a call of that model in scope)."""
     per_model = rollups.models(hourly(engine, scope=scope, tz=tz))
-    out = per_model.merge(sessions_by_model(engine, scope=scope), on=["model", "provider"],
+    out = per_model.merge(_sessions_by_model(engine, scope=scope), on=["model", "provider"],
                           how="left")
     out["sessions"] = out["sessions"].fillna(0).astype("int64")
     return out
 
 
-def sessions_by_model(engine: Engine, *, scope: Scope) -> pd.DataFrame:
+def _sessions_by_model(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     """Columns model, provider, sessions: sessions with at least one call of that model
     through that provider in scope. Counted per model, and per provider only for the few
     models seen under several providers (the roll-up knows which): one pass over the calls

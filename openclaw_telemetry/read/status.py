@@ -1,7 +1,7 @@
 """What the database holds, as a whole: its data version (the cache key of every read),
 schema state, latest ingest run, first and last call, and the values the filters offer.
 
-`file_identity` and `birth` tell one database from another at the same URL: a SQLite
+`file_identity` and the birth in `stamp` tell one database from another at the same URL: a SQLite
 file replaced under a running dashboard (`start.sh --demo` again, a restore) has another
 inode or, when the file system reuses the inode, another first ingest run; so every
 cached read is renewed even when the new database's run ids repeat the old ones.
@@ -23,8 +23,8 @@ from openclaw_telemetry.store import sqlite_path
 
 T = tool_calls.c
 
-__all__ = ["birth", "call_bounds", "data_version", "file_identity", "filter_options",
-           "latest_ingest", "schema_status"]
+__all__ = ["call_bounds", "data_version", "file_identity", "filter_options",
+           "latest_ingest", "schema_status", "stamp"]
 
 
 def file_identity(url: str) -> str:
@@ -39,19 +39,25 @@ def file_identity(url: str) -> str:
     return f"{info.st_dev}:{info.st_ino}"
 
 
-def birth(engine: Engine) -> str:
-    """When the database got its first ingest run ('' before any): one primary-key seek."""
-    stmt = select(ingest_runs.c.started_at).order_by(ingest_runs.c.run_id).limit(1)
+def stamp(engine: Engine) -> tuple[str, int]:
+    """(birth, data version): when the database got its first ingest run ('' before any),
+    which tells one database from another at the same place, and `data_version`. Two
+    index seeks on one connection: what every cached answer is keyed on."""
+    first = select(ingest_runs.c.started_at).order_by(ingest_runs.c.run_id).limit(1)
     with engine.connect() as conn:
-        first = conn.execute(stmt).scalar()
-    return "" if first is None else str(first)
+        born = conn.execute(first).scalar()
+        version = conn.execute(_version()).scalar()
+    return "" if born is None else str(born), int(version or 0)
+
+
+def _version() -> Select[Any]:
+    return select(func.max(ingest_runs.c.run_id)).where(ingest_runs.c.changed == True)  # noqa: E712
 
 
 def data_version(engine: Engine) -> int:
     """The id of the latest ingest run that changed data (0 before any): the cache key."""
-    stmt = select(func.max(ingest_runs.c.run_id)).where(ingest_runs.c.changed == True)  # noqa: E712
     with engine.connect() as conn:
-        return int(conn.execute(stmt).scalar() or 0)
+        return int(conn.execute(_version()).scalar() or 0)
 
 
 def latest_ingest(engine: Engine) -> pd.DataFrame:

@@ -48,8 +48,8 @@ def engine(url: str) -> Engine:
 
 def source(url: str) -> Source:
     """The database's current `Source`: one stat() and two indexed look-ups per refresh."""
-    db = engine(url)
-    return Source(url, f"{read.file_identity(url)}|{read.birth(db)}", read.data_version(db))
+    born, version = read.stamp(engine(url))
+    return Source(url, f"{read.file_identity(url)}|{born}", version)
 
 
 def schema_status(url: str) -> str:
