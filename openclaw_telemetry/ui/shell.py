@@ -70,13 +70,16 @@ class Ctx:
     def tz(self) -> tzinfo:
         return zone(self.view.filters.tz)
 
+    def local(self, moment: datetime) -> pd.Timestamp:
+        """A naive-UTC moment in the chosen zone (tz-aware)."""
+        return pd.Timestamp(moment, tz="UTC").tz_convert(self.tz)
+
     @property
     def span(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """The chosen range in local time, for chart axes (None: open)."""
-        def local(moment: datetime | None) -> pd.Timestamp | None:
-            return None if moment is None else pd.Timestamp(moment, tz="UTC").tz_convert(
-                self.tz)
-        return local(self.window.since), local(self.window.until)
+        since, until = self.window.since, self.window.until
+        return (None if since is None else self.local(since),
+                None if until is None else self.local(until))
 
     @property
     def end(self) -> datetime:

@@ -4,7 +4,7 @@ kind filters. A session alert opens its session. bmasterai, when installed, reco
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 import pandas as pd
 import streamlit as st
@@ -56,10 +56,9 @@ def per_day(alerts: list[Alert], tz: tzinfo) -> pd.DataFrame:
 def _local_range(ctx: shell.Ctx, history: list[Alert]) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The chosen range in local wall-clock time (its end: now at the latest); all time
     starts at the first alert."""
-    def local(moment: datetime) -> pd.Timestamp:
-        return pd.Timestamp(moment).tz_localize("UTC").tz_convert(ctx.tz).tz_localize(None)
     start = ctx.window.since if ctx.window.since is not None else min(a.at for a in history)
-    return local(start).normalize(), local(ctx.end)
+    return (ctx.local(start).tz_localize(None).normalize(),
+            ctx.local(ctx.end).tz_localize(None))
 
 
 def banner(alerts: list[Alert]) -> None:
