@@ -79,6 +79,19 @@ def session_links(ctx: Any, session_ids: Iterable[object]) -> pd.Series:
                      dtype="object")
 
 
+def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
+                  ) -> list[str]:
+    """'label (else key, else id) · started YYYY-MM-DD HH:MM': one key (agent:main:main)
+    is many sessions over time, so the local start tells them apart."""
+    starts = local_times(frame, ["start_time"], tz)["start_time"]
+    names = []
+    for label, key, sid, start in zip(frame["label"], frame["session_key"], frame[id_column],
+                                      starts, strict=True):
+        name = next((str(v) for v in (label, key, sid) if isinstance(v, str) and v), "?")
+        names.append(name if pd.isna(start) else f"{name} · started {start:%Y-%m-%d %H:%M}")
+    return names
+
+
 def nothing(what: str) -> None:
     st.info(f"No {what} in this range and filter.", icon=":material/filter_alt_off:")
 

@@ -3,7 +3,6 @@ rolled up to the session that spawned it; every run and spawner opens its sessio
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import charts, read
@@ -17,6 +16,7 @@ from openclaw_telemetry.ui.widgets import (
     nothing,
     percent_column,
     session_links,
+    session_names,
     table,
     time_column,
 )
@@ -50,22 +50,13 @@ def cron(ctx: shell.Ctx) -> None:
             "open": link_column("Session")})
 
 
-def _spawner(rolled: pd.DataFrame, ctx: shell.Ctx) -> pd.Series:
-    """'label or key · started YYYY-MM-DD HH:MM': one key (agent:main:main) is many
-    sessions over time, so the start tells them apart."""
-    name = rolled["label"].fillna(rolled["session_key"]).fillna(rolled["parent_id"])
-    start = local_times(rolled, ["start_time"], ctx.tz)["start_time"]
-    when = [f" · started {t:%Y-%m-%d %H:%M}" if not pd.isna(t) else "" for t in start]
-    return pd.Series([f"{n}{w}" for n, w in zip(name, when, strict=True)], index=rolled.index)
-
-
 def subagents(ctx: shell.Ctx) -> None:
     st.subheader("Sub-agents")
     rolled = data.ask(read.subagent_rollup, ctx.src, scope=ctx.scope)
     if rolled.empty:
         nothing("sub-agent calls")
         return
-    named = rolled.assign(parent=_spawner(rolled, ctx))
+    named = rolled.assign(parent=session_names(rolled, ctx.tz, id_column="parent_id"))
     named["open"] = session_links(ctx, rolled["parent_id"]).to_numpy()
     chart(charts.ranked_bars(named, names="parent", values="subagent_cost", money=True,
                              title="Sub-agent cost by spawning session", top=10), "sub-bars")

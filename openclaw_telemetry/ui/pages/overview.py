@@ -21,6 +21,7 @@ from openclaw_telemetry.ui.widgets import (
     money_column,
     nothing,
     session_links,
+    session_names,
     table,
     tiles,
 )
@@ -135,9 +136,7 @@ def top_sessions(ctx: shell.Ctx) -> None:
         return
     st.subheader("Top sessions")
     shown = frame.copy()
-    shown["name"] = [next((str(v) for v in (lbl, key, sid) if isinstance(v, str) and v), "?")
-                     for lbl, key, sid in zip(frame["label"], frame["session_key"],
-                                              frame["session_id"], strict=True)]
+    shown["name"] = session_names(frame, ctx.tz)
     shown["open"] = session_links(ctx, frame["session_id"]).to_numpy()
     table(shown, key="ov-top-sessions", column_order=[
         "cost", "name", "open", "kind", "agent_id", "model", "calls", "errors"],

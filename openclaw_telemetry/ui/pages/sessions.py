@@ -21,6 +21,7 @@ from openclaw_telemetry.ui.widgets import (
     local_times,
     money_column,
     nothing,
+    session_names,
     table,
     time_column,
 )
@@ -60,7 +61,7 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
     if frame.empty:
         return frame
     shown = local_times(frame, ["start_time", "end_time"], ctx.tz)
-    shown["name"] = [_name(r) for _, r in frame.iterrows()]
+    shown["name"] = session_names(frame, ctx.tz)
     shown["note"] = _notes(frame)
 
     def picked() -> None:
