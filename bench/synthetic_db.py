@@ -57,6 +57,7 @@ TOOLS = {"exec": .28, "read": .24, "write": .1, "edit": .1, "web_search": .08,
          "browser": .05, "message": .05, "memory_search": .04, "sessions_spawn": .03,
          "cron": .03}
 DAYS = 90
+GATEWAY = "bench-host"  # one gateway: a single machine's history
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ def _session_rows(ses: dict[str, np.ndarray], calls: dict[str, np.ndarray],
     for i in range(n):
         kind, agent = str(ses["kind"][i]), str(ses["agent"][i])
         model = MODELS[int(ses["model"][i])]
-        row = {"session_id": f"s{i:07d}", "agent_id": agent,
+        row = {"session_id": f"s{i:07d}", "gateway": GATEWAY, "agent_id": agent,
                "session_key": f"agent:{agent}:{kind}:{i:07d}", "kind": kind,
                "start_time": ses["start"][i].item(), "end_time": last[i].item(),
                "model": model[0], "provider": model[1], "thinking_level": "low",
@@ -176,7 +177,8 @@ def _message_rows(calls: dict[str, np.ndarray]) -> list[dict[str, Any]]:
         error = bool(calls["error"][i])
         tokens = [int(calls[k][i]) for k in ("input", "output", "cache_read", "cache_write")]
         rows.append({
-            "message_id": f"m{i:09d}", "session_id": f"s{int(calls['owner'][i]):07d}",
+            "message_id": f"m{i:09d}", "gateway": GATEWAY,
+            "session_id": f"s{int(calls['owner'][i]):07d}",
             "agent_id": None, "timestamp": calls["timestamp"][i].item(), "model": model[0],
             "provider": model[1], "api": model[2], "input_tokens": tokens[0],
             "output_tokens": tokens[1], "cache_read_tokens": tokens[2],
@@ -200,7 +202,7 @@ def _tool_rows(calls: dict[str, np.ndarray], rng: np.random.Generator
     rows = []
     for j, i in enumerate(parent):
         seen = outcome[j] >= .01
-        rows.append({"tool_call_id": f"t{j:09d}", "tool_name": str(names[j]),
+        rows.append({"tool_call_id": f"t{j:09d}", "gateway": GATEWAY, "tool_name": str(names[j]),
                      "session_id": f"s{int(calls['owner'][i]):07d}", "message_id": f"m{i:09d}",
                      "timestamp": calls["timestamp"][i].item(),
                      "is_error": bool(outcome[j] < .05) if seen else None,
@@ -243,9 +245,9 @@ def _fill(engine: Engine, plan: Plan) -> None:
                             (tool_calls, tool_rows)):
             for k in range(0, len(rows), 50_000):
                 conn.execute(insert(table), rows[k:k + 50_000])
-        usage.refresh(conn)  # the 15-minute roll-up, as the ingest keeps it
+        usage.refresh(conn, None)  # the 15-minute roll-up, as the ingest keeps it
         conn.execute(insert(ingest_runs), [{
-            "started_at": started, "finished_at": datetime.now(UTC).replace(tzinfo=None),
+            "gateway": GATEWAY, "started_at": started, "finished_at": datetime.now(UTC).replace(tzinfo=None),
             "status": "ok", "changed": True, "new_calls": plan.calls}])
         conn.execute(insert(meta), [{"key": "bench", "value": f"{plan.tag()} end={plan.end}"}])
 

@@ -39,6 +39,7 @@ from openclaw_telemetry.config import (
     ENV_NOTIFY,
     alerts_file,
     default_db,
+    default_gateway,
     local_zone_name,
 )
 from openclaw_telemetry.dispatch import Checked, Outcome, check
@@ -159,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         tz = _zone(args.tz)
         engine = open_existing(args.db or default_db())
         if args.notify:
-            migrate(engine)  # the delivery record (m006) of a database written before it
+            # the delivery record (m006) of a database written before it
+            migrate(engine, default_gateway())
         checked = check(engine, config, now=datetime.now(UTC), tz=tz, notify=args.notify)
     except ConfigError as exc:
         return usage_error(PROG, exc)

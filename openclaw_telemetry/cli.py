@@ -69,7 +69,7 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
 def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO) -> int:
     roots = resolve_roots(settings.sessions_dir, settings.env, settings.sessions_dir_origin)
     url = database_url(settings.db)
-    engine = open_db(url)
+    engine = open_db(url, gateway=settings.gateway)
     talk = not settings.quiet and not settings.json
     if talk:
         where = ", ".join(f"{r.path} ({len(r.agents)} agent{'s' * (len(r.agents) != 1)})"
@@ -108,8 +108,9 @@ def _run_once(settings: config.Settings, engine: Engine, roots: list[StateRoot],
               *, progress: bool = True) -> RunSummary:
     """One incremental run under the database lock."""
     quiet = settings.quiet or settings.json or not progress
-    with run_lock(engine, settings.lock_wait):
-        return Ingest(engine, roots, config_path=settings.config_path, full=settings.full,
+    with run_lock(engine, settings.gateway, settings.lock_wait):
+        return Ingest(engine, roots, gateway=settings.gateway,
+                      config_path=settings.config_path, full=settings.full,
                       batch_calls=settings.batch_size, progress=for_stream(err, quiet=quiet),
                       warn=lambda m: print(f"warning: {m}", file=err)).run()
 

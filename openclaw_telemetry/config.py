@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from openclaw_telemetry import __version__
 from openclaw_telemetry.doors import door_parser
-from openclaw_telemetry.store import DEFAULT_DB
+from openclaw_telemetry.errors import ConfigError
 
 ENV_SESSIONS_DIR = "OPENCLAW_SESSIONS_DIR"
 ENV_DB = "OPENCLAW_TELEMETRY_DB"
@@ -23,7 +24,9 @@ ENV_ALERTS = "OPENCLAW_TELEMETRY_ALERTS"
 ENV_NOTIFY = "OPENCLAW_TELEMETRY_NOTIFY"
 ENV_REPLAY = "OPENCLAW_TELEMETRY_REPLAY"  # 1: the session page may show the conversation
 ENV_REPLAY_REMOTE = "OPENCLAW_TELEMETRY_REPLAY_REMOTE"  # 1: also off loopback
+ENV_GATEWAY = "OPENCLAW_TELEMETRY_GATEWAY"
 DEFAULT_ALERTS = "alerts.toml"
+DEFAULT_DB = "openclaw_telemetry.db"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +44,27 @@ class Settings:
     config_path: Path | None
     env: Mapping[str, str]
     alerts: str | None = None  # with --watch: the rules file to evaluate after each run
+    gateway: str = ""  # the OpenClaw host this run reads (ids are unique per gateway)
 
 
 def default_db(env: Mapping[str, str] | None = None) -> str:
     """The database every command uses unless told otherwise."""
     return (env if env is not None else os.environ).get(ENV_DB) or DEFAULT_DB
+
+
+def default_gateway(env: Mapping[str, str] | None = None) -> str:
+    """The gateway a run belongs to unless told: the env variable, else this host's name."""
+    return checked_gateway((env if env is not None else os.environ).get(ENV_GATEWAY)
+                           or socket.gethostname() or "local")
+
+
+def checked_gateway(name: str) -> str:
+    """A gateway name as stored: trimmed, 1–100 printable characters."""
+    name = name.strip()
+    if not name or len(name) > 100 or not name.isprintable():
+        raise ConfigError(f"gateway name {name[:100]!r}: use 1 to 100 printable characters, "
+                          "e.g. the host's name")
+    return name
 
 
 def alerts_file(given: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
@@ -90,6 +109,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH_OR_URL",
                    help=f"SQLite file or SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
                         f"(env {ENV_DB}; default: {DEFAULT_DB} in the working directory)")
+    p.add_argument("--gateway", metavar="NAME",
+                   help=f"the OpenClaw host this data comes from, when several write into one "
+                        f"database (env {ENV_GATEWAY}; default: this machine's host name)")
     p.add_argument("--full", action="store_true",
                    help="forget what was read before and re-read every source (same result; "
                         "data of files OpenClaw has deleted stays)")
@@ -134,4 +156,6 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         quiet=args.quiet, lock_wait=args.lock_wait, batch_size=args.batch_size,
         watch=args.watch, poll=args.poll,
         config_path=Path(config).expanduser() if config else None, env=environment,
-        alerts=(args.alerts or environment.get(ENV_ALERTS) or None) if args.watch else None)
+        alerts=(args.alerts or environment.get(ENV_ALERTS) or None) if args.watch else None,
+        gateway=checked_gateway(args.gateway) if args.gateway is not None
+        else default_gateway(environment))

@@ -3,7 +3,8 @@
 Each migration is frozen SQL per dialect in `sql/<name>.<dialect>.sql`, with a one-line
 reason below. Never edit a released migration: add the next one. Applied names are kept in
 `_migrations`; opening the store runs what is missing, each in its own transaction under
-the database's write lock (m002 also fills its roll-up from the calls already stored).
+the database's write lock. Derived data a migration rebuilds (the roll-up in m008) is
+rebuilt by frozen SQL too, never by calling live code.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from importlib import resources
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from openclaw_telemetry import usage
 from openclaw_telemetry.errors import DatabaseError
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
@@ -31,6 +31,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
                            "threshold is sent once, by whichever runner claims it first"),
     ("m007_session_events", "the session page marks compactions, resets and model or "
                             "thinking-level switches: their entries are kept (never text)"),
+    ("m008_gateways", "several gateways (OpenClaw hosts) share one database: every row names "
+                      "its gateway, ids are unique per gateway, the roll-up is kept per "
+                      "gateway; rows stored before get the upgrading host's gateway"),
 )
 _TABLE = "_migrations"
 _PG_MIGRATION_LOCK = 0x0C1A77E2  # arbitrary, fixed; beside the run lock's 0x0C1A77E1
@@ -60,8 +63,9 @@ def schema_status(engine: Engine) -> str:
     return "ready" if done == sorted(known) else "outdated"
 
 
-def migrate(engine: Engine) -> list[str]:
-    """Bring the database to the current schema; return the names applied now.
+def migrate(engine: Engine, gateway: str) -> list[str]:
+    """Bring the database to the current schema; return the names applied now. `gateway`
+    is bound as `:gateway` in the migrations' SQL (m008 gives it to the rows stored before).
 
     Processes that open a new or older database at the same moment (two first runs, a
     run beside the dashboard) migrate one after the other: each migration's transaction
@@ -79,9 +83,8 @@ def migrate(engine: Engine) -> list[str]:
             conn.execute(text(f"CREATE TABLE IF NOT EXISTS {_TABLE} "
                               "(name VARCHAR(100) PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"))
             for statement in statements(name, _dialect(engine)):
-                conn.execute(text(statement))
-            if name == "m002_usage_rollup":  # a database written before: roll its calls up
-                usage.refresh(conn)
+                conn.execute(text(statement), {"gateway": gateway} if ":gateway" in statement
+                             else {})
             conn.execute(text(f"INSERT INTO {_TABLE} (name, applied_at) VALUES (:n, :t)"),  # noqa: S608
                          {"n": name, "t": datetime.now(UTC).isoformat()})
         ran.append(name)

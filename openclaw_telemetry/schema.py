@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -25,9 +26,16 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _gateway() -> Column[str]:
+    """The gateway (OpenClaw host) a row was read from: ids are unique per gateway."""
+    return Column("gateway", String, nullable=False)
+
+
 sessions = Table(
     "sessions", metadata,
-    Column("session_id", String, primary_key=True),
+    Column("session_id", String, nullable=False),
+    _gateway(),
     Column("agent_id", String),
     Column("session_key", String),
     Column("kind", String, nullable=False, server_default="unknown"),
@@ -55,6 +63,7 @@ sessions = Table(
     Column("spawn_depth", Integer),
     Column("updated_at", DateTime),
     Column("dirty", Boolean, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("session_id", "gateway", name="pk_sessions"),
 )
 Index("ix_sessions_start_time", sessions.c.start_time)
 Index("ix_sessions_agent", sessions.c.agent_id)
@@ -65,7 +74,8 @@ Index("ix_sessions_dirty", sessions.c.dirty)
 
 messages = Table(
     "messages", metadata,
-    Column("message_id", String, primary_key=True),
+    Column("message_id", String, nullable=False),
+    _gateway(),
     Column("session_id", String, nullable=False),
     Column("agent_id", String),
     Column("timestamp", DateTime, nullable=False),
@@ -91,6 +101,7 @@ messages = Table(
     Column("entry_id", String),
     Column("source_id", Integer),
     Column("tool_call_count", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("message_id", "gateway", name="pk_messages"),
 )
 Index("ix_messages_timestamp", messages.c.timestamp)
 Index("ix_messages_session", messages.c.session_id, messages.c.timestamp)
@@ -100,6 +111,7 @@ message_occurrences = Table(
     "message_occurrences", metadata,
     Column("message_id", String, primary_key=True),
     Column("source_id", Integer, primary_key=True),
+    _gateway(),
     Column("session_id", String, nullable=False),
 )
 Index("ix_occurrences_source", message_occurrences.c.source_id)
@@ -108,13 +120,16 @@ Index("ix_occurrences_source", message_occurrences.c.source_id)
 # same transaction as the rows that made it necessary, so a crash cannot lose the work.
 pending_keys = Table(
     "pending_keys", metadata,
-    Column("message_id", String, primary_key=True),
+    Column("message_id", String, nullable=False),
+    _gateway(),
+    PrimaryKeyConstraint("message_id", "gateway", name="pk_pending_keys"),
 )
 
 tool_calls = Table(
     "tool_calls", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tool_call_id", String, nullable=False),
+    _gateway(),
     Column("tool_name", String, nullable=False),
     Column("bridge_name", String),
     Column("session_id", String, nullable=False),
@@ -124,7 +139,7 @@ tool_calls = Table(
     Column("duration_ms", Integer),
     # the block's place among its call's tool calls: ids can repeat inside one response
     Column("call_index", Integer, nullable=False, server_default="0"),
-    UniqueConstraint("message_id", "call_index", name="uq_tool_calls_message_index"),
+    UniqueConstraint("message_id", "gateway", "call_index", name="uq_tool_calls_message_index"),
 )
 Index("ix_tool_calls_timestamp", tool_calls.c.timestamp)
 Index("ix_tool_calls_session", tool_calls.c.session_id)
@@ -142,12 +157,14 @@ Index("ix_tool_calls_open", tool_calls.c.tool_call_id,
 tool_results = Table(
     "tool_results", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    _gateway(),
     Column("session_id", String, nullable=False),
     Column("tool_call_id", String, nullable=False),
     Column("is_error", Boolean, nullable=False),
     Column("timestamp", DateTime),
     Column("duration_ms", Integer),
-    UniqueConstraint("session_id", "tool_call_id", "timestamp", name="uq_tool_results_answer"),
+    UniqueConstraint("gateway", "session_id", "tool_call_id", "timestamp",
+                     name="uq_tool_results_answer"),
 )
 
 # Turning points OpenClaw wrote into a session's transcript (format §4.3): model and
@@ -158,6 +175,7 @@ session_events = Table(
     "session_events", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("session_id", String, nullable=False),
+    _gateway(),
     Column("source_id", Integer, nullable=False),
     Column("position", Integer, nullable=False),
     Column("timestamp", DateTime),
@@ -172,7 +190,8 @@ Index("ix_session_events_session", session_events.c.session_id, session_events.c
 sources = Table(
     "sources", metadata,
     Column("source_id", Integer, primary_key=True, autoincrement=True),
-    Column("path", Text, nullable=False, unique=True),
+    _gateway(),
+    Column("path", Text, nullable=False),
     Column("rel_path", Text, nullable=False),
     Column("kind", String, nullable=False),
     Column("agent_id", String),
@@ -200,13 +219,15 @@ sources = Table(
     Column("provider_state", String),
     Column("first_seen_at", DateTime),
     Column("last_read_at", DateTime),
+    UniqueConstraint("gateway", "path", name="uq_sources_path"),
 )
 Index("ix_sources_session", sources.c.session_id)
 Index("ix_sources_inode", sources.c.device, sources.c.inode)
 
 session_attribution = Table(
     "session_attribution", metadata,
-    Column("session_id", String, primary_key=True),
+    Column("session_id", String, nullable=False),
+    _gateway(),
     Column("agent_id", String),
     Column("session_key", String),
     Column("kind", String),
@@ -218,21 +239,25 @@ session_attribution = Table(
     Column("spawn_depth", Integer),
     Column("learned_from", String),
     Column("updated_at", DateTime),
+    PrimaryKeyConstraint("session_id", "gateway", name="pk_session_attribution"),
 )
 Index("ix_attribution_key", session_attribution.c.session_key)
 
 cron_jobs = Table(
     "cron_jobs", metadata,
-    Column("job_id", String, primary_key=True),
+    Column("job_id", String, nullable=False),
+    _gateway(),
     Column("agent_id", String),
     Column("name", String),
     Column("schedule", String),
     Column("updated_at", DateTime),
+    PrimaryKeyConstraint("job_id", "gateway", name="pk_cron_jobs"),
 )
 
 ingest_runs = Table(
     "ingest_runs", metadata,
     Column("run_id", Integer, primary_key=True, autoincrement=True),
+    _gateway(),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
     Column("status", String, nullable=False),
@@ -257,13 +282,14 @@ parse_issues = Table(
 )
 Index("ix_parse_issues_run", parse_issues.c.run_id)
 
-# Calls summed per 15-minute UTC bucket (start, naive UTC), agent, model, provider and the
+# Calls summed per 15-minute UTC bucket (start, naive UTC), gateway, agent, model, provider and the
 # owning session's kind (NULL: no session row), kept equal to a GROUP BY over `messages` by
 # the end of every ingest run (`usage.refresh`). Every real zone offset is a multiple of 15
 # minutes, so each bucket lies inside one local hour: hourly reads need not scan the calls.
 usage_quarter_hours = Table(
     "usage_quarter_hours", metadata,
     Column("bucket", DateTime, nullable=False),
+    _gateway(),
     Column("agent", String, nullable=False),
     Column("model", String, nullable=False),
     Column("provider", String, nullable=False),

@@ -19,10 +19,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from openclaw_telemetry.config import default_gateway
 from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.migrations import migrate, schema_status
 
-DEFAULT_DB = "openclaw_telemetry.db"
 _BUSY_TIMEOUT_MS = 30_000
 
 
@@ -111,11 +111,12 @@ def make_engine(url: str, *, create: bool = True, pooled: bool = True) -> Engine
     return engine
 
 
-def open_db(url: str, *, create: bool = True) -> Engine:
-    """Engine + migrations: the one way the product opens its database."""
+def open_db(url: str, *, create: bool = True, gateway: str | None = None) -> Engine:
+    """Engine + migrations: the one way the product opens its database. `gateway`: the
+    name an upgrade gives the rows stored before gateways existed (default: this host's)."""
     engine = make_engine(url, create=create)
     try:
-        migrate(engine)
+        migrate(engine, gateway or default_gateway())
     except OperationalError as exc:
         engine.dispose()
         raise DatabaseError(f"cannot open {describe(url)}: {_short(exc)}") from None

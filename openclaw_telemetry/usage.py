@@ -18,7 +18,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     DateTime,
+    Insert,
     String,
+    and_,
     case,
     delete,
     extract,
@@ -64,14 +66,14 @@ def _dialect(conn: Connection) -> str:
     return "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
 
 
-def buckets_of_sessions(conn: Connection, session_ids: list[str]) -> set[datetime]:
-    """The buckets holding a call of these sessions."""
+def buckets_of_sessions(conn: Connection, gateway: str, session_ids: list[str]) -> set[datetime]:
+    """The buckets holding a call of these sessions of a gateway."""
     key = bucket_of(_dialect(conn), M.timestamp)
     found: set[datetime] = set()
     for start in range(0, len(session_ids), 500):
         part = session_ids[start:start + 500]
         found.update(row[0] for row in conn.execute(
-            select(key).where(M.session_id.in_(part)).distinct()))
+            select(key).where(M.gateway == gateway, M.session_id.in_(part)).distinct()))
     return found
 
 
@@ -86,21 +88,36 @@ def ranges(buckets: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
     return out
 
 
-def refresh(conn: Connection, buckets: Iterable[datetime] | None = None) -> None:
-    """Re-derive the roll-up rows of these buckets (bucket starts, or any moment inside
-    them) from the calls; `None` re-derives everything."""
+def refresh(conn: Connection, gateway: str | None,
+            buckets: Iterable[datetime] | None = None) -> None:
+    """Re-derive the roll-up rows of one gateway's buckets (bucket starts, or any moment
+    inside them) from its calls; `None` buckets: all of them, `None` gateway: every
+    gateway's."""
     spans: list[tuple[datetime | None, datetime | None]] = (
         [(None, None)] if buckets is None else list(ranges(buckets)))
-    key = bucket_of(_dialect(conn), M.timestamp)
-    dims = [*call_dimensions(), S.kind]
-    columns = [c.name for c in usage_quarter_hours.columns]
     for low, high in spans:
         gone = delete(usage_quarter_hours)
-        calls = (select(key, *dims, *call_measures())
-                 .select_from(messages.outerjoin(sessions, S.session_id == M.session_id)))
+        if gateway is not None:
+            gone = gone.where(U.gateway == gateway)
         if low is not None and high is not None:
             gone = gone.where(U.bucket >= low, U.bucket < high)
-            calls = calls.where(M.timestamp >= low, M.timestamp < high)
         conn.execute(gone)
-        calls = calls.group_by(*[literal_column(str(i)) for i in range(1, 6)])
-        conn.execute(usage_quarter_hours.insert().from_select(columns, calls))
+        conn.execute(fill(_dialect(conn), gateway, low, high))
+
+
+def fill(dialect: str, gateway: str | None = None, low: datetime | None = None,
+         high: datetime | None = None) -> Insert:
+    """INSERT … SELECT of the roll-up rows of the calls in `[low, high)` (all when None)
+    of a gateway (all when None)."""
+    key = bucket_of(dialect, M.timestamp)
+    dims = [M.gateway, *call_dimensions(), S.kind]
+    calls = (select(key, *dims, *call_measures())
+             .select_from(messages.outerjoin(sessions, and_(S.session_id == M.session_id,
+                                                            S.gateway == M.gateway))))
+    if gateway is not None:
+        calls = calls.where(M.gateway == gateway)
+    if low is not None and high is not None:
+        calls = calls.where(M.timestamp >= low, M.timestamp < high)
+    calls = calls.group_by(*[literal_column(str(i)) for i in range(1, len(dims) + 2)])
+    columns = [c.name for c in usage_quarter_hours.columns]
+    return usage_quarter_hours.insert().from_select(columns, calls)

@@ -108,6 +108,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database of the real PostgreSQL server (tests marked `postgres`)."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'telemetry.db'}"
 
@@ -142,13 +148,15 @@ def calls_so_far(db: Path) -> int:
         return 0
 
 
-def totals(url: str) -> dict[str, Any]:
+def totals(url: str, gateway: str | None = None) -> dict[str, Any]:
+    """Sums over the stored calls and tool calls (of one gateway when given)."""
+    where = "" if gateway is None else " WHERE gateway = :g"
     row = query(url, "SELECT count(*), coalesce(sum(input_tokens),0), coalesce(sum(output_tokens),0),"
                      " coalesce(sum(cache_read_tokens),0), coalesce(sum(cache_write_tokens),0),"
                      " coalesce(sum(cost),0), coalesce(sum(CASE WHEN is_error THEN 1 ELSE 0 END),0)"
-                     " FROM messages")[0]
+                     " FROM messages" + where, g=gateway)[0]
     tools = query(url, "SELECT count(*), coalesce(sum(CASE WHEN is_error THEN 1 ELSE 0 END),0)"
-                       " FROM tool_calls")[0]
+                       " FROM tool_calls" + where, g=gateway)[0]
     return {"llm_calls": row[0], "input": row[1], "output": row[2], "cache_read": row[3],
             "cache_write": row[4], "cost": float(row[5]), "errors": row[6],
             "tool_calls": tools[0], "tool_errors": tools[1]}

@@ -16,13 +16,15 @@ from openclaw_telemetry import usage
 from openclaw_telemetry.schema import ingest_runs, messages, sessions, tool_calls
 from openclaw_telemetry.store import open_db
 
+GATEWAY = "local"  # the gateway of every row unless a test names another
 _count = 0
 _places: dict[str, int] = {}  # message_id -> place of its last tool call
 
 
 def session(session_id: str, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "session_id": session_id, "agent_id": "main", "session_key": f"agent:main:{session_id}",
+        "session_id": session_id, "gateway": GATEWAY, "agent_id": "main",
+        "session_key": f"agent:main:{session_id}",
         "kind": "direct", "start_time": None, "end_time": None, "model": "m1",
         "provider": "p1", "thinking_level": None, "total_messages": 0,
         "total_tool_calls": 0, "total_input_tokens": 0, "total_output_tokens": 0,
@@ -38,7 +40,8 @@ def call(session_id: str, at: datetime, cost: float = 1.0, **values: Any) -> dic
     global _count
     _count += 1
     row: dict[str, Any] = {
-        "message_id": f"msg{_count:08d}", "session_id": session_id, "agent_id": "main",
+        "message_id": f"msg{_count:08d}", "gateway": GATEWAY, "session_id": session_id,
+        "agent_id": "main",
         "timestamp": at, "model": "m1", "provider": "p1", "api": "test",
         "input_tokens": 10, "output_tokens": 5, "cache_read_tokens": 0,
         "cache_write_tokens": 0, "total_tokens": 15, "cost": cost,
@@ -56,7 +59,8 @@ def tool(message: dict[str, Any], name: str, *, error: bool | None = False,
     global _count
     _count += 1
     index = _places[message["message_id"]] = _places.get(message["message_id"], -1) + 1
-    return {"tool_call_id": f"tc{_count:08d}", "tool_name": name, "bridge_name": None,
+    return {"tool_call_id": f"tc{_count:08d}", "gateway": message["gateway"],
+            "tool_name": name, "bridge_name": None,
             "session_id": message["session_id"], "message_id": message["message_id"],
             "timestamp": message["timestamp"], "is_error": error, "duration_ms": duration,
             "call_index": index}
@@ -65,7 +69,8 @@ def tool(message: dict[str, Any], name: str, *, error: bool | None = False,
 def totals_into(rows: list[dict[str, Any]], calls: list[dict[str, Any]]) -> None:
     """Fill the sessions' total_* columns and times from their calls (as ingest does)."""
     for row in rows:
-        own = [c for c in calls if c["session_id"] == row["session_id"]]
+        own = [c for c in calls if (c["session_id"], c["gateway"]) == (row["session_id"],
+                                                                        row["gateway"])]
         if not own:
             continue
         row["total_messages"] = len(own)
@@ -89,7 +94,7 @@ def build(url: str, sessions_: list[dict[str, Any]], calls: list[dict[str, Any]]
             conn.execute(insert(messages), calls)
         if tools:
             conn.execute(insert(tool_calls), tools)
-        usage.refresh(conn)  # the roll-up the ingest keeps
-        conn.execute(insert(ingest_runs), [{"started_at": ran_at, "finished_at": ran_at,
+        usage.refresh(conn, None)  # the roll-up the ingest keeps
+        conn.execute(insert(ingest_runs), [{"gateway": GATEWAY, "started_at": ran_at, "finished_at": ran_at,
                                             "status": "ok", "changed": True}])
     return engine

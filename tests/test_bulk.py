@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, select
 
 from openclaw_telemetry.ingest import bulk
@@ -69,7 +70,8 @@ def test_first_ingest_ends_with_every_index_and_an_exact_rollup(tmp_path: Path,
 
 
 def test_first_ingest_killed_with_indexes_dropped_is_completed(tmp_path: Path,
-                                                                  db_url: str) -> None:
+                                                                  sqlite_url: str) -> None:
+    db_url = sqlite_url
     engine = open_db(db_url)
     try:
         with engine.begin() as conn:  # what a killed first ingest leaves behind
@@ -81,6 +83,18 @@ def test_first_ingest_killed_with_indexes_dropped_is_completed(tmp_path: Path,
     assert "ix_messages_timestamp" not in _indexes(db_url)["messages"]
     assert ingest(_state(tmp_path), db_url, "-q").code == 0
     _complete(db_url)
+
+
+@pytest.mark.postgres
+def test_postgresql_never_drops_indexes(postgres_url: str) -> None:
+    """Gateways of a fleet may start their first ingest at once: none drops an index."""
+    engine = open_db(postgres_url)
+    try:
+        with engine.begin() as conn:
+            assert not bulk.defer_if_empty(conn)
+    finally:
+        engine.dispose()
+    assert "ix_messages_timestamp" in _indexes(postgres_url)["messages"]
 
 
 def test_indexes_stay_when_calls_are_stored(tmp_path: Path, sqlite_url: str) -> None:

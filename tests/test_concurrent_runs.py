@@ -174,7 +174,7 @@ def test_the_run_lock_leaves_the_locks_of_sqlite_connections_alone(tmp_path: Pat
             conn.execute(text("SELECT count(*) FROM messages"))
         held = _posix_locks(db)
         assert held  # in WAL mode an open connection holds a shared lock on the file
-        with run_lock(engine, 1.0):
+        with run_lock(engine, "local", 1.0):
             pass
         assert _posix_locks(db) == held
     finally:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import Connection, UniqueConstraint, create_engine, inspect, text
 
+from openclaw_telemetry.config import default_gateway
 from openclaw_telemetry.errors import DatabaseError
 from openclaw_telemetry.ingest.finalize import finalize
 from openclaw_telemetry.migrations import MIGRATIONS, migrate, statements
@@ -26,7 +27,7 @@ def test_migrated_database_matches_schema(db_url: str) -> None:
             assert {str(i.name) for i in table.indexes} <= indexes
             assert [c.name for c in table.primary_key.columns] == \
                 found.get_pk_constraint(name)["constrained_columns"]
-        assert migrate(engine) == []
+        assert migrate(engine, "local") == []
         with engine.connect() as conn:
             names = [r[0] for r in conn.execute(text("SELECT name FROM _migrations"))]
         assert names == [name for name, _ in MIGRATIONS]
@@ -88,7 +89,7 @@ def test_tool_calls_and_results_of_an_older_database_survive_m003(db_url: str) -
         with upgraded.begin() as conn:
             assert conn.execute(text("SELECT session_id, tool_call_id FROM tool_results")
                                 ).all() == [("", "call_0")]
-            finalize(conn)
+            finalize(conn, default_gateway())
             assert conn.execute(text("SELECT tool_call_id, call_index, is_error, duration_ms"
                                      " FROM tool_calls ORDER BY id")).all() == [
                 ("call_0", 0, True, 2500), ("call_1", 1, None, None)]

@@ -42,7 +42,7 @@ def _run(state: Path, url: str) -> tuple[Recorder, RunSummary]:
     recorder = Recorder()
     engine = open_db(url)
     try:
-        summary = Ingest(engine, resolve_roots(str(state), {}), config_path=None,
+        summary = Ingest(engine, resolve_roots(str(state), {}), gateway="local", config_path=None,
                          progress=recorder).run()
     finally:
         engine.dispose()

@@ -36,17 +36,18 @@ def expected(url: str) -> dict[tuple[Any, ...], list[float]]:
     try:
         with engine.connect() as conn:
             rows = conn.execute(text(
-                "SELECT m.timestamp, m.agent_id, m.model, m.provider, s.kind, m.is_error,"
-                " m.input_tokens, m.output_tokens, m.cache_read_tokens, m.cache_write_tokens,"
-                " m.cost, m.cost_source, m.subscription, m.tool_call_count"
-                " FROM messages m LEFT JOIN sessions s ON s.session_id = m.session_id")).all()
+                "SELECT m.timestamp, m.gateway, m.agent_id, m.model, m.provider, s.kind,"
+                " m.is_error, m.input_tokens, m.output_tokens, m.cache_read_tokens,"
+                " m.cache_write_tokens, m.cost, m.cost_source, m.subscription,"
+                " m.tool_call_count FROM messages m LEFT JOIN sessions s"
+                " ON s.session_id = m.session_id AND s.gateway = m.gateway")).all()
     finally:
         engine.dispose()
     out: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0.0] * len(SUMS))
-    for (when, agent, model, provider, kind, error, inp, outp, cr, cw, cost, source,
+    for (when, gateway, agent, model, provider, kind, error, inp, outp, cr, cw, cost, source,
          subscription, tools) in rows:
         stamp = when if isinstance(when, datetime) else datetime.fromisoformat(when)
-        key = (usage.floor(stamp), agent or "(none)", model or "(none)",
+        key = (usage.floor(stamp), gateway, agent or "(none)", model or "(none)",
                provider or "(none)", kind)
         tokens = inp + outp + cr + cw
         for i, value in enumerate((1, bool(error), inp, outp, cr, cw, cost,
@@ -62,16 +63,16 @@ def stored(url: str) -> dict[tuple[Any, ...], list[float]]:
     try:
         with engine.connect() as conn:
             rows = conn.execute(text(
-                "SELECT bucket, agent, model, provider, kind, " + ", ".join(SUMS)
+                "SELECT bucket, gateway, agent, model, provider, kind, " + ", ".join(SUMS)
                 + " FROM usage_quarter_hours")).all()
     finally:
         engine.dispose()
     found: dict[tuple[Any, ...], list[float]] = {}
     for row in rows:
         when = row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(row[0])
-        key = (when, *row[1:5])
+        key = (when, *row[1:6])
         assert key not in found, f"duplicate roll-up row {key}"
-        found[key] = [float(v) for v in row[5:]]
+        found[key] = [float(v) for v in row[6:]]
     return found
 
 

@@ -1,8 +1,8 @@
 """End of a run: owners of shared calls, session totals, attribution, tool results, and
 the `usage_quarter_hours` roll-up buckets of every call of a touched session.
 
-Everything here is derived from rows already committed, and works from persistent
-markers (`sessions.dirty`, `pending_keys`, tool calls without a result), so a run that
+Everything here is one gateway's (the run's), derived from rows already committed, and
+works from persistent markers (`sessions.dirty`, `pending_keys`, tool calls without a result), so a run that
 died before this step is completed by the next one. One transaction.
 """
 
@@ -35,39 +35,43 @@ from openclaw_telemetry.sources.discover import classify
 _FAR_FUTURE = datetime(9999, 1, 1)
 
 
-def finalize(conn: Connection, *, whole_rollup: bool = False,
+def finalize(conn: Connection, gateway: str, *, whole_rollup: bool = False,
              main_keys: Iterable[str] = ("main",)) -> int:
-    """Bring every dirty session up to date; return how many were updated.
-    `whole_rollup`: re-derive all roll-up buckets (a first ingest, whose writer skipped
+    """Bring every dirty session of a gateway up to date; return how many were updated.
+    `whole_rollup`: re-derive all its roll-up buckets (a first ingest, whose writer skipped
     the buckets of calls that moved). `main_keys`: the `session.mainKey` settings read."""
     dirty = [row[0] for row in conn.execute(select(sessions.c.session_id)
-                                            .where(sessions.c.dirty.is_(True)))]
-    moved_start = _session_times(conn, dirty)
-    _queue_shared_keys(conn, moved_start)
+                                            .where(sessions.c.gateway == gateway,
+                                                   sessions.c.dirty.is_(True)))]
+    moved_start = _session_times(conn, gateway, dirty)
+    _queue_shared_keys(conn, gateway, moved_start)
     dropped: list[datetime] = []
-    touched = set(dirty) | _resolve_owners(conn, dropped)
+    touched = set(dirty) | _resolve_owners(conn, gateway, dropped)
     ordered = sorted(touched)
-    _totals(conn, ordered)
-    _attribute(conn, ordered, tuple(main_keys))
-    _join_tool_results(conn)
-    _usage(conn, ordered, dropped, whole_rollup)
+    _totals(conn, gateway, ordered)
+    _attribute(conn, gateway, ordered, tuple(main_keys))
+    _join_tool_results(conn, gateway)
+    _usage(conn, gateway, ordered, dropped, whole_rollup)
     for part in chunks(ordered):
-        conn.execute(update(sessions).where(sessions.c.session_id.in_(part))
+        conn.execute(update(sessions).where(sessions.c.gateway == gateway,
+                                            sessions.c.session_id.in_(part))
                      .values(dirty=False, updated_at=now()))
     return len(ordered)
 
 
-def _session_times(conn: Connection, ids: list[str]) -> list[str]:
+def _session_times(conn: Connection, gateway: str, ids: list[str]) -> list[str]:
     """start/end/thinking from the sources of each session (contract D1)."""
     moved: list[str] = []
     for part in chunks(ids):
         times = conn.execute(
             select(sources.c.session_id, func.min(sources.c.header_time),
                    func.min(sources.c.first_time), func.max(sources.c.last_time))
-            .where(sources.c.session_id.in_(part)).group_by(sources.c.session_id)).all()
-        thinking = _latest_thinking(conn, part)
+            .where(sources.c.gateway == gateway, sources.c.session_id.in_(part))
+            .group_by(sources.c.session_id)).all()
+        thinking = _latest_thinking(conn, gateway, part)
         before = dict(conn.execute(select(sessions.c.session_id, sessions.c.start_time)
-                                   .where(sessions.c.session_id.in_(part))).all())
+                                   .where(sessions.c.gateway == gateway,
+                                          sessions.c.session_id.in_(part))).all())
         rows = []
         for sid, header, first, last in times:
             start = header or first
@@ -76,17 +80,18 @@ def _session_times(conn: Connection, ids: list[str]) -> list[str]:
             rows.append({"sid": sid, "start_time": start, "end_time": last,
                          "thinking_level": thinking.get(sid)})
         if rows:
-            conn.execute(update(sessions).where(sessions.c.session_id == bindparam("sid"))
+            conn.execute(update(sessions).where(sessions.c.gateway == gateway,
+                                                sessions.c.session_id == bindparam("sid"))
                          .values(start_time=bindparam("start_time"),
                                  end_time=bindparam("end_time"),
                                  thinking_level=bindparam("thinking_level")), rows)
     return moved
 
 
-def _latest_thinking(conn: Connection, ids: list[str] | Any) -> dict[str, str]:
+def _latest_thinking(conn: Connection, gateway: str, ids: list[str] | Any) -> dict[str, str]:
     rows = conn.execute(select(sources.c.session_id, sources.c.thinking_level,
                                sources.c.thinking_time)
-                        .where(sources.c.session_id.in_(ids),
+                        .where(sources.c.gateway == gateway, sources.c.session_id.in_(ids),
                                sources.c.thinking_level.is_not(None)))
     best: dict[str, tuple[datetime, str]] = {}
     for sid, level, when in rows:
@@ -96,82 +101,95 @@ def _latest_thinking(conn: Connection, ids: list[str] | Any) -> dict[str, str]:
     return {sid: level for sid, (_, level) in best.items()}
 
 
-def _queue_shared_keys(conn: Connection, session_ids: list[str]) -> None:
+def _queue_shared_keys(conn: Connection, gateway: str, session_ids: list[str]) -> None:
     """A session whose start moved may now own (or lose) calls it shares (contract B4)."""
+    o = message_occurrences.c
     other = message_occurrences.alias("other")
     for part in chunks(session_ids):
         keys = {row[0] for row in conn.execute(
-            select(message_occurrences.c.message_id)
-            .where(message_occurrences.c.session_id.in_(part),
+            select(o.message_id)
+            .where(o.gateway == gateway, o.session_id.in_(part),
                    select(other.c.message_id)
-                   .where(other.c.message_id == message_occurrences.c.message_id,
-                          other.c.session_id != message_occurrences.c.session_id)
+                   .where(other.c.gateway == gateway, other.c.message_id == o.message_id,
+                          other.c.session_id != o.session_id)
                    .exists()))}
-        existing = {row[0] for row in conn.execute(select(pending_keys.c.message_id))}
-        rows = [{"message_id": k} for k in keys - existing]
+        existing = {row[0] for row in conn.execute(select(pending_keys.c.message_id)
+                                                   .where(pending_keys.c.gateway == gateway))}
+        rows = [{"message_id": k, "gateway": gateway} for k in keys - existing]
         if rows:
             conn.execute(pending_keys.insert(), rows)
 
 
-def _usage(conn: Connection, ids: list[str], dropped: list[datetime], whole: bool) -> None:
+def _usage(conn: Connection, gateway: str, ids: list[str], dropped: list[datetime],
+           whole: bool) -> None:
     """Re-derive the roll-up buckets of every call of the touched sessions (new calls,
     calls that changed owner, sessions whose kind changed) and of dropped calls; all of it
     when asked or when every session was touched."""
-    everything = conn.execute(select(func.count()).select_from(sessions)).scalar_one()
+    everything = conn.execute(select(func.count()).select_from(sessions)
+                              .where(sessions.c.gateway == gateway)).scalar_one()
     if whole or (ids and len(ids) >= everything):
-        usage.refresh(conn)
+        usage.refresh(conn, gateway)
     elif ids or dropped:
-        usage.refresh(conn, usage.buckets_of_sessions(conn, ids) | set(dropped))
+        usage.refresh(conn, gateway,
+                      usage.buckets_of_sessions(conn, gateway, ids) | set(dropped))
 
 
-def _resolve_owners(conn: Connection, dropped: list[datetime]) -> set[str]:
+def _resolve_owners(conn: Connection, gateway: str, dropped: list[datetime]) -> set[str]:
     """Each shared call belongs to the earliest-starting session (ties: smallest id).
     The times of calls no source holds any more are added to `dropped`."""
-    keys = [row[0] for row in conn.execute(select(pending_keys.c.message_id))]
+    keys = [row[0] for row in conn.execute(select(pending_keys.c.message_id)
+                                           .where(pending_keys.c.gateway == gateway))]
     touched: set[str] = set()
+    o = message_occurrences.c
     for part in chunks(keys):
         owners = dict(conn.execute(select(messages.c.message_id, messages.c.session_id)
-                                   .where(messages.c.message_id.in_(part))).all())
+                                   .where(messages.c.gateway == gateway,
+                                          messages.c.message_id.in_(part))).all())
         candidates: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
         for key, sid, start in conn.execute(
-                select(message_occurrences.c.message_id, message_occurrences.c.session_id,
-                       sessions.c.start_time)
-                .join(sessions, sessions.c.session_id == message_occurrences.c.session_id,
-                      isouter=True)
-                .where(message_occurrences.c.message_id.in_(part))):
+                select(o.message_id, o.session_id, sessions.c.start_time)
+                .join(sessions, and_(sessions.c.session_id == o.session_id,
+                                     sessions.c.gateway == o.gateway), isouter=True)
+                .where(o.gateway == gateway, o.message_id.in_(part))):
             candidates[key].append((start or _FAR_FUTURE, sid))
         for key in part:
             current = owners.get(key)
             if key not in candidates:
-                dropped.extend(_drop_call(conn, key))
+                dropped.extend(_drop_call(conn, gateway, key))
                 if current:
                     touched.add(current)
                 continue
             owner = min(candidates[key])[1]
             if owner != current:
                 owner_agent = (select(sessions.c.agent_id)
-                               .where(sessions.c.session_id == owner).scalar_subquery())
-                conn.execute(update(messages).where(messages.c.message_id == key)
+                               .where(sessions.c.gateway == gateway,
+                                      sessions.c.session_id == owner).scalar_subquery())
+                conn.execute(update(messages).where(messages.c.gateway == gateway,
+                                                    messages.c.message_id == key)
                              .values(session_id=owner, agent_id=owner_agent))
-                conn.execute(update(tool_calls).where(tool_calls.c.message_id == key)
+                conn.execute(update(tool_calls).where(tool_calls.c.gateway == gateway,
+                                                      tool_calls.c.message_id == key)
                              .values(session_id=owner))
                 touched.add(owner)
                 if current:
                     touched.add(current)
-    conn.execute(delete(pending_keys))
+    conn.execute(delete(pending_keys).where(pending_keys.c.gateway == gateway))
     return {sid for sid in touched if sid}
 
 
-def _drop_call(conn: Connection, key: str) -> list[datetime]:
+def _drop_call(conn: Connection, gateway: str, key: str) -> list[datetime]:
     """Delete a call; return its time (none if it was not stored)."""
     when = conn.execute(select(messages.c.timestamp)
-                        .where(messages.c.message_id == key)).scalars().all()
-    conn.execute(delete(tool_calls).where(tool_calls.c.message_id == key))
-    conn.execute(delete(messages).where(messages.c.message_id == key))
+                        .where(messages.c.gateway == gateway,
+                               messages.c.message_id == key)).scalars().all()
+    conn.execute(delete(tool_calls).where(tool_calls.c.gateway == gateway,
+                                          tool_calls.c.message_id == key))
+    conn.execute(delete(messages).where(messages.c.gateway == gateway,
+                                        messages.c.message_id == key))
     return list(when)
 
 
-def _totals(conn: Connection, ids: list[str]) -> None:
+def _totals(conn: Connection, gateway: str, ids: list[str]) -> None:
     """Session totals are sums over the calls each session owns (contract D1)."""
     m = messages.c
     estimated_cost = case((m.cost_source == "estimated", m.cost), else_=0.0)
@@ -183,11 +201,12 @@ def _totals(conn: Connection, ids: list[str]) -> None:
                    func.sum(case((m.stop_reason.in_(ERROR_STOPS), 1), else_=0)),
                    func.sum(estimated_cost),
                    func.sum(case((m.cost_source == "unpriced", 1), else_=0)))
-            .where(m.session_id.in_(part)).group_by(m.session_id))}
+            .where(m.gateway == gateway, m.session_id.in_(part)).group_by(m.session_id))}
         tools: dict[str, int] = dict(conn.execute(select(tool_calls.c.session_id, func.count())
-                                  .where(tool_calls.c.session_id.in_(part))
+                                  .where(tool_calls.c.gateway == gateway,
+                                         tool_calls.c.session_id.in_(part))
                                   .group_by(tool_calls.c.session_id)).all())
-        models = _main_models(conn, part)
+        models = _main_models(conn, gateway, part)
         rows = []
         for sid in part:
             s = sums.get(sid) or (0, 0, 0, 0, 0, 0.0, 0, 0.0, 0)
@@ -198,43 +217,51 @@ def _totals(conn: Connection, ids: list[str]) -> None:
                          "total_errors": s[6] or 0, "estimated_cost": s[7] or 0.0,
                          "unpriced_calls": s[8] or 0, "total_tool_calls": tools.get(sid, 0),
                          "model": model, "provider": provider})
-        conn.execute(update(sessions).where(sessions.c.session_id == bindparam("sid"))
+        conn.execute(update(sessions).where(sessions.c.gateway == gateway,
+                                            sessions.c.session_id == bindparam("sid"))
                      .values({k: bindparam(k) for k in rows[0] if k != "sid"}), rows)
 
 
-def _main_models(conn: Connection, ids: Any) -> dict[str, tuple[str, str]]:
+def _main_models(conn: Connection, gateway: str, ids: Any) -> dict[str, tuple[str, str]]:
     """The model of most of a session's calls (ties: the latest used)."""
     m = messages.c
     best: dict[str, tuple[int, datetime, str, str]] = {}
     for sid, model, provider, count, last in conn.execute(
             select(m.session_id, m.model, m.provider, func.count(), func.max(m.timestamp))
-            .where(m.session_id.in_(ids)).group_by(m.session_id, m.model, m.provider)):
+            .where(m.gateway == gateway, m.session_id.in_(ids))
+            .group_by(m.session_id, m.model, m.provider)):
         rank = (count, last, model, provider)
         if sid not in best or rank[:2] > best[sid][:2]:
             best[sid] = rank
     return {sid: (r[2], r[3]) for sid, r in best.items()}
 
 
-def _attribute(conn: Connection, ids: list[str], main_keys: tuple[str, ...]) -> None:
+def _attribute(conn: Connection, gateway: str, ids: list[str],
+               main_keys: tuple[str, ...]) -> None:
     """Key, kind, cron job, parent and channel from everything learned (contract D3)."""
-    jobs = dict(conn.execute(select(cron_jobs.c.job_id, cron_jobs.c.name)).all())
+    jobs = dict(conn.execute(select(cron_jobs.c.job_id, cron_jobs.c.name)
+                             .where(cron_jobs.c.gateway == gateway)).all())
+    a = session_attribution.c
     for part in chunks(ids):
         learned = {row.session_id: Attribution(**{k: v for k, v in row._mapping.items()
-                                                  if k != "updated_at"})
+                                                  if k not in ("updated_at", "gateway")})
                    for row in conn.execute(select(session_attribution)
-                                           .where(session_attribution.c.session_id.in_(part)))}
-        markers = _markers(conn, part)
+                                           .where(a.gateway == gateway, a.session_id.in_(part)))}
+        markers = _markers(conn, gateway, part)
         rows = [_attributed(sid, learned.get(sid), markers.get(sid), jobs, main_keys)
                 for sid in part]
-        conn.execute(update(sessions).where(sessions.c.session_id == bindparam("sid"))
+        conn.execute(update(sessions).where(sessions.c.gateway == gateway,
+                                            sessions.c.session_id == bindparam("sid"))
                      .values({k: bindparam(k) for k in rows[0] if k != "sid"}), rows)
-    _parents(conn, ids)
+    _parents(conn, gateway, ids)
 
 
-def _markers(conn: Connection, ids: Any) -> dict[str, tuple[str, str | None, str | None]]:
+def _markers(conn: Connection, gateway: str,
+             ids: Any) -> dict[str, tuple[str, str | None, str | None]]:
     rows = conn.execute(select(sources.c.session_id, sources.c.marker_kind,
                                sources.c.marker_cron_job_id, sources.c.marker_cron_job_name)
-                        .where(sources.c.session_id.in_(ids), sources.c.marker_kind.is_not(None)))
+                        .where(sources.c.gateway == gateway, sources.c.session_id.in_(ids),
+                               sources.c.marker_kind.is_not(None)))
     return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
 
@@ -258,19 +285,19 @@ def _attributed(sid: str, attr: Attribution | None,
             "spawn_depth": attr.spawn_depth if attr else None}
 
 
-def _parents(conn: Connection, ids: list[str]) -> None:
+def _parents(conn: Connection, gateway: str, ids: list[str]) -> None:
     """The parent session is the one its parent key had when the child started (never one
     that started after it); without a parent key, the transcript a fork or compaction
     successor names in its header (`parentSession`, format §4.2)."""
     s = sessions.c
     children = [row for part in chunks(ids) for row in conn.execute(
         select(s.session_id, s.parent_session_key, s.start_time)
-        .where(s.session_id.in_(part), s.parent_session_key.is_not(None)))]
+        .where(s.gateway == gateway, s.session_id.in_(part), s.parent_session_key.is_not(None)))]
     keys = sorted({row[1] for row in children})
     by_key: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for part in chunks(keys):
         for sid, key, start in conn.execute(select(s.session_id, s.session_key, s.start_time)
-                                            .where(s.session_key.in_(part))):
+                                            .where(s.gateway == gateway, s.session_key.in_(part))):
             by_key[key].append((start or datetime.min, sid))
     rows, found = [], set()
     for sid, key, start in children:
@@ -278,24 +305,26 @@ def _parents(conn: Connection, ids: list[str]) -> None:
         if before:
             rows.append({"sid": sid, "parent_session_id": before[-1][1]})
             found.add(sid)
-    forked = _forked_from(conn, ids, found)
+    forked = _forked_from(conn, gateway, ids, found)
     rows += [{"sid": sid, "parent_session_id": forked.get(sid)}
              for sid, _key, _start in children if sid not in found]
     rows += [{"sid": sid, "parent_session_id": parent} for sid, parent in forked.items()
              if sid not in {row[0] for row in children}]
     if rows:
-        conn.execute(update(sessions).where(s.session_id == bindparam("sid"))
+        conn.execute(update(sessions).where(s.gateway == gateway, s.session_id == bindparam("sid"))
                      .values(parent_session_id=bindparam("parent_session_id")), rows)
 
 
-def _forked_from(conn: Connection, ids: list[str], resolved: set[str]) -> dict[str, str]:
+def _forked_from(conn: Connection, gateway: str, ids: list[str],
+                 resolved: set[str]) -> dict[str, str]:
     """Sessions whose transcript header names a parent transcript -> that parent: the
     session of that id (the file's name gives it, also after OpenClaw renamed the file:
     reset, deleted, archived), else the session read from a file of that very name."""
     named = {sid: PurePath(parent).name for part in chunks(ids)
              for sid, parent in conn.execute(
                  select(sources.c.session_id, sources.c.parent_session)
-                 .where(sources.c.session_id.in_(part), sources.c.parent_session.is_not(None)))
+                 .where(sources.c.gateway == gateway, sources.c.session_id.in_(part),
+                        sources.c.parent_session.is_not(None)))
              if sid not in resolved and PurePath(parent).name}
     if not named:
         return {}
@@ -304,12 +333,14 @@ def _forked_from(conn: Connection, ids: list[str], resolved: set[str]) -> dict[s
     known: set[str] = set()
     for part in chunks(sorted(set(hints.values()))):
         known.update(conn.execute(select(sessions.c.session_id)
-                                  .where(sessions.c.session_id.in_(part))).scalars())
+                                  .where(sessions.c.gateway == gateway,
+                                         sessions.c.session_id.in_(part))).scalars())
     by_name: dict[str, str] = {}
     if any(hint not in known for hint in hints.values()):  # a header id unlike its file name
         wanted = set(named.values())
         for path, sid in conn.execute(select(sources.c.path, sources.c.session_id)
-                                      .where(sources.c.session_id.is_not(None))
+                                      .where(sources.c.gateway == gateway,
+                                             sources.c.session_id.is_not(None))
                                       .order_by(sources.c.source_id)):
             if PurePath(path).name in wanted:
                 by_name.setdefault(PurePath(path).name, sid)
@@ -332,7 +363,7 @@ class _Answer(NamedTuple):
         return (not self.own, self.timestamp is None, self.timestamp or called, self.result_id)
 
 
-def _join_tool_results(conn: Connection) -> None:
+def _join_tool_results(conn: Connection, gateway: str) -> None:
     """Tool calls still without a result (a partial index holds them) take the first
     waiting result of their session and id sent after their request started (D2). An
     earlier call's result was part of that request, so with ids reused in every response
@@ -342,10 +373,11 @@ def _join_tool_results(conn: Connection) -> None:
     found = conn.execute(
         select(t.id, t.timestamp, m.latency_ms, t.session_id, r.id, r.session_id,
                r.timestamp, r.is_error, r.duration_ms)
-        .join(tool_results, and_(r.tool_call_id == t.tool_call_id,
+        .join(tool_results, and_(r.gateway == t.gateway, r.tool_call_id == t.tool_call_id,
                                  r.session_id.in_([t.session_id, ""])))
-        .join(messages, m.message_id == t.message_id, isouter=True)
-        .where(t.is_error.is_(None)))
+        .join(messages, and_(m.gateway == t.gateway, m.message_id == t.message_id),
+              isouter=True)
+        .where(t.gateway == gateway, t.is_error.is_(None)))
     waiting: dict[tuple[datetime, int], list[_Answer]] = defaultdict(list)
     for call_row, called, latency, session, result_id, result_session, sent, *outcome in found:
         started = called - timedelta(milliseconds=latency or 0)

@@ -19,8 +19,9 @@ from openclaw_telemetry.model import CostSource, Usage
 from openclaw_telemetry.schema import messages, sessions, sources
 
 
-def reprice(conn: Connection, pricing: Callable[[str, str | None], Pricing]) -> int:
-    """Re-price estimated/unpriced calls; return how many costs changed.
+def reprice(conn: Connection, gateway: str,
+            pricing: Callable[[str, str | None], Pricing]) -> int:
+    """Re-price a gateway's estimated/unpriced calls; return how many costs changed.
 
     `pricing(source path, agent id)` gives the prices that apply where the call was read.
     """
@@ -30,7 +31,7 @@ def reprice(conn: Connection, pricing: Callable[[str, str | None], Pricing]) -> 
                m.input_tokens, m.output_tokens, m.cache_read_tokens, m.cache_write_tokens,
                m.cost, m.cost_source, m.recorded_cost)
         .join(sources, sources.c.source_id == m.source_id, isouter=True)
-        .where(m.cost_source != CostSource.RECORDED.value)).all()
+        .where(m.gateway == gateway, m.cost_source != CostSource.RECORDED.value)).all()
     changed: list[dict[str, object]] = []
     touched: set[str] = set()
     for key, sid, agent, path, provider, model, inp, out, cr, cw, cost, source, recorded in rows:
@@ -46,8 +47,9 @@ def reprice(conn: Connection, pricing: Callable[[str, str | None], Pricing]) -> 
             changed.append({"k": key, "cost": new_cost, "source": new_source})
             touched.add(sid)
     if changed:
-        conn.execute(update(messages).where(m.message_id == bindparam("k"))
+        conn.execute(update(messages).where(m.gateway == gateway, m.message_id == bindparam("k"))
                      .values(cost=bindparam("cost"), cost_source=bindparam("source")), changed)
     for part in chunks(sorted(touched)):
-        conn.execute(update(sessions).where(sessions.c.session_id.in_(part)).values(dirty=True))
+        conn.execute(update(sessions).where(sessions.c.gateway == gateway,
+                                            sessions.c.session_id.in_(part)).values(dirty=True))
     return len(changed)

@@ -114,10 +114,12 @@ class _DbWork:
 
 
 class Ingest:
-    def __init__(self, engine: Engine, roots: list[StateRoot], *, config_path: Path | None,
-                 full: bool = False, batch_calls: int = 10000, progress: ProgressSink | None = None,
+    def __init__(self, engine: Engine, roots: list[StateRoot], *, gateway: str,
+                 config_path: Path | None, full: bool = False, batch_calls: int = 10000,
+                 progress: ProgressSink | None = None,
                  warn: Callable[[str], None] = lambda _msg: None) -> None:
         self.engine = engine
+        self.gateway = gateway  # every row read and written is this gateway's
         self.roots = roots
         self.config_path = config_path
         self.full = full
@@ -133,15 +135,15 @@ class Ingest:
     def run(self) -> RunSummary:
         started = time.perf_counter()
         with self.engine.begin() as conn:
-            inserted = conn.execute(ingest_runs.insert().values(started_at=now(),
-                                                                 status="running"))
+            inserted = conn.execute(ingest_runs.insert().values(
+                gateway=self.gateway, started_at=now(), status="running"))
             self.summary.run_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
             # a first ingest killed half-way left them dropped, and its roll-up unfinished
             interrupted = bulk.restore(conn)
         work, db_work = self._plan()
         with self.engine.begin() as conn:
             cold = bool(work or db_work) and bulk.defer_if_empty(conn)
-        writer = Writer(self.engine, self.summary.run_id, self.summary.totals,
+        writer = Writer(self.engine, self.gateway, self.summary.run_id, self.summary.totals,
                         self._pricing_of_source, self.batch_calls, cold=cold)
         self.progress.start(len(work), sum(w.bytes_to_read for w in work)
                             + sum(d.stamp[0] for d in db_work))  # (their sessions: `more`)
@@ -161,12 +163,12 @@ class Ingest:
             # after reading: sub-agent runs (state DB) name session keys that the agent
             # databases' session tables, read above, map to sessionIds
             for root in self.roots:
-                learn.learn_root(conn, root, self._unreadable)
+                learn.learn_root(conn, self.gateway, root, self._unreadable)
             stopping.check()
             if self._prices_changed(conn):
-                reprice(conn, self._pricing_of_source)
+                reprice(conn, self.gateway, self._pricing_of_source)
             self.summary.sessions_updated = finalize(
-                conn, whole_rollup=cold or interrupted,
+                conn, self.gateway, whole_rollup=cold or interrupted,
                 main_keys=sorted({root.main_key for root in self.roots} | {"main"}))
             self._finish(conn, time.perf_counter() - started)
         return self.summary
@@ -198,7 +200,7 @@ class Ingest:
                     self._unreadable(f"{file.path}: {exc.strerror}")
         db_agents = [(r, a) for r in self.roots for a in r.agents if a.database is not None]
         with self.engine.begin() as conn:
-            everything = load_states(conn)
+            everything = load_states(conn, self.gateway)
             states = [s for s in everything if not s.kind.startswith("sqlite:")]
             db_sessions = sum(1 for s in everything if s.kind == SourceKind.SQLITE.value)
             assigned = self._follow_renames(conn, states, found)
@@ -288,27 +290,27 @@ class Ingest:
             self._replace(conn, state)  # (a source never read has nothing to forget)
         return _Work(file, stat, state)
 
-    @staticmethod
-    def _new_sources(conn: Connection, files: list[tuple[StateRoot, SourceFile, os.stat_result]]
+    def _new_sources(self, conn: Connection,
+                     files: list[tuple[StateRoot, SourceFile, os.stat_result]]
                      ) -> dict[str, SourceState]:
         """Remember files seen for the first time (one insert, one read back)."""
         stamp = now()
         insert_ignore(conn, sources, [
-            {"path": str(f.path), "rel_path": _rel(root, f.path), "kind": f.kind.value,
-             "agent_id": f.agent_id, "device": st.st_dev, "inode": st.st_ino, "size": -1,
-             "mtime_ns": -1, "first_seen_at": time_writer(conn.engine)(stamp)}
+            {"gateway": self.gateway, "path": str(f.path), "rel_path": _rel(root, f.path),
+             "kind": f.kind.value, "agent_id": f.agent_id, "device": st.st_dev,
+             "inode": st.st_ino, "size": -1, "mtime_ns": -1, "first_seen_at": time_writer(conn.engine)(stamp)}
             for root, f, st in files])
         paths = [str(f.path) for _, f, _ in files]
         found: dict[str, SourceState] = {}
         for part in chunks(paths):
-            for row in conn.execute(select(sources).where(sources.c.path.in_(part))):
+            for row in conn.execute(select(sources).where(sources.c.gateway == self.gateway,
+                                                          sources.c.path.in_(part))):
                 state = SourceState.from_row(row)
                 found[state.path] = state
         return found
 
-    @staticmethod
-    def _insert_source(conn: Connection, row: Mapping[str, object]) -> SourceState:
-        inserted = conn.execute(sources.insert().values(**row))
+    def _insert_source(self, conn: Connection, row: Mapping[str, object]) -> SourceState:
+        inserted = conn.execute(sources.insert().values(gateway=self.gateway, **row))
         source_id = inserted.inserted_primary_key[0]  # type: ignore[index]
         fetched = conn.execute(select(sources).where(sources.c.source_id == source_id)).one()
         return SourceState.from_row(fetched)
@@ -318,14 +320,16 @@ class Ingest:
         keys = [row[0] for row in conn.execute(
             select(message_occurrences.c.message_id)
             .where(message_occurrences.c.source_id == state.source_id))]
-        insert_ignore(conn, pending_keys, [{"message_id": k} for k in keys])
+        insert_ignore(conn, pending_keys, [{"message_id": k, "gateway": self.gateway}
+                                           for k in keys])
         conn.execute(delete(message_occurrences)
                      .where(message_occurrences.c.source_id == state.source_id))
         conn.execute(delete(parse_issues).where(parse_issues.c.source_id == state.source_id))
         conn.execute(delete(session_events)
                      .where(session_events.c.source_id == state.source_id))
         if state.session_id:
-            conn.execute(update(sessions).where(sessions.c.session_id == state.session_id)
+            conn.execute(update(sessions).where(sessions.c.gateway == self.gateway,
+                                                sessions.c.session_id == state.session_id)
                          .values(dirty=True))
         state.forget_content()
         state.size = state.mtime_ns = -1
@@ -387,9 +391,9 @@ class Ingest:
         for root in self.roots:
             files += [root.config_file, *(a.agent_dir / "models.json" for a in root.agents
                                           if a.agent_dir is not None)]
-        changed = learn.changed_since_last(conn, "prices", files)
+        changed = learn.changed_since_last(conn, self.gateway, "prices", files)
         if self._price_trouble:
-            learn.forget(conn, "prices")
+            learn.forget(conn, self.gateway, "prices")
         return changed or self.full
 
     def _pricing_of_source(self, path: str, agent_id: str | None) -> Pricing:
@@ -425,7 +429,7 @@ class Ingest:
             with sqlite_store.open_readonly(db_path) as db:
                 heads = sqlite_store.session_heads(db)
                 with self.engine.begin() as conn:
-                    learn.remember(conn, from_agent_db(db, agent.agent_id))
+                    learn.remember(conn, self.gateway, from_agent_db(db, agent.agent_id))
                     states = self._db_sessions(conn, db, root, agent, db_path, heads, replaced)
                 portion.units = sum(heads[s.session_id or ""].rows - s.line_no for s in states)
                 self.progress.more(len(states))
@@ -448,7 +452,8 @@ class Ingest:
                                  last_read_at=now()))
 
     def _db_marker(self, conn: Connection, root: StateRoot, db_path: Path) -> SourceState:
-        found = conn.execute(select(sources).where(sources.c.path == str(db_path))).first()
+        found = conn.execute(select(sources).where(sources.c.gateway == self.gateway,
+                                                   sources.c.path == str(db_path))).first()
         if found is not None:
             return SourceState.from_row(found)
         return self._insert_source(conn, {"path": str(db_path), "rel_path": _rel(root, db_path),
@@ -468,17 +473,19 @@ class Ingest:
         prefix = f"{db_path}#transcript_events/"
         known = {s.session_id: s for s in (
             SourceState.from_row(row) for row in conn.execute(
-                select(sources).where(sources.c.kind == SourceKind.SQLITE.value,
+                select(sources).where(sources.c.gateway == self.gateway,
+                                      sources.c.kind == SourceKind.SQLITE.value,
                                       sources.c.path.startswith(prefix, autoescape=True))))}
         fresh = sorted(set(heads) - set(known))
         rel = f"{_rel(root, db_path)}#transcript_events/"
         insert_ignore(conn, sources, [
-            {"path": prefix + sid, "rel_path": rel + sid, "kind": SourceKind.SQLITE.value,
-             "agent_id": agent.agent_id, "session_id": sid, "read_offset": NOTHING_READ,
-             "first_seen_at": time_writer(conn.engine)(now())} for sid in fresh])
+            {"gateway": self.gateway, "path": prefix + sid, "rel_path": rel + sid,
+             "kind": SourceKind.SQLITE.value, "agent_id": agent.agent_id, "session_id": sid,
+             "read_offset": NOTHING_READ, "first_seen_at": time_writer(conn.engine)(now())} for sid in fresh])
         self.summary.sources_total += len(fresh)
         for part in chunks(fresh):
             for row in conn.execute(select(sources).where(
+                    sources.c.gateway == self.gateway,
                     sources.c.path.in_([prefix + sid for sid in part]))):
                 state = SourceState.from_row(row)
                 known[state.session_id] = state

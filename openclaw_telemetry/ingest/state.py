@@ -97,8 +97,9 @@ class SourceState:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "source_id"}
 
 
-def load_states(conn: Connection) -> list[SourceState]:
-    return [SourceState.from_row(row) for row in conn.execute(select(sources))]
+def load_states(conn: Connection, gateway: str) -> list[SourceState]:
+    return [SourceState.from_row(row)
+            for row in conn.execute(select(sources).where(sources.c.gateway == gateway))]
 
 
 class Change(Enum):

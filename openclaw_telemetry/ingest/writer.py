@@ -36,17 +36,17 @@ from openclaw_telemetry.schema import (
 CHUNK = 500  # bound parameters per IN list, well under every backend's limit
 ERROR_STOPS = frozenset({"error", "aborted", "timeout"})
 _MESSAGE_COLUMNS = (
-    "message_id", "session_id", "agent_id", "timestamp", "role", "model", "provider", "api",
+    "message_id", "gateway", "session_id", "agent_id", "timestamp", "role", "model", "provider", "api",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "total_tokens",
     "cost", "cost_source", "recorded_cost", "stop_reason", "is_error", "error_message",
     "response_id", "response_model", "latency_ms", "subscription", "entry_id", "source_id",
     "tool_call_count")
-_TOOL_COLUMNS = ("tool_call_id", "tool_name", "bridge_name", "session_id", "message_id",
+_TOOL_COLUMNS = ("tool_call_id", "gateway", "tool_name", "bridge_name", "session_id", "message_id",
                  "timestamp", "call_index", "is_error", "duration_ms")
-_RESULT_COLUMNS = ("session_id", "tool_call_id", "is_error", "timestamp", "duration_ms")
+_RESULT_COLUMNS = ("gateway", "session_id", "tool_call_id", "is_error", "timestamp", "duration_ms")
 _ISSUE_COLUMNS = ("source_id", "path", "position", "byte_offset", "kind", "detail", "run_id")
-_OCCURRENCE_COLUMNS = ("message_id", "source_id", "session_id")
-_EVENT_COLUMNS = ("session_id", "source_id", "position", "timestamp", "kind", "value",
+_OCCURRENCE_COLUMNS = ("message_id", "gateway", "source_id", "session_id")
+_EVENT_COLUMNS = ("session_id", "gateway", "source_id", "position", "timestamp", "kind", "value",
                   "tokens_before", "tokens_after")
 
 
@@ -95,11 +95,11 @@ def tool_duration(called: datetime, result_time: datetime | None,
     return gap if gap >= 0 else None
 
 
-def _tool_row(tool: ToolCall, session_id: str | None, call: Call, when: Any,
+def _tool_row(tool: ToolCall, gateway: str, session_id: str | None, call: Call, when: Any,
               result: ToolResult | None) -> tuple[Any, ...]:
     """A tool_calls row, joined to its result when the same slice holds it (D2); else
     left open for the join at the end of the run (`finalize`)."""
-    row = (tool.tool_call_id, tool.tool_name, tool.bridge_name, session_id, call.key, when,
+    row = (tool.tool_call_id, gateway, tool.tool_name, tool.bridge_name, session_id, call.key, when,
            tool.place)
     if result is None:
         return (*row, None, None)
@@ -190,10 +190,11 @@ class _Open:
 class Writer:
     """Collects slices of sources and commits them in bounded transactions."""
 
-    def __init__(self, engine: Engine, run_id: int, totals: FlushTotals,
+    def __init__(self, engine: Engine, gateway: str, run_id: int, totals: FlushTotals,
                  pricing: Callable[[str, str | None], Pricing], batch_calls: int = 10000,
                  *, cold: bool = False) -> None:
         self.engine = engine
+        self.gateway = gateway
         self.cold = cold  # a first ingest: its finalize re-derives the whole roll-up
         self.pricing = pricing
         self.run_id = run_id
@@ -225,10 +226,11 @@ class Writer:
 
     def _write(self, conn: Connection, slices: list[_Slice]) -> None:
         with_rows = [s for s in slices if s.session_id is not None]
-        self._touch_sessions(conn, {(s.session_id, s.agent_id) for s in with_rows
-                                    if s.session_id})
+        gateway = self.gateway
+        self._touch_sessions(conn, gateway, {(s.session_id, s.agent_id) for s in with_rows
+                                             if s.session_id})
         keys = list({c.key for s in with_rows for c in s.batch.calls})
-        owners = self._existing(conn, keys)
+        owners = self._existing(conn, gateway, keys)
         rows: list[tuple[Any, ...]] = []
         tools: list[tuple[Any, ...]] = []
         results: list[tuple[Any, ...]] = []
@@ -242,7 +244,7 @@ class Writer:
                 waiting.setdefault(done.tool_call_id, []).append(done)
             joined: set[tuple[str, int]] = set()
             for call in piece.batch.calls:
-                occurrences.append((call.key, piece.source_id, sid))
+                occurrences.append((call.key, gateway, piece.source_id, sid))
                 owner = owners.get(call.key)
                 # every call takes its results in order, so a reused id (call_0 in every
                 # response) pairs each call with the result that follows it
@@ -253,7 +255,7 @@ class Writer:
                     rows.append(self._message(call, piece))
                     when = self._time(call.timestamp)
                     for tool, result in zip(call.tool_calls, answers, strict=True):
-                        tools.append(_tool_row(tool, sid, call, when, result))
+                        tools.append(_tool_row(tool, gateway, sid, call, when, result))
                         if result is not None:
                             joined.add((result.tool_call_id, result.position))
                     continue
@@ -261,19 +263,20 @@ class Writer:
                     pending.add(call.key)
                 earlier.append({"k": call.key, "t": call.timestamp})  # any copy may be earlier
             # results joined above are done; the others wait for their call (end of run)
-            results.extend((sid, r.tool_call_id, r.is_error, self._time(r.timestamp),
+            results.extend((gateway, sid, r.tool_call_id, r.is_error, self._time(r.timestamp),
                             r.duration_ms) for r in piece.batch.results
                            if (r.tool_call_id, r.position) not in joined)
         bulk_insert(conn, messages, _MESSAGE_COLUMNS, rows)
         bulk_insert(conn, tool_calls, _TOOL_COLUMNS, tools)
         bulk_insert(conn, tool_results, _RESULT_COLUMNS, results)
         bulk_insert(conn, message_occurrences, _OCCURRENCE_COLUMNS, occurrences)
-        bulk_insert(conn, pending_keys, ("message_id",), [(k,) for k in sorted(pending)])
+        bulk_insert(conn, pending_keys, ("message_id", "gateway"),
+                    [(k, gateway) for k in sorted(pending)])
         bulk_insert(conn, session_events, _EVENT_COLUMNS, [
-            (piece.session_id, piece.source_id, e.position, self._time(e.timestamp), e.kind,
+            (piece.session_id, gateway, piece.source_id, e.position, self._time(e.timestamp), e.kind,
              e.value, e.tokens_before, e.tokens_after)
             for piece in with_rows for e in piece.batch.events])
-        self._earlier_times(conn, earlier, refresh=not self.cold)
+        self._earlier_times(conn, gateway, earlier, refresh=not self.cold)
         self._issues(conn, slices)  # also of a source that yielded no session (a bad archive)
         self._save_states(conn, slices)
 
@@ -281,7 +284,7 @@ class Writer:
         priced = piece.pricing.book.price(call)
         self.totals.add(call, priced.cost, priced.source)
         usage = call.usage
-        return (call.key, piece.session_id, piece.agent_id, self._time(call.timestamp),
+        return (call.key, self.gateway, piece.session_id, piece.agent_id, self._time(call.timestamp),
                 "assistant",
                 call.model, call.provider, call.api, usage.input, usage.output,
                 usage.cache_read, usage.cache_write, usage.total, priced.cost,
@@ -299,28 +302,32 @@ class Writer:
         self.totals.issues += len(issues)
 
     @staticmethod
-    def _touch_sessions(conn: Connection, pairs: set[tuple[str | None, str | None]]) -> None:
+    def _touch_sessions(conn: Connection, gateway: str,
+                        pairs: set[tuple[str | None, str | None]]) -> None:
         ordered = sorted((sid, agent) for sid, agent in pairs if sid)
-        bulk_insert(conn, sessions, ("session_id", "agent_id", "kind", "dirty"),
-                    [(sid, agent, "unknown", True) for sid, agent in ordered])
+        bulk_insert(conn, sessions, ("session_id", "gateway", "agent_id", "kind", "dirty"),
+                    [(sid, gateway, agent, "unknown", True) for sid, agent in ordered])
         ids = [sid for sid, _ in ordered]
         for part in chunks(ids):
-            conn.execute(update(sessions).where(sessions.c.session_id.in_(part))
+            conn.execute(update(sessions).where(sessions.c.gateway == gateway,
+                                                sessions.c.session_id.in_(part))
                          .values(dirty=True))
 
     @staticmethod
-    def _existing(conn: Connection, keys: list[str]) -> dict[str, str]:
+    def _existing(conn: Connection, gateway: str, keys: list[str]) -> dict[str, str]:
         """Owner of each key already stored (driver-level: this runs for every call)."""
         marker = "?" if conn.dialect.name == "sqlite" else "%s"
         found: dict[str, str] = {}
         for part in chunks(keys):
             found.update(conn.exec_driver_sql(
-                "SELECT message_id, session_id FROM messages WHERE message_id IN "  # noqa: S608
-                f"({', '.join([marker] * len(part))})", tuple(part)).all())
+                "SELECT message_id, session_id FROM messages WHERE gateway = "  # noqa: S608
+                f"{marker} AND message_id IN ({', '.join([marker] * len(part))})",
+                (gateway, *part)).all())
         return found
 
     @staticmethod
-    def _earlier_times(conn: Connection, rows: list[dict[str, Any]], *, refresh: bool) -> None:
+    def _earlier_times(conn: Connection, gateway: str, rows: list[dict[str, Any]], *,
+                       refresh: bool) -> None:
         """A call's time is its earliest record, whichever copy is read first. A call that
         moves leaves its roll-up bucket (its owner may not be touched this run), so both
         buckets are re-derived here (`refresh`), unless the run will re-derive them all."""
@@ -335,7 +342,7 @@ class Writer:
         for part in chunks(sorted(earliest)):
             for key, when, latency in conn.execute(
                     select(messages.c.message_id, messages.c.timestamp, messages.c.latency_ms)
-                    .where(messages.c.message_id.in_(part))):
+                    .where(messages.c.gateway == gateway, messages.c.message_id.in_(part))):
                 if when > earliest[key]:
                     moved.update((when, earliest[key]))
                     # the request started when it did: an earlier record is a shorter wait
@@ -343,12 +350,14 @@ class Writer:
                     changes.append({"k": key, "t": earliest[key],
                                     "lat": None if latency is None else max(latency - gap, 0)})
         if changes:
-            conn.execute(update(messages).where(messages.c.message_id == bindparam("k"))
+            conn.execute(update(messages).where(messages.c.gateway == gateway,
+                                                messages.c.message_id == bindparam("k"))
                          .values(timestamp=bindparam("t"), latency_ms=bindparam("lat")), changes)
-            conn.execute(update(tool_calls).where(tool_calls.c.message_id == bindparam("k"))
+            conn.execute(update(tool_calls).where(tool_calls.c.gateway == gateway,
+                                                  tool_calls.c.message_id == bindparam("k"))
                          .values(timestamp=bindparam("t")), changes)
         if moved and refresh:
-            usage.refresh(conn, moved)
+            usage.refresh(conn, gateway, moved)
 
     @staticmethod
     def _save_states(conn: Connection, slices: list[_Slice]) -> None:

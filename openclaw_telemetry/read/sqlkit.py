@@ -21,11 +21,13 @@ from sqlalchemy import (
     Engine,
     Executable,
     Select,
+    and_,
     case,
     func,
     literal,
     literal_column,
     select,
+    tuple_,
 )
 
 from openclaw_telemetry.measures import (
@@ -38,7 +40,8 @@ from openclaw_telemetry.timeframe import Segments, Unit, offset_segments, to_utc
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What a question is asked about: a `[since, until)` range of call timestamps (naive
-    UTC, `None` = unbounded) and optional agent, call-model and session-kind filters.
+    UTC, `None` = unbounded) and optional agent, call-model, session-kind and gateway
+    filters.
 
     Frozen and hashable, so it can key a cache.
     """
@@ -48,9 +51,16 @@ class Scope:
     agents: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    gateways: tuple[str, ...] = ()
 
     def between(self, since: datetime | None, until: datetime | None) -> Scope:
         return replace(self, since=since, until=until)
+
+
+def same_session(a: Any, b: Any) -> ColumnElement[bool]:
+    """The join of two tables' rows of one session (`.c` of each): ids are unique per
+    gateway, so the gateway must match too."""
+    return and_(a.session_id == b.session_id, a.gateway == b.gateway)
 
 
 def time_conditions(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
@@ -81,21 +91,24 @@ def active_sessions(scope: Scope) -> list[ColumnElement[bool]]:
     if scope.since is not None:
         conditions.append(func.coalesce(S.end_time, S.start_time) >= scope.since)
     for column, values in ((S.agent_id, scope.agents), (S.kind, scope.kinds),
-                           (S.model, scope.models)):
+                           (S.model, scope.models), (S.gateway, scope.gateways)):
         if values:
             conditions.append(column.in_(values))
     return conditions
 
 
 def call_conditions(scope: Scope) -> list[ColumnElement[bool]]:
-    """Filters on `messages` rows: call time, agent, call model, session kind."""
+    """Filters on `messages` rows: call time, agent, call model, session kind, gateway."""
     conditions = time_conditions(M.timestamp, scope)
     if scope.agents:
         conditions.append(M.agent_id.in_(scope.agents))
     if scope.models:
         conditions.append(M.model.in_(scope.models))
+    if scope.gateways:
+        conditions.append(M.gateway.in_(scope.gateways))
     if scope.kinds:
-        conditions.append(M.session_id.in_(select(S.session_id).where(S.kind.in_(scope.kinds))))
+        conditions.append(tuple_(M.session_id, M.gateway).in_(
+            select(S.session_id, S.gateway).where(S.kind.in_(scope.kinds))))
     return conditions
 
 
