@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert
-from telemetry_db import build, call, session, tool, totals_into
+from telemetry_db import GATEWAY, build, call, session, tool, totals_into
 
 from openclaw_telemetry.schema import cron_jobs, sources
 from openclaw_telemetry.store import open_db
@@ -154,7 +154,8 @@ def _keyless(install: Install, day: int, base: datetime) -> None:
     stamp = base.strftime("%Y-%m-%dT%H-%M-%S.000Z")
     kind = KEYLESS_DAYS[day]
     name = f"{sid}.jsonl.{kind.removeprefix('file:')}.{stamp}"
-    install.sources.append({"path": f"/home/claw/.openclaw/agents/main/sessions/{name}",
+    install.sources.append({"gateway": GATEWAY,
+                            "path": f"/home/claw/.openclaw/agents/main/sessions/{name}",
                             "rel_path": f"agents/main/sessions/{name}", "kind": kind,
                             "agent_id": "main", "session_id": sid})
 
@@ -179,7 +180,7 @@ def write(url: str, install: Install, *, now: datetime) -> Engine:
         if install.sources:
             conn.execute(insert(sources), install.sources)
         conn.execute(insert(cron_jobs), [
-            {"job_id": job, "agent_id": agent, "name": name, "schedule": "0 7 * * *"}
+            {"job_id": job, "gateway": GATEWAY, "agent_id": agent, "name": name, "schedule": "0 7 * * *"}
             for job, (agent, name) in JOBS.items()])
     return engine
 

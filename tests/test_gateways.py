@@ -50,7 +50,7 @@ def _fleet(tmp_path: Path, url: str) -> dict[str, Path]:
     open_db(url).dispose()  # the shared database exists (its first host made it)
     runs = {gw: _start(state, url, gw) for gw, state in states.items()}
     for gw, run in runs.items():
-        out, err = run.communicate(timeout=300)
+        _out, err = run.communicate(timeout=300)
         assert run.returncode == 0, f"{gw}: {err}"
     return states
 

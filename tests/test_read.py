@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_VERSIONS, copy_sample, ingest, query, sample_figures
 from sqlalchemy import Engine
-from telemetry_db import build, call, session, tool
+from telemetry_db import GATEWAY, build, call, session, tool
 
 from openclaw_telemetry import read
 from openclaw_telemetry.read import Scope, rollups
@@ -414,8 +414,8 @@ def test_sessions_say_what_openclaw_kept_of_them(sqlite_url: str) -> None:
         for n, (sid, kind, present) in enumerate([
                 ("live", "file:primary", True), ("gone", "file:primary", False),
                 ("del", "file:deleted", True), ("reset", "file:reset", False)]):
-            conn.execute(sources.insert().values(path=f"/x/{n}", rel_path=str(n), kind=kind,
-                                                 session_id=sid, present=present))
+            conn.execute(sources.insert().values(gateway=GATEWAY, path=f"/x/{n}", rel_path=str(n),
+                                                 kind=kind, session_id=sid, present=present))
     table = read.session_table(engine, scope=Scope()).set_index("session_id")
     assert table.loc["live", "origin"] == ""
     assert "removed" in table.loc["gone", "origin"]

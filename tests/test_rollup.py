@@ -114,7 +114,7 @@ def test_rollup_follows_every_change(tmp_path: Path, db_url: str) -> None:
     (sessions / "sessions.json").write_text(json.dumps({"agent:main:telegram:group:-100": {
         "sessionId": SID_A, "channel": "telegram"}}))
     run(tmp_path / "state", db_url)
-    assert {key[4] for key in stored(db_url)} == {"group", "unknown"}
+    assert {key[5] for key in stored(db_url)} == {"group", "unknown"}
     # B is rewritten without its own calls: they are dropped.
     write(sessions, f"{SID_B}.jsonl", header(SID_B, later),
           assistant(later + 20 * MINUTE, response_id="shared", cost=1.0))
