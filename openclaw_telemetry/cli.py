@@ -19,8 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from openclaw_telemetry import config, stopping
 from openclaw_telemetry.doors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, usage_error
 from openclaw_telemetry.errors import ConfigError, DatabaseError, LockedError, TelemetryError
+from openclaw_telemetry.ingest.bookkeeping import RunSummary, database_totals, summary_dict
 from openclaw_telemetry.ingest.lock import run_lock
-from openclaw_telemetry.ingest.run import Ingest, RunSummary, database_totals, summary_dict
+from openclaw_telemetry.ingest.run import Ingest
 from openclaw_telemetry.progress import for_stream
 from openclaw_telemetry.sources.discover import (
     StateRoot,

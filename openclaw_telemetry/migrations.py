@@ -97,8 +97,12 @@ def _dialect(engine: Engine) -> str:
 
 def _check(conn: Connection) -> list[str]:
     """The migrations applied; refuses a database that is not ours or is newer."""
+    # `messages` first: the first migration creates it and records itself in one
+    # transaction, so a history read after it is never older than the table (outside a
+    # write lock, another process may commit between the two reads)
+    ours = inspect(conn).has_table("messages")
     done = applied(conn)
-    if not done and inspect(conn).has_table("messages"):
+    if not done and ours:
         raise DatabaseError(
             "this database has a `messages` table but no migration history; it was not "
             "created by OpenClaw Telemetry (or by a pre-release): use a new --db file")

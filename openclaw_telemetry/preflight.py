@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from openclaw_telemetry.config import default_db
 from openclaw_telemetry.doors import EXIT_FAILED, EXIT_OK, door_parser, fail, usage_error
 from openclaw_telemetry.errors import ConfigError, DatabaseError
-from openclaw_telemetry.ingest.run import database_totals
+from openclaw_telemetry.ingest.bookkeeping import database_totals
 from openclaw_telemetry.store import open_existing
 
 PROG = "python -m openclaw_telemetry.preflight"

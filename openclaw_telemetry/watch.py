@@ -24,7 +24,7 @@ from watchdog.observers.api import BaseObserver
 
 from openclaw_telemetry import stopping
 from openclaw_telemetry.errors import LockedError
-from openclaw_telemetry.ingest.run import RunSummary
+from openclaw_telemetry.ingest.bookkeeping import RunSummary
 from openclaw_telemetry.sources.discover import StateRoot
 
 _RELEVANT = (".jsonl", ".zst", ".sqlite", ".sqlite-wal", "sessions.json")

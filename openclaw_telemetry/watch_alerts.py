@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from openclaw_telemetry import rulesfile
 from openclaw_telemetry.config import local_zone_name
 from openclaw_telemetry.dispatch import check
-from openclaw_telemetry.ingest.run import RunSummary
+from openclaw_telemetry.ingest.bookkeeping import RunSummary
 from openclaw_telemetry.timeframe import zone
 
 RECHECK = 300.0  # seconds

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import zstandard
 
-from openclaw_telemetry.ingest.run import Ingest, RunSummary
+from openclaw_telemetry.ingest.bookkeeping import RunSummary
+from openclaw_telemetry.ingest.run import Ingest
 from openclaw_telemetry.progress import BarProgress, ProgressSink
 from openclaw_telemetry.sources.discover import resolve_roots
 from openclaw_telemetry.store import open_db

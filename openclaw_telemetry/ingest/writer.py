@@ -18,6 +18,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
 from openclaw_telemetry import usage
+from openclaw_telemetry.ingest.rows import (
+    EventRow,
+    IssueRow,
+    MessageRow,
+    OccurrenceRow,
+    PendingRow,
+    ResultRow,
+    SessionStub,
+    ToolCallRow,
+)
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch, Call, CostSource, ToolCall, ToolResult
 from openclaw_telemetry.pricing import PriceBook, google_repaired
@@ -35,19 +45,6 @@ from openclaw_telemetry.schema import (
 
 CHUNK = 500  # bound parameters per IN list, well under every backend's limit
 ERROR_STOPS = frozenset({"error", "aborted", "timeout"})
-_MESSAGE_COLUMNS = (
-    "message_id", "gateway", "session_id", "agent_id", "timestamp", "role", "model", "provider", "api",
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "total_tokens",
-    "cost", "cost_source", "recorded_cost", "stop_reason", "is_error", "error_message",
-    "response_id", "response_model", "latency_ms", "subscription", "entry_id", "source_id",
-    "tool_call_count")
-_TOOL_COLUMNS = ("tool_call_id", "gateway", "tool_name", "bridge_name", "session_id", "message_id",
-                 "timestamp", "call_index", "is_error", "duration_ms")
-_RESULT_COLUMNS = ("gateway", "session_id", "tool_call_id", "is_error", "timestamp", "duration_ms")
-_ISSUE_COLUMNS = ("source_id", "path", "position", "byte_offset", "kind", "detail", "run_id")
-_OCCURRENCE_COLUMNS = ("message_id", "gateway", "source_id", "session_id")
-_EVENT_COLUMNS = ("session_id", "gateway", "source_id", "position", "timestamp", "kind", "value",
-                  "tokens_before", "tokens_after")
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -67,8 +64,14 @@ def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) ->
     bulk_insert(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
 
 
+def insert_rows(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING for named records (`rows`): columns are their fields."""
+    if rows:
+        bulk_insert(conn, table, type(rows[0])._fields, rows)  # type: ignore[attr-defined]
+
+
 def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
-                rows: list[tuple[Any, ...]]) -> None:
+                rows: Sequence[tuple[Any, ...]]) -> None:
     """Driver-level executemany of INSERT … ON CONFLICT DO NOTHING (SQLite ≥ 3.24, PostgreSQL).
 
     Table and column names come from schema.py, never from input. Datetimes must already
@@ -96,15 +99,16 @@ def tool_duration(called: datetime, result_time: datetime | None,
 
 
 def _tool_row(tool: ToolCall, gateway: str, session_id: str | None, call: Call, when: Any,
-              result: ToolResult | None) -> tuple[Any, ...]:
+              result: ToolResult | None) -> ToolCallRow:
     """A tool_calls row, joined to its result when the same slice holds it (D2); else
     left open for the join at the end of the run (`finalize`)."""
-    row = (tool.tool_call_id, gateway, tool.tool_name, tool.bridge_name, session_id, call.key, when,
-           tool.place)
     if result is None:
-        return (*row, None, None)
-    return (*row, result.is_error,
-            tool_duration(call.timestamp, result.timestamp, result.duration_ms))
+        is_error, duration = None, None
+    else:
+        is_error = result.is_error
+        duration = tool_duration(call.timestamp, result.timestamp, result.duration_ms)
+    return ToolCallRow(tool.tool_call_id, gateway, tool.tool_name, tool.bridge_name,
+                       session_id, call.key, when, tool.place, is_error, duration)
 
 
 def _answer(waiting: dict[str, list[ToolResult]], call_id: str,
@@ -231,10 +235,10 @@ class Writer:
                                              if s.session_id})
         keys = list({c.key for s in with_rows for c in s.batch.calls})
         owners = self._existing(conn, gateway, keys)
-        rows: list[tuple[Any, ...]] = []
-        tools: list[tuple[Any, ...]] = []
-        results: list[tuple[Any, ...]] = []
-        occurrences: list[tuple[Any, ...]] = []
+        rows: list[MessageRow] = []
+        tools: list[ToolCallRow] = []
+        results: list[ResultRow] = []
+        occurrences: list[OccurrenceRow] = []
         earlier: list[dict[str, Any]] = []
         pending: set[str] = set()
         for piece in with_rows:
@@ -244,7 +248,7 @@ class Writer:
                 waiting.setdefault(done.tool_call_id, []).append(done)
             joined: set[tuple[str, int]] = set()
             for call in piece.batch.calls:
-                occurrences.append((call.key, gateway, piece.source_id, sid))
+                occurrences.append(OccurrenceRow(call.key, gateway, piece.source_id, sid))
                 owner = owners.get(call.key)
                 # every call takes its results in order, so a reused id (call_0 in every
                 # response) pairs each call with the result that follows it
@@ -263,50 +267,53 @@ class Writer:
                     pending.add(call.key)
                 earlier.append({"k": call.key, "t": call.timestamp})  # any copy may be earlier
             # results joined above are done; the others wait for their call (end of run)
-            results.extend((gateway, sid, r.tool_call_id, r.is_error, self._time(r.timestamp),
-                            r.duration_ms) for r in piece.batch.results
+            results.extend(ResultRow(gateway, sid, r.tool_call_id, r.is_error,
+                                     self._time(r.timestamp), r.duration_ms)
+                           for r in piece.batch.results
                            if (r.tool_call_id, r.position) not in joined)
-        bulk_insert(conn, messages, _MESSAGE_COLUMNS, rows)
-        bulk_insert(conn, tool_calls, _TOOL_COLUMNS, tools)
-        bulk_insert(conn, tool_results, _RESULT_COLUMNS, results)
-        bulk_insert(conn, message_occurrences, _OCCURRENCE_COLUMNS, occurrences)
-        bulk_insert(conn, pending_keys, ("message_id", "gateway"),
-                    [(k, gateway) for k in sorted(pending)])
-        bulk_insert(conn, session_events, _EVENT_COLUMNS, [
-            (piece.session_id, gateway, piece.source_id, e.position, self._time(e.timestamp), e.kind,
-             e.value, e.tokens_before, e.tokens_after)
+        insert_rows(conn, messages, rows)
+        insert_rows(conn, tool_calls, tools)
+        insert_rows(conn, tool_results, results)
+        insert_rows(conn, message_occurrences, occurrences)
+        insert_rows(conn, pending_keys, [PendingRow(k, gateway) for k in sorted(pending)])
+        insert_rows(conn, session_events, [
+            EventRow(piece.session_id, gateway, piece.source_id, e.position,
+                     self._time(e.timestamp), e.kind, e.value, e.tokens_before, e.tokens_after)
             for piece in with_rows for e in piece.batch.events])
         self._earlier_times(conn, gateway, earlier, refresh=not self.cold)
         self._issues(conn, slices)  # also of a source that yielded no session (a bad archive)
         self._save_states(conn, slices)
 
-    def _message(self, call: Call, piece: _Slice) -> tuple[Any, ...]:
+    def _message(self, call: Call, piece: _Slice) -> MessageRow:
         priced = piece.pricing.book.price(call)
         self.totals.add(call, priced.cost, priced.source)
         usage = call.usage
-        return (call.key, self.gateway, piece.session_id, piece.agent_id, self._time(call.timestamp),
-                "assistant",
-                call.model, call.provider, call.api, usage.input, usage.output,
-                usage.cache_read, usage.cache_write, usage.total, priced.cost,
-                priced.source.value,
-                google_repaired(call) if call.google_fix else call.recorded_cost,
-                call.stop_reason,
-                call.stop_reason in ERROR_STOPS, call.error_message, call.response_id,
-                call.response_model, call.latency_ms, piece.pricing.subscription(call.provider),
-                call.entry_id, piece.source_id, len(call.tool_calls))
+        return MessageRow(
+            message_id=call.key, gateway=self.gateway, session_id=piece.session_id,
+            agent_id=piece.agent_id, timestamp=self._time(call.timestamp), role="assistant",
+            model=call.model, provider=call.provider, api=call.api, input_tokens=usage.input,
+            output_tokens=usage.output, cache_read_tokens=usage.cache_read,
+            cache_write_tokens=usage.cache_write, total_tokens=usage.total, cost=priced.cost,
+            cost_source=priced.source.value,
+            recorded_cost=google_repaired(call) if call.google_fix else call.recorded_cost,
+            stop_reason=call.stop_reason, is_error=call.stop_reason in ERROR_STOPS,
+            error_message=call.error_message, response_id=call.response_id,
+            response_model=call.response_model, latency_ms=call.latency_ms,
+            subscription=piece.pricing.subscription(call.provider), entry_id=call.entry_id,
+            source_id=piece.source_id, tool_call_count=len(call.tool_calls))
 
     def _issues(self, conn: Connection, slices: list[_Slice]) -> None:
-        issues = [(s.source_id, s.rel_path, i.position, i.byte_offset, i.kind, i.detail,
-                   self.run_id) for s in slices for i in s.batch.issues]
-        bulk_insert(conn, parse_issues, _ISSUE_COLUMNS, issues)
+        issues = [IssueRow(s.source_id, s.rel_path, i.position, i.byte_offset, i.kind, i.detail,
+                           self.run_id) for s in slices for i in s.batch.issues]
+        insert_rows(conn, parse_issues, issues)
         self.totals.issues += len(issues)
 
     @staticmethod
     def _touch_sessions(conn: Connection, gateway: str,
                         pairs: set[tuple[str | None, str | None]]) -> None:
         ordered = sorted((sid, agent) for sid, agent in pairs if sid)
-        bulk_insert(conn, sessions, ("session_id", "gateway", "agent_id", "kind", "dirty"),
-                    [(sid, gateway, agent, "unknown", True) for sid, agent in ordered])
+        insert_rows(conn, sessions, [SessionStub(sid, gateway, agent, "unknown", True)
+                                     for sid, agent in ordered])
         ids = [sid for sid, _ in ordered]
         for part in chunks(ids):
             conn.execute(update(sessions).where(sessions.c.gateway == gateway,
