@@ -269,7 +269,7 @@ def test_session_table_search_is_literal(sessions_db: Engine) -> None:
 
 
 def test_session_calls_in_order_with_tools(sessions_db: Engine) -> None:
-    frame = read.session_calls(sessions_db, session_id="p")
+    frame = read.session_calls(sessions_db, session_id="p", gateway=GATEWAY)
     assert list(frame["cost"]) == [1.0, 2.0]
     assert list(frame["is_error"]) == [False, True]
     assert list(frame["tools"]) == ["read, exec ✗", ""]
