@@ -72,11 +72,36 @@ def link_column(label: str) -> Any:
     return st.column_config.LinkColumn(label, display_text="Open")
 
 
-def session_links(ctx: Any, session_ids: Iterable[object]) -> pd.Series:
-    """Links that open each session on this dashboard's session page (None: no id)."""
-    return pd.Series([ctx.view.session_link.format(quote(s, safe=""))
-                      if isinstance(s, str) and s else None for s in session_ids],
-                     dtype="object")
+GATEWAY_PARAM = "gateway"  # ?session=<id>&gateway=<name>: the gateway of the session opened
+
+
+def session_links(ctx: Any, session_ids: Iterable[object],
+                  gateways: Iterable[object] | None = None) -> pd.Series:
+    """Links that open each session on this dashboard's session page (None: no id). A
+    session is its id on its gateway: with several gateways in the database the link
+    names it (`gateways`, parallel to the ids); with one, links stay as they always were.
+    Without `gateways` the page opens the first gateway's session of that id."""
+    ids = list(session_ids)
+    hosts = list(gateways) if gateways is not None else [None] * len(ids)
+    links: list[str | None] = []
+    for sid, host in zip(ids, hosts, strict=True):
+        if not isinstance(sid, str) or not sid:
+            links.append(None)
+            continue
+        link = ctx.view.session_link.format(quote(sid, safe=""))
+        if isinstance(host, str) and ctx.view.several_gateways:
+            link += f"&{GATEWAY_PARAM}={quote(host, safe='')}"
+        links.append(link)
+    return pd.Series(links, dtype="object")
+
+
+def with_gateway(ctx: Any, column_order: list[str], after: str) -> list[str]:
+    """A table's column order with `gateway` after `after` when the database holds
+    several gateways (the same id can name a session on each)."""
+    if not ctx.view.several_gateways:
+        return column_order
+    at = column_order.index(after) + 1
+    return [*column_order[:at], "gateway", *column_order[at:]]
 
 
 def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
