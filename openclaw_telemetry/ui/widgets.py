@@ -95,25 +95,27 @@ def session_links(ctx: Any, session_ids: Iterable[object],
     return pd.Series(links, dtype="object")
 
 
-def with_gateway(ctx: Any, column_order: list[str], after: str) -> list[str]:
-    """A table's column order with `gateway` after `after` when the database holds
-    several gateways (the same id can name a session on each)."""
+def with_gateway(ctx: Any, column_order: list[str]) -> list[str]:
+    """A table's column order with `gateway` second (beside the first, even on a phone)
+    when the database holds several gateways: the same id can name a session on each."""
     if not ctx.view.several_gateways:
         return column_order
-    at = column_order.index(after) + 1
-    return [*column_order[:at], "gateway", *column_order[at:]]
+    return [column_order[0], "gateway", *column_order[1:]]
 
 
-def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
-                  ) -> list[str]:
+def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id",
+                  gateway: bool = False) -> list[str]:
     """'label (else key, else id) · started YYYY-MM-DD HH:MM': one key (agent:main:main)
-    is many sessions over time, so the local start tells them apart."""
+    is many sessions over time, so the local start tells them apart; with `gateway`,
+    ' · on <gateway>' too (where no Gateway column stands beside the name: a chart)."""
     starts = local_times(frame, ["start_time"], tz)["start_time"]
+    hosts = frame["gateway"] if gateway else pd.Series([None] * len(frame), dtype="object")
     names = []
-    for label, key, sid, start in zip(frame["label"], frame["session_key"], frame[id_column],
-                                      starts, strict=True):
+    for label, key, sid, start, host in zip(frame["label"], frame["session_key"],
+                                            frame[id_column], starts, hosts, strict=True):
         name = next((str(v) for v in (label, key, sid) if isinstance(v, str) and v), "?")
-        names.append(name if pd.isna(start) else f"{name} · started {start:%Y-%m-%d %H:%M}")
+        name = name if pd.isna(start) else f"{name} · started {start:%Y-%m-%d %H:%M}"
+        names.append(f"{name} · on {host}" if isinstance(host, str) else name)
     return names
 
 

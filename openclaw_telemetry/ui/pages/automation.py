@@ -43,7 +43,7 @@ def cron(ctx: shell.Ctx) -> None:
     with st.expander(f"Latest runs ({len(runs):,})"):
         table(runs, key="cron-runs", durations=["duration_s"], column_order=with_gateway(ctx, [
             "cost", "start_time", "job", "agent_id", "model", "calls", "tokens", "errors",
-            "duration_s", "open"], after="job"), column_config={
+            "duration_s", "open"]), column_config={
             "start_time": time_column("Start"), "job": "Job", "gateway": "Gateway", "agent_id": "Agent",
             "model": "Model", "calls": count_column("Calls"),
             "tokens": count_column("Tokens"), "cost": money_column("Cost"),
@@ -57,13 +57,15 @@ def subagents(ctx: shell.Ctx) -> None:
     if rolled.empty:
         nothing("sub-agent calls")
         return
-    named = rolled.assign(parent=session_names(rolled, ctx.tz, id_column="parent_id"))
+    named = rolled.assign(parent=session_names(rolled, ctx.tz, id_column="parent_id"),
+                          bar=session_names(rolled, ctx.tz, id_column="parent_id",
+                                            gateway=ctx.view.several_gateways))
     named["open"] = session_links(ctx, rolled["parent_id"], rolled["gateway"]).to_numpy()
-    chart(charts.ranked_bars(named, names="parent", values="subagent_cost", money=True,
+    chart(charts.ranked_bars(named, names="bar", values="subagent_cost", money=True,
                              title="Sub-agent cost by spawning session", top=10), "sub-bars")
     table(named, key="sub-table", column_order=with_gateway(ctx, [
         "subagent_cost", "parent", "agent_id", "kind", "subagents", "subagent_calls",
-        "own_cost", "total_cost", "subagent_share", "open"], after="parent"), column_config={
+        "own_cost", "total_cost", "subagent_share", "open"]), column_config={
         "parent": "Spawned by", "gateway": "Gateway", "agent_id": "Agent", "kind": "Kind",
         "subagents": count_column("Sub-agents"), "subagent_calls": count_column("Calls"),
         "subagent_cost": money_column("Sub-agent $"), "own_cost": money_column("Own $"),

@@ -58,7 +58,7 @@ def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame) -> None:
         table(spent_by.assign(open=session_links(ctx, spent_by["session_id"],
                                                  spent_by["gateway"]).to_numpy()),
               key=f"budget-sessions-{row['budget']}",
-              column_order=with_gateway(ctx, ["cost", "name", "open"], after="name"),
+              column_order=with_gateway(ctx, ["cost", "name", "open"]),
               column_config={"cost": money_column("Spent this period"), "gateway": "Gateway",
                              "name": "Session that spent most", "open": link_column("Session")})
 

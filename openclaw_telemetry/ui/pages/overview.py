@@ -140,7 +140,7 @@ def top_sessions(ctx: shell.Ctx) -> None:
     shown["name"] = session_names(frame, ctx.tz)
     shown["open"] = session_links(ctx, frame["session_id"], frame["gateway"]).to_numpy()
     table(shown, key="ov-top-sessions", column_order=with_gateway(ctx, [
-        "cost", "name", "open", "kind", "agent_id", "model", "calls", "errors"], after="name"),
+        "cost", "name", "open", "kind", "agent_id", "model", "calls", "errors"]),
         column_config={"cost": money_column("Cost"), "name": "Session", "gateway": "Gateway",
                        "open": link_column("Open"), "kind": "Kind", "agent_id": "Agent",
                        "model": "Model", "calls": count_column("Calls"),

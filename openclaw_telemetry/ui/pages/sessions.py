@@ -83,7 +83,7 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
           durations=["duration_s"], column_order=with_gateway(ctx, [
               "cost", "name", "kind", "agent_id", "calls", "duration_s", "errors",
               "start_time", "model", "cron_job_name", "tool_calls", "tokens", "note",
-              "session_key", "session_id"], after="name"), column_config={
+              "session_key", "session_id"]), column_config={
               "cost": money_column("Cost"), "name": "Session", "gateway": "Gateway",
               "kind": "Kind",
               "agent_id": "Agent", "calls": count_column("Calls"), "duration_s": "Duration",
