@@ -45,15 +45,15 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert ingest(root / "state", str(db), "-q").code == 0
     engine = create_engine(f"sqlite:///{db}")
     with engine.begin() as conn:
-        start = conn.execute(text("SELECT start_time FROM sessions WHERE session_id = :s"),
-                             {"s": SID}).scalar_one()
+        start, gateway = conn.execute(text("SELECT start_time, gateway FROM sessions "
+                                           "WHERE session_id = :s"), {"s": SID}).one()
         for sid, parent, label, cost in CHILDREN:
             conn.execute(text(
-                "INSERT INTO sessions (session_id, agent_id, session_key, kind, start_time, "
-                "end_time, parent_session_id, label, total_messages, total_cost) VALUES "
-                "(:s, 'main', :k, 'subagent', :t, :t, :p, :l, 3, :c)"),
-                {"s": sid, "k": f"agent:main:subagent:{sid}", "t": start, "p": parent,
-                 "l": label, "c": cost})
+                "INSERT INTO sessions (session_id, gateway, agent_id, session_key, kind, "
+                "start_time, end_time, parent_session_id, label, total_messages, total_cost) "
+                "VALUES (:s, :g, 'main', :k, 'subagent', :t, :t, :p, :l, 3, :c)"),
+                {"s": sid, "g": gateway, "k": f"agent:main:subagent:{sid}", "t": start,
+                 "p": parent, "l": label, "c": cost})
     engine.dispose()
     return db
 
