@@ -83,11 +83,13 @@ def is_loopback(address: str | None) -> bool:
         return False
 
 
-def conversation(engine: Engine, *, session_id: str) -> Replay:
-    """The session's conversation from the best source still on disk."""
+def conversation(engine: Engine, *, session_id: str, gateway: str) -> Replay:
+    """The session's (its id on its gateway) conversation from the best source still on
+    disk."""
     with engine.connect() as conn:
         rows = conn.execute(select(sources.c.path, sources.c.rel_path, sources.c.kind)
-                            .where(sources.c.session_id == session_id)).all()
+                            .where(sources.c.session_id == session_id,
+                                   sources.c.gateway == gateway)).all()
     ranked = sorted(rows, key=lambda r: _PREFERENCE.index(r.kind)
                     if r.kind in _PREFERENCE else len(_PREFERENCE))
     if not ranked:

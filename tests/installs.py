@@ -6,8 +6,10 @@ daily, sub-agents spawned by the main chat and by a group (nested two deep), ses
 whose key OpenClaw lost (a deleted and a reset transcript: kind `unknown`, no key),
 seven models from five providers (one model under two providers on alternate days, one
 local model without a price), failed calls and tool errors. `idle(now)` is the same
-install after 8 days without a call. `write(url, install, now=…)` puts a plan into a
-database; `empty(url)` has the schema and no call.
+install after 8 days without a call. `fleet(now)` is both in one database, the busy one
+read from gateway gw-a and the idle one from gw-b: the sessions of days 8 to 59 (main
+chats, cron runs, sub-agents) have the same ids on both hosts. `write(url, install, now=…)`
+puts a plan into a database; `empty(url)` has the schema and no call.
 
 Every local day holds the same mix of calls, all between 1 minute and 9 hours before
 that day's `now`, so in a zone where `now` is past midday (`noon_zone(now)`) each day
@@ -37,6 +39,7 @@ MODELS = {"claude-sonnet-4-5": "anthropic", "claude-haiku-4-5": "anthropic",
           "gemini-2.5-pro": "google", "llama3.3:70b": "ollama"}
 KEYLESS_DAYS = {5: "file:deleted", 12: "file:reset", 40: "file:deleted"}
 JOBS = {"daily-digest": ("main", "Daily digest"), "ops-healthcheck": ("ops", "Ops health check")}
+FLEET = ("gw-a", "gw-b")
 
 
 def noon_zone(now: datetime) -> str:
@@ -176,12 +179,14 @@ def write(url: str, install: Install, *, now: datetime) -> Engine:
     """A database holding the install, as an ingest at `now` would have left it."""
     engine = build(url, list(install.sessions.values()), install.calls, install.tools,
                    ran_at=now)
+    gateways = sorted({row["gateway"] for row in install.sessions.values()})
     with engine.begin() as conn:
         if install.sources:
             conn.execute(insert(sources), install.sources)
         conn.execute(insert(cron_jobs), [
-            {"job_id": job, "gateway": GATEWAY, "agent_id": agent, "name": name, "schedule": "0 7 * * *"}
-            for job, (agent, name) in JOBS.items()])
+            {"job_id": job, "gateway": gateway, "agent_id": agent, "name": name,
+             "schedule": "0 7 * * *"}
+            for job, (agent, name) in JOBS.items() for gateway in gateways])
     return engine
 
 
@@ -193,6 +198,21 @@ def busy(now: datetime) -> Install:
 def idle(now: datetime) -> Install:
     """The same install, silent for the last 8 days."""
     return plan(now, range(IDLE_DAYS, 60))
+
+
+def fleet(now: datetime) -> Install:
+    """Two gateways in one install: `busy` read from gw-a, `idle` from gw-b (sessions
+    keyed '<gateway>/<id>': one id names a session on each)."""
+    both = Install()
+    for gateway, install in zip(FLEET, (busy(now), idle(now)), strict=True):
+        for row in [*install.sessions.values(), *install.calls, *install.tools,
+                    *install.sources]:
+            row["gateway"] = gateway
+        both.sessions.update({f"{gateway}/{sid}": row for sid, row in install.sessions.items()})
+        both.calls += install.calls
+        both.tools += install.tools
+        both.sources += install.sources
+    return both
 
 
 def empty(url: str) -> Engine:

@@ -328,3 +328,102 @@ def test_a_database_replaced_under_the_dashboard_is_shown(tmp_path: Path,
     at.run()
     ok(at)
     assert at.metric[0].value == "$7.00"
+
+
+def gateways_db(path: Path, gateways: tuple[str, ...]) -> Path:
+    """Session "shared" on each gateway, costing $0.10 on the first, $0.20 on the next …,
+    and a $0.30 cron session on the first only."""
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    rows = [session("shared", gateway=g, label=f"chat on {g}") for g in gateways]
+    rows.append(session("nightly", gateway=gateways[0], kind="cron", cron_job_name="digest"))
+    calls = [call("shared", now, 0.1 * (i + 1), gateway=g) for i, g in enumerate(gateways)]
+    calls.append(call("nightly", now, 0.3, gateway=gateways[0]))
+    build(f"sqlite:///{path}", rows, calls).dispose()
+    return path
+
+
+def links(at: AppTest) -> list[str]:
+    return [link for d in at.dataframe if "open" in d.value.columns for link in d.value["open"]]
+
+
+def test_one_gateway_draws_no_gateway_filter(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database of one gateway looks as it always did: no filter, no column, links
+    without `&gateway=` (so links made before gateways keep working)."""
+    db = gateways_db(tmp_path / "one.db", ("solo",))
+    for script in ("dashboard.py", "dashboard_enhanced.py"):
+        at = app(script, db, monkeypatch).run()
+        ok(at)
+        assert not [m for m in at.multiselect if m.key == "gateways"]
+        assert all("gateway" not in d.proto.column_order for d in at.dataframe)
+    assert links(at) and not any("gateway=" in link for link in links(at))
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py")
+    at.query_params["session"] = "shared"
+    at.run()
+    ok(at)
+    assert any("chat on solo" in t.value and "gateway:" not in t.value for t in at.text)
+
+
+def test_two_gateways_draw_a_filter_that_reaches_every_page(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = gateways_db(tmp_path / "two.db", ("gw-a", "gw-b"))
+    at = app("dashboard.py", db, monkeypatch).run()
+    ok(at)
+    assert at.multiselect(key="gateways").options == ["gw-a", "gw-b"]
+    assert metrics(at)["Cost"] == "$0.60"
+    at.multiselect(key="gateways").set_value(["gw-b"]).run()
+    ok(at)
+    assert metrics(at)["Cost"] == "$0.20"
+    at.multiselect(key="kind").set_value(["cron"]).run()  # gw-b has no cron session
+    ok(at)
+    assert metrics(at)["LLM calls"] == "0"
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    at.query_params["gateways"] = "gw-a"
+    at.run()
+    ok(at)
+    assert at.multiselect(key="gateways").value == ["gw-a"]
+    assert metrics(at)["Cost"] == "$0.40"
+    for page in PAGES[1:]:
+        at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
+        ok(at)
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
+    table = next(d for d in at.dataframe if "session_id" in d.value.columns)
+    assert "gateway" in table.proto.column_order
+    assert set(table.value["gateway"]) == {"gw-a"}
+    at.multiselect(key="gateways").set_value([]).run()
+    at.switch_page("openclaw_telemetry/ui/pages/overview.py").run()
+    assert sorted(link for link in links(at) if "session=shared" in link) == [
+        "sessions?session=shared&gateway=gw-a", "sessions?session=shared&gateway=gw-b"]
+
+
+@pytest.mark.parametrize(("gateway", "shown", "said"), [
+    ("gw-b", "chat on gw-b", None),
+    (None, "chat on gw-a", "this is the one on gw-a"),  # a link made before gateways
+    ("nope", None, "No gateway named 'nope' in this database"),
+])
+def test_a_session_page_names_its_gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          gateway: str | None, shown: str | None,
+                                          said: str | None) -> None:
+    db = gateways_db(tmp_path / "two.db", ("gw-a", "gw-b"))
+    at = app("dashboard.py", db, monkeypatch)
+    at.query_params["view"] = "sessions"
+    at.query_params["session"] = "shared"
+    if gateway is not None:
+        at.query_params["gateway"] = gateway
+    at.run()
+    ok(at)
+    texts = [t.value for t in at.text]
+    if shown is not None:
+        assert any(shown in t and f"gateway: {shown.split()[-1]}" in t for t in texts)
+    else:
+        assert not any("chat on" in t for t in texts)
+    notes = [w.value.replace("\\", "") for w in at.warning] + [
+        c.value.replace("\\", "") for c in at.caption]
+    if said is not None:
+        assert any(said in note for note in notes), notes
+    at.query_params["session"] = "nightly"
+    at.query_params["gateway"] = "gw-b"
+    at.run()
+    ok(at)
+    assert any("No session with id 'nightly' on gateway 'gw-b'; that id is on 'gw-a'" in
+               w.value.replace("\\", "") for w in at.warning)

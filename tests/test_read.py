@@ -16,8 +16,9 @@ from sqlalchemy import Engine
 from telemetry_db import GATEWAY, build, call, session, tool
 
 from openclaw_telemetry import read
+from openclaw_telemetry.budgets import Budget, Period
 from openclaw_telemetry.read import Scope, rollups
-from openclaw_telemetry.schema import sources
+from openclaw_telemetry.schema import session_events, sources
 from openclaw_telemetry.store import make_engine
 from openclaw_telemetry.timeframe import Preset, Unit, offset_segments, resolve, zone
 
@@ -269,7 +270,7 @@ def test_session_table_search_is_literal(sessions_db: Engine) -> None:
 
 
 def test_session_calls_in_order_with_tools(sessions_db: Engine) -> None:
-    frame = read.session_calls(sessions_db, session_id="p")
+    frame = read.session_calls(sessions_db, session_id="p", gateway=GATEWAY)
     assert list(frame["cost"]) == [1.0, 2.0]
     assert list(frame["is_error"]) == [False, True]
     assert list(frame["tools"]) == ["read, exec ✗", ""]
@@ -432,3 +433,190 @@ def test_a_replaced_database_file_has_another_identity(tmp_path: Path) -> None:
     (tmp_path / "a.db").rename(tmp_path / "old.db")
     build(url, [session("s2")], [call("s2", at("2026-02-01T10:00"))]).dispose()
     assert before and read.file_identity(url) not in ("", before)
+
+
+# -- several gateways (#14 item 2): one session id on two hosts is two sessions ----------------
+# "shared" and "child" exist on both gateways with different calls, kinds and agents: every
+# read keeps them apart (a join on the id alone would mix them) and filters by gateway.
+GW_A, GW_B = "gw-a", "gw-b"
+A, B, NOWHERE = Scope(gateways=(GW_A,)), Scope(gateways=(GW_B,)), Scope(gateways=("nope",))
+
+
+@pytest.fixture
+def two_gateways(db_url: str) -> Engine:
+    t = at("2026-01-10T08:00")
+    rows = [session("shared", gateway=GW_A, kind="cron", cron_job_id="digest",
+                    cron_job_name="digest"),
+            session("shared", gateway=GW_B, kind="direct", agent_id="ops", label="ops chat"),
+            session("child", gateway=GW_A, kind="subagent", parent_session_id="shared"),
+            session("child", gateway=GW_B, kind="subagent", parent_session_id="shared",
+                    agent_id="ops")]
+    calls = [call("shared", t, 1.0, gateway=GW_A, cache_read_tokens=100),
+             *(call("shared", t + timedelta(hours=i), 10.0, gateway=GW_B, agent_id="ops",
+                    model="m2", is_error=i == 1, latency_ms=500) for i in (1, 2, 3)),
+             call("child", t + timedelta(minutes=5), 0.5, gateway=GW_A),
+             *(call("child", t + timedelta(hours=4, minutes=i), 5.0, gateway=GW_B,
+                    agent_id="ops") for i in (1, 2))]
+    tools = [tool(calls[0], "read"), tool(calls[1], "exec", error=True),
+             tool(calls[2], "exec")]
+    engine = build(db_url, rows, calls, tools)
+    with engine.begin() as conn:
+        conn.execute(sources.insert().values(gateway=GW_B, path="/b/shared.jsonl.deleted.x",
+                                             rel_path="shared.jsonl.deleted.x",
+                                             kind="file:deleted", session_id="shared"))
+        conn.execute(session_events.insert().values(
+            session_id="shared", gateway=GW_B, source_id=1, position=0, timestamp=t,
+            kind="thinking_change", value="high"))
+    return engine
+
+
+def _by_gateway(frame: pd.DataFrame, column: str, id_column: str = "session_id"
+                ) -> dict[tuple[str, str], float]:
+    return {(str(r[id_column]), str(r["gateway"])): float(r[column]) for _, r in frame.iterrows()}
+
+
+def test_gateways_are_a_filter_option(two_gateways: Engine) -> None:
+    options = read.filter_options(two_gateways)
+    assert list(options.loc[options["field"] == "gateway", "value"]) == [GW_A, GW_B]
+
+
+@pytest.mark.parametrize(("scope", "calls", "cost", "sessions"), [
+    (Scope(), 7, 41.5, 4), (A, 2, 1.5, 2), (B, 5, 40.0, 2), (NOWHERE, 0, 0.0, 0),
+    (Scope(kinds=("cron",)), 1, 1.0, 1), (Scope(kinds=("subagent",)), 3, 10.5, 2),
+    (Scope(kinds=("cron",), gateways=(GW_B,)), 0, 0.0, 0),
+    (Scope(agents=("ops",)), 5, 40.0, 2)])
+def test_totals_and_roll_up_per_gateway(two_gateways: Engine, scope: Scope, calls: int,
+                                        cost: float, sessions: int) -> None:
+    row = read.totals(two_gateways, scope=scope, tz=BERLIN).iloc[0]
+    assert (int(row["calls"]), float(row["cost"]), int(row["sessions"])) == (calls, cost,
+                                                                              sessions)
+    by_model = read.breakdown(two_gateways, scope=scope, tz=BERLIN, by="model")
+    assert float(by_model["cost"].sum()) == cost
+    assert float(read.timeline(two_gateways, scope=scope, tz=BERLIN, unit=Unit.DAY,
+                               until=at("2026-01-11"))["cost"].sum()) == cost
+    assert int(read.cost_statistics(two_gateways, scope=scope).iloc[0]["sessions"]) == sessions
+    spend = read.daily_spend(two_gateways, scope=scope, tz=BERLIN)
+    assert float(spend["cost"].sum()) == cost
+
+
+def test_the_roll_up_names_each_rows_gateway(two_gateways: Engine) -> None:
+    rows = read.call_rollup(two_gateways, tz=BERLIN, kinds=True)
+    assert rows.groupby("gateway")["cost"].sum().to_dict() == {GW_A: 1.5, GW_B: 40.0}
+    # the kind comes from the session of the call's own gateway
+    assert rows.groupby(["gateway", "kind"])["calls"].sum().to_dict() == {
+        (GW_A, "cron"): 1, (GW_A, "subagent"): 1, (GW_B, "direct"): 3, (GW_B, "subagent"): 2}
+    partial = Scope(at("2026-01-10T08:02"), at("2026-01-10T12:01:30"), gateways=(GW_B,))
+    assert float(read.hourly(two_gateways, scope=partial, tz=BERLIN)["cost"].sum()) == 35.0
+
+
+def test_sessions_per_model_count_each_gateways_session(two_gateways: Engine) -> None:
+    per_model = read.models(two_gateways, scope=Scope(), tz=BERLIN).set_index("model")
+    assert int(per_model.loc["m1", "sessions"]) == 3 and int(per_model.loc["m2", "sessions"]) == 1
+    assert read.models(two_gateways, scope=NOWHERE, tz=BERLIN).empty
+
+
+def test_session_table_keeps_the_two_sessions_apart(two_gateways: Engine) -> None:
+    table = read.session_table(two_gateways, scope=Scope())
+    assert _by_gateway(table, "cost") == {("shared", GW_A): 1.0, ("shared", GW_B): 30.0,
+                                          ("child", GW_A): 0.5, ("child", GW_B): 10.0}
+    origin = dict(zip(zip(table["session_id"], table["gateway"], strict=True), table["origin"],
+                      strict=True))
+    assert origin[("shared", GW_A)] == "" and "deleted" in origin[("shared", GW_B)]
+    assert set(read.session_table(two_gateways, scope=A)["gateway"]) == {GW_A}
+    assert read.session_table(two_gateways, scope=NOWHERE).empty
+    assert list(read.session_table(two_gateways, scope=Scope(kinds=("cron",)))["gateway"]) == [
+        GW_A]
+
+
+def test_one_session_is_its_id_on_its_gateway(two_gateways: Engine) -> None:
+    both = read.session_detail(two_gateways, session_id="shared")
+    assert list(both["gateway"]) == [GW_A, GW_B]
+    b = read.session_detail(two_gateways, session_id="shared", gateway=GW_B).iloc[0]
+    assert (b["kind"], float(b["cost"]), int(b["subagents"])) == ("direct", 30.0, 1)
+    assert read.session_detail(two_gateways, session_id="shared", gateway="nope").empty
+    one = {"session_id": "shared", "gateway": GW_A}
+    assert len(read.session_calls(two_gateways, **one)) == 1
+    assert list(read.session_calls(two_gateways, session_id="shared", gateway=GW_B)[
+        "tool_errors"]) == [1, 0, 0]
+    assert len(read.session_timeline(two_gateways, **one)) == 1
+    profile = read.session_profile(two_gateways, **one).iloc[0]
+    assert (int(profile["calls"]), float(profile["cost"]), profile["thinking_levels"]) == (
+        1, 1.0, "")
+    other = read.session_profile(two_gateways, session_id="shared", gateway=GW_B).iloc[0]
+    assert (int(other["calls"]), other["models"], other["thinking_levels"]) == (3, "m2", "high")
+    assert list(read.session_markers(two_gateways, **one)["kind"]) == []
+    assert list(read.session_tool_summary(two_gateways, **one)["tool_name"]) == ["read"]
+    assert list(read.session_tool_calls(two_gateways, session_id="shared", gateway=GW_B)[
+        "outcome"]) == ["error", "ok"]
+    assert int(read.session_cache(two_gateways, **one)["cache_read"].sum()) == 100
+    tree = read.session_tree(two_gateways, **one)
+    assert (list(tree["gateway"]), list(tree["own_cost"])) == ([GW_A], [0.5])
+    assert read.cost_drivers(two_gateways, session_id="shared", gateway="nope").empty
+
+
+def test_tools_per_gateway(two_gateways: Engine) -> None:
+    assert list(read.tools(two_gateways, scope=A)["tool_name"]) == ["read"]
+    exec_ = read.tools(two_gateways, scope=B).set_index("tool_name").loc["exec"]
+    assert (int(exec_["calls"]), int(exec_["errors"]), int(exec_["sessions"])) == (2, 1, 1)
+    assert int(read.tool_totals(two_gateways, scope=Scope(kinds=("cron",))).iloc[0][
+        "tool_calls"]) == 1  # the cron session is A's; B's session of that id is a chat
+    assert int(read.tool_totals(two_gateways, scope=Scope(models=("m1",))).iloc[0][
+        "tool_calls"]) == 1  # the model of the call on the tool call's own gateway
+    assert int(read.tool_totals(two_gateways, scope=NOWHERE).iloc[0]["tool_calls"]) == 0
+    over_time = read.tool_timeline(two_gateways, scope=B, tz=BERLIN, unit=Unit.DAY,
+                                   until=at("2026-01-11"))
+    assert set(over_time.loc[over_time["calls"] > 0, "series"]) == {"exec"}
+
+
+def test_cron_and_subagents_per_gateway(two_gateways: Engine) -> None:
+    activity = read.cron_activity(two_gateways, scope=Scope(), tz=BERLIN)
+    assert list(zip(activity.runs["session_id"], activity.runs["gateway"], strict=True)) == [
+        ("shared", GW_A)]
+    assert read.cron_activity(two_gateways, scope=B, tz=BERLIN).runs.empty
+    rolled = read.subagent_rollup(two_gateways, scope=Scope())
+    assert _by_gateway(rolled, "subagent_cost", "parent_id") == {("shared", GW_A): 0.5,
+                                                                 ("shared", GW_B): 10.0}
+    assert _by_gateway(rolled, "own_cost", "parent_id") == {("shared", GW_A): 1.0,
+                                                            ("shared", GW_B): 30.0}
+    assert list(read.subagent_rollup(two_gateways, scope=A)["gateway"]) == [GW_A]
+    assert read.subagent_rollup(two_gateways, scope=NOWHERE).empty
+
+
+def test_compare_per_gateway(two_gateways: Engine) -> None:
+    digest = read.compare(two_gateways, dimension="cron_job", items=("digest",),
+                          scope=Scope()).iloc[0]
+    assert (int(digest["calls"]), int(digest["sessions"]), int(digest["tool_calls"])) == (1, 1, 1)
+    models = read.compare(two_gateways, dimension="model", items=("m1", "m2"), scope=Scope())
+    assert list(models["sessions"]) == [3, 1] and list(models["tool_calls"]) == [1, 2]
+    levels = read.thinking_cost(two_gateways, scope=Scope()).set_index("level")["calls"]
+    assert levels.to_dict() == {"high": 3, "not recorded": 4}  # B's level, not A's session
+    assert read.thinking_cost(two_gateways, scope=A)["level"].tolist() == ["not recorded"]
+    jobs = read.compare_options(two_gateways, dimension="cron_job", scope=Scope())
+    assert (list(jobs["item"]), list(jobs["calls"])) == (["digest"], [1])
+    assert read.compare_options(two_gateways, dimension="agent", scope=NOWHERE).empty
+
+
+def test_budget_reads_per_gateway(two_gateways: Engine) -> None:
+    now = datetime(2026, 1, 20, 12, tzinfo=UTC)
+    top = read.budget_sessions(two_gateways, budget=Budget("All", Period.MONTH, 100.0),
+                               now=now, tz=BERLIN, limit=4)
+    assert _by_gateway(top, "cost") == {("shared", GW_B): 30.0, ("child", GW_B): 10.0,
+                                        ("shared", GW_A): 1.0, ("child", GW_A): 0.5}
+    cron = read.budget_sessions(two_gateways, budget=Budget("Cron", Period.MONTH, 5.0,
+                                                           cron_jobs=("digest",)),
+                                now=now, tz=BERLIN)
+    assert _by_gateway(cron, "cost") == {("shared", GW_A): 1.0}
+    outlook = read.spend_outlook(two_gateways, scope=B, tz=BERLIN, now=now).iloc[0]
+    assert float(outlook["spent"]) == 40.0
+
+
+def test_alert_observations_per_gateway(two_gateways: Engine) -> None:
+    per_session = read.alert_observations(two_gateways, metric="session_cost", scope=Scope(),
+                                          tz=BERLIN)
+    assert sorted(per_session["value"]) == [0.5, 1.0, 10.0, 30.0]
+    assert list(read.alert_observations(two_gateways, metric="session_cost", scope=A,
+                                        tz=BERLIN)["value"].sort_values()) == [0.5, 1.0]
+    totals = read.session_observations(two_gateways, metric="session_cost", scope=B)
+    assert sorted(totals["value"]) == [10.0, 30.0]
+    assert read.alert_observations(two_gateways, metric="daily_cost", scope=NOWHERE,
+                                   tz=BERLIN).empty

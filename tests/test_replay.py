@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 from streamlit.testing.v1 import AppTest
 
 from openclaw_telemetry import replay
-from openclaw_telemetry.config import replay_settings
+from openclaw_telemetry.config import default_gateway, replay_settings
 from tests.conftest import ingest, query
 from tests.entries import T0, assistant, header, lines, tool_call, tool_result, user
 from tests.test_sqlite_era import SID, add_events, agent_db
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 SECRET = "the launch code is 0000"
 LONG = "x" * 5000
+GATEWAY = default_gateway()  # the gateway the ingest names when not told
 
 
 def _events() -> list[dict[str, object]]:
@@ -65,7 +66,7 @@ def test_replay_reads_each_store_and_stores_nothing(tmp_path: Path, sqlite_url: 
         (sessions / name).write_bytes(zstandard.ZstdCompressor(level=1).compress(
             lines(*_events())))
     assert ingest(state, sqlite_url, "-q").code == 0
-    got = replay.conversation(create_engine(sqlite_url), session_id=SID)
+    got = replay.conversation(create_engine(sqlite_url), session_id=SID, gateway=GATEWAY)
     assert got.note is None and got.source
     _check(got)
     # E4: replay read the text, and the database still holds none of it
@@ -81,9 +82,9 @@ def test_a_deleted_transcript_says_so(tmp_path: Path, sqlite_url: str) -> None:
     (sessions / f"{SID}.jsonl").write_bytes(lines(*_events()))
     assert ingest(tmp_path / "state", sqlite_url, "-q").code == 0
     (sessions / f"{SID}.jsonl").unlink()
-    got = replay.conversation(create_engine(sqlite_url), session_id=SID)
+    got = replay.conversation(create_engine(sqlite_url), session_id=SID, gateway=GATEWAY)
     assert got.turns == [] and got.note is not None and "deleted" in got.note
-    unknown = replay.conversation(create_engine(sqlite_url), session_id="nope")
+    unknown = replay.conversation(create_engine(sqlite_url), session_id="nope", gateway=GATEWAY)
     assert unknown.note == "No transcript of this session was ever read."
 
 

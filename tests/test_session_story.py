@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from openclaw_telemetry import read
+from openclaw_telemetry.config import default_gateway
 from openclaw_telemetry.read.cost_drivers import drivers
 from tests.conftest import ingest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SID = "turning-points"
+GATEWAY = default_gateway()  # the gateway the ingest names when not told
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def story(tmp_path: Path, db_url: str) -> Engine:
     ("prompt_error", 6, "claude-opus-4-1"), ("reset", 6, "reset")])
 def test_each_marker_kind_from_the_fixture(story: Engine, kind: str, call: int,
                                            value: str | None) -> None:
-    marks = read.session_markers(story, session_id=SID)
+    marks = read.session_markers(story, session_id=SID, gateway=GATEWAY)
     found = marks[marks["kind"] == kind]
     assert len(found) == 1, marks
     assert int(found["n"].iloc[0]) == call
@@ -44,12 +46,12 @@ def test_each_marker_kind_from_the_fixture(story: Engine, kind: str, call: int,
 
 
 def test_first_settings_are_not_switches_and_copies_count_once(story: Engine) -> None:
-    marks = read.session_markers(story, session_id=SID)
+    marks = read.session_markers(story, session_id=SID, gateway=GATEWAY)
     assert set(marks["kind"]) == {"error", "retry", "thinking_switch", "compaction",
                                   "model_switch", "prompt_error", "reset"}
     compaction = marks[marks["kind"] == "compaction"].iloc[0]
     assert (compaction["tokens_before"], compaction["tokens_after"]) == (150000, 12000)
-    settings = read.session_markers(story, session_id=SID, all_settings=True)
+    settings = read.session_markers(story, session_id=SID, gateway=GATEWAY, all_settings=True)
     assert list(settings[settings["kind"] == "thinking_switch"]["value"]) == ["low", "high"]
 
 
@@ -60,7 +62,7 @@ def test_no_text_of_the_entries_is_stored(story: Engine) -> None:
 
 
 def test_timeline_context_cache_hit_and_retry(story: Engine) -> None:
-    tl = read.session_timeline(story, session_id=SID)
+    tl = read.session_timeline(story, session_id=SID, gateway=GATEWAY)
     assert list(tl["n"]) == [1, 2, 3, 4, 5, 6]
     assert list(tl["context"]) == [2100, 0, 2420, 2850, 3200, 1300]
     assert tl["cache_hit"].iloc[2] == pytest.approx(2000 / 2420)
@@ -70,26 +72,26 @@ def test_timeline_context_cache_hit_and_retry(story: Engine) -> None:
 
 
 def test_profile_models_levels_and_cost_split(story: Engine) -> None:
-    profile = read.session_profile(story, session_id=SID).iloc[0]
+    profile = read.session_profile(story, session_id=SID, gateway=GATEWAY).iloc[0]
     assert profile["calls"] == 6 and profile["errors"] == 1
     assert profile["models"] == "claude-sonnet-4-5, claude-opus-4-1"
     assert profile["thinking_levels"] == "low, high"
     assert profile["recorded_cost"] == pytest.approx(0.155)
     assert profile["estimated_cost"] == 0 and profile["subscription_cost"] == 0
-    assert read.session_profile(story, session_id="nope").empty
+    assert read.session_profile(story, session_id="nope", gateway=GATEWAY).empty
 
 
 def test_tools_in_order_and_per_tool(story: Engine) -> None:
-    calls = read.session_tool_calls(story, session_id=SID)
+    calls = read.session_tool_calls(story, session_id=SID, gateway=GATEWAY)
     assert list(calls["tool_name"]) == ["exec", "read", "exec"]
     assert list(calls["outcome"]) == ["ok", "error", "ok"]
-    summary = read.session_tool_summary(story, session_id=SID).set_index("tool_name")
+    summary = read.session_tool_summary(story, session_id=SID, gateway=GATEWAY).set_index("tool_name")
     assert (summary.loc["exec", "calls"], summary.loc["exec", "errors"]) == (2, 0)
     assert (summary.loc["read", "calls"], summary.loc["read", "errors"]) == (1, 1)
 
 
 def test_cache_in_money_uses_list_prices(story: Engine) -> None:
-    cache = read.session_cache(story, session_id=SID).set_index("model")
+    cache = read.session_cache(story, session_id=SID, gateway=GATEWAY).set_index("model")
     sonnet = cache.loc["claude-sonnet-4-5"]
     assert sonnet["cache_read"] == 4300
     assert sonnet["price_input"] == pytest.approx(3.0)
@@ -102,18 +104,21 @@ def _tree_db(url: str) -> Engine:
     rows = [("root", None, 1.0), ("a", "root", 0.5), ("b", "root", 0.25), ("a1", "a", 2.0),
             ("loop", "loop", 9.0)]
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE sessions (session_id TEXT, parent_session_id TEXT, "
-                          "label TEXT, session_key TEXT, kind TEXT, agent_id TEXT, "
-                          "start_time TIMESTAMP, total_messages INT, total_cost FLOAT)"))
-        for i, (sid, parent, cost) in enumerate(rows):
-            conn.execute(text("INSERT INTO sessions VALUES (:s, :p, NULL, NULL, 'subagent', "
-                              "'main', :t, 1, :c)"),
-                         {"s": sid, "p": parent, "t": f"2026-01-01 00:00:0{i}", "c": cost})
+        conn.execute(text("CREATE TABLE sessions (session_id TEXT, gateway TEXT, "
+                          "parent_session_id TEXT, label TEXT, session_key TEXT, kind TEXT, "
+                          "agent_id TEXT, start_time TIMESTAMP, total_messages INT, "
+                          "total_cost FLOAT)"))
+        for gateway in (GATEWAY, "elsewhere"):  # the same ids on another gateway: not its tree
+            for i, (sid, parent, cost) in enumerate(rows):
+                conn.execute(text("INSERT INTO sessions VALUES (:s, :g, :p, NULL, NULL, "
+                                  "'subagent', 'main', :t, 1, :c)"),
+                             {"s": sid, "g": gateway, "p": parent,
+                              "t": f"2026-01-01 00:00:0{i}", "c": cost})
     return engine
 
 
 def test_subagent_tree_rolls_costs_up_depth_first(db_url: str) -> None:
-    tree = read.session_tree(_tree_db(db_url), session_id="root")
+    tree = read.session_tree(_tree_db(db_url), session_id="root", gateway=GATEWAY)
     assert list(tree["session_id"]) == ["a", "a1", "b"]
     assert list(tree["depth"]) == [1, 2, 1]
     assert list(tree["rolled_cost"]) == [2.5, 2.0, 0.25]
@@ -161,11 +166,11 @@ def test_drivers_tool_loop_retries_and_fan_out() -> None:
 
 
 def test_drivers_of_the_fixture_name_the_expensive_model(story: Engine) -> None:
-    found = read.cost_drivers(story, session_id=SID)
+    found = read.cost_drivers(story, session_id=SID, gateway=GATEWAY)
     assert list(found.columns) == ["rule", "weight", "text"]
     texts = " | ".join(found["text"])
     assert "thinking level high from call 4 on" in texts
-    assert read.cost_drivers(story, session_id="nope").empty
+    assert read.cost_drivers(story, session_id="nope", gateway=GATEWAY).empty
 
 
 def test_compare_and_cost_by_thinking_level(story: Engine) -> None:

@@ -1,6 +1,7 @@
 """The sweep (issue #11, item 4): every page and view of both dashboards, under a grid of
 filters and under every control of the page, on a busy install, an idle one (no call for
-8 days) and an empty database (tests/installs.py).
+8 days), both in one database as two gateways (the fleet: the same session ids on each,
+swept under gateway filters) and an empty database (tests/installs.py).
 
 Each combination is checked four ways, each a test of its own, so a failure names the
 database, page, filters (and control) and what broke:
@@ -64,7 +65,7 @@ SHOWN_AS_NONE = {"None", "none", "nan", "NaN", "NaT", "<NA>", "null"}
 
 @dataclass(frozen=True)
 class Filters:
-    """A sidebar setting: range, custom dates (local), agents, kinds, models."""
+    """A sidebar setting: range, custom dates (local), agents, kinds, models, gateways."""
 
     name: str
     preset: Preset = Preset.ALL
@@ -72,11 +73,12 @@ class Filters:
     agents: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
+    gateways: tuple[str, ...] = ()
 
     def state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"range": self.preset.value, "agent": list(self.agents),
                                  "kind": list(self.kinds), "model": list(self.models),
-                                 "tz": ZONE}
+                                 "gateways": list(self.gateways), "tz": ZONE}
         if self.days is not None:
             state["from"], state["to"] = self.days
         return state
@@ -191,6 +193,18 @@ def grid() -> list[Filters]:
     return ranges() + agents + kinds + models + combined
 
 
+def gateway_grid() -> list[Filters]:
+    """The fleet's filters: each gateway, both, and with other filters, down to nothing
+    (gw-b is the idle install: no call today)."""
+    a, b = installs.FLEET
+    return [Filters("all-gateways"), Filters(f"gateway={a}", gateways=(a,)),
+            Filters(f"gateway={b}", gateways=(b,)), Filters("both-gateways", gateways=(a, b)),
+            Filters(f"7d+gateway={b}", Preset.LAST_7D, gateways=(b,)),
+            Filters(f"today+gateway={b}", Preset.TODAY, gateways=(b,)),
+            Filters(f"gateway={a}+kind=cron+agent=ops", agents=("ops",), kinds=("cron",),
+                    gateways=(a,))]
+
+
 CONTROL_FILTERS = [Filters(Preset.ALL.value), Filters(Preset.TODAY.value, Preset.TODAY),
                    Filters(Preset.LAST_7D.value, Preset.LAST_7D),
                    Filters("custom-empty", Preset.CUSTOM,
@@ -221,6 +235,13 @@ def cases() -> Iterator[Case]:
     for page in PAGES:
         for filters in ranges():  # no filter is drawn on an empty database
             yield Case("empty", page, filters)
+    for page in PAGES:
+        for filters in gateway_grid():
+            yield Case("fleet", page, filters)
+    for page in PAGES:
+        for control in CONTROLS.get(page.name, []) if page.name == "sessions" else []:
+            for filters in gateway_grid()[1:3]:
+                yield Case("fleet", page, filters, control)
 
 
 # -- what a run showed ----------------------------------------------------------------------
@@ -397,6 +418,7 @@ class Sweep:
                 listed = [t.value for t in at.dataframe if "session_id" in t.value.columns]
                 if listed and not listed[0].empty:
                     at.query_params["session"] = str(listed[0]["session_id"].iloc[0])
+                    at.query_params["gateway"] = str(listed[0]["gateway"].iloc[0])
                     at.run()
         seen = look(at)
         if case.db == "empty" and not at.info:
@@ -437,11 +459,12 @@ REFERENCE = [Case("busy", Page("enhanced", "overview"), Filters("all")),
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
     root = tmp_path_factory.mktemp("sweep")
-    urls = {name: f"sqlite:///{root / name}.db" for name in ("busy", "idle", "empty")}
+    urls = {name: f"sqlite:///{root / name}.db" for name in ("busy", "idle", "fleet", "empty")}
     # The same install planned again up to this moment: collection may be minutes ago, and
     # the 15-minute window of Cost statistics must still hold the newest call.
     now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
-    for name, planner in (("busy", installs.busy), ("idle", installs.idle)):
+    for name, planner in (("busy", installs.busy), ("idle", installs.idle),
+                          ("fleet", installs.fleet)):
         installs.write(urls[name], planner(now), now=now).dispose()
     installs.empty(urls["empty"]).dispose()
     st.cache_data.clear()

@@ -1,10 +1,11 @@
 """The read layer: every figure the dashboards, `alerts.py`, the exporter and scripts show.
 
 One function per question. Each takes the engine first and keyword-only filters after it
-(a `Scope`: a `[since, until)` range of call timestamps in naive UTC plus agent, call-model
-and session-kind filters; a `tz` for anything bucketed by local time), aggregates in SQL
+(a `Scope`: a `[since, until)` range of call timestamps in naive UTC plus agent, call-model,
+session-kind and gateway filters; a `tz` for anything bucketed by local time), aggregates in SQL
 with bound parameters, and returns a DataFrame whose columns its docstring lists. Cost and
-token totals always filter on call timestamps, never on session start.
+token totals always filter on call timestamps, never on session start. A session is its
+id on its gateway: joins of its rows match both (`sqlkit.same_session`, `in_sessions`).
 
 How a figure travels to the screen: a page asks `ui/data.ask(read.<question>, …)`, which
 caches the answer per database file, data version and arguments and otherwise calls the

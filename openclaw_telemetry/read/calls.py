@@ -2,8 +2,8 @@
 kind, sessions per model, per-session cost statistics.
 
 Every figure about calls is computed from *hourly rows* (`hourly`): the calls of a scope
-aggregated per local hour, agent, model, provider (and session kind). The whole history's
-hourly rows are read once per data version and time zone from the 15-minute roll-up
+aggregated per local hour, gateway, agent, model, provider (and session kind). The whole
+history's hourly rows are read once per data version and time zone from the 15-minute roll-up
 (`usage_quarter_hours`) and kept in a small in-process cache; a scope takes the whole
 hours inside its range from them and reads the partial hours at its ends exactly
 (`rollups.split`). So a filter change costs milliseconds, and the dashboards, `alerts.py`
@@ -30,6 +30,8 @@ from openclaw_telemetry.read.sqlkit import (
     local_buckets,
     local_time,
     positions,
+    same_session,
+    session_ref,
     time_conditions,
 )
 from openclaw_telemetry.read.status import stamp
@@ -42,10 +44,10 @@ U = usage_quarter_hours.c
 
 def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
                 until: datetime | None = None, kinds: bool = False) -> pd.DataFrame:
-    """Calls aggregated per local hour, agent, model, provider (and session kind).
+    """Calls aggregated per local hour, gateway, agent, model, provider (and session kind).
 
-    Columns: hour (tz-aware local hour start), utc (its naive-UTC start), agent, model,
-    provider, kind (only with `kinds=True`: needs a join), calls, errors, input, output,
+    Columns: hour (tz-aware local hour start), utc (its naive-UTC start), gateway, agent,
+    model, provider, kind (only with `kinds=True`: needs a join), calls, errors, input, output,
     cache_read, cache_write, cost, estimated_cost, unpriced_calls, unpriced_tokens,
     subscription_cost, tool_calls. `since`/`until` (naive UTC) bound the call timestamps
     exactly. On SQLite, zones whose offset stays a whole number of hours are grouped by
@@ -69,7 +71,8 @@ def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
         parts.append(_call_hours(engine, local, tz, high, until, kinds))
     if len(parts) == 1:
         return parts[0]
-    keys = ["hour", "utc", "agent", "model", "provider", *(["kind"] if kinds else [])]
+    keys = ["hour", "utc", "gateway", "agent", "model", "provider",
+            *(["kind"] if kinds else [])]
     rows = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
     return rows.groupby(keys, as_index=False, sort=False)[rollups.MEASURES].sum()
 
@@ -84,7 +87,8 @@ def _usage_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime |
                  until: datetime | None, kinds: bool) -> pd.DataFrame:
     """`call_rollup` rows from the roll-up buckets starting in `[since, until)`."""
     whole, keys = hour_keys(local, U.bucket)
-    dims = [U.agent.label("agent"), U.model.label("model"), U.provider.label("provider")]
+    dims = [U.gateway.label("gateway"), U.agent.label("agent"), U.model.label("model"),
+            U.provider.label("provider")]
     conditions = time_conditions(U.bucket, Scope(since, until))
     if kinds:
         dims.append(U.kind.label("kind"))
@@ -99,12 +103,12 @@ def _call_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | 
                 until: datetime | None, kinds: bool) -> pd.DataFrame:
     """`call_rollup` rows straight from the calls in `[since, until)`."""
     whole, keys = hour_keys(local, M.timestamp)
-    dims: list[Any] = call_dimensions()
+    dims: list[Any] = [M.gateway.label("gateway"), *call_dimensions()]
     if kinds:
         dims.append(S.kind.label("kind"))
     stmt = select(*keys, *dims, *call_measures()).where(*call_conditions(Scope(since, until)))
     if kinds:
-        stmt = stmt.join(sessions, S.session_id == M.session_id)
+        stmt = stmt.join(sessions, same_session(S, M))
     stmt = stmt.group_by(*positions(len(keys) + len(dims)))
     return hours(frame(engine, stmt), whole, tz)
 
@@ -149,7 +153,8 @@ def hourly(engine: Engine, *, scope: Scope, tz: tzinfo, kinds: bool = False) -> 
 
 def session_count(engine: Engine, *, scope: Scope) -> int:
     """Sessions with at least one call in scope."""
-    inner = select(M.session_id).where(*call_conditions(scope)).distinct().subquery()
+    inner = (select(M.session_id, M.gateway).where(*call_conditions(scope)).distinct()
+             .subquery())
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
 
@@ -207,7 +212,7 @@ def _sessions_by_model(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     grouped by one column, not two."""
     model = func.coalesce(M.model, "(none)").label("model")
     provider = func.coalesce(M.provider, "(none)").label("provider")
-    sessions_ = func.count(distinct(M.session_id)).label("sessions")
+    sessions_ = func.count(distinct(session_ref(M))).label("sessions")
     pairs = frame(engine, select(U.model, U.provider).distinct())
     shared = sorted(set(pairs.loc[pairs["model"].duplicated(keep=False), "model"]))
     single = frame(engine, select(model, sessions_).where(*call_conditions(scope))
@@ -228,7 +233,7 @@ def cost_statistics(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     per = (select(M.session_id, total(M.cost).label("c"), total(tokens()).label("t"),
                   total(M.input_tokens).label("i"), total(M.cache_read_tokens).label("r"),
                   total(M.cache_write_tokens).label("w"))
-           .where(*call_conditions(scope)).group_by(M.session_id).subquery())
+           .where(*call_conditions(scope)).group_by(M.session_id, M.gateway).subquery())
     ranked = select(per, func.row_number().over(order_by=per.c.c).label("rn"),
                     func.count().over().label("n")).subquery()
 

@@ -12,10 +12,17 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, func, literal, select
+from sqlalchemy import ColumnElement, Engine, func, literal, select, tuple_
 
 from openclaw_telemetry.measures import M, S, flag, tokens, total
-from openclaw_telemetry.read.sqlkit import Scope, call_conditions, frame
+from openclaw_telemetry.read.sqlkit import (
+    Scope,
+    call_conditions,
+    frame,
+    in_sessions,
+    same_session,
+    session_ref,
+)
 from openclaw_telemetry.schema import session_events, sessions, tool_calls
 
 E = session_events.c
@@ -30,10 +37,10 @@ COLUMNS = ["item", "cost", "calls", "sessions", "cost_per_call", "cost_per_sessi
 
 def thinking_level() -> ColumnElement[str]:
     """The thinking level in force at each call (see the module docstring)."""
-    latest = (select(E.value).where(E.session_id == M.session_id,
-                                    E.kind == "thinking_change", E.timestamp <= M.timestamp)
+    latest = (select(E.value).where(same_session(E, M), E.kind == "thinking_change",
+                                    E.timestamp <= M.timestamp)
               .order_by(E.timestamp.desc()).limit(1).scalar_subquery())
-    own = select(S.thinking_level).where(S.session_id == M.session_id).scalar_subquery()
+    own = select(S.thinking_level).where(same_session(S, M)).scalar_subquery()
     return func.coalesce(latest, own, literal(NOT_RECORDED))
 
 
@@ -56,9 +63,9 @@ def _condition(dimension: str, item: str) -> ColumnElement[bool]:
     if dimension == "model":
         return M.model == item
     if dimension == "cron_job":
-        jobs = select(S.session_id).where(
+        jobs = select(S.session_id, S.gateway).where(
             S.kind == "cron", func.coalesce(S.cron_job_name, S.cron_job_id) == item)
-        return M.session_id.in_(jobs)
+        return in_sessions(M, jobs)
     if dimension == "thinking":
         return thinking_level() == item
     raise ValueError(f"unknown dimension {dimension!r}")
@@ -83,7 +90,7 @@ def compare(engine: Engine, *, dimension: str, items: tuple[str, ...], scope: Sc
 def _figures(engine: Engine, conditions: list[Any]) -> dict[str, Any]:
     context = M.input_tokens + M.cache_read_tokens + M.cache_write_tokens
     stmt = select(func.count().label("calls"), total(M.cost).label("cost"),
-                  func.count(func.distinct(M.session_id)).label("sessions"),
+                  func.count(func.distinct(session_ref(M))).label("sessions"),
                   total(tokens()).label("tokens"), total(flag(M.is_error)).label("errors"),
                   total(M.cache_read_tokens).label("cache_read"),
                   total(context).label("context"),
@@ -93,7 +100,8 @@ def _figures(engine: Engine, conditions: list[Any]) -> dict[str, Any]:
     tools = frame(engine, select(func.count().label("n"),
                                  func.count(T.is_error).label("answered"),
                                  total(flag(T.is_error)).label("errors"))
-                  .where(T.message_id.in_(select(M.message_id).where(*conditions)))).iloc[0]
+                  .where(tuple_(T.message_id, T.gateway).in_(
+                      select(M.message_id, M.gateway).where(*conditions)))).iloc[0]
     return {
         "cost": float(got["cost"]), "calls": calls, "sessions": int(got["sessions"]),
         "cost_per_call": _ratio(got["cost"], calls),
@@ -138,7 +146,7 @@ def compare_options(engine: Engine, *, dimension: str, scope: Scope) -> pd.DataF
     elif dimension == "cron_job":
         job = func.coalesce(S.cron_job_name, S.cron_job_id)
         stmt = (select(job.label("item"), total(M.cost).label("cost"),
-                       func.count().label("calls")).join(sessions, S.session_id == M.session_id)
+                       func.count().label("calls")).join(sessions, same_session(S, M))
                 .where(*call_conditions(scope), S.kind == "cron", job.is_not(None)))
         key = job
     else:

@@ -26,13 +26,15 @@ Finding = tuple[str, float, str]  # rule, weight (share of cost concerned), sent
 HIGH_THINKING = frozenset({"high", "xhigh", "max"})
 
 
-def cost_drivers(engine: Engine, *, session_id: str) -> pd.DataFrame:
-    """Findings about the session, strongest first. Columns: rule, weight (0..1: the
-    share of the cost the finding concerns), text. Empty for a session without calls."""
-    timeline = session_timeline(engine, session_id=session_id)
-    return drivers(timeline, session_markers(engine, session_id=session_id),
-                   session_tool_calls(engine, session_id=session_id),
-                   session_tree(engine, session_id=session_id))
+def cost_drivers(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
+    """Findings about the session (its id on its gateway), strongest first. Columns: rule,
+    weight (0..1: the share of the cost the finding concerns), text. Empty for a session
+    without calls."""
+    sid, gw = session_id, gateway
+    return drivers(session_timeline(engine, session_id=sid, gateway=gw),
+                   session_markers(engine, session_id=sid, gateway=gw),
+                   session_tool_calls(engine, session_id=sid, gateway=gw),
+                   session_tree(engine, session_id=sid, gateway=gw))
 
 
 def drivers(timeline: pd.DataFrame, marks: pd.DataFrame, tools: pd.DataFrame,

@@ -1,8 +1,8 @@
 """Answers from the hourly call roll-up: pure pandas over an already aggregated frame.
 
 `calls.call_rollup` aggregates the 15-minute `usage_quarter_hours` roll-up (or, for
-the odd zone, `messages`) in SQL into one row per local hour, agent, model, provider (and
-session kind). Everything here reduces such a frame further (a few
+the odd zone, `messages`) in SQL into one row per local hour, gateway, agent, model,
+provider (and session kind). Everything here reduces such a frame further (a few
 thousand rows, never the raw calls): filtering by scope, totals, timelines with every
 bucket present, per-model breakdowns. Because the roll-up is cached once per data version
 and time zone, changing a filter costs milliseconds.
@@ -79,10 +79,10 @@ def in_scope(rollup: pd.DataFrame, fetch: Fetch, scope: Scope, tz: tzinfo) -> pd
 
 
 def dimensions(rows: pd.DataFrame, scope: Scope) -> pd.DataFrame:
-    """Rows matching the agent / model / kind filters of a scope."""
+    """Rows matching the agent / model / kind / gateway filters of a scope."""
     keep = pd.Series(True, index=rows.index)
     for column, values in (("agent", scope.agents), ("model", scope.models),
-                           ("kind", scope.kinds)):
+                           ("kind", scope.kinds), ("gateway", scope.gateways)):
         if values:
             keep &= rows[column].isin(values)
     return rows[keep]

@@ -1,7 +1,8 @@
 """One session told call by call: what the session page of the explorer shows.
 
 Part of the read layer (same rules): every function takes the engine first and the
-session id as a keyword, reads by the indexes on `session_id`, and returns a DataFrame
+session's id and gateway (ids are unique per gateway) as keywords, reads by the indexes on
+`session_id`, and returns a DataFrame
 whose columns its docstring lists. Nothing here reads message text: the figures come from
 `messages`, `tool_calls`, `sessions` and the turning points of `session_events`.
 """
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, func, select
 from openclaw_telemetry.measures import M, S, flag, total
 from openclaw_telemetry.model import Usage
 from openclaw_telemetry.pricing import library_cost
-from openclaw_telemetry.read.sqlkit import frame
+from openclaw_telemetry.read.sqlkit import frame, is_session
 from openclaw_telemetry.schema import session_events, tool_calls
 
 T = tool_calls.c
@@ -26,7 +27,7 @@ MARKER_KINDS = ("error", "retry", "compaction", "reset", "model_switch", "thinki
                 "prompt_error")
 
 
-def session_profile(engine: Engine, *, session_id: str) -> pd.DataFrame:
+def session_profile(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
     """Who and what, from the calls (one row, none for a session without calls).
 
     Columns: calls, errors, cost, recorded_cost, estimated_cost, unpriced_calls,
@@ -41,21 +42,22 @@ def session_profile(engine: Engine, *, session_id: str) -> pd.DataFrame:
                   total(flag(is_["unpriced"])).label("unpriced_calls"),
                   total(M.cost * flag(M.subscription)).label("subscription_cost"),
                   func.min(M.timestamp).label("first_call"),
-                  func.max(M.timestamp).label("last_call")).where(M.session_id == session_id)
+                  func.max(M.timestamp).label("last_call")
+                  ).where(is_session(M, session_id, gateway))
     out = frame(engine, stmt)
     if out.empty or int(out["calls"].iloc[0]) == 0:
         return out.iloc[0:0]
     models = frame(engine, select(M.model, func.count().label("n"))
-                   .where(M.session_id == session_id).group_by(M.model)
+                   .where(is_session(M, session_id, gateway)).group_by(M.model)
                    .order_by(func.count().desc(), M.model))
-    marks = session_markers(engine, session_id=session_id, all_settings=True)
+    marks = session_markers(engine, session_id=session_id, gateway=gateway, all_settings=True)
     levels = marks.loc[marks["kind"] == "thinking_switch", "value"].dropna()
     out["models"] = ", ".join(str(m) for m in models["model"])
     out["thinking_levels"] = ", ".join(dict.fromkeys(str(v) for v in levels))
     return out
 
 
-def session_timeline(engine: Engine, *, session_id: str) -> pd.DataFrame:
+def session_timeline(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
     """Every LLM call of the session in order, with what drives its cost.
 
     Columns: n (1-based place), timestamp, model, provider, input, output, cache_read,
@@ -68,7 +70,7 @@ def session_timeline(engine: Engine, *, session_id: str) -> pd.DataFrame:
                    M.cache_write_tokens.label("cache_write"), M.cost, M.latency_ms,
                    M.stop_reason, M.is_error, M.tool_call_count.label("tool_calls"),
                    M.message_id)
-            .where(M.session_id == session_id).order_by(M.timestamp, M.message_id))
+            .where(is_session(M, session_id, gateway)).order_by(M.timestamp, M.message_id))
     out = frame(engine, stmt)
     out.insert(0, "n", np.arange(1, len(out) + 1, dtype="int64"))
     out["is_error"] = out["is_error"].astype(bool)
@@ -80,11 +82,11 @@ def session_timeline(engine: Engine, *, session_id: str) -> pd.DataFrame:
     return out
 
 
-def _event_rows(engine: Engine, session_id: str) -> pd.DataFrame:
+def _event_rows(engine: Engine, session_id: str, gateway: str) -> pd.DataFrame:
     """Turning points of the session, each once (copies of a transcript repeat them)."""
     stmt = (select(E.kind, E.timestamp, E.value, func.max(E.tokens_before).label("tokens_before"),
                    func.max(E.tokens_after).label("tokens_after"))
-            .where(E.session_id == session_id, E.timestamp.is_not(None))
+            .where(is_session(E, session_id, gateway), E.timestamp.is_not(None))
             .group_by(E.kind, E.timestamp, E.value).order_by(E.timestamp, E.kind))
     return frame(engine, stmt)
 
@@ -104,7 +106,8 @@ def _switches(events: pd.DataFrame, kind: str, marker: str, keep_first: bool) ->
     return rows
 
 
-def session_markers(engine: Engine, *, session_id: str, all_settings: bool = False) -> pd.DataFrame:
+def session_markers(engine: Engine, *, session_id: str, gateway: str,
+                    all_settings: bool = False) -> pd.DataFrame:
     """What happened along the session, in time order, each placed on the call it
     precedes or is.
 
@@ -117,8 +120,8 @@ def session_markers(engine: Engine, *, session_id: str, all_settings: bool = Fal
     detail (a short description), tokens_before, tokens_after (compactions).
     """
     calls = frame(engine, select(M.timestamp, M.model, M.is_error)
-                  .where(M.session_id == session_id).order_by(M.timestamp, M.message_id))
-    events = _event_rows(engine, session_id)
+                  .where(is_session(M, session_id, gateway)).order_by(M.timestamp, M.message_id))
+    events = _event_rows(engine, session_id, gateway)
     rows: list[dict[str, Any]] = []
     failed = calls["is_error"].astype(bool).to_numpy()
     for i in np.flatnonzero(failed):
@@ -174,19 +177,19 @@ def _placed(rows: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values(["timestamp", "kind"], kind="stable", ignore_index=True)
 
 
-def session_tool_calls(engine: Engine, *, session_id: str) -> pd.DataFrame:
+def session_tool_calls(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
     """Each tool call of the session in order. Columns: timestamp, tool_name, bridge_name,
     duration_ms, outcome ('ok', 'error' or 'no result'), message_id."""
     out = frame(engine, select(T.timestamp, T.tool_name, T.bridge_name, T.duration_ms,
                                T.is_error, T.message_id)
-                .where(T.session_id == session_id)
+                .where(is_session(T, session_id, gateway))
                 .order_by(T.timestamp, T.message_id, T.call_index))
     out["outcome"] = np.where(out["is_error"].isna(), "no result",
                               np.where(out["is_error"] == True, "error", "ok"))  # noqa: E712
     return out.drop(columns="is_error")
 
 
-def session_tool_summary(engine: Engine, *, session_id: str) -> pd.DataFrame:
+def session_tool_summary(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
     """Per tool of the session, most used first. Columns: tool_name, calls, errors,
     unanswered (no result seen), total_ms, max_ms (NaN without durations)."""
     stmt = (select(T.tool_name, func.count().label("calls"),
@@ -194,24 +197,26 @@ def session_tool_summary(engine: Engine, *, session_id: str) -> pd.DataFrame:
                    (func.count() - func.count(T.is_error)).label("unanswered"),
                    func.sum(T.duration_ms).label("total_ms"),
                    func.max(T.duration_ms).label("max_ms"))
-            .where(T.session_id == session_id).group_by(T.tool_name)
+            .where(is_session(T, session_id, gateway)).group_by(T.tool_name)
             .order_by(func.count().desc(), T.tool_name))
     return frame(engine, stmt)
 
 
-def session_tree(engine: Engine, *, session_id: str, max_depth: int = 20) -> pd.DataFrame:
-    """The sub-agents the session spawned, and theirs, depth first.
+def session_tree(engine: Engine, *, session_id: str, gateway: str,
+                 max_depth: int = 20) -> pd.DataFrame:
+    """The sub-agents the session spawned, and theirs, depth first (all on its gateway).
 
-    Columns: session_id, parent_session_id, depth (1 = a child), label, session_key, kind,
+    Columns: session_id, gateway, parent_session_id, depth (1 = a child), label, session_key, kind,
     agent_id, start_time, calls, own_cost (the session's total), rolled_cost (its own and
     all its descendants'), descendants.
     """
-    cols = [S.session_id, S.parent_session_id, S.label, S.session_key, S.kind, S.agent_id,
+    cols = [S.session_id, S.gateway, S.parent_session_id, S.label, S.session_key, S.kind, S.agent_id,
             S.start_time, S.total_messages.label("calls"), S.total_cost.label("own_cost")]
     found: list[pd.DataFrame] = []
     parents, seen = [session_id], {session_id}
     for depth in range(1, max_depth + 1):
-        level = frame(engine, select(*cols).where(S.parent_session_id.in_(parents))
+        level = frame(engine, select(*cols).where(S.parent_session_id.in_(parents),
+                                                  S.gateway == gateway)
                       .order_by(S.start_time, S.session_id))
         level = level[~level["session_id"].isin(seen)]
         if level.empty:
@@ -260,7 +265,7 @@ _PROBE = 100_000
 _PROBES = Usage(_PROBE, 0, 0, 0), Usage(0, 0, _PROBE, 0), Usage(0, 0, 0, _PROBE)
 
 
-def session_cache(engine: Engine, *, session_id: str) -> pd.DataFrame:
+def session_cache(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
     """The cache in money, per model of the session, at the price library's list prices
     (what the input would have cost uncached).
 
@@ -274,7 +279,7 @@ def session_cache(engine: Engine, *, session_id: str) -> pd.DataFrame:
                    total(M.cache_read_tokens).label("cache_read"),
                    total(M.cache_write_tokens).label("cache_write"),
                    total(M.input_tokens).label("input"))
-            .where(M.session_id == session_id).group_by(M.model, M.provider)
+            .where(is_session(M, session_id, gateway)).group_by(M.model, M.provider)
             .order_by(total(M.cache_read_tokens).desc(), M.model))
     out = frame(engine, stmt)
     prices = [[_per_million(str(p), str(m), usage) for usage in _PROBES]

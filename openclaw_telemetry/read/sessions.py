@@ -4,7 +4,8 @@ roll-ups and the observations alert rules are evaluated on.
 Part of the read layer (same rules): keyword-only filters,
 bound parameters, aggregation in SQL, DataFrames with documented columns. A session is
 listed when it was active in the range (it started before the end and ended after the
-start); the costs shown per run or per parent are those of calls inside the range.
+start); the costs shown per run or per parent are those of calls inside the range. A
+session is its id on its gateway: every row names its gateway, every join matches both.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ from openclaw_telemetry.read.sqlkit import (
     active_sessions,
     call_conditions,
     frame,
+    in_sessions,
+    is_session,
     local_buckets,
     local_time,
     positions,
+    same_session,
 )
 from openclaw_telemetry.schema import sessions, sources, tool_calls
 from openclaw_telemetry.timeframe import Unit
@@ -37,7 +41,7 @@ from openclaw_telemetry.timeframe import Unit
 T = tool_calls.c
 SRC = sources.c
 _SESSION_COLUMNS = [
-    S.session_id, S.start_time, S.end_time, S.agent_id, S.session_key, S.label, S.kind,
+    S.session_id, S.gateway, S.start_time, S.end_time, S.agent_id, S.session_key, S.label, S.kind,
     S.cron_job_name, S.model, S.total_messages.label("calls"),
     S.total_tool_calls.label("tool_calls"), S.total_input_tokens.label("input"),
     S.total_output_tokens.label("output"), S.total_cache_read_tokens.label("cache_read"),
@@ -58,7 +62,7 @@ def session_table(engine: Engine, *, scope: Scope, search: str = "", order: str 
     expensive first (`order='cost'`) or most recent first (`order='recent'`), at most
     `limit` rows; `search` matches key, label, id, cron job, agent and model, any case.
 
-    Columns: session_id, start_time, end_time, agent_id, session_key, label, kind,
+    Columns: session_id, gateway, start_time, end_time, agent_id, session_key, label, kind,
     cron_job_name, model, calls, tool_calls, input, output, cache_read, cache_write, cost,
     estimated_cost, unpriced_calls, errors, parent_session_id (session totals), tokens,
     duration_s, matched (rows matching before the limit), origin (see `origins`).
@@ -70,11 +74,12 @@ def session_table(engine: Engine, *, scope: Scope, search: str = "", order: str 
         conditions.append(or_(*(func.lower(f).like(pattern, escape="\\") for f in fields)))
     key = S.total_cost.desc() if order == "cost" else S.start_time.desc()
     stmt = (select(*_SESSION_COLUMNS, func.count().over().label("matched"))
-            .where(*conditions).order_by(key, S.session_id).limit(limit))
+            .where(*conditions).order_by(key, S.session_id, S.gateway).limit(limit))
     out = frame(engine, stmt)
-    out.insert(15, "tokens", out[["input", "output", "cache_read", "cache_write"]].sum(axis=1))
+    out.insert(16, "tokens", out[["input", "output", "cache_read", "cache_write"]].sum(axis=1))
     out["duration_s"] = _seconds(out["end_time"], out["start_time"])
-    out["origin"] = origins(engine, session_ids=list(out["session_id"]))
+    out["origin"] = origins(engine, sessions_=list(zip(out["session_id"], out["gateway"],
+                                                       strict=True)))
     return out
 
 
@@ -85,20 +90,22 @@ _KEPT = (("file:deleted", "deleted in OpenClaw; read from its .deleted archive")
          ("file:bak", "read from a .bak copy"))
 
 
-def origins(engine: Engine, *, session_ids: list[str]) -> list[str]:
-    """What OpenClaw kept of each session, in the order of `session_ids`: '' for a live
+def origins(engine: Engine, *, sessions_: list[tuple[str, str]]) -> list[str]:
+    """What OpenClaw kept of each (session_id, gateway), in the order given: '' for a live
     transcript or database session, else why it looks odd (deleted, reset, cold, only a
     backup, or its files since removed); sessions that have no key are also told to be
     missing from OpenClaw's session store (an orphan transcript)."""
-    found = frame(engine, select(SRC.session_id, SRC.kind, SRC.present).where(
-        SRC.session_id.in_(session_ids))) if session_ids else None
-    kinds: dict[str, set[str]] = {}
-    present: set[str] = set()
+    ids = sorted({sid for sid, _gateway in sessions_})
+    found = frame(engine, select(SRC.session_id, SRC.gateway, SRC.kind, SRC.present).where(
+        SRC.session_id.in_(ids))) if ids else None
+    kinds: dict[tuple[str, str], set[str]] = {}
+    present: set[tuple[str, str]] = set()
     for row in [] if found is None else found.itertuples(index=False):
-        kinds.setdefault(str(row.session_id), set()).add(str(row.kind))
+        key = (str(row.session_id), str(row.gateway))
+        kinds.setdefault(key, set()).add(str(row.kind))
         if row.present:
-            present.add(str(row.session_id))
-    return [_origin(kinds.get(sid, set()), sid in present) for sid in session_ids]
+            present.add(key)
+    return [_origin(kinds.get(key, set()), key in present) for key in sessions_]
 
 
 def _origin(kinds: set[str], present: bool) -> str:
@@ -115,19 +122,24 @@ def _seconds(end: pd.Series, start: pd.Series) -> pd.Series:
     return delta.dt.total_seconds().astype("float64")
 
 
-def session_detail(engine: Engine, *, session_id: str) -> pd.DataFrame:
-    """One row (none if unknown): the session's columns as in `session_table` plus
-    thinking_level, provider, channel, cron_job_id, parent_session_key, spawn_depth,
+def session_detail(engine: Engine, *, session_id: str, gateway: str | None = None
+                   ) -> pd.DataFrame:
+    """The session of that id on `gateway`: one row (none if unknown); with no gateway,
+    one row per gateway holding that id, by gateway name. Columns as in `session_table`
+    plus thinking_level, provider, channel, cron_job_id, parent_session_key, spawn_depth,
     subagents (sessions it spawned)."""
-    children = (select(func.count()).where(S.parent_session_id == session_id)
+    child = sessions.alias("child").c
+    children = (select(func.count()).where(child.parent_session_id == S.session_id,
+                                           child.gateway == S.gateway)
                 .scalar_subquery().label("subagents"))
     stmt = select(*_SESSION_COLUMNS, S.thinking_level, S.provider, S.channel, S.cron_job_id,
                   S.parent_session_key, S.spawn_depth, children).where(
-        S.session_id == session_id)
+        S.session_id == session_id, *([] if gateway is None else [S.gateway == gateway])
+    ).order_by(S.gateway)
     return frame(engine, stmt)
 
 
-def session_calls(engine: Engine, *, session_id: str) -> pd.DataFrame:
+def session_calls(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
     """Every LLM call of a session in time order. Columns: timestamp, model, provider,
     input, output, cache_read, cache_write, tokens, cost, cost_source, latency_ms,
     stop_reason, is_error, error_message, message_id, tools (names, failed ones marked
@@ -137,10 +149,12 @@ def session_calls(engine: Engine, *, session_id: str) -> pd.DataFrame:
                    M.cache_write_tokens.label("cache_write"), tokens().label("tokens"),
                    M.cost, M.cost_source, M.latency_ms, M.stop_reason, M.is_error,
                    M.error_message, M.message_id)
-            .where(M.session_id == session_id).order_by(M.timestamp, M.message_id))
+            .where(is_session(M, session_id, gateway))
+            .order_by(M.timestamp, M.message_id))
     calls = frame(engine, stmt)
     tool_rows = frame(engine, select(T.message_id, T.tool_name, T.is_error)
-                      .where(T.session_id == session_id).order_by(T.timestamp, T.id))
+                      .where(is_session(T, session_id, gateway))
+                      .order_by(T.timestamp, T.id))
     tool_rows["name"] = tool_rows["tool_name"].where(tool_rows["is_error"] != True,  # noqa: E712
                                                      tool_rows["tool_name"] + " ✗")
     grouped = tool_rows.groupby("message_id").agg(
@@ -157,7 +171,7 @@ def _job() -> Any:
 
 
 def _cron_calls(select_: Select[Any], scope: Scope) -> Select[Any]:
-    return (select_.join(sessions, S.session_id == M.session_id)
+    return (select_.join(sessions, same_session(S, M))
             .where(S.kind == "cron", *call_conditions(scope)))
 
 
@@ -180,27 +194,30 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
     daily: day (tz-aware local midnight), job (name, else id), runs (cron sessions with a
     call that day), calls, tokens, cost, errors. runs: one row per cron run (a cron
     session) with calls in range, latest first, at most `limit`: job, session_id,
-    agent_id, start_time, end_time, model, calls, tokens, cost, errors, duration_s (of
+    gateway, agent_id, start_time, end_time, model, calls, tokens, cost, errors, duration_s (of
     the whole run). jobs: one row per job, most expensive first: job, runs, calls,
     tokens, cost, errors, avg_run, max_run (cost of its calls in range per run), last_run
     (start of the latest run).
     """
     local = local_time(engine, scope, tz)
     day = local.label(M.timestamp, Unit.DAY).label("bucket")
-    run = [_job().label("job"), M.session_id, S.agent_id, S.start_time, S.end_time, S.model]
+    run = [_job().label("job"), M.session_id, M.gateway, S.agent_id, S.start_time,
+           S.end_time, S.model]
     stmt = _cron_calls(select(day, *run, func.count().label("calls"),
                               total(tokens()).label("tokens"), total(M.cost).label("cost"),
                               total(flag(M.is_error)).label("errors")), scope)
-    rows = frame(engine, stmt.group_by(day, M.session_id, S.cron_job_name, S.cron_job_id,
-                                       S.agent_id, S.start_time, S.end_time, S.model))
+    rows = frame(engine, stmt.group_by(day, M.session_id, M.gateway, S.cron_job_name,
+                                       S.cron_job_id, S.agent_id, S.start_time, S.end_time,
+                                       S.model))
+    rows["run"] = list(zip(rows["session_id"], rows["gateway"], strict=True))
     daily = rows.groupby(["bucket", "job"], as_index=False, sort=True).agg(
-        runs=("session_id", "nunique"), calls=("calls", "sum"), tokens=("tokens", "sum"),
+        runs=("run", "nunique"), calls=("calls", "sum"), tokens=("tokens", "sum"),
         cost=("cost", "sum"), errors=("errors", "sum"))
     daily = local_buckets(daily, tz, Unit.DAY).rename(columns={"bucket": "day"})
     keys = [c.key for c in run]
     per_run = rows.groupby(keys, as_index=False, sort=False, dropna=False)[_SUMS].sum()
-    per_run = per_run.sort_values(["start_time", "session_id"], ascending=[False, True],
-                                  ignore_index=True)
+    per_run = per_run.sort_values(["start_time", "session_id", "gateway"],
+                                  ascending=[False, True, True], ignore_index=True)
     runs = per_run.head(limit).assign(
         duration_s=lambda f: _seconds(f["end_time"], f["start_time"]))
     jobs = per_run.groupby("job", as_index=False).agg(
@@ -214,49 +231,53 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
 
 def subagent_rollup(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     """Sub-agent cost rolled up to the session that spawned the chain (nested sub-agents
-    go to the first non-sub-agent ancestor). Calls in range only. Columns: parent_id,
-    agent_id, session_key, label, kind, start_time (of the parent), own_cost, subagents,
-    subagent_calls,
-    subagent_cost, total_cost, subagent_share; most sub-agent cost first."""
-    sub = (select(M.session_id, S.parent_session_id.label("parent"),
+    go to the first non-sub-agent ancestor, on the same gateway). Calls in range only.
+    Columns: parent_id, gateway, agent_id, session_key, label, kind, start_time (of the
+    parent), own_cost, subagents, subagent_calls, subagent_cost, total_cost,
+    subagent_share; most sub-agent cost first."""
+    sub = (select(M.session_id, M.gateway, S.parent_session_id.label("parent"),
                   func.count().label("calls"), total(M.cost).label("cost"))
-           .join(sessions, S.session_id == M.session_id)
+           .join(sessions, same_session(S, M))
            .where(S.kind == "subagent", *call_conditions(scope))
-           .group_by(M.session_id, S.parent_session_id))
+           .group_by(M.session_id, M.gateway, S.parent_session_id))
     children = frame(engine, sub)
-    links = frame(engine, select(S.session_id, S.parent_session_id)
+    links = frame(engine, select(S.session_id, S.gateway, S.parent_session_id)
                   .where(S.kind == "subagent", S.parent_session_id.is_not(None)))
-    parent_of = dict(zip(links["session_id"], links["parent_session_id"], strict=True))
-    children["parent_id"] = pd.Series([_root(p, parent_of) for p in children["parent"]],
-                                      index=children.index, dtype="object")
-    rolled = children.groupby("parent_id", as_index=False).agg(
+    parent_of = {(gw, sid): parent for sid, gw, parent in zip(
+        links["session_id"], links["gateway"], links["parent_session_id"], strict=True)}
+    children["parent_id"] = pd.Series(
+        [_root(p, gw, parent_of) for p, gw in zip(children["parent"], children["gateway"],
+                                                  strict=True)],
+        index=children.index, dtype="object")
+    rolled = children.groupby(["parent_id", "gateway"], as_index=False).agg(
         subagents=("session_id", "nunique"), subagent_calls=("calls", "sum"),
         subagent_cost=("cost", "sum"))
     return _with_parents(engine, scope, rolled)
 
 
-def _root(parent: str | None, parent_of: dict[str, str]) -> str:
+def _root(parent: str | None, gateway: str, parent_of: dict[tuple[str, str], str]) -> str:
     seen: set[str] = set()
-    while parent in parent_of and parent not in seen:
+    while parent is not None and (gateway, parent) in parent_of and parent not in seen:
         seen.add(parent)
-        parent = parent_of[parent]
+        parent = parent_of[(gateway, parent)]
     return parent or "(unknown parent)"
 
 
 def _with_parents(engine: Engine, scope: Scope, rolled: pd.DataFrame) -> pd.DataFrame:
-    spawners = select(S.parent_session_id).where(S.kind == "subagent").scalar_subquery()
-    meta = frame(engine, select(S.session_id.label("parent_id"), S.agent_id, S.session_key,
-                                S.label, S.kind, S.start_time)
-                 .where(S.session_id.in_(spawners)))
-    own = frame(engine, select(M.session_id.label("parent_id"), total(M.cost).label("own_cost"))
-                .where(M.session_id.in_(spawners), *call_conditions(scope.between(
-                    scope.since, scope.until)))
-                .group_by(M.session_id))
-    out = rolled.merge(meta, on="parent_id", how="left").merge(own, on="parent_id", how="left")
+    spawners = select(S.parent_session_id, S.gateway).where(S.kind == "subagent")
+    meta = frame(engine, select(S.session_id.label("parent_id"), S.gateway, S.agent_id,
+                                S.session_key, S.label, S.kind, S.start_time)
+                 .where(in_sessions(S, spawners)))
+    own = frame(engine, select(M.session_id.label("parent_id"), M.gateway,
+                               total(M.cost).label("own_cost"))
+                .where(in_sessions(M, spawners), *call_conditions(scope))
+                .group_by(M.session_id, M.gateway))
+    keys = ["parent_id", "gateway"]
+    out = rolled.merge(meta, on=keys, how="left").merge(own, on=keys, how="left")
     out["own_cost"] = out["own_cost"].fillna(0.0)
     out["total_cost"] = out["own_cost"] + out["subagent_cost"]
     out["subagent_share"] = out["subagent_cost"] / out["total_cost"].where(out["total_cost"] > 0)
-    columns = ["parent_id", "agent_id", "session_key", "label", "kind", "start_time", "own_cost",
+    columns = ["parent_id", "gateway", "agent_id", "session_key", "label", "kind", "start_time", "own_cost",
                "subagents", "subagent_calls", "subagent_cost", "total_cost", "subagent_share"]
     return out[columns].sort_values("subagent_cost", ascending=False, ignore_index=True)
 
@@ -271,18 +292,19 @@ def alert_observations(engine: Engine, *, metric: str, scope: Scope, tz: tzinfo,
     (naive UTC), value, calls.
 
     session_cost / session_tokens: one row per session with calls in scope (at = its last
-    call). daily_cost: one row per local day (at = local midnight). cost / error_rate:
-    one row per local `unit` bucket, or one for the whole scope when `unit` is None
-    (at = scope start). `minimum` drops rows whose value is not above it.
+    call; one id on two gateways is two sessions, two rows). daily_cost: one row per local
+    day (at = local midnight). cost / error_rate: one row per local `unit` bucket, or one
+    for the whole scope when `unit` is None (at = scope start). `minimum` drops rows whose
+    value is not above it.
     """
     if metric in _SESSION_METRICS:
         value = total(_SESSION_METRICS[metric]).label("value")
         name = func.coalesce(S.label, S.session_key, M.session_id).label("label")
         stmt = (select(M.session_id.label("subject"), name, func.max(M.timestamp).label("at"),
                        value, func.count().label("calls"))
-                .join(sessions, S.session_id == M.session_id)
+                .join(sessions, same_session(S, M))
                 .where(*call_conditions(scope))
-                .group_by(M.session_id, S.label, S.session_key))
+                .group_by(M.session_id, M.gateway, S.label, S.session_key))
         if minimum is not None:
             stmt = stmt.having(value > minimum)
         return frame(engine, stmt)

@@ -63,6 +63,11 @@ def same_session(a: Any, b: Any) -> ColumnElement[bool]:
     return and_(a.session_id == b.session_id, a.gateway == b.gateway)
 
 
+def is_session(c: Any, session_id: str, gateway: str) -> ColumnElement[bool]:
+    """A table's rows (`.c`) of one session: its id on its gateway."""
+    return and_(c.session_id == session_id, c.gateway == gateway)
+
+
 def time_conditions(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if scope.since is not None:
@@ -72,14 +77,28 @@ def time_conditions(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def session_subquery(scope: Scope) -> Any:
-    """`session_id IN (...)` for the agent and kind filters, or None when unfiltered."""
+def session_ref(c: Any) -> ColumnElement[str]:
+    """One text per session of a table's rows (`.c`): id and gateway, for COUNT(DISTINCT)
+    of sessions (SQLite counts distinct values of one expression only). A gateway name is
+    printable (`config.checked_gateway`): no newline, so the last one splits the two."""
+    ref: ColumnElement[str] = c.session_id + literal("\n") + c.gateway
+    return ref
+
+
+def in_sessions(c: Any, sessions_: Select[Any]) -> ColumnElement[bool]:
+    """Rows (`.c`) of the sessions that `select(session_id, gateway)` lists."""
+    return tuple_(c.session_id, c.gateway).in_(sessions_)
+
+
+def session_subquery(scope: Scope) -> Select[Any] | None:
+    """`select(session_id, gateway)` of the sessions the agent and kind filters keep (for
+    `in_sessions`), or None when unfiltered."""
     conditions = []
     if scope.agents:
         conditions.append(S.agent_id.in_(scope.agents))
     if scope.kinds:
         conditions.append(S.kind.in_(scope.kinds))
-    return select(S.session_id).where(*conditions) if conditions else None
+    return select(S.session_id, S.gateway).where(*conditions) if conditions else None
 
 
 def active_sessions(scope: Scope) -> list[ColumnElement[bool]]:
@@ -107,8 +126,8 @@ def call_conditions(scope: Scope) -> list[ColumnElement[bool]]:
     if scope.gateways:
         conditions.append(M.gateway.in_(scope.gateways))
     if scope.kinds:
-        conditions.append(tuple_(M.session_id, M.gateway).in_(
-            select(S.session_id, S.gateway).where(S.kind.in_(scope.kinds))))
+        conditions.append(in_sessions(M, select(S.session_id, S.gateway)
+                                      .where(S.kind.in_(scope.kinds))))
     return conditions
 
 

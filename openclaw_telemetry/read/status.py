@@ -75,13 +75,14 @@ def call_bounds(engine: Engine) -> pd.DataFrame:
 
 
 def filter_options(engine: Engine) -> pd.DataFrame:
-    """Columns field ('agent' | 'kind' | 'model' | 'tool'), value: every value each
-    dimension has in the database (what the filters offer, and what colours are given to)."""
+    """Columns field ('agent' | 'gateway' | 'kind' | 'model' | 'tool'), value: every value
+    each dimension has in the database (what the filters offer, and what colours are given
+    to)."""
     rows: list[tuple[str, str]] = []
     with engine.connect() as conn:
         for field, column in (("model", M.model), ("tool", T.tool_name)):
             rows += [(field, value) for (value,) in conn.execute(_distinct(column)) if value]
-        for field, column in (("agent", S.agent_id), ("kind", S.kind)):
+        for field, column in (("agent", S.agent_id), ("kind", S.kind), ("gateway", S.gateway)):
             rows += [(field, value) for (value,) in conn.execute(select(column).distinct())
                      if value]
     return pd.DataFrame(sorted(rows), columns=["field", "value"])

@@ -1,7 +1,7 @@
 """Tool-call questions: totals, per-tool statistics, tool calls over time.
 
-A tool call is in scope by its own timestamp; the agent and kind filters go through its
-session, the model filter through the LLM call that made it.
+A tool call is in scope by its own timestamp and gateway; the agent and kind filters go
+through its session, the model filter through the LLM call that made it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, Select, case, distinct, func, select
+from sqlalchemy import Engine, Select, and_, case, distinct, func, select
 
 from openclaw_telemetry.measures import M, flag, total
 from openclaw_telemetry.read import rollups
@@ -18,8 +18,10 @@ from openclaw_telemetry.read.calls import grid_end, hour_keys, hours
 from openclaw_telemetry.read.sqlkit import (
     Scope,
     frame,
+    in_sessions,
     local_time,
     positions,
+    session_ref,
     session_subquery,
     time_conditions,
 )
@@ -42,11 +44,14 @@ def tool_totals(engine: Engine, *, scope: Scope) -> pd.DataFrame:
 def _tool_scope(stmt: Select[Any], scope: Scope) -> Select[Any]:
     """Apply a scope to a statement over `tool_calls` (model via the owning call)."""
     stmt = stmt.where(*time_conditions(T.timestamp, scope))
+    if scope.gateways:
+        stmt = stmt.where(T.gateway.in_(scope.gateways))
     owned = session_subquery(scope)
     if owned is not None:
-        stmt = stmt.where(T.session_id.in_(owned))
+        stmt = stmt.where(in_sessions(T, owned))
     if scope.models:
-        stmt = stmt.join(messages, M.message_id == T.message_id).where(M.model.in_(scope.models))
+        stmt = stmt.join(messages, and_(M.message_id == T.message_id, M.gateway == T.gateway)
+                         ).where(M.model.in_(scope.models))
     return stmt
 
 
@@ -58,7 +63,7 @@ def tools(engine: Engine, *, scope: Scope, durations: bool = True) -> pd.DataFra
     counts = _tool_scope(select(
         T.tool_name, func.count().label("calls"), func.count(T.is_error).label("results"),
         total(flag(T.is_error)).label("errors"),
-        func.count(distinct(T.session_id)).label("sessions")).group_by(T.tool_name), scope)
+        func.count(distinct(session_ref(T))).label("sessions")).group_by(T.tool_name), scope)
     out = frame(engine, counts)
     if durations:
         out = out.merge(frame(engine, _tool_percentiles(scope)), on="tool_name", how="left")

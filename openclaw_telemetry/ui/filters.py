@@ -3,6 +3,8 @@
 Every widget is bound to a query parameter (`bind="query-params"`), so a view can be
 shared or bookmarked: `?range=Last+7+days&model=gpt-5&tz=Europe/Berlin` (Streamlit keeps
 the option as shown). Values not offered are dropped; defaults are left out of the URL.
+The gateway filter (`gateways`: `gateway` alone names the gateway of the session a page
+opens) is drawn only when the database holds more than one gateway.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ class Filters:
     models: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     tz: str = "UTC"
+    gateways: tuple[str, ...] = ()
 
     def window(self, now: datetime) -> Window:
         return resolve(self.preset, now=now, tz=zone(self.tz), start=self.start, end=self.end)
 
     def scope(self, window: Window) -> Scope:
-        return Scope(window.since, window.until, self.agents, self.models, self.kinds)
+        return Scope(window.since, window.until, self.agents, self.models, self.kinds,
+                     self.gateways)
 
     def previous(self, window: Window) -> Scope | None:
         if window.previous is None:
@@ -60,6 +64,11 @@ class Refresh:
 
 def _values(options: pd.DataFrame, field: str) -> list[str]:
     return [str(v) for v in options.loc[options["field"] == field, "value"]]
+
+
+def gateways(options: pd.DataFrame) -> tuple[str, ...]:
+    """Every gateway the database holds (of `read.filter_options`)."""
+    return tuple(_values(options, "gateway"))
 
 
 def sidebar(options: pd.DataFrame, browser_tz: str | None) -> Filters:
@@ -83,13 +92,18 @@ def sidebar(options: pd.DataFrame, browser_tz: str | None) -> Filters:
         kinds = st.multiselect("Session kind", _values(options, "kind"), key="kind",
                                bind="query-params", placeholder="All kinds",
                                help=", ".join(f"{k}: {v}" for k, v in KIND_LABELS.items()))
+        hosts, chosen = gateways(options), []
+        if len(hosts) > 1:
+            chosen = st.multiselect("Gateway", hosts, key="gateways", bind="query-params",
+                                    placeholder="All gateways",
+                                    help="The OpenClaw host the data was read from.")
         names = zone_names()
         default = browser_tz if browser_tz in names else "UTC"
         tz = st.selectbox("Time zone", names, index=names.index(default), key="tz",
                           bind="query-params", help="Buckets and 'Today' follow this zone; "
                                                     "the default is your browser's.")
     return Filters(preset, _day(start), _day(end), tuple(agents), tuple(models),
-                   tuple(kinds), str(tz))
+                   tuple(kinds), str(tz), tuple(chosen))
 
 
 def _day(value: object) -> date | None:

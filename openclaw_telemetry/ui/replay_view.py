@@ -30,13 +30,14 @@ def enabled() -> bool:
     return replay_settings(_argv())[0]
 
 
-def render(ctx: shell.Ctx, session_id: str) -> None:
+def render(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
     asked, remote = replay_settings(_argv())
     refused = replay.refusal(asked, remote, st.get_option("server.address"))
     if refused is not None:
         st.warning(refused, icon=":material/lock:")
         return
-    got = replay.conversation(data.engine(ctx.src.url), session_id=session_id)
+    got = replay.conversation(data.engine(ctx.src.url), session_id=session_id,
+                              gateway=gateway)
     if got.source:
         st.caption(fmt.escape_md(f"Read just now from OpenClaw's {got.source}; nothing of it "
                                  "is stored."))

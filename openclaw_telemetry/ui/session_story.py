@@ -1,5 +1,5 @@
-"""The session explorer: one session, by id, told so that why it cost what it did shows at
-a glance (issue #13).
+"""The session explorer: one session, by id on its gateway, told so that why it cost what
+it did shows at a glance (issue #13).
 
 Who and what first, then the rule-based "what drove the cost", then call by call (one
 figure of stacked panels with the markers), the cache in money, the tools and the
@@ -52,7 +52,8 @@ def who_and_what(ctx: shell.Ctx, row: pd.Series, profile: pd.DataFrame, name: st
         f"agent: {fmt.text(row['agent_id'])} · kind: {fmt.text(row['kind'])} · channel: "
         f"{fmt.text(row['channel'])}",
         f"key: {fmt.text(row['session_key'])}",
-        f"id: {row['session_id']}",
+        f"id: {row['session_id']}" + (f" · gateway: {row['gateway']}"
+                                      if ctx.view.several_gateways else ""),
         f"models: {fmt.text(got['models'] if got is not None else row['model'])}",
         f"thinking levels: {fmt.text(got['thinking_levels'] if got is not None else None)}"
         f"{'' if got is None or got['thinking_levels'] else ' (none recorded)'}",
@@ -84,15 +85,16 @@ def links(ctx: shell.Ctx, row: pd.Series) -> None:
     columns = st.columns(3)
     if isinstance(row["parent_session_id"], str) and row["parent_session_id"]:
         columns[0].link_button("Parent session", str(session_links(
-            ctx, [row["parent_session_id"]])[0]), icon=":material/arrow_upward:")
+            ctx, [row["parent_session_id"]], [row["gateway"]])[0]),
+            icon=":material/arrow_upward:")
     if row["kind"] == "cron":
         basic = ctx.view.session_link.startswith("?")
         columns[1].link_button("Cron jobs", "?view=automation" if basic else "automation",
                                icon=":material/schedule:")
 
 
-def drivers(ctx: shell.Ctx, session_id: str) -> None:
-    found = data.ask(read.cost_drivers, ctx.src, session_id=session_id)
+def drivers(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
+    found = data.ask(read.cost_drivers, ctx.src, session_id=session_id, gateway=gateway)
     st.markdown("**What drove the cost**")
     if found.empty:
         st.text("Nothing stands out: the cost is spread evenly over the calls.")
@@ -100,9 +102,9 @@ def drivers(ctx: shell.Ctx, session_id: str) -> None:
     st.text("\n".join(f"• {line}" for line in found["text"].head(5)))
 
 
-def calls_view(ctx: shell.Ctx, session_id: str) -> None:
-    timeline = data.ask(read.session_timeline, ctx.src, session_id=session_id)
-    marks = data.ask(read.session_markers, ctx.src, session_id=session_id)
+def calls_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
+    timeline = data.ask(read.session_timeline, ctx.src, session_id=session_id, gateway=gateway)
+    marks = data.ask(read.session_markers, ctx.src, session_id=session_id, gateway=gateway)
     chart(story_charts.session_story(timeline, marks, ctx.colours("model")),
           "session-story-chart")
     if not marks.empty:
@@ -129,8 +131,8 @@ def calls_view(ctx: shell.Ctx, session_id: str) -> None:
         "stop_reason": "Stop"})
 
 
-def cache_view(ctx: shell.Ctx, session_id: str) -> None:
-    cache = data.ask(read.session_cache, ctx.src, session_id=session_id)
+def cache_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
+    cache = data.ask(read.session_cache, ctx.src, session_id=session_id, gateway=gateway)
     saved, premium = cache["saved"].sum(min_count=1), cache["write_premium"].sum(min_count=1)
     tiles([Tile("Cache reads saved", fmt.money(saved),
                 help="cache-read tokens priced as input, minus what they cost"),
@@ -154,8 +156,9 @@ def cache_view(ctx: shell.Ctx, session_id: str) -> None:
                "not know the model.")
 
 
-def tools_view(ctx: shell.Ctx, session_id: str) -> None:
-    summary = data.ask(read.session_tool_summary, ctx.src, session_id=session_id)
+def tools_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
+    summary = data.ask(read.session_tool_summary, ctx.src, session_id=session_id,
+                       gateway=gateway)
     if summary.empty:
         st.text("No tool calls in this session.")
         return
@@ -163,7 +166,8 @@ def tools_view(ctx: shell.Ctx, session_id: str) -> None:
         "tool_name": "Tool", "calls": count_column("Calls"), "errors": count_column("Errors"),
         "unanswered": count_column("No result"), "total_ms": count_column("Time ms"),
         "max_ms": count_column("Longest ms")})
-    ordered = data.ask(read.session_tool_calls, ctx.src, session_id=session_id)
+    ordered = data.ask(read.session_tool_calls, ctx.src, session_id=session_id,
+                       gateway=gateway)
     shown = local_times(ordered, ["timestamp"], ctx.tz)
     table(shown, key="session-tool-calls", column_order=[
         "timestamp", "tool_name", "outcome", "duration_ms", "bridge_name"], column_config={
@@ -171,8 +175,8 @@ def tools_view(ctx: shell.Ctx, session_id: str) -> None:
         "duration_ms": count_column("Duration ms"), "bridge_name": "Through"})
 
 
-def tree_view(ctx: shell.Ctx, session_id: str) -> None:
-    tree = data.ask(read.session_tree, ctx.src, session_id=session_id)
+def tree_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
+    tree = data.ask(read.session_tree, ctx.src, session_id=session_id, gateway=gateway)
     if tree.empty:
         st.text("This session spawned no sub-agents.")
         return
@@ -182,7 +186,7 @@ def tree_view(ctx: shell.Ctx, session_id: str) -> None:
                      for d, lbl, key, sid in zip(tree["depth"], tree["label"],
                                                  tree["session_key"], tree["session_id"],
                                                  strict=True)]
-    shown["open"] = session_links(ctx, tree["session_id"]).to_numpy()
+    shown["open"] = session_links(ctx, tree["session_id"], tree["gateway"]).to_numpy()
     shown = local_times(shown, ["start_time"], ctx.tz)
     table(shown, key="session-tree", column_order=[
         "name", "open", "kind", "agent_id", "start_time", "calls", "own_cost", "rolled_cost",

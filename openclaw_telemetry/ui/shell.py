@@ -45,6 +45,12 @@ class View:
     alerts: str | None
     colours: dict[str, dict[str, str]]  # dimension -> name -> colour, for every chart
     session_link: str = "sessions?session={}"  # a session's page, relative to this one
+    gateways: tuple[str, ...] = ()  # every gateway the database holds
+
+    @property
+    def several_gateways(self) -> bool:
+        """More than one gateway: sessions are named with theirs (links, tables, filter)."""
+        return len(self.gateways) > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +159,8 @@ def start(argv: Sequence[str] | None = None) -> View | None:
     chosen = filters.sidebar(options, st.context.timezone)
     colours = {str(field): charts.palette(str(v) for v in group["value"])
                for field, group in options.groupby("field")}
-    return View(db, url, chosen, filters.refresh_settings(), alerts, colours)
+    return View(db, url, chosen, filters.refresh_settings(), alerts, colours,
+                gateways=filters.gateways(options))
 
 
 def _empty(db: str, url: str) -> None:

@@ -72,23 +72,50 @@ def link_column(label: str) -> Any:
     return st.column_config.LinkColumn(label, display_text="Open")
 
 
-def session_links(ctx: Any, session_ids: Iterable[object]) -> pd.Series:
-    """Links that open each session on this dashboard's session page (None: no id)."""
-    return pd.Series([ctx.view.session_link.format(quote(s, safe=""))
-                      if isinstance(s, str) and s else None for s in session_ids],
-                     dtype="object")
+GATEWAY_PARAM = "gateway"  # ?session=<id>&gateway=<name>: the gateway of the session opened
 
 
-def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
-                  ) -> list[str]:
+def session_links(ctx: Any, session_ids: Iterable[object],
+                  gateways: Iterable[object] | None = None) -> pd.Series:
+    """Links that open each session on this dashboard's session page (None: no id). A
+    session is its id on its gateway: with several gateways in the database the link
+    names it (`gateways`, parallel to the ids); with one, links stay as they always were.
+    Without `gateways` the page opens the first gateway's session of that id."""
+    ids = list(session_ids)
+    hosts = list(gateways) if gateways is not None else [None] * len(ids)
+    links: list[str | None] = []
+    for sid, host in zip(ids, hosts, strict=True):
+        if not isinstance(sid, str) or not sid:
+            links.append(None)
+            continue
+        link = ctx.view.session_link.format(quote(sid, safe=""))
+        if isinstance(host, str) and ctx.view.several_gateways:
+            link += f"&{GATEWAY_PARAM}={quote(host, safe='')}"
+        links.append(link)
+    return pd.Series(links, dtype="object")
+
+
+def with_gateway(ctx: Any, column_order: list[str]) -> list[str]:
+    """A table's column order with `gateway` second (beside the first, even on a phone)
+    when the database holds several gateways: the same id can name a session on each."""
+    if not ctx.view.several_gateways:
+        return column_order
+    return [column_order[0], "gateway", *column_order[1:]]
+
+
+def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id",
+                  gateway: bool = False) -> list[str]:
     """'label (else key, else id) · started YYYY-MM-DD HH:MM': one key (agent:main:main)
-    is many sessions over time, so the local start tells them apart."""
+    is many sessions over time, so the local start tells them apart; with `gateway`,
+    ' · on <gateway>' too (where no Gateway column stands beside the name: a chart)."""
     starts = local_times(frame, ["start_time"], tz)["start_time"]
+    hosts = frame["gateway"] if gateway else pd.Series([None] * len(frame), dtype="object")
     names = []
-    for label, key, sid, start in zip(frame["label"], frame["session_key"], frame[id_column],
-                                      starts, strict=True):
+    for label, key, sid, start, host in zip(frame["label"], frame["session_key"],
+                                            frame[id_column], starts, hosts, strict=True):
         name = next((str(v) for v in (label, key, sid) if isinstance(v, str) and v), "?")
-        names.append(name if pd.isna(start) else f"{name} · started {start:%Y-%m-%d %H:%M}")
+        name = name if pd.isna(start) else f"{name} · started {start:%Y-%m-%d %H:%M}"
+        names.append(f"{name} · on {host}" if isinstance(host, str) else name)
     return names
 
 

@@ -19,6 +19,7 @@ from openclaw_telemetry.ui.widgets import (
     session_names,
     table,
     time_column,
+    with_gateway,
 )
 
 
@@ -38,12 +39,12 @@ def cron(ctx: shell.Ctx) -> None:
         "avg_run": money_column("Avg $/run"), "max_run": money_column("Max $/run"),
         "last_run": time_column("Last run"), "errors": count_column("Errors")})
     runs = local_times(activity.runs, ["start_time", "end_time"], ctx.tz)
-    runs["open"] = session_links(ctx, runs["session_id"]).to_numpy()
+    runs["open"] = session_links(ctx, runs["session_id"], runs["gateway"]).to_numpy()
     with st.expander(f"Latest runs ({len(runs):,})"):
-        table(runs, key="cron-runs", durations=["duration_s"], column_order=[
+        table(runs, key="cron-runs", durations=["duration_s"], column_order=with_gateway(ctx, [
             "cost", "start_time", "job", "agent_id", "model", "calls", "tokens", "errors",
-            "duration_s", "open"], column_config={
-            "start_time": time_column("Start"), "job": "Job", "agent_id": "Agent",
+            "duration_s", "open"]), column_config={
+            "start_time": time_column("Start"), "job": "Job", "gateway": "Gateway", "agent_id": "Agent",
             "model": "Model", "calls": count_column("Calls"),
             "tokens": count_column("Tokens"), "cost": money_column("Cost"),
             "errors": count_column("Errors"), "duration_s": "Duration",
@@ -56,14 +57,16 @@ def subagents(ctx: shell.Ctx) -> None:
     if rolled.empty:
         nothing("sub-agent calls")
         return
-    named = rolled.assign(parent=session_names(rolled, ctx.tz, id_column="parent_id"))
-    named["open"] = session_links(ctx, rolled["parent_id"]).to_numpy()
-    chart(charts.ranked_bars(named, names="parent", values="subagent_cost", money=True,
+    named = rolled.assign(parent=session_names(rolled, ctx.tz, id_column="parent_id"),
+                          bar=session_names(rolled, ctx.tz, id_column="parent_id",
+                                            gateway=ctx.view.several_gateways))
+    named["open"] = session_links(ctx, rolled["parent_id"], rolled["gateway"]).to_numpy()
+    chart(charts.ranked_bars(named, names="bar", values="subagent_cost", money=True,
                              title="Sub-agent cost by spawning session", top=10), "sub-bars")
-    table(named, key="sub-table", column_order=[
+    table(named, key="sub-table", column_order=with_gateway(ctx, [
         "subagent_cost", "parent", "agent_id", "kind", "subagents", "subagent_calls",
-        "own_cost", "total_cost", "subagent_share", "open"], column_config={
-        "parent": "Spawned by", "agent_id": "Agent", "kind": "Kind",
+        "own_cost", "total_cost", "subagent_share", "open"]), column_config={
+        "parent": "Spawned by", "gateway": "Gateway", "agent_id": "Agent", "kind": "Kind",
         "subagents": count_column("Sub-agents"), "subagent_calls": count_column("Calls"),
         "subagent_cost": money_column("Sub-agent $"), "own_cost": money_column("Own $"),
         "total_cost": money_column("Total $"), "subagent_share": percent_column("Share"),

@@ -21,6 +21,7 @@ from openclaw_telemetry.ui.widgets import (
     session_links,
     table,
     tiles,
+    with_gateway,
 )
 
 _EXAMPLE = '[[budget]]\nname = "Monthly"\nperiod = "month"\namount = 50.0'
@@ -54,9 +55,11 @@ def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame) -> None:
                                               "last 14 days"),
     ])
     if not spent_by.empty:
-        table(spent_by.assign(open=session_links(ctx, spent_by["session_id"]).to_numpy()),
-              key=f"budget-sessions-{row['budget']}", column_order=["cost", "name", "open"],
-              column_config={"cost": money_column("Spent this period"),
+        table(spent_by.assign(open=session_links(ctx, spent_by["session_id"],
+                                                 spent_by["gateway"]).to_numpy()),
+              key=f"budget-sessions-{row['budget']}",
+              column_order=with_gateway(ctx, ["cost", "name", "open"]),
+              column_config={"cost": money_column("Spent this period"), "gateway": "Gateway",
                              "name": "Session that spent most", "open": link_column("Session")})
 
 

@@ -24,6 +24,7 @@ from openclaw_telemetry.ui.widgets import (
     session_names,
     table,
     tiles,
+    with_gateway,
 )
 
 TOP_SESSIONS = 10
@@ -137,10 +138,10 @@ def top_sessions(ctx: shell.Ctx) -> None:
     st.subheader("Top sessions")
     shown = frame.copy()
     shown["name"] = session_names(frame, ctx.tz)
-    shown["open"] = session_links(ctx, frame["session_id"]).to_numpy()
-    table(shown, key="ov-top-sessions", column_order=[
-        "cost", "name", "open", "kind", "agent_id", "model", "calls", "errors"],
-        column_config={"cost": money_column("Cost"), "name": "Session",
+    shown["open"] = session_links(ctx, frame["session_id"], frame["gateway"]).to_numpy()
+    table(shown, key="ov-top-sessions", column_order=with_gateway(ctx, [
+        "cost", "name", "open", "kind", "agent_id", "model", "calls", "errors"]),
+        column_config={"cost": money_column("Cost"), "name": "Session", "gateway": "Gateway",
                        "open": link_column("Open"), "kind": "Kind", "agent_id": "Agent",
                        "model": "Model", "calls": count_column("Calls"),
                        "errors": count_column("Errors")})

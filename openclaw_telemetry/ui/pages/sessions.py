@@ -3,7 +3,9 @@ session's page, the session explorer (`ui/session_story.py`).
 
 A session is opened by id, `?session=<session_id>` (a table row click writes it), so a
 link, a reload or a range change keeps it: the session is read by id, whatever the
-range; `&section=cache|tools|tree|replay` opens one of its sections. Session labels
+range; `&section=cache|tools|tree|replay` opens one of its sections. Ids are unique per
+gateway: with several gateways in the database `&gateway=<name>` says whose session it
+is (without it, the first gateway holding that id, by name). Session labels
 and keys are user text: they are only shown in tables and `st.text`, never rendered as
 Markdown or HTML.
 """
@@ -15,8 +17,10 @@ import streamlit as st
 
 from openclaw_telemetry import read
 from openclaw_telemetry.ui import data, replay_view, shell
+from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui import session_story as story
 from openclaw_telemetry.ui.widgets import (
+    GATEWAY_PARAM,
     count_column,
     local_times,
     money_column,
@@ -24,6 +28,7 @@ from openclaw_telemetry.ui.widgets import (
     session_names,
     table,
     time_column,
+    with_gateway,
 )
 
 ORDERS = {"cost": "Most expensive", "recent": "Most recent"}
@@ -69,13 +74,18 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
         rows = state.selection.rows if state is not None else []
         if rows:
             st.query_params[SESSION_PARAM] = str(frame.iloc[rows[0]]["session_id"])
+            if ctx.view.several_gateways:
+                st.query_params[GATEWAY_PARAM] = str(frame.iloc[rows[0]]["gateway"])
+            else:
+                st.query_params.pop(GATEWAY_PARAM, None)
 
     table(shown, key="sessions-table", on_select=picked, selection_mode="single-row",
-          durations=["duration_s"], column_order=[
+          durations=["duration_s"], column_order=with_gateway(ctx, [
               "cost", "name", "kind", "agent_id", "calls", "duration_s", "errors",
               "start_time", "model", "cron_job_name", "tool_calls", "tokens", "note",
-              "session_key", "session_id"], column_config={
-              "cost": money_column("Cost"), "name": "Session", "kind": "Kind",
+              "session_key", "session_id"]), column_config={
+              "cost": money_column("Cost"), "name": "Session", "gateway": "Gateway",
+              "kind": "Kind",
               "agent_id": "Agent", "calls": count_column("Calls"), "duration_s": "Duration",
               "errors": count_column("Errors"), "start_time": time_column("Start"),
               "model": "Model", "cron_job_name": "Cron job",
@@ -87,23 +97,42 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
     return frame
 
 
+def _missing(ctx: shell.Ctx, session_id: str, gateway: str | None,
+             found: pd.DataFrame) -> str:
+    """Why no session opens: an unknown id, an unknown gateway, or the id elsewhere."""
+    if gateway is not None and gateway not in ctx.view.gateways:
+        return (f"No gateway named {gateway!r} in this database (it holds "
+                f"{', '.join(repr(g) for g in ctx.view.gateways)}).")
+    if found.empty:
+        return f"No session with id {session_id!r} in this database."
+    return (f"No session with id {session_id!r} on gateway {gateway!r}; that id is on "
+            f"{', '.join(repr(str(g)) for g in found['gateway'])}.")
+
+
 def session(ctx: shell.Ctx, session_id: str) -> None:
-    """One session, by id, whatever the range: the session explorer (`ui/session_story`)."""
-    detail = data.ask(read.session_detail, ctx.src, session_id=session_id)
+    """One session, by id and gateway, whatever the range: the session explorer
+    (`ui/session_story`)."""
+    found = data.ask(read.session_detail, ctx.src, session_id=session_id)
+    gateway = st.query_params.get(GATEWAY_PARAM) or None
+    detail = found if gateway is None else found[found["gateway"] == gateway]
     top, close = st.columns([6, 1], vertical_alignment="center")
     if close.button("Close", icon=":material/close:", key="session-close", width="stretch"):
-        del st.query_params[SESSION_PARAM]
-        st.query_params.pop(SECTION_PARAM, None)
+        for param in (SESSION_PARAM, GATEWAY_PARAM, SECTION_PARAM):
+            st.query_params.pop(param, None)
         st.rerun()
     if detail.empty:
-        top.warning(f"No session with id {session_id!r} in this database.")
+        top.warning(fmt.escape_md(_missing(ctx, session_id, gateway, found)))
         return
     row = detail.iloc[0]
+    gateway = str(row["gateway"])
     top.subheader("Session")
+    if len(found) > 1 and st.query_params.get(GATEWAY_PARAM) is None:
+        st.caption(fmt.escape_md(f"Sessions of this id are on {len(found)} gateways; this is "
+                                 f"the one on {gateway}."))
     story.who_and_what(ctx, row, data.ask(read.session_profile, ctx.src,
-                                          session_id=session_id), _name(row))
+                                          session_id=session_id, gateway=gateway), _name(row))
     story.links(ctx, row)
-    story.drivers(ctx, session_id)
+    story.drivers(ctx, session_id, gateway)
     sections = dict(story.SECTIONS)
     if not replay_view.enabled():
         del sections["replay"]
@@ -122,7 +151,7 @@ def session(ctx: shell.Ctx, session_id: str) -> None:
                                  on_change=keep)
     {"calls": story.calls_view, "cache": story.cache_view, "tools": story.tools_view,
      "tree": story.tree_view, "replay": replay_view.render}[str(shown or "calls")](
-        ctx, session_id)
+        ctx, session_id, gateway)
 
 
 def render(ctx: shell.Ctx) -> None:
