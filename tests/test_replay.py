@@ -14,8 +14,7 @@ from sqlalchemy import create_engine
 from streamlit.testing.v1 import AppTest
 
 from openclaw_telemetry import replay
-from openclaw_telemetry.config import default_gateway
-from openclaw_telemetry.config import replay_settings
+from openclaw_telemetry.config import default_gateway, replay_settings
 from tests.conftest import ingest, query
 from tests.entries import T0, assistant, header, lines, tool_call, tool_result, user
 from tests.test_sqlite_era import SID, add_events, agent_db
