@@ -83,7 +83,7 @@ def selection(args: argparse.Namespace, prog: str, err: TextIO | None = None) ->
         raise ConfigError(f"--since {args.since} is after --until {args.until}")
     engine = open_existing(args.db or default_db())
     try:
-        known = option_values(engine)
+        known = option_values(engine) if args.gateway or args.agent else []
         gateways = _checked("gateway", args.gateway, known)
         agents = _checked("agent", args.agent, known)
     except BaseException:

@@ -83,10 +83,10 @@ def _json_lines(table: Export, sink: BinaryIO) -> int:
     timed = any(kind in (datetime, date) for _, kind in table.columns)
     count = 0
     for chunk in table.chunks():
-        lines = [orjson.dumps(dict(zip(names, [_json_value(v) for v in row] if timed else row,
-                                       strict=True)))
-                 for row in chunk]
-        sink.write(b"\n".join(lines) + b"\n" if lines else b"")
+        for row in chunk:  # written one by one: orjson's output buffers are large
+            values = [_json_value(v) for v in row] if timed else row
+            sink.write(orjson.dumps(dict(zip(names, values, strict=True)),
+                                    option=orjson.OPT_APPEND_NEWLINE))
         count += len(chunk)
     return count
 

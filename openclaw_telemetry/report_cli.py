@@ -146,7 +146,8 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
         total, label, blanks = summed(answer), "Total", 0 if args.kind == "model" else 1
     table.add_section()
     table.add_row(label, *[""] * blanks, *_figures(total), style="bold yellow")
-    console = Console(file=out, width=None if out.isatty() else 200, highlight=False)
+    console = Console(file=out, width=None if out.isatty() else 200, highlight=False,
+                      markup=False, emoji=False)  # cells are data, never markup
     console.print(table)
     if isinstance(answer, SessionReport) and len(answer.sessions) < answer.count:
         console.print(f"The {len(answer.sessions)} most expensive of {answer.count:,} sessions "

@@ -28,6 +28,8 @@ module (`reports`) does not pay for the rest.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -156,3 +158,17 @@ def __getattr__(name: str) -> Any:
                 globals()[name] = found
                 return found
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Read(types.ModuleType):
+    """Four modules share their name with their question (`tools`, `compare`,
+    `cost_drivers`, `deliveries`): when one is imported, the import system binds the module
+    to that name here; the name stays the function, as `read.tools(…)` expects."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in __all__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Read
