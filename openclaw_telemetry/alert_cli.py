@@ -18,7 +18,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,14 +33,15 @@ from openclaw_telemetry.budget_report import (
     money,
     outlook_dict,
 )
+from openclaw_telemetry.cli_options import add_zone_option, zone_of
 from openclaw_telemetry.config import (
     DEFAULT_ALERTS,
     ENV_ALERTS,
     ENV_NOTIFY,
+    add_db_option,
     alerts_file,
     default_db,
     default_gateway,
-    local_zone_name,
 )
 from openclaw_telemetry.dispatch import Checked, Outcome, check
 from openclaw_telemetry.doors import (
@@ -57,7 +58,6 @@ from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.migrations import migrate
 from openclaw_telemetry.notify import send, target
 from openclaw_telemetry.store import open_existing
-from openclaw_telemetry.timeframe import zone
 
 PROG = "alerts.py"
 
@@ -76,16 +76,12 @@ def parser() -> argparse.ArgumentParser:
     p = door_parser(PROG, "Evaluate the OpenClaw Telemetry alert rules and budgets now, for "
                           "cron and scripts (`.venv/bin/python alerts.py || notify-send "
                           "'OpenClaw alert'`); with --notify, deliver what fires.")
-    p.add_argument("--db", metavar="PATH_OR_URL",
-                   help="SQLite file or SQLAlchemy URL (env OPENCLAW_TELEMETRY_DB; default: "
-                        "the parser's openclaw_telemetry.db)")
+    add_db_option(p)
     p.add_argument("--alerts", metavar="TOML",
                    help=f"rules file: alert rules, budgets, notify URLs (env {ENV_ALERTS}; "
                         f"default: {DEFAULT_ALERTS} in the working directory when present, "
                         "else the built-in rules)")
-    p.add_argument("--tz", metavar="ZONE",
-                   help="IANA time zone for 'today' in daily rules and budget periods "
-                        "(default: env TZ, else UTC)")
+    add_zone_option(p, "for 'today' in daily rules and budget periods")
     p.add_argument("--json", action="store_true",
                    help="print alerts, budgets, the month's forecast and deliveries as JSON")
     p.add_argument("--notify", action="store_true",
@@ -125,16 +121,6 @@ def _warn_failures(outcomes: Sequence[Outcome]) -> None:
                   "it is retried on the next run", file=sys.stderr)
 
 
-def _zone(given: str | None) -> tzinfo:
-    tz = zone(given or local_zone_name())
-    if given and tz.key != given:
-        raise ConfigError(f"--tz {given!r}: unknown time zone")
-    if not given and local_zone_name() and tz.key != local_zone_name():
-        print(f"{PROG}: warning: TZ={local_zone_name()!r} is not a known time zone; "
-              f"'today' is the {tz.key} day", file=sys.stderr)
-    return tz
-
-
 def test_notify(config: rulesfile.RulesFile) -> int:
     """One test message to each URL; one line per URL; 0 if all worked, else 1."""
     worked = True
@@ -157,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                               f"file or set {ENV_NOTIFY}")
         if args.test_notify:
             return test_notify(config)
-        tz = _zone(args.tz)
+        tz = zone_of(args.tz, PROG)
         engine = open_existing(args.db or default_db())
         if args.notify:
             # the delivery record (m006) of a database written before it

@@ -1,4 +1,9 @@
-"""`session_parser.py`: the ingest command. Turns errors into one line and an exit code.
+"""`session_parser.py`: the ingest command, and the dispatch to its subcommands `export`
+and `report` (`export_cli`, `report_cli`). Turns errors into one line and an exit code.
+
+A first argument `export` or `report` runs that subcommand (own options, own --help);
+anything else is the ingest, exactly as before (users' hourly cron lines). The ingest's
+modules are imported only when the ingest runs, so a report starts fast.
 
 Exit codes (contract E3; the table is `doors.EXIT_CODES`): 0 done, also when some sources
 could not be read (they are reported); 1 the database cannot be opened or written; 3
@@ -7,31 +12,27 @@ another run holds the database lock; 64 a wrong argument or setting.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import orjson
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry import config, stopping
 from openclaw_telemetry.doors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, usage_error
 from openclaw_telemetry.errors import ConfigError, DatabaseError, LockedError, TelemetryError
-from openclaw_telemetry.ingest.bookkeeping import RunSummary, database_totals, summary_dict
-from openclaw_telemetry.ingest.lock import run_lock
-from openclaw_telemetry.ingest.run import Ingest
-from openclaw_telemetry.progress import for_stream
-from openclaw_telemetry.sources.discover import (
-    StateRoot,
-    default_candidates,
-    holds_no_data,
-    resolve_roots,
-)
-from openclaw_telemetry.store import database_url, describe, open_db
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from openclaw_telemetry.ingest.bookkeeping import RunSummary
+    from openclaw_telemetry.sources.discover import StateRoot
 
 PROG = "session_parser.py"
+SUBCOMMANDS = {"export": "openclaw_telemetry.export_cli", "report": "openclaw_telemetry.report_cli"}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -41,6 +42,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         err: TextIO = sys.stderr) -> int:
     started = time.perf_counter()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in SUBCOMMANDS:
+        command: Callable[[list[str], TextIO, TextIO], int] = importlib.import_module(
+            SUBCOMMANDS[args[0]]).run
+        return command(args[1:], out, err)
     try:
         settings = config.load(argv)
     except ConfigError as exc:
@@ -68,6 +74,14 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
 
 
 def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO) -> int:
+    from openclaw_telemetry.ingest.bookkeeping import database_totals, summary_dict
+    from openclaw_telemetry.sources.discover import (
+        default_candidates,
+        holds_no_data,
+        resolve_roots,
+    )
+    from openclaw_telemetry.store import database_url, describe, open_db
+
     roots = resolve_roots(settings.sessions_dir, settings.env, settings.sessions_dir_origin)
     url = database_url(settings.db)
     engine = open_db(url, gateway=settings.gateway)
@@ -108,6 +122,10 @@ def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO)
 def _run_once(settings: config.Settings, engine: Engine, roots: list[StateRoot], err: TextIO,
               *, progress: bool = True) -> RunSummary:
     """One incremental run under the database lock."""
+    from openclaw_telemetry.ingest.lock import run_lock
+    from openclaw_telemetry.ingest.run import Ingest
+    from openclaw_telemetry.progress import for_stream
+
     quiet = settings.quiet or settings.json or not progress
     with run_lock(engine, settings.gateway, settings.lock_wait):
         return Ingest(engine, roots, gateway=settings.gateway,
@@ -119,6 +137,9 @@ def _run_once(settings: config.Settings, engine: Engine, roots: list[StateRoot],
 def _watch(settings: config.Settings, engine: Engine, roots: list[StateRoot], url: str,
            out: TextIO, err: TextIO) -> None:
     """Keep ingesting as OpenClaw writes; one line (or JSON object) per run that found data."""
+    from openclaw_telemetry.ingest.bookkeeping import summary_dict
+    from openclaw_telemetry.sources.discover import resolve_roots
+    from openclaw_telemetry.store import describe
     from openclaw_telemetry.watch import Watcher, WatchOptions  # watchdog only for --watch
 
     def run_once() -> RunSummary:  # roots again each time: new agents and state folders

@@ -96,6 +96,13 @@ def local_zone_name(env: Mapping[str, str] | None = None) -> str | None:
     return (env if env is not None else os.environ).get("TZ")
 
 
+def add_db_option(p: argparse.ArgumentParser) -> None:
+    """--db, as every command that opens the telemetry database takes it (`default_db`)."""
+    p.add_argument("--db", metavar="PATH_OR_URL",
+                   help=f"SQLite file or SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
+                        f"(env {ENV_DB}; default: {DEFAULT_DB} in the working directory)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = door_parser(
         "session_parser.py",
@@ -106,9 +113,7 @@ def parser() -> argparse.ArgumentParser:
                    help=f"an OpenClaw state directory, one agent's folder or its sessions/ "
                         f"folder (env {ENV_SESSIONS_DIR}; default: $OPENCLAW_STATE_DIR, else "
                         "~/.openclaw, its profiles ~/.openclaw-* and legacy folders)")
-    p.add_argument("--db", metavar="PATH_OR_URL",
-                   help=f"SQLite file or SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
-                        f"(env {ENV_DB}; default: {DEFAULT_DB} in the working directory)")
+    add_db_option(p)
     p.add_argument("--gateway", metavar="NAME",
                    help=f"the OpenClaw host this data comes from, when several write into one "
                         f"database (env {ENV_GATEWAY}; default: this machine's host name)")

@@ -7,7 +7,8 @@ and the command's `main` turns every `ConfigError` (a wrong argument, option val
 setting) into one line on stderr, `<prog>: error: <what> (see --help)`, and exit code 64.
 
 The codes follow sysexits.h where one fits: 64 (EX_USAGE) a wrong argument or setting, 66
-(EX_NOINPUT) the database a command only reads is missing or unreadable. The small codes
+(EX_NOINPUT) the database a command only reads is missing or unreadable, 73 (EX_CANTCREAT)
+an output file cannot be created or written. The small codes
 are each command's own results (alerts.py: 1 and 2 are the severity that fired), and 130 /
 143 mean stopped by Ctrl-C / SIGTERM. `EXIT_CODES` is the table: each `--help` ends with its
 command's rows, and the README's "Exit codes" table repeats them word for word (a test
@@ -28,6 +29,7 @@ EXIT_WARNING, EXIT_CRITICAL = 1, 2  # alerts.py: the worst severity that fired
 EXIT_LOCKED = 3  # session_parser.py: another ingest run holds the database
 EXIT_USAGE = 64
 EXIT_NOINPUT = 66
+EXIT_CANTCREAT = 73  # session_parser.py export: the output file cannot be created or written
 
 _USAGE = "a wrong argument, option value or setting"
 _NOINPUT = "the database is missing or unreadable"
@@ -39,6 +41,22 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         (EXIT_USAGE, f"{_USAGE} (also a folder to read that does not exist or cannot be read)"),
         (130, "interrupted by Ctrl-C (the next run continues where this one stopped)"),
         (143, "stopped by SIGTERM (the next run continues where this one stopped)"),
+    ),
+    "session_parser.py export": (
+        (EXIT_OK, "written, also when nothing is selected (a file with only the header or "
+                  "schema)"),
+        (EXIT_USAGE, f"{_USAGE} (also a bad date, an unknown gateway or agent, or Parquet to "
+                     "a terminal)"),
+        (EXIT_NOINPUT, _NOINPUT),
+        (EXIT_CANTCREAT, "the output file cannot be created or written (nothing is left "
+                         "behind)"),
+        (130, "interrupted by Ctrl-C (no output file is left)"),
+        (143, "stopped by SIGTERM (no output file is left)"),
+    ),
+    "session_parser.py report": (
+        (EXIT_OK, "printed, also when nothing is selected"),
+        (EXIT_USAGE, f"{_USAGE} (also a bad date, an unknown gateway or agent)"),
+        (EXIT_NOINPUT, _NOINPUT),
     ),
     "alerts.py": (
         (EXIT_OK, "nothing fired, or only info"),

@@ -115,3 +115,14 @@ def test_every_format_section_cited_is_in_docs() -> None:
     assert len(cited) > 10
     assert {section: sorted(paths) for section, paths in cited.items()
             if section not in headings} == {}
+
+
+@pytest.mark.parametrize("module", ["export_cli", "report_cli"])
+def test_every_export_and_report_option_is_in_the_readme(module: str) -> None:
+    import importlib
+
+    parser = importlib.import_module(f"openclaw_telemetry.{module}").parser
+    options = [s for action in parser()._actions for s in action.option_strings
+               if s.startswith("--") and s != "--help"]
+    assert options
+    assert [o for o in options if f"`{o}" not in README and f"[{o}" not in README] == []

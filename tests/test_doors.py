@@ -16,6 +16,7 @@ from openclaw_telemetry.doors import EXIT_CODES, EXIT_USAGE
 ROOT = Path(__file__).resolve().parents[1]
 DOORS = ("session_parser.py", "alerts.py", "exporter.py")
 HELPERS = ("openclaw_telemetry.demo", "openclaw_telemetry.preflight")  # what start.sh runs
+SUBCOMMANDS = ("session_parser.py export", "session_parser.py report")
 
 
 def door(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -63,11 +64,24 @@ def test_help_ends_with_the_exit_codes(name: str) -> None:
         assert f"{code} {words(meaning)}" in words(ran.stdout), (code, meaning)
 
 
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_subcommands_help_and_wrong_arguments(name: str, tmp_path: Path) -> None:
+    door_, sub = name.split()
+    ran = door(door_, sub, "--help")
+    assert ran.returncode == 0, ran.stderr
+    for code, meaning in EXIT_CODES[name]:
+        assert f"{code} {words(meaning)}" in words(ran.stdout), (code, meaning)
+    wrong = door(door_, sub, "--bogus", cwd=tmp_path)
+    assert wrong.returncode == EXIT_USAGE
+    assert wrong.stderr.splitlines()[-1].startswith(f"{name}: error: ")
+    assert len(wrong.stderr.splitlines()) == 1 and wrong.stdout == ""
+
+
 def test_the_readme_table_is_the_doors_table() -> None:
     table = readme_table()
-    for name in DOORS:
+    for name in (*DOORS, *SUBCOMMANDS):
         assert table[name] == list(EXIT_CODES[name]), name
-    assert set(table) == {*DOORS, "start.sh"}
+    assert set(table) == {*DOORS, *SUBCOMMANDS, "start.sh"}
 
 
 def test_start_sh_help_and_table_agree() -> None:

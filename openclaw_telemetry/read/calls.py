@@ -62,7 +62,7 @@ def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
     local = local_time(engine, Scope(since, until), tz)
     low, high = (None if since is None else usage.ceil(since),
                  None if until is None else usage.floor(until))
-    if not _quarter_exact(local) or (low is not None and high is not None and low >= high):
+    if not local.quarter_exact() or (low is not None and high is not None and low >= high):
         return _call_hours(engine, local, tz, since, until, kinds)
     parts = [_usage_hours(engine, local, tz, low, high, kinds)]
     if since is not None and low is not None and since < low:
@@ -75,12 +75,6 @@ def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
             *(["kind"] if kinds else [])]
     rows = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
     return rows.groupby(keys, as_index=False, sort=False)[rollups.MEASURES].sum()
-
-
-def _quarter_exact(local: LocalTime) -> bool:
-    """Every offset and every transition instant a whole quarter hour (UTC)."""
-    return (all(o % 900 == 0 for o in local.segments.offsets)
-            and all(s is None or usage.floor(s) == s for s in local.segments.starts))
 
 
 def _usage_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | None,

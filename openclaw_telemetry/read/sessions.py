@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import Engine, Select, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, func, or_, select
 
 from openclaw_telemetry.measures import (
     M,
@@ -56,6 +56,17 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def session_conditions(scope: Scope, search: str = "") -> list[ColumnElement[bool]]:
+    """The sessions of the sessions table (and of its export): active in the range, the
+    scope's filters, and `search` in key, label, id, cron job, agent or model, any case."""
+    conditions = active_sessions(scope)
+    if search.strip():
+        pattern = _like(search.strip())
+        fields = (S.session_key, S.label, S.session_id, S.cron_job_name, S.agent_id, S.model)
+        conditions.append(or_(*(func.lower(f).like(pattern, escape="\\") for f in fields)))
+    return conditions
+
+
 def session_table(engine: Engine, *, scope: Scope, search: str = "", order: str = "cost",
                   limit: int = 500) -> pd.DataFrame:
     """Sessions active in range (agent, kind and the session's main model filter), most
@@ -67,11 +78,7 @@ def session_table(engine: Engine, *, scope: Scope, search: str = "", order: str 
     estimated_cost, unpriced_calls, errors, parent_session_id (session totals), tokens,
     duration_s, matched (rows matching before the limit), origin (see `origins`).
     """
-    conditions = active_sessions(scope)
-    if search.strip():
-        pattern = _like(search.strip())
-        fields = (S.session_key, S.label, S.session_id, S.cron_job_name, S.agent_id, S.model)
-        conditions.append(or_(*(func.lower(f).like(pattern, escape="\\") for f in fields)))
+    conditions = session_conditions(scope, search)
     key = S.total_cost.desc() if order == "cost" else S.start_time.desc()
     stmt = (select(*_SESSION_COLUMNS, func.count().over().label("matched"))
             .where(*conditions).order_by(key, S.session_id, S.gateway).limit(limit))

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Engine,
@@ -35,6 +34,10 @@ from openclaw_telemetry.measures import (
     S,
 )
 from openclaw_telemetry.timeframe import Segments, Unit, offset_segments, to_utc
+from openclaw_telemetry.usage import floor
+
+if TYPE_CHECKING:  # pandas only where a frame is made: the terminal reports never load it
+    import pandas as pd
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,12 @@ class LocalTime:
     dialect: str
     segments: Segments
 
+    def quarter_exact(self) -> bool:
+        """Every offset and every transition instant a whole quarter hour (UTC): then a
+        15-minute roll-up bucket lies in one local hour (every real zone since ~1980)."""
+        return (all(o % 900 == 0 for o in self.segments.offsets)
+                and all(s is None or floor(s) == s for s in self.segments.starts))
+
     def offset(self, column: Any) -> Any:
         """Seconds east of UTC in force at each row's time."""
         return self._piecewise(column, list(self.segments.offsets))
@@ -181,6 +190,8 @@ def dialect_of(engine: Engine) -> str:
 def frame(engine: Engine, statement: Executable, columns: Sequence[str] | None = None
           ) -> pd.DataFrame:
     """Run a statement; its rows as a DataFrame (named columns even when empty)."""
+    import pandas as pd
+
     with engine.connect() as conn:
         result = conn.execute(statement)
         names = list(columns) if columns is not None else list(result.keys())
@@ -221,6 +232,8 @@ def local_time(engine: Engine, scope: Scope, tz: tzinfo) -> LocalTime:
 
 def local_buckets(rows: pd.DataFrame, tz: tzinfo, unit: Unit) -> pd.DataFrame:
     """Turn SQL bucket labels (+ utc_offset for hours) into tz-aware bucket starts."""
+    import pandas as pd
+
     out = rows.copy()
     labels = pd.to_datetime(out["bucket"].astype("string"), format="%Y-%m-%d %H:%M"
                             if unit is Unit.HOUR else "%Y-%m-%d")

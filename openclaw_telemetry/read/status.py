@@ -10,9 +10,8 @@ cached read is renewed even when the new database's run ids repeat the old ones.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Engine, Select, func, select
 
 from openclaw_telemetry.measures import M, S
@@ -21,10 +20,21 @@ from openclaw_telemetry.read.sqlkit import bounds, frame
 from openclaw_telemetry.schema import ingest_runs, tool_calls
 from openclaw_telemetry.store import sqlite_path
 
+if TYPE_CHECKING:  # pandas only where a frame is made: the terminal reports never load it
+    import pandas as pd
+
 T = tool_calls.c
 
-__all__ = ["call_bounds", "data_version", "file_identity", "filter_options",
-           "latest_ingest", "schema_status", "stamp"]
+__all__ = [
+    "call_bounds",
+    "data_version",
+    "file_identity",
+    "filter_options",
+    "latest_ingest",
+    "option_values",
+    "schema_status",
+    "stamp",
+]
 
 
 def file_identity(url: str) -> str:
@@ -78,6 +88,14 @@ def filter_options(engine: Engine) -> pd.DataFrame:
     """Columns field ('agent' | 'gateway' | 'kind' | 'model' | 'tool'), value: every value
     each dimension has in the database (what the filters offer, and what colours are given
     to)."""
+    import pandas as pd
+
+    return pd.DataFrame(option_values(engine), columns=["field", "value"])
+
+
+def option_values(engine: Engine) -> list[tuple[str, str]]:
+    """The rows of `filter_options` as (field, value) pairs, sorted, without pandas (the
+    commands that check a --gateway or --agent against the database)."""
     rows: list[tuple[str, str]] = []
     with engine.connect() as conn:
         for field, column in (("model", M.model), ("tool", T.tool_name)):
@@ -85,7 +103,7 @@ def filter_options(engine: Engine) -> pd.DataFrame:
         for field, column in (("agent", S.agent_id), ("kind", S.kind), ("gateway", S.gateway)):
             rows += [(field, value) for (value,) in conn.execute(select(column).distinct())
                      if value]
-    return pd.DataFrame(sorted(rows), columns=["field", "value"])
+    return sorted(rows)
 
 
 def _distinct(column: Any) -> Select[Any]:

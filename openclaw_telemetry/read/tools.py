@@ -33,7 +33,7 @@ T = tool_calls.c
 
 def tool_totals(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     """One row: tool_calls, tool_results (a result was seen), tool_errors, tool_error_rate."""
-    stmt = _tool_scope(select(func.count().label("tool_calls"),
+    stmt = tool_scope(select(func.count().label("tool_calls"),
                               func.count(T.is_error).label("tool_results"),
                               total(flag(T.is_error)).label("tool_errors")), scope)
     out = frame(engine, stmt)
@@ -41,7 +41,7 @@ def tool_totals(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     return out
 
 
-def _tool_scope(stmt: Select[Any], scope: Scope) -> Select[Any]:
+def tool_scope(stmt: Select[Any], scope: Scope) -> Select[Any]:
     """Apply a scope to a statement over `tool_calls` (model via the owning call)."""
     stmt = stmt.where(*time_conditions(T.timestamp, scope))
     if scope.gateways:
@@ -60,7 +60,7 @@ def tools(engine: Engine, *, scope: Scope, durations: bool = True) -> pd.DataFra
     result seen), errors, error_rate (errors / results), sessions, p50_ms, p95_ms
     (nearest-rank percentiles of duration_ms; NaN without durations, or when
     `durations=False` skips their sort of every tool call)."""
-    counts = _tool_scope(select(
+    counts = tool_scope(select(
         T.tool_name, func.count().label("calls"), func.count(T.is_error).label("results"),
         total(flag(T.is_error)).label("errors"),
         func.count(distinct(session_ref(T))).label("sessions")).group_by(T.tool_name), scope)
@@ -78,7 +78,7 @@ def tools(engine: Engine, *, scope: Scope, durations: bool = True) -> pd.DataFra
 
 def _tool_percentiles(scope: Scope) -> Select[Any]:
     """Nearest-rank p50/p95 per tool with window functions (no percentile() in SQLite)."""
-    ranked = _tool_scope(select(
+    ranked = tool_scope(select(
         T.tool_name.label("tool_name"), T.duration_ms.label("ms"),
         func.row_number().over(partition_by=T.tool_name, order_by=T.duration_ms).label("rn"),
         func.count().over(partition_by=T.tool_name).label("n"),
@@ -95,7 +95,7 @@ def tool_timeline(engine: Engine, *, scope: Scope, tz: tzinfo, unit: Unit,
     """Tool calls per local bucket and tool, every bucket present. Columns: bucket,
     series (tool name), calls, errors."""
     whole, keys = hour_keys(local_time(engine, scope, tz), T.timestamp)
-    stmt = _tool_scope(select(*keys, T.tool_name, func.count().label("calls"),
+    stmt = tool_scope(select(*keys, T.tool_name, func.count().label("calls"),
                               total(flag(T.is_error)).label("errors")), scope)
     stmt = stmt.group_by(*positions(len(keys) + 1))
     rows = hours(frame(engine, stmt), whole, tz)

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import read
-from openclaw_telemetry.ui import data, replay_view, shell
+from openclaw_telemetry.ui import data, download, replay_view, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui import session_story as story
 from openclaw_telemetry.ui.widgets import (
@@ -94,6 +94,8 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
     matched = int(frame["matched"].iloc[0])
     st.caption(f"{len(frame):,} of {matched:,} sessions active in the range (session "
                "totals). Click a row to open the session.")
+    download.csv_button(ctx, "sessions", "Download all as CSV", key="sessions-csv",
+                        search=search)
     return frame
 
 

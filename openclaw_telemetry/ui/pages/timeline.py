@@ -7,7 +7,7 @@ import streamlit as st
 
 from openclaw_telemetry import charts, read
 from openclaw_telemetry.timeframe import Unit, default_unit
-from openclaw_telemetry.ui import data, shell
+from openclaw_telemetry.ui import data, download, shell
 from openclaw_telemetry.ui.widgets import chart, count_column, money_column, nothing, table
 
 MEASURE_LABELS = {"cost": "Cost", "tokens": "Tokens", "calls": "Calls", "errors": "Errors"}
@@ -54,6 +54,7 @@ def render(ctx: shell.Ctx) -> None:
         "errors": count_column("Errors")})
     st.caption(f"{frame['bucket'].nunique():,} {unit.value}s in {ctx.tz_name} time; "
                f"{unit.value}s without calls show as zero.")
+    download.csv_button(ctx, "daily", "Download daily usage as CSV", key="timeline-csv")
 
 
 if __name__ == "__main__":

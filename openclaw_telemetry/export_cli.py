@@ -1,0 +1,122 @@
+"""`session_parser.py export`: calls, sessions, tool calls or daily usage of the telemetry
+database as CSV, JSON Lines or Parquet, streamed (`read.export` reads chunks from a
+server-side cursor, `export_format` writes each chunk), so any size fits in little memory.
+
+Output goes to stdout (`-o -`, the default) or to `-o FILE`, written under a temporary
+name beside it and renamed when complete: an interrupted or failed export leaves no
+partial file, and a reader never sees one. Parquet is refused on a terminal. Exit codes:
+`doors.EXIT_CODES["session_parser.py export"]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from openclaw_telemetry import stopping
+from openclaw_telemetry.cli_options import add_selection, selection
+from openclaw_telemetry.doors import (
+    EXIT_CANTCREAT,
+    EXIT_NOINPUT,
+    EXIT_OK,
+    door_parser,
+    fail,
+    usage_error,
+)
+from openclaw_telemetry.errors import ConfigError, DatabaseError
+from openclaw_telemetry.export_format import FORMATS, Format, write
+from openclaw_telemetry.read.export import WHATS, Export, Rows, export
+
+PROG = "session_parser.py export"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = door_parser(PROG, "Export the telemetry database's LLM calls, sessions, tool calls or "
+                          "daily usage (per local day and model, as the dashboards count "
+                          "it) as CSV, JSON Lines or Parquet. Streamed: any size, little "
+                          "memory. Numbers are raw, times ISO 8601 UTC.")
+    p.add_argument("--what", required=True, choices=WHATS,
+                   help="calls: one row per LLM call; sessions: one per session active in "
+                        "the range, with its totals; tool-calls: one per tool call; daily: "
+                        "one per local day and model")
+    p.add_argument("--format", default="csv", choices=FORMATS,
+                   help="csv (with a header row), json (JSON Lines: one object per line) or "
+                        "parquet (typed schema); default: csv")
+    p.add_argument("-o", "--output", metavar="FILE", default="-",
+                   help="the file to write, replaced only once complete (default: -, stdout)")
+    add_selection(p)
+    return p
+
+
+def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    try:
+        args = parser().parse_args(argv)
+        if args.output == "-" and args.format == "parquet" and out.isatty():
+            raise ConfigError("Parquet is binary and is not written to a terminal: pass "
+                              "-o FILE or redirect stdout")
+        chosen = selection(args, PROG, err)
+    except ConfigError as exc:
+        return usage_error(PROG, exc, err)
+    except (DatabaseError, SQLAlchemyError) as exc:
+        return fail(PROG, str(exc), EXIT_NOINPUT, err)
+    table = export(chosen.engine, what=args.what, scope=chosen.scope, tz=chosen.tz)
+    try:
+        with stopping.noting():
+            rows = _write(_stoppable(table), args.format, args.output, out)
+    except BrokenPipeError:  # the reader (`| head`) has all it wanted
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        return fail(PROG, f"cannot write {args.output}: {exc.strerror or exc}", EXIT_CANTCREAT,
+                    err)
+    except SQLAlchemyError as exc:
+        return fail(PROG, f"database error: {getattr(exc, 'orig', None) or exc}",
+                    EXIT_NOINPUT, err)
+    except stopping.Stopped as exc:
+        print(f"{PROG}: interrupted; nothing was written"
+              + ("" if args.output == "-" else f" to {args.output}"), file=err)
+        return exc.exit_code
+    finally:
+        chosen.engine.dispose()
+    if args.output != "-":
+        print(f"{rows:,} {args.what} rows written to {args.output}", file=err)
+    return EXIT_OK
+
+
+def _stoppable(table: Export) -> Export:
+    """The same rows, with a stop signal acted on between chunks (`stopping`)."""
+    def chunks() -> Rows:
+        for chunk in table.chunks():
+            stopping.check()
+            yield chunk
+
+    return dataclasses.replace(table, chunks=chunks)
+
+
+def _write(table: Export, fmt: Format, output: str, out: TextIO) -> int:
+    if output == "-":
+        out.flush()
+        sink: BinaryIO = out.buffer
+        rows = write(table, fmt, sink)
+        sink.flush()
+        return rows
+    target = Path(output).expanduser()
+    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                   suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            rows = write(table, fmt, handle)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return rows
