@@ -11,12 +11,19 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, func, or_, select
+from sqlalchemy import ColumnElement, Engine, func, or_, select, tuple_
 
 from openclaw_telemetry.budgets import Budget, Period, period_days, severity_of
 from openclaw_telemetry.forecast import HISTORY_DAYS, project
 from openclaw_telemetry.measures import M, S, total
-from openclaw_telemetry.read.sqlkit import Scope, call_conditions, frame, local_time, positions
+from openclaw_telemetry.read.sqlkit import (
+    Scope,
+    call_conditions,
+    frame,
+    local_time,
+    positions,
+    same_session,
+)
 from openclaw_telemetry.schema import sessions
 from openclaw_telemetry.timeframe import Unit, local_midnight, to_utc
 
@@ -28,10 +35,16 @@ def _conditions(scope: Scope, cron_jobs: tuple[str, ...]) -> list[ColumnElement[
     """The calls of a scope; with `cron_jobs`, of sessions of those jobs (id or name)."""
     conditions = call_conditions(scope)
     if cron_jobs:
-        jobs = select(S.session_id).where(or_(S.cron_job_id.in_(cron_jobs),
-                                              S.cron_job_name.in_(cron_jobs)))
-        conditions.append(M.session_id.in_(jobs))
+        jobs = select(S.session_id, S.gateway).where(or_(S.cron_job_id.in_(cron_jobs),
+                                                         S.cron_job_name.in_(cron_jobs)))
+        conditions.append(tuple_(M.session_id, M.gateway).in_(jobs))
     return conditions
+
+
+def budget_scope(budget: Budget, since: datetime | None = None,
+                 until: datetime | None = None) -> Scope:
+    """The calls a budget's filters select (but its cron jobs) in `[since, until)`."""
+    return Scope(since, until, budget.agents, budget.models, budget.kinds, budget.gateways)
 
 
 def daily_spend(engine: Engine, *, scope: Scope, tz: tzinfo,
@@ -89,19 +102,18 @@ def spend_outlook(engine: Engine, *, scope: Scope, tz: tzinfo, now: datetime,
 def budget_sessions(engine: Engine, *, budget: Budget, now: datetime, tz: tzinfo,
                     limit: int = 3) -> pd.DataFrame:
     """The sessions that spent most of a budget in its current period, most first.
-    Columns: session_id, name (label, else key, else id), cost (of its calls in the
-    period that the budget's filters select)."""
+    Columns: session_id, gateway (a session is an id within a gateway), name (label, else
+    key, else id), cost (of its calls in the period that the budget's filters select)."""
     first, following = budget.days(now, tz)
-    scope = Scope(local_midnight(first, tz), local_midnight(following, tz), budget.agents,
-                  budget.models, budget.kinds)
+    scope = budget_scope(budget, local_midnight(first, tz), local_midnight(following, tz))
     name = func.coalesce(S.label, S.session_key, M.session_id).label("name")
     spent = total(M.cost).label("cost")
-    stmt = (select(M.session_id, name, spent)
-            .join(sessions, S.session_id == M.session_id)
+    stmt = (select(M.session_id, M.gateway, name, spent)
+            .join(sessions, same_session(S, M))
             .where(*_conditions(scope, budget.cron_jobs))
-            .group_by(M.session_id, S.label, S.session_key)
-            .order_by(spent.desc(), M.session_id).limit(limit))
-    return frame(engine, stmt, ["session_id", "name", "cost"])
+            .group_by(M.session_id, M.gateway, S.label, S.session_key)
+            .order_by(spent.desc(), M.session_id, M.gateway).limit(limit))
+    return frame(engine, stmt, ["session_id", "gateway", "name", "cost"])
 
 
 def budget_status(engine: Engine, *, budgets: Sequence[Budget], now: datetime,
@@ -112,8 +124,7 @@ def budget_status(engine: Engine, *, budgets: Sequence[Budget], now: datetime,
     none reached)."""
     rows = []
     for budget in budgets:
-        scope = Scope(agents=budget.agents, models=budget.models, kinds=budget.kinds)
-        outlook = spend_outlook(engine, scope=scope, tz=tz, now=now, period=budget.period,
+        outlook = spend_outlook(engine, scope=budget_scope(budget), tz=tz, now=now, period=budget.period,
                                 month_start_day=budget.month_start_day,
                                 cron_jobs=budget.cron_jobs, amount=budget.amount).iloc[0]
         fraction = float(outlook["spent"]) / budget.amount
