@@ -1,8 +1,8 @@
 """Alert rules as data, loaded from TOML and validated; pure evaluation -> list[Alert].
 
 A rule watches one metric, over a window, with optional agent / model / kind / gateway
-filters, and has a threshold per severity (info < warning < critical). A value fires the highest
-severity whose threshold it is strictly over. Evaluation takes the observations the
+filters, and has a threshold per severity (info < warning < critical). A value fires the
+highest severity whose threshold it is strictly over. Evaluation takes the observations the
 query layer produced (`subject, label, at, value, calls` rows) and never touches a
 database, so every boundary can be tested with a literal DataFrame.
 

@@ -2,9 +2,9 @@
 
 A budget is an amount of US dollars per calendar period (`day`, `week` from Monday,
 `month` from `month_start_day`) in the configured time zone, over the calls its filters
-select (agents, call models, session kinds, cron jobs by id or name, gateways). It notifies when the
-spend of the current period reaches each fraction of `notify_at` (default 50 / 80 / 100 %):
-a fraction under 0.8 is info, under 1.0 warning, 1.0 and over critical. Pure: no database;
+select (agents, call models, session kinds, cron jobs by id or name, gateways). It notifies
+when the spend of the current period reaches each fraction of `notify_at` (default 50 / 80
+/ 100 %): a fraction under 0.8 is info, under 1.0 warning, 1.0 and over critical. Pure: no database;
 the read layer (`read/budgets.py`) measures the spend.
 """
 
