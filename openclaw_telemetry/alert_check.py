@@ -3,15 +3,19 @@
 The glue between the pure rules of `alerting.py` and the reads of the read layer (`read/`): for each
 rule, ask for its observations over the right range and evaluate them. Active alerts
 look at each rule's window ending now; the history applies the same rules to every
-session, local day or window-sized bucket of a longer range. The `alerts.py` command is
+session, local day or window-sized bucket of a longer range. In a database with several
+gateways a session rule is evaluated per gateway, so each session alert names its gateway
+(a session id is unique within its gateway only). The `alerts.py` command is
 `alert_cli.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from openclaw_telemetry.alerting import (
@@ -27,6 +31,7 @@ from openclaw_telemetry.read import (
     hourly,
     session_observations,
 )
+from openclaw_telemetry.read.metrics import gateways
 from openclaw_telemetry.read.rollups import observations
 from openclaw_telemetry.timeframe import Unit, to_utc
 
@@ -39,7 +44,7 @@ def rule_scope(rule: Rule, since: datetime | None, until: datetime | None,
     chosen = within or Scope()
     picked: list[tuple[str, ...]] = []
     for own, wanted in ((rule.agents, chosen.agents), (rule.models, chosen.models),
-                        (rule.kinds, chosen.kinds)):
+                        (rule.kinds, chosen.kinds), (rule.gateways, chosen.gateways)):
         both = tuple(v for v in own if v in wanted) if own and wanted else own or wanted
         if (own or wanted) and not both:
             return None
@@ -47,25 +52,39 @@ def rule_scope(rule: Rule, since: datetime | None, until: datetime | None,
     return Scope(since, until, *picked)
 
 
+def per_gateway(rule: Rule, scope: Scope, held: Sequence[str]) -> list[tuple[str, Scope]]:
+    """(gateway, scope) pairs to evaluate a rule on, given the gateways the database holds:
+    a session rule once per gateway of the scope when there are several gateways (its
+    alerts then name their gateway), anything else once as it is ('' : no gateway named)."""
+    if rule.metric not in SESSION_METRICS or len(held) < 2:
+        return [("", scope)]
+    return [(gateway, replace(scope, gateways=(gateway,))) for gateway in held
+            if not scope.gateways or gateway in scope.gateways]
+
+
 def _observe(engine: Engine, rule: Rule, since: datetime | None, now: datetime, tz: tzinfo,
-             unit: Unit | None, within: Scope | None) -> list[Alert]:
+             within: Scope | None, held: Sequence[str]) -> list[Alert]:
     scope = rule_scope(rule, since, to_utc(now), within)  # never later than now
     if scope is None:
         return []
+    unit = Unit.DAY if rule.metric is Metric.DAILY_COST else None
     floor = None if rule.metric is Metric.ERROR_RATE else rule.lowest()
-    frame = alert_observations(engine, metric=rule.metric, scope=scope, tz=tz, unit=unit,
-                               minimum=floor, now=to_utc(now))
-    return evaluate(rule, frame)
+    alerts: list[Alert] = []
+    for gateway, part in per_gateway(rule, scope, held):
+        frame = alert_observations(engine, metric=rule.metric, scope=part, tz=tz, unit=unit,
+                                   minimum=floor, now=to_utc(now))
+        alerts += evaluate(rule, frame, gateway)
+    return alerts
 
 
 def active_alerts(engine: Engine, rules: Sequence[Rule], *, now: datetime, tz: tzinfo,
                   within: Scope | None = None) -> list[Alert]:
     """Alerts firing now: each rule over its own window ending at `now` (aware), on the
     calls `within` also selects (its range is ignored)."""
+    held = gateways(engine)
     alerts: list[Alert] = []
     for rule in rules:
-        unit = Unit.DAY if rule.metric is Metric.DAILY_COST else None
-        alerts += _observe(engine, rule, rule.since(now, tz), now, tz, unit, within)
+        alerts += _observe(engine, rule, rule.since(now, tz), now, tz, within, held)
     return sorted(alerts, key=lambda a: (-a.severity.rank, a.rule, -a.value))
 
 
@@ -80,18 +99,23 @@ def alert_history(engine: Engine, rules: Sequence[Rule], *, since: datetime | No
     Only calls that `within` (the sidebar's filters) also selects count.
     """
     end = min(until, to_utc(now)) if until is not None else to_utc(now)
+    held = gateways(engine)
     alerts: list[Alert] = []
     for rule in rules:
         scope = rule_scope(rule, since, end, within)
         if scope is None:
             continue
-        if rule.metric in SESSION_METRICS:
-            frame = session_observations(engine, metric=rule.metric, scope=scope,
-                                         minimum=rule.lowest())
-        else:
-            rows = hourly(engine, scope=scope, tz=tz)
-            unit = (Unit.DAY if rule.metric is Metric.DAILY_COST or
-                    rule.window > timedelta(hours=6) else Unit.HOUR)
-            frame = observations(rows, metric=rule.metric, unit=unit, tz=tz)
-        alerts += evaluate(rule, frame)
+        for gateway, part in per_gateway(rule, scope, held):
+            alerts += evaluate(rule, _history_frame(engine, rule, part, tz), gateway)
     return sorted(alerts, key=lambda a: a.at, reverse=True)
+
+
+def _history_frame(engine: Engine, rule: Rule, scope: Scope, tz: tzinfo) -> pd.DataFrame:
+    """The observations of a rule over a scope, for the history."""
+    if rule.metric in SESSION_METRICS:
+        return session_observations(engine, metric=rule.metric, scope=scope,
+                                    minimum=rule.lowest())
+    rows = hourly(engine, scope=scope, tz=tz)
+    unit = (Unit.DAY if rule.metric is Metric.DAILY_COST or
+            rule.window > timedelta(hours=6) else Unit.HOUR)
+    return observations(rows, metric=rule.metric, unit=unit, tz=tz)

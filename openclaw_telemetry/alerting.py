@@ -1,14 +1,16 @@
 """Alert rules as data, loaded from TOML and validated; pure evaluation -> list[Alert].
 
-A rule watches one metric, over a window, with optional agent / model / kind filters, and
-has a threshold per severity (info < warning < critical). A value fires the highest
-severity whose threshold it is strictly over. Evaluation takes the observations the
+A rule watches one metric, over a window, with optional agent / model / kind / gateway
+filters, and has a threshold per severity (info < warning < critical). A value fires the
+highest severity whose threshold it is strictly over. Evaluation takes the observations the
 query layer produced (`subject, label, at, value, calls` rows) and never touches a
 database, so every boundary can be tested with a literal DataFrame.
 
 Metrics: `session_cost` ($ of one session's calls in the window), `session_tokens`,
 `daily_cost` ($ per local calendar day; window "1d" = today), `cost` ($ in the window) and
 `error_rate` (failed calls / calls in the window, only with at least `min_calls` calls).
+A session alert of a database with several gateways names the session's gateway: session
+ids are unique per gateway only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from openclaw_telemetry.config import checked_gateway
 from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.timeframe import local_midnight, to_utc
 
@@ -53,7 +56,7 @@ SESSION_METRICS = (Metric.SESSION_COST, Metric.SESSION_TOKENS)  # subject: a ses
 _UNITS = {Metric.SESSION_COST: "$", Metric.DAILY_COST: "$", Metric.COST: "$",
           Metric.SESSION_TOKENS: "tokens", Metric.ERROR_RATE: "%"}
 _RULE_KEYS = {"name", "metric", "window", "info", "warning", "critical", "agents", "models",
-              "kinds", "min_calls", "description", "enabled"}
+              "kinds", "gateway", "min_calls", "description", "enabled"}
 _WINDOW = re.compile(r"^\s*(\d+)\s*(m|min|h|d)\s*$")
 
 
@@ -70,6 +73,7 @@ class Rule:
     kinds: tuple[str, ...] = ()
     min_calls: int = 0
     description: str = ""
+    gateways: tuple[str, ...] = ()
 
     def severity(self, value: float) -> tuple[Severity, float] | None:
         """The highest severity whose threshold `value` is strictly over, and that threshold."""
@@ -90,7 +94,8 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A rule that fired on one subject (a session, a day or the whole window)."""
+    """A rule that fired on one subject (a session, a day or the whole window). `gateway`
+    is the session's gateway when the database holds several ('' otherwise)."""
 
     rule: str
     metric: Metric
@@ -100,16 +105,24 @@ class Alert:
     value: float
     threshold: float
     at: datetime
+    gateway: str = ""
+
+    @property
+    def key(self) -> str:
+        """The subject, told apart from the same session id of another gateway."""
+        return f"{self.subject}@{self.gateway}" if self.gateway else self.subject
 
     @property
     def message(self) -> str:
-        return (f"{self.rule}: {self.label} at {format_value(self.metric, self.value)} "
+        where = f" (gateway {self.gateway})" if self.gateway else ""
+        return (f"{self.rule}: {self.label}{where} at {format_value(self.metric, self.value)} "
                 f"(over {format_value(self.metric, self.threshold)})")
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "metric": str(self.metric), "severity": str(self.severity),
-                "subject": self.subject, "label": self.label, "value": self.value,
-                "threshold": self.threshold, "at": self.at.isoformat(), "message": self.message}
+                "subject": self.subject, "gateway": self.gateway or None, "label": self.label,
+                "value": self.value, "threshold": self.threshold, "at": self.at.isoformat(),
+                "message": self.message}
 
 
 def format_value(metric: Metric, value: float) -> str:
@@ -121,8 +134,9 @@ def format_value(metric: Metric, value: float) -> str:
     return f"{value:,.0f} tokens"
 
 
-def evaluate(rule: Rule, observations: pd.DataFrame) -> list[Alert]:
-    """Alerts of one rule over observations with columns subject, label, at, value, calls."""
+def evaluate(rule: Rule, observations: pd.DataFrame, gateway: str = "") -> list[Alert]:
+    """Alerts of one rule over observations with columns subject, label, at, value, calls;
+    `gateway` names the gateway of all of them (see `Alert`)."""
     rows = observations[observations["value"].astype(float) > rule.lowest()]
     if rule.metric is Metric.ERROR_RATE:
         rows = rows[rows["calls"] >= rule.min_calls]
@@ -135,7 +149,7 @@ def evaluate(rule: Rule, observations: pd.DataFrame) -> list[Alert]:
             continue
         severity, threshold = fired
         alerts.append(Alert(rule.name, rule.metric, severity, str(subject), str(label),
-                            float(value), threshold, at))
+                            float(value), threshold, at, gateway))
     return sorted(alerts, key=lambda a: (-a.severity.rank, -a.value))
 
 
@@ -181,6 +195,23 @@ def strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def gateways(raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The `gateway` filter of a rule or budget: one gateway name or a list of them (as
+    `--gateway` names them); () when absent."""
+    if "gateway" not in raw:
+        return ()
+    value = raw["gateway"]
+    names = [value] if isinstance(value, str) else value
+    if (not isinstance(names, list) or not names
+            or not all(isinstance(name, str) for name in names)):
+        raise ConfigError(f"{where}: gateway must be a gateway's name or a list of names "
+                          f"(leave it out for every gateway), not {value!r}")
+    try:
+        return tuple(dict.fromkeys(checked_gateway(name) for name in names))
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 def _thresholds(raw: Mapping[str, Any], where: str) -> tuple[tuple[Severity, float], ...]:
     pairs = []
     for severity in Severity:
@@ -224,7 +255,8 @@ def parse_rule(raw: object, where: str) -> Rule | None:
     return Rule(name.strip(), metric, _thresholds(raw, where),
                 parse_window(raw.get("window", default_window), where),
                 strings(raw, "agents", where), strings(raw, "models", where),
-                strings(raw, "kinds", where), min_calls, str(raw.get("description", "")))
+                strings(raw, "kinds", where), min_calls, str(raw.get("description", "")),
+                gateways(raw, where))
 
 
 # The top-level keys of a rules file: alert rules, budgets (`budgets.py`) and where and how

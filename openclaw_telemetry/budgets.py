@@ -2,9 +2,9 @@
 
 A budget is an amount of US dollars per calendar period (`day`, `week` from Monday,
 `month` from `month_start_day`) in the configured time zone, over the calls its filters
-select (agents, call models, session kinds, cron jobs by id or name). It notifies when the
-spend of the current period reaches each fraction of `notify_at` (default 50 / 80 / 100 %):
-a fraction under 0.8 is info, under 1.0 warning, 1.0 and over critical. Pure: no database;
+select (agents, call models, session kinds, cron jobs by id or name, gateways). It notifies
+when the spend of the current period reaches each fraction of `notify_at` (default 50 / 80
+/ 100 %): a fraction under 0.8 is info, under 1.0 warning, 1.0 and over critical. Pure: no database;
 the read layer (`read/budgets.py`) measures the spend.
 """
 
@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
-from openclaw_telemetry.alerting import Severity, strings, unique_names
+from openclaw_telemetry.alerting import Severity, gateways, strings, unique_names
 from openclaw_telemetry.errors import ConfigError
 
 
@@ -28,7 +28,7 @@ class Period(StrEnum):
 
 DEFAULT_NOTIFY_AT = (0.5, 0.8, 1.0)
 _KEYS = {"name", "period", "amount", "notify_at", "agents", "models", "kinds", "cron_jobs",
-         "month_start_day", "description", "enabled"}
+         "gateway", "month_start_day", "description", "enabled"}
 
 
 def severity_of(fraction: float) -> Severity:
@@ -68,6 +68,7 @@ class Budget:
     cron_jobs: tuple[str, ...] = ()
     month_start_day: int = 1
     description: str = ""
+    gateways: tuple[str, ...] = ()
 
     def days(self, now: datetime, tz: tzinfo) -> tuple[date, date]:
         """The local days `[first, next)` of the period holding `now` (aware)."""
@@ -125,7 +126,8 @@ def parse_budget(raw: object, where: str) -> Budget | None:
     budget = Budget(name.strip(), period, _number(raw, "amount", where), _fractions(raw, where),
                     strings(raw, "agents", where), strings(raw, "models", where),
                     strings(raw, "kinds", where), strings(raw, "cron_jobs", where),
-                    _start_day(raw, where, period), str(raw.get("description", "")))
+                    _start_day(raw, where, period), str(raw.get("description", "")),
+                    gateways(raw, where))
     return None if raw.get("enabled", True) is False else budget
 
 

@@ -55,7 +55,7 @@ class Checked:
 
 
 def alert_events(alerts: Sequence[Alert], least: Severity) -> list[Event]:
-    return [Event(f"alert|{a.rule}|{a.subject}|{a.severity}", "alert", str(a.severity),
+    return [Event(f"alert|{a.rule}|{a.key}|{a.severity}", "alert", str(a.severity),
                   f"{PREFIX} {a.severity.upper()}: {a.rule}", a.message)
             for a in alerts if a.severity.rank >= least.rank]
 

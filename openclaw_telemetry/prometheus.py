@@ -4,7 +4,8 @@ Serves `/metrics` (prometheus_client's own HTTP server), or writes the expositio
 stdout or atomically to a file for node_exporter's textfile collector. Every value is read
 from the telemetry database, never from OpenClaw's files, and every metric is a gauge:
 - totals since the first ingest (calls, errors, tokens, cost and its estimated, subscription
-  and unpriced parts, tool calls, sessions, input problems), re-read only when an ingest run
+  and unpriced parts, tool calls, sessions, input problems), each usage series labelled with
+  its `gateway` (the OpenClaw host it was read from), re-read only when an ingest run
   changed the data (the data version). They are not counters on purpose: a correction moves
   or lowers them (a session's kind learned later, a price added), which a counter may not do.
 - the same call measures over the last hour and the last 24 hours (`window` label), exact
@@ -59,7 +60,7 @@ from openclaw_telemetry.store import database_url, describe, make_engine, open_e
 
 PROG = "exporter.py"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 9473
-CALL_LABELS = ["agent", "model", "provider", "kind"]
+CALL_LABELS = ["gateway", "agent", "model", "provider", "kind"]
 # (metric, measure of `rollups.MEASURES`, help): call measures over the call labels
 CALL_MEASURES = (
     ("openclaw_llm_calls", "calls",
@@ -116,15 +117,15 @@ def total_families(engine: Engine) -> list[Metric]:
     """Totals since the first ingest: the part of a scrape that changes only with the data."""
     families: list[Metric] = list(_call_families(
         usage_totals(engine).to_dict("records"), "openclaw_", SINCE_FIRST, None))
-    tools = GaugeMetricFamily("openclaw_tool_calls", "Tool calls by tool and outcome "
+    tools = GaugeMetricFamily("openclaw_tool_calls", "Tool calls by gateway, tool and outcome "
                               "(unanswered: no result seen yet)" + SINCE_FIRST,
-                              labels=["tool", "outcome"])
+                              labels=["gateway", "tool", "outcome"])
     for row in tool_outcomes(engine).to_dict("records"):
-        tools.add_metric([row["tool"], row["outcome"]], float(row["calls"]))
-    sessions = GaugeMetricFamily("openclaw_sessions", "Sessions known, by agent and kind",
-                                 labels=["agent", "kind"])
+        tools.add_metric([row["gateway"], row["tool"], row["outcome"]], float(row["calls"]))
+    sessions = GaugeMetricFamily("openclaw_sessions", "Sessions known, by gateway, agent and "
+                                 "kind", labels=["gateway", "agent", "kind"])
     for row in session_counts(engine).to_dict("records"):
-        sessions.add_metric([row["agent"], row["kind"]], float(row["sessions"]))
+        sessions.add_metric([row["gateway"], row["agent"], row["kind"]], float(row["sessions"]))
     problems = GaugeMetricFamily("openclaw_input_problems", "Problems in OpenClaw's files "
                                  "recorded by the ingest (each cost only itself), by kind",
                                  labels=["kind"])

@@ -316,7 +316,8 @@ meta = Table(
 )
 
 # One row per notification episode and delivery target: an alert rule firing on a subject at
-# a severity (`alert|rule|subject|severity`) or a budget reaching a fraction in a period
+# a severity (`alert|rule|subject|severity`; a session subject is `id@gateway` when the database
+# holds several gateways) or a budget reaching a fraction in a period
 # (`budget|name|period start|fraction`). `target` is a hash of the Apprise URL and
 # `target_label` Apprise's privacy form of it: the URL's secrets are never stored. A runner
 # sends only what it claimed with a conditional INSERT/UPDATE of `state` (sending, sent,

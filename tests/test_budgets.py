@@ -195,7 +195,8 @@ def test_example_file_documents_every_field_and_its_examples_parse() -> None:
     for key in (*FILE_KEYS[2:], *_KEYS, *_RULE_KEYS):
         assert re.search(rf"^#\s+(\w+ / )*{key}\b", text, re.M), key
     examples = re.sub(r"^# (notify|\[\[budget|name = |period = |amount = |notify_at = "
-                      r"|cron_jobs = )", r"\1", text, flags=re.M)
+                      r"|cron_jobs = |gateway = )", r"\1", text, flags=re.M)
     config = rulesfile.parse(examples, "alerts.example.toml", env={})
-    assert [b.name for b in config.budgets] == ["Monthly", "Nightly cron"]
+    assert [b.name for b in config.budgets] == ["Monthly", "Nightly cron", "Office host"]
+    assert config.budgets[2].gateways == ("office",)
     assert len(config.notify) == 1

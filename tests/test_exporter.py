@@ -25,7 +25,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_deploy import SYSTEMD, environment_file, require_tool, unit_settings
 
 from openclaw_telemetry.prometheus import DEFAULT_PORT
-from tests.conftest import SAMPLE_VERSIONS, ingest, sample_figures, samples_dir
+from tests.conftest import (
+    SAMPLE_VERSIONS,
+    copy_sample,
+    ingest,
+    sample_figures,
+    samples_dir,
+)
 from tests.entries import assistant, header, state_dir, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +41,7 @@ SCRAPE = PROMETHEUS / "openclaw-telemetry.scrape.yml"
 RULE_TESTS = ROOT / "tests" / "fixtures" / "prometheus" / "openclaw-telemetry.rules.test.yml"
 GRAFANA = ROOT / "deploy" / "grafana" / "openclaw-telemetry.json"
 # Grafana's own variables, as Grafana would fill them in for a query
-GRAFANA_VARIABLES = {"$__range": "1d", "$agent": ".*"}
+GRAFANA_VARIABLES = {"$__range": "1d", "$gateway": ".*", "$agent": ".*"}
 
 
 def exporter(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -129,6 +135,55 @@ def test_exposition_passes_promtool(sample: Path, sqlite_url: str, tmp_path: Pat
                              capture_output=True, check=False, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.strip() == "" and checked.stderr.strip() == ""  # no lint remarks
+
+
+USAGE_METRICS = ("openclaw_llm_calls", "openclaw_cost_usd", "openclaw_tokens",
+                 "openclaw_recent_llm_calls", "openclaw_tool_calls", "openclaw_sessions")
+
+
+def test_every_gateway_is_a_label_of_its_own(tmp_path: Path, db_url: str) -> None:
+    """Two OpenClaw hosts in one database: each usage series names its gateway, the values
+    of each gateway are its own sample's, and the exposition passes promtool."""
+    fleet = {"gw-a": SAMPLE_VERSIONS[0], "gw-b": SAMPLE_VERSIONS[1]}
+    for gateway, version in fleet.items():
+        state = copy_sample(version, tmp_path / gateway)
+        assert ingest(state, db_url, "--gateway", gateway, "-q").code == 0
+    ran = exporter("--db", db_url, "--once")
+    assert ran.returncode == 0, ran.stderr
+    found = samples(ran.stdout)
+    for name in USAGE_METRICS:
+        assert all(labels.get("gateway") in fleet for labels, _ in found[name]), name
+    assert {labels["gateway"] for labels, _ in found["openclaw_sessions"]} == set(fleet)
+    for gateway, version in fleet.items():
+        want = sample_figures(version)["total"]
+        assert summed(found, "openclaw_llm_calls", gateway=gateway) == want["llm_calls"]
+        assert summed(found, "openclaw_cost_usd", gateway=gateway) == pytest.approx(
+            want["cost"], abs=1e-8)
+        assert summed(found, "openclaw_tokens", gateway=gateway, type="output") == \
+            want["output"]
+        assert summed(found, "openclaw_tool_calls", gateway=gateway) == want["tool_calls"]
+    checked = subprocess.run([require_tool("promtool"), "check", "metrics"], input=ran.stdout,
+                             text=True, capture_output=True, check=False, timeout=60)
+    assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), \
+        checked.stdout + checked.stderr
+
+
+def test_recent_usage_of_one_session_id_on_two_gateways(tmp_path: Path, db_url: str) -> None:
+    """The same files read by two hosts: the same session id on both, each call counted
+    under its own gateway with its own session's kind (not twice, not kind 'none')."""
+    now = int(time.time() * 1000)
+    write(state_dir(tmp_path), "s.jsonl", header("s", now - 3600_000),
+          *(assistant(now - m * 60_000, response_id=f"r{m}", cost=0.25) for m in (10, 90)))
+    for gateway in ("gw-a", "gw-b"):
+        assert ingest(tmp_path / "state", db_url, "--gateway", gateway, "-q").code == 0
+    found = samples(exporter("--db", db_url, "--once").stdout)
+    for gateway in ("gw-a", "gw-b"):
+        assert summed(found, "openclaw_recent_llm_calls", gateway=gateway, window="1h") == 1
+        assert summed(found, "openclaw_recent_llm_calls", gateway=gateway, window="24h") == 2
+        assert summed(found, "openclaw_recent_cost_usd", gateway=gateway,
+                      window="24h") == pytest.approx(0.5)
+        assert summed(found, "openclaw_recent_llm_calls", gateway=gateway, kind="none") == 0
+        assert summed(found, "openclaw_sessions", gateway=gateway) == 1
 
 
 def test_textfile_is_written_whole(sample: Path, sqlite_url: str, tmp_path: Path) -> None:
@@ -284,6 +339,17 @@ def test_grafana_queries_are_valid_promql(tmp_path: Path) -> None:
         for n, expr in enumerate(grafana_queries())))
     checked = promtool("check", "rules", str(rules))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_grafana_panels_follow_the_gateway_choice() -> None:
+    """Every panel over usage keeps only the gateways chosen in the dashboard's variable."""
+    dashboard = json.loads(GRAFANA.read_text())
+    assert [v["name"] for v in dashboard["templating"]["list"]] == [
+        "datasource", "gateway", "agent"]
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            if any(name in target["expr"] for name in USAGE_METRICS):
+                assert 'gateway=~"$gateway"' in target["expr"], panel["title"]
 
 
 def test_grafana_uses_only_metrics_the_exporter_serves(sample: Path, sqlite_url: str) -> None:

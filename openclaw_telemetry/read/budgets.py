@@ -42,6 +42,12 @@ def _conditions(scope: Scope, cron_jobs: tuple[str, ...]) -> list[ColumnElement[
     return conditions
 
 
+def budget_scope(budget: Budget, since: datetime | None = None,
+                 until: datetime | None = None) -> Scope:
+    """The calls a budget's filters select (but its cron jobs) in `[since, until)`."""
+    return Scope(since, until, budget.agents, budget.models, budget.kinds, budget.gateways)
+
+
 def daily_spend(engine: Engine, *, scope: Scope, tz: tzinfo,
                 cron_jobs: tuple[str, ...] = ()) -> pd.DataFrame:
     """Columns day (a local `date`), cost, calls: days with calls in scope, oldest first.
@@ -100,8 +106,7 @@ def budget_sessions(engine: Engine, *, budget: Budget, now: datetime, tz: tzinfo
     Columns: session_id, gateway, name (label, else key, else id), cost (of its calls in
     the period that the budget's filters select)."""
     first, following = budget.days(now, tz)
-    scope = Scope(local_midnight(first, tz), local_midnight(following, tz), budget.agents,
-                  budget.models, budget.kinds)
+    scope = budget_scope(budget, local_midnight(first, tz), local_midnight(following, tz))
     name = func.coalesce(S.label, S.session_key, M.session_id).label("name")
     spent = total(M.cost).label("cost")
     stmt = (select(M.session_id, M.gateway, name, spent)
@@ -120,8 +125,7 @@ def budget_status(engine: Engine, *, budgets: Sequence[Budget], now: datetime,
     none reached)."""
     rows = []
     for budget in budgets:
-        scope = Scope(agents=budget.agents, models=budget.models, kinds=budget.kinds)
-        outlook = spend_outlook(engine, scope=scope, tz=tz, now=now, period=budget.period,
+        outlook = spend_outlook(engine, scope=budget_scope(budget), tz=tz, now=now, period=budget.period,
                                 month_start_day=budget.month_start_day,
                                 cron_jobs=budget.cron_jobs, amount=budget.amount).iloc[0]
         fraction = float(outlook["spent"]) / budget.amount

@@ -2,7 +2,8 @@
 
 All-time call totals come from the 15-minute roll-up (`usage_quarter_hours`, kept equal to
 the calls by every ingest run), so they never scan `messages`; recent windows read the
-calls of the window through the call-time index. Every function returns a DataFrame whose
+calls of the window through the call-time index. Usage (calls, tool calls, sessions) is
+per gateway: the OpenClaw host it was read from. Every function returns a DataFrame whose
 columns its docstring lists.
 """
 
@@ -15,7 +16,7 @@ from sqlalchemy import Engine, case, func, select
 
 from openclaw_telemetry.measures import call_dimensions, call_measures, total
 from openclaw_telemetry.read.rollups import MEASURES
-from openclaw_telemetry.read.sqlkit import frame
+from openclaw_telemetry.read.sqlkit import frame, same_session
 from openclaw_telemetry.schema import (
     ingest_runs,
     messages,
@@ -29,14 +30,13 @@ NO_SESSION = "none"  # the kind label of calls whose session has no row (yet)
 
 
 def usage_totals(engine: Engine) -> pd.DataFrame:
-    """agent, model, provider, kind, then every roll-up measure (`rollups.MEASURES`)
-    summed over all time."""
+    """gateway, agent, model, provider, kind, then every roll-up measure
+    (`rollups.MEASURES`) summed over all time."""
     u = usage_quarter_hours.c
     kind = func.coalesce(u.kind, NO_SESSION).label("kind")
-    stmt = (select(u.agent, u.model, u.provider, kind,
-                   *(total(u[name]).label(name) for name in MEASURES))
-            .group_by(u.agent, u.model, u.provider, kind)
-            .order_by(u.agent, u.model, u.provider, kind))
+    keys = [u.gateway, u.agent, u.model, u.provider, kind]
+    stmt = (select(*keys, *(total(u[name]).label(name) for name in MEASURES))
+            .group_by(*keys).order_by(*keys))
     return frame(engine, stmt)
 
 
@@ -44,29 +44,29 @@ def recent_usage(engine: Engine, *, since: datetime, until: datetime) -> pd.Data
     """The columns of `usage_totals`, over the calls made in `[since, until)` (naive UTC),
     exactly (a range scan of the call-time index, not the 15-minute roll-up)."""
     m, s = messages.c, sessions.c
-    dims = [*call_dimensions(), func.coalesce(s.kind, NO_SESSION).label("kind")]
+    dims = [m.gateway, *call_dimensions(), func.coalesce(s.kind, NO_SESSION).label("kind")]
     stmt = (select(*dims, *call_measures())
-            .select_from(messages.outerjoin(sessions, s.session_id == m.session_id))
+            .select_from(messages.outerjoin(sessions, same_session(s, m)))
             .where(m.timestamp >= since, m.timestamp < until).group_by(*dims))
     return frame(engine, stmt)
 
 
 def tool_outcomes(engine: Engine) -> pd.DataFrame:
-    """tool, outcome ('ok', 'error' or 'unanswered': no result seen yet), calls."""
+    """gateway, tool, outcome ('ok', 'error' or 'unanswered': no result seen yet), calls."""
     t = tool_calls.c
     outcome = case((t.is_error.is_(None), "unanswered"), (t.is_error, "error"),
                    else_="ok").label("outcome")
-    stmt = (select(t.tool_name.label("tool"), outcome, func.count().label("calls"))
-            .group_by(t.tool_name, outcome).order_by(t.tool_name, outcome))
+    keys = [t.gateway, t.tool_name.label("tool"), outcome]
+    stmt = (select(*keys, func.count().label("calls"))
+            .group_by(*keys).order_by(*keys))
     return frame(engine, stmt)
 
 
 def session_counts(engine: Engine) -> pd.DataFrame:
-    """agent, kind, sessions (every session row, also those with no call)."""
+    """gateway, agent, kind, sessions (every session row, also those with no call)."""
     s = sessions.c
-    agent = func.coalesce(s.agent_id, "unknown").label("agent")
-    stmt = (select(agent, s.kind, func.count().label("sessions"))
-            .group_by(agent, s.kind).order_by(agent, s.kind))
+    keys = [s.gateway, func.coalesce(s.agent_id, "unknown").label("agent"), s.kind]
+    stmt = (select(*keys, func.count().label("sessions")).group_by(*keys).order_by(*keys))
     return frame(engine, stmt)
 
 
@@ -75,6 +75,12 @@ def issue_counts(engine: Engine) -> pd.DataFrame:
     p = parse_issues.c
     stmt = select(p.kind, func.count().label("issues")).group_by(p.kind).order_by(p.kind)
     return frame(engine, stmt)
+
+
+def gateways(engine: Engine) -> list[str]:
+    """The gateways (OpenClaw hosts) whose sessions the database holds, sorted."""
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(sessions.c.gateway).distinct()).scalars())
 
 
 def ingest_status(engine: Engine) -> pd.DataFrame:
