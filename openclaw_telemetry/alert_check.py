@@ -31,8 +31,8 @@ from openclaw_telemetry.read import (
     hourly,
     session_observations,
 )
-from openclaw_telemetry.read.metrics import gateways
 from openclaw_telemetry.read.rollups import observations
+from openclaw_telemetry.read.status import gateways
 from openclaw_telemetry.timeframe import Unit, to_utc
 
 

@@ -77,12 +77,6 @@ def issue_counts(engine: Engine) -> pd.DataFrame:
     return frame(engine, stmt)
 
 
-def gateways(engine: Engine) -> list[str]:
-    """The gateways (OpenClaw hosts) whose sessions the database holds, sorted."""
-    with engine.connect() as conn:
-        return sorted(conn.execute(select(sessions.c.gateway).distinct()).scalars())
-
-
 def ingest_status(engine: Engine) -> pd.DataFrame:
     """One row: last_finished (naive UTC end of the latest finished ingest run, None
     before any), last_call (naive UTC time of the latest call, None without calls)."""

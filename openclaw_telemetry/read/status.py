@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
 
 from openclaw_telemetry.measures import M, S
 from openclaw_telemetry.migrations import schema_status
@@ -100,10 +100,22 @@ def option_values(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         for field, column in (("model", M.model), ("tool", T.tool_name)):
             rows += [(field, value) for (value,) in conn.execute(_distinct(column)) if value]
-        for field, column in (("agent", S.agent_id), ("kind", S.kind), ("gateway", S.gateway)):
+        for field, column in (("agent", S.agent_id), ("kind", S.kind)):
             rows += [(field, value) for (value,) in conn.execute(select(column).distinct())
                      if value]
+        rows += [("gateway", value) for value in _gateways(conn)]
     return sorted(rows)
+
+
+def gateways(engine: Engine) -> list[str]:
+    """The gateways (OpenClaw hosts) whose sessions the database holds, sorted."""
+    with engine.connect() as conn:
+        return _gateways(conn)
+
+
+def _gateways(conn: Connection) -> list[str]:
+    return sorted(value for value in conn.execute(select(S.gateway).distinct()).scalars()
+                  if value)
 
 
 def _distinct(column: Any) -> Select[Any]:
