@@ -188,6 +188,12 @@ class Running:
         pytest.fail(f"no answer on {url} after {STARTUP_SECONDS} s:\n{self.text()}")
 
 
+def _as_from_a_terminal() -> None:
+    """SIGINT as a terminal gives it: a suite started in the background (`nohup … &`) runs
+    with SIGINT ignored, which a shell cannot trap (start.sh's Ctrl-C exit 130)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def launch(checkout: Path, tmp_path: Path, home: Path, venv: Venv) -> Iterator[
         type[Running]]:
@@ -201,7 +207,7 @@ def launch(checkout: Path, tmp_path: Path, home: Path, venv: Venv) -> Iterator[
                 process = subprocess.Popen(
                     [str(checkout / START), *args, "--port", str(port)], cwd=tmp_path,
                     env=environment(home, venv), stdout=sink, stderr=subprocess.STDOUT,
-                    text=True, start_new_session=True)
+                    text=True, start_new_session=True, preexec_fn=_as_from_a_terminal)
             super().__init__(process, output, port)
             started.append(self)
 
