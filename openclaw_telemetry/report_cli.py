@@ -10,7 +10,9 @@ report answers in well under half a second on a million calls. Exit codes:
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+import threading
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, TextIO
 
@@ -63,6 +65,7 @@ def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
         return usage_error(PROG, exc, err)
     except (DatabaseError, SQLAlchemyError) as exc:
         return fail(PROG, str(exc), EXIT_NOINPUT, err)
+    drawing = None if args.json else _load_rich()
     try:
         answer: list[Usage] | SessionReport = (
             session_report(chosen.engine, scope=chosen.scope, limit=args.limit or None)
@@ -79,11 +82,23 @@ def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
             out.write(orjson.dumps(as_json(args, chosen, answer),
                                    option=orjson.OPT_INDENT_2).decode() + "\n")
         else:
+            if drawing is not None:
+                drawing.join()
             _table(args, chosen, answer, out)
         out.flush()
     except BrokenPipeError:  # the reader (`| head`) has all it wanted
         pass
     return EXIT_OK
+
+
+def _load_rich() -> threading.Thread:
+    """Import rich in the background while the database answers (SQLite leaves the
+    interpreter to other threads while it runs a query), so drawing a table costs its
+    import no wall time."""
+    thread = threading.Thread(target=importlib.import_module, args=("rich.table",),
+                              name="import rich", daemon=True)
+    thread.start()
+    return thread
 
 
 def _numbers(usage: Usage) -> dict[str, Any]:

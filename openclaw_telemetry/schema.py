@@ -146,9 +146,11 @@ Index("ix_tool_calls_session", tool_calls.c.session_id)
 Index("ix_tool_calls_name_outcome", tool_calls.c.tool_name, tool_calls.c.timestamp,
       tool_calls.c.session_id, tool_calls.c.is_error)
 # Tool calls still waiting for their result: the join at the end of a run reads only these.
+# The migrations' SQL makes it partial on both databases; from here only `ingest.bulk`
+# builds it, on SQLite only, so no `postgresql_where`, which would load SQLAlchemy's
+# PostgreSQL dialect into every command, a report's start-up too.
 Index("ix_tool_calls_open", tool_calls.c.tool_call_id,
-      sqlite_where=tool_calls.c.is_error.is_(None),
-      postgresql_where=tool_calls.c.is_error.is_(None))
+      sqlite_where=tool_calls.c.is_error.is_(None))
 
 # Results waiting for their call, per session: tool-call ids are unique only within a
 # session (some servers number them call_0, call_1, … in every response), so a waiting call

@@ -71,8 +71,9 @@ def summed(rows: list[Usage], key: str = "Total") -> Usage:
 
 def _line(key: str, models: tuple[str, ...], sums: Sequence[Any], cost: Any) -> Usage:
     """A `Usage` from sums in `_SUMS` order (None or Decimal from SQL too)."""
-    calls, input_, output, cache_write, cache_read = (int(v or 0) for v in sums)
-    return Usage(key, models, calls, input_, output, cache_write, cache_read, float(cost or 0))
+    calls, input_, output, cache_write, cache_read = sums
+    return Usage(key, models, int(calls or 0), int(input_ or 0), int(output or 0),
+                 int(cache_write or 0), int(cache_read or 0), float(cost or 0))
 
 
 def usage_report(engine: Engine, *, scope: Scope, tz: tzinfo, by: By) -> list[Usage]:
@@ -87,10 +88,10 @@ def usage_report(engine: Engine, *, scope: Scope, tz: tzinfo, by: By) -> list[Us
             .group_by(*positions(2)))
     lines: dict[str, list[Usage]] = {}
     with engine.connect() as conn:
-        for row in conn.execute(stmt):
+        for row in conn.execute(stmt).all():
             name = str(row.key)[:7] if by == "month" else str(row.key)
             lines.setdefault(name, []).append(
-                _line(name, (str(row.model),), [getattr(row, n) for n in _SUMS], row.cost))
+                _line(name, (str(row.model),), row[2:7], row.cost))
     out = [summed(parts, name) for name, parts in lines.items()]
     if by == "model":
         return sorted(out, key=lambda u: (-u.cost, u.key))
@@ -174,7 +175,7 @@ def session_report(engine: Engine, *, scope: Scope, limit: int | None = None
     with engine.connect() as conn:
         rows = [SessionUsage(r[0], r[1], str(r[2]), str(r[3] or ""), str(r[4] or ""), r[5],
                              _line(r[1], (r[6],) if r[6] else (), r[7:12], r[12]))
-                for r in conn.execute(listed)]
+                for r in conn.execute(listed).all()]
         count, *sums = conn.execute(whole).one()
     models = tuple(sorted({m for r in rows for m in r.usage.models}))
     return SessionReport(rows, _line("Total", models, sums[:5], sums[5]), int(count))
