@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
@@ -64,10 +64,10 @@ def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) ->
     bulk_insert(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+def insert_rows(conn: Connection, table: Table, rows: Sequence[NamedTuple]) -> None:
     """INSERT … ON CONFLICT DO NOTHING for named records (`rows`): columns are their fields."""
     if rows:
-        bulk_insert(conn, table, type(rows[0])._fields, rows)  # type: ignore[attr-defined]
+        bulk_insert(conn, table, rows[0]._fields, rows)
 
 
 def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
