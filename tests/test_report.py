@@ -188,7 +188,27 @@ def test_every_read_name_resolves_and_a_report_loads_no_pandas(fleet: str) -> No
     probe = ("import sys, io; from openclaw_telemetry import cli; "
              f"cli.run(['report', 'daily', '--db', {fleet!r}], io.StringIO()); "
              "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow', "
-             "'openclaw_telemetry.ingest.run') if m in sys.modules))")
+             "'openclaw_telemetry.ingest.run', 'sqlalchemy.dialects.postgresql') "
+             "if m in sys.modules))")
     ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, timeout=60)
     assert ran.stdout.strip() == "[]"
+
+
+def test_the_whole_command_draws_the_table_and_the_totals(fleet: str) -> None:
+    """The program as users run it (`session_parser.py report`: no cyclic collection, rich
+    loaded while the database answers): the same totals as `--json`."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = str(Path(__file__).resolve().parent.parent / "session_parser.py")
+    ran = subprocess.run([sys.executable, script, "report", "daily", "--db", fleet],
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    code, out, _ = report(fleet, "daily", "--json")
+    totals = json.loads(out)["totals"]
+    total_line = next(line for line in ran.stdout.splitlines()
+                      if line.lstrip("│ ").startswith("Total "))
+    assert code == 0 and f"{totals['total_tokens']:,}" in total_line
+    assert f"${totals['cost']:,.2f}" in total_line
