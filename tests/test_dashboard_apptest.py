@@ -396,6 +396,36 @@ def test_two_gateways_draw_a_filter_that_reaches_every_page(
         "sessions?session=shared&gateway=gw-a", "sessions?session=shared&gateway=gw-b"]
 
 
+@pytest.mark.parametrize("gateways", [("solo",), ("gw-a", "gw-b")])
+def test_a_session_alert_opens_its_session_on_its_gateway(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gateways: tuple[str, ...]) -> None:
+    """The Alerts page links a session alert to the session of its own gateway (the id
+    "shared" is on both; only gw-b's is over the threshold), and names the gateway; with
+    one gateway the links and columns are those of before gateways."""
+    db = gateways_db(tmp_path / "gw.db", gateways)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nname = "Pricey"\nmetric = "session_cost"\nwarning = 0.15\n'
+                     f'gateway = {list(gateways)!r}\n')
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    ok(at)
+    tables = [d for d in at.dataframe if "open" in d.value.columns]
+    assert len(tables) == 2  # firing now, and the history
+    (rule,) = [d.value for d in at.dataframe if "filters" in d.value.columns]
+    assert list(rule["filters"]) == [f"gateways: {', '.join(gateways)}"]
+    if len(gateways) == 1:
+        assert set(links(at)) == {"sessions?session=nightly"}
+        assert all("gateway" not in d.proto.column_order for d in tables)
+        return
+    assert set(links(at)) == {"sessions?session=shared&gateway=gw-b",
+                              "sessions?session=nightly&gateway=gw-a"}
+    for shown in tables:
+        assert "gateway" in shown.proto.column_order
+        assert dict(zip(shown.value["subject"], shown.value["gateway"], strict=True)) == {
+            "chat on gw-b": "gw-b", "agent:main:nightly": "gw-a"}
+
+
 @pytest.mark.parametrize(("gateway", "shown", "said"), [
     ("gw-b", "chat on gw-b", None),
     (None, "chat on gw-a", "this is the one on gw-a"),  # a link made before gateways
