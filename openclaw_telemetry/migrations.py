@@ -34,6 +34,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m008_gateways", "several gateways (OpenClaw hosts) share one database: every row names "
                       "its gateway, ids are unique per gateway, the roll-up is kept per "
                       "gateway; rows stored before get the upgrading host's gateway"),
+    ("m009_parse_issue_gateways", "bad input is counted per gateway (the exporter's "
+                                  "openclaw_input_problems): each problem names the gateway "
+                                  "of its source"),
 )
 _TABLE = "_migrations"
 _PG_MIGRATION_LOCK = 0x0C1A77E2  # arbitrary, fixed; beside the run lock's 0x0C1A77E1
@@ -65,7 +68,8 @@ def schema_status(engine: Engine) -> str:
 
 def migrate(engine: Engine, gateway: str) -> list[str]:
     """Bring the database to the current schema; return the names applied now. `gateway`
-    is bound as `:gateway` in the migrations' SQL (m008 gives it to the rows stored before).
+    is bound as `:gateway` in the migrations' SQL (m008 gives it to the rows stored before;
+    m009 to a problem whose source row is missing).
 
     Processes that open a new or older database at the same moment (two first runs, a
     run beside the dashboard) migrate one after the other: each migration's transaction

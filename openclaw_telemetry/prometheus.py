@@ -4,14 +4,14 @@ Serves `/metrics` (prometheus_client's own HTTP server), or writes the expositio
 stdout or atomically to a file for node_exporter's textfile collector. Every value is read
 from the telemetry database, never from OpenClaw's files, and every metric is a gauge:
 - totals since the first ingest (calls, errors, tokens, cost and its estimated, subscription
-  and unpriced parts, tool calls, sessions, input problems), each usage series labelled with
-  its `gateway` (the OpenClaw host it was read from), re-read only when an ingest run
+  and unpriced parts, tool calls, sessions, input problems), each series labelled with its
+  `gateway` (the OpenClaw host it was read from), re-read only when an ingest run
   changed the data (the data version). They are not counters on purpose: a correction moves
   or lowers them (a session's kind learned later, a price added), which a counter may not do.
 - the same call measures over the last hour and the last 24 hours (`window` label), exact
   at each scrape: what alert rules and "spend per hour" graphs should use, since a series
   that appears with a value already (a new model) is invisible to `increase()`/`delta()`;
-- freshness: the last ingest run and the last call.
+- freshness: the last ingest run and the last call of each gateway.
 A database that is missing or unreachable is `openclaw_telemetry_database_up 0`, not a
 failed scrape.
 
@@ -127,10 +127,10 @@ def total_families(engine: Engine) -> list[Metric]:
     for row in session_counts(engine).to_dict("records"):
         sessions.add_metric([row["gateway"], row["agent"], row["kind"]], float(row["sessions"]))
     problems = GaugeMetricFamily("openclaw_input_problems", "Problems in OpenClaw's files "
-                                 "recorded by the ingest (each cost only itself), by kind",
-                                 labels=["kind"])
+                                 "recorded by the ingest (each cost only itself), by gateway "
+                                 "and kind", labels=["gateway", "kind"])
     for row in issue_counts(engine).to_dict("records"):
-        problems.add_metric([row["kind"]], float(row["issues"]))
+        problems.add_metric([row["gateway"], row["kind"]], float(row["issues"]))
     return [*families, tools, sessions, problems]
 
 
@@ -149,19 +149,23 @@ def recent_families(engine: Engine, now: datetime) -> list[Metric]:
 
 
 def status_families(engine: Engine, version: int) -> list[Metric]:
-    """Freshness: read at every scrape (an ingest run that found nothing new still ran)."""
-    row = ingest_status(engine).iloc[0]
+    """Freshness, per gateway: read at every scrape (an ingest run that found nothing new
+    still ran)."""
+    rows = ingest_status(engine).to_dict("records")
     families: list[Metric] = [GaugeMetricFamily(
         "openclaw_telemetry_data_version", "Id of the latest ingest run that changed the data",
         value=float(version))]
     for name, column, help_text in (
             ("openclaw_last_ingest_timestamp_seconds", "last_finished",
-             "When the latest ingest run finished (Unix time)"),
+             "When the latest ingest run of each gateway finished (Unix time)"),
             ("openclaw_last_llm_call_timestamp_seconds", "last_call",
-             "Time of the latest LLM call in the database (Unix time)")):
-        seconds = _epoch(row[column])
-        if seconds is not None:
-            families.append(GaugeMetricFamily(name, help_text, value=seconds))
+             "Time of each gateway's latest LLM call in the database (Unix time)")):
+        family = GaugeMetricFamily(name, help_text, labels=["gateway"])
+        for row in rows:
+            seconds = _epoch(row[column])
+            if seconds is not None:
+                family.add_metric([row["gateway"]], seconds)
+        families.append(family)
     return families
 
 

@@ -273,6 +273,7 @@ ingest_runs = Table(
 parse_issues = Table(
     "parse_issues", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    _gateway(),
     Column("source_id", Integer, nullable=False),
     Column("path", Text, nullable=False),
     Column("position", Integer, nullable=False),

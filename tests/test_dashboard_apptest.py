@@ -4,6 +4,7 @@ interaction per filter, and user text that must not render as Markdown or HTML."
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -394,6 +395,68 @@ def test_two_gateways_draw_a_filter_that_reaches_every_page(
     at.switch_page("openclaw_telemetry/ui/pages/overview.py").run()
     assert sorted(link for link in links(at) if "session=shared" in link) == [
         "sessions?session=shared&gateway=gw-a", "sessions?session=shared&gateway=gw-b"]
+
+
+@pytest.mark.parametrize("gateways", [("solo",), ("gw-a", "gw-b")])
+def test_a_session_alert_opens_its_session_on_its_gateway(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gateways: tuple[str, ...]) -> None:
+    """The Alerts page links a session alert to the session of its own gateway (the id
+    "shared" is on both; only gw-b's is over the threshold), and names the gateway; with
+    one gateway the links and columns are those of before gateways."""
+    db = gateways_db(tmp_path / "gw.db", gateways)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nname = "Pricey"\nmetric = "session_cost"\nwarning = 0.15\n'
+                     f'gateway = {list(gateways)!r}\n')
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    ok(at)
+    tables = [d for d in at.dataframe if "open" in d.value.columns]
+    assert len(tables) == 2  # firing now, and the history
+    (rule,) = [d.value for d in at.dataframe if "filters" in d.value.columns]
+    assert list(rule["filters"]) == [f"gateways: {', '.join(gateways)}"]
+    if len(gateways) == 1:
+        assert set(links(at)) == {"sessions?session=nightly"}
+        assert all("gateway" not in d.proto.column_order for d in tables)
+        return
+    assert set(links(at)) == {"sessions?session=shared&gateway=gw-b",
+                              "sessions?session=nightly&gateway=gw-a"}
+    for shown in tables:
+        assert "gateway" in shown.proto.column_order
+        assert dict(zip(shown.value["subject"], shown.value["gateway"], strict=True)) == {
+            "chat on gw-b": "gw-b", "agent:main:nightly": "gw-a"}
+
+
+def job_table(at: AppTest) -> Any:
+    """The Cron page's table of jobs (the one with their average cost per run)."""
+    (found,) = [d for d in at.dataframe if "avg_run" in d.value.columns]
+    return found
+
+
+def test_a_cron_job_of_each_gateway_is_a_row_of_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cron jobs of one name on two hosts are two jobs on the Cron page (each with its
+    Gateway) and two series of its chart; the gateway filter keeps one."""
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    rows = [session("run", gateway=g, kind="cron", cron_job_name="hourly-digest")
+            for g in ("gw-a", "gw-b")]
+    calls = [call("run", now, cost, gateway=g) for g, cost in (("gw-a", 0.1), ("gw-b", 0.2))]
+    db = tmp_path / "cron.db"
+    build(f"sqlite:///{db}", rows, calls).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/automation.py").run()
+    ok(at)
+    jobs = job_table(at)
+    assert "gateway" in jobs.proto.column_order
+    assert jobs.value[["job", "gateway", "cost"]].values.tolist() == [
+        ["hourly-digest", "gw-b", 0.2], ["hourly-digest", "gw-a", 0.1]]
+    (daily,) = charts(at, "cron-daily")
+    assert sorted(bar["name"] for bar in json.loads(daily.proto.spec)["data"]) == [
+        "hourly-digest · on gw-a", "hourly-digest · on gw-b"]
+    at.multiselect(key="gateways").set_value(["gw-a"]).run()
+    ok(at)
+    assert job_table(at).value[["job", "gateway"]].values.tolist() == [
+        ["hourly-digest", "gw-a"]]
 
 
 @pytest.mark.parametrize(("gateway", "shown", "said"), [

@@ -186,6 +186,37 @@ def test_recent_usage_of_one_session_id_on_two_gateways(tmp_path: Path, db_url: 
         assert summed(found, "openclaw_sessions", gateway=gateway) == 1
 
 
+def test_freshness_and_input_problems_per_gateway(tmp_path: Path, db_url: str) -> None:
+    """Each gateway's ingest and newest call have a series of their own (a host whose
+    ingest stopped shows beside one that runs), and bad input counts for its own host."""
+    now = int(time.time() * 1000)
+    newest = {"gw-a": now - 10 * 60_000, "gw-b": now - 90 * 60_000}
+    for gateway, ms in newest.items():
+        folder = state_dir(tmp_path / gateway)
+        path = write(folder, "s.jsonl", header("s", ms - 60_000),
+                     assistant(ms, response_id=f"r-{gateway}"))
+        if gateway == "gw-a":
+            with path.open("ab") as out:
+                out.write(b"{not json\n")
+        assert ingest(tmp_path / gateway / "state", db_url, "--gateway", gateway,
+                      "-q").code == 0
+    ran = exporter("--db", db_url, "--once")
+    assert ran.returncode == 0, ran.stderr
+    found = samples(ran.stdout)
+    assert [(labels, value) for labels, value in found["openclaw_input_problems"]] == [
+        ({"gateway": "gw-a", "kind": "malformed_json"}, 1.0)]
+    calls = {labels["gateway"]: value
+             for labels, value in found["openclaw_last_llm_call_timestamp_seconds"]}
+    assert calls == pytest.approx({gw: ms / 1000 for gw, ms in newest.items()}, abs=1)
+    ingests = {labels["gateway"]: value
+               for labels, value in found["openclaw_last_ingest_timestamp_seconds"]}
+    assert set(ingests) == set(newest) and ingests["gw-a"] <= ingests["gw-b"] <= time.time()
+    checked = subprocess.run([require_tool("promtool"), "check", "metrics"], input=ran.stdout,
+                             text=True, capture_output=True, check=False, timeout=60)
+    assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), \
+        checked.stdout + checked.stderr
+
+
 def test_textfile_is_written_whole(sample: Path, sqlite_url: str, tmp_path: Path) -> None:
     assert ingest(sample, sqlite_url, "-q").code == 0
     target = tmp_path / "textfile" / "openclaw.prom"
@@ -342,14 +373,17 @@ def test_grafana_queries_are_valid_promql(tmp_path: Path) -> None:
 
 
 def test_grafana_panels_follow_the_gateway_choice() -> None:
-    """Every panel over usage keeps only the gateways chosen in the dashboard's variable."""
+    """Every panel over the gateways' data (usage, freshness, input problems; not the
+    exporter's own health) keeps only the gateways chosen in the dashboard's variable."""
     dashboard = json.loads(GRAFANA.read_text())
     assert [v["name"] for v in dashboard["templating"]["list"]] == [
         "datasource", "gateway", "agent"]
     for panel in dashboard["panels"]:
         for target in panel["targets"]:
-            if any(name in target["expr"] for name in USAGE_METRICS):
-                assert 'gateway=~"$gateway"' in target["expr"], panel["title"]
+            metrics = re.findall(r"\b(openclaw_\w+)", target["expr"])
+            if any(not name.startswith("openclaw_telemetry_") for name in metrics):
+                assert target["expr"].count('gateway=~"$gateway"') == len(metrics), \
+                    panel["title"]
 
 
 def test_grafana_uses_only_metrics_the_exporter_serves(sample: Path, sqlite_url: str) -> None:

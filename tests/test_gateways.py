@@ -139,6 +139,24 @@ def test_rows_stored_before_gateways_get_the_upgrading_hosts_name(db_url: str) -
     assert_rollup_exact(db_url)
 
 
+def test_input_problems_stored_before_get_their_sources_gateway(db_url: str) -> None:
+    """m009: a problem recorded before problems named their gateway gets its source's (a
+    database of several gateways keeps each problem on its own host), and one whose source
+    row is missing the upgrading host's."""
+    with older_database(db_url, "m009_parse_issue_gateways") as conn:
+        for source_id, gateway in ((1, "home"), (2, "office")):
+            conn.execute(text("INSERT INTO sources (source_id, gateway, path, rel_path, kind) "
+                              "VALUES (:i, :g, :p, 's.jsonl', 'file')"),
+                         {"i": source_id, "g": gateway, "p": f"/{gateway}/s.jsonl"})
+        for line, source_id in enumerate((1, 2, 2, 7)):
+            conn.execute(text("INSERT INTO parse_issues (source_id, path, position, kind) "
+                              "VALUES (:i, 's.jsonl', :n, 'malformed_json')"),
+                         {"i": source_id, "n": line})
+    open_db(db_url, gateway="upgrader").dispose()
+    assert query(db_url, "SELECT source_id, gateway FROM parse_issues ORDER BY id") == [
+        (1, "home"), (2, "office"), (2, "office"), (7, "upgrader")]
+
+
 def test_gateway_name_is_checked(tmp_path: Path, sqlite_url: str) -> None:
     state = copy_sample(JSONL, tmp_path / JSONL)
     ran = ingest(state, sqlite_url, "--gateway", "  ")

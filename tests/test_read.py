@@ -582,6 +582,33 @@ def test_cron_and_subagents_per_gateway(two_gateways: Engine) -> None:
     assert read.subagent_rollup(two_gateways, scope=NOWHERE).empty
 
 
+def test_one_cron_job_name_on_two_gateways_is_two_jobs(db_url: str) -> None:
+    """Two hosts each run a cron job named "hourly-digest": two jobs, each with its own
+    runs, cost and days; the gateway filter keeps one."""
+    t = at("2026-01-10T08:00")
+    rows = [session("run1", gateway=GW_A, kind="cron", cron_job_name="hourly-digest"),
+            session("run1", gateway=GW_B, kind="cron", cron_job_name="hourly-digest"),
+            session("run2", gateway=GW_B, kind="cron", cron_job_name="hourly-digest")]
+    calls = [call("run1", t, 1.0, gateway=GW_A), call("run1", t, 2.0, gateway=GW_B),
+             call("run2", t + timedelta(hours=1), 4.0, gateway=GW_B)]
+    engine = build(db_url, rows, calls)
+    try:
+        activity = read.cron_activity(engine, scope=Scope(), tz=BERLIN)
+        assert {(j, g): (int(runs), float(cost)) for j, g, runs, cost in zip(
+            activity.jobs["job"], activity.jobs["gateway"], activity.jobs["runs"],
+            activity.jobs["cost"], strict=True)} == {("hourly-digest", GW_B): (2, 6.0),
+                                                     ("hourly-digest", GW_A): (1, 1.0)}
+        assert list(activity.jobs["gateway"]) == [GW_B, GW_A]  # most expensive first
+        assert {(g, int(runs), float(cost)) for g, runs, cost in zip(
+            activity.daily["gateway"], activity.daily["runs"], activity.daily["cost"],
+            strict=True)} == {(GW_A, 1, 1.0), (GW_B, 2, 6.0)}
+        only_a = read.cron_activity(engine, scope=A, tz=BERLIN)
+        assert list(only_a.jobs["gateway"]) == [GW_A] and float(only_a.jobs["cost"].sum()) == 1
+        assert read.cron_activity(engine, scope=NOWHERE, tz=BERLIN).jobs.empty
+    finally:
+        engine.dispose()
+
+
 def test_compare_per_gateway(two_gateways: Engine) -> None:
     digest = read.compare(two_gateways, dimension="cron_job", items=("digest",),
                           scope=Scope()).iloc[0]

@@ -90,6 +90,7 @@ class EventRow(NamedTuple):
 class IssueRow(NamedTuple):
     """A `parse_issues` row: bad input with its place."""
 
+    gateway: str
     source_id: int
     path: str
     position: int

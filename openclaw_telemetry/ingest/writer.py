@@ -303,8 +303,8 @@ class Writer:
             source_id=piece.source_id, tool_call_count=len(call.tool_calls))
 
     def _issues(self, conn: Connection, slices: list[_Slice]) -> None:
-        issues = [IssueRow(s.source_id, s.rel_path, i.position, i.byte_offset, i.kind, i.detail,
-                           self.run_id) for s in slices for i in s.batch.issues]
+        issues = [IssueRow(self.gateway, s.source_id, s.rel_path, i.position, i.byte_offset,
+                           i.kind, i.detail, self.run_id) for s in slices for i in s.batch.issues]
         insert_rows(conn, parse_issues, issues)
         self.totals.issues += len(issues)
 

@@ -2,8 +2,8 @@
 
 All-time call totals come from the 15-minute roll-up (`usage_quarter_hours`, kept equal to
 the calls by every ingest run), so they never scan `messages`; recent windows read the
-calls of the window through the call-time index. Usage (calls, tool calls, sessions) is
-per gateway: the OpenClaw host it was read from. Every function returns a DataFrame whose
+calls of the window through the call-time index. Everything is per gateway: the OpenClaw
+host it was read from (usage, bad input, freshness). Every function returns a DataFrame whose
 columns its docstring lists.
 """
 
@@ -25,6 +25,7 @@ from openclaw_telemetry.schema import (
     tool_calls,
     usage_quarter_hours,
 )
+from openclaw_telemetry.usage import QUARTER
 
 NO_SESSION = "none"  # the kind label of calls whose session has no row (yet)
 
@@ -71,15 +72,33 @@ def session_counts(engine: Engine) -> pd.DataFrame:
 
 
 def issue_counts(engine: Engine) -> pd.DataFrame:
-    """kind, issues: the bad-input problems recorded so far, by kind."""
+    """gateway, kind, issues: the bad-input problems recorded so far, by gateway and kind."""
     p = parse_issues.c
-    stmt = select(p.kind, func.count().label("issues")).group_by(p.kind).order_by(p.kind)
+    keys = [p.gateway, p.kind]
+    stmt = select(*keys, func.count().label("issues")).group_by(*keys).order_by(*keys)
     return frame(engine, stmt)
 
 
 def ingest_status(engine: Engine) -> pd.DataFrame:
-    """One row: last_finished (naive UTC end of the latest finished ingest run, None
-    before any), last_call (naive UTC time of the latest call, None without calls)."""
-    finished = select(func.max(ingest_runs.c.finished_at)).scalar_subquery()
-    last_call = select(func.max(messages.c.timestamp)).scalar_subquery()
-    return frame(engine, select(finished.label("last_finished"), last_call.label("last_call")))
+    """One row per gateway that ran an ingest or holds calls, by gateway: gateway,
+    last_finished (naive UTC end of its latest finished ingest run, None before any),
+    last_call (naive UTC time of its latest call, None without calls).
+
+    The latest call of a gateway lies in its latest 15-minute roll-up bucket: a seek of
+    the call-time index over that quarter hour, not a scan of every call."""
+    r, u = ingest_runs.c, usage_quarter_hours.c
+    with engine.connect() as conn:
+        finished = dict(conn.execute(select(r.gateway, func.max(r.finished_at))
+                                     .group_by(r.gateway)).tuples().all())
+        buckets = dict(conn.execute(select(u.gateway, func.max(u.bucket))
+                                    .group_by(u.gateway)).tuples().all())
+        last_call = {gateway: conn.execute(
+            select(func.max(messages.c.timestamp)).where(
+                messages.c.gateway == gateway, messages.c.timestamp >= bucket,
+                messages.c.timestamp < bucket + QUARTER)).scalar()
+            for gateway, bucket in buckets.items()}
+    gateways = sorted(finished.keys() | last_call.keys())
+    return pd.DataFrame({"gateway": gateways,
+                         "last_finished": [finished.get(g) for g in gateways],
+                         "last_call": [last_call.get(g) for g in gateways]},
+                        columns=["gateway", "last_finished", "last_call"])

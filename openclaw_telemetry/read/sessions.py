@@ -198,11 +198,12 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
     """Cron-job cost per local day, per run and per job, from one query over the calls of
     cron sessions in scope (grouped by run and local day).
 
-    daily: day (tz-aware local midnight), job (name, else id), runs (cron sessions with a
-    call that day), calls, tokens, cost, errors. runs: one row per cron run (a cron
+    A job is its name (else id) on its gateway: two hosts' jobs of one name are two jobs.
+    daily: day (tz-aware local midnight), job (name, else id), gateway, runs (cron sessions
+    with a call that day), calls, tokens, cost, errors. runs: one row per cron run (a cron
     session) with calls in range, latest first, at most `limit`: job, session_id,
     gateway, agent_id, start_time, end_time, model, calls, tokens, cost, errors, duration_s (of
-    the whole run). jobs: one row per job, most expensive first: job, runs, calls,
+    the whole run). jobs: one row per job, most expensive first: job, gateway, runs, calls,
     tokens, cost, errors, avg_run, max_run (cost of its calls in range per run), last_run
     (start of the latest run).
     """
@@ -217,7 +218,7 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
                                        S.cron_job_id, S.agent_id, S.start_time, S.end_time,
                                        S.model))
     rows["run"] = list(zip(rows["session_id"], rows["gateway"], strict=True))
-    daily = rows.groupby(["bucket", "job"], as_index=False, sort=True).agg(
+    daily = rows.groupby(["bucket", "job", "gateway"], as_index=False, sort=True).agg(
         runs=("run", "nunique"), calls=("calls", "sum"), tokens=("tokens", "sum"),
         cost=("cost", "sum"), errors=("errors", "sum"))
     daily = local_buckets(daily, tz, Unit.DAY).rename(columns={"bucket": "day"})
@@ -227,7 +228,7 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
                                   ascending=[False, True, True], ignore_index=True)
     runs = per_run.head(limit).assign(
         duration_s=lambda f: _seconds(f["end_time"], f["start_time"]))
-    jobs = per_run.groupby("job", as_index=False).agg(
+    jobs = per_run.groupby(["job", "gateway"], as_index=False).agg(
         runs=("session_id", "size"), calls=("calls", "sum"), tokens=("tokens", "sum"),
         cost=("cost", "sum"), errors=("errors", "sum"), avg_run=("cost", "mean"),
         max_run=("cost", "max"), last_run=("start_time", "max"))

@@ -1,6 +1,7 @@
 """Alerts: what fires now, coloured by severity, then the history of the range; the
-rules come from alerts.toml (or the defaults), narrowed by the sidebar's agent, model and
-kind filters. A session alert opens its session. bmasterai, when installed, records them."""
+rules come from alerts.toml (or the defaults), narrowed by the sidebar's agent, model,
+kind and gateway filters. A session alert opens its session, on its gateway. bmasterai,
+when installed, records them."""
 
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ from openclaw_telemetry.alerting import (
 from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.ui import bmaster, data, deliveries, shell
 from openclaw_telemetry.ui import format as fmt
-from openclaw_telemetry.ui.widgets import link_column, session_links, table, time_column
+from openclaw_telemetry.ui.widgets import (
+    link_column,
+    session_links,
+    table,
+    time_column,
+    with_gateway,
+)
 
 _STYLE = {"critical": "background-color: #fdd; color: #900",
           "warning": "background-color: #fff1d6; color: #8a4b00",
@@ -29,19 +36,24 @@ _STYLE = {"critical": "background-color: #fdd; color: #900",
 
 
 def alert_table(ctx: shell.Ctx, alerts: list[Alert], key: str) -> None:
+    """One row per alert; a session alert names its session's gateway (with several) and
+    opens that session."""
     frame = pd.DataFrame([{"severity": str(a.severity), "rule": a.rule, "subject": a.label,
+                           "gateway": a.gateway or None,
                            "value": format_value(a.metric, a.value),
                            "threshold": format_value(a.metric, a.threshold), "at": a.at}
                           for a in alerts])
     frame["at"] = (pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(ctx.tz)
                    .dt.tz_localize(None))
     frame["open"] = session_links(ctx, [a.subject if a.metric in SESSION_METRICS else None
-                                        for a in alerts])
+                                        for a in alerts], frame["gateway"]).to_numpy()
     st.dataframe(frame.style.map(lambda v: _STYLE.get(str(v), ""), subset=["severity"]),
-                 hide_index=True, key=key, column_config={
+                 hide_index=True, key=key, column_order=with_gateway(ctx, [
+                     "severity", "rule", "subject", "value", "threshold", "at", "open"]),
+                 column_config={
                      "severity": "Severity", "rule": "Rule", "subject": "What",
-                     "value": "Value", "threshold": "Over", "at": time_column("At"),
-                     "open": link_column("Session")})
+                     "gateway": "Gateway", "value": "Value", "threshold": "Over",
+                     "at": time_column("At"), "open": link_column("Session")})
 
 
 def per_day(alerts: list[Alert], tz: tzinfo) -> pd.DataFrame:
@@ -77,7 +89,8 @@ def rules_table(rules: tuple[Rule, ...]) -> None:
         "window": fmt.duration(r.window.total_seconds()),
         "thresholds": ", ".join(f"{s} > {format_value(r.metric, t)}" for s, t in r.thresholds),
         "filters": "; ".join(f"{n}: {', '.join(v)}" for n, v in (
-            ("agents", r.agents), ("models", r.models), ("kinds", r.kinds)) if v) or "—",
+            ("agents", r.agents), ("models", r.models), ("kinds", r.kinds),
+            ("gateways", r.gateways)) if v) or "—",
         "description": r.description} for r in rules]), key="alert-rules")
 
 
@@ -110,8 +123,8 @@ def render(ctx: shell.Ctx) -> None:
     else:
         st.caption("Nothing fired in this range.")
     st.caption(f"Rules from {ctx.view.alerts or 'the built-in defaults'}. Each rule looks "
-               "at the calls its own filters select, narrowed by the sidebar's agent, model "
-               "and kind filters; 'firing now' uses each rule's own window, the history the "
+               "at the calls its own filters select, narrowed by the sidebar's agent, model, "
+               "kind and gateway filters; 'firing now' uses each rule's own window, the history the "
                "chosen range.")
     with st.expander("Rules"):
         rules_table(rules)

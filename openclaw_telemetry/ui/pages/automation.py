@@ -1,5 +1,6 @@
 """Cron jobs and sub-agents: cost per cron job per day and per run, and sub-agent cost
-rolled up to the session that spawned it; every run and spawner opens its session."""
+rolled up to the session that spawned it; every run and spawner opens its session. A cron
+job is its name on its gateway: two hosts' jobs of one name are two jobs."""
 
 from __future__ import annotations
 
@@ -30,11 +31,15 @@ def cron(ctx: shell.Ctx) -> None:
         nothing("cron runs")
         return
     jobs = local_times(activity.jobs, ["last_run"], ctx.tz)
-    chart(charts.cron_daily(activity.daily, ctx.colours("cron job")), "cron-daily")
-    table(jobs, key="cron-jobs", column_order=[
+    daily = activity.daily
+    if ctx.view.several_gateways:  # a job is its name on its gateway
+        daily = daily.assign(job=daily["job"] + " · on " + daily["gateway"])
+    chart(charts.cron_daily(daily, ctx.colours("cron job")), "cron-daily")
+    table(jobs, key="cron-jobs", column_order=with_gateway(ctx, [
         "cost", "job", "runs", "avg_run", "max_run", "calls", "tokens", "errors",
-        "last_run"], column_config={
-        "job": "Job", "runs": count_column("Runs"), "calls": count_column("Calls"),
+        "last_run"]), column_config={
+        "job": "Job", "gateway": "Gateway", "runs": count_column("Runs"),
+        "calls": count_column("Calls"),
         "tokens": count_column("Tokens"), "cost": money_column("Cost"),
         "avg_run": money_column("Avg $/run"), "max_run": money_column("Max $/run"),
         "last_run": time_column("Last run"), "errors": count_column("Errors")})
