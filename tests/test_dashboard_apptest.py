@@ -427,6 +427,25 @@ def test_a_session_alert_opens_its_session_on_its_gateway(
             "chat on gw-b": "gw-b", "agent:main:nightly": "gw-a"}
 
 
+def test_an_alert_of_no_one_session_shows_a_dash_for_its_gateway(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A day's spend is no one session's: with several gateways its Gateway cell is '—'
+    (never 'None') and it opens nothing."""
+    db = gateways_db(tmp_path / "gw.db", ("gw-a", "gw-b"))
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nname = "Spendy day"\nmetric = "daily_cost"\nwarning = 0.01\n')
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    ok(at)
+    tables = [d for d in at.dataframe if "open" in d.value.columns]
+    assert tables
+    for shown in tables:
+        assert "gateway" in shown.proto.column_order
+        assert list(shown.value["gateway"]) == ["—"] * len(shown.value)
+        assert shown.value["open"].isna().all()
+
+
 def job_table(at: AppTest) -> Any:
     """The Cron page's table of jobs (the one with their average cost per run)."""
     (found,) = [d for d in at.dataframe if "avg_run" in d.value.columns]

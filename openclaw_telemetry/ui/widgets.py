@@ -115,8 +115,14 @@ def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
                                             frame[id_column], starts, hosts, strict=True):
         name = next((str(v) for v in (label, key, sid) if isinstance(v, str) and v), "?")
         name = name if pd.isna(start) else f"{name} · started {start:%Y-%m-%d %H:%M}"
-        names.append(f"{name} · on {host}" if isinstance(host, str) else name)
+        names.append(on_gateway(name, host) if isinstance(host, str) else name)
     return names
+
+
+def on_gateway(name: str, gateway: str) -> str:
+    """A name where no Gateway column stands beside it (a chart's series): one session id
+    or cron job name can stand on several gateways."""
+    return f"{name} · on {gateway}"
 
 
 def nothing(what: str) -> None:

@@ -39,14 +39,15 @@ def alert_table(ctx: shell.Ctx, alerts: list[Alert], key: str) -> None:
     """One row per alert; a session alert names its session's gateway (with several) and
     opens that session."""
     frame = pd.DataFrame([{"severity": str(a.severity), "rule": a.rule, "subject": a.label,
-                           "gateway": a.gateway or None,
+                           "gateway": fmt.text(a.gateway),
                            "value": format_value(a.metric, a.value),
                            "threshold": format_value(a.metric, a.threshold), "at": a.at}
                           for a in alerts])
     frame["at"] = (pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(ctx.tz)
                    .dt.tz_localize(None))
     frame["open"] = session_links(ctx, [a.subject if a.metric in SESSION_METRICS else None
-                                        for a in alerts], frame["gateway"]).to_numpy()
+                                        for a in alerts],
+                                   [a.gateway or None for a in alerts]).to_numpy()
     st.dataframe(frame.style.map(lambda v: _STYLE.get(str(v), ""), subset=["severity"]),
                  hide_index=True, key=key, column_order=with_gateway(ctx, [
                      "severity", "rule", "subject", "value", "threshold", "at", "open"]),

@@ -15,6 +15,7 @@ from openclaw_telemetry.ui.widgets import (
     local_times,
     money_column,
     nothing,
+    on_gateway,
     percent_column,
     session_links,
     session_names,
@@ -33,7 +34,8 @@ def cron(ctx: shell.Ctx) -> None:
     jobs = local_times(activity.jobs, ["last_run"], ctx.tz)
     daily = activity.daily
     if ctx.view.several_gateways:  # a job is its name on its gateway
-        daily = daily.assign(job=daily["job"] + " · on " + daily["gateway"])
+        daily = daily.assign(job=[on_gateway(job, host) for job, host
+                                  in zip(daily["job"], daily["gateway"], strict=True)])
     chart(charts.cron_daily(daily, ctx.colours("cron job")), "cron-daily")
     table(jobs, key="cron-jobs", column_order=with_gateway(ctx, [
         "cost", "job", "runs", "avg_run", "max_run", "calls", "tokens", "errors",
