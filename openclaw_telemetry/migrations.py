@@ -34,6 +34,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m008_gateways", "several gateways (OpenClaw hosts) share one database: every row names "
                       "its gateway, ids are unique per gateway, the roll-up is kept per "
                       "gateway; rows stored before get the upgrading host's gateway"),
+    ("m009_gateway_indexes", "a session is its id on its gateway: the indexes that count or "
+                             "group sessions hold the gateway too, in the order that lists "
+                             "each model's and each tool's sessions (dashboards at 1M calls)"),
 )
 _TABLE = "_migrations"
 _PG_MIGRATION_LOCK = 0x0C1A77E2  # arbitrary, fixed; beside the run lock's 0x0C1A77E1

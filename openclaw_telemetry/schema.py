@@ -104,8 +104,9 @@ messages = Table(
     PrimaryKeyConstraint("message_id", "gateway", name="pk_messages"),
 )
 Index("ix_messages_timestamp", messages.c.timestamp)
-Index("ix_messages_session", messages.c.session_id, messages.c.timestamp)
-Index("ix_messages_model_session", messages.c.model, messages.c.timestamp, messages.c.session_id)
+Index("ix_messages_session", messages.c.session_id, messages.c.gateway, messages.c.timestamp)
+Index("ix_messages_model_session", messages.c.model, messages.c.session_id, messages.c.gateway,
+      messages.c.timestamp)
 
 message_occurrences = Table(
     "message_occurrences", metadata,
@@ -143,8 +144,8 @@ tool_calls = Table(
 )
 Index("ix_tool_calls_timestamp", tool_calls.c.timestamp)
 Index("ix_tool_calls_session", tool_calls.c.session_id)
-Index("ix_tool_calls_name_outcome", tool_calls.c.tool_name, tool_calls.c.timestamp,
-      tool_calls.c.session_id, tool_calls.c.is_error)
+Index("ix_tool_calls_name_outcome", tool_calls.c.tool_name, tool_calls.c.session_id,
+      tool_calls.c.gateway, tool_calls.c.timestamp, tool_calls.c.is_error)
 # Tool calls still waiting for their result: the join at the end of a run reads only these.
 Index("ix_tool_calls_open", tool_calls.c.tool_call_id,
       sqlite_where=tool_calls.c.is_error.is_(None),

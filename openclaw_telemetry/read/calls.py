@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, case, distinct, func, select
+from sqlalchemy import Engine, case, func, select
 
 from openclaw_telemetry import usage
 from openclaw_telemetry.measures import M, call_dimensions, call_measures, tokens, total
@@ -31,7 +31,6 @@ from openclaw_telemetry.read.sqlkit import (
     local_time,
     positions,
     same_session,
-    session_ref,
     time_conditions,
 )
 from openclaw_telemetry.read.status import stamp
@@ -206,18 +205,23 @@ def _sessions_by_model(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     grouped by one column, not two."""
     model = func.coalesce(M.model, "(none)").label("model")
     provider = func.coalesce(M.provider, "(none)").label("provider")
-    sessions_ = func.count(distinct(session_ref(M))).label("sessions")
     pairs = frame(engine, select(U.model, U.provider).distinct())
     shared = sorted(set(pairs.loc[pairs["model"].duplicated(keep=False), "model"]))
-    single = frame(engine, select(model, sessions_).where(*call_conditions(scope))
-                   .group_by(*positions(1)))
+    single = frame(engine, _sessions_per(model, conditions=call_conditions(scope)))
     single = single[~single["model"].isin(shared)].merge(pairs, on="model", how="left")
     if not shared:
         return single[["model", "provider", "sessions"]]
-    split = frame(engine, select(model, provider, sessions_)
-                  .where(*call_conditions(scope), func.coalesce(M.model, "(none)").in_(shared))
-                  .group_by(*positions(2)))
+    split = frame(engine, _sessions_per(model, provider, conditions=[
+        *call_conditions(scope), func.coalesce(M.model, "(none)").in_(shared)]))
     return pd.concat([single[["model", "provider", "sessions"]], split], ignore_index=True)
+
+
+def _sessions_per(*keys: Any, conditions: list[Any]) -> Any:
+    """keys..., sessions: the distinct (keys, session) pairs of the calls, counted per keys
+    (read in order from the index on (model, session_id, gateway): no sort of every call)."""
+    pairs = select(*keys, M.session_id, M.gateway).where(*conditions).distinct().subquery()
+    columns = [pairs.c[key.name] for key in keys]
+    return select(*columns, func.count().label("sessions")).group_by(*columns)
 
 
 def cost_statistics(engine: Engine, *, scope: Scope) -> pd.DataFrame:
