@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +125,19 @@ class Alert:
         return (f"{self.rule}: {self.label}{where} at {format_value(self.metric, self.value)} "
                 f"(over {format_value(self.metric, self.threshold)})")
 
+    def __reduce__(self) -> tuple[type[Alert], tuple[Any, ...]]:
+        """Pickled as its fields, in order: the dashboards cache lists of tens of thousands,
+        and the dataclass default (a state dict per alert) takes twice as long."""
+        return Alert, _FIELDS(self)
+
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "metric": str(self.metric), "severity": str(self.severity),
                 "subject": self.subject, "gateway": self.gateway or None, "label": self.label,
                 "value": self.value, "threshold": self.threshold, "at": self.at.isoformat(),
                 "message": self.message}
+
+
+_FIELDS = attrgetter(*Alert.__slots__)
 
 
 def format_value(metric: Metric, value: float) -> str:
