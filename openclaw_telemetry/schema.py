@@ -104,7 +104,8 @@ messages = Table(
     PrimaryKeyConstraint("message_id", "gateway", name="pk_messages"),
 )
 Index("ix_messages_timestamp", messages.c.timestamp)
-Index("ix_messages_session", messages.c.session_id, messages.c.gateway, messages.c.timestamp)
+Index("ix_messages_session", messages.c.session_id, messages.c.gateway, messages.c.timestamp,
+      messages.c.cost)
 Index("ix_messages_model_session", messages.c.model, messages.c.session_id, messages.c.gateway,
       messages.c.timestamp)
 
