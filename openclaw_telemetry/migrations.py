@@ -36,8 +36,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
                       "gateway; rows stored before get the upgrading host's gateway"),
     ("m009_gateway_indexes", "a session is its id on its gateway: the indexes that count or "
                              "group sessions hold the gateway too, in the order that lists "
-                             "each model's and each tool's sessions, and a session's index "
-                             "its calls' cost (dashboards at 1M calls)"),
+                             "each model's and each tool's sessions; the indexes by session "
+                             "and by time hold each call's cost (dashboards at 1M calls)"),
 )
 _TABLE = "_migrations"
 _PG_MIGRATION_LOCK = 0x0C1A77E2  # arbitrary, fixed; beside the run lock's 0x0C1A77E1

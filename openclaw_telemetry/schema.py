@@ -103,7 +103,7 @@ messages = Table(
     Column("tool_call_count", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("message_id", "gateway", name="pk_messages"),
 )
-Index("ix_messages_timestamp", messages.c.timestamp)
+Index("ix_messages_timestamp", messages.c.timestamp, messages.c.cost)
 Index("ix_messages_session", messages.c.session_id, messages.c.gateway, messages.c.timestamp,
       messages.c.cost)
 Index("ix_messages_model_session", messages.c.model, messages.c.session_id, messages.c.gateway,

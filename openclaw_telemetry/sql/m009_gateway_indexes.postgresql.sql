@@ -1,3 +1,5 @@
+DROP INDEX IF EXISTS ix_messages_timestamp;
+CREATE INDEX ix_messages_timestamp ON messages (timestamp, cost);
 DROP INDEX IF EXISTS ix_messages_session;
 CREATE INDEX ix_messages_session ON messages (session_id, gateway, timestamp, cost);
 DROP INDEX IF EXISTS ix_messages_model_session;
