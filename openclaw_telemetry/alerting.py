@@ -80,8 +80,8 @@ class Rule:
     def severities(self, values: pd.Series) -> list[tuple[Severity, float] | None]:
         """Per value: the highest severity whose threshold it is strictly over, and that
         threshold (None: under every threshold)."""
-        ranked = sorted(self.thresholds, key=lambda pair: -pair[0].rank)  # stable: ties
-        # keep the order of the file, the first of them wins
+        # highest severity first; a stable sort: of equal ones, the first listed wins
+        ranked = sorted(self.thresholds, key=lambda pair: -pair[0].rank)
         pick = np.full(len(values), -1)
         for i in reversed(range(len(ranked))):
             pick[values.to_numpy() > ranked[i][1]] = i
@@ -157,12 +157,11 @@ def evaluate(rule: Rule, observations: pd.DataFrame, gateway: str = "") -> list[
         rows = rows[rows["calls"] >= rule.min_calls]
     times = pd.to_datetime(rows["at"]).dt.to_pydatetime()
     values = rows["value"].astype(float)
-    alerts = [Alert(rule.name, rule.metric, fired[0], str(subject), str(label), float(value),
+    alerts = [Alert(rule.name, rule.metric, fired[0], str(subject), str(label), value,
                     fired[1], at, gateway)
               for subject, label, value, at, fired in zip(
                   rows["subject"].tolist(), rows["label"].tolist(), values.tolist(), times,
-                  rule.severities(values),
-                  strict=True) if fired is not None]
+                  rule.severities(values), strict=True) if fired is not None]
     return sorted(alerts, key=lambda a: (-a.severity.rank, -a.value))
 
 
