@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, literal_column, select
+from sqlalchemy import Engine, case, func, select
 
 from openclaw_telemetry import usage
 from openclaw_telemetry.measures import M, call_dimensions, call_measures, tokens, total
@@ -25,8 +25,8 @@ from openclaw_telemetry.read import rollups
 from openclaw_telemetry.read.sqlkit import (
     LocalTime,
     Scope,
+    by_time,
     call_conditions,
-    dialect_of,
     frame,
     local_buckets,
     local_time,
@@ -232,13 +232,9 @@ def cost_statistics(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     per = (select(M.session_id, total(M.cost).label("c"), total(tokens()).label("t"),
                   total(M.input_tokens).label("i"), total(M.cache_read_tokens).label("r"),
                   total(M.cache_write_tokens).label("w"))
-           .where(*call_conditions(scope)).group_by(M.session_id, M.gateway))
-    if scope.since is not None and dialect_of(engine) == "sqlite":
-        # Read a range by time: SQLite would otherwise walk every call in session order to
-        # skip a sort (0.1 s at 1M calls for an empty 15-minute window).
-        per = per.where(func.likelihood(M.timestamp >= scope.since, literal_column("0.01")))
-    per_session = per.subquery()
-    ranked = select(per_session, func.row_number().over(order_by=per_session.c.c).label("rn"),
+           .where(*call_conditions(scope), *by_time(engine, scope))
+           .group_by(M.session_id, M.gateway).subquery())
+    ranked = select(per, func.row_number().over(order_by=per.c.c).label("rn"),
                     func.count().over().label("n")).subquery()
 
     def rank(p: float) -> Any:
