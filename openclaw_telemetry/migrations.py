@@ -37,6 +37,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m009_parse_issue_gateways", "bad input is counted per gateway (the exporter's "
                                   "openclaw_input_problems): each problem names the gateway "
                                   "of its source"),
+    ("m010_gateway_indexes", "a session is its id on its gateway: the indexes that count or "
+                             "group sessions hold the gateway too, in the order that lists "
+                             "each model's and each tool's sessions; the indexes by session "
+                             "and by time hold each call's cost (dashboards at 1M calls)"),
 )
 _TABLE = "_migrations"
 _PG_MIGRATION_LOCK = 0x0C1A77E2  # arbitrary, fixed; beside the run lock's 0x0C1A77E1

@@ -103,9 +103,11 @@ messages = Table(
     Column("tool_call_count", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("message_id", "gateway", name="pk_messages"),
 )
-Index("ix_messages_timestamp", messages.c.timestamp)
-Index("ix_messages_session", messages.c.session_id, messages.c.timestamp)
-Index("ix_messages_model_session", messages.c.model, messages.c.timestamp, messages.c.session_id)
+Index("ix_messages_timestamp", messages.c.timestamp, messages.c.cost)
+Index("ix_messages_session", messages.c.session_id, messages.c.gateway, messages.c.timestamp,
+      messages.c.cost)
+Index("ix_messages_model_session", messages.c.model, messages.c.session_id, messages.c.gateway,
+      messages.c.timestamp)
 
 message_occurrences = Table(
     "message_occurrences", metadata,
@@ -143,8 +145,8 @@ tool_calls = Table(
 )
 Index("ix_tool_calls_timestamp", tool_calls.c.timestamp)
 Index("ix_tool_calls_session", tool_calls.c.session_id)
-Index("ix_tool_calls_name_outcome", tool_calls.c.tool_name, tool_calls.c.timestamp,
-      tool_calls.c.session_id, tool_calls.c.is_error)
+Index("ix_tool_calls_name_outcome", tool_calls.c.tool_name, tool_calls.c.session_id,
+      tool_calls.c.gateway, tool_calls.c.timestamp, tool_calls.c.is_error)
 # Tool calls still waiting for their result: the join at the end of a run reads only these.
 # The migrations' SQL makes it partial on both databases; from here only `ingest.bulk`
 # builds it, on SQLite only, so no `postgresql_where`, which would load SQLAlchemy's

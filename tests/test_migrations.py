@@ -75,6 +75,22 @@ def older_database(db_url: str, before: str) -> Iterator[Connection]:
         engine.dispose()
 
 
+def test_an_upgraded_database_has_the_index_columns_of_schema(db_url: str) -> None:
+    """m010 rebuilds indexes under their old names with other columns: a database migrated
+    from before it has every index of schema.py with schema.py's columns, in order."""
+    with older_database(db_url, "m010_gateway_indexes"):
+        pass
+    engine = open_db(db_url)
+    try:
+        found = inspect(engine)
+        for name, table in metadata.tables.items():
+            columns = {i["name"]: i["column_names"] for i in found.get_indexes(name)}
+            for index in table.indexes:
+                assert columns[str(index.name)] == [c.name for c in index.columns], index.name
+    finally:
+        engine.dispose()
+
+
 def test_tool_calls_and_results_of_an_older_database_survive_m003(db_url: str) -> None:
     """A database written before m003 gets its tool calls numbered within their message
     and keeps its waiting results (session ''), which still reach their call."""

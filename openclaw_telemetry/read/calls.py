@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, case, distinct, func, select
+from sqlalchemy import Engine, case, func, select
 
 from openclaw_telemetry import usage
 from openclaw_telemetry.measures import M, call_dimensions, call_measures, tokens, total
@@ -25,13 +25,13 @@ from openclaw_telemetry.read import rollups
 from openclaw_telemetry.read.sqlkit import (
     LocalTime,
     Scope,
+    by_time,
     call_conditions,
     frame,
     local_buckets,
     local_time,
     positions,
     same_session,
-    session_ref,
     time_conditions,
 )
 from openclaw_telemetry.read.status import stamp
@@ -206,18 +206,23 @@ def _sessions_by_model(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     grouped by one column, not two."""
     model = func.coalesce(M.model, "(none)").label("model")
     provider = func.coalesce(M.provider, "(none)").label("provider")
-    sessions_ = func.count(distinct(session_ref(M))).label("sessions")
     pairs = frame(engine, select(U.model, U.provider).distinct())
     shared = sorted(set(pairs.loc[pairs["model"].duplicated(keep=False), "model"]))
-    single = frame(engine, select(model, sessions_).where(*call_conditions(scope))
-                   .group_by(*positions(1)))
+    single = frame(engine, _sessions_per(model, conditions=call_conditions(scope)))
     single = single[~single["model"].isin(shared)].merge(pairs, on="model", how="left")
     if not shared:
         return single[["model", "provider", "sessions"]]
-    split = frame(engine, select(model, provider, sessions_)
-                  .where(*call_conditions(scope), func.coalesce(M.model, "(none)").in_(shared))
-                  .group_by(*positions(2)))
+    split = frame(engine, _sessions_per(model, provider, conditions=[
+        *call_conditions(scope), func.coalesce(M.model, "(none)").in_(shared)]))
     return pd.concat([single[["model", "provider", "sessions"]], split], ignore_index=True)
+
+
+def _sessions_per(*keys: Any, conditions: list[Any]) -> Any:
+    """keys..., sessions: the distinct (keys, session) pairs of the calls, counted per keys
+    (read in order from the index on (model, session_id, gateway): no sort of every call)."""
+    pairs = select(*keys, M.session_id, M.gateway).where(*conditions).distinct().subquery()
+    columns = [pairs.c[key.name] for key in keys]
+    return select(*columns, func.count().label("sessions")).group_by(*columns)
 
 
 def cost_statistics(engine: Engine, *, scope: Scope) -> pd.DataFrame:
@@ -227,7 +232,8 @@ def cost_statistics(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     per = (select(M.session_id, total(M.cost).label("c"), total(tokens()).label("t"),
                   total(M.input_tokens).label("i"), total(M.cache_read_tokens).label("r"),
                   total(M.cache_write_tokens).label("w"))
-           .where(*call_conditions(scope)).group_by(M.session_id, M.gateway).subquery())
+           .where(*call_conditions(scope), *by_time(engine, scope))
+           .group_by(M.session_id, M.gateway).subquery())
     ranked = select(per, func.row_number().over(order_by=per.c.c).label("rn"),
                     func.count().over().label("n")).subquery()
 

@@ -134,6 +134,16 @@ def call_conditions(scope: Scope) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def by_time(engine: Engine, scope: Scope) -> list[ColumnElement[bool]]:
+    """Extra `messages` conditions that make SQLite read a range from `since` by call time.
+    It keeps no statistics, so a query grouped per session would rather walk every call in
+    session order to skip a sort (0.1 s at 1M calls for an empty 15-minute window). For
+    questions asked about recent windows; nothing on PostgreSQL or without `since`."""
+    if scope.since is None or dialect_of(engine) != "sqlite":
+        return []
+    return [func.likelihood(M.timestamp >= scope.since, literal_column("0.01"))]
+
+
 def positions(count: int) -> list[Any]:
     """GROUP BY 1, 2, ... (select-list positions: no clash between an alias and a column
     of a joined table, and PostgreSQL accepts bound parameters in grouped expressions)."""

@@ -10,7 +10,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, Select, and_, case, distinct, func, select
+from sqlalchemy import BigInteger, Engine, Select, and_, case, cast, func, select
 
 from openclaw_telemetry.measures import M, flag, total
 from openclaw_telemetry.read import rollups
@@ -21,7 +21,6 @@ from openclaw_telemetry.read.sqlkit import (
     in_sessions,
     local_time,
     positions,
-    session_ref,
     session_subquery,
     time_conditions,
 )
@@ -60,11 +59,7 @@ def tools(engine: Engine, *, scope: Scope, durations: bool = True) -> pd.DataFra
     result seen), errors, error_rate (errors / results), sessions, p50_ms, p95_ms
     (nearest-rank percentiles of duration_ms; NaN without durations, or when
     `durations=False` skips their sort of every tool call)."""
-    counts = tool_scope(select(
-        T.tool_name, func.count().label("calls"), func.count(T.is_error).label("results"),
-        total(flag(T.is_error)).label("errors"),
-        func.count(distinct(session_ref(T))).label("sessions")).group_by(T.tool_name), scope)
-    out = frame(engine, counts)
+    out = frame(engine, _tool_counts(scope))
     if durations:
         out = out.merge(frame(engine, _tool_percentiles(scope)), on="tool_name", how="left")
     else:
@@ -74,6 +69,19 @@ def tools(engine: Engine, *, scope: Scope, durations: bool = True) -> pd.DataFra
                "p50_ms", "p95_ms"]
     return out[columns].sort_values(["calls", "tool_name"], ascending=[False, True],
                                     ignore_index=True)
+
+
+def _tool_counts(scope: Scope) -> Select[Any]:
+    """tool_name, calls, results, errors, sessions: summed over each tool's sessions,
+    which one pass along the index on (tool_name, session_id, gateway) lists in order."""
+    per = tool_scope(select(
+        T.tool_name.label("tool_name"), func.count().label("calls"),
+        func.count(T.is_error).label("results"), total(flag(T.is_error)).label("errors"),
+    ).group_by(T.tool_name, T.session_id, T.gateway), scope).subquery()
+    counts = [cast(total(per.c[name]), BigInteger).label(name)
+              for name in ("calls", "results", "errors")]
+    return (select(per.c.tool_name, *counts, func.count().label("sessions"))
+            .group_by(per.c.tool_name))
 
 
 def _tool_percentiles(scope: Scope) -> Select[Any]:

@@ -81,8 +81,8 @@ def session_links(ctx: Any, session_ids: Iterable[object],
     session is its id on its gateway: with several gateways in the database the link
     names it (`gateways`, parallel to the ids); with one, links stay as they always were.
     Without `gateways` the page opens the first gateway's session of that id."""
-    ids = list(session_ids)
-    hosts = list(gateways) if gateways is not None else [None] * len(ids)
+    ids = _listed(session_ids)
+    hosts = _listed(gateways) if gateways is not None else [None] * len(ids)
     links: list[str | None] = []
     for sid, host in zip(ids, hosts, strict=True):
         if not isinstance(sid, str) or not sid:
@@ -93,6 +93,12 @@ def session_links(ctx: Any, session_ids: Iterable[object],
             link += f"&{GATEWAY_PARAM}={quote(host, safe='')}"
         links.append(link)
     return pd.Series(links, dtype="object")
+
+
+def _listed(values: Iterable[object]) -> list[object]:
+    """A column's values as a list: a pandas column in one step (iterating a column of
+    text walks its Arrow array one value at a time, ten times slower)."""
+    return values.tolist() if isinstance(values, pd.Series) else list(values)
 
 
 def with_gateway(ctx: Any, column_order: list[str]) -> list[str]:
@@ -108,13 +114,15 @@ def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
     """'label (else key, else id) · started YYYY-MM-DD HH:MM': one key (agent:main:main)
     is many sessions over time, so the local start tells them apart; with `gateway`,
     ' · on <gateway>' too (where no Gateway column stands beside the name: a chart)."""
-    starts = local_times(frame, ["start_time"], tz)["start_time"]
-    hosts = frame["gateway"] if gateway else pd.Series([None] * len(frame), dtype="object")
+    starts = local_times(frame, ["start_time"], tz)["start_time"].dt.strftime("%Y-%m-%d %H:%M")
+    hosts = frame["gateway"].tolist() if gateway else [None] * len(frame)
     names = []
-    for label, key, sid, start, host in zip(frame["label"], frame["session_key"],
-                                            frame[id_column], starts, hosts, strict=True):
+    for label, key, sid, start, host in zip(frame["label"].tolist(),
+                                            frame["session_key"].tolist(),
+                                            frame[id_column].tolist(), starts.tolist(), hosts,
+                                            strict=True):
         name = next((str(v) for v in (label, key, sid) if isinstance(v, str) and v), "?")
-        name = name if pd.isna(start) else f"{name} · started {start:%Y-%m-%d %H:%M}"
+        name = f"{name} · started {start}" if isinstance(start, str) else name
         names.append(on_gateway(name, host) if isinstance(host, str) else name)
     return names
 
@@ -140,9 +148,9 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
     formats: dict[str, Callable[[float | None], str]] = dict.fromkeys(durations, fmt.duration)
     formats.update(texts or {})
     for name, show in formats.items():
-        shown[name] = [show(None if pd.isna(v) else float(v)) for v in shown[name]]
+        shown[name] = [show(None if pd.isna(v) else float(v)) for v in shown[name].tolist()]
     for name in shown.columns:
         if pd.api.types.is_object_dtype(shown[name]) or pd.api.types.is_string_dtype(
                 shown[name]):
-            shown[name] = [fmt.text(v) for v in shown[name]]
+            shown[name] = [fmt.text(v) for v in shown[name].tolist()]
     return st.dataframe(shown, hide_index=True, key=key, **options)
