@@ -218,6 +218,23 @@ def test_session_link_of_the_basic_dashboard(sample_db: tuple[str, Path],
     assert any(wanted in t.value for t in at.text)
 
 
+@pytest.mark.parametrize("view", ["models", "tools", "automation"])
+def test_a_link_opens_the_view_it_names(sample_db: tuple[str, Path],
+                                        monkeypatch: pytest.MonkeyPatch, view: str) -> None:
+    """`?view=<key>` (the session page's "Cron jobs" button links `?view=automation`)
+    opens that view; picking a view puts its key in the URL, the default none."""
+    _, db = sample_db
+    at = app("dashboard.py", db, monkeypatch)
+    at.query_params["view"] = view
+    at.run()
+    ok(at)
+    assert at.segmented_control(key="view").value == view
+    at.segmented_control(key="view").set_value("sessions").run()
+    assert "view" not in at.query_params
+    at.segmented_control(key="view").set_value(view).run()
+    assert at.query_params["view"] == view
+
+
 def test_labels_are_shown_as_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     label = "<b>bold</b> **stars** :red[red] [link](http://x)"
     db = tmp_path / "labels.db"

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from openclaw_telemetry.config import alerts_file
-from openclaw_telemetry.ui import shell
+from openclaw_telemetry.ui import shell, widgets
 from openclaw_telemetry.ui.pages import automation, models, overview, sessions, timeline, tools
 
 PAGES = Path(__file__).parent / "pages"
@@ -55,10 +55,9 @@ def basic() -> None:
         overview.kpis(ctx)
         st.subheader("Timeline")
         timeline.render(ctx)
-        choice = st.segmented_control("View", list(VIEWS), default="sessions", required=True,
-                                      format_func=lambda k: VIEWS[k][0], key="view",
-                                      bind="query-params")
-        VIEWS[str(choice or "sessions")][1](ctx)
+        choice = widgets.url_choice("View", {k: title for k, (title, _) in VIEWS.items()},
+                                    param="view", default="sessions", key="view")
+        VIEWS[choice][1](ctx)
 
     shell.live(view, body, "basic", "OpenClaw Telemetry")
 

@@ -55,6 +55,26 @@ def time_column(label: str) -> Any:
     return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm:ss")
 
 
+def url_choice(label: str, options: Mapping[str, str], *, param: str, default: str,
+               key: str) -> str:
+    """A segmented control whose choice lives in the URL as `?<param>=<option key>`, so a
+    link or a reload opens it again; a key the control does not offer opens `default`.
+    (Streamlit's own `bind="query-params"` writes the displayed label, not the key.)"""
+    wanted = st.query_params.get(param)
+
+    def keep() -> None:
+        picked = st.session_state[key]
+        if picked and picked != default:
+            st.query_params[param] = picked
+        else:
+            st.query_params.pop(param, None)
+
+    chosen = st.segmented_control(label, list(options), required=True,
+                                  default=wanted if wanted in options else default,
+                                  format_func=options.__getitem__, key=key, on_change=keep)
+    return str(chosen or default)
+
+
 def chart(figure: go.Figure, key: str) -> None:
     st.plotly_chart(figure, key=key, config={"displaylogo": False})
 

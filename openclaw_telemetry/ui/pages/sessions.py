@@ -28,6 +28,7 @@ from openclaw_telemetry.ui.widgets import (
     session_names,
     table,
     time_column,
+    url_choice,
     with_gateway,
 )
 
@@ -138,21 +139,10 @@ def session(ctx: shell.Ctx, session_id: str) -> None:
     sections = dict(story.SECTIONS)
     if not replay_view.enabled():
         del sections["replay"]
-    wanted = st.query_params.get(SECTION_PARAM)
-
-    def keep() -> None:  # the section in the URL, so a link or a reload opens it again
-        picked = st.session_state["session-section"]
-        if picked and picked != "calls":
-            st.query_params[SECTION_PARAM] = picked
-        else:
-            st.query_params.pop(SECTION_PARAM, None)
-
-    shown = st.segmented_control("Show", list(sections), required=True,
-                                 default=wanted if wanted in sections else "calls",
-                                 format_func=sections.__getitem__, key="session-section",
-                                 on_change=keep)
+    shown = url_choice("Show", sections, param=SECTION_PARAM, default="calls",
+                       key="session-section")
     {"calls": story.calls_view, "cache": story.cache_view, "tools": story.tools_view,
-     "tree": story.tree_view, "replay": replay_view.render}[str(shown or "calls")](
+     "tree": story.tree_view, "replay": replay_view.render}[shown](
         ctx, session_id, gateway)
 
 
