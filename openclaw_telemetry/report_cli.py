@@ -79,8 +79,7 @@ def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
         chosen.engine.dispose()
     try:
         if args.json:
-            out.write(orjson.dumps(as_json(args, chosen, answer),
-                                   option=orjson.OPT_INDENT_2).decode() + "\n")
+            _write_json(as_json(args, chosen, answer), out)
         else:
             if drawing is not None:
                 drawing.join()
@@ -118,8 +117,7 @@ def as_json(args: argparse.Namespace, chosen: Selection,
     if isinstance(answer, SessionReport):
         rows = [{"gateway": s.gateway, "session_id": s.session_id, "name": s.name,
                  "agent": s.agent, "kind": s.kind, "model": list(s.usage.models),
-                 "last_activity": None if s.last_activity is None
-                 else s.last_activity.isoformat() + "Z", **_numbers(s.usage)}
+                 "last_activity": s.last_activity, **_numbers(s.usage)}
                 for s in answer.sessions]
         return {**head, "rows": rows,
                 "totals": {"sessions": answer.count, **_numbers(answer.total)}}
@@ -127,6 +125,19 @@ def as_json(args: argparse.Namespace, chosen: Selection,
     return {**head, "rows": [{key: u.key, "models": list(u.models), **_numbers(u)}
                              for u in answer],
             "totals": _numbers(summed(answer))}
+
+
+def _write_json(report: dict[str, Any], out: TextIO) -> None:
+    """The report as indented JSON; naive datetimes (UTC) as ISO 8601 with a 'Z'. Bytes
+    straight to a binary stream where there is one (no decode of a 20 MB report)."""
+    text = orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+                        | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
+    binary = getattr(out, "buffer", None)
+    if binary is None:
+        out.write(text.decode())
+    else:
+        out.flush()
+        binary.write(text)
 
 
 def _day(value: date | None) -> str | None:

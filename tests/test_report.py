@@ -133,6 +133,19 @@ def test_session_report_lists_the_most_expensive_and_counts_all(fleet: str) -> N
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_json_to_a_binary_stream_is_the_same_text(fleet: str, kind: str) -> None:
+    """Standard output has a binary buffer: the JSON goes there as bytes, the same text."""
+    text = io.StringIO()
+    binary = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    for out in (text, binary):
+        assert cli.run(["report", kind, "--json", "--db", fleet], out=out,
+                       err=io.StringIO()) == 0
+    binary.flush()
+    assert binary.buffer.getvalue().decode() == text.getvalue()  # type: ignore[attr-defined]
+    assert text.getvalue().endswith("}\n")
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_rich_tables_have_the_columns_and_a_totals_row(fleet: str, kind: str) -> None:
     code, out, err = report(fleet, kind, "--tz", BERLIN)
     assert code == 0 and err == ""

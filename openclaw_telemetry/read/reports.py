@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, Engine, Select, func, literal, select, union_all
 
@@ -42,8 +42,7 @@ By = Literal["day", "month", "model"]
 _SUMS = ("calls", "input", "output", "cache_write", "cache_read")
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
+class Usage(NamedTuple):
     """One line of a report: `key` is the local day ('2026-01-10'), the month ('2026-01'),
     the model, or 'Total'; `models` the models of the calls it counts."""
 
@@ -133,9 +132,10 @@ def _calls(scope: Scope) -> Select[Any]:
                   ).where(*call_conditions(scope))
 
 
-@dataclass(frozen=True, slots=True)
-class SessionUsage:
-    """A session with its totals: `name` is its label, else its key, else its id."""
+class SessionUsage(NamedTuple):
+    """A session with its totals: `name` is its label, else its key, else its id.
+    (`Usage` and `SessionUsage` are named tuples: a report of every session builds 33k
+    of each at 1M calls, three times cheaper than frozen dataclasses.)"""
 
     gateway: str
     session_id: str
