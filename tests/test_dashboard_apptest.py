@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 import streamlit as st
 from conftest import SAMPLE_VERSIONS, copy_sample, ingest, query, sample_figures
-from sqlalchemy import text
+from sqlalchemy import delete, insert, text
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session
 
+from openclaw_telemetry.schema import ingest_runs
 from openclaw_telemetry.store import open_db
 from openclaw_telemetry.ui import bmaster
 from openclaw_telemetry.ui import format as fmt
@@ -380,6 +381,36 @@ def test_one_gateway_draws_no_gateway_filter(tmp_path: Path,
     at.run()
     ok(at)
     assert any("chat on solo" in t.value and "gateway:" not in t.value for t in at.text)
+
+
+def status_line(at: AppTest) -> str:
+    return next(c.value for c in at.caption if "newest call" in c.value).replace("\\", "")
+
+
+def test_the_status_line_speaks_of_the_gateways_in_view(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'Data as of' is the stalest ingest of the gateways in view, named: a host whose
+    ingest stopped must not hide behind another's fresh data; a run still going leaves
+    the time of the last one that finished."""
+    db = gateways_db(tmp_path / "two.db", ("gw-a", "gw-b"))
+    engine = open_db(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(delete(ingest_runs))
+        conn.execute(insert(ingest_runs), [
+            {"gateway": "gw-a", "started_at": datetime(2026, 3, 1, 8), "status": "ok",
+             "finished_at": datetime(2026, 3, 1, 8, 5), "changed": True},
+            {"gateway": "gw-b", "started_at": datetime(2026, 3, 2, 9), "status": "ok",
+             "finished_at": datetime(2026, 3, 2, 9, 5), "changed": True},
+            {"gateway": "gw-b", "started_at": datetime(2026, 3, 2, 10), "status": "running",
+             "finished_at": None, "changed": False}])
+    engine.dispose()
+    at = app("dashboard.py", db, monkeypatch).run()
+    ok(at)
+    assert "2 gateways: data as of 2026-03-01 08:05 (stalest: gw-a)" in status_line(at)
+    at.multiselect(key="gateways").set_value(["gw-b"]).run()
+    ok(at)
+    line = status_line(at)
+    assert "data as of 2026-03-02 09:05 · newest call" in line and "gateways" not in line
 
 
 def test_two_gateways_draw_a_filter_that_reaches_every_page(

@@ -87,7 +87,6 @@ if TYPE_CHECKING:
         data_version,
         file_identity,
         filter_options,
-        latest_ingest,
         schema_status,
         stamp,
     )
@@ -119,7 +118,6 @@ __all__ = [
     "hourly",
     "ingest_status",
     "issue_counts",
-    "latest_ingest",
     "models",
     "recent_usage",
     "schema_status",

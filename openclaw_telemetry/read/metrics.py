@@ -89,9 +89,9 @@ def ingest_status(engine: Engine) -> pd.DataFrame:
     r, u = ingest_runs.c, usage_quarter_hours.c
     with engine.connect() as conn:
         finished = dict(conn.execute(select(r.gateway, func.max(r.finished_at))
-                                     .group_by(r.gateway)).tuples().all())
+                                     .group_by(r.gateway)).all())
         buckets = dict(conn.execute(select(u.gateway, func.max(u.bucket))
-                                    .group_by(u.gateway)).tuples().all())
+                                    .group_by(u.gateway)).all())
         last_call = {gateway: conn.execute(
             select(func.max(messages.c.timestamp)).where(
                 messages.c.gateway == gateway, messages.c.timestamp >= bucket,

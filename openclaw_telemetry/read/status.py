@@ -1,5 +1,5 @@
 """What the database holds, as a whole: its data version (the cache key of every read),
-schema state, latest ingest run, first and last call, and the values the filters offer.
+schema state, first and last call, and the values the filters offer.
 
 `file_identity` and the birth in `stamp` tell one database from another at the same URL: a SQLite
 file replaced under a running dashboard (`start.sh --demo` again, a restore) has another
@@ -30,7 +30,6 @@ __all__ = [
     "data_version",
     "file_identity",
     "filter_options",
-    "latest_ingest",
     "option_values",
     "schema_status",
     "stamp",
@@ -68,14 +67,6 @@ def data_version(engine: Engine) -> int:
     """The id of the latest ingest run that changed data (0 before any): the cache key."""
     with engine.connect() as conn:
         return int(conn.execute(_version()).scalar() or 0)
-
-
-def latest_ingest(engine: Engine) -> pd.DataFrame:
-    """One row (or none): run_id, started_at, finished_at, status, changed, new_calls."""
-    c = ingest_runs.c
-    stmt = (select(c.run_id, c.started_at, c.finished_at, c.status, c.changed, c.new_calls)
-            .order_by(c.run_id.desc()).limit(1))
-    return frame(engine, stmt)
 
 
 def call_bounds(engine: Engine) -> pd.DataFrame:

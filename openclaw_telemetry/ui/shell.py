@@ -28,6 +28,7 @@ from openclaw_telemetry.read import Scope
 from openclaw_telemetry.store import database_url, describe, ingest_command
 from openclaw_telemetry.timeframe import Window, to_utc, zone
 from openclaw_telemetry.ui import data, filters
+from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.data import Source
 from openclaw_telemetry.ui.filters import Filters, Refresh
 
@@ -203,17 +204,32 @@ def live(view: View, body: Callable[[Ctx], None], key: str, title: str) -> None:
 
 def status_bar(ctx: Ctx) -> None:
     """'Data as of …' with the newest call, and a manual refresh button."""
-    ingest = data.ask(read.latest_ingest, ctx.src)
-    bounds = data.ask(read.call_bounds, ctx.src).iloc[0]
+    status = data.ask(read.ingest_status, ctx.src)
     left, right = st.columns([6, 1], vertical_alignment="center")
-    parts = [f"{ctx.view.filters.describe()} · {ctx.tz_name}"]
-    if not ingest.empty and not pd.isna(ingest.iloc[0]["finished_at"]):
-        parts.append(f"data as of {_local(ingest.iloc[0]['finished_at'], ctx.tz)}")
-    parts.append(f"newest call {_local(bounds['last_call'], ctx.tz)}")
-    parts.append(f"checked {datetime.now(ctx.tz):%H:%M:%S}")
-    left.caption(" · ".join(parts))
+    parts = [f"{ctx.view.filters.describe()} · {ctx.tz_name}",
+             freshness(status, ctx.scope.gateways, ctx.tz),
+             f"checked {datetime.now(ctx.tz):%H:%M:%S}"]
+    left.caption(fmt.escape_md(" · ".join(parts)))
     # A click reruns this fragment; new data shows because reads are keyed on the version.
     right.button("Refresh", icon=":material/refresh:", key="refresh", width="stretch")
+
+
+def freshness(status: pd.DataFrame, gateways: Sequence[str], tz: tzinfo) -> str:
+    """'data as of <end of the latest finished ingest> · newest call <time>' of the
+    gateways in view (those chosen, else every one of `read.ingest_status`). Of several,
+    the stalest ingest counts and is named: one gateway whose ingest stopped must not hide
+    behind the others' fresh data. A run still going leaves the previous one's time."""
+    rows = status[status["gateway"].isin(gateways)] if gateways else status
+    if rows.empty:
+        return "no ingest yet"
+    finished = pd.to_datetime(rows["last_finished"])
+    never = finished.isna()  # ran, but no run has finished yet: the stalest of all
+    stalest = rows[never].iloc[0] if never.any() else rows.iloc[int(finished.argmin())]
+    text = f"data as of {_local(stalest['last_finished'], tz)}"
+    if len(rows) > 1:
+        text = f"{len(rows)} gateways: {text} (stalest: {stalest['gateway']})"
+    newest = pd.to_datetime(rows["last_call"]).max()
+    return f"{text} · newest call {_local(newest, tz)}"
 
 
 def _local(moment: object, tz: tzinfo) -> str:
