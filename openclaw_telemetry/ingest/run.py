@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from openclaw_telemetry import stopping
-from openclaw_telemetry.ingest import bookkeeping, bulk, learn
+from openclaw_telemetry.ingest import bookkeeping, bulk, learn, parse_worker
 from openclaw_telemetry.ingest.bookkeeping import RunSummary
 from openclaw_telemetry.ingest.db_plan import DbPlan, DbWork
 from openclaw_telemetry.ingest.file_plan import FilePlan, Work, discover
@@ -55,12 +55,14 @@ class Ingest:
     def __init__(self, engine: Engine, roots: list[StateRoot], *, gateway: str,
                  config_path: Path | None, full: bool = False, batch_calls: int = 10000,
                  progress: ProgressSink | None = None,
-                 warn: Callable[[str], None] = lambda _msg: None) -> None:
+                 warn: Callable[[str], None] = lambda _msg: None,
+                 parse_in_worker: bool | None = None) -> None:
         self.engine = engine
         self.gateway = gateway  # every row read and written is this gateway's
         self.roots = roots
         self.full = full
         self.batch_calls = batch_calls
+        self.parse_in_worker = parse_in_worker  # None: a worker process when it pays
         self.progress = progress or ProgressSink()
         self.warn = warn
         self.summary = RunSummary(roots=[str(r.path) for r in roots])
@@ -82,9 +84,7 @@ class Ingest:
         self.progress.start(len(work), sum(w.bytes_to_read for w in work)
                             + sum(d.stamp[0] for d in db_work))  # (their sessions: `more`)
         with _no_cycle_collection():
-            for item in work:
-                stopping.check()
-                self._read_file(item, writer)
+            self._read_files(work, writer)
             for database in db_work:
                 stopping.check()
                 self._read_database(database, writer)
@@ -127,18 +127,48 @@ class Ingest:
             1 for s in everything if s.kind == SourceKind.SQLITE.value)
         return work, db_work
 
+    def _read_files(self, work: list[Work], writer: Writer) -> None:
+        """The files in order: parsed here, or by a worker process while this one writes
+        (`parse_worker`; with `parse_in_worker=None` when it pays)."""
+        use = parse_worker.wanted(work) if self.parse_in_worker is None else self.parse_in_worker
+        if not (use and work):
+            for item in work:
+                stopping.check()
+                self._read_file(item, writer)
+            return
+        with parse_worker.ParseWorker(work, self.batch_calls) as worker:
+            messages = worker.messages()
+            for item in work:
+                portion = Portion(self.progress, item.bytes_to_read, item.bytes_to_read)
+                for message in messages:
+                    stopping.check()
+                    if isinstance(message, parse_worker.Flushed):
+                        writer.add(message.source_id, message.values, message.batch)
+                    elif isinstance(message, parse_worker.Progressed):
+                        portion(message.units)
+                    else:
+                        self._file_done(portion, message.error)
+                        break
+            for _ in messages:  # the worker's last word: done
+                pass
+
+    def _file_done(self, portion: Portion, error: str | None) -> None:
+        portion.finish()
+        if error is not None:
+            self._unreadable(error)
+            return
+        self.summary.sources_read += 1
+        self.progress.source_done()
+
     def _read_file(self, item: Work, writer: Writer) -> None:
         portion = Portion(self.progress, item.bytes_to_read, item.bytes_to_read)
         try:
             read_jsonl(item.file.path, item.stat, item.state, item.file.compressed,
                        item.file.session_hint, writer, portion)
         except OSError as exc:
-            self._unreadable(f"{item.file.path}: {exc.strerror or exc}")
+            self._file_done(portion, f"{item.file.path}: {exc.strerror or exc}")
             return
-        finally:
-            portion.finish()
-        self.summary.sources_read += 1
-        self.progress.source_done()
+        self._file_done(portion, None)
 
     def _read_database(self, work: DbWork, writer: Writer) -> None:
         """Its sessions with new rows; its share of the progress goes by rows read."""

@@ -1,0 +1,202 @@
+"""Parsing transcript files in a second process while this one writes (issue 15: both
+cores).
+
+A cold ingest spends about a third of its time parsing lines and two thirds writing rows
+and indexes; on one core they take turns. With a spare core, a worker process reads and
+parses the files of a run, in the run's order, and hands each batch to the ingest
+(`Ingest._read_files`), which writes it exactly as if it had parsed it itself: the same
+batches, the same read states, the same transactions. Only reading moves; every
+decision about the database (owners of calls, duplicates, prices) stays in the writer.
+
+The hand-off is one pickle per batch: the parser's records are named tuples of plain
+values, so a batch crosses the pipe as a few kilobytes per hundred calls, with no dicts.
+The pipe holds at most a few batches (the worker waits when it is full), so memory stays
+what one process needs.
+
+The worker is a fresh interpreter (`spawn`: no copy of the parent's database
+connections, threads or signal handlers). It ignores Ctrl-C (the terminal sends it to
+both processes; the ingest stops it) and dies with its pipe when the ingest is killed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import threading
+import traceback
+from collections import deque
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from openclaw_telemetry.ingest.file_plan import Work
+from openclaw_telemetry.ingest.readers import read_jsonl
+from openclaw_telemetry.ingest.state import SourceState
+from openclaw_telemetry.model import Batch
+
+MIN_BYTES = 16 * 1024 * 1024  # less is read in well under a second: a worker would not pay
+AHEAD = 32 * 1024 * 1024  # pickled batches the worker may hold that the ingest has not read
+
+
+def wanted(work: list[Work]) -> bool:
+    """Whether a worker pays for these files: enough bytes, and a core no one else is
+    using (the load average says; on a busy machine two processes only take turns)."""
+    if sum(w.bytes_to_read for w in work) < MIN_BYTES:
+        return False
+    cores = len(os.sched_getaffinity(0))
+    return cores >= 2 and os.getloadavg()[0] <= cores - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Flushed:
+    """A batch of a source and its read state right after it (`Writer.add`)."""
+
+    source_id: int
+    values: dict[str, Any]
+    batch: Batch
+
+
+@dataclass(frozen=True, slots=True)
+class Progressed:
+    """Units (bytes) of the current file read."""
+
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileDone:
+    """The current file is finished; `error` says why it could not be read (an OSError)."""
+
+    error: str | None
+
+
+Message = Flushed | Progressed | FileDone
+
+
+class WorkerFailed(RuntimeError):
+    """The worker stopped on an error that is no input problem (a bug): its traceback."""
+
+
+class ParseWorker:
+    """The worker process for `work` (a context manager: leaving it ends the process)."""
+
+    def __init__(self, work: list[Work], batch_calls: int) -> None:
+        context = get_context("spawn")
+        self._pipe, sending = context.Pipe(duplex=False)
+        jobs = [(w.file.path, w.stat, w.state, w.file.compressed, w.file.session_hint)
+                for w in work]
+        self._process = context.Process(target=_work, args=(sending, jobs, batch_calls),
+                                        name="openclaw-telemetry parser", daemon=True)
+        self._process.start()
+        sending.close()  # the worker holds the only writing end: its end is our EOF
+
+    def __enter__(self) -> ParseWorker:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._process.is_alive():  # a stop or an error here: nothing more is wanted
+            self._process.kill()
+        self._process.join()
+        self._pipe.close()
+
+    def messages(self) -> Iterator[Message]:
+        """What the worker sends, in order, until it is done."""
+        while True:
+            try:
+                message = pickle.loads(self._pipe.recv_bytes())
+            except EOFError:
+                raise WorkerFailed("the parsing process ended without finishing (exit "
+                                   f"code {self._process.exitcode})") from None
+            if message is None:
+                return
+            if isinstance(message, str):
+                raise WorkerFailed(message)
+            yield message
+
+
+class _Sink:
+    """The reader's `Sink` in the worker: batches go down the pipe. A thread of the
+    worker's own writes to the pipe, so parsing goes on while the ingest is busy writing
+    and not reading the pipe; it runs ahead by at most `AHEAD` bytes of pickled batches."""
+
+    def __init__(self, pipe: Connection, batch_calls: int) -> None:
+        self.pipe = pipe
+        self.batch_calls = batch_calls
+        self._queue: deque[bytes | None] = deque()
+        self._queued = 0
+        self._room = threading.Condition()
+        self._broken = False
+        self._sender = threading.Thread(target=self._send_all, name="sender", daemon=True)
+        self._sender.start()
+
+    def flush(self, state: SourceState, batch: Batch) -> None:
+        self.send(Flushed(state.source_id, state.values(), batch))
+
+    def progress(self, units: int) -> None:
+        self.send(Progressed(units))
+
+    def send(self, message: Message | str | None) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._room:
+            self._room.wait_for(lambda: self._queued < AHEAD or self._broken)
+            if self._broken:
+                raise BrokenPipeError("the ingest stopped reading")
+            self._queue.append(data)
+            self._queued += len(data)
+            self._room.notify_all()
+
+    def close(self, last: str | None) -> None:
+        """Send the last word (None: all was read; else a traceback) and wait until
+        everything is in the pipe."""
+        self.send(last)
+        with self._room:  # and the sending thread's own end
+            self._queue.append(None)
+            self._room.notify_all()
+        self._sender.join()
+        if self._broken:
+            raise BrokenPipeError("the ingest stopped reading")
+
+    def _send_all(self) -> None:
+        while True:
+            with self._room:
+                self._room.wait_for(lambda: bool(self._queue))
+                data = self._queue.popleft()
+            if data is None:
+                return
+            try:
+                self.pipe.send_bytes(data)
+            except OSError:
+                with self._room:
+                    self._broken = True
+                    self._room.notify_all()
+                return
+            with self._room:
+                self._queued -= len(data)
+                self._room.notify_all()
+
+
+def _work(pipe: Connection, jobs: list[tuple[Path, os.stat_result, SourceState, bool, str]],
+          batch_calls: int) -> None:
+    """The worker's main: read every file in order, then say so."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sink = _Sink(pipe, batch_calls)
+    try:
+        for path, stat, state, compressed, hint in jobs:
+            try:
+                read_jsonl(path, stat, state, compressed, hint, sink, sink.progress)
+            except OSError as exc:
+                sink.send(FileDone(f"{path}: {exc.strerror or exc}"))
+            else:
+                sink.send(FileDone(None))
+        last = None
+    except BrokenPipeError:  # the ingest is gone (killed): nobody to tell
+        return
+    except Exception:  # a bug: the ingest raises it with this traceback
+        last = traceback.format_exc()
+    with suppress(BrokenPipeError):
+        sink.close(last)

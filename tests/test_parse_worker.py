@@ -1,0 +1,191 @@
+"""Parsing in a second process (`--jobs 2`, `ingest/parse_worker.py`; issue 15 item 2): the
+database is the one a single process writes, row for row, whatever the batch size; a
+file that cannot be read costs only itself; a bug in the worker is an error, never a
+silent end; a stop ends both processes with one line."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import pickle
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from openclaw_telemetry.demo.corpus import Options, generate
+from openclaw_telemetry.ingest import parse_worker
+from openclaw_telemetry.ingest.state import SourceState
+from tests.conftest import SAMPLE_VERSIONS, copy_sample, ingest, totals
+from tests.entries import T0, assistant, header, lines, write
+
+ROOT = Path(__file__).resolve().parents[1]
+STOPPED = "session_parser.py: interrupted; the next run continues where this one stopped"
+VOLATILE = {"ingest_runs", "sqlite_sequence"}
+SKIP_COLUMNS = {"applied_at", "first_seen_at", "last_read_at", "run_id", "updated_at"}  # when
+
+
+def dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table (times of the run itself left out), sorted."""
+    conn = sqlite3.connect(db)
+    try:
+        tables = [t for (t,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'") if t not in VOLATILE]
+        out = {}
+        for table in tables:
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")
+                       if c[1] not in SKIP_COLUMNS and not (table == "parse_issues"
+                                                            and c[1] == "id")]
+            rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+            out[table] = sorted(rows, key=repr)
+        return out
+    finally:
+        conn.close()
+
+
+def _same_with_two_jobs(state: Path, tmp_path: Path, *extra: str) -> None:
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    assert ingest(state, f"sqlite:///{one}", "-q", "--jobs", "1", *extra).code == 0
+    ran = ingest(state, f"sqlite:///{two}", "-q", "--jobs", "2", *extra)
+    assert ran.code == 0, ran.err
+    assert dump(one) == dump(two)
+
+
+@pytest.mark.parametrize("version", SAMPLE_VERSIONS)
+@pytest.mark.parametrize("batch", ["7", "10000"])
+def test_the_samples_are_stored_alike_by_one_and_two_processes(
+        tmp_path: Path, version: str, batch: str) -> None:
+    state = copy_sample(version, tmp_path / "state")
+    _same_with_two_jobs(state, tmp_path, "--batch-size", batch)
+
+
+@pytest.mark.parametrize("era", ["jsonl", "mixed"])
+def test_a_generated_history_is_stored_alike(tmp_path: Path, era: str) -> None:
+    """Hundreds of files, archives, bad lines: batches cross files and files batches."""
+    state = tmp_path / "state"
+    generate(state, Options(calls=3000, era=era, files=120, seed=7))
+    _same_with_two_jobs(state, tmp_path, "--batch-size", "250")
+
+
+def test_a_rerun_and_an_append_with_two_jobs(tmp_path: Path, sqlite_url: str) -> None:
+    state = tmp_path / "state"
+    sessions = state / "agents" / "main" / "sessions"
+    write(sessions, "a.jsonl", header("a"), assistant(T0, response_id="1"))
+    assert ingest(state, sqlite_url, "-q", "--jobs", "2").code == 0
+    with (sessions / "a.jsonl").open("ab") as out:  # a line OpenClaw appended meanwhile
+        out.write(lines(assistant(T0 + 1000, response_id="2")))
+    assert ingest(state, sqlite_url, "-q", "--jobs", "2").code == 0
+    assert ingest(state, sqlite_url, "-q", "--jobs", "2").code == 0
+    assert totals(sqlite_url)["llm_calls"] == 2
+
+
+def _worker_says(jobs: list[tuple[Path, os.stat_result, SourceState | None, bool, str]]
+                 ) -> list[object]:
+    """What the worker's main sends for these jobs, run in this process."""
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    parse_worker._work(sending, jobs, 100)  # type: ignore[arg-type]
+    sending.close()
+    said = []
+    with contextlib.suppress(EOFError):  # (a few small messages: the pipe holds them all)
+        while True:
+            said.append(pickle.loads(receiving.recv_bytes()))
+    return said
+
+
+def unread(source_id: int, path: Path) -> SourceState:
+    """The state of a source never read before."""
+    known = {"source_id": source_id, "path": str(path), "rel_path": path.name,
+             "kind": "primary", "size": 0, "mtime_ns": 0, "read_offset": 0, "line_no": 0,
+             "present": True, "user_seen": False}
+    return SourceState(**{f.name: known.get(f.name) for f in fields(SourceState)})
+
+
+def test_a_file_that_cannot_be_read_costs_only_itself(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.jsonl", header("g"), assistant(T0, response_id="1"))
+    gone = tmp_path / "gone.jsonl"  # seen when the run was planned, deleted before reading
+    stat = good.stat()
+    jobs = [(gone, stat, unread(1, gone), False, "gone"),
+            (good, stat, unread(2, good), False, "g")]
+    said = _worker_says(jobs)
+    done = [m for m in said if isinstance(m, parse_worker.FileDone)]
+    assert done[0].error is not None and str(gone) in done[0].error
+    assert done[1] == parse_worker.FileDone(None)
+    flushed = [m for m in said if isinstance(m, parse_worker.Flushed)]
+    assert [m.source_id for m in flushed] == [2] and len(flushed[0].batch.calls) == 1
+    assert said[-1] is None  # the end mark: all was read
+
+
+def test_a_bug_in_the_worker_is_an_error_with_its_traceback(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.jsonl", header("g"))
+    said = _worker_says([(good, good.stat(), None, False, "g")])  # no state: a bug
+    assert isinstance(said[-1], str) and "Traceback" in said[-1]
+
+
+def test_the_ingest_raises_what_broke_the_worker(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.jsonl", header("g"))
+
+    class Broken:  # a job whose state the worker cannot use
+        file = type("F", (), {"path": good, "compressed": False, "session_hint": "g"})()
+        stat = good.stat()
+        state = None
+
+    with (parse_worker.ParseWorker([Broken()], 100) as worker,  # type: ignore[list-item]
+          pytest.raises(parse_worker.WorkerFailed, match="Traceback")):
+        list(worker.messages())
+
+
+def _running(pid: int) -> str | None:
+    """The state of a process ('R', 'S' …), None when it is gone or a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+    return None if state in ("Z", "X") else state
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_while_the_worker_parses_ends_both_processes(tmp_path: Path,
+                                                             signum: int) -> None:
+    state = tmp_path / "state"
+    generate(state, Options(calls=40000, era="jsonl", files=400, seed=3))
+    db = tmp_path / "t.db"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"), "--sessions-dir",
+                             str(state), "--db", str(db), "--jobs", "2"],
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    err = []
+    for line in proc.stderr:  # the progress lines: reading has begun
+        err.append(line.rstrip("\n"))
+        if "Scanning" in line:
+            break
+    while not _children(proc.pid) and proc.poll() is None:  # the worker is started
+        time.sleep(0.01)
+    workers = _children(proc.pid)
+    assert workers, "the run ended before it started a worker"
+    proc.send_signal(signum)
+    err += proc.stderr.read().splitlines()
+    assert proc.wait(timeout=60) == 128 + signum
+    assert "Traceback" not in "\n".join(err), err
+    assert err[-1] == STOPPED
+    deadline = time.monotonic() + 10  # the worker, and multiprocessing's resource tracker,
+    while [pid for pid in workers if _running(pid)]:  # not left running for nobody
+        assert time.monotonic() < deadline, [_running(pid) for pid in workers]
+        time.sleep(0.05)
+    cold = tmp_path / "cold.db"
+    assert ingest(state, f"sqlite:///{db}", "-q").code == 0
+    assert ingest(state, f"sqlite:///{cold}", "-q", "--jobs", "1").code == 0
+    assert totals(f"sqlite:///{db}") == totals(f"sqlite:///{cold}")
