@@ -7,7 +7,7 @@ about, so each test states only what it checks.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert
@@ -15,10 +15,22 @@ from sqlalchemy import Engine, insert
 from openclaw_telemetry import usage
 from openclaw_telemetry.schema import ingest_runs, messages, sessions, tool_calls
 from openclaw_telemetry.store import open_db
+from openclaw_telemetry.timeframe import to_utc
 
 GATEWAY = "local"  # the gateway of every row unless a test names another
 _count = 0
 _places: dict[str, int] = {}  # message_id -> place of its last tool call
+
+
+def today_before(now: datetime, delta: timedelta) -> datetime:
+    """`delta` before `now` (naive UTC), or, when that is before midnight UTC because the
+    suite runs just after it, a moment in the first half of today's elapsed time (order
+    kept): a call "30 minutes ago" then still counts towards today's budget and daily
+    alerts, and lies at least a minute back unless the suite runs in the day's first two."""
+    now = to_utc(now)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    squeezed = midnight + (now - midnight) * (1 - delta / timedelta(days=1)) / 2
+    return max(now - delta, squeezed)
 
 
 def session(session_id: str, **values: Any) -> dict[str, Any]:

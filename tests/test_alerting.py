@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from telemetry_db import build, call, session
+from telemetry_db import build, call, session, today_before
 
 from openclaw_telemetry.alert_check import active_alerts, alert_history
 from openclaw_telemetry.alert_cli import exit_code, main
@@ -197,8 +197,8 @@ def test_alerts_honour_the_sidebar_filters(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     url = f"sqlite:///{tmp_path / 'agents.db'}"
     build(url, [session("a", agent_id="main"), session("b", agent_id="ops")],
-          [call("a", to_utc(now) - timedelta(minutes=30), 6.0, agent_id="main"),
-           call("b", to_utc(now) - timedelta(minutes=20), 7.0, agent_id="ops")]).dispose()
+          [call("a", today_before(now, timedelta(minutes=30)), 6.0, agent_id="main"),
+           call("b", today_before(now, timedelta(minutes=20)), 7.0, agent_id="ops")]).dispose()
     engine = make_engine(url, create=False)
     costly = Rule("Costly", Metric.SESSION_COST, ((Severity.WARNING, 1.0),))
     daily = Rule("Daily", Metric.DAILY_COST, ((Severity.WARNING, 1.0),))

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from telemetry_db import build, call, session
+from telemetry_db import build, call, session, today_before
 
 from openclaw_telemetry import read, rulesfile
 from openclaw_telemetry.dispatch import check
 from openclaw_telemetry.read import Scope
 from openclaw_telemetry.store import open_db
-from openclaw_telemetry.timeframe import to_utc, zone
+from openclaw_telemetry.timeframe import zone
 from openclaw_telemetry.ui import format as fmt
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def _setup(tmp_path: Path) -> tuple[Path, Path]:
     """$3 spent an hour ago; a $2 daily budget (150 %) whose delivery failed."""
     db = tmp_path / "b.db"
     build(f"sqlite:///{db}", [session("s")],
-          [call("s", to_utc(datetime.now(UTC)) - timedelta(hours=1), 3.0)]).dispose()
+          [call("s", today_before(datetime.now(UTC), timedelta(hours=1)), 3.0)]).dispose()
     rules = tmp_path / "rules.toml"
     rules.write_text(f'notify = ["json://bot:{SECRET}@127.0.0.1:9/hook"]\n'
                      '[[rule]]\nname = "Quiet"\nmetric = "cost"\ncritical = 1000\n'

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from receivers import HttpReceiver
 from sqlalchemy import Engine, select
-from telemetry_db import build, call, session
+from telemetry_db import build, call, session, today_before
 
 from openclaw_telemetry import read, rulesfile
 from openclaw_telemetry.alert_check import active_alerts, alert_history
@@ -43,14 +43,13 @@ def _fleet(url: str, now: datetime) -> Engine:
     """Two gateways: `home` with a $6 session (30 minutes ago) and a $0.50 call of cron job
     `nightly`; `office` with a $2 session (20 minutes ago) and a $0.25 call of its own
     cron job also named `nightly`, in a session whose id is the home one's."""
-    naive = to_utc(now)
     sessions = [session("h1", gateway="home"), session("o1", gateway="office"),
                 session("job", gateway="home", kind="cron", cron_job_name="nightly"),
                 session("job", gateway="office", kind="cron", cron_job_name="nightly")]
-    calls = [call("h1", naive - timedelta(minutes=30), 6.0, gateway="home"),
-             call("o1", naive - timedelta(minutes=20), 2.0, gateway="office"),
-             call("job", naive - timedelta(minutes=10), 0.5, gateway="home"),
-             call("job", naive - timedelta(minutes=10), 0.25, gateway="office")]
+    calls = [call("h1", today_before(now, timedelta(minutes=30)), 6.0, gateway="home"),
+             call("o1", today_before(now, timedelta(minutes=20)), 2.0, gateway="office"),
+             call("job", today_before(now, timedelta(minutes=10)), 0.5, gateway="home"),
+             call("job", today_before(now, timedelta(minutes=10)), 0.25, gateway="office")]
     return build(url, sessions, calls)
 
 

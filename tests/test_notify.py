@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from receivers import HttpReceiver, SmtpReceiver
 from sqlalchemy import select
-from telemetry_db import build, call, session
+from telemetry_db import build, call, session, today_before
 
 from openclaw_telemetry import rulesfile
 from openclaw_telemetry.alert_cli import main
@@ -49,12 +49,11 @@ def http() -> Iterator[HttpReceiver]:
     receiver.stop()
 
 
-def _db(tmp_path: Path) -> str:
-    """A $6 session of agent main 30 minutes ago: one critical alert, a daily budget at
+def _db(tmp_path: Path, now: datetime | None = None) -> str:
+    """A $6 session of agent main earlier today: one critical alert, a daily budget at
     120 %."""
-    now = to_utc(datetime.now(UTC))
     build(f"sqlite:///{tmp_path / 'n.db'}", [session("big")],
-          [call("big", now - timedelta(minutes=30), 6.0)]).dispose()
+          [call("big", today_before(now or datetime.now(UTC), timedelta(minutes=30)), 6.0)]).dispose()
     return str(tmp_path / "n.db")
 
 
@@ -144,11 +143,12 @@ def test_two_processes_at_once_deliver_once(tmp_path: Path, http: HttpReceiver) 
 
 
 def test_resolved_and_repeated_messages(tmp_path: Path, http: HttpReceiver) -> None:
-    db = _db(tmp_path)
+    # Noon: the checks 70 and 80 minutes on fall in the same day as the budget's call.
+    now, utc = datetime.now(UTC).replace(hour=12, minute=0), zone("UTC")
+    db = _db(tmp_path, now)
     config = rulesfile.load(_rules(tmp_path, f"json://127.0.0.1:{http.port}/hook",
                                    extra='notify_repeat = "1h"\n'), env={})
     engine = open_db(f"sqlite:///{db}")
-    now, utc = datetime.now(UTC), zone("UTC")
     try:
         assert len(check(engine, config, now=now, tz=utc, notify=True).outcomes) == 2
         later = check(engine, config, now=now + timedelta(minutes=70), tz=utc, notify=True)
@@ -223,8 +223,7 @@ def test_read_layer_delivery_record(tmp_path: Path) -> None:
 def test_once_only_on_both_dialects(db_url: str, tmp_path: Path, http: HttpReceiver) -> None:
     """The claims are plain conditional statements: the same on SQLite and PostgreSQL."""
     now = datetime.now(UTC)
-    engine = build(db_url, [session("big")], [call("big", to_utc(now) - timedelta(minutes=30),
-                                                    6.0)])
+    engine = build(db_url, [session("big")], [call("big", today_before(now, timedelta(minutes=30)), 6.0)])
     config = rulesfile.load(_rules(tmp_path, f"json://127.0.0.1:{http.port}/hook"), env={})
     try:
         first = check(engine, config, now=now, tz=zone("UTC"), notify=True)
