@@ -23,10 +23,10 @@ _places: dict[str, int] = {}  # message_id -> place of its last tool call
 
 
 def today_before(now: datetime, delta: timedelta) -> datetime:
-    """`delta` before `now` (naive UTC), or, when that is before midnight UTC because the
-    suite runs just after it, a moment in the first half of today's elapsed time (order
-    kept): a call "30 minutes ago" then still counts towards today's budget and daily
-    alerts, and lies at least a minute back unless the suite runs in the day's first two."""
+    """`delta` before `now` (naive UTC), kept inside today's UTC day: if that moment is
+    yesterday (the suite runs just after midnight), a moment in the first half of today
+    instead, later for a smaller `delta`. A call "30 minutes ago" thus always counts
+    towards today's budget and daily alerts."""
     now = to_utc(now)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     squeezed = midnight + (now - midnight) * (1 - delta / timedelta(days=1)) / 2

@@ -52,8 +52,8 @@ def http() -> Iterator[HttpReceiver]:
 def _db(tmp_path: Path, now: datetime | None = None) -> str:
     """A $6 session of agent main earlier today: one critical alert, a daily budget at
     120 %."""
-    build(f"sqlite:///{tmp_path / 'n.db'}", [session("big")],
-          [call("big", today_before(now or datetime.now(UTC), timedelta(minutes=30)), 6.0)]).dispose()
+    at = today_before(now or datetime.now(UTC), timedelta(minutes=30))
+    build(f"sqlite:///{tmp_path / 'n.db'}", [session("big")], [call("big", at, 6.0)]).dispose()
     return str(tmp_path / "n.db")
 
 
@@ -223,7 +223,8 @@ def test_read_layer_delivery_record(tmp_path: Path) -> None:
 def test_once_only_on_both_dialects(db_url: str, tmp_path: Path, http: HttpReceiver) -> None:
     """The claims are plain conditional statements: the same on SQLite and PostgreSQL."""
     now = datetime.now(UTC)
-    engine = build(db_url, [session("big")], [call("big", today_before(now, timedelta(minutes=30)), 6.0)])
+    at = today_before(now, timedelta(minutes=30))
+    engine = build(db_url, [session("big")], [call("big", at, 6.0)])
     config = rulesfile.load(_rules(tmp_path, f"json://127.0.0.1:{http.port}/hook"), env={})
     try:
         first = check(engine, config, now=now, tz=zone("UTC"), notify=True)
