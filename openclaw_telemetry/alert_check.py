@@ -115,7 +115,7 @@ def _history_frame(engine: Engine, rule: Rule, scope: Scope, tz: tzinfo) -> pd.D
     if rule.metric in SESSION_METRICS:
         return session_observations(engine, metric=rule.metric, scope=scope,
                                     minimum=rule.lowest())
-    rows = hourly(engine, scope=scope, tz=tz)
     unit = (Unit.DAY if rule.metric is Metric.DAILY_COST or
             rule.window > timedelta(hours=6) else Unit.HOUR)
+    rows = hourly(engine, scope=scope, tz=tz, by_hour=unit is Unit.HOUR)
     return observations(rows, metric=rule.metric, unit=unit, tz=tz)

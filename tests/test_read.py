@@ -17,7 +17,7 @@ from telemetry_db import GATEWAY, build, call, session, tool
 
 from openclaw_telemetry import read
 from openclaw_telemetry.budgets import Budget, Period
-from openclaw_telemetry.read import Scope, rollups
+from openclaw_telemetry.read import Scope, calls, rollups
 from openclaw_telemetry.schema import session_events, sources
 from openclaw_telemetry.store import make_engine
 from openclaw_telemetry.timeframe import Preset, Unit, offset_segments, resolve, zone
@@ -140,10 +140,13 @@ def test_hourly_grid_after_a_half_hour_dst_shift() -> None:
     assert buckets <= set(grid.tz_convert("UTC"))  # every call's bucket is on the grid
 
 
+@pytest.mark.parametrize("fine", [True, False], ids=["hours", "days-then-hours"])
 @pytest.mark.parametrize("tz", [UTC_ZONE, BERLIN, KOLKATA])
-def test_partial_hours_are_read_exactly(tz_db: Engine, tz: object) -> None:
-    """A range ending and starting inside hours: cached whole hours + exact edges."""
-    whole = read.call_rollup(tz_db, tz=tz)  # type: ignore[arg-type]
+def test_partial_hours_are_read_exactly(tz_db: Engine, tz: object, fine: bool) -> None:
+    """A range ending and starting inside hours (or days): cached whole rows + exact
+    edges, from the hourly history and from the one by day before its last two days."""
+    history = calls._history(tz_db, read.stamp(tz_db), tz, False, fine)  # type: ignore[arg-type]
+    assert (history.cut is None) == fine
 
     def fetch(lo: datetime, hi: datetime) -> pd.DataFrame:
         return read.call_rollup(tz_db, tz=tz, since=lo, until=hi)  # type: ignore[arg-type]
@@ -153,10 +156,34 @@ def test_partial_hours_are_read_exactly(tz_db: Engine, tz: object) -> None:
                                ("2026-01-10T18:16", "2026-01-10T18:44", 0),
                                (None, "2026-03-29T00:31", 15)]:
         scope = Scope(at(since) if since else None, at(until) if until else None)
-        rows = rollups.in_scope(whole, fetch, scope, tz)  # type: ignore[arg-type]
+        rows = rollups.in_scope(history.rows, history.cut, fetch, scope,
+                                tz)  # type: ignore[arg-type]
         assert rows["cost"].sum() == cost
         direct = read.totals(tz_db, scope=scope).iloc[0]
         assert direct["cost"] == cost
+
+
+@pytest.mark.parametrize("tz", [BERLIN, KOLKATA, NEW_YORK])
+def test_history_by_day_answers_as_by_hour(tz_db: Engine, tz: object) -> None:
+    """The cached history holds whole local days before its last two days: any range,
+    its ends a second before or after a call (across midnights and DST changes), gets the
+    same sums per local day, agent and model as from the history by the hour."""
+    def around(*seconds: int) -> list[datetime | None]:
+        return [None, *(at(when) + timedelta(seconds=s) for _, when, _ in CALLS
+                        for s in seconds)]
+
+    keys = ["day", "agent", "model"]
+    for since in around(-1, 1):
+        for until in around(1):
+            if since is not None and until is not None and since >= until:
+                continue
+            scope = Scope(since, until)
+            sums = []
+            for by_hour in (False, True):
+                rows = read.hourly(tz_db, scope=scope, tz=tz, by_hour=by_hour)  # type: ignore[arg-type]
+                rows = rows.assign(day=rollups.bucket_of(rows["hour"], Unit.DAY, tz))  # type: ignore[arg-type]
+                sums.append(rows.groupby(keys)[["calls", "cost"]].sum().sort_index())
+            pd.testing.assert_frame_equal(*sums, check_dtype=False)
 
 
 def test_dimension_filters(tz_db: Engine) -> None:

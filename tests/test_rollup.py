@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import datetime, timedelta
+from itertools import product
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from sqlalchemy import create_engine, text
 from openclaw_telemetry import usage
 from openclaw_telemetry.read import calls, sqlkit
 from openclaw_telemetry.store import open_db
+from openclaw_telemetry.timeframe import Unit
 from tests.conftest import ingest, query
 from tests.entries import T0, assistant, header, state_dir, write
 
@@ -136,10 +138,10 @@ def test_rollup_follows_every_change(tmp_path: Path, db_url: str) -> None:
 
 
 def _compare(engine: Any, tz: Any, since: datetime | None, until: datetime | None,
-             kinds: bool) -> None:
-    fast = calls.call_rollup(engine, tz=tz, since=since, until=until, kinds=kinds)
+             kinds: bool, unit: Unit) -> None:
+    fast = calls.call_rollup(engine, tz=tz, since=since, until=until, kinds=kinds, unit=unit)
     local = sqlkit.local_time(engine, sqlkit.Scope(since, until), tz)
-    slow = calls._call_hours(engine, local, tz, since, until, kinds)
+    slow = calls._call_hours(engine, local, tz, since, until, kinds, unit)
     keys = ["utc", "agent", "model", "provider", *(["kind"] if kinds else [])]
     a = fast.groupby(keys)[list(SUMS)].sum().sort_index()
     b = slow.groupby(keys)[list(SUMS)].sum().sort_index()
@@ -169,7 +171,7 @@ def test_call_rollup_from_rollup_equals_calls(tmp_path: Path, db_url: str,
                              (base, base + timedelta(hours=2)),
                              (base + timedelta(minutes=1), base + timedelta(minutes=9)),
                              (None, base), (base + timedelta(minutes=44), None)]:
-            for kinds in (False, True):
-                _compare(engine, tz, since, until, kinds)
+            for kinds, unit in product((False, True), (Unit.HOUR, Unit.DAY)):
+                _compare(engine, tz, since, until, kinds, unit)
     finally:
         engine.dispose()

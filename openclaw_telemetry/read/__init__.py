@@ -10,8 +10,9 @@ id on its gateway: joins of its rows match both (`sqlkit.same_session`, `in_sess
 How a figure travels to the screen: a page asks `ui/data.ask(read.<question>, …)`, which
 caches the answer per database file, data version and arguments and otherwise calls the
 function here with the same arguments; tests call the same functions. Call-level figures
-come from `calls.hourly` (the cached hourly history plus the exact partial hours of a
-range); session, tool and alert questions read their tables directly.
+come from `calls.hourly` (the cached history, by local day and by the hour for its last
+days, plus the exact partial days or hours of a range); session, tool and alert
+questions read their tables directly.
 
 Modules: `status` (data version, bounds, filter values), `calls` (call totals, timelines,
 breakdowns, statistics), `budgets` (daily spend, period outlooks, budget status),

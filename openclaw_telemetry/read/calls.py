@@ -1,20 +1,23 @@
 """Call-level questions: totals, timelines, breakdowns per model / agent / provider /
 kind, sessions per model, per-session cost statistics.
 
-Every figure about calls is computed from *hourly rows* (`hourly`): the calls of a scope
-aggregated per local hour, gateway, agent, model, provider (and session kind). The whole
-history's hourly rows are read once per data version and time zone from the 15-minute roll-up
-(`usage_quarter_hours`) and kept in a small in-process cache; a scope takes the whole
-hours inside its range from them and reads the partial hours at its ends exactly
-(`rollups.split`). So a filter change costs milliseconds, and the dashboards, `alerts.py`
-and the tests get their numbers through the very same functions.
+Every figure about calls is computed from *roll-up rows* (`hourly`): the calls of a scope
+aggregated per local hour (or whole local day), gateway, agent, model, provider (and
+session kind). The whole history's rows are read once per data version and time zone from
+the 15-minute roll-up (`usage_quarter_hours`) and kept in a small in-process cache: whole
+local days up to two days before the last call, local hours after that (`History`). A
+scope takes the whole days and hours inside its range from them and reads the partial ones
+at its ends exactly (`rollups.split`). So a filter change costs milliseconds, and the
+dashboards, `alerts.py` and the tests get their numbers through the very same functions.
+A question that needs hours (an hourly timeline or alert rule) over the older history gets
+the hourly history instead, cached the same way.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
@@ -25,6 +28,7 @@ from openclaw_telemetry.read import rollups
 from openclaw_telemetry.read.sqlkit import (
     LocalTime,
     Scope,
+    bounds,
     by_time,
     call_conditions,
     frame,
@@ -36,23 +40,24 @@ from openclaw_telemetry.read.sqlkit import (
 )
 from openclaw_telemetry.read.status import stamp
 from openclaw_telemetry.schema import sessions, usage_quarter_hours
-from openclaw_telemetry.timeframe import Unit, to_utc
+from openclaw_telemetry.timeframe import Unit, local_midnight, to_utc
 
 S = sessions.c
 U = usage_quarter_hours.c
 
 
 def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
-                until: datetime | None = None, kinds: bool = False) -> pd.DataFrame:
+                until: datetime | None = None, kinds: bool = False,
+                unit: Unit = Unit.HOUR) -> pd.DataFrame:
     """Calls aggregated per local hour, gateway, agent, model, provider (and session kind).
 
     Columns: hour (tz-aware local hour start), utc (its naive-UTC start), gateway, agent,
     model, provider, kind (only with `kinds=True`: needs a join), calls, errors, input, output,
     cache_read, cache_write, cost, estimated_cost, unpriced_calls, unpriced_tokens,
     subscription_cost, tool_calls. `since`/`until` (naive UTC) bound the call timestamps
-    exactly. On SQLite, zones whose offset stays a whole number of hours are grouped by
-    the UTC hour (a cheap substring) and shifted here; others get local hours computed in
-    SQL.
+    exactly. `unit=Unit.DAY`: per local day instead (`hour` is then the local midnight).
+    On SQLite, zones whose offset stays a whole number of hours are grouped by the UTC
+    hour (a cheap substring) and shifted here; others get local hours computed in SQL.
 
     Read from the `usage_quarter_hours` roll-up (whole 15-minute buckets inside the range)
     plus the calls of the partial buckets at its ends, whenever the zone's offsets and
@@ -63,12 +68,12 @@ def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
     low, high = (None if since is None else usage.ceil(since),
                  None if until is None else usage.floor(until))
     if not local.quarter_exact() or (low is not None and high is not None and low >= high):
-        return _call_hours(engine, local, tz, since, until, kinds)
-    parts = [_usage_hours(engine, local, tz, low, high, kinds)]
+        return _call_hours(engine, local, tz, since, until, kinds, unit)
+    parts = [_usage_hours(engine, local, tz, low, high, kinds, unit)]
     if since is not None and low is not None and since < low:
-        parts.append(_call_hours(engine, local, tz, since, low, kinds))
+        parts.append(_call_hours(engine, local, tz, since, low, kinds, unit))
     if until is not None and high is not None and high < until:
-        parts.append(_call_hours(engine, local, tz, high, until, kinds))
+        parts.append(_call_hours(engine, local, tz, high, until, kinds, unit))
     if len(parts) == 1:
         return parts[0]
     keys = ["hour", "utc", "gateway", "agent", "model", "provider",
@@ -78,9 +83,9 @@ def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
 
 
 def _usage_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | None,
-                 until: datetime | None, kinds: bool) -> pd.DataFrame:
+                 until: datetime | None, kinds: bool, unit: Unit) -> pd.DataFrame:
     """`call_rollup` rows from the roll-up buckets starting in `[since, until)`."""
-    whole, keys = hour_keys(local, U.bucket)
+    whole, keys = hour_keys(local, U.bucket, unit)
     dims = [U.gateway.label("gateway"), U.agent.label("agent"), U.model.label("model"),
             U.provider.label("provider")]
     conditions = time_conditions(U.bucket, Scope(since, until))
@@ -90,13 +95,13 @@ def _usage_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime |
     sums = [total(getattr(U, name)).label(name) for name in rollups.MEASURES]
     stmt = (select(*keys, *dims, *sums).where(*conditions)
             .group_by(*positions(len(keys) + len(dims))))
-    return hours(frame(engine, stmt), whole, tz)
+    return hours(frame(engine, stmt), whole, tz, unit)
 
 
 def _call_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | None,
-                until: datetime | None, kinds: bool) -> pd.DataFrame:
+                until: datetime | None, kinds: bool, unit: Unit) -> pd.DataFrame:
     """`call_rollup` rows straight from the calls in `[since, until)`."""
-    whole, keys = hour_keys(local, M.timestamp)
+    whole, keys = hour_keys(local, M.timestamp, unit)
     dims: list[Any] = [M.gateway.label("gateway"), *call_dimensions()]
     if kinds:
         dims.append(S.kind.label("kind"))
@@ -104,10 +109,14 @@ def _call_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | 
     if kinds:
         stmt = stmt.join(sessions, same_session(S, M))
     stmt = stmt.group_by(*positions(len(keys) + len(dims)))
-    return hours(frame(engine, stmt), whole, tz)
+    return hours(frame(engine, stmt), whole, tz, unit)
 
 
-def hour_keys(local: LocalTime, column: Any) -> tuple[bool, list[Any]]:
+def hour_keys(local: LocalTime, column: Any, unit: Unit = Unit.HOUR
+              ) -> tuple[bool, list[Any]]:
+    """GROUP BY keys of local hours (or days), and whether they are UTC hours to shift."""
+    if unit is Unit.DAY:
+        return False, [local.label(column, Unit.DAY).label("bucket")]
     whole = local.dialect == "sqlite" and all(o % 3600 == 0 for o in local.segments.offsets)
     if whole:
         return True, [func.substr(column, 1, 13).label("bucket")]
@@ -115,33 +124,63 @@ def hour_keys(local: LocalTime, column: Any) -> tuple[bool, list[Any]]:
                    local.offset(column).label("utc_offset")]
 
 
-def hours(rows: pd.DataFrame, whole: bool, tz: tzinfo) -> pd.DataFrame:
-    """SQL hour labels -> `hour` (tz-aware local hour start) and `utc` (naive UTC)."""
+def hours(rows: pd.DataFrame, whole: bool, tz: tzinfo, unit: Unit = Unit.HOUR
+          ) -> pd.DataFrame:
+    """SQL hour (or day) labels -> `hour` (tz-aware local start) and `utc` (naive UTC)."""
     if whole:
         utc = pd.to_datetime(rows["bucket"].astype("string"), format="%Y-%m-%d %H")
         rows = rows.assign(bucket=utc.dt.tz_localize("UTC").dt.tz_convert(tz))
     else:
-        rows = local_buckets(rows.assign(bucket=rows["bucket"].astype("string")), tz, Unit.HOUR)
+        rows = local_buckets(rows.assign(bucket=rows["bucket"].astype("string")), tz, unit)
     rows = rows.rename(columns={"bucket": "hour"})
     rows.insert(1, "utc", rows["hour"].dt.tz_convert("UTC").dt.tz_localize(None))
     return rows
 
 
+RECENT_DAYS = 2  # whole local days before the last call's day kept hourly in `History`
+
+
+class History(NamedTuple):
+    """A database's whole history as roll-up rows (`call_rollup` columns): whole local days
+    before `cut` (naive UTC, a local midnight; `hour` is then the day's start), local
+    hours from it on. `cut` None: hours throughout."""
+
+    rows: pd.DataFrame
+    cut: datetime | None
+
+
 @lru_cache(maxsize=8)
-def _whole(engine: Engine, stamp: tuple[str, int], tz: tzinfo, kinds: bool) -> pd.DataFrame:
-    """The whole history's hourly rows of one database (its birth) at one data version
-    (callers never mutate it)."""
-    return call_rollup(engine, tz=tz, kinds=kinds)
+def _history(engine: Engine, stamp: tuple[str, int], tz: tzinfo, kinds: bool,
+             fine: bool) -> History:
+    """The whole history of one database (its birth) at one data version; by the hour
+    throughout with `fine` (callers never mutate it). Days cost a twelfth of the rows."""
+    with engine.connect() as conn:
+        last = conn.execute(bounds()).one()[1]
+    if fine or last is None:
+        return History(call_rollup(engine, tz=tz, kinds=kinds), None)
+    day = pd.Timestamp(last, tz="UTC").tz_convert(tz).date() - timedelta(days=RECENT_DAYS)
+    cut = local_midnight(day, tz)
+    days = call_rollup(engine, tz=tz, until=cut, kinds=kinds, unit=Unit.DAY)
+    recent = call_rollup(engine, tz=tz, since=cut, kinds=kinds)
+    rows = pd.concat([p for p in (days, recent) if not p.empty] or [recent],
+                     ignore_index=True)
+    return History(rows, cut)
 
 
-def hourly(engine: Engine, *, scope: Scope, tz: tzinfo, kinds: bool = False) -> pd.DataFrame:
-    """The calls of a scope per local hour: columns of `call_rollup` (`kind` with
-    `kinds=True` or a kind filter). Whole hours come from the cached history, the partial
-    hours at the range's ends are read exactly."""
+def hourly(engine: Engine, *, scope: Scope, tz: tzinfo, kinds: bool = False,
+           by_hour: bool = False) -> pd.DataFrame:
+    """The calls of a scope as roll-up rows: columns of `call_rollup` (`kind` with
+    `kinds=True` or a kind filter), one row per local hour, or per whole local day in the
+    older history unless `by_hour`. Whole days and hours come from the cached history,
+    the partial ones at the range's ends are read exactly."""
     kinds = kinds or bool(scope.kinds)
-    whole = _whole(engine, stamp(engine), tz, kinds)
+    history = _history(engine, stamp(engine), tz, kinds, False)
+    if by_hour and history.cut is not None and (scope.since is None
+                                                or scope.since < history.cut):
+        history = _history(engine, stamp(engine), tz, kinds, True)
     return rollups.in_scope(
-        whole, lambda lo, hi: call_rollup(engine, tz=tz, since=lo, until=hi, kinds=kinds),
+        history.rows, history.cut,
+        lambda lo, hi: call_rollup(engine, tz=tz, since=lo, until=hi, kinds=kinds),
         scope, tz)
 
 
@@ -167,7 +206,7 @@ def timeline(engine: Engine, *, scope: Scope, tz: tzinfo, unit: Unit, by: str = 
     """Calls per local bucket and `by` (agent | model | provider | kind), gaps as zero.
     Columns as `rollups.timeline`; the grid ends at the scope's end or at `until` (naive
     UTC, default now), whichever is earlier."""
-    rows = hourly(engine, scope=scope, tz=tz, kinds=by == "kind")
+    rows = hourly(engine, scope=scope, tz=tz, kinds=by == "kind", by_hour=unit is Unit.HOUR)
     return rollups.timeline(rows, tz=tz, unit=unit, by=by, start=scope.since,
                             end=grid_end(scope, until))
 

@@ -1,15 +1,15 @@
-"""Answers from the hourly call roll-up: pure pandas over an already aggregated frame.
+"""Answers from the call roll-up: pure pandas over an already aggregated frame.
 
 `calls.call_rollup` aggregates the 15-minute `usage_quarter_hours` roll-up (or, for
-the odd zone, `messages`) in SQL into one row per local hour, gateway, agent, model,
-provider (and session kind). Everything here reduces such a frame further (a few
-thousand rows, never the raw calls): filtering by scope, totals, timelines with every
-bucket present, per-model breakdowns. Because the roll-up is cached once per data version
-and time zone, changing a filter costs milliseconds.
+the odd zone, `messages`) in SQL into one row per local hour (or local day), gateway,
+agent, model, provider (and session kind). Everything here reduces such a frame further
+(a few thousand rows, never the raw calls): filtering by scope, totals, timelines with
+every bucket present, per-model breakdowns. Because the roll-up is cached once per data
+version and time zone, changing a filter costs milliseconds.
 
-Exactness: a roll-up row covers a whole local hour, so a range whose ends fall inside an
-hour is answered from the hours fully inside it plus the two partial hours read exactly
-(`split` says which, `calls.call_rollup(since=, until=)` reads them).
+Exactness: a roll-up row covers a whole local hour or day, so a range whose ends fall
+inside one is answered from the rows fully inside it plus the two partial pieces read
+exactly (`split` says which, `calls.call_rollup(since=, until=)` reads them).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, tzinfo
 import pandas as pd
 
 from openclaw_telemetry.read.sqlkit import Scope
-from openclaw_telemetry.timeframe import Unit, to_utc
+from openclaw_telemetry.timeframe import Unit, local_midnight, to_utc
 
 MEASURES = ["calls", "errors", "input", "output", "cache_read", "cache_write", "cost",
             "estimated_cost", "unpriced_calls", "unpriced_tokens", "subscription_cost",
@@ -37,16 +37,36 @@ def _hour_floor(moment: datetime, tz: tzinfo) -> datetime:
     return to_utc(start.to_pydatetime())
 
 
-def split(since: datetime | None, until: datetime | None, tz: tzinfo
+def _day_floor(moment: datetime, tz: tzinfo) -> datetime:
+    """Start (naive UTC) of the local day holding a naive-UTC moment."""
+    return local_midnight(pd.Timestamp(moment, tz="UTC").tz_convert(tz).date(), tz)
+
+
+def _floor(moment: datetime, tz: tzinfo, cut: datetime | None) -> datetime:
+    """The last row boundary at or before a moment: local hours from `cut` on, local days
+    before it (`cut` is a local midnight, so both kinds meet there)."""
+    return _hour_floor(moment, tz) if cut is None or moment >= cut else _day_floor(moment, tz)
+
+
+def _ceil(moment: datetime, tz: tzinfo, cut: datetime | None) -> datetime:
+    """The first row boundary at or after a moment."""
+    floor = _floor(moment, tz, cut)
+    if floor == moment:
+        return floor
+    if cut is None or moment >= cut:
+        return floor + timedelta(hours=1)
+    day = pd.Timestamp(moment, tz="UTC").tz_convert(tz).date()
+    return local_midnight(day + timedelta(days=1), tz)
+
+
+def split(since: datetime | None, until: datetime | None, tz: tzinfo,
+          cut: datetime | None = None
           ) -> tuple[datetime | None, datetime | None, list[tuple[datetime, datetime]]]:
-    """`[since, until)` -> (whole-hour start, whole-hour end, partial pieces to read)."""
+    """`[since, until)` -> (first row boundary in it, last row boundary in it, partial
+    pieces to read). Rows are local hours, or local days before `cut`."""
     edges: list[tuple[datetime, datetime]] = []
-    start, end = since, until
-    if since is not None:
-        floor = _hour_floor(since, tz)
-        start = floor if floor == since else floor + timedelta(hours=1)
-    if until is not None:
-        end = _hour_floor(until, tz)
+    start = None if since is None else _ceil(since, tz, cut)
+    end = None if until is None else _floor(until, tz, cut)
     if start is not None and end is not None and start >= end:
         if since is not None and until is not None and since < until:
             return start, start, [(since, until)]
@@ -60,7 +80,7 @@ def split(since: datetime | None, until: datetime | None, tz: tzinfo
 
 def clip(rollup: pd.DataFrame, since: datetime | None, until: datetime | None
          ) -> pd.DataFrame:
-    """Rows whose hour starts in `[since, until)` (naive UTC; None = open)."""
+    """Rows whose hour (or day) starts in `[since, until)` (naive UTC; None = open)."""
     keep = pd.Series(True, index=rollup.index)
     if since is not None:
         keep &= rollup["utc"] >= pd.Timestamp(since)
@@ -69,9 +89,11 @@ def clip(rollup: pd.DataFrame, since: datetime | None, until: datetime | None
     return rollup[keep]
 
 
-def in_scope(rollup: pd.DataFrame, fetch: Fetch, scope: Scope, tz: tzinfo) -> pd.DataFrame:
-    """The roll-up rows of a scope: whole hours from `rollup`, partial hours from `fetch`."""
-    start, end, edges = split(scope.since, scope.until, tz)
+def in_scope(rollup: pd.DataFrame, cut: datetime | None, fetch: Fetch, scope: Scope,
+             tz: tzinfo) -> pd.DataFrame:
+    """The roll-up rows of a scope: whole rows from `rollup` (local days before `cut`,
+    hours after), partial pieces from `fetch`."""
+    start, end, edges = split(scope.since, scope.until, tz, cut)
     parts = [clip(rollup, start, end)] + [fetch(lo, hi) for lo, hi in edges]
     rows = pd.concat([p for p in parts if not p.empty] or [rollup.iloc[:0]],
                      ignore_index=True)
