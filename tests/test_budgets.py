@@ -138,6 +138,11 @@ def test_read_layer_budget_questions(db_url: str) -> None:
                             cron_jobs=("nightly",))
     assert list(days.columns) == ["day", "cost", "calls"]
     assert days["cost"].sum() == pytest.approx(0.5 * 10)
+    # the same calls by kind come from the roll-up, not SQL: the same days
+    kind = read.daily_spend(engine, scope=Scope(since=datetime(2026, 12, 1),
+                                                until=datetime(2026, 12, 11), kinds=("cron",)),
+                            tz=BERLIN)
+    pd.testing.assert_frame_equal(kind, days)
     month = read.spend_outlook(engine, scope=Scope(agents=("main",)), tz=BERLIN, now=now).iloc[0]
     assert month["spent"] == pytest.approx(1.5 * 10)  # 10 days of December, main only
     assert month["start"] == pd.Timestamp("2026-12-01", tz=BERLIN)

@@ -12,13 +12,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import SAMPLE_VERSIONS, copy_sample, ingest, query, sample_figures
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, insert, update
 from telemetry_db import GATEWAY, build, call, session, tool
 
 from openclaw_telemetry import read
 from openclaw_telemetry.budgets import Budget, Period
 from openclaw_telemetry.read import Scope, calls, rollups
-from openclaw_telemetry.schema import session_events, sources
+from openclaw_telemetry.read import sessions as read_sessions
+from openclaw_telemetry.schema import ingest_runs, messages, session_events, sources
+from openclaw_telemetry.schema import sessions as sessions_table
 from openclaw_telemetry.store import make_engine
 from openclaw_telemetry.timeframe import Preset, Unit, offset_segments, resolve, zone
 
@@ -215,6 +217,58 @@ def test_offset_segments_find_exact_transitions() -> None:
     assert offset_segments(KOLKATA, at("2026-01-01"), at("2026-12-31")).offsets == (19800,)
     assert segments.offset_at(at("2026-03-29T00:59")) == 3600
     assert segments.offset_at(at("2026-03-29T01:00")) == 7200
+
+
+def test_session_totals_answer_as_the_calls_do(sessions_db: Engine,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the whole history the session counts and sub-agent sums come from the
+    sessions' totals (`totals_hold`); they equal the same questions asked of the calls."""
+    same_from_totals_and_calls(sessions_db, monkeypatch)
+
+
+def test_session_totals_answer_on_two_gateways(two_gateways: Engine,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    same_from_totals_and_calls(two_gateways, monkeypatch)
+
+
+def same_from_totals_and_calls(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    scopes = [Scope(), Scope(kinds=("subagent",)), Scope(kinds=("main", "cron")), A, NOWHERE]
+    assert read.totals_hold(engine, Scope())
+    assert not read.totals_hold(engine, Scope(at("2026-01-01"), None))
+    assert not read.totals_hold(engine, Scope(models=("m1",)))
+    fast = [(read.session_count(engine, scope=s), read.subagent_rollup(engine, scope=s))
+            for s in scopes]
+    for module in (calls, read_sessions):
+        monkeypatch.setattr(module, "totals_hold", lambda *_: False)
+    for scope, (count, rolled) in zip(scopes, fast, strict=True):
+        assert count == read.session_count(engine, scope=scope), scope
+        pd.testing.assert_frame_equal(rolled, read.subagent_rollup(engine, scope=scope),
+                                      check_dtype=False)
+
+
+def test_session_totals_do_not_answer_mid_ingest_or_for_unowned_calls(sqlite_url: str
+                                                                      ) -> None:
+    """A session waiting for its totals (an ingest under way) or a call without a session
+    row: the totals do not cover every call, so the calls are read."""
+    engine = build(sqlite_url, [session("s1")], [call("s1", at("2026-01-10T09:00"), 1.0)])
+    assert read.totals_hold(engine, Scope())
+    with engine.begin() as conn:
+        conn.execute(insert(messages), [call("gone", at("2026-01-10T09:05"), 2.0)])
+        conn.execute(insert(ingest_runs), [{"gateway": GATEWAY, "status": "ok",
+                                            "started_at": at("2026-01-11T00:00"),
+                                            "finished_at": at("2026-01-11T00:00"),
+                                            "changed": True}])
+    assert not read.totals_hold(engine, Scope())
+    assert read.session_count(engine, scope=Scope()) == 2
+    with engine.begin() as conn:
+        conn.execute(delete(messages).where(messages.c.session_id == "gone"))
+        conn.execute(update(sessions_table).values(dirty=True))
+        conn.execute(insert(ingest_runs), [{"gateway": GATEWAY, "status": "ok",
+                                            "started_at": at("2026-01-12T00:00"),
+                                            "finished_at": at("2026-01-12T00:00"),
+                                            "changed": True}])
+    assert not read.totals_hold(engine, Scope())
+    engine.dispose()
 
 
 @pytest.mark.parametrize(("preset", "now", "tz", "since", "until", "previous"), [

@@ -90,6 +90,7 @@ if TYPE_CHECKING:
         filter_options,
         schema_status,
         stamp,
+        totals_hold,
     )
     from openclaw_telemetry.read.tools import tool_timeline, tool_totals, tools
 
@@ -145,6 +146,7 @@ __all__ = [
     "tool_totals",
     "tools",
     "totals",
+    "totals_hold",
     "usage_totals",
 ]
 

@@ -1,8 +1,9 @@
 """Budget questions: daily spend, where a period stands and will end, every budget's status.
 
 Spend is the cost of the calls a scope selects (by call timestamp, contract D4), summed per
-local day in SQL; periods are local calendar periods (`budgets.period_days`), so a period's
-spend is exactly the sum of its days. Forecasts are `forecast.project` over those days.
+local day (from the call roll-up, or in SQL for a budget of cron jobs); periods are local
+calendar periods (`budgets.period_days`), so a period's spend is exactly the sum of its
+days. Forecasts are `forecast.project` over those days.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from sqlalchemy import ColumnElement, Engine, func, or_, select
 from openclaw_telemetry.budgets import Budget, Period, period_days, severity_of
 from openclaw_telemetry.forecast import HISTORY_DAYS, project
 from openclaw_telemetry.measures import M, S, total
+from openclaw_telemetry.read import rollups
+from openclaw_telemetry.read.calls import hourly
 from openclaw_telemetry.read.sqlkit import (
     Scope,
     call_conditions,
@@ -51,7 +54,14 @@ def budget_scope(budget: Budget, since: datetime | None = None,
 def daily_spend(engine: Engine, *, scope: Scope, tz: tzinfo,
                 cron_jobs: tuple[str, ...] = ()) -> pd.DataFrame:
     """Columns day (a local `date`), cost, calls: days with calls in scope, oldest first.
-    `cron_jobs` keeps the calls of sessions of those cron jobs (by job id or name)."""
+    `cron_jobs` keeps the calls of sessions of those cron jobs (by job id or name); without
+    them the days come from the cached roll-up (`calls.hourly`)."""
+    if not cron_jobs:
+        rows = hourly(engine, scope=scope, tz=tz)
+        days = (rows.assign(day=rollups.bucket_of(rows["hour"], Unit.DAY, tz).dt.date)
+                .groupby("day", as_index=False, sort=True)[["cost", "calls"]].sum())
+        return days[days["calls"] > 0].astype({"cost": "float64", "calls": "int64"}
+                                              ).reset_index(drop=True)
     day = local_time(engine, scope, tz).label(M.timestamp, Unit.DAY).label("day")
     conditions = _conditions(scope, cron_jobs)
     stmt = (select(day, total(M.cost).label("cost"), func.count().label("calls"))

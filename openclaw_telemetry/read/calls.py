@@ -28,6 +28,7 @@ from openclaw_telemetry.read import rollups
 from openclaw_telemetry.read.sqlkit import (
     LocalTime,
     Scope,
+    active_sessions,
     bounds,
     by_time,
     call_conditions,
@@ -38,7 +39,7 @@ from openclaw_telemetry.read.sqlkit import (
     same_session,
     time_conditions,
 )
-from openclaw_telemetry.read.status import stamp
+from openclaw_telemetry.read.status import stamp, totals_hold
 from openclaw_telemetry.schema import sessions, usage_quarter_hours
 from openclaw_telemetry.timeframe import Unit, local_midnight, to_utc
 
@@ -186,10 +187,14 @@ def hourly(engine: Engine, *, scope: Scope, tz: tzinfo, kinds: bool = False,
 
 def session_count(engine: Engine, *, scope: Scope) -> int:
     """Sessions with at least one call in scope."""
-    inner = (select(M.session_id, M.gateway).where(*call_conditions(scope)).distinct()
-             .subquery())
+    if totals_hold(engine, scope):
+        stmt = select(func.count()).where(S.total_messages > 0, *active_sessions(scope))
+    else:
+        inner = (select(M.session_id, M.gateway).where(*call_conditions(scope)).distinct()
+                 .subquery())
+        stmt = select(func.count()).select_from(inner)
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
+        return int(conn.execute(stmt).scalar() or 0)
 
 
 def totals(engine: Engine, *, scope: Scope, tz: tzinfo = UTC) -> pd.DataFrame:

@@ -35,6 +35,7 @@ from openclaw_telemetry.read.sqlkit import (
     positions,
     same_session,
 )
+from openclaw_telemetry.read.status import totals_hold
 from openclaw_telemetry.schema import sessions, sources, tool_calls
 from openclaw_telemetry.timeframe import Unit
 
@@ -209,14 +210,15 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
     """
     local = local_time(engine, scope, tz)
     day = local.label(M.timestamp, Unit.DAY).label("bucket")
-    run = [_job().label("job"), M.session_id, M.gateway, S.agent_id, S.start_time,
-           S.end_time, S.model]
-    stmt = _cron_calls(select(day, *run, func.count().label("calls"),
+    stmt = _cron_calls(select(day, M.session_id, M.gateway, func.count().label("calls"),
                               total(tokens()).label("tokens"), total(M.cost).label("cost"),
                               total(flag(M.is_error)).label("errors")), scope)
-    rows = frame(engine, stmt.group_by(day, M.session_id, M.gateway, S.cron_job_name,
-                                       S.cron_job_id, S.agent_id, S.start_time, S.end_time,
-                                       S.model))
+    run = [_job().label("job"), S.session_id, S.gateway, S.agent_id, S.start_time,
+           S.end_time, S.model]
+    # grouped by day and session only, the runs' facts joined after: half the sort
+    meta = frame(engine, select(*run).where(S.kind == "cron"))
+    rows = frame(engine, stmt.group_by(*positions(3))).merge(
+        meta, on=["session_id", "gateway"], how="inner")
     rows["run"] = list(zip(rows["session_id"], rows["gateway"], strict=True))
     daily = rows.groupby(["bucket", "job", "gateway"], as_index=False, sort=True).agg(
         runs=("run", "nunique"), calls=("calls", "sum"), tokens=("tokens", "sum"),
@@ -243,16 +245,13 @@ def subagent_rollup(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     Columns: parent_id, gateway, agent_id, session_key, label, kind, start_time (of the
     parent), own_cost, subagents, subagent_calls, subagent_cost, total_cost,
     subagent_share; most sub-agent cost first."""
-    sub = (select(M.session_id, M.gateway, S.parent_session_id.label("parent"),
-                  func.count().label("calls"), total(M.cost).label("cost"))
-           .join(sessions, same_session(S, M))
-           .where(S.kind == "subagent", *call_conditions(scope))
-           .group_by(M.session_id, M.gateway, S.parent_session_id))
-    children = frame(engine, sub)
     links = frame(engine, select(S.session_id, S.gateway, S.parent_session_id)
-                  .where(S.kind == "subagent", S.parent_session_id.is_not(None)))
+                  .where(S.kind == "subagent"))
+    children = _session_sums(engine, scope, S.kind == "subagent").merge(
+        links, on=["session_id", "gateway"]).rename(columns={"parent_session_id": "parent"})
     parent_of = {(gw, sid): parent for sid, gw, parent in zip(
-        links["session_id"], links["gateway"], links["parent_session_id"], strict=True)}
+        links["session_id"], links["gateway"], links["parent_session_id"], strict=True)
+        if isinstance(parent, str)}
     children["parent_id"] = pd.Series(
         [_root(p, gw, parent_of) for p, gw in zip(children["parent"], children["gateway"],
                                                   strict=True)],
@@ -263,7 +262,25 @@ def subagent_rollup(engine: Engine, *, scope: Scope) -> pd.DataFrame:
     return _with_parents(engine, scope, rolled)
 
 
-def _root(parent: str | None, gateway: str, parent_of: dict[tuple[str, str], str]) -> str:
+def _session_sums(engine: Engine, scope: Scope, *chosen: ColumnElement[bool]
+                  ) -> pd.DataFrame:
+    """Columns session_id, gateway, calls, cost: the calls in scope of the sessions that
+    `chosen` (conditions on `sessions`) selects, per session with a call. From the
+    sessions' totals when they answer for the scope (`totals_hold`), else from the calls."""
+    if totals_hold(engine, scope):
+        return frame(engine, select(S.session_id, S.gateway, S.total_messages.label("calls"),
+                                    S.total_cost.label("cost"))
+                     .where(*chosen, S.total_messages > 0, *active_sessions(scope)))
+    return frame(engine, select(M.session_id, M.gateway, func.count().label("calls"),
+                                total(M.cost).label("cost"))
+                 .where(in_sessions(M, select(S.session_id, S.gateway).where(*chosen)),
+                        *call_conditions(scope))
+                 .group_by(M.session_id, M.gateway))
+
+
+def _root(parent: object, gateway: str, parent_of: dict[tuple[str, str], str]) -> str:
+    """The first ancestor that is not a sub-agent (a missing parent is NaN in a frame)."""
+    parent = parent if isinstance(parent, str) else None
     seen: set[str] = set()
     while parent is not None and (gateway, parent) in parent_of and parent not in seen:
         seen.add(parent)
@@ -276,10 +293,8 @@ def _with_parents(engine: Engine, scope: Scope, rolled: pd.DataFrame) -> pd.Data
     meta = frame(engine, select(S.session_id.label("parent_id"), S.gateway, S.agent_id,
                                 S.session_key, S.label, S.kind, S.start_time)
                  .where(in_sessions(S, spawners)))
-    own = frame(engine, select(M.session_id.label("parent_id"), M.gateway,
-                               total(M.cost).label("own_cost"))
-                .where(in_sessions(M, spawners), *call_conditions(scope))
-                .group_by(M.session_id, M.gateway))
+    own = _session_sums(engine, scope, in_sessions(S, spawners)).rename(
+        columns={"session_id": "parent_id", "cost": "own_cost"}).drop(columns="calls")
     keys = ["parent_id", "gateway"]
     out = rolled.merge(meta, on=keys, how="left").merge(own, on=keys, how="left")
     out["own_cost"] = out["own_cost"].fillna(0.0)
