@@ -368,6 +368,19 @@ def test_subagents_roll_up_to_the_first_non_subagent(sessions_db: Engine) -> Non
     assert rolled["total_cost"] == 15.0
 
 
+def test_a_subagent_without_a_known_parent_is_counted(sqlite_url: str) -> None:
+    """Its cost stays in the roll-up, under '(unknown parent)', not dropped."""
+    when = at("2026-02-01T10:00")
+    engine = build(sqlite_url, [session("lost", kind="subagent"),
+                                session("c", kind="subagent", parent_session_id="gone")],
+                   [call("lost", when, 2.0), call("c", when, 3.0)])
+    rolled = read.subagent_rollup(engine, scope=Scope())
+    assert dict(zip(rolled["parent_id"], rolled["subagent_cost"], strict=True)) == {
+        "gone": 3.0, "(unknown parent)": 2.0}
+    assert rolled["kind"].isna().all()  # neither parent has a session row
+    engine.dispose()
+
+
 def test_cron_jobs_summary(sessions_db: Engine) -> None:
     jobs = read.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE).jobs.iloc[0]
     assert (jobs["job"], int(jobs["runs"]), jobs["cost"], jobs["max_run"]) == (

@@ -67,7 +67,8 @@ def subagents(ctx: shell.Ctx) -> None:
     named = rolled.assign(parent=session_names(rolled, ctx.tz, id_column="parent_id"),
                           bar=session_names(rolled, ctx.tz, id_column="parent_id",
                                             gateway=ctx.view.several_gateways))
-    named["open"] = session_links(ctx, rolled["parent_id"], rolled["gateway"]).to_numpy()
+    known = rolled["parent_id"].where(rolled["kind"].notna())  # no page for a lost parent
+    named["open"] = session_links(ctx, known, rolled["gateway"]).to_numpy()
     chart(charts.ranked_bars(named, names="bar", values="subagent_cost", money=True,
                              title="Sub-agent cost by spawning session", top=10), "sub-bars")
     table(named, key="sub-table", column_order=with_gateway(ctx, [
