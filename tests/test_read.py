@@ -662,6 +662,20 @@ def test_tools_per_gateway(two_gateways: Engine) -> None:
     assert set(over_time.loc[over_time["calls"] > 0, "series"]) == {"exec"}
 
 
+def test_one_tools_sessions_on_two_gateways(db_url: str) -> None:
+    """One session id on two gateways is two sessions using the tool (one gateway in
+    scope: counted by id alone)."""
+    t = at("2026-01-10T08:00")
+    calls = [call("s", t, 1.0, gateway=GW_A), call("s", t, 2.0, gateway=GW_B)]
+    engine = build(db_url, [session("s", gateway=GW_A), session("s", gateway=GW_B)], calls,
+                   [tool(calls[0], "read"), tool(calls[1], "read")])
+    try:
+        assert [int(read.tools(engine, scope=s).iloc[0]["sessions"]) for s in (Scope(), A)
+                ] == [2, 1]
+    finally:
+        engine.dispose()
+
+
 def test_cron_and_subagents_per_gateway(two_gateways: Engine) -> None:
     activity = read.cron_activity(two_gateways, scope=Scope(), tz=BERLIN)
     assert list(zip(activity.runs["session_id"], activity.runs["gateway"], strict=True)) == [
