@@ -28,6 +28,7 @@ from openclaw_telemetry.alerting import (
 from openclaw_telemetry.read import (
     Scope,
     alert_observations,
+    call_rollup,
     hourly,
     session_observations,
 )
@@ -115,7 +116,9 @@ def _history_frame(engine: Engine, rule: Rule, scope: Scope, tz: tzinfo) -> pd.D
     if rule.metric in SESSION_METRICS:
         return session_observations(engine, metric=rule.metric, scope=scope,
                                     minimum=rule.lowest())
-    unit = (Unit.DAY if rule.metric is Metric.DAILY_COST or
-            rule.window > timedelta(hours=6) else Unit.HOUR)
-    rows = hourly(engine, scope=scope, tz=tz, by_hour=unit is Unit.HOUR)
+    if rule.metric is Metric.DAILY_COST or rule.window > timedelta(hours=6):
+        rows, unit = hourly(engine, scope=scope, tz=tz), Unit.DAY
+    else:  # every hour of the range, but no breakdown: summed in SQL
+        rows = call_rollup(engine, tz=tz, since=scope.since, until=scope.until, only=scope)
+        unit = Unit.HOUR
     return observations(rows, metric=rule.metric, unit=unit, tz=tz)

@@ -141,13 +141,22 @@ def _compare(engine: Any, tz: Any, since: datetime | None, until: datetime | Non
              kinds: bool, unit: Unit) -> None:
     fast = calls.call_rollup(engine, tz=tz, since=since, until=until, kinds=kinds, unit=unit)
     local = sqlkit.local_time(engine, sqlkit.Scope(since, until), tz)
-    slow = calls._call_hours(engine, local, tz, since, until, kinds, unit)
+    slow = calls._call_hours(engine, local, tz, since, until, kinds, unit, None)
     keys = ["utc", "agent", "model", "provider", *(["kind"] if kinds else [])]
     a = fast.groupby(keys)[list(SUMS)].sum().sort_index()
     b = slow.groupby(keys)[list(SUMS)].sum().sort_index()
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     assert set(zip(fast["utc"], fast["hour"], strict=True)) == \
         set(zip(slow["utc"], slow["hour"], strict=True))
+    # `only`: the filters in SQL and every dimension summed, from the roll-up and the calls
+    only = sqlkit.Scope(models=("m1",), kinds=("direct",) if kinds else ())
+    summed = calls.call_rollup(engine, tz=tz, since=since, until=until, unit=unit, only=only)
+    assert list(summed.columns) == ["hour", "utc", *SUMS]
+    picked = fast[fast["model"].eq("m1") & (fast["kind"].eq("direct") if kinds else True)]
+    for rows in (summed, calls._call_hours(engine, local, tz, since, until, False, unit, only)):
+        pd.testing.assert_frame_equal(rows.groupby("utc")[list(SUMS)].sum(),
+                                      picked.groupby("utc")[list(SUMS)].sum(), check_dtype=False,
+                                      check_index_type=False)
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "Asia/Kolkata",

@@ -49,7 +49,7 @@ U = usage_quarter_hours.c
 
 def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
                 until: datetime | None = None, kinds: bool = False,
-                unit: Unit = Unit.HOUR) -> pd.DataFrame:
+                unit: Unit = Unit.HOUR, only: Scope | None = None) -> pd.DataFrame:
     """Calls aggregated per local hour, gateway, agent, model, provider (and session kind).
 
     Columns: hour (tz-aware local hour start), utc (its naive-UTC start), gateway, agent,
@@ -57,6 +57,9 @@ def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
     cache_read, cache_write, cost, estimated_cost, unpriced_calls, unpriced_tokens,
     subscription_cost, tool_calls. `since`/`until` (naive UTC) bound the call timestamps
     exactly. `unit=Unit.DAY`: per local day instead (`hour` is then the local midnight).
+    `only`: just the calls its agent / model / kind / gateway filters select, summed over
+    every dimension (columns hour, utc and the measures): one short GROUP BY however long
+    the range, for questions that need every hour but no breakdown (alert history).
     On SQLite, zones whose offset stays a whole number of hours are grouped by the UTC
     hour (a cheap substring) and shifted here; others get local hours computed in SQL.
 
@@ -69,48 +72,64 @@ def call_rollup(engine: Engine, *, tz: tzinfo, since: datetime | None = None,
     low, high = (None if since is None else usage.ceil(since),
                  None if until is None else usage.floor(until))
     if not local.quarter_exact() or (low is not None and high is not None and low >= high):
-        return _call_hours(engine, local, tz, since, until, kinds, unit)
-    parts = [_usage_hours(engine, local, tz, low, high, kinds, unit)]
+        return _call_hours(engine, local, tz, since, until, kinds, unit, only)
+    parts = [_usage_hours(engine, local, tz, low, high, kinds, unit, only)]
     if since is not None and low is not None and since < low:
-        parts.append(_call_hours(engine, local, tz, since, low, kinds, unit))
+        parts.append(_call_hours(engine, local, tz, since, low, kinds, unit, only))
     if until is not None and high is not None and high < until:
-        parts.append(_call_hours(engine, local, tz, high, until, kinds, unit))
+        parts.append(_call_hours(engine, local, tz, high, until, kinds, unit, only))
     if len(parts) == 1:
         return parts[0]
-    keys = ["hour", "utc", "gateway", "agent", "model", "provider",
-            *(["kind"] if kinds else [])]
+    keys = ["hour", "utc"] if only is not None else [
+        "hour", "utc", "gateway", "agent", "model", "provider", *(["kind"] if kinds else [])]
     rows = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
     return rows.groupby(keys, as_index=False, sort=False)[rollups.MEASURES].sum()
 
 
 def _usage_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | None,
-                 until: datetime | None, kinds: bool, unit: Unit) -> pd.DataFrame:
+                 until: datetime | None, kinds: bool, unit: Unit, only: Scope | None
+                 ) -> pd.DataFrame:
     """`call_rollup` rows from the roll-up buckets starting in `[since, until)`."""
     whole, keys = hour_keys(local, U.bucket, unit)
-    dims = [U.gateway.label("gateway"), U.agent.label("agent"), U.model.label("model"),
-            U.provider.label("provider")]
+    named = {"gateway": U.gateway, "agent": U.agent, "model": U.model, "provider": U.provider,
+             "kind": U.kind}
     conditions = time_conditions(U.bucket, Scope(since, until))
     if kinds:
-        dims.append(U.kind.label("kind"))
         conditions.append(U.kind.is_not(None))  # calls without a session row: no kind
+    dims, picked = _dimensions(named, kinds, only)
     sums = [total(getattr(U, name)).label(name) for name in rollups.MEASURES]
-    stmt = (select(*keys, *dims, *sums).where(*conditions)
+    stmt = (select(*keys, *dims, *sums).where(*conditions, *picked)
             .group_by(*positions(len(keys) + len(dims))))
     return hours(frame(engine, stmt), whole, tz, unit)
 
 
 def _call_hours(engine: Engine, local: LocalTime, tz: tzinfo, since: datetime | None,
-                until: datetime | None, kinds: bool, unit: Unit) -> pd.DataFrame:
+                until: datetime | None, kinds: bool, unit: Unit, only: Scope | None
+                ) -> pd.DataFrame:
     """`call_rollup` rows straight from the calls in `[since, until)`."""
     whole, keys = hour_keys(local, M.timestamp, unit)
-    dims: list[Any] = [M.gateway.label("gateway"), *call_dimensions()]
-    if kinds:
-        dims.append(S.kind.label("kind"))
-    stmt = select(*keys, *dims, *call_measures()).where(*call_conditions(Scope(since, until)))
-    if kinds:
+    agent, model, provider = call_dimensions()
+    named = {"gateway": M.gateway, "agent": agent, "model": model, "provider": provider,
+             "kind": S.kind}
+    dims, picked = _dimensions(named, kinds, only)
+    stmt = select(*keys, *dims, *call_measures()).where(
+        *call_conditions(Scope(since, until)), *picked)
+    if kinds or (only is not None and only.kinds):
         stmt = stmt.join(sessions, same_session(S, M))
     stmt = stmt.group_by(*positions(len(keys) + len(dims)))
     return hours(frame(engine, stmt), whole, tz, unit)
+
+
+def _dimensions(named: dict[str, Any], kinds: bool, only: Scope | None
+                ) -> tuple[list[Any], list[Any]]:
+    """(columns to group by, conditions) over a table's gateway / agent / model / provider
+    / kind expressions: each dimension, or with `only` none, its filters instead."""
+    if only is None:
+        return [named[n].label(n) for n in ("gateway", "agent", "model", "provider",
+                                             *(["kind"] if kinds else []))], []
+    return [], [named[n].in_(values) for n, values in (
+        ("agent", only.agents), ("model", only.models), ("kind", only.kinds),
+        ("gateway", only.gateways)) if values]
 
 
 def hour_keys(local: LocalTime, column: Any, unit: Unit = Unit.HOUR
