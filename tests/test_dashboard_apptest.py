@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import streamlit as st
 from conftest import SAMPLE_VERSIONS, copy_sample, ingest, query, sample_figures
@@ -557,3 +558,22 @@ def test_a_session_page_names_its_gateway(tmp_path: Path, monkeypatch: pytest.Mo
     ok(at)
     assert any("No session with id 'nightly' on gateway 'gw-b'; that id is on 'gw-a'" in
                w.value.replace("\\", "") for w in at.warning)
+
+
+def test_a_lost_parent_gets_no_session_link(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sub-agents whose parent is unknown are listed (their cost counts) with an empty
+    Session cell: before, the table's '—' for a missing value became a link to '—'."""
+    db = tmp_path / "t.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("lost", kind="subagent"), session("p", kind="main"),
+                              session("c", kind="subagent", parent_session_id="p")],
+          [call("lost", now, 2.0), call("p", now, 1.0), call("c", now, 3.0)]).dispose()
+    at = app("dashboard.py", db, monkeypatch).run()
+    at.segmented_control(key="view").set_value("automation").run()
+    ok(at)
+    rolled = next(t.value for t in at.dataframe if "subagent_cost" in t.value.columns)
+    links = dict(zip(rolled["parent"], rolled["open"], strict=True))
+    assert links["(unknown parent)"] is None or pd.isna(links["(unknown parent)"])
+    assert [v for k, v in links.items() if k != "(unknown parent)"] == [
+        "?view=sessions&session=p"]

@@ -324,6 +324,8 @@ def _none_cells(table: Any) -> list[str]:
     for name in order:
         if name not in frame.columns or config.get(name, {}).get("hidden"):
             continue
+        if config.get(name, {}).get("type_config", {}).get("type") == "link":
+            continue  # a missing link is an empty cell, not a 'None'
         shown = frame[name].map(_shows_none)
         if shown.any():
             label = config.get(name, {}).get("label", name)
@@ -494,3 +496,23 @@ def test_one_colour_per_name_under_all_time(sweep: Sweep) -> None:
     palette = sweep.reference()
     assert {"model", "agent", "kind", "job", "tool"} <= {DIMENSIONS[n] for n in palette}
     assert not {name: colours for name, colours in palette.items() if len(colours) > 1}
+
+
+def test_cron_chart_shares_the_timelines_axis(sweep: Sweep) -> None:
+    """The basic dashboard's Cron & sub-agents view draws the cost of cron runs on the
+    axis of the timeline above it (days or months), under every range that buckets by day
+    or month; before, All time drew it over the cron days only."""
+    compared = 0
+    for filters in ranges():
+        case = Case("busy", Page("basic", "automation"), filters)
+        sweep.seen(case)
+        shown = {_key(c.proto.id): json.loads(c.proto.spec)["layout"]
+                 for c in sweep._app(case).get("plotly_chart")}
+        hourly = filters.preset in (Preset.TODAY, Preset.LAST_24H) or filters.days == (
+            TODAY - timedelta(days=1), TODAY)  # the timeline by hour; cron stays per day
+        if hourly or "cron-daily" not in shown:
+            continue
+        assert shown["cron-daily"]["xaxis"]["range"] == shown["tl-chart"]["xaxis"]["range"], \
+            filters.name
+        compared += 1
+    assert compared >= 4

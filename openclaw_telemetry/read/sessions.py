@@ -23,6 +23,7 @@ from openclaw_telemetry.measures import (
     tokens,
     total,
 )
+from openclaw_telemetry.read import rollups
 from openclaw_telemetry.read.sqlkit import (
     Scope,
     active_sessions,
@@ -194,14 +195,15 @@ class CronActivity(NamedTuple):
 _SUMS = ["calls", "tokens", "cost", "errors"]
 
 
-def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
-                  ) -> CronActivity:
+def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000,
+                  unit: Unit = Unit.DAY) -> CronActivity:
     """Cron-job cost per local day, per run and per job, from one query over the calls of
     cron sessions in scope (grouped by run and local day).
 
     A job is its name (else id) on its gateway: two hosts' jobs of one name are two jobs.
-    daily: day (tz-aware local midnight), job (name, else id), gateway, runs (cron sessions
-    with a call that day), calls, tokens, cost, errors. runs: one row per cron run (a cron
+    daily: day (tz-aware local midnight; with `unit=Unit.MONTH` the month's first), job
+    (name, else id), gateway, runs (cron sessions with a call that day), calls, tokens,
+    cost, errors. runs: one row per cron run (a cron
     session) with calls in range, latest first, at most `limit`: job, session_id,
     gateway, agent_id, start_time, end_time, model, calls, tokens, cost, errors, duration_s (of
     the whole run). jobs: one row per job, most expensive first: job, gateway, runs, calls,
@@ -220,10 +222,13 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
     rows = frame(engine, stmt.group_by(*positions(3))).merge(
         meta, on=["session_id", "gateway"], how="inner")
     rows["run"] = list(zip(rows["session_id"], rows["gateway"], strict=True))
-    daily = rows.groupby(["bucket", "job", "gateway"], as_index=False, sort=True).agg(
+    days = local_buckets(rows[["bucket"]].drop_duplicates(), tz, Unit.DAY)["bucket"]
+    starts = dict(zip(rows["bucket"].drop_duplicates(), rollups.bucket_of(days, unit, tz),
+                      strict=True))
+    daily = rows.assign(day=rows["bucket"].map(starts)).groupby(
+        ["day", "job", "gateway"], as_index=False, sort=True).agg(
         runs=("run", "nunique"), calls=("calls", "sum"), tokens=("tokens", "sum"),
         cost=("cost", "sum"), errors=("errors", "sum"))
-    daily = local_buckets(daily, tz, Unit.DAY).rename(columns={"bucket": "day"})
     keys = [c.key for c in run]
     per_run = rows.groupby(keys, as_index=False, sort=False, dropna=False)[_SUMS].sum()
     per_run = per_run.sort_values(["start_time", "session_id", "gateway"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from openclaw_telemetry import charts, read
+from openclaw_telemetry.timeframe import Unit, default_unit
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui.widgets import (
     chart,
@@ -27,7 +28,10 @@ from openclaw_telemetry.ui.widgets import (
 
 def cron(ctx: shell.Ctx) -> None:
     st.subheader("Cron jobs")
-    activity = data.ask(read.cron_activity, ctx.src, scope=ctx.scope, tz=ctx.tz)
+    first_call = data.ask(read.call_bounds, ctx.src).iloc[0]["first_call"]
+    unit = default_unit(ctx.window, now=ctx.now, first_call=first_call)
+    unit = Unit.DAY if unit is Unit.HOUR else unit  # runs are summed per day
+    activity = data.ask(read.cron_activity, ctx.src, scope=ctx.scope, tz=ctx.tz, unit=unit)
     if activity.daily.empty:
         nothing("cron runs")
         return
@@ -36,7 +40,11 @@ def cron(ctx: shell.Ctx) -> None:
     if ctx.view.several_gateways:  # a job is its name on its gateway
         daily = daily.assign(job=[on_gateway(job, host) for job, host
                                   in zip(daily["job"], daily["gateway"], strict=True)])
-    chart(charts.cron_daily(daily, ctx.colours("cron job")), "cron-daily")
+    since, until = ctx.span  # the timeline's axis: the range, else first call to now
+    span = (ctx.local(first_call) if since is None else since,
+            ctx.local(ctx.end) if until is None else until)
+    chart(charts.cron_daily(daily, ctx.colours("cron job"), unit=unit.value, span=span),
+          "cron-daily")
     table(jobs, key="cron-jobs", column_order=with_gateway(ctx, [
         "cost", "job", "runs", "avg_run", "max_run", "calls", "tokens", "errors",
         "last_run"]), column_config={
