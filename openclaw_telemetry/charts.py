@@ -57,8 +57,9 @@ def safe(name: object) -> str:
 def _layout(fig: go.Figure, title: str, *, height: int = 360) -> go.Figure:
     fig.update_layout(title={"text": title, "x": 0, "xanchor": "left"}, height=height,
                       margin={"l": 10, "r": 10, "t": 60, "b": 10},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1,
-                              "xanchor": "right", "title": None},
+                      legend={"orientation": "h", "yref": "container", "y": 0,
+                              "yanchor": "bottom", "x": 0, "xanchor": "left",
+                              "title": None},
                       hovermode="x unified", bargap=0.1)
     return fig
 
@@ -114,7 +115,8 @@ def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
         return empty(title)
     period = _UNITS.get(unit, _UNITS["day"])[0]
     fig = go.Figure()
-    for name in _order(frame, measure):
+    names = _order(frame, measure)
+    for name in names:
         part = frame[frame["series"] == name]
         fig.add_bar(x=part["bucket"], y=part[measure], name=safe(name),
                     marker_color=colour(name, colours), xperiod=period,
@@ -126,7 +128,8 @@ def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
     first, last = _bounds(frame, unit)
     time_axis(fig, unit, span[0] if span[0] is not None else first,
               span[1] if span[1] is not None else last)
-    return _layout(fig, title)
+    # room for the legend below: a row per series on a phone, where it wraps
+    return _layout(fig, title, height=360 + 16 * min(max(len(names) - 3, 0), 12))
 
 
 def share_pie(frame: pd.DataFrame, *, names: str, values: str, title: str,

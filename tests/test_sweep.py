@@ -324,8 +324,6 @@ def _none_cells(table: Any) -> list[str]:
     for name in order:
         if name not in frame.columns or config.get(name, {}).get("hidden"):
             continue
-        if config.get(name, {}).get("type_config", {}).get("type") == "link":
-            continue  # a missing link is an empty cell, not a 'None'
         shown = frame[name].map(_shows_none)
         if shown.any():
             label = config.get(name, {}).get("label", name)

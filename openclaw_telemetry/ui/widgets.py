@@ -161,7 +161,7 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
           texts: Mapping[str, Callable[[float | None], str]] | None = None,
           **options: Any) -> Any:
     """`st.dataframe` with the house's cells: missing text as '—' (never 'None'), a
-    missing link as an empty cell (not a link to '—'), durations (seconds) as
+    missing link as an empty cell (not a link to '—', not a grey 'None'), durations (seconds) as
     `format.duration` text, and the `texts` columns (numbers that may be missing: a rate
     without results, a percentile without durations) shown by their formatter, '—' where
     missing; returns the selection event."""
@@ -175,9 +175,7 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
              and config.get("type_config", {}).get("type") == "link"}
     for name in shown.columns:
         if name in links:
-            shown[name] = pd.Series([v if isinstance(v, str) and v else None
-                                     for v in shown[name].tolist()], index=shown.index,
-                                    dtype="object")
+            shown[name] = [v if isinstance(v, str) else "" for v in shown[name].tolist()]
         elif pd.api.types.is_object_dtype(shown[name]) or pd.api.types.is_string_dtype(
                 shown[name]):
             shown[name] = [fmt.text(v) for v in shown[name].tolist()]
