@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -109,6 +110,33 @@ def alert_history(engine: Engine, rules: Sequence[Rule], *, since: datetime | No
         for gateway, part in per_gateway(rule, scope, held):
             alerts += evaluate(rule, _history_frame(engine, rule, part, tz), gateway)
     return sorted(alerts, key=lambda a: a.at, reverse=True)
+
+
+class AlertHistory(NamedTuple):
+    """A range's history as the Alerts page shows it: the latest alerts (latest first),
+    how many fired, fired alerts per local day and severity (columns day: local midnight,
+    naive; severity; alerts) and the first alert's time (naive UTC; None: none fired).
+    A few hundred alerts, not tens of thousands: cheap to cache and to copy out of it."""
+
+    latest: list[Alert]
+    fired: int
+    per_day: pd.DataFrame
+    first: datetime | None
+
+
+def alert_summary(engine: Engine, rules: Sequence[Rule], *, since: datetime | None,
+                  now: datetime, tz: tzinfo, until: datetime | None = None,
+                  within: Scope | None = None, limit: int = 500) -> AlertHistory:
+    """`alert_history` summed up for a page: the latest `limit` alerts and the counts."""
+    alerts = alert_history(engine, rules, since=since, now=now, tz=tz, until=until,
+                           within=within)
+    frame = pd.DataFrame({"at": [a.at for a in alerts],
+                          "severity": [str(a.severity) for a in alerts]})
+    local = pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(tz)
+    frame["day"] = local.dt.tz_localize(None).dt.normalize()
+    per_day = frame.groupby(["day", "severity"], as_index=False).agg(alerts=("at", "size"))
+    return AlertHistory(alerts[:limit], len(alerts), per_day,
+                        min((a.at for a in alerts), default=None))
 
 
 def _history_frame(engine: Engine, rule: Rule, scope: Scope, tz: tzinfo) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from telemetry_db import build, call, session, today_before
 
-from openclaw_telemetry.alert_check import active_alerts, alert_history
+from openclaw_telemetry.alert_check import active_alerts, alert_history, alert_summary
 from openclaw_telemetry.alert_cli import exit_code, main
 from openclaw_telemetry.alerting import (
     DEFAULT_RULES,
@@ -188,6 +188,14 @@ def test_active_and_history(tmp_path: Path) -> None:
     daily = (Rule("Daily", Metric.DAILY_COST, ((Severity.WARNING, 1.0),)),)
     assert [a.value for a in alert_history(engine, daily, since=None, until=earlier, now=now,
                                            tz=zone("UTC"))] == [2.0]
+    # what the Alerts page caches: the latest few, the count, per day, the first
+    summary = alert_summary(engine, rules, since=None, now=now, tz=zone("UTC"), limit=1)
+    assert ([a.subject for a in summary.latest], summary.fired) == (["big"], 2)
+    assert summary.per_day["alerts"].sum() == 2 and len(summary.per_day) == 2
+    assert summary.first == min(a.at for a in history)
+    none = alert_summary(engine, rules, since=None, until=earlier - timedelta(days=9),
+                         now=now, tz=zone("UTC"))
+    assert (none.latest, none.fired, none.first, none.per_day.empty) == ([], 0, None, True)
 
 
 def test_alerts_honour_the_sidebar_filters(tmp_path: Path) -> None:

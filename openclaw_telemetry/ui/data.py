@@ -18,7 +18,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from openclaw_telemetry import read
-from openclaw_telemetry.alert_check import active_alerts, alert_history
+from openclaw_telemetry.alert_check import active_alerts, alert_summary
 from openclaw_telemetry.demo import is_demo
 from openclaw_telemetry.store import make_engine
 
@@ -26,7 +26,7 @@ T = TypeVar("T")
 _QUESTIONS: dict[str, Callable[..., Any]] = {
     function.__name__: function for function in (
         *(getattr(read, name) for name in read.__all__ if name[0].islower()),
-        active_alerts, alert_history, is_demo)}
+        active_alerts, alert_summary, is_demo)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,13 @@ when installed, records them."""
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import charts, read, rulesfile
-from openclaw_telemetry.alert_check import active_alerts, alert_history
+from openclaw_telemetry.alert_check import active_alerts, alert_summary
 from openclaw_telemetry.alerting import (
     SESSION_METRICS,
     Alert,
@@ -57,19 +57,10 @@ def alert_table(ctx: shell.Ctx, alerts: list[Alert], key: str) -> None:
                      "at": time_column("At"), "open": link_column("Session")})
 
 
-def per_day(alerts: list[Alert], tz: tzinfo) -> pd.DataFrame:
-    """Columns day (local midnight), severity, alerts (count)."""
-    frame = pd.DataFrame({"at": [a.at for a in alerts],
-                          "severity": [str(a.severity) for a in alerts]})
-    local = pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(tz)
-    frame["day"] = local.dt.tz_localize(None).dt.normalize()
-    return frame.groupby(["day", "severity"], as_index=False).agg(alerts=("at", "size"))
-
-
-def _local_range(ctx: shell.Ctx, history: list[Alert]) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _local_range(ctx: shell.Ctx, first: datetime) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The chosen range in local wall-clock time (its end: now at the latest); all time
     starts at the first alert."""
-    start = ctx.window.since if ctx.window.since is not None else min(a.at for a in history)
+    start = ctx.window.since if ctx.window.since is not None else first
     return (ctx.local(start).tz_localize(None).normalize(),
             ctx.local(ctx.end).tz_localize(None))
 
@@ -110,17 +101,17 @@ def render(ctx: shell.Ctx) -> None:
     if active:
         alert_table(ctx, active, "alerts-active")
     st.subheader(f"History: {ctx.view.filters.describe()}")
-    history = data.ask(alert_history, ctx.src, rules=rules, since=ctx.window.since,
+    history = data.ask(alert_summary, ctx.src, rules=rules, since=ctx.window.since,
                        until=ctx.window.until, now=tick, tz=ctx.tz, within=ctx.scope)
-    if history:
-        start, end = _local_range(ctx, history)
-        st.plotly_chart(charts.severity_timeline(per_day(history, ctx.tz),
+    if history.first is not None:
+        start, end = _local_range(ctx, history.first)
+        st.plotly_chart(charts.severity_timeline(history.per_day,
                                                  [s.value for s in Severity],
                                                  start=start, end=end),
                         key="alerts-history-chart")
-        alert_table(ctx, history[:500], "alerts-history")
-        if len(history) > 500:
-            st.caption(f"The latest 500 of {len(history):,} alerts.")
+        alert_table(ctx, history.latest, "alerts-history")
+        if history.fired > len(history.latest):
+            st.caption(f"The latest {len(history.latest):,} of {history.fired:,} alerts.")
     else:
         st.caption("Nothing fired in this range.")
     st.caption(f"Rules from {ctx.view.alerts or 'the built-in defaults'}. Each rule looks "
