@@ -219,18 +219,16 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
            S.end_time, S.model]
     # grouped by day and session only, the runs' facts joined after: half the sort
     meta = frame(engine, select(*run).where(S.kind == "cron"))
-    rows = frame(engine, stmt.group_by(*positions(3))).merge(
-        meta, on=["session_id", "gateway"], how="inner")
-    rows["run"] = list(zip(rows["session_id"], rows["gateway"], strict=True))
+    keys = ["session_id", "gateway"]
+    rows = frame(engine, stmt.group_by(*positions(3))).merge(meta[["job", *keys]], on=keys)
     days = local_buckets(rows[["bucket"]].drop_duplicates(), tz, Unit.DAY)["bucket"]
     starts = dict(zip(rows["bucket"].drop_duplicates(), rollups.bucket_of(days, unit, tz),
                       strict=True))
     daily = rows.assign(day=rows["bucket"].map(starts)).groupby(
         ["day", "job", "gateway"], as_index=False, sort=True).agg(
-        runs=("run", "nunique"), calls=("calls", "sum"), tokens=("tokens", "sum"),
-        cost=("cost", "sum"), errors=("errors", "sum"))
-    keys = [c.key for c in run]
-    per_run = rows.groupby(keys, as_index=False, sort=False, dropna=False)[_SUMS].sum()
+        runs=("session_id", "nunique"), calls=("calls", "sum"), tokens=("tokens", "sum"),
+        cost=("cost", "sum"), errors=("errors", "sum"))  # the gateway is a key: ids suffice
+    per_run = meta.merge(rows.groupby(keys, as_index=False, sort=False)[_SUMS].sum(), on=keys)
     per_run = per_run.sort_values(["start_time", "session_id", "gateway"],
                                   ascending=[False, True, True], ignore_index=True)
     runs = per_run.head(limit).assign(
