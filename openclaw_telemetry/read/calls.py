@@ -192,11 +192,16 @@ def hourly(engine: Engine, *, scope: Scope, tz: tzinfo, kinds: bool = False,
     """The calls of a scope as roll-up rows: columns of `call_rollup` (`kind` with
     `kinds=True` or a kind filter), one row per local hour, or per whole local day in the
     older history unless `by_hour`. Whole days and hours come from the cached history,
-    the partial ones at the range's ends are read exactly."""
+    the partial ones at the range's ends are read exactly; the hours of a few older days
+    straight from the roll-up."""
     kinds = kinds or bool(scope.kinds)
     history = _history(engine, stamp(engine), tz, kinds, False)
     if by_hour and history.cut is not None and (scope.since is None
                                                 or scope.since < history.cut):
+        if scope.since is not None and scope.until is not None and (
+                scope.until - scope.since <= timedelta(days=RECENT_DAYS + 1)):
+            return rollups.dimensions(call_rollup(engine, tz=tz, since=scope.since,
+                                                  until=scope.until, kinds=kinds), scope)
         history = _history(engine, stamp(engine), tz, kinds, True)
     return rollups.in_scope(
         history.rows, history.cut,
