@@ -97,16 +97,17 @@ GATEWAY_PARAM = "gateway"  # ?session=<id>&gateway=<name>: the gateway of the se
 
 def session_links(ctx: Any, session_ids: Iterable[object],
                   gateways: Iterable[object] | None = None) -> pd.Series:
-    """Links that open each session on this dashboard's session page (None: no id). A
+    """Links that open each session on this dashboard's session page ('' for no id: an
+    empty cell, where None would read 'None'). A
     session is its id on its gateway: with several gateways in the database the link
     names it (`gateways`, parallel to the ids); with one, links stay as they always were.
     Without `gateways` the page opens the first gateway's session of that id."""
     ids = _listed(session_ids)
     hosts = _listed(gateways) if gateways is not None else [None] * len(ids)
-    links: list[str | None] = []
+    links: list[str] = []
     for sid, host in zip(ids, hosts, strict=True):
         if not isinstance(sid, str) or not sid:
-            links.append(None)
+            links.append("")
             continue
         link = ctx.view.session_link.format(quote(sid, safe=""))
         if isinstance(host, str) and ctx.view.several_gateways:
