@@ -21,13 +21,16 @@ import pytest
 
 from openclaw_telemetry.demo.corpus import Options, generate
 from openclaw_telemetry.ingest import parse_worker
+from openclaw_telemetry.ingest.prepare import Pricing
 from openclaw_telemetry.ingest.state import SourceState
+from openclaw_telemetry.pricing import PriceBook
 from tests.conftest import SAMPLE_VERSIONS, copy_sample, ingest, totals
 from tests.entries import T0, assistant, header, lines, write
 
 ROOT = Path(__file__).resolve().parents[1]
 STOPPED = "session_parser.py: interrupted; the next run continues where this one stopped"
 VOLATILE = {"ingest_runs", "sqlite_sequence"}
+NO_LOGINS = frozenset[str]().__contains__  # no provider is a login (and it can be pickled)
 SKIP_COLUMNS = {"applied_at", "first_seen_at", "last_read_at", "run_id", "updated_at"}  # when
 
 
@@ -85,11 +88,18 @@ def test_a_rerun_and_an_append_with_two_jobs(tmp_path: Path, sqlite_url: str) ->
     assert totals(sqlite_url)["llm_calls"] == 2
 
 
-def _worker_says(jobs: list[tuple[Path, os.stat_result, SourceState | None, bool, str]]
-                 ) -> list[object]:
+def job(path: Path, stat: os.stat_result, state: SourceState | None,
+        hint: str) -> parse_worker.Job:
+    """A file for the worker, priced by the shipped library only, for SQLite."""
+    pricing = Pricing(PriceBook({}, {}), NO_LOGINS)
+    return parse_worker.Job(path, stat, state, False, hint, "gw", pricing,  # type: ignore[arg-type]
+                            True)
+
+
+def _worker_says(jobs: list[parse_worker.Job]) -> list[object]:
     """What the worker's main sends for these jobs, run in this process."""
     receiving, sending = multiprocessing.Pipe(duplex=False)
-    parse_worker._work(sending, jobs, 100)  # type: ignore[arg-type]
+    parse_worker._work(sending, jobs, 100)
     sending.close()
     said = []
     with contextlib.suppress(EOFError):  # (a few small messages: the pipe holds them all)
@@ -110,32 +120,38 @@ def test_a_file_that_cannot_be_read_costs_only_itself(tmp_path: Path) -> None:
     good = write(tmp_path, "good.jsonl", header("g"), assistant(T0, response_id="1"))
     gone = tmp_path / "gone.jsonl"  # seen when the run was planned, deleted before reading
     stat = good.stat()
-    jobs = [(gone, stat, unread(1, gone), False, "gone"),
-            (good, stat, unread(2, good), False, "g")]
+    jobs = [job(gone, stat, unread(1, gone), "gone"), job(good, stat, unread(2, good), "g")]
     said = _worker_says(jobs)
     done = [m for m in said if isinstance(m, parse_worker.FileDone)]
     assert done[0].error is not None and str(gone) in done[0].error
     assert done[1] == parse_worker.FileDone(None)
     flushed = [m for m in said if isinstance(m, parse_worker.Flushed)]
-    assert [m.source_id for m in flushed] == [2] and len(flushed[0].batch.calls) == 1
+    assert [m.source_id for m in flushed] == [2] and len(flushed[0].rows.messages) == 1
     assert said[-1] is None  # the end mark: all was read
 
 
 def test_a_bug_in_the_worker_is_an_error_with_its_traceback(tmp_path: Path) -> None:
     good = write(tmp_path, "good.jsonl", header("g"))
-    said = _worker_says([(good, good.stat(), None, False, "g")])  # no state: a bug
+    said = _worker_says([job(good, good.stat(), None, "g")])  # no state: a bug
     assert isinstance(said[-1], str) and "Traceback" in said[-1]
 
 
 def test_the_ingest_raises_what_broke_the_worker(tmp_path: Path) -> None:
     good = write(tmp_path, "good.jsonl", header("g"))
 
+    broken = unread(1, good)
+    broken.read_offset = "nowhere"  # type: ignore[assignment]  # (the worker cannot seek)
+
     class Broken:  # a job whose state the worker cannot use
         file = type("F", (), {"path": good, "compressed": False, "session_hint": "g"})()
         stat = good.stat()
-        state = None
+        state = broken
 
-    with (parse_worker.ParseWorker([Broken()], 100) as worker,  # type: ignore[list-item]
+    def pricing(_path: str, _agent: str | None) -> Pricing:
+        return Pricing(PriceBook({}, {}), NO_LOGINS)
+
+    with (parse_worker.ParseWorker([Broken()], 100, "gw", pricing,  # type: ignore[list-item]
+                                   sqlite=True) as worker,
           pytest.raises(parse_worker.WorkerFailed, match="Traceback")):
         list(worker.messages())
 

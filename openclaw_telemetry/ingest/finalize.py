@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, select, update
 
 from openclaw_telemetry import usage
-from openclaw_telemetry.ingest.writer import ERROR_STOPS, chunks, now, tool_duration
+from openclaw_telemetry.ingest.prepare import ERROR_STOPS, tool_duration
+from openclaw_telemetry.ingest.writer import chunks, now
 from openclaw_telemetry.schema import (
     cron_jobs,
     message_occurrences,

@@ -5,13 +5,15 @@ A cold ingest spends about a third of its time parsing lines and two thirds writ
 and indexes; on one core they take turns. With a spare core, a worker process reads and
 parses the files of a run, in the run's order, and hands each batch to the ingest
 (`Ingest._read_files`), which writes it exactly as if it had parsed it itself: the same
-batches, the same read states, the same transactions. Only reading moves; every
-decision about the database (owners of calls, duplicates, prices) stays in the writer.
+batches, the same read states, the same transactions. Reading moves, and so does
+preparing the rows (`prepare`: prices, row records, times in the backend's form, with the
+prices of each file resolved by the ingest before the worker starts); the decisions about
+the database (which calls are new, owners of copies) stay in the writer.
 
-The hand-off is one pickle per batch: the parser's records are named tuples of plain
-values, so a batch crosses the pipe as a few kilobytes per hundred calls, with no dicts.
-The pipe holds at most a few batches (the worker waits when it is full), so memory stays
-what one process needs.
+The hand-off is one pickle per batch: the rows are named tuples of plain values, so a
+batch crosses the pipe as a few kilobytes per hundred calls, with no dicts. The pipe
+holds at most a few batches (the worker waits when it is full), so memory stays what one
+process needs.
 
 The worker is a fresh interpreter (`spawn`: no copy of the parent's database
 connections, threads or signal handlers). It ignores Ctrl-C (the terminal sends it to
@@ -26,7 +28,7 @@ import signal
 import threading
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw_telemetry.ingest.file_plan import Work
+from openclaw_telemetry.ingest.prepare import Place, Pricing, SliceRows, prepare
 from openclaw_telemetry.ingest.readers import read_jsonl
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch
@@ -54,11 +57,25 @@ def wanted(work: list[Work]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Flushed:
-    """A batch of a source and its read state right after it (`Writer.add`)."""
+    """The rows of a batch of a source and its read state right after it (`Writer.add`)."""
 
     source_id: int
     values: dict[str, Any]
-    batch: Batch
+    rows: SliceRows
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A file to read, with what its rows need: prices, gateway, the backend's times."""
+
+    path: Path
+    stat: os.stat_result
+    state: SourceState
+    compressed: bool
+    hint: str
+    gateway: str
+    pricing: Pricing
+    sqlite: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +102,12 @@ class WorkerFailed(RuntimeError):
 class ParseWorker:
     """The worker process for `work` (a context manager: leaving it ends the process)."""
 
-    def __init__(self, work: list[Work], batch_calls: int) -> None:
+    def __init__(self, work: list[Work], batch_calls: int, gateway: str,
+                 pricing: Callable[[str, str | None], Pricing], *, sqlite: bool) -> None:
         context = get_context("spawn")
         self._pipe, sending = context.Pipe(duplex=False)
-        jobs = [(w.file.path, w.stat, w.state, w.file.compressed, w.file.session_hint)
+        jobs = [Job(w.file.path, w.stat, w.state, w.file.compressed, w.file.session_hint,
+                    gateway, pricing(str(w.file.path), w.state.agent_id), sqlite)
                 for w in work]
         self._process = context.Process(target=_work, args=(sending, jobs, batch_calls),
                                         name="openclaw-telemetry parser", daemon=True)
@@ -127,6 +146,7 @@ class _Sink:
     def __init__(self, pipe: Connection, batch_calls: int) -> None:
         self.pipe = pipe
         self.batch_calls = batch_calls
+        self.job: Job | None = None  # the file being read
         self._queue: deque[bytes | None] = deque()
         self._queued = 0
         self._room = threading.Condition()
@@ -135,7 +155,10 @@ class _Sink:
         self._sender.start()
 
     def flush(self, state: SourceState, batch: Batch) -> None:
-        self.send(Flushed(state.source_id, state.values(), batch))
+        job = self.job
+        assert job is not None
+        place = Place.of(state, job.gateway, job.pricing, sqlite=job.sqlite)
+        self.send(Flushed(state.source_id, state.values(), prepare(batch, place)))
 
     def progress(self, units: int) -> None:
         self.send(Progressed(units))
@@ -180,17 +203,18 @@ class _Sink:
                 self._room.notify_all()
 
 
-def _work(pipe: Connection, jobs: list[tuple[Path, os.stat_result, SourceState, bool, str]],
-          batch_calls: int) -> None:
+def _work(pipe: Connection, jobs: list[Job], batch_calls: int) -> None:
     """The worker's main: read every file in order, then say so."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sink = _Sink(pipe, batch_calls)
     try:
-        for path, stat, state, compressed, hint in jobs:
+        for job in jobs:
+            sink.job = job
             try:
-                read_jsonl(path, stat, state, compressed, hint, sink, sink.progress)
+                read_jsonl(job.path, job.stat, job.state, job.compressed, job.hint, sink,
+                           sink.progress)
             except OSError as exc:
-                sink.send(FileDone(f"{path}: {exc.strerror or exc}"))
+                sink.send(FileDone(f"{job.path}: {exc.strerror or exc}"))
             else:
                 sink.send(FileDone(None))
         last = None

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from openclaw_telemetry.ingest import learn
-from openclaw_telemetry.ingest.writer import Pricing
+from openclaw_telemetry.ingest.prepare import Pricing
 from openclaw_telemetry.pricing import (
     PriceBook,
     is_subscription,

@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from openclaw_telemetry.ingest.writer import Pricing, chunks
+from openclaw_telemetry.ingest.prepare import Pricing
+from openclaw_telemetry.ingest.writer import chunks
 from openclaw_telemetry.model import CostSource, Usage
 from openclaw_telemetry.schema import messages, sessions, sources
 

@@ -136,14 +136,15 @@ class Ingest:
                 stopping.check()
                 self._read_file(item, writer)
             return
-        with parse_worker.ParseWorker(work, self.batch_calls) as worker:
+        with parse_worker.ParseWorker(work, self.batch_calls, self.gateway,
+                                      self.prices.of_source, sqlite=writer.sqlite) as worker:
             messages = worker.messages()
             for item in work:
                 portion = Portion(self.progress, item.bytes_to_read, item.bytes_to_read)
                 for message in messages:
                     stopping.check()
                     if isinstance(message, parse_worker.Flushed):
-                        writer.add(message.source_id, message.values, message.batch)
+                        writer.add(message.source_id, message.values, message.rows)
                     elif isinstance(message, parse_worker.Progressed):
                         portion(message.units)
                     else:

@@ -5,19 +5,28 @@ read state of every source it came from commit together or not at all, and every
 idempotent (natural keys, insert-or-ignore), so a run killed at any moment is finished
 exactly by the next. Batches span sources (many small files commit together) and are
 bounded by `batch_calls`; rows go through the driver's executemany, which is what keeps a
-cold ingest close to the speed of reading the files.
+cold ingest close to the speed of reading the files. The rows come prepared (`prepare`):
+what is left here is what needs the database, which calls are new and who owns the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
 from openclaw_telemetry import usage
+from openclaw_telemetry.ingest.prepare import (
+    Place,
+    Pricing,
+    SliceRows,
+    Values,
+    prepare,
+    time_form,
+)
 from openclaw_telemetry.ingest.rows import (
     EventRow,
     IssueRow,
@@ -29,8 +38,7 @@ from openclaw_telemetry.ingest.rows import (
     ToolCallRow,
 )
 from openclaw_telemetry.ingest.state import SourceState
-from openclaw_telemetry.model import Batch, Call, CostSource, ToolCall, ToolResult
-from openclaw_telemetry.pricing import PriceBook, google_repaired
+from openclaw_telemetry.model import Batch, CostSource
 from openclaw_telemetry.schema import (
     message_occurrences,
     messages,
@@ -44,7 +52,7 @@ from openclaw_telemetry.schema import (
 )
 
 CHUNK = 500  # bound parameters per IN list, well under every backend's limit
-ERROR_STOPS = frozenset({"error", "aborted", "timeout"})
+_KEY, _TIME = MessageRow._fields.index("message_id"), MessageRow._fields.index("timestamp")
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -85,62 +93,8 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
     conn.exec_driver_sql(sql, rows)
 
 
-_MILLISECOND = timedelta(milliseconds=1)
-
-
-def tool_duration(called: datetime, result_time: datetime | None,
-                  recorded_ms: int | None) -> int | None:
-    """A tool call's duration: the result's `durationMs`, else result time minus call
-    time in whole milliseconds (none when negative or unknown)."""
-    if recorded_ms is not None or result_time is None:
-        return recorded_ms
-    gap = round((result_time - called) / _MILLISECOND)
-    return gap if gap >= 0 else None
-
-
-def _tool_row(tool: ToolCall, gateway: str, session_id: str | None, call: Call, when: Any,
-              result: ToolResult | None) -> ToolCallRow:
-    """A tool_calls row, joined to its result when the same slice holds it (D2); else
-    left open for the join at the end of the run (`finalize`)."""
-    if result is None:
-        is_error, duration = None, None
-    else:
-        is_error = result.is_error
-        duration = tool_duration(call.timestamp, result.timestamp, result.duration_ms)
-    return ToolCallRow(tool.tool_call_id, gateway, tool.tool_name, tool.bridge_name,
-                       session_id, call.key, when, tool.place, is_error, duration)
-
-
-def _answer(waiting: dict[str, list[ToolResult]], call_id: str,
-            position: int) -> ToolResult | None:
-    """Take the first result for this id that comes after the call in the transcript."""
-    queue = waiting.get(call_id, [])
-    for index, result in enumerate(queue):
-        if result.position > position:
-            return queue.pop(index)
-    return None
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """How SQLAlchemy's DateTime stores times in SQLite (contract D4)."""
-    if value is None:
-        return None
-    text = value.isoformat(" ")
-    return text if len(text) == 26 else f"{text}.000000"
-
-
-def _same(value: datetime | None) -> datetime | None:
-    return value
-
-
 def time_writer(engine: Engine) -> Callable[[datetime | None], Any]:
-    return _sqlite_time if engine.dialect.name == "sqlite" else _same
-
-
-@dataclass(slots=True)
-class Pricing:
-    book: PriceBook
-    subscription: Callable[[str], bool]
+    return time_form(engine.dialect.name == "sqlite")
 
 
 @dataclass(slots=True)
@@ -158,18 +112,24 @@ class FlushTotals:
     unpriced_tokens: int = 0
     issues: int = 0
 
-    def add(self, call: Call, cost: float, source: CostSource) -> None:
-        self.new_calls += 1
-        self.input += call.usage.input
-        self.output += call.usage.output
-        self.cache_read += call.usage.cache_read
-        self.cache_write += call.usage.cache_write
-        self.cost += cost
-        if source is CostSource.ESTIMATED:
-            self.estimated_cost += cost
-        elif source is CostSource.UNPRICED:
-            self.unpriced_calls += 1
-            self.unpriced_tokens += call.usage.total
+    def add(self, rows: list[Values]) -> None:
+        """Count new calls: `messages` rows (`MessageRow`'s values)."""
+        column = MessageRow._fields.index
+        inp, out, cr, cw, total, cost, source = (column(c) for c in (
+            "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+            "total_tokens", "cost", "cost_source"))
+        for row in rows:
+            self.input += row[inp]
+            self.output += row[out]
+            self.cache_read += row[cr]
+            self.cache_write += row[cw]
+            self.cost += row[cost]
+            if row[source] == CostSource.ESTIMATED:
+                self.estimated_cost += row[cost]
+            elif row[source] == CostSource.UNPRICED:
+                self.unpriced_calls += 1
+                self.unpriced_tokens += row[total]
+        self.new_calls += len(rows)
 
 
 @dataclass(slots=True)
@@ -181,8 +141,7 @@ class _Slice:
     session_id: str | None
     agent_id: str | None
     rel_path: str
-    batch: Batch
-    pricing: Pricing
+    rows: SliceRows
 
 
 @dataclass(slots=True)
@@ -205,18 +164,22 @@ class Writer:
         self.totals = totals
         self.batch_calls = batch_calls
         self._open = _Open()
-        self._time = time_writer(engine)
+        self.sqlite = engine.dialect.name == "sqlite"
 
     def flush(self, state: SourceState, batch: Batch) -> None:
         """Queue what a source produced and its read state; commit when the batch is full."""
-        self.add(state.source_id, state.values(), batch)
+        self.add(state.source_id, state.values(), prepare(batch, self.place(state)))
 
-    def add(self, source_id: int, values: dict[str, Any], batch: Batch) -> None:
-        """Queue a batch with the read state its source had right after it."""
-        pricing = self.pricing(values["path"], values["agent_id"])
+    def place(self, state: SourceState) -> Place:
+        """Where rows read from this source now are from (`prepare`)."""
+        return Place.of(state, self.gateway, self.pricing(state.path, state.agent_id),
+                        sqlite=self.sqlite)
+
+    def add(self, source_id: int, values: dict[str, Any], rows: SliceRows) -> None:
+        """Queue a slice's rows with the read state its source had right after it."""
         self._open.slices.append(_Slice(values, source_id, values["session_id"],
-                                        values["agent_id"], values["rel_path"], batch, pricing))
-        self._open.calls += len(batch.calls) + 1
+                                        values["agent_id"], values["rel_path"], rows))
+        self._open.calls += len(rows.messages) + 1
         if self._open.calls >= self.batch_calls:
             self.commit()
 
@@ -233,78 +196,49 @@ class Writer:
         gateway = self.gateway
         self._touch_sessions(conn, gateway, {(s.session_id, s.agent_id) for s in with_rows
                                              if s.session_id})
-        keys = list({c.key for s in with_rows for c in s.batch.calls})
+        keys = list({m[_KEY] for s in with_rows for m in s.rows.messages})
         owners = self._existing(conn, gateway, keys)
-        rows: list[MessageRow] = []
-        tools: list[ToolCallRow] = []
-        results: list[ResultRow] = []
-        occurrences: list[OccurrenceRow] = []
-        earlier: list[dict[str, Any]] = []
+        rows: list[Values] = []
+        tools: list[Values] = []
+        results: list[Values] = []
+        occurrences: list[Values] = []
+        earlier: list[tuple[str, Any]] = []
         pending: set[str] = set()
         for piece in with_rows:
             sid = piece.session_id
-            waiting: dict[str, list[ToolResult]] = {}
-            for done in piece.batch.results:
-                waiting.setdefault(done.tool_call_id, []).append(done)
-            joined: set[tuple[str, int]] = set()
-            for call in piece.batch.calls:
-                occurrences.append(OccurrenceRow(call.key, gateway, piece.source_id, sid))
-                owner = owners.get(call.key)
-                # every call takes its results in order, so a reused id (call_0 in every
-                # response) pairs each call with the result that follows it
-                answers = [_answer(waiting, t.tool_call_id, call.position)
-                           for t in call.tool_calls]
+            joined: set[int] = set()
+            made = piece.rows
+            for message, tool_rows, answered in zip(made.messages, made.tools, made.answered,
+                                                    strict=True):
+                key = message[_KEY]
+                owner = owners.get(key)
                 if owner is None:
-                    owners[call.key] = sid or ""
-                    rows.append(self._message(call, piece))
-                    when = self._time(call.timestamp)
-                    for tool, result in zip(call.tool_calls, answers, strict=True):
-                        tools.append(_tool_row(tool, gateway, sid, call, when, result))
-                        if result is not None:
-                            joined.add((result.tool_call_id, result.position))
+                    owners[key] = sid or ""
+                    rows.append(message)
+                    tools += tool_rows
+                    joined.update(answered)
                     continue
                 if owner != sid:
-                    pending.add(call.key)
-                earlier.append({"k": call.key, "t": call.timestamp})  # any copy may be earlier
+                    pending.add(key)
+                earlier.append((key, message[_TIME]))  # any copy may be earlier
+            occurrences += made.occurrences
             # results joined above are done; the others wait for their call (end of run)
-            results.extend(ResultRow(gateway, sid, r.tool_call_id, r.is_error,
-                                     self._time(r.timestamp), r.duration_ms)
-                           for r in piece.batch.results
-                           if (r.tool_call_id, r.position) not in joined)
-        insert_rows(conn, messages, rows)
-        insert_rows(conn, tool_calls, tools)
-        insert_rows(conn, tool_results, results)
-        insert_rows(conn, message_occurrences, occurrences)
+            results += [r for i, r in enumerate(made.results) if i not in joined]
+        self.totals.add(rows)
+        bulk_insert(conn, messages, MessageRow._fields, rows)
+        bulk_insert(conn, tool_calls, ToolCallRow._fields, tools)
+        bulk_insert(conn, tool_results, ResultRow._fields, results)
+        bulk_insert(conn, message_occurrences, OccurrenceRow._fields, occurrences)
         insert_rows(conn, pending_keys, [PendingRow(k, gateway) for k in sorted(pending)])
-        insert_rows(conn, session_events, [
-            EventRow(piece.session_id, gateway, piece.source_id, e.position,
-                     self._time(e.timestamp), e.kind, e.value, e.tokens_before, e.tokens_after)
-            for piece in with_rows for e in piece.batch.events])
+        bulk_insert(conn, session_events, EventRow._fields,
+                    [e for piece in with_rows for e in piece.rows.events])
         self._earlier_times(conn, gateway, earlier, refresh=not self.cold)
         self._issues(conn, slices)  # also of a source that yielded no session (a bad archive)
         self._save_states(conn, slices)
 
-    def _message(self, call: Call, piece: _Slice) -> MessageRow:
-        priced = piece.pricing.book.price(call)
-        self.totals.add(call, priced.cost, priced.source)
-        usage = call.usage
-        return MessageRow(
-            message_id=call.key, gateway=self.gateway, session_id=piece.session_id,
-            agent_id=piece.agent_id, timestamp=self._time(call.timestamp), role="assistant",
-            model=call.model, provider=call.provider, api=call.api, input_tokens=usage.input,
-            output_tokens=usage.output, cache_read_tokens=usage.cache_read,
-            cache_write_tokens=usage.cache_write, total_tokens=usage.total, cost=priced.cost,
-            cost_source=priced.source.value,
-            recorded_cost=google_repaired(call) if call.google_fix else call.recorded_cost,
-            stop_reason=call.stop_reason, is_error=call.stop_reason in ERROR_STOPS,
-            error_message=call.error_message, response_id=call.response_id,
-            response_model=call.response_model, latency_ms=call.latency_ms,
-            subscription=piece.pricing.subscription(call.provider), entry_id=call.entry_id,
-            source_id=piece.source_id, tool_call_count=len(call.tool_calls))
-
     def _issues(self, conn: Connection, slices: list[_Slice]) -> None:
         issues = [IssueRow(self.gateway, s.source_id, s.rel_path, i.position, i.byte_offset,
-                           i.kind, i.detail, self.run_id) for s in slices for i in s.batch.issues]
+                           i.kind, i.detail, self.run_id) for s in slices for i in s.rows.issues]
         insert_rows(conn, parse_issues, issues)
         self.totals.issues += len(issues)
 
@@ -333,17 +267,19 @@ class Writer:
         return found
 
     @staticmethod
-    def _earlier_times(conn: Connection, gateway: str, rows: list[dict[str, Any]], *,
+    def _earlier_times(conn: Connection, gateway: str, rows: list[tuple[str, Any]], *,
                        refresh: bool) -> None:
         """A call's time is its earliest record, whichever copy is read first. A call that
         moves leaves its roll-up bucket (its owner may not be touched this run), so both
-        buckets are re-derived here (`refresh`), unless the run will re-derive them all."""
+        buckets are re-derived here (`refresh`), unless the run will re-derive them all.
+        `rows` are (key, time in the backend's form: SQLite's text is read back)."""
         if not rows:
             return
         earliest: dict[str, datetime] = {}
-        for row in rows:
-            if row["k"] not in earliest or row["t"] < earliest[row["k"]]:
-                earliest[row["k"]] = row["t"]
+        for key, stored in rows:
+            when = stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
+            if key not in earliest or when < earliest[key]:
+                earliest[key] = when
         moved: set[datetime] = set()
         changes: list[dict[str, Any]] = []
         for part in chunks(sorted(earliest)):
