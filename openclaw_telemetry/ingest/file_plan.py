@@ -31,6 +31,12 @@ from openclaw_telemetry.sources.discover import SourceFile, StateRoot, iter_sour
 Found = tuple[StateRoot, SourceFile, os.stat_result]
 
 
+def load_states(conn: Connection, gateway: str) -> list[SourceState]:
+    """Every remembered source of the gateway: files, and sessions of agent databases."""
+    return [SourceState.from_row(row)
+            for row in conn.execute(select(sources).where(sources.c.gateway == gateway))]
+
+
 @dataclass(slots=True)
 class Work:
     """A file that needs reading, with what is known of it."""

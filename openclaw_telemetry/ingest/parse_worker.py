@@ -34,13 +34,15 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openclaw_telemetry.ingest.file_plan import Work
 from openclaw_telemetry.ingest.prepare import Place, Pricing, SliceRows, prepare
 from openclaw_telemetry.ingest.readers import read_jsonl
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch
+
+if TYPE_CHECKING:  # (not imported at run time: the worker's start-up has no SQLAlchemy)
+    from openclaw_telemetry.ingest.file_plan import Work
 
 MIN_BYTES = 16 * 1024 * 1024  # less is read in well under a second: a worker would not pay
 AHEAD = 32 * 1024 * 1024  # pickled batches the worker may hold that the ingest has not read

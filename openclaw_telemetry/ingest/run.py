@@ -20,12 +20,12 @@ from openclaw_telemetry import stopping
 from openclaw_telemetry.ingest import bookkeeping, bulk, learn, parse_worker
 from openclaw_telemetry.ingest.bookkeeping import RunSummary
 from openclaw_telemetry.ingest.db_plan import DbPlan, DbWork
-from openclaw_telemetry.ingest.file_plan import FilePlan, Work, discover
+from openclaw_telemetry.ingest.file_plan import FilePlan, Work, discover, load_states
 from openclaw_telemetry.ingest.finalize import finalize
 from openclaw_telemetry.ingest.prices import Prices
 from openclaw_telemetry.ingest.readers import read_jsonl, read_session_rows
 from openclaw_telemetry.ingest.reprice import reprice
-from openclaw_telemetry.ingest.state import SourceState, load_states
+from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.ingest.writer import Writer
 from openclaw_telemetry.model import SourceKind
 from openclaw_telemetry.progress import Portion, ProgressSink
