@@ -12,9 +12,8 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
@@ -29,7 +28,6 @@ from openclaw_telemetry.model import (
     ToolResult,
     Usage,
 )
-from openclaw_telemetry.sources import typed
 from openclaw_telemetry.sources.usage import (
     MAX_COUNT,
     normalize_usage,
@@ -45,7 +43,6 @@ _KNOWN_ROLES = frozenset({"user", "assistant", "toolResult", "bashExecution", "c
 _SYNTHETIC_PROVIDER = "openclaw"  # format §4.6: delivery-mirror, gateway-injected, acp-runtime
 _GOOGLE_BUGGY_APIS = frozenset({"google-generative-ai", "google-vertex"})
 _BRIDGE_TOOL = "tool_call"  # format §12.2: Tool Search bridge; arguments.id names the tool
-_TOOL_BLOCKS = ("toolCall", "tool_use")
 _PROMPT_ERROR = "openclaw:prompt-error"  # format §4.8
 _WORD = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 _MAX_ERROR_TEXT = 500
@@ -154,25 +151,6 @@ def _has_surrogate(obj: Any) -> bool:
     return False
 
 
-class Said(NamedTuple):
-    """An LLM call as its entry states it, decoded leniently or typed (`TranscriptParser._call`)."""
-
-    provider: str
-    model: str
-    api: str | None
-    usage: Usage
-    cost: float | None
-    input_cost: float | None
-    google_fix: bool
-    request_ts: Any  # message.timestamp
-    entry_ts: Any
-    response_id: str | None
-    stop_reason: str | None
-    error_message: str | None
-    response_model: str | None
-    entry_id: str | None
-
-
 class TranscriptParser:
     """Follows one transcript; call `feed` per line, read `batch` and `meta` after."""
 
@@ -188,35 +166,23 @@ class TranscriptParser:
         stripped = line.strip()
         if not stripped:
             return
-        obj: typed.Entry | dict[str, Any] | None = typed.decode(stripped)  # the common case
-        if obj is None:
-            obj = self._lenient(stripped, position, byte_offset)
-            if obj is None:
-                return
         try:
-            if isinstance(obj, dict):
-                self._entry(obj, position, byte_offset)
-            else:
-                self._typed(obj, position, byte_offset)
+            obj, warning = _decode(stripped)
+        except ValueError as exc:
+            self._issue(position, byte_offset, "malformed_json", str(exc))
+            return
+        if warning is not None:
+            self._issue(position, byte_offset, warning, _WARNINGS[warning])
+        if not isinstance(obj, dict):
+            self._issue(position, byte_offset, "not_an_object", type(obj).__name__)
+            return
+        try:
+            self._entry(obj, position, byte_offset)
         except RecursionError:
             self._issue(position, byte_offset, "malformed_entry", "nesting too deep")
         except (ValueError, OverflowError) as exc:  # a value no rule foresaw costs only its
             self._issue(position, byte_offset, "malformed_entry",  # line; the type only: an
                         f"unreadable entry ({type(exc).__name__})")  # error may quote text
-
-    def _lenient(self, line: bytes, position: int, offset: int | None) -> dict[str, Any] | None:
-        """Any line: its object, or None when it holds none (the problem is recorded)."""
-        try:
-            obj, warning = _decode(line)
-        except ValueError as exc:
-            self._issue(position, offset, "malformed_json", str(exc))
-            return None
-        if warning is not None:
-            self._issue(position, offset, warning, _WARNINGS[warning])
-        if not isinstance(obj, dict):
-            self._issue(position, offset, "not_an_object", type(obj).__name__)
-            return None
-        return obj
 
     def take(self) -> Batch:
         batch, self.batch = self.batch, Batch()
@@ -233,7 +199,12 @@ class TranscriptParser:
         if etype == "session":
             self._header(obj, when)
             return
-        self._seen(when)
+        if when is not None:
+            meta = self.meta
+            if meta.first_time is None or when < meta.first_time:
+                meta.first_time = when
+            if meta.last_time is None or when > meta.last_time:
+                meta.last_time = when
         if etype == "message":
             self._message(obj, when, position, offset)
         elif etype == "model_change":
@@ -255,40 +226,6 @@ class TranscriptParser:
             self._event("prompt_error", when, position, model)  # never the error text (E4)
         elif etype not in _KNOWN_TYPES:
             self._issue(position, offset, "unknown_entry_type", repr(etype))
-
-    def _seen(self, when: datetime | None) -> None:
-        if when is not None:
-            meta = self.meta
-            if meta.first_time is None or when < meta.first_time:
-                meta.first_time = when
-            if meta.last_time is None or when > meta.last_time:
-                meta.last_time = when
-
-    def _typed(self, entry: typed.Entry, position: int, offset: int | None) -> None:
-        """An entry `typed` decoded: the records `_entry` makes of the same line."""
-        when = parse_time(entry.timestamp)
-        self._seen(when)
-        msg = entry.message
-        if isinstance(msg, typed.ToolResult):
-            self._result(_str(msg.toolCallId), msg.isError is True, msg.timestamp,
-                         None if msg.details is None else msg.details.durationMs, when,
-                         position)
-            return
-        provider = _str(msg.provider) or _str(entry.provider) or self.provider
-        if provider == _SYNTHETIC_PROVIDER:
-            return
-        model = _str(msg.model) or _str(entry.model) or self.model or "unknown"
-        counts = msg.usage if msg.usage is not None else entry.usage
-        usage, cost = (Usage(), None) if counts is None else (
-            Usage(counts.input, counts.output, counts.cacheRead, counts.cacheWrite),
-            counts.cost)
-        self._call(Said(provider or "unknown", model, _str(msg.api) or _str(entry.api), usage,
-                        None if cost is None else cost.total,
-                        None if cost is None else cost.input, False, msg.timestamp,
-                        entry.timestamp, _str(msg.responseId) or _str(entry.responseId),
-                        _str(msg.stopReason), clean_text(msg.errorMessage, _MAX_ERROR_TEXT),
-                        _str(msg.responseModel), _str(entry.id)),
-                   when, position, offset, lambda key: _tool_calls(msg, key))
 
     def _event(self, kind: str, when: datetime | None, position: int, value: str | None,
                before: int | None = None, after: int | None = None) -> None:
@@ -357,48 +294,33 @@ class TranscriptParser:
                           usage.cache_read, usage.cache_write)
         for problem in problems:
             self._issue(position, offset, "bad_number", problem)
-        response_id = _str(msg.get("responseId")) or _str(entry.get("responseId"))
-        self._call(Said(provider, model, api, usage, cost, input_cost, google_fix,
-                        msg.get("timestamp"), entry.get("timestamp"), response_id,
-                        _str(msg.get("stopReason")),
-                        clean_text(msg.get("errorMessage"), _MAX_ERROR_TEXT),
-                        _str(msg.get("responseModel")), _str(entry.get("id"))),
-                   when, position, offset, lambda key: _tool_calls(msg, key))
-
-    def _call(self, said: Said, when: datetime | None, position: int, offset: int | None,
-              tools: Callable[[str], tuple[ToolCall, ...]]) -> None:
-        """Record a call from what its entry said, however it was decoded (`typed`)."""
-        request_ts = said.request_ts
+        request_ts = msg.get("timestamp")
         timestamp = when or parse_time(request_ts) or self.meta.last_time
         if timestamp is None:
             self._issue(position, offset, "missing_timestamp", "call dated 1970-01-01")
             timestamp = _EPOCH
-        key_ts = request_ts if request_ts is not None else said.entry_ts
-        key = call_key(said.provider, said.response_id, said.model, key_ts, said.usage)
+        response_id = _str(msg.get("responseId")) or _str(entry.get("responseId"))
+        key_ts = request_ts if request_ts is not None else entry.get("timestamp")
+        key = call_key(provider, response_id, model, key_ts, usage)
         self.batch.calls.append(Call(
-            key=key, timestamp=timestamp, provider=said.provider, model=said.model,
-            api=said.api, usage=said.usage, recorded_cost=said.cost,
-            recorded_input_cost=said.input_cost, google_fix=said.google_fix,
-            stop_reason=said.stop_reason, error_message=said.error_message,
-            response_id=said.response_id, response_model=said.response_model,
-            latency_ms=_latency(when, request_ts), entry_id=said.entry_id,
-            position=position, tool_calls=tools(key),
+            key=key, timestamp=timestamp, provider=provider, model=model, api=api, usage=usage,
+            recorded_cost=cost, recorded_input_cost=input_cost, google_fix=google_fix,
+            stop_reason=_str(msg.get("stopReason")),
+            error_message=clean_text(msg.get("errorMessage"), _MAX_ERROR_TEXT),
+            response_id=response_id, response_model=_str(msg.get("responseModel")),
+            latency_ms=_latency(when, request_ts), entry_id=_str(entry.get("id")),
+            position=position, tool_calls=_tool_calls(msg, key),
         ))
 
     def _tool_result(self, msg: dict[str, Any], when: datetime | None, position: int) -> None:
-        details = msg.get("details")
-        self._result(_str(msg.get("toolCallId")), msg.get("isError") is True,
-                     msg.get("timestamp"),
-                     details.get("durationMs") if isinstance(details, dict) else None,
-                     when, position)
-
-    def _result(self, call_id: str | None, is_error: bool, stamp: Any, duration: Any,
-                when: datetime | None, position: int) -> None:
-        """Record a tool result, however its entry was decoded (`typed`)."""
+        call_id = _str(msg.get("toolCallId"))
         if not call_id:
             return
+        details = msg.get("details")
+        duration = details.get("durationMs") if isinstance(details, dict) else None
         self.batch.results.append(ToolResult(
-            tool_call_id=call_id, is_error=is_error, timestamp=parse_time(stamp) or when,
+            tool_call_id=call_id, is_error=msg.get("isError") is True,
+            timestamp=parse_time(msg.get("timestamp")) or when,
             duration_ms=_non_negative_int(duration), position=position,
         ))
 
@@ -458,11 +380,7 @@ def _google_double_count(api: str | None, usage: Usage, raw: dict[str, Any]) -> 
     return abs(total - (usage.input + usage.output)) <= max(1, total // 1000)
 
 
-def _tool_calls(msg: dict[str, Any] | typed.Assistant, key: str) -> tuple[ToolCall, ...]:
-    if isinstance(msg, typed.Assistant):  # (no bridge, no OpenAI spelling: `typed.decode`)
-        typed_blocks = msg.content if isinstance(msg.content, list) else []
-        return tuple(_tool_call(block.id, block.name, None, key, index) for index, block in
-                     enumerate(b for b in typed_blocks if b.type in _TOOL_BLOCKS))
+def _tool_calls(msg: dict[str, Any], key: str) -> tuple[ToolCall, ...]:
     found: list[ToolCall] = []
     content = msg.get("content")
     blocks = content if isinstance(content, list) else []
@@ -470,7 +388,7 @@ def _tool_calls(msg: dict[str, Any] | typed.Assistant, key: str) -> tuple[ToolCa
         if not isinstance(block, dict):
             continue
         btype = block.get("type")
-        if btype in _TOOL_BLOCKS:
+        if btype in ("toolCall", "tool_use"):
             args = block.get("arguments") if btype == "toolCall" else block.get("input")
             found.append(_tool_call(block.get("id"), block.get("name"), args, key, len(found)))
     openai_calls = msg.get("tool_calls")
