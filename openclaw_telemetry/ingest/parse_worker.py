@@ -22,6 +22,7 @@ both processes; the ingest stops it) and dies with its pipe when the ingest is k
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -208,6 +209,7 @@ class _Sink:
 def _work(pipe: Connection, jobs: list[Job], batch_calls: int) -> None:
     """The worker's main: read every file in order, then say so."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.disable()  # no reference cycles, only churn: as the ingest's reading (`run.py`)
     sink = _Sink(pipe, batch_calls)
     try:
         for job in jobs:
