@@ -196,34 +196,31 @@ def tool_usage(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
 
 def cron_daily(frame: pd.DataFrame, colours: Colours | None = None, *, unit: str = "day",
                span: Span = (None, None)) -> go.Figure:
-    """Cron-job cost per day (or month), stacked by job, on the axis of the timeline of the
-    same range: `span` (local; its ends widened to whole buckets), else the data's."""
+    """Cron-job cost per day or month (`unit`), stacked by job, on the axis of the timeline
+    of the same range: `span` (local; its ends widened to whole buckets), else the data's."""
     renamed = frame.rename(columns={"day": "bucket", "job": "series"})
     first, last = _bounds(renamed, unit) if not renamed.empty else (None, None)
     low = span[0] if span[0] is not None else first
     high = span[1] if span[1] is not None else last
     return timeline(renamed, measure="cost", by="cron job", unit=unit, colours=colours,
-                    span=(None if low is None else bucket_floor(low, unit),
-                          None if high is None else bucket_ceil(high, unit)))
+                    span=(None if low is None else _bucket_floor(low, unit),
+                          None if high is None else _bucket_ceil(high, unit)))
 
 
-def bucket_floor(moment: pd.Timestamp, unit: str) -> pd.Timestamp:
-    """The start of the local hour, day or month holding a moment (tz-aware)."""
-    if unit == "hour":
-        return moment.floor("h", ambiguous=True, nonexistent="shift_forward")
+def _bucket_floor(moment: pd.Timestamp, unit: str) -> pd.Timestamp:
+    """The start of the local day or month holding a moment (tz-aware)."""
     day = moment.tz_localize(None).normalize()
     if unit == "month":
         day = day.replace(day=1)
     return day.tz_localize(moment.tz, ambiguous=True, nonexistent="shift_forward")
 
 
-def bucket_ceil(moment: pd.Timestamp, unit: str) -> pd.Timestamp:
+def _bucket_ceil(moment: pd.Timestamp, unit: str) -> pd.Timestamp:
     """The end of the bucket holding a moment (the moment itself on a bucket's start)."""
-    start = bucket_floor(moment, unit)
+    start = _bucket_floor(moment, unit)
     if start == moment:
         return moment
-    step = {"hour": pd.DateOffset(hours=1), "month": pd.DateOffset(months=1)}.get(
-        unit, pd.DateOffset(days=1))
+    step = pd.DateOffset(months=1) if unit == "month" else pd.DateOffset(days=1)
     wall: pd.Timestamp = start.tz_localize(None) + step
     return wall.tz_localize(start.tz, ambiguous=True, nonexistent="shift_forward")
 

@@ -161,11 +161,11 @@ def nothing(what: str) -> None:
 def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
           texts: Mapping[str, Callable[[float | None], str]] | None = None,
           **options: Any) -> Any:
-    """`st.dataframe` with the house's cells: missing text as '—' (never 'None'), a
-    missing link as an empty cell (not a link to '—', not a grey 'None'), durations (seconds) as
-    `format.duration` text, and the `texts` columns (numbers that may be missing: a rate
-    without results, a percentile without durations) shown by their formatter, '—' where
-    missing; returns the selection event."""
+    """`st.dataframe` with the house's cells: missing text as '—' (never 'None'), link
+    columns as they are (`session_links` gives '' for no link: an empty cell, where '—'
+    would be a link to '—'), durations (seconds) as `format.duration` text, and the `texts`
+    columns (numbers that may be missing: a rate without results, a percentile without
+    durations) shown by their formatter, '—' where missing; returns the selection event."""
     shown = frame.copy()
     formats: dict[str, Callable[[float | None], str]] = dict.fromkeys(durations, fmt.duration)
     formats.update(texts or {})
@@ -175,9 +175,7 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
              if isinstance(config, dict)
              and config.get("type_config", {}).get("type") == "link"}
     for name in shown.columns:
-        if name in links:
-            shown[name] = [v if isinstance(v, str) else "" for v in shown[name].tolist()]
-        elif pd.api.types.is_object_dtype(shown[name]) or pd.api.types.is_string_dtype(
-                shown[name]):
+        if name not in links and (pd.api.types.is_object_dtype(shown[name])
+                                  or pd.api.types.is_string_dtype(shown[name])):
             shown[name] = [fmt.text(v) for v in shown[name].tolist()]
     return st.dataframe(shown, hide_index=True, key=key, **options)
