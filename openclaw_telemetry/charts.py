@@ -31,6 +31,9 @@ _HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
 _UNITS = {"hour": (_HOUR_MS, pd.Timedelta(hours=24), "%H:%M\n%b %d"),
           "day": (_DAY_MS, pd.Timedelta(days=7), "%b %d"),
           "month": ("M1", pd.Timedelta(days=183), "%b %Y")}
+# a bar's width (ms): without it plotly sizes bars by the gaps between them, and the one
+# bar of a frame that is not zero-filled (a single day of cron runs) is a hairline
+_BAR_MS = {"hour": 0.9 * _HOUR_MS, "day": 0.9 * _DAY_MS, "month": 0.9 * 28 * _DAY_MS}
 _TOKEN_KINDS = (("input", "Input"), ("output", "Output"), ("cache_read", "Cache read"),
                 ("cache_write", "Cache write"))
 Colours = Mapping[str, str]
@@ -120,7 +123,7 @@ def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
         part = frame[frame["series"] == name]
         fig.add_bar(x=part["bucket"], y=part[measure], name=safe(name),
                     marker_color=colour(name, colours), xperiod=period,
-                    xperiodalignment="middle",
+                    xperiodalignment="middle", width=_BAR_MS.get(unit, _BAR_MS["day"]),
                     hovertemplate=f"%{{fullData.name}}: {hover}<extra></extra>")
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title=label, tickprefix="$" if measure == "cost" else "",

@@ -96,3 +96,12 @@ def test_the_axis_covers_the_chosen_range() -> None:
     fig = charts.timeline(frame, unit="hour", span=(day, day + pd.Timedelta(days=1)))
     low, high = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
     assert (low, high) == (day, day + pd.Timedelta(days=1))
+
+
+def test_one_day_of_cron_runs_is_a_day_wide_bar() -> None:
+    """A frame that is not zero-filled (cron runs on one day of "This month") drew a
+    hairline: plotly sizes bars by the gaps between them unless told their width."""
+    day = pd.Timestamp("2026-12-01", tz="UTC")
+    frame = pd.DataFrame({"day": [day], "job": ["hourly-tick"], "cost": [0.01]})
+    fig = charts.cron_daily(frame, unit="day", span=(day, day + pd.Timedelta(days=30)))
+    assert fig.data[0].width >= 0.8 * 86_400_000
