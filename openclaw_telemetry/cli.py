@@ -144,7 +144,7 @@ def _run_once(settings: config.Settings, engine: Engine, roots: list[StateRoot],
                       config_path=settings.config_path, full=settings.full,
                       batch_calls=settings.batch_size, progress=for_stream(err, quiet=quiet),
                       warn=lambda m: print(f"warning: {m}", file=err),
-                      parse_in_worker=None if settings.jobs is None else settings.jobs > 1
+                      jobs=settings.jobs
                       ).run()
 
 

@@ -45,7 +45,7 @@ class Settings:
     env: Mapping[str, str]
     alerts: str | None = None  # with --watch: the rules file to evaluate after each run
     gateway: str = ""  # the OpenClaw host this run reads (ids are unique per gateway)
-    jobs: int | None = None  # processes reading transcripts; None: as `parse_worker.wanted`
+    jobs: int | None = None  # processes parsing transcripts; None: as `parse_worker.wanted`
 
 
 def default_db(env: Mapping[str, str] | None = None) -> str:
@@ -138,11 +138,11 @@ def parser() -> argparse.ArgumentParser:
                         f"{ENV_ALERTS})")
     p.add_argument("--batch-size", type=int, default=10000, metavar="CALLS",
                    help="LLM calls written per transaction (default: 10000)")
-    p.add_argument("--jobs", type=int, choices=(1, 2), metavar="N",
-                   help="processes for reading transcripts: 2 parses them in a second process "
-                        "while this one writes (a large first ingest, about 10%% faster), 1 "
-                        "never does (default: 2 when there is more than 16 MB to read and a "
-                        "core is idle)")
+    p.add_argument("--jobs", type=int, choices=range(1, 9), metavar="N",
+                   help="processes parsing transcript files, 1 to 8: 1 parses them in this "
+                        "process, N >= 2 starts N parsing processes while this one writes "
+                        "(default: one per core, up to 4, when there is more than 16 MB to "
+                        "read and the load average leaves a core idle; else 1)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 

@@ -1,7 +1,7 @@
-"""Parsing in a second process (`--jobs 2`, `ingest/parse_worker.py`; issue 15 item 2): the
-database is the one a single process writes, row for row, whatever the batch size; a
-file that cannot be read costs only itself; a bug in the worker is an error, never a
-silent end; a stop ends both processes with one line."""
+"""Parsing in worker processes (`--jobs N`, `ingest/parse_worker.py`; issue 15 item 2): the
+database is the one a single process writes, row for row, whatever the batch size and the
+number of workers; a file that cannot be read costs only itself; a bug in a worker is an
+error, never a silent end; a stop ends every process with one line."""
 
 from __future__ import annotations
 
@@ -52,12 +52,15 @@ def dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
         conn.close()
 
 
-def _same_with_two_jobs(state: Path, tmp_path: Path, *extra: str) -> None:
-    one, two = tmp_path / "one.db", tmp_path / "two.db"
+def _same_with_workers(state: Path, tmp_path: Path, *extra: str,
+                       jobs: tuple[str, ...] = ("2",)) -> None:
+    one = tmp_path / "one.db"
     assert ingest(state, f"sqlite:///{one}", "-q", "--jobs", "1", *extra).code == 0
-    ran = ingest(state, f"sqlite:///{two}", "-q", "--jobs", "2", *extra)
-    assert ran.code == 0, ran.err
-    assert dump(one) == dump(two)
+    for n in jobs:
+        more = tmp_path / f"jobs{n}.db"
+        ran = ingest(state, f"sqlite:///{more}", "-q", "--jobs", n, *extra)
+        assert ran.code == 0, ran.err
+        assert dump(one) == dump(more), f"--jobs {n}"
 
 
 @pytest.mark.parametrize("version", SAMPLE_VERSIONS)
@@ -65,15 +68,25 @@ def _same_with_two_jobs(state: Path, tmp_path: Path, *extra: str) -> None:
 def test_the_samples_are_stored_alike_by_one_and_two_processes(
         tmp_path: Path, version: str, batch: str) -> None:
     state = copy_sample(version, tmp_path / "state")
-    _same_with_two_jobs(state, tmp_path, "--batch-size", batch)
+    _same_with_workers(state, tmp_path, "--batch-size", batch)
 
 
 @pytest.mark.parametrize("era", ["jsonl", "mixed"])
 def test_a_generated_history_is_stored_alike(tmp_path: Path, era: str) -> None:
-    """Hundreds of files, archives, bad lines: batches cross files and files batches."""
+    """Hundreds of files, archives, bad lines, copies of calls in several files (whose
+    first copy read must be the same with any number of workers): batches cross files and
+    files batches."""
     state = tmp_path / "state"
     generate(state, Options(calls=3000, era=era, files=120, seed=7))
-    _same_with_two_jobs(state, tmp_path, "--batch-size", "250")
+    _same_with_workers(state, tmp_path, "--batch-size", "250", jobs=("2", "3"))
+
+
+def test_more_workers_than_files(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    sessions = state / "agents" / "main" / "sessions"
+    write(sessions, "a.jsonl", header("a"), assistant(T0, response_id="1"))
+    write(sessions, "b.jsonl", header("b"), assistant(T0 + 1000, response_id="2"))
+    _same_with_workers(state, tmp_path, jobs=("2", "8"))
 
 
 def test_a_rerun_and_an_append_with_two_jobs(tmp_path: Path, sqlite_url: str) -> None:

@@ -1,24 +1,26 @@
-"""Parsing transcript files in a second process while this one writes (issue 15: both
+"""Parsing transcript files in worker processes while this one writes (issue 15: both
 cores).
 
-A cold ingest spends about a third of its time parsing lines and two thirds writing rows
-and indexes; on one core they take turns. With a spare core, a worker process reads and
-parses the files of a run, in the run's order, and hands each batch to the ingest
-(`Ingest._read_files`), which writes it exactly as if it had parsed it itself: the same
-batches, the same read states, the same transactions. Reading moves, and so does
-preparing the rows (`prepare`: prices, row records, times in the backend's form, with the
-prices of each file resolved by the ingest before the worker starts); the decisions about
-the database (which calls are new, owners of copies) stay in the writer.
+A cold ingest spends about half of its CPU parsing lines and the rest writing rows and
+indexes; in one process they take turns. With spare cores, worker processes read and
+parse the files of a run (dealt to them in turn: file i to worker i mod N) and hand each
+batch to the ingest (`Ingest._read_files`), which takes them file by file in the run's
+order and writes them exactly as if it had parsed them itself: the same batches, the same
+read states, the same transactions, so the database does not depend on N. Reading moves,
+and so does preparing the rows (`prepare`: prices, row records, times in the backend's
+form, with the prices of each file resolved by the ingest before the workers start); the
+decisions about the database (which calls are new, owners of copies) stay in the writer.
+With one worker the writer waited for the parsing; with two, parsing and writing share
+the two cores (bench/README.md).
 
 The hand-off is one pickle per batch: the rows are plain tuples of plain values (a third
 of the cost of named tuples), so a batch crosses the pipe as a few kilobytes per hundred
-calls, with no dicts. The pipe
-holds at most a few batches (the worker waits when it is full), so memory stays what one
-process needs.
+calls, with no dicts. Each worker runs ahead by at most `AHEAD` bytes of batches the
+ingest has not taken (it waits when it is that far ahead), so memory stays bounded.
 
-The worker is a fresh interpreter (`spawn`: no copy of the parent's database
-connections, threads or signal handlers). It ignores Ctrl-C (the terminal sends it to
-both processes; the ingest stops it) and dies with its pipe when the ingest is killed.
+A worker is a fresh interpreter (`spawn`: no copy of the parent's database connections,
+threads or signal handlers). It ignores Ctrl-C (the terminal sends it to every process;
+the ingest stops them) and dies with its pipe when the ingest is killed.
 """
 
 from __future__ import annotations
@@ -47,16 +49,20 @@ if TYPE_CHECKING:  # (not imported at run time: the worker's start-up has no SQL
     from openclaw_telemetry.ingest.file_plan import Work
 
 MIN_BYTES = 16 * 1024 * 1024  # less is read in well under a second: a worker would not pay
+MAX_WORKERS = 4  # beyond, the writing process is the bound (bench/README.md)
 AHEAD = 32 * 1024 * 1024  # pickled batches the worker may hold that the ingest has not read
 
 
-def wanted(work: list[Work]) -> bool:
-    """Whether a worker pays for these files: enough bytes, and a core no one else is
-    using (the load average says; on a busy machine two processes only take turns)."""
+def wanted(work: list[Work]) -> int:
+    """How many parsing processes pay for these files (1: none, the ingest parses): one per
+    core, up to `MAX_WORKERS`, when there are enough bytes and a core no one else is using
+    (the load average says; on a busy machine the processes only take turns)."""
     if sum(w.bytes_to_read for w in work) < MIN_BYTES:
-        return False
+        return 1
     cores = len(os.sched_getaffinity(0))
-    return cores >= 2 and os.getloadavg()[0] <= cores - 1
+    if cores < 2 or os.getloadavg()[0] > cores - 1:
+        return 1
+    return min(cores, MAX_WORKERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,42 +110,65 @@ class WorkerFailed(RuntimeError):
 
 
 class ParseWorker:
-    """The worker process for `work` (a context manager: leaving it ends the process)."""
+    """The worker processes for `work` (a context manager: leaving it ends them). Files are
+    dealt to `workers` processes in turn; their messages come back in the files' order."""
 
     def __init__(self, work: list[Work], batch_calls: int, gateway: str,
-                 pricing: Callable[[str, str | None], Pricing], *, sqlite: bool) -> None:
+                 pricing: Callable[[str, str | None], Pricing], *, sqlite: bool,
+                 workers: int = 1) -> None:
         context = get_context("spawn")
-        self._pipe, sending = context.Pipe(duplex=False)
         jobs = [Job(w.file.path, w.stat, w.state, w.file.compressed, w.file.session_hint,
                     gateway, pricing(str(w.file.path), w.state.agent_id), sqlite)
                 for w in work]
-        self._process = context.Process(target=_work, args=(sending, jobs, batch_calls),
-                                        name="openclaw-telemetry parser", daemon=True)
-        self._process.start()
-        sending.close()  # the worker holds the only writing end: its end is our EOF
+        self._files = len(jobs)
+        self._pipes: list[Connection] = []
+        self._processes: list[Any] = []
+        count = max(1, min(workers, len(jobs)))
+        for number in range(count):
+            receiving, sending = context.Pipe(duplex=False)
+            process = context.Process(target=_work,
+                                      args=(sending, jobs[number::count], batch_calls),
+                                      name="openclaw-telemetry parser", daemon=True)
+            process.start()
+            sending.close()  # the worker holds the only writing end: its end is our EOF
+            self._pipes.append(receiving)
+            self._processes.append(process)
 
     def __enter__(self) -> ParseWorker:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self._process.is_alive():  # a stop or an error here: nothing more is wanted
-            self._process.kill()
-        self._process.join()
-        self._pipe.close()
+        for process in self._processes:
+            if process.is_alive():  # a stop or an error here: nothing more is wanted
+                process.kill()
+        for process, pipe in zip(self._processes, self._pipes, strict=True):
+            process.join()
+            pipe.close()
 
     def messages(self) -> Iterator[Message]:
-        """What the worker sends, in order, until it is done."""
-        while True:
-            try:
-                message = pickle.loads(self._pipe.recv_bytes())
-            except EOFError:
-                raise WorkerFailed("the parsing process ended without finishing (exit "
-                                   f"code {self._process.exitcode})") from None
-            if message is None:
-                return
-            if isinstance(message, str):
-                raise WorkerFailed(message)
-            yield message
+        """What the workers send, file by file in the run's order, until they are done."""
+        for number in range(self._files):
+            which = number % len(self._pipes)
+            while True:
+                message = self._receive(which)
+                if message is None:
+                    raise WorkerFailed("a parsing process ended before its last file")
+                yield message
+                if isinstance(message, FileDone):
+                    break
+        for which in range(len(self._pipes)):  # each worker's last word: done
+            if self._receive(which) is not None:
+                raise WorkerFailed("a parsing process sent more than its files")
+
+    def _receive(self, which: int) -> Message | None:
+        try:
+            message: Message | str | None = pickle.loads(self._pipes[which].recv_bytes())
+        except EOFError:
+            raise WorkerFailed("the parsing process ended without finishing (exit "
+                               f"code {self._processes[which].exitcode})") from None
+        if isinstance(message, str):
+            raise WorkerFailed(message)
+        return message
 
 
 class _Sink:

@@ -56,13 +56,13 @@ class Ingest:
                  config_path: Path | None, full: bool = False, batch_calls: int = 10000,
                  progress: ProgressSink | None = None,
                  warn: Callable[[str], None] = lambda _msg: None,
-                 parse_in_worker: bool | None = None) -> None:
+                 jobs: int | None = None) -> None:
         self.engine = engine
         self.gateway = gateway  # every row read and written is this gateway's
         self.roots = roots
         self.full = full
         self.batch_calls = batch_calls
-        self.parse_in_worker = parse_in_worker  # None: a worker process when it pays
+        self.jobs = jobs  # processes parsing files; None: as many as pay (`parse_worker`)
         self.progress = progress or ProgressSink()
         self.warn = warn
         self.summary = RunSummary(roots=[str(r.path) for r in roots])
@@ -128,16 +128,17 @@ class Ingest:
         return work, db_work
 
     def _read_files(self, work: list[Work], writer: Writer) -> None:
-        """The files in order: parsed here, or by a worker process while this one writes
-        (`parse_worker`; with `parse_in_worker=None` when it pays)."""
-        use = parse_worker.wanted(work) if self.parse_in_worker is None else self.parse_in_worker
-        if not (use and work):
+        """The files in order: parsed here, or by worker processes while this one writes
+        (`parse_worker`; with `jobs=None` as many as pay)."""
+        jobs = parse_worker.wanted(work) if self.jobs is None else self.jobs
+        if jobs < 2 or not work:
             for item in work:
                 stopping.check()
                 self._read_file(item, writer)
             return
         with parse_worker.ParseWorker(work, self.batch_calls, self.gateway,
-                                      self.prices.of_source, sqlite=writer.sqlite) as worker:
+                                      self.prices.of_source, sqlite=writer.sqlite,
+                                      workers=jobs) as worker:
             messages = worker.messages()
             for item in work:
                 portion = Portion(self.progress, item.bytes_to_read, item.bytes_to_read)
