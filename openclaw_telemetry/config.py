@@ -139,10 +139,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=10000, metavar="CALLS",
                    help="LLM calls written per transaction (default: 10000)")
     p.add_argument("--jobs", type=int, choices=range(1, 9), metavar="N",
-                   help="processes parsing transcript files, 1 to 8: 1 parses them in this "
-                        "process, N >= 2 starts N parsing processes while this one writes "
-                        "(default: one per core, up to 4, when there is more than 16 MB to "
-                        "read and the load average leaves a core idle; else 1)")
+                   help="processes parsing transcripts (files and agent databases), 1 to "
+                        "8: 1 parses them in this process, N >= 2 starts N parsing "
+                        "processes while this one writes (default: one per core, up to 4, "
+                        "when there is more than 16 MB to read and the load average leaves "
+                        "a core idle; else 1)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 

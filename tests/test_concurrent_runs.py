@@ -199,14 +199,14 @@ def test_reading_an_agent_database_keeps_sqlites_locks_on_it(
     assert openclaw.stdout is not None and openclaw.stdout.readline()
     conn.close()
     seen: list[list[str]] = []
-    real = run.read_session_rows
+    real = run.read_session
 
     def watched(db: sqlite3.Connection, *args: object) -> None:
         seen.append(_posix_locks(database))  # those of our reading connection
         real(db, *args)  # type: ignore[arg-type]
         seen.append(_posix_locks(database))
 
-    monkeypatch.setattr(run, "read_session_rows", watched)
+    monkeypatch.setattr(run, "read_session", watched)
     try:
         assert ingest(state, sqlite_url, "-q").code == 0
     finally:

@@ -151,20 +151,9 @@ def test_a_bug_in_the_worker_is_an_error_with_its_traceback(tmp_path: Path) -> N
 
 def test_the_ingest_raises_what_broke_the_worker(tmp_path: Path) -> None:
     good = write(tmp_path, "good.jsonl", header("g"))
-
     broken = unread(1, good)
     broken.read_offset = "nowhere"  # type: ignore[assignment]  # (the worker cannot seek)
-
-    class Broken:  # a job whose state the worker cannot use
-        file = type("F", (), {"path": good, "compressed": False, "session_hint": "g"})()
-        stat = good.stat()
-        state = broken
-
-    def pricing(_path: str, _agent: str | None) -> Pricing:
-        return Pricing(PriceBook({}, {}), NO_LOGINS)
-
-    with (parse_worker.ParseWorker([Broken()], 100, "gw", pricing,  # type: ignore[list-item]
-                                   sqlite=True) as worker,
+    with (parse_worker.ParseWorker([job(good, good.stat(), broken, "g")], 100) as worker,
           pytest.raises(parse_worker.WorkerFailed, match="Traceback")):
         list(worker.messages())
 

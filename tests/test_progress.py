@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 import zstandard
 
 from openclaw_telemetry.ingest.bookkeeping import RunSummary
@@ -39,18 +40,20 @@ class Recorder(ProgressSink):
         assert self.done <= self.sources
 
 
-def _run(state: Path, url: str) -> tuple[Recorder, RunSummary]:
+def _run(state: Path, url: str, jobs: int = 1) -> tuple[Recorder, RunSummary]:
     recorder = Recorder()
     engine = open_db(url)
     try:
         summary = Ingest(engine, resolve_roots(str(state), {}), gateway="local", config_path=None,
-                         progress=recorder).run()
+                         progress=recorder, jobs=jobs).run()
     finally:
         engine.dispose()
     return recorder, summary
 
 
-def test_progress_of_files_archives_and_databases_adds_up(tmp_path: Path, sqlite_url: str) -> None:
+@pytest.mark.parametrize("jobs", [1, 2], ids=["in process", "parsing processes"])
+def test_progress_of_files_archives_and_databases_adds_up(tmp_path: Path, sqlite_url: str,
+                                                          jobs: int) -> None:
     sessions = state_dir(tmp_path)
     write(sessions, "live.jsonl", header("live"),
           *(assistant(T0 + i, response_id=f"l{i}") for i in range(50)))
@@ -61,13 +64,13 @@ def test_progress_of_files_archives_and_databases_adds_up(tmp_path: Path, sqlite
     for s in range(3):
         add_events(db, f"db-{s}", [header(f"db-{s}"), *(
             assistant(T0 + i, response_id=f"d{s}-{i}") for i in range(30))], compress_every=3)
-    recorder, summary = _run(tmp_path / "state", sqlite_url)
+    recorder, summary = _run(tmp_path / "state", sqlite_url, jobs)
     assert recorder.sources == recorder.done == summary.sources_read == 5
     assert recorder.advanced == recorder.total
     with (sessions / "live.jsonl").open("ab") as handle:
         handle.write(lines(assistant(T0 + 999, response_id="more")))
     add_events(db, "db-1", [assistant(T0 + 999, response_id="more-db")], start_seq=31)
-    recorder, summary = _run(tmp_path / "state", sqlite_url)  # only what is new
+    recorder, summary = _run(tmp_path / "state", sqlite_url, jobs)  # only what is new
     assert recorder.sources == recorder.done == summary.sources_read == 2
     assert recorder.advanced == recorder.total
     assert summary.totals.new_calls == 2

@@ -259,3 +259,68 @@ def test_rows_rewritten_in_place_are_read_again(tmp_path: Path, db_url: str) -> 
     assert ingest(state, db_url, "-q").code == 0
     assert totals(db_url)["llm_calls"] == 9
     assert json.loads(ingest(state, db_url, "--json").out)["new_calls"] == 0
+
+
+def _between_plan_and_read(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
+    """Run `change` once, after the ingest planned the agent databases and before it (or
+    its parsing processes) reads them: OpenClaw writing in between."""
+    from openclaw_telemetry.ingest import run
+
+    real = run.Ingest._plan_database
+    done: list[bool] = []
+
+    def planned(self: run.Ingest, work: Any) -> Any:
+        plan = real(self, work)
+        if not done:
+            done.append(True)
+            change()
+        return plan
+
+    monkeypatch.setattr(run.Ingest, "_plan_database", planned)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_session_rewritten_between_plan_and_read_is_read_from_its_first_row(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    """The plan is made in one snapshot of the database, the rows are read in another (by
+    this process or a parsing process): a session OpenClaw changed below the last row read
+    in between is read again from its first row, as a plan made then would have decided."""
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    add_events(conn, SID, [header(SID), assistant(T0, response_id="1"),
+                           assistant(T0 + 1000, response_id="2")])
+    assert ingest(state, sqlite_url, "-q").code == 0
+    add_events(conn, SID, [assistant(T0 + 3000, response_id="3")], start_seq=3)
+
+    def rewrite() -> None:  # the last row read becomes another call
+        conn.execute("UPDATE transcript_events SET event_json = ? WHERE session_id = ? AND "
+                     "seq = 2", (json.dumps(assistant(T0 + 2000, response_id="9")), SID))
+
+    _between_plan_and_read(monkeypatch, rewrite)
+    assert ingest(state, sqlite_url, "-q", "--jobs", jobs).code == 0
+    # what was read stays counted (contract E1), the rewritten row is read, and the new one
+    assert totals(sqlite_url)["llm_calls"] == 4
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_database_unreadable_after_its_plan_is_read_again_next_run(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    """Its sessions cost only themselves (a warning naming it) and the database is not
+    marked read: the next run reads it whole."""
+    state = tmp_path / "state"
+    conn = agent_db(state, journal="delete")
+    for n in range(3):
+        add_events(conn, f"s{n}", [header(f"s{n}"), assistant(T0 + n, response_id=str(n))])
+    conn.close()
+    database = state / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
+    kept, stamp = database.read_bytes(), database.stat()
+    _between_plan_and_read(monkeypatch, lambda: database.write_bytes(b"not a database" * 500))
+    ran = ingest(state, sqlite_url, "--jobs", jobs)
+    assert str(database) in ran.err and "Traceback" not in ran.err, ran.err
+    monkeypatch.undo()
+    database.write_bytes(kept)  # as it was planned, to the nanosecond
+    os.utime(database, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert ingest(state, sqlite_url, "-q").code == 0
+    cold = f"sqlite:///{tmp_path / 'cold.db'}"
+    assert ingest(state, cold, "-q").code == 0
+    assert totals(sqlite_url) == totals(cold) and totals(cold)["llm_calls"] == 3

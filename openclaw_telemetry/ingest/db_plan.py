@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection, bindparam, select, update
 
 from openclaw_telemetry.ingest.file_plan import rel_path
+from openclaw_telemetry.ingest.readers import changed_below
 from openclaw_telemetry.ingest.state import NOTHING_READ, SourceState
 from openclaw_telemetry.ingest.writer import chunks, insert_ignore, now, time_writer
 from openclaw_telemetry.model import SourceKind
@@ -122,7 +123,7 @@ class DbPlan:
         todo, generations = [], []
         for session_id, head in sorted(heads.items()):
             state = known[session_id]
-            if state.line_no and (self.full or replaced or _changed_below(db, state, head)):
+            if state.line_no and (self.full or replaced or changed_below(db, state, head)):
                 state.restart_rows()
             if head.generation is not None and head.generation != state.head_hash:
                 state.head_hash = head.generation
@@ -133,19 +134,3 @@ class DbPlan:
             conn.execute(update(sources).where(sources.c.source_id == bindparam("sid_"))
                          .values(head_hash=bindparam("gen")), generations)
         return todo, len(fresh)
-
-
-def _changed_below(db: sqlite3.Connection, state: SourceState,
-                   head: sqlite_store.SessionHead) -> bool:
-    """Did OpenClaw change the session at or below the last row read?"""
-    if head.max_seq < state.read_offset:
-        return True
-    if state.head_hash is not None and head.generation not in (None, state.head_hash):
-        return True
-    session_id = state.session_id or ""
-    below = (head.rows if head.max_seq == state.read_offset
-             else sqlite_store.rows_through(db, session_id, state.read_offset))
-    if below != state.line_no:
-        return True
-    return state.tail_hash is not None and state.tail_hash != sqlite_store.row_fingerprint(
-        db, session_id, state.read_offset)

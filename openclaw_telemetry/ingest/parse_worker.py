@@ -1,15 +1,17 @@
-"""Parsing transcript files in worker processes while this one writes (issue 15: both
-cores).
+"""Parsing transcripts in worker processes while this one writes (issue 15: both cores).
 
 A cold ingest spends about half of its CPU parsing lines and the rest writing rows and
 indexes; in one process they take turns. With spare cores, worker processes read and
-parse the files of a run (dealt to them in turn: file i to worker i mod N) and hand each
-batch to the ingest (`Ingest._read_files`), which takes them file by file in the run's
+parse the sources of a run, transcript files and sessions of agent databases (dealt to
+them in turn: job i to worker i mod N), and hand each batch to the ingest
+(`Ingest._read_files`, `_read_databases`), which takes them source by source in the run's
 order and writes them exactly as if it had parsed them itself: the same batches, the same
 read states, the same transactions, so the database does not depend on N. Reading moves,
 and so does preparing the rows (`prepare`: prices, row records, times in the backend's
-form, with the prices of each file resolved by the ingest before the workers start); the
+form, with the prices of each source resolved by the ingest before the workers start); the
 decisions about the database (which calls are new, owners of copies) stay in the writer.
+A worker opens the agent databases itself, in a snapshot of its own, and checks each
+session against the plan made in the ingest's snapshot (`readers.read_session`).
 With one worker the writer waited for the parsing; with two, parsing and writing share
 the two cores (bench/README.md).
 
@@ -29,11 +31,12 @@ import gc
 import os
 import pickle
 import signal
+import sqlite3
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
@@ -41,23 +44,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openclaw_telemetry.ingest.prepare import Place, Pricing, SliceRows, prepare
-from openclaw_telemetry.ingest.readers import read_jsonl
+from openclaw_telemetry.ingest.readers import read_jsonl, read_session
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch
+from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.sqlite_store import SessionHead
 
 if TYPE_CHECKING:  # (not imported at run time: the worker's start-up has no SQLAlchemy)
     from openclaw_telemetry.ingest.file_plan import Work
 
 MIN_BYTES = 16 * 1024 * 1024  # less is read in well under a second: a worker would not pay
 MAX_WORKERS = 4  # beyond, the writing process is the bound (bench/README.md)
+PROGRESS_UNITS = 1024  # bytes or rows read between two progress messages, at least
 AHEAD = 32 * 1024 * 1024  # pickled batches the worker may hold that the ingest has not read
 
 
-def wanted(work: list[Work]) -> int:
-    """How many parsing processes pay for these files (1: none, the ingest parses): one per
-    core, up to `MAX_WORKERS`, when there are enough bytes and a core no one else is using
-    (the load average says; on a busy machine the processes only take turns)."""
-    if sum(w.bytes_to_read for w in work) < MIN_BYTES:
+def wanted(nbytes: int) -> int:
+    """How many parsing processes pay for reading `nbytes` (1: none, the ingest parses):
+    one per core, up to `MAX_WORKERS`, when there are enough bytes and a core no one else
+    is using (the load average says; on a busy machine the processes only take turns)."""
+    if nbytes < MIN_BYTES:
         return 1
     cores = len(os.sched_getaffinity(0))
     if cores < 2 or os.getloadavg()[0] > cores - 1:
@@ -89,15 +95,35 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionJob:
+    """A session of an agent database to read (`readers.read_session`: the worker opens the
+    database itself), with its head as planned and what its rows need."""
+
+    database: Path
+    head: SessionHead
+    state: SourceState
+    gateway: str
+    pricing: Pricing
+    sqlite: bool
+
+
+def file_jobs(work: list[Work], gateway: str, pricing: Callable[[str, str | None], Pricing],
+              *, sqlite: bool) -> list[Job]:
+    return [Job(w.file.path, w.stat, w.state, w.file.compressed, w.file.session_hint,
+                gateway, pricing(str(w.file.path), w.state.agent_id), sqlite) for w in work]
+
+
+@dataclass(frozen=True, slots=True)
 class Progressed:
-    """Units (bytes) of the current file read."""
+    """Units of the current source read: bytes of a file, rows of a session."""
 
     units: int
 
 
 @dataclass(frozen=True, slots=True)
 class FileDone:
-    """The current file is finished; `error` says why it could not be read (an OSError)."""
+    """The current source is finished; `error` says why it could not be read (an OSError,
+    an agent database that cannot be opened or read)."""
 
     error: str | None
 
@@ -110,17 +136,13 @@ class WorkerFailed(RuntimeError):
 
 
 class ParseWorker:
-    """The worker processes for `work` (a context manager: leaving it ends them). Files are
-    dealt to `workers` processes in turn; their messages come back in the files' order."""
+    """The worker processes for `jobs` (a context manager: leaving it ends them). The jobs
+    are dealt to `workers` processes in turn; their messages come back in the jobs' order."""
 
-    def __init__(self, work: list[Work], batch_calls: int, gateway: str,
-                 pricing: Callable[[str, str | None], Pricing], *, sqlite: bool,
+    def __init__(self, jobs: Sequence[Job | SessionJob], batch_calls: int, *,
                  workers: int = 1) -> None:
         context = get_context("spawn")
-        jobs = [Job(w.file.path, w.stat, w.state, w.file.compressed, w.file.session_hint,
-                    gateway, pricing(str(w.file.path), w.state.agent_id), sqlite)
-                for w in work]
-        self._files = len(jobs)
+        self._jobs = len(jobs)
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []
         count = max(1, min(workers, len(jobs)))
@@ -146,19 +168,19 @@ class ParseWorker:
             pipe.close()
 
     def messages(self) -> Iterator[Message]:
-        """What the workers send, file by file in the run's order, until they are done."""
-        for number in range(self._files):
+        """What the workers send, job by job in the run's order, until they are done."""
+        for number in range(self._jobs):
             which = number % len(self._pipes)
             while True:
                 message = self._receive(which)
                 if message is None:
-                    raise WorkerFailed("a parsing process ended before its last file")
+                    raise WorkerFailed("a parsing process ended before its last job")
                 yield message
                 if isinstance(message, FileDone):
                     break
         for which in range(len(self._pipes)):  # each worker's last word: done
             if self._receive(which) is not None:
-                raise WorkerFailed("a parsing process sent more than its files")
+                raise WorkerFailed("a parsing process sent more than its jobs")
 
     def _receive(self, which: int) -> Message | None:
         try:
@@ -179,7 +201,8 @@ class _Sink:
     def __init__(self, pipe: Connection, batch_calls: int) -> None:
         self.pipe = pipe
         self.batch_calls = batch_calls
-        self.job: Job | None = None  # the file being read
+        self.job: Job | SessionJob | None = None  # the source being read
+        self._progressed = 0
         self._queue: deque[bytes | None] = deque()
         self._queued = 0
         self._room = threading.Condition()
@@ -191,10 +214,21 @@ class _Sink:
         job = self.job
         assert job is not None
         place = Place.of(state, job.gateway, job.pricing, sqlite=job.sqlite)
+        self.told()
         self.send(Flushed(state.source_id, state.values(), prepare(batch, place)))
 
     def progress(self, units: int) -> None:
-        self.send(Progressed(units))
+        """Units read, sent on when they make `PROGRESS_UNITS` (a chunk of a file at once;
+        the rows of a session, each told apart, would be a message per row)."""
+        self._progressed += units
+        if self._progressed >= PROGRESS_UNITS:
+            self.told()
+
+    def told(self) -> None:
+        """Send the units read and not yet sent."""
+        if self._progressed:
+            self.send(Progressed(self._progressed))
+            self._progressed = 0
 
     def send(self, message: Message | str | None) -> None:
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
@@ -236,21 +270,63 @@ class _Sink:
                 self._room.notify_all()
 
 
-def _work(pipe: Connection, jobs: list[Job], batch_calls: int) -> None:
-    """The worker's main: read every file in order, then say so."""
+class _Databases:
+    """The agent database the worker reads (one open at a time: the jobs come database by
+    database), and those that could not be read: the rest of their sessions are not tried."""
+
+    def __init__(self) -> None:
+        self._open = ExitStack()
+        self._path: Path | None = None
+        self._db: sqlite3.Connection | None = None
+        self.failed: dict[Path, str] = {}
+
+    def get(self, path: Path) -> sqlite3.Connection:
+        if path != self._path or self._db is None:
+            self.close()
+            self._db = self._open.enter_context(sqlite_store.open_readonly(path))
+            self._path = path
+        return self._db
+
+    def close(self) -> None:
+        self._open.close()
+        self._path = self._db = None
+
+
+def _read(job: Job | SessionJob, sink: _Sink, databases: _Databases) -> str | None:
+    """Read one job; the error that made it unreadable, None when it was read."""
+    if isinstance(job, Job):
+        try:
+            read_jsonl(job.path, job.stat, job.state, job.compressed, job.hint, sink,
+                       sink.progress)
+        except OSError as exc:
+            return f"{job.path}: {exc.strerror or exc}"
+        return None
+    if job.database in databases.failed:
+        return databases.failed[job.database]
+    try:
+        read_session(databases.get(job.database), job.state, job.head, sink, sink.progress)
+    except (OSError, sqlite3.Error, sqlite_store.ReadError) as exc:
+        databases.close()
+        problem = (str(exc) if isinstance(exc, sqlite_store.ReadError)
+                   else f"{job.database}: {exc}")
+        databases.failed[job.database] = problem
+        return problem
+    return None
+
+
+def _work(pipe: Connection, jobs: list[Job | SessionJob], batch_calls: int) -> None:
+    """The worker's main: read every job in order, then say so."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # no reference cycles, only churn: as the ingest's reading (`run.py`)
     sink = _Sink(pipe, batch_calls)
+    databases = _Databases()
     try:
         for job in jobs:
             sink.job = job
-            try:
-                read_jsonl(job.path, job.stat, job.state, job.compressed, job.hint, sink,
-                           sink.progress)
-            except OSError as exc:
-                sink.send(FileDone(f"{job.path}: {exc.strerror or exc}"))
-            else:
-                sink.send(FileDone(None))
+            error = _read(job, sink, databases)
+            sink.told()
+            sink.send(FileDone(error))
+        databases.close()
         last = None
     except BrokenPipeError:  # the ingest is gone (killed): nobody to tell
         return

@@ -3,7 +3,8 @@
 JSONL files are read from the offset of their last complete line; an unterminated last
 line is left for the next run (contract E3), except in archives OpenClaw will never append
 to again. Compressed archives are read whole. Agent databases are read per session from
-the last seq, inside one read snapshot.
+the last seq, inside one read snapshot per database (and per parsing process); the plan
+was made in an earlier one, so each session is checked again first (`read_session`).
 """
 
 from __future__ import annotations
@@ -167,3 +168,30 @@ def read_session_rows(conn: sqlite3.Connection, state: SourceState, writer: Sink
     state.tail_hash = sqlite_store.row_fingerprint(conn, session_id, state.read_offset)
     _absorb(state, parser, session_id)
     writer.flush(state, parser.take())
+
+
+def changed_below(db: sqlite3.Connection, state: SourceState,
+                  head: sqlite_store.SessionHead) -> bool:
+    """Did OpenClaw change the session at or below the last row read?"""
+    if head.max_seq < state.read_offset:
+        return True
+    if state.head_hash is not None and head.generation not in (None, state.head_hash):
+        return True
+    session_id = state.session_id or ""
+    below = (head.rows if head.max_seq == state.read_offset
+             else sqlite_store.rows_through(db, session_id, state.read_offset))
+    if below != state.line_no:
+        return True
+    return state.tail_hash is not None and state.tail_hash != sqlite_store.row_fingerprint(
+        db, session_id, state.read_offset)
+
+
+def read_session(db: sqlite3.Connection, state: SourceState, head: sqlite_store.SessionHead,
+                 writer: Sink, progress: Progress) -> None:
+    """A session planned (`DbPlan.sessions`) in an earlier snapshot of its database, read in
+    this one: if OpenClaw changed it below the last row read in between, it is read again
+    from its first row, as a plan made now would have decided (a new rewrite generation is
+    seen by the next run's plan: `head_hash` keeps the planned one)."""
+    if state.line_no and changed_below(db, state, head):
+        state.restart_rows()
+    read_session_rows(db, state, writer, progress)

@@ -12,6 +12,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -22,8 +23,9 @@ from openclaw_telemetry.ingest.bookkeeping import RunSummary
 from openclaw_telemetry.ingest.db_plan import DbPlan, DbWork
 from openclaw_telemetry.ingest.file_plan import FilePlan, Work, discover, load_states
 from openclaw_telemetry.ingest.finalize import finalize
+from openclaw_telemetry.ingest.prepare import Pricing
 from openclaw_telemetry.ingest.prices import Prices
-from openclaw_telemetry.ingest.readers import read_jsonl, read_session_rows
+from openclaw_telemetry.ingest.readers import read_jsonl, read_session
 from openclaw_telemetry.ingest.reprice import reprice
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.ingest.writer import Writer
@@ -85,9 +87,7 @@ class Ingest:
                             + sum(d.stamp[0] for d in db_work))  # (their sessions: `more`)
         with _no_cycle_collection():
             self._read_files(work, writer)
-            for database in db_work:
-                stopping.check()
-                self._read_database(database, writer)
+            self._read_databases(db_work, writer)
             writer.commit()
         self.progress.close()
         stopping.check()
@@ -130,28 +130,21 @@ class Ingest:
     def _read_files(self, work: list[Work], writer: Writer) -> None:
         """The files in order: parsed here, or by worker processes while this one writes
         (`parse_worker`; with `jobs=None` as many as pay)."""
-        jobs = parse_worker.wanted(work) if self.jobs is None else self.jobs
+        jobs = (parse_worker.wanted(sum(w.bytes_to_read for w in work)) if self.jobs is None
+                else self.jobs)
         if jobs < 2 or not work:
             for item in work:
                 stopping.check()
                 self._read_file(item, writer)
             return
-        with parse_worker.ParseWorker(work, self.batch_calls, self.gateway,
-                                      self.prices.of_source, sqlite=writer.sqlite,
-                                      workers=jobs) as worker:
+        sources = parse_worker.file_jobs(work, self.gateway, self.prices.of_source,
+                                         sqlite=writer.sqlite)
+        with parse_worker.ParseWorker(sources, self.batch_calls, workers=jobs) as worker:
             messages = worker.messages()
             for item in work:
                 portion = Portion(self.progress, item.bytes_to_read, item.bytes_to_read)
-                for message in messages:
-                    stopping.check()
-                    if isinstance(message, parse_worker.Flushed):
-                        writer.add(message.source_id, message.values, message.rows)
-                    elif isinstance(message, parse_worker.Progressed):
-                        portion(message.units)
-                    else:
-                        self._file_done(portion, message.error)
-                        break
-            for _ in messages:  # the worker's last word: done
+                self._file_done(portion, _take(messages, writer, portion))
+            for _ in messages:  # the workers' last word: done
                 pass
 
     def _file_done(self, portion: Portion, error: str | None) -> None:
@@ -172,15 +165,48 @@ class Ingest:
             return
         self._file_done(portion, None)
 
-    def _read_database(self, work: DbWork, writer: Writer) -> None:
-        """Its sessions with new rows; its share of the progress goes by rows read."""
+    def _read_databases(self, db_work: list[DbWork], writer: Writer) -> None:
+        """The agent databases that changed: every one planned first, then their sessions
+        read here, or by worker processes while this one writes; each database is marked
+        read after its rows (a database that could not be read is looked at again next run)."""
+        plans = []
+        for database in db_work:
+            stopping.check()
+            plan = self._plan_database(database)
+            if plan is not None:
+                plans.append(plan)
+        jobs = (parse_worker.wanted(sum(p.nbytes for p in plans)) if self.jobs is None
+                else self.jobs)
+        if jobs < 2 or not any(p.states for p in plans):
+            for plan in plans:
+                stopping.check()
+                self._database_done(plan, self._read_planned(plan, writer), writer)
+            return
+        sources = [parse_worker.SessionJob(p.path, p.heads[s.session_id or ""], s,
+                                           self.gateway, p.pricing, writer.sqlite)
+                   for p in plans for s in p.states]
+        with parse_worker.ParseWorker(sources, self.batch_calls, workers=jobs) as worker:
+            messages = worker.messages()
+            for plan in plans:
+                portion = Portion(self.progress, plan.work.stamp[0], plan.rows)
+                error = None
+                for _ in plan.states:
+                    failed = _take(messages, writer, portion)
+                    if failed is None:
+                        self.progress.source_done()
+                    error = error or failed
+                portion.finish()
+                self._database_done(plan, error, writer)
+            for _ in messages:  # the workers' last word: done
+                pass
+
+    def _plan_database(self, work: DbWork) -> _DbPlanned | None:
+        """Its sessions with new rows (None: it cannot be read)."""
         db_path = work.agent.database
         assert db_path is not None
-        portion = Portion(self.progress, work.stamp[0], 1)
         # its prices and logins first: they read this database too, which must not happen
         # while a connection reads it (closing a file drops the connection's locks)
-        self.prices.of_source(str(db_path), work.agent.agent_id)
-        states: list[SourceState] = []
+        pricing = self.prices.of_source(str(db_path), work.agent.agent_id)
         try:
             inode = db_path.stat().st_ino
             replaced = work.marker.inode is not None and work.marker.inode != inode  # a copy
@@ -189,21 +215,67 @@ class Ingest:
                 with self.engine.begin() as conn:
                     learn.remember(conn, self.gateway, from_agent_db(db, work.agent.agent_id))
                     states, fresh = self.databases.sessions(conn, db, work, heads, replaced)
-                self.summary.sources_total += fresh
-                portion.units = sum(heads[s.session_id or ""].rows - s.line_no for s in states)
-                self.progress.more(len(states))
-                for state in states:
-                    read_session_rows(db, state, writer, portion)
+        except (OSError, sqlite_store.ReadError) as exc:
+            self._unreadable(problem(exc) if isinstance(exc, OSError) else str(exc))
+            Portion(self.progress, work.stamp[0], 1).finish()
+            return None
+        self.summary.sources_total += fresh
+        self.progress.more(len(states))
+        rows = sum(heads[s.session_id or ""].rows - s.line_no for s in states)
+        return _DbPlanned(work, db_path, inode, pricing, heads, states, rows,
+                          work.stamp[0] * rows // max(sum(h.rows for h in heads.values()), 1))
+
+    def _read_planned(self, plan: _DbPlanned, writer: Writer) -> str | None:
+        """Its planned sessions, read here; the error that made it unreadable, if any."""
+        portion = Portion(self.progress, plan.work.stamp[0], plan.rows)
+        try:
+            with sqlite_store.open_readonly(plan.path) as db:
+                for state in plan.states:
+                    read_session(db, state, plan.heads[state.session_id or ""], writer,
+                                 portion)
                     self.progress.source_done()
         except OSError as exc:
-            self._unreadable(problem(exc))
-            return
+            return problem(exc)
         except sqlite_store.ReadError as exc:
-            self._unreadable(str(exc))
-            return
+            return str(exc)
         finally:
             portion.finish()
-        self.summary.sources_read += len(states)
+        return None
+
+    def _database_done(self, plan: _DbPlanned, error: str | None, writer: Writer) -> None:
+        if error is not None:
+            self._unreadable(error)
+            return
+        self.summary.sources_read += len(plan.states)
         writer.commit()  # the rows first: the database is marked read only after them
         with self.engine.begin() as conn:
-            DbPlan.mark_read(conn, work, inode)
+            DbPlan.mark_read(conn, plan.work, plan.inode)
+
+
+@dataclass(slots=True)
+class _DbPlanned:
+    """An agent database planned for reading: its sessions with new rows (`states`), the
+    rows to read and their estimated share of its bytes."""
+
+    work: DbWork
+    path: Path
+    inode: int
+    pricing: Pricing
+    heads: dict[str, sqlite_store.SessionHead]
+    states: list[SourceState]
+    rows: int
+    nbytes: int
+
+
+def _take(messages: Iterator[parse_worker.Message], writer: Writer,
+          portion: Portion) -> str | None:
+    """One source's messages from the workers, written; the error that made it unreadable."""
+    for message in messages:
+        stopping.check()
+        if isinstance(message, parse_worker.Flushed):
+            writer.add(message.source_id, message.values, message.rows)
+        elif isinstance(message, parse_worker.Progressed):
+            portion(message.units)
+        else:
+            return message.error
+    raise parse_worker.WorkerFailed("the parsing processes ended before this source")
