@@ -20,11 +20,14 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from openclaw_telemetry.alerting import (
+    BY_RANK,
     SESSION_METRICS,
     Alert,
     Metric,
     Rule,
+    as_alerts,
     evaluate,
+    fired,
 )
 from openclaw_telemetry.read import (
     Scope,
@@ -100,16 +103,7 @@ def alert_history(engine: Engine, rules: Sequence[Rule], *, since: datetime | No
     per local day; cost and error rate per local hour (rule windows up to 6 h) or day.
     Only calls that `within` (the sidebar's filters) also selects count.
     """
-    end = min(until, to_utc(now)) if until is not None else to_utc(now)
-    held = gateways(engine)
-    alerts: list[Alert] = []
-    for rule in rules:
-        scope = rule_scope(rule, since, end, within)
-        if scope is None:
-            continue
-        for gateway, part in per_gateway(rule, scope, held):
-            alerts += evaluate(rule, _history_frame(engine, rule, part, tz), gateway)
-    return sorted(alerts, key=lambda a: a.at, reverse=True)
+    return _History.of(engine, rules, since, now, tz, until, within).alerts()
 
 
 class AlertHistory(NamedTuple):
@@ -127,16 +121,64 @@ class AlertHistory(NamedTuple):
 def alert_summary(engine: Engine, rules: Sequence[Rule], *, since: datetime | None,
                   now: datetime, tz: tzinfo, until: datetime | None = None,
                   within: Scope | None = None, limit: int = 500) -> AlertHistory:
-    """`alert_history` summed up for a page: the latest `limit` alerts and the counts."""
-    alerts = alert_history(engine, rules, since=since, now=now, tz=tz, until=until,
-                           within=within)
-    frame = pd.DataFrame({"at": [a.at for a in alerts],
-                          "severity": [str(a.severity) for a in alerts]})
-    local = pd.to_datetime(frame["at"]).dt.tz_localize("UTC").dt.tz_convert(tz)
-    frame["day"] = local.dt.tz_localize(None).dt.normalize()
+    """`alert_history` summed up for a page: the latest `limit` alerts and the counts
+    (counted on the fired rows: only the latest `limit` become `Alert` objects)."""
+    history = _History.of(engine, rules, since, now, tz, until, within)
+    rows = history.rows
+    local = pd.to_datetime(rows["at"]).dt.tz_localize("UTC").dt.tz_convert(tz)
+    frame = pd.DataFrame({"day": local.dt.tz_localize(None).dt.normalize(),
+                          "severity": rows["rank"].map(lambda rank: str(BY_RANK[rank])),
+                          "at": rows["at"]})
     per_day = frame.groupby(["day", "severity"], as_index=False).agg(alerts=("at", "size"))
-    return AlertHistory(alerts[:limit], len(alerts), per_day,
-                        min((a.at for a in alerts), default=None))
+    first = None if rows.empty else pd.Timestamp(rows["at"].min()).to_pydatetime()
+    return AlertHistory(history.alerts(limit), len(rows), per_day, first)
+
+
+class _History(NamedTuple):
+    """Every firing of a range as rows of `fired`, latest first, each with `source`: the
+    (rule, gateway) of `sources` it fired for."""
+
+    rows: pd.DataFrame
+    sources: list[tuple[Rule, str]]
+
+    @classmethod
+    def of(cls, engine: Engine, rules: Sequence[Rule], since: datetime | None,
+           now: datetime, tz: tzinfo, until: datetime | None,
+           within: Scope | None) -> _History:
+        end = min(until, to_utc(now)) if until is not None else to_utc(now)
+        held = gateways(engine)
+        sources: list[tuple[Rule, str]] = []
+        parts = [_NONE_FIRED]
+        for rule in rules:
+            scope = rule_scope(rule, since, end, within)
+            if scope is None:
+                continue
+            for gateway, part in per_gateway(rule, scope, held):
+                rows = fired(rule, _history_frame(engine, rule, part, tz))
+                parts.append(rows.assign(source=len(sources)))
+                sources.append((rule, gateway))
+        rows = pd.concat(parts, ignore_index=True)
+        return cls(rows.sort_values("at", ascending=False, kind="stable")
+                   .reset_index(drop=True), sources)
+
+    def alerts(self, limit: int | None = None) -> list[Alert]:
+        """The first `limit` rows (all: None) as alerts."""
+        rows = self.rows if limit is None else self.rows.head(limit)
+        alerts: list[tuple[int, Alert]] = []
+        for source in rows["source"].unique().tolist():
+            part = rows[rows["source"] == source]
+            rule, gateway = self.sources[source]
+            alerts += zip(part.index, as_alerts(rule, part, gateway), strict=True)
+        return [alert for _, alert in sorted(alerts, key=lambda pair: pair[0])]
+
+
+_NONE_FIRED = pd.DataFrame({"subject": pd.Series(dtype=object),
+                            "label": pd.Series(dtype=object),
+                            "at": pd.Series(dtype="datetime64[us]"),
+                            "value": pd.Series(dtype=float),
+                            "rank": pd.Series(dtype=int),
+                            "threshold": pd.Series(dtype=float),
+                            "source": pd.Series(dtype=int)})
 
 
 def _history_frame(engine: Engine, rule: Rule, scope: Scope, tz: tzinfo) -> pd.DataFrame:

@@ -15,6 +15,7 @@ ids are unique per gateway only.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,7 @@ class Severity(StrEnum):
 
 
 _RANKS = {severity: rank for rank, severity in enumerate(Severity)}
+BY_RANK = tuple(Severity)  # a severity by its rank
 
 
 class Metric(StrEnum):
@@ -149,20 +151,41 @@ def format_value(metric: Metric, value: float) -> str:
     return f"{value:,.0f} tokens"
 
 
-def evaluate(rule: Rule, observations: pd.DataFrame, gateway: str = "") -> list[Alert]:
-    """Alerts of one rule over observations with columns subject, label, at, value, calls;
-    `gateway` names the gateway of all of them (see `Alert`)."""
+def fired(rule: Rule, observations: pd.DataFrame) -> pd.DataFrame:
+    """The observations (columns subject, label, at, value, calls) over a threshold of the
+    rule, as columns subject, label, at, value, rank (of its `Severity`: `BY_RANK`) and
+    threshold, in the order its alerts are listed: most severe first, then the highest
+    value."""
     rows = observations[observations["value"].astype(float) > rule.lowest()]
     if rule.metric is Metric.ERROR_RATE:
         rows = rows[rows["calls"] >= rule.min_calls]
-    times = pd.to_datetime(rows["at"]).dt.to_pydatetime()
     values = rows["value"].astype(float)
-    alerts = [Alert(rule.name, rule.metric, fired[0], str(subject), str(label), value,
-                    fired[1], at, gateway)
-              for subject, label, value, at, fired in zip(
-                  rows["subject"].tolist(), rows["label"].tolist(), values.tolist(), times,
-                  rule.severities(values), strict=True) if fired is not None]
-    return sorted(alerts, key=lambda a: (-a.severity.rank, -a.value))
+    picks = rule.severities(values)
+    out = pd.DataFrame({
+        "subject": rows["subject"].astype(str).to_numpy(),
+        "label": rows["label"].astype(str).to_numpy(),
+        "at": pd.to_datetime(rows["at"]).to_numpy(), "value": values.to_numpy(),
+        "rank": np.array([-1 if p is None else p[0].rank for p in picks], dtype=np.int64),
+        "threshold": np.array([math.nan if p is None else p[1] for p in picks], dtype=float)})
+    return (out[out["rank"] >= 0].sort_values(["rank", "value"], ascending=False,
+                                              kind="stable").reset_index(drop=True))
+
+
+def as_alerts(rule: Rule, rows: pd.DataFrame, gateway: str = "") -> list[Alert]:
+    """`fired` rows as alerts; `gateway` names the gateway of all of them (see `Alert`)."""
+    times = pd.to_datetime(rows["at"]).dt.to_pydatetime()
+    return [Alert(rule.name, rule.metric, severity, subject, label, value, threshold, at,
+                  gateway)
+            for subject, label, value, at, severity, threshold in zip(
+                rows["subject"].tolist(), rows["label"].tolist(), rows["value"].tolist(),
+                times, [BY_RANK[rank] for rank in rows["rank"].tolist()],
+                rows["threshold"].tolist(), strict=True)]
+
+
+def evaluate(rule: Rule, observations: pd.DataFrame, gateway: str = "") -> list[Alert]:
+    """Alerts of one rule over observations with columns subject, label, at, value, calls;
+    `gateway` names the gateway of all of them (see `Alert`)."""
+    return as_alerts(rule, fired(rule, observations), gateway)
 
 
 def worst(alerts: Sequence[Alert]) -> Severity | None:

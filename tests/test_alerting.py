@@ -16,6 +16,7 @@ from openclaw_telemetry.alert_check import active_alerts, alert_history, alert_s
 from openclaw_telemetry.alert_cli import exit_code, main
 from openclaw_telemetry.alerting import (
     DEFAULT_RULES,
+    SESSION_METRICS,
     Alert,
     Metric,
     Rule,
@@ -268,3 +269,55 @@ def test_cli_help() -> None:
                          capture_output=True, text=True, timeout=60)
     assert ran.returncode == 0
     assert "2 a critical" in ran.stdout
+
+
+def test_history_and_summary_are_the_rules_evaluated_one_by_one(tmp_path: Path) -> None:
+    """The history is counted on rows and only the latest alerts become objects: the same
+    alerts, in the same order (latest first; of one moment, each rule's own order), as
+    every rule evaluated one by one, on two gateways, with ties in time and in value."""
+    from dataclasses import replace as with_
+
+    from openclaw_telemetry import alert_check
+    from openclaw_telemetry.read import Scope
+    from openclaw_telemetry.store import make_engine
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    base = datetime(2026, 3, 1, 8, 0)
+    sessions_, calls = [], []
+    for n in range(40):
+        gateway = "a" if n % 3 else "b"
+        sid = f"s{n:02d}"
+        at = base + timedelta(hours=5 * (n // 4))  # four sessions end at each moment
+        sessions_.append(session(sid, gateway=gateway))
+        calls.append(call(sid, at, cost=float(1 + n % 5), gateway=gateway,
+                          is_error=n % 7 == 0, input_tokens=1000 * (n % 6)))
+    url = f"sqlite:///{tmp_path / 'many.db'}"
+    build(url, sessions_, calls).dispose()
+    rules = (Rule("Costly", Metric.SESSION_COST, THREE),
+             Rule("Heavy", Metric.SESSION_TOKENS, ((Severity.WARNING, 2000.0),)),
+             Rule("Daily", Metric.DAILY_COST, ((Severity.INFO, 3.0), (Severity.CRITICAL, 9.0))),
+             Rule("Hourly", Metric.COST, ((Severity.WARNING, 2.5),), timedelta(hours=1)),
+             Rule("Errors", Metric.ERROR_RATE, ((Severity.WARNING, 0.1),), timedelta(hours=1)))
+    engine = make_engine(url, create=False)
+    try:
+        for since, tz in ((None, zone("UTC")), (datetime(2026, 3, 3), zone("Europe/Berlin"))):
+            expected: list[Alert] = []
+            for rule in rules:
+                scope = alert_check.rule_scope(rule, since, to_utc(now))
+                assert scope is not None
+                for gateway, part in alert_check.per_gateway(rule, scope, ["a", "b"]):
+                    frame = alert_check._history_frame(engine, rule, part, tz)
+                    expected += evaluate(rule, frame, gateway)
+            expected.sort(key=lambda a: a.at, reverse=True)
+            assert len(expected) > 10
+            history = alert_history(engine, rules, since=since, now=now, tz=tz)
+            assert history == expected
+            for limit in (1, 7, 1000):
+                summary = alert_summary(engine, rules, since=since, now=now, tz=tz,
+                                        within=Scope(), limit=limit)
+                assert summary.latest == expected[:limit]
+                assert summary.fired == len(expected)
+                assert summary.first == min(a.at for a in expected)
+                assert summary.per_day["alerts"].sum() == len(expected)
+        assert all(with_(a, gateway="") != a for a in history if a.metric in SESSION_METRICS)
+    finally:
+        engine.dispose()
