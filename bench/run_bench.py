@@ -11,10 +11,8 @@ the median wall time of N runs on a warm page cache:
 - `ccusage openclaw daily --json --offline` on the same state directory, when ccusage
   is installed (on PATH or in `bench/.cache/node_modules/.bin`);
 - a cold ingest into a fresh SQLite database: `python session_parser.py --sessions-dir
-  CORPUS --db DB --json -q --jobs N`, whole-command wall time, plus the `elapsed_seconds`
-  the parser reports and its peak RSS. N is what the parser chooses by itself on an idle
-  machine (one parsing process per core, up to 4), given explicitly so that the load
-  average the previous scenario left behind cannot change what is measured;
+  CORPUS --db DB --json -q`, whole-command wall time, plus the `elapsed_seconds` the
+  parser reports and its peak RSS;
 - the floor of this design: importing the parser, the read floor, and writing the rows
   the cold ingest stored into an empty database (`write_floor.py`), with no per-call logic;
 - a re-run with nothing changed on the 2,000-file corpus, and a re-run after appending
@@ -47,8 +45,6 @@ from bench_measure import Run, json_from, log, read_floor, run_command, timed, w
 from bench_report import Report, Row, check_row, machine_info, render, seconds, verdict
 from corpus_files import corpus_size
 from generate_corpus import EXPECTED_NAME, GENERATOR_VERSION, append_one
-
-from openclaw_telemetry.ingest.parse_worker import MAX_WORKERS  # (generate_corpus: on the path)
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -145,16 +141,10 @@ def parser_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
 
 
-def run_parser(corpus: Path, db: Path, *extra: str) -> Run:
+def run_parser(corpus: Path, db: Path) -> Run:
     cmd = [sys.executable, str(PARSER), "--sessions-dir", str(corpus), "--db", str(db),
-           "--json", "-q", *extra]
+           "--json", "-q"]
     return run_command(cmd, env=parser_env())
-
-
-def idle_jobs() -> str:
-    """The parsing processes the parser starts by itself on an idle machine
-    (`parse_worker.wanted`)."""
-    return str(max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS)))
 
 
 def find_ccusage() -> str | None:
@@ -274,7 +264,7 @@ def cold_ingest(ctx: Context, name: str, corpus: Path, tag: str) -> tuple[list[R
     for index in range(ctx.runs):
         db = ctx.tmp / f"{tag}-cold-{index}.db"
         log(f"cold ingest {name} run {index + 1}/{ctx.runs} ...")
-        runs.append(run_parser(corpus, db, "--jobs", idle_jobs()))
+        runs.append(run_parser(corpus, db))
         if runs[-1].code != 0:
             break
     return runs, db
@@ -416,7 +406,7 @@ def bench_big(ctx: Context, name: str, corpus: Path) -> None:
     warm(corpus)
     log(f"cold ingest of {name} (one run) ...")
     db = ctx.tmp / "big-cold.db"
-    run = run_parser(corpus, db, "--jobs", idle_jobs())
+    run = run_parser(corpus, db)
     if run.code != 0:
         ctx.report.rows.append(Row(label, where, f"parser failed: {run.error}", result="FAIL"))
         return

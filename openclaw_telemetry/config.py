@@ -142,8 +142,8 @@ def parser() -> argparse.ArgumentParser:
                    help="processes parsing transcripts (files and agent databases), 1 to "
                         "8: 1 parses them in this process, N >= 2 starts N parsing "
                         "processes while this one writes (default: one per core, up to 4, "
-                        "when there is more than 16 MB to read and the load average leaves "
-                        "a core idle; else 1)")
+                        "when there is more than 16 MB to read and two cores or more; "
+                        "else 1)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 

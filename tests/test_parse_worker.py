@@ -207,3 +207,14 @@ def test_a_stop_while_the_worker_parses_ends_both_processes(tmp_path: Path,
     assert ingest(state, f"sqlite:///{db}", "-q").code == 0
     assert ingest(state, f"sqlite:///{cold}", "-q", "--jobs", "1").code == 0
     assert totals(f"sqlite:///{db}") == totals(f"sqlite:///{cold}")
+
+
+@pytest.mark.parametrize(("cores", "nbytes", "expected"), [
+    (1, 10**9, 1), (2, 10**6, 1), (2, 10**9, 2), (3, 10**9, 3), (16, 10**9, 4)])
+def test_parsing_processes_by_default(monkeypatch: pytest.MonkeyPatch, cores: int,
+                                      nbytes: int, expected: int) -> None:
+    """One per core up to four, when there is enough to read; the load of the machine
+    does not switch them off (bench/README.md: faster even with both cores busy)."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)))
+    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    assert parse_worker.wanted(nbytes) == expected
