@@ -324,3 +324,34 @@ def test_a_database_unreadable_after_its_plan_is_read_again_next_run(
     cold = f"sqlite:///{tmp_path / 'cold.db'}"
     assert ingest(state, cold, "-q").code == 0
     assert totals(sqlite_url) == totals(cold) and totals(cold)["llm_calls"] == 3
+
+
+def test_a_rewrite_seen_by_a_run_stopped_before_reading_is_read_by_the_next(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new rewrite generation makes the plan read the session again from its first row;
+    a run stopped after planning and before reading must leave that to the next run (the
+    generation is kept with the rows read, not by the plan)."""
+    from openclaw_telemetry import stopping
+
+    state = tmp_path / "state"
+    conn = agent_db(state)
+    conn.execute("CREATE TABLE transcript_rewrite_watermarks (session_id TEXT PRIMARY KEY, "
+                 "generation TEXT NOT NULL, updated_at INTEGER NOT NULL)")
+    conn.execute("INSERT INTO transcript_rewrite_watermarks VALUES (?, 'g1', 0)", (SID,))
+    add_events(conn, SID, [header(SID), assistant(T0, response_id="1"),
+                           assistant(T0 + 1000, response_id="2")])
+    assert ingest(state, sqlite_url, "-q").code == 0
+    # OpenClaw rewrites row 1 (another call), keeps the count and the last row, and appends
+    conn.execute("UPDATE transcript_events SET event_json = ? WHERE session_id = ? AND "
+                 "seq = 1", (json.dumps(assistant(T0 + 500, response_id="9")), SID))
+    add_events(conn, SID, [assistant(T0 + 3000, response_id="3")], start_seq=3)
+    conn.execute("UPDATE transcript_rewrite_watermarks SET generation = 'g2'")
+
+    def stop() -> None:
+        raise stopping.Stopped(15)
+
+    _between_plan_and_read(monkeypatch, stop)
+    assert ingest(state, sqlite_url, "-q").code != 0
+    monkeypatch.undo()
+    assert ingest(state, sqlite_url, "-q").code == 0
+    assert totals(sqlite_url)["llm_calls"] == 4  # 1, 2, 9 and 3

@@ -125,12 +125,16 @@ class DbPlan:
             state = known[session_id]
             if state.line_no and (self.full or replaced or changed_below(db, state, head)):
                 state.restart_rows()
-            if head.generation is not None and head.generation != state.head_hash:
+            new_generation = head.generation not in (None, state.head_hash)
+            if new_generation:
                 state.head_hash = head.generation
-                generations.append({"sid_": state.source_id, "gen": head.generation})
             if head.max_seq > state.read_offset:
+                # its generation is kept with its rows: a run stopped before writing them
+                # leaves the new generation for the next run to see
                 todo.append(state)
-        if generations:  # kept also for sessions with nothing new to read
+            elif new_generation:  # nothing to read: kept now
+                generations.append({"sid_": state.source_id, "gen": head.generation})
+        if generations:
             conn.execute(update(sources).where(sources.c.source_id == bindparam("sid_"))
                          .values(head_hash=bindparam("gen")), generations)
         return todo, len(fresh)
