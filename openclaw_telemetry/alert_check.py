@@ -127,7 +127,7 @@ def alert_summary(engine: Engine, rules: Sequence[Rule], *, since: datetime | No
     rows = history.rows
     local = pd.to_datetime(rows["at"]).dt.tz_localize("UTC").dt.tz_convert(tz)
     frame = pd.DataFrame({"day": local.dt.tz_localize(None).dt.normalize(),
-                          "severity": rows["rank"].map(lambda rank: str(BY_RANK[rank])),
+                          "severity": [str(BY_RANK[rank]) for rank in rows["rank"].tolist()],
                           "at": rows["at"]})
     per_day = frame.groupby(["day", "severity"], as_index=False).agg(alerts=("at", "size"))
     first = None if rows.empty else pd.Timestamp(rows["at"].min()).to_pydatetime()

@@ -162,8 +162,8 @@ def fired(rule: Rule, observations: pd.DataFrame) -> pd.DataFrame:
     values = rows["value"].astype(float)
     picks = rule.severities(values)
     out = pd.DataFrame({
-        "subject": rows["subject"].astype(str).to_numpy(),
-        "label": rows["label"].astype(str).to_numpy(),
+        "subject": [str(v) for v in rows["subject"].tolist()],
+        "label": [str(v) for v in rows["label"].tolist()],
         "at": pd.to_datetime(rows["at"]).to_numpy(), "value": values.to_numpy(),
         "rank": np.array([-1 if p is None else p[0].rank for p in picks], dtype=np.int64),
         "threshold": np.array([math.nan if p is None else p[1] for p in picks], dtype=float)})

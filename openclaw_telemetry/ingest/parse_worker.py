@@ -21,8 +21,9 @@ calls, with no dicts. Each worker runs ahead by at most `AHEAD` bytes of batches
 ingest has not taken (it waits when it is that far ahead), so memory stays bounded.
 
 A worker is a fresh interpreter (`spawn`: no copy of the parent's database connections,
-threads or signal handlers). It ignores Ctrl-C (the terminal sends it to every process;
-the ingest stops them) and dies with its pipe when the ingest is killed.
+threads or signal handlers). It ignores Ctrl-C and SIGTERM (a terminal or `systemctl
+stop` signals every process of the group; the ingest stops them) and dies with its pipe
+when the ingest is killed.
 """
 
 from __future__ import annotations
@@ -41,20 +42,24 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from openclaw_telemetry import stopping
 from openclaw_telemetry.ingest.prepare import Place, Pricing, SliceRows, prepare
 from openclaw_telemetry.ingest.readers import read_jsonl, read_session
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch
 from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.discover import problem
 from openclaw_telemetry.sources.sqlite_store import SessionHead
 
 if TYPE_CHECKING:  # (not imported at run time: the worker's start-up has no SQLAlchemy)
     from openclaw_telemetry.ingest.file_plan import Work
 
 MIN_BYTES = 16 * 1024 * 1024  # less is read in well under a second: a worker would not pay
-MAX_WORKERS = 4  # beyond, the writing process is the bound (bench/README.md)
+# Not measured beyond 2 (the bench machine has 2 cores): during the reading the writer
+# uses about a third of the CPU the two workers use, so past 3 or 4 it is the bound.
+MAX_WORKERS = 4
 PROGRESS_UNITS = 1024  # bytes or rows read between two progress messages, at least
 # pickled batches a worker may hold that the ingest has not read: with two workers on the
 # 1 GB history the three processes peaked at 311 MB together with 32 MiB, 273 MB with 8 MiB,
@@ -124,14 +129,14 @@ class Progressed:
 
 
 @dataclass(frozen=True, slots=True)
-class FileDone:
+class SourceDone:
     """The current source is finished; `error` says why it could not be read (an OSError,
     an agent database that cannot be opened or read)."""
 
     error: str | None
 
 
-Message = Flushed | Progressed | FileDone
+Message = Flushed | Progressed | SourceDone
 
 
 class WorkerFailed(RuntimeError):
@@ -149,15 +154,28 @@ class ParseWorker:
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []
         count = max(1, min(workers, len(jobs)))
-        for number in range(count):
+        giving: list[Connection] = []
+        for _ in range(count):
             receiving, sending = context.Pipe(duplex=False)
-            process = context.Process(target=_work,
-                                      args=(sending, jobs[number::count], batch_calls),
+            taking, give = context.Pipe(duplex=False)
+            process = context.Process(target=_work, args=(sending, taking, batch_calls),
                                       name="openclaw-telemetry parser", daemon=True)
             process.start()
             sending.close()  # the worker holds the only writing end: its end is our EOF
+            taking.close()  # and the only reading end of its jobs: its end is our EPIPE
             self._pipes.append(receiving)
             self._processes.append(process)
+            giving.append(give)
+        # The jobs go down a pipe of their own, not as the process's arguments: those are
+        # written while multiprocessing itself holds the pipe's reading end, so a worker that
+        # died starting (a stop signal to the whole group) would leave that write blocked.
+        for number, give in enumerate(giving):
+            with give:
+                try:
+                    give.send_bytes(pickle.dumps(jobs[number::count],
+                                                 protocol=pickle.HIGHEST_PROTOCOL))
+                except OSError:
+                    self._failed(number)
 
     def __enter__(self) -> ParseWorker:
         return self
@@ -179,7 +197,7 @@ class ParseWorker:
                 if message is None:
                     raise WorkerFailed("a parsing process ended before its last job")
                 yield message
-                if isinstance(message, FileDone):
+                if isinstance(message, SourceDone):
                     break
         for which in range(len(self._pipes)):  # each worker's last word: done
             if self._receive(which) is not None:
@@ -188,12 +206,19 @@ class ParseWorker:
     def _receive(self, which: int) -> Message | None:
         try:
             message: Message | str | None = pickle.loads(self._pipes[which].recv_bytes())
-        except EOFError:
-            raise WorkerFailed("the parsing process ended without finishing (exit "
-                               f"code {self._processes[which].exitcode})") from None
+        except (EOFError, OSError):  # (OSError: it ended in the middle of a message)
+            self._failed(which)
         if isinstance(message, str):
             raise WorkerFailed(message)
         return message
+
+    def _failed(self, which: int) -> NoReturn:
+        """Worker `which` is gone: a stop, when the ingest was told of one too (Ctrl-C
+        or `systemctl stop` signal every process), else a failure."""
+        stopping.check()
+        self._processes[which].join(1)
+        raise WorkerFailed("the parsing process ended without finishing (exit code "
+                           f"{self._processes[which].exitcode})") from None
 
 
 class _Sink:
@@ -310,17 +335,24 @@ def _read(job: Job | SessionJob, sink: _Sink, databases: _Databases) -> str | No
         read_session(databases.get(job.database), job.state, job.head, sink, sink.progress)
     except (OSError, sqlite3.Error, sqlite_store.ReadError) as exc:
         databases.close()
-        problem = (str(exc) if isinstance(exc, sqlite_store.ReadError)
-                   else f"{job.database}: {exc}")
-        databases.failed[job.database] = problem
-        return problem
+        said = (problem(exc) if isinstance(exc, OSError)
+                else f"{job.database}: {exc}" if isinstance(exc, sqlite3.Error) else str(exc))
+        databases.failed[job.database] = said
+        return said
     return None
 
 
-def _work(pipe: Connection, jobs: list[Job | SessionJob], batch_calls: int) -> None:
-    """The worker's main: read every job in order, then say so."""
+def _work(pipe: Connection, taking: Connection, batch_calls: int) -> None:
+    """The worker's main: take its jobs, read each in order, then say so. It ignores the
+    stop signals a whole process group gets (Ctrl-C, `systemctl stop`): the ingest stops it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     gc.disable()  # no reference cycles, only churn: as the ingest's reading (`run.py`)
+    with taking:
+        try:
+            jobs: list[Job | SessionJob] = pickle.loads(taking.recv_bytes())
+        except EOFError:  # the ingest is gone before it gave any
+            return
     sink = _Sink(pipe, batch_calls)
     databases = _Databases()
     try:
@@ -328,7 +360,7 @@ def _work(pipe: Connection, jobs: list[Job | SessionJob], batch_calls: int) -> N
             sink.job = job
             error = _read(job, sink, databases)
             sink.told()
-            sink.send(FileDone(error))
+            sink.send(SourceDone(error))
         databases.close()
         last = None
     except BrokenPipeError:  # the ingest is gone (killed): nobody to tell

@@ -64,7 +64,7 @@ class Ingest:
         self.roots = roots
         self.full = full
         self.batch_calls = batch_calls
-        self.jobs = jobs  # processes parsing files; None: as many as pay (`parse_worker`)
+        self.jobs = jobs  # processes parsing transcripts; None: as many as pay (`parse_worker`)
         self.progress = progress or ProgressSink()
         self.warn = warn
         self.summary = RunSummary(roots=[str(r.path) for r in roots])
@@ -190,9 +190,10 @@ class Ingest:
             for plan in plans:
                 portion = Portion(self.progress, plan.work.stamp[0], plan.rows)
                 error = None
-                for _ in plan.states:
-                    failed = _take(messages, writer, portion)
-                    if failed is None:
+                for _ in plan.states:  # after a failure, its later sessions are not written,
+                    # as when read here
+                    failed = _take(messages, writer if error is None else None, portion)
+                    if failed is None and error is None:
                         self.progress.source_done()
                     error = error or failed
                 portion.finish()
@@ -228,6 +229,9 @@ class Ingest:
     def _read_planned(self, plan: _DbPlanned, writer: Writer) -> str | None:
         """Its planned sessions, read here; the error that made it unreadable, if any."""
         portion = Portion(self.progress, plan.work.stamp[0], plan.rows)
+        if not plan.states:  # not opened again: nothing to read
+            portion.finish()
+            return None
         try:
             with sqlite_store.open_readonly(plan.path) as db:
                 for state in plan.states:
@@ -267,15 +271,17 @@ class _DbPlanned:
     nbytes: int
 
 
-def _take(messages: Iterator[parse_worker.Message], writer: Writer,
+def _take(messages: Iterator[parse_worker.Message], writer: Writer | None,
           portion: Portion) -> str | None:
-    """One source's messages from the workers, written; the error that made it unreadable."""
-    for message in messages:
+    """One source's messages from the workers, written (`writer` None: dropped); the error
+    that made it unreadable. (`messages` raises rather than end before a source's end.)"""
+    while True:
+        message = next(messages)
         stopping.check()
         if isinstance(message, parse_worker.Flushed):
-            writer.add(message.source_id, message.values, message.rows)
+            if writer is not None:
+                writer.add(message.source_id, message.values, message.rows)
         elif isinstance(message, parse_worker.Progressed):
             portion(message.units)
         else:
             return message.error
-    raise parse_worker.WorkerFailed("the parsing processes ended before this source")
