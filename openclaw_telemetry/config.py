@@ -141,7 +141,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, choices=range(1, 9), metavar="N",
                    help="processes parsing transcripts (files and agent databases), 1 to "
                         "8: 1 parses them in this process, N >= 2 starts N parsing "
-                        "processes while this one writes (default: one per core, up to 4, "
+                        "processes while this one writes (default: one per usable core, "
+                        "by affinity and CPU quota, up to 4, "
                         "when there is more than 16 MB to read and two cores or more; "
                         "else 1)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

@@ -226,6 +226,50 @@ def test_a_stop_while_the_worker_parses_ends_both_processes(tmp_path: Path, sign
     assert totals(f"sqlite:///{db}") == totals(f"sqlite:///{cold}")
 
 
+def _groups(tmp_path: Path, own: str, files: dict[str, str]) -> tuple[Path, Path]:
+    root = tmp_path / "cgroup"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (tmp_path / "own").write_text(own)
+    return root, tmp_path / "own"
+
+
+@pytest.mark.parametrize(("own", "files", "expected"), [
+    ("0::/\n", {}, None),  # no quota files: cores count
+    ("0::/\n", {"cpu.max": "max 100000\n"}, None),
+    ("0::/system.slice/oc.service\n",  # a service's CPUQuota=150%
+     {"system.slice/oc.service/cpu.max": "150000 100000\n", "cpu.max": "max 100000\n"}, 1.5),
+    ("0::/docker/abc\n", {"cpu.max": "100000 100000\n"}, 1.0),  # host path not mounted
+    ("0::/a/b\n", {"a/b/cpu.max": "400000 100000\n", "a/cpu.max": "200000 100000\n"}, 2.0),
+    ("4:cpu,cpuacct:/lxc\n0::/\n",  # cgroup v1
+     {"cpu/lxc/cpu.cfs_quota_us": "50000\n", "cpu/lxc/cpu.cfs_period_us": "100000\n"}, 0.5),
+    ("4:cpu,cpuacct:/\n", {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000"},
+     None),
+    ("0::/\n", {"cpu.max": "garbage\n"}, None),
+    ("0::/\n", {"cpu.max": "100000 0\n"}, None),
+])
+def test_cpu_quotas_of_the_control_groups(tmp_path: Path, own: str, files: dict[str, str],
+                                          expected: float | None) -> None:
+    """A container's `--cpus` or a service's `CPUQuota=` limits the CPUs, not the cores
+    the process sees: the smallest quota along its group and the groups above it."""
+    root, own_file = _groups(tmp_path, own, files)
+    assert parse_worker.cgroup_cpus(root, own_file) == expected
+
+
+def test_no_control_groups_to_read(tmp_path: Path) -> None:
+    assert parse_worker.cgroup_cpus(tmp_path, tmp_path / "missing") is None
+
+
+@pytest.mark.parametrize(("quota", "expected"), [(None, 4), (1.0, 1), (1.5, 1), (2.5, 2)])
+def test_a_cpu_quota_limits_the_parsing_processes(monkeypatch: pytest.MonkeyPatch,
+                                                  quota: float | None, expected: int) -> None:
+    """On a 16-core host, a container given 1 CPU parses in one process."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)))
+    monkeypatch.setattr(parse_worker, "cgroup_cpus", lambda: quota)
+    assert parse_worker.wanted(10**9) == expected
+
+
 @pytest.mark.parametrize(("cores", "nbytes", "expected"), [
     (1, 10**9, 1), (2, 10**6, 1), (2, 10**9, 2), (3, 10**9, 3), (16, 10**9, 4)])
 def test_parsing_processes_by_default(monkeypatch: pytest.MonkeyPatch, cores: int,
@@ -234,4 +278,5 @@ def test_parsing_processes_by_default(monkeypatch: pytest.MonkeyPatch, cores: in
     does not switch them off (bench/README.md: faster even with both cores busy)."""
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)))
     monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    monkeypatch.setattr(parse_worker, "cgroup_cpus", lambda: None)
     assert parse_worker.wanted(nbytes) == expected

@@ -69,14 +69,66 @@ AHEAD = 8 * 1024 * 1024
 
 def wanted(nbytes: int) -> int:
     """How many parsing processes pay for reading `nbytes` (1: none, the ingest parses):
-    one per core, up to `MAX_WORKERS`, when there are enough bytes and two cores. Even
-    with both cores of a 2-core machine kept busy by other processes, two workers were
-    faster than none (jsonl-100k: 6.7–7.3 s against 8.4–8.9 s; one core busy: 5.0
-    against 5.5 s), so the load of the machine does not switch them off."""
+    one per usable core (affinity, CPU quota), up to `MAX_WORKERS`, when there are enough
+    bytes and two cores. Even with both cores of a 2-core machine kept busy by other
+    processes, two workers were faster than none (jsonl-100k: 6.7–7.3 s against 8.4–8.9 s;
+    one core busy: 5.0 against 5.5 s), so the load of the machine does not switch them
+    off."""
     cores = len(os.sched_getaffinity(0))
+    limit = cgroup_cpus()
+    if limit is not None:
+        cores = min(cores, max(1, int(limit)))
     if nbytes < MIN_BYTES or cores < 2:
         return 1
     return min(cores, MAX_WORKERS)
+
+
+def cgroup_cpus(root: Path = Path("/sys/fs/cgroup"),
+                own: Path = Path("/proc/self/cgroup")) -> float | None:
+    """The CPUs this process may use by its control groups' quotas (a container's
+    `--cpus`, a service's `CPUQuota=`), the smallest along its group and the groups above
+    it: cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`. None when no
+    quota is set or none can be read (cores alone then count)."""
+    try:
+        lines = own.read_text().splitlines()
+    except OSError:
+        return None
+    limits: list[float] = []
+    for line in lines:
+        if line.count(":") < 2:
+            continue
+        _hierarchy, controllers, path = line.split(":", 2)
+        if controllers == "":
+            base, read = root, _v2_quota
+        elif "cpu" in controllers.split(","):
+            base, read = root / "cpu", _v1_quota
+        else:
+            continue
+        group = Path(path)
+        # every level up to the root (in a container the host's path is not there, and
+        # the container's own group is the root)
+        for folder in (group, *group.parents):
+            found = read(base / folder.relative_to("/"))
+            if found is not None:
+                limits.append(found)
+    return min(limits, default=None)
+
+
+def _v2_quota(folder: Path) -> float | None:
+    try:
+        quota, period = (folder / "cpu.max").read_text().split()
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _v1_quota(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text())
+        period = int((folder / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return None if quota <= 0 or period <= 0 else quota / period
 
 
 @dataclass(frozen=True, slots=True)
