@@ -24,7 +24,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry import config, stopping
 from openclaw_telemetry.doors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, usage_error
-from openclaw_telemetry.errors import ConfigError, DatabaseError, LockedError, TelemetryError
+from openclaw_telemetry.errors import (
+    ConfigError,
+    DatabaseError,
+    LockedError,
+    TelemetryError,
+    WorkerLost,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -72,6 +78,9 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
     except LockedError as exc:
         print(f"session_parser.py: {exc}", file=err)
         return EXIT_LOCKED
+    except WorkerLost as exc:  # (the batch it was in rolled back)
+        print(f"session_parser.py: {exc}", file=err)
+        return EXIT_FAILED
     except (DatabaseError, TelemetryError) as exc:
         print(f"session_parser.py: database error: {exc}", file=err)
         return EXIT_FAILED

@@ -36,7 +36,8 @@ _NOINPUT = "the database is missing or unreadable"
 EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
     "session_parser.py": (
         (EXIT_OK, "done, also when some files could not be read (each is named in a warning)"),
-        (EXIT_FAILED, "the database cannot be opened, created or written"),
+        (EXIT_FAILED, "the database cannot be opened, created or written, or a parsing "
+                      "process was lost (killed, e.g. out of memory)"),
         (EXIT_LOCKED, "another ingest run holds the database"),
         (EXIT_USAGE, f"{_USAGE} (also a folder to read that does not exist or cannot be read)"),
         (130, "interrupted by Ctrl-C (the next run continues where this one stopped)"),

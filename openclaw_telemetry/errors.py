@@ -19,3 +19,9 @@ class DatabaseError(TelemetryError):
 
 class LockedError(TelemetryError):
     """Another ingest run holds the database lock."""
+
+
+class WorkerLost(TelemetryError):
+    """A parsing process of the ingest ended without finishing (killed, e.g. by the
+    kernel when memory runs out, or crashed): what it parsed and was not written is read
+    again by the next run."""

@@ -270,6 +270,43 @@ def test_a_cpu_quota_limits_the_parsing_processes(monkeypatch: pytest.MonkeyPatc
     assert parse_worker.wanted(10**9) == expected
 
 
+def _workers(pid: int) -> list[int]:
+    """The parsing processes among the children (not multiprocessing's resource tracker)."""
+    found = []
+    for child in _children(pid):
+        with contextlib.suppress(FileNotFoundError):
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+    return found
+
+
+@pytest.mark.slow
+def test_a_parsing_process_killed_costs_a_clear_line_and_nothing_read(tmp_path: Path) -> None:
+    """A worker killed on its own (the kernel's OOM killer, a stray `kill -9`): one line
+    that says so, exit code 1, no traceback; the next run reads everything."""
+    state = tmp_path / "state"
+    generate(state, Options(calls=40000, era="jsonl", files=400, seed=5))
+    db = tmp_path / "t.db"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"), "--sessions-dir",
+                             str(state), "--db", str(db), "--jobs", "2", "-q"],
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    while not _workers(proc.pid) and proc.poll() is None:
+        time.sleep(0.01)
+    os.kill(_workers(proc.pid)[0], signal.SIGKILL)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1, err
+    assert "Traceback" not in err, err
+    assert err.splitlines() == [
+        "session_parser.py: a parsing process ended without finishing (killed by SIGKILL, "
+        "perhaps out of memory); the next run reads again what it had not handed over "
+        "(--jobs 1 parses in the ingest's own process)"]
+    cold = tmp_path / "cold.db"
+    assert ingest(state, f"sqlite:///{db}", "-q").code == 0
+    assert ingest(state, f"sqlite:///{cold}", "-q", "--jobs", "1").code == 0
+    assert totals(f"sqlite:///{db}") == totals(f"sqlite:///{cold}")
+
+
 @pytest.mark.parametrize(("cores", "nbytes", "expected"), [
     (1, 10**9, 1), (2, 10**6, 1), (2, 10**9, 2), (3, 10**9, 3), (16, 10**9, 4)])
 def test_parsing_processes_by_default(monkeypatch: pytest.MonkeyPatch, cores: int,

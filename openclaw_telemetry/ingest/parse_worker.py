@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from openclaw_telemetry import stopping
+from openclaw_telemetry.errors import WorkerLost
 from openclaw_telemetry.ingest.prepare import Place, Pricing, SliceRows, prepare
 from openclaw_telemetry.ingest.readers import read_jsonl, read_session
 from openclaw_telemetry.ingest.state import SourceState
@@ -246,7 +247,7 @@ class ParseWorker:
             which = number % len(self._pipes)
             while True:
                 message = self._receive(which)
-                if message is None:
+                if message is None:  # (its last word before its jobs were done: a bug)
                     raise WorkerFailed("a parsing process ended before its last job")
                 yield message
                 if isinstance(message, SourceDone):
@@ -266,11 +267,17 @@ class ParseWorker:
 
     def _failed(self, which: int) -> NoReturn:
         """Worker `which` is gone: a stop, when the ingest was told of one too (Ctrl-C
-        or `systemctl stop` signal every process), else a failure."""
+        or `systemctl stop` signal every process), else it was lost."""
         stopping.check()
-        self._processes[which].join(1)
-        raise WorkerFailed("the parsing process ended without finishing (exit code "
-                           f"{self._processes[which].exitcode})") from None
+        process = self._processes[which]
+        process.join(1)
+        code = process.exitcode
+        how = (f"killed by {signal.Signals(-code).name}" if code is not None and code < 0
+               and -code in signal.valid_signals() else f"exit code {code}")
+        raise WorkerLost(f"a parsing process ended without finishing ({how}"
+                         f"{', perhaps out of memory' if code == -signal.SIGKILL else ''})"
+                         "; the next run reads again what it had not handed over "
+                         "(--jobs 1 parses in the ingest's own process)") from None
 
 
 class _Sink:
