@@ -6,8 +6,9 @@ anything else is the ingest, exactly as before (users' hourly cron lines). The i
 modules are imported only when the ingest runs, so a report starts fast.
 
 Exit codes (contract E3; the table is `doors.EXIT_CODES`): 0 done, also when some sources
-could not be read (they are reported); 1 the database cannot be opened or written; 3
-another run holds the database lock; 64 a wrong argument or setting.
+could not be read (they are reported); 1 the database cannot be opened or written, or a
+parsing process was lost; 3 another run holds the database lock; 64 a wrong argument or
+setting.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from openclaw_telemetry.demo.corpus import Options, generate
+from openclaw_telemetry.errors import WorkerLost
 from openclaw_telemetry.ingest import parse_worker
 from openclaw_telemetry.ingest.prepare import Pricing
 from openclaw_telemetry.ingest.state import SourceState
@@ -129,6 +131,28 @@ def _worker_says(jobs: list[parse_worker.Job]) -> list[object]:
     return said
 
 
+def test_a_worker_lost_as_they_start_leaves_no_process(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second worker's jobs cannot be handed over (it died starting): the first, which
+    ignores SIGTERM, is not left waiting for jobs that never come."""
+    files = [write(tmp_path, f"{n}.jsonl", header(n), assistant(T0, response_id=n))
+             for n in ("a", "b")]
+    jobs = [job(f, f.stat(), unread(i, f), f.stem) for i, f in enumerate(files, 1)]
+    send = multiprocessing.connection.Connection.send_bytes
+    sent: list[int] = []
+
+    def second_fails(self: multiprocessing.connection.Connection, data: bytes) -> None:
+        sent.append(len(data))
+        if len(sent) == 2:
+            raise BrokenPipeError("the worker is gone")
+        send(self, data)
+
+    monkeypatch.setattr(multiprocessing.connection.Connection, "send_bytes", second_fails)
+    with pytest.raises(WorkerLost, match="without finishing"):
+        parse_worker.ParseWorker(jobs, 100, workers=2)
+    assert multiprocessing.active_children() == []
+
+
 def unread(source_id: int, path: Path) -> SourceState:
     """The state of a source never read before."""
     known = {"source_id": source_id, "path": str(path), "rel_path": path.name,
@@ -183,11 +207,15 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("signum", "group"), [(signal.SIGTERM, False), (signal.SIGINT, False),
-                                              (signal.SIGTERM, True), (signal.SIGINT, True)],
-                         ids=["SIGTERM", "SIGINT", "SIGTERM to the group", "SIGINT to the group"])
+@pytest.mark.parametrize(("signum", "group", "delay"), [
+    (signal.SIGTERM, False, 0), (signal.SIGINT, False, 0), (signal.SIGTERM, True, 0),
+    (signal.SIGINT, True, 0), (signal.SIGINT, True, 0.05), (signal.SIGTERM, True, 0.15),
+    (signal.SIGINT, True, 0.3)], ids=[
+    "SIGTERM", "SIGINT", "SIGTERM to the group", "SIGINT to the group",
+    "SIGINT to the group, 50 ms on", "SIGTERM to the group, 150 ms on",
+    "SIGINT to the group, 300 ms on"])
 def test_a_stop_while_the_worker_parses_ends_both_processes(tmp_path: Path, signum: int,
-                                                             group: bool) -> None:
+                                                             group: bool, delay: float) -> None:
     """The ingest alone (`kill`), or every process of its group (Ctrl-C in a terminal,
     `systemctl stop`): one line, the signal's exit code, no process left."""
     state = tmp_path / "state"
@@ -202,10 +230,12 @@ def test_a_stop_while_the_worker_parses_ends_both_processes(tmp_path: Path, sign
         err.append(line.rstrip("\n"))
         if "Scanning" in line:
             break
-    # the first child: multiprocessing's resource tracker or a worker, so the signal comes
-    # as the workers start (a worker killed before it ignored it hung the ingest) or parse
+    # the first child: multiprocessing's resource tracker or a worker; then `delay`, so
+    # the signal comes as the workers start (a worker killed before it ignored the signal
+    # hung the ingest; one interrupted during its start-up printed a traceback) or parse
     while not _children(proc.pid) and proc.poll() is None:
         time.sleep(0.01)
+    time.sleep(delay)
     workers = _children(proc.pid)
     assert workers, "the run ended before it started a worker"
     if group:
@@ -248,6 +278,8 @@ def _groups(tmp_path: Path, own: str, files: dict[str, str]) -> tuple[Path, Path
      None),
     ("0::/\n", {"cpu.max": "garbage\n"}, None),
     ("0::/\n", {"cpu.max": "100000 0\n"}, None),
+    ("0::\n4:cpu:\n0::relative\n", {"cpu.max": "100000 100000\n"}, None),  # odd paths
+    ("garbage\n1:2\n", {}, None),
 ])
 def test_cpu_quotas_of_the_control_groups(tmp_path: Path, own: str, files: dict[str, str],
                                           expected: float | None) -> None:
@@ -259,6 +291,8 @@ def test_cpu_quotas_of_the_control_groups(tmp_path: Path, own: str, files: dict[
 
 def test_no_control_groups_to_read(tmp_path: Path) -> None:
     assert parse_worker.cgroup_cpus(tmp_path, tmp_path / "missing") is None
+    (tmp_path / "own").write_bytes(b"0::/\xff\xfe\n")  # not UTF-8
+    assert parse_worker.cgroup_cpus(tmp_path, tmp_path / "own") is None
 
 
 @pytest.mark.parametrize(("quota", "expected"), [(None, 4), (1.0, 1), (1.5, 1), (2.5, 2)])
@@ -271,11 +305,13 @@ def test_a_cpu_quota_limits_the_parsing_processes(monkeypatch: pytest.MonkeyPatc
 
 
 def _workers(pid: int) -> list[int]:
-    """The parsing processes among the children (not multiprocessing's resource tracker)."""
+    """The parsing processes among the children (spawned: not multiprocessing's resource
+    tracker, and not a child between its fork and its exec)."""
     found = []
     for child in _children(pid):
         with contextlib.suppress(FileNotFoundError):
-            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in command and b"resource_tracker" not in command:
                 found.append(child)
     return found
 
@@ -293,7 +329,9 @@ def test_a_parsing_process_killed_costs_a_clear_line_and_nothing_read(tmp_path: 
     assert proc.stderr is not None
     while not _workers(proc.pid) and proc.poll() is None:
         time.sleep(0.01)
-    os.kill(_workers(proc.pid)[0], signal.SIGKILL)
+    workers = _workers(proc.pid)
+    assert workers, "the run ended before it started a worker"
+    os.kill(workers[0], signal.SIGKILL)
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 1, err
     assert "Traceback" not in err, err

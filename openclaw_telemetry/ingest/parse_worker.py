@@ -39,7 +39,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import get_context, resource_tracker
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -57,6 +57,7 @@ from openclaw_telemetry.sources.sqlite_store import SessionHead
 if TYPE_CHECKING:  # (not imported at run time: the worker's start-up has no SQLAlchemy)
     from openclaw_telemetry.ingest.file_plan import Work
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 MIN_BYTES = 16 * 1024 * 1024  # less is read in well under a second: a worker would not pay
 # Not measured beyond 2 (the bench machine has 2 cores): during the reading the writer
 # uses about a third of the CPU the two workers use, so past 3 or 4 it is the bound.
@@ -91,7 +92,7 @@ def cgroup_cpus(root: Path = Path("/sys/fs/cgroup"),
     it: cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`. None when no
     quota is set or none can be read (cores alone then count)."""
     try:
-        lines = own.read_text().splitlines()
+        lines = own.read_text(errors="replace").splitlines()
     except OSError:
         return None
     limits: list[float] = []
@@ -99,6 +100,8 @@ def cgroup_cpus(root: Path = Path("/sys/fs/cgroup"),
         if line.count(":") < 2:
             continue
         _hierarchy, controllers, path = line.split(":", 2)
+        if not path.startswith("/"):
+            continue
         if controllers == "":
             base, read = root, _v2_quota
         elif "cpu" in controllers.split(","):
@@ -208,27 +211,41 @@ class ParseWorker:
         self._processes: list[Any] = []
         count = max(1, min(workers, len(jobs)))
         giving: list[Connection] = []
-        for _ in range(count):
-            receiving, sending = context.Pipe(duplex=False)
-            taking, give = context.Pipe(duplex=False)
-            process = context.Process(target=_work, args=(sending, taking, batch_calls),
-                                      name="openclaw-telemetry parser", daemon=True)
-            process.start()
-            sending.close()  # the worker holds the only writing end: its end is our EOF
-            taking.close()  # and the only reading end of its jobs: its end is our EPIPE
-            self._pipes.append(receiving)
-            self._processes.append(process)
-            giving.append(give)
-        # The jobs go down a pipe of their own, not as the process's arguments: those are
-        # written while multiprocessing itself holds the pipe's reading end, so a worker that
-        # died starting (a stop signal to the whole group) would leave that write blocked.
-        for number, give in enumerate(giving):
-            with give:
+        resource_tracker.ensure_running()  # (now: starting, it unblocks the stop signals)
+        try:
+            for _ in range(count):
+                receiving, sending = context.Pipe(duplex=False)
+                taking, give = context.Pipe(duplex=False)
+                giving.append(give)
+                process = context.Process(target=_work, args=(sending, taking, batch_calls),
+                                          name="openclaw-telemetry parser", daemon=True)
+                # A worker starts with the stop signals blocked (a mask survives exec), so
+                # one sent to the whole group while it starts waits until `_work` ignores
+                # it; blocked here they wait for this process too, then are noted.
+                mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
                 try:
-                    give.send_bytes(pickle.dumps(jobs[number::count],
-                                                 protocol=pickle.HIGHEST_PROTOCOL))
-                except OSError:
-                    self._failed(number)
+                    process.start()
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                sending.close()  # the worker holds the only writing end: its end is our EOF
+                taking.close()  # and the only reading end of its jobs: its end, our EPIPE
+                self._pipes.append(receiving)
+                self._processes.append(process)
+            # The jobs go down a pipe of their own, not as the process's arguments: those
+            # are written while multiprocessing itself holds the pipe's reading end, so a
+            # worker that died starting would leave that write blocked.
+            for number, give in enumerate(giving):
+                with give:
+                    try:
+                        give.send_bytes(pickle.dumps(jobs[number::count],
+                                                     protocol=pickle.HIGHEST_PROTOCOL))
+                    except OSError:
+                        self._failed(number)
+        except BaseException:  # a stop, a lost worker: end those started (they ignore SIGTERM)
+            for give in giving:
+                give.close()
+            self.__exit__()
+            raise
 
     def __enter__(self) -> ParseWorker:
         return self
@@ -404,13 +421,14 @@ def _read(job: Job | SessionJob, sink: _Sink, databases: _Databases) -> str | No
 def _work(pipe: Connection, taking: Connection, batch_calls: int) -> None:
     """The worker's main: take its jobs, read each in order, then say so. It ignores the
     stop signals a whole process group gets (Ctrl-C, `systemctl stop`): the ingest stops it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # (blocked while it started)
     gc.disable()  # no reference cycles, only churn: as the ingest's reading (`run.py`)
     with taking:
         try:
             jobs: list[Job | SessionJob] = pickle.loads(taking.recv_bytes())
-        except EOFError:  # the ingest is gone before it gave any
+        except (EOFError, OSError):  # the ingest is gone before it gave them all
             return
     sink = _Sink(pipe, batch_calls)
     databases = _Databases()
