@@ -22,8 +22,9 @@ ingest has not taken (it waits when it is that far ahead), so memory stays bound
 
 A worker is a fresh interpreter (`spawn`: no copy of the parent's database connections,
 threads or signal handlers). It ignores Ctrl-C and SIGTERM (a terminal or `systemctl
-stop` signals every process of the group; the ingest stops them) and dies with its pipe
-when the ingest is killed.
+stop` signals every process of the group; the ingest stops them), starting with them
+blocked until it does, and dies with its pipe when the ingest is killed; killed itself,
+it ends the run with one line (`WorkerLost`), never a traceback.
 """
 
 from __future__ import annotations
