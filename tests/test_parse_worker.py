@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,6 +191,19 @@ def test_the_ingest_raises_what_broke_the_worker(tmp_path: Path) -> None:
         list(worker.messages())
 
 
+@pytest.fixture(scope="module")
+def big_history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A state directory large enough to stop mid-run (40k calls in 400 files), shared by
+    the tests that stop or kill a run (an ingest never writes into it), with the totals of
+    its cold ingest in one process."""
+    where = tmp_path_factory.mktemp("big-history")
+    state = where / "state"
+    generate(state, Options(calls=40000, era="jsonl", files=400, seed=3))
+    cold = where / "cold.db"
+    assert ingest(state, f"sqlite:///{cold}", "-q", "--jobs", "1").code == 0
+    return state, totals(f"sqlite:///{cold}")
+
+
 def _running(pid: int) -> str | None:
     """The state of a process ('R', 'S' …), None when it is gone or a zombie."""
     try:
@@ -214,12 +228,12 @@ def _children(pid: int) -> list[int]:
     "SIGTERM", "SIGINT", "SIGTERM to the group", "SIGINT to the group",
     "SIGINT to the group, 50 ms on", "SIGTERM to the group, 150 ms on",
     "SIGINT to the group, 300 ms on"])
-def test_a_stop_while_the_worker_parses_ends_both_processes(tmp_path: Path, signum: int,
-                                                             group: bool, delay: float) -> None:
+def test_a_stop_while_the_worker_parses_ends_both_processes(
+        tmp_path: Path, big_history: tuple[Path, dict[str, Any]], signum: int, group: bool,
+        delay: float) -> None:
     """The ingest alone (`kill`), or every process of its group (Ctrl-C in a terminal,
     `systemctl stop`): one line, the signal's exit code, no process left."""
-    state = tmp_path / "state"
-    generate(state, Options(calls=40000, era="jsonl", files=400, seed=3))
+    state, cold_totals = big_history
     db = tmp_path / "t.db"
     proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"), "--sessions-dir",
                              str(state), "--db", str(db), "--jobs", "2"],
@@ -250,10 +264,8 @@ def test_a_stop_while_the_worker_parses_ends_both_processes(tmp_path: Path, sign
     while [pid for pid in workers if _running(pid)]:  # not left running for nobody
         assert time.monotonic() < deadline, [_running(pid) for pid in workers]
         time.sleep(0.05)
-    cold = tmp_path / "cold.db"
     assert ingest(state, f"sqlite:///{db}", "-q").code == 0
-    assert ingest(state, f"sqlite:///{cold}", "-q", "--jobs", "1").code == 0
-    assert totals(f"sqlite:///{db}") == totals(f"sqlite:///{cold}")
+    assert totals(f"sqlite:///{db}") == cold_totals
 
 
 def _groups(tmp_path: Path, own: str, files: dict[str, str]) -> tuple[Path, Path]:
@@ -317,11 +329,11 @@ def _workers(pid: int) -> list[int]:
 
 
 @pytest.mark.slow
-def test_a_parsing_process_killed_costs_a_clear_line_and_nothing_read(tmp_path: Path) -> None:
+def test_a_parsing_process_killed_costs_a_clear_line_and_nothing_read(
+        tmp_path: Path, big_history: tuple[Path, dict[str, Any]]) -> None:
     """A worker killed on its own (the kernel's OOM killer, a stray `kill -9`): one line
     that says so, exit code 1, no traceback; the next run reads everything."""
-    state = tmp_path / "state"
-    generate(state, Options(calls=40000, era="jsonl", files=400, seed=5))
+    state, cold_totals = big_history
     db = tmp_path / "t.db"
     proc = subprocess.Popen([sys.executable, str(ROOT / "session_parser.py"), "--sessions-dir",
                              str(state), "--db", str(db), "--jobs", "2", "-q"],
@@ -339,10 +351,8 @@ def test_a_parsing_process_killed_costs_a_clear_line_and_nothing_read(tmp_path: 
         "session_parser.py: a parsing process ended without finishing (killed by SIGKILL, "
         "perhaps out of memory); the next run reads again what it had not handed over "
         "(--jobs 1 parses in the ingest's own process)"]
-    cold = tmp_path / "cold.db"
     assert ingest(state, f"sqlite:///{db}", "-q").code == 0
-    assert ingest(state, f"sqlite:///{cold}", "-q", "--jobs", "1").code == 0
-    assert totals(f"sqlite:///{db}") == totals(f"sqlite:///{cold}")
+    assert totals(f"sqlite:///{db}") == cold_totals
 
 
 @pytest.mark.parametrize(("cores", "nbytes", "expected"), [
