@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _SLICE = 0.1  # longest wait before a noted stop is acted on
 _noted = 0  # the signal received, 0 while none
 
@@ -41,13 +41,13 @@ class Stopped(BaseException):
 def _note(signum: int, _frame: FrameType | None) -> None:
     global _noted
     _noted = signum
-    for sig in _SIGNALS:  # a second signal is not waited for
+    for sig in SIGNALS:  # a second signal is not waited for
         signal.signal(sig, signal.SIG_DFL)
 
 
 def install() -> None:
     """Note stop signals from now on (main thread only)."""
-    for sig in _SIGNALS:
+    for sig in SIGNALS:
         signal.signal(sig, _note)
 
 
@@ -59,7 +59,7 @@ def noting() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    previous = {sig: signal.getsignal(sig) for sig in SIGNALS}
     if not _noted:
         install()
     try:

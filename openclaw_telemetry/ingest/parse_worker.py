@@ -48,17 +48,21 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from openclaw_telemetry import stopping
 from openclaw_telemetry.errors import WorkerLost
 from openclaw_telemetry.ingest.prepare import Place, Pricing, SliceRows, prepare
-from openclaw_telemetry.ingest.readers import read_jsonl, read_session
+from openclaw_telemetry.ingest.readers import (
+    DATABASE_ERRORS,
+    database_problem,
+    file_problem,
+    read_jsonl,
+    read_session,
+)
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch
 from openclaw_telemetry.sources import sqlite_store
-from openclaw_telemetry.sources.discover import problem
 from openclaw_telemetry.sources.sqlite_store import SessionHead
 
 if TYPE_CHECKING:  # (not imported at run time: the worker's start-up has no SQLAlchemy)
     from openclaw_telemetry.ingest.file_plan import Work
 
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 MIN_BYTES = 16 * 1024 * 1024  # less is read in well under a second: a worker would not pay
 # Not measured beyond 2 (the bench machine has 2 cores): during the reading the writer
 # uses about a third of the CPU the two workers use, so past 3 or 4 it is the bound.
@@ -77,13 +81,13 @@ def wanted(nbytes: int) -> int:
     processes, two workers were faster than none (jsonl-100k: 6.7–7.3 s against 8.4–8.9 s;
     one core busy: 5.0 against 5.5 s), so the load of the machine does not switch them
     off."""
+    if nbytes < MIN_BYTES:  # (an hourly run: no control-group files read)
+        return 1
     cores = len(os.sched_getaffinity(0))
     limit = cgroup_cpus()
     if limit is not None:
         cores = min(cores, max(1, int(limit)))
-    if nbytes < MIN_BYTES or cores < 2:
-        return 1
-    return min(cores, MAX_WORKERS)
+    return 1 if cores < 2 else min(cores, MAX_WORKERS)
 
 
 def cgroup_cpus(root: Path = Path("/sys/fs/cgroup"),
@@ -223,7 +227,7 @@ class ParseWorker:
                 # A worker starts with the stop signals blocked (a mask survives exec), so
                 # one sent to the whole group while it starts waits until `_work` ignores
                 # it; blocked here they wait for this process too, then are noted.
-                mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+                mask = signal.pthread_sigmask(signal.SIG_BLOCK, stopping.SIGNALS)
                 try:
                     process.start()
                 finally:
@@ -404,16 +408,15 @@ def _read(job: Job | SessionJob, sink: _Sink, databases: _Databases) -> str | No
             read_jsonl(job.path, job.stat, job.state, job.compressed, job.hint, sink,
                        sink.progress)
         except OSError as exc:
-            return f"{job.path}: {exc.strerror or exc}"
+            return file_problem(job.path, exc)
         return None
     if job.database in databases.failed:
         return databases.failed[job.database]
     try:
         read_session(databases.get(job.database), job.state, job.head, sink, sink.progress)
-    except (OSError, sqlite3.Error, sqlite_store.ReadError) as exc:
+    except DATABASE_ERRORS as exc:
         databases.close()
-        said = (problem(exc) if isinstance(exc, OSError)
-                else f"{job.database}: {exc}" if isinstance(exc, sqlite3.Error) else str(exc))
+        said = database_problem(job.database, exc)
         databases.failed[job.database] = said
         return said
     return None
@@ -422,9 +425,9 @@ def _read(job: Job | SessionJob, sink: _Sink, databases: _Databases) -> str | No
 def _work(pipe: Connection, taking: Connection, batch_calls: int) -> None:
     """The worker's main: take its jobs, read each in order, then say so. It ignores the
     stop signals a whole process group gets (Ctrl-C, `systemctl stop`): the ingest stops it."""
-    for stop in STOP_SIGNALS:
+    for stop in stopping.SIGNALS:
         signal.signal(stop, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # (blocked while it started)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping.SIGNALS)  # (blocked while it started)
     gc.disable()  # no reference cycles, only churn: as the ingest's reading (`run.py`)
     with taking:
         try:

@@ -21,6 +21,7 @@ from openclaw_telemetry import stopping
 from openclaw_telemetry.ingest.state import SourceState, fingerprints
 from openclaw_telemetry.model import Batch, ParseIssue, SourceKind
 from openclaw_telemetry.sources import sqlite_store
+from openclaw_telemetry.sources.discover import problem as os_problem
 from openclaw_telemetry.sources.files import open_regular
 from openclaw_telemetry.sources.jsonl import TranscriptParser
 
@@ -142,6 +143,21 @@ def _read_lines(chunks: Iterator[bytes], path: Path | None, state: SourceState,
         state.line_no += 1
         parser.feed(pending, state.line_no, offset)
         state.read_offset = offset + len(pending)
+
+
+DATABASE_ERRORS = (OSError, sqlite3.Error, sqlite_store.ReadError)
+
+
+def file_problem(path: Path, exc: OSError) -> str:
+    """Why a transcript file could not be read, for a person (in one process or a worker)."""
+    return f"{path}: {exc.strerror or exc}"
+
+
+def database_problem(path: Path, exc: Exception) -> str:
+    """Why an agent database could not be read (one of `DATABASE_ERRORS`), for a person."""
+    if isinstance(exc, OSError):
+        return os_problem(exc)  # (names the file: the database or a sidecar)
+    return f"{path}: {exc}" if isinstance(exc, sqlite3.Error) else str(exc)
 
 
 def read_session_rows(conn: sqlite3.Connection, state: SourceState, writer: Sink,

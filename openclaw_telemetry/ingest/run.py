@@ -25,7 +25,13 @@ from openclaw_telemetry.ingest.file_plan import FilePlan, Work, discover, load_s
 from openclaw_telemetry.ingest.finalize import finalize
 from openclaw_telemetry.ingest.prepare import Pricing
 from openclaw_telemetry.ingest.prices import Prices
-from openclaw_telemetry.ingest.readers import read_jsonl, read_session
+from openclaw_telemetry.ingest.readers import (
+    DATABASE_ERRORS,
+    database_problem,
+    file_problem,
+    read_jsonl,
+    read_session,
+)
 from openclaw_telemetry.ingest.reprice import reprice
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.ingest.writer import Writer
@@ -33,7 +39,7 @@ from openclaw_telemetry.model import SourceKind
 from openclaw_telemetry.progress import Portion, ProgressSink
 from openclaw_telemetry.sources import sqlite_store
 from openclaw_telemetry.sources.attribution import from_agent_db
-from openclaw_telemetry.sources.discover import StateRoot, problem
+from openclaw_telemetry.sources.discover import StateRoot
 
 
 @contextmanager
@@ -161,7 +167,7 @@ class Ingest:
             read_jsonl(item.file.path, item.stat, item.state, item.file.compressed,
                        item.file.session_hint, writer, portion)
         except OSError as exc:
-            self._file_done(portion, f"{item.file.path}: {exc.strerror or exc}")
+            self._file_done(portion, file_problem(item.file.path, exc))
             return
         self._file_done(portion, None)
 
@@ -217,7 +223,7 @@ class Ingest:
                     learn.remember(conn, self.gateway, from_agent_db(db, work.agent.agent_id))
                     states, fresh = self.databases.sessions(conn, db, work, heads, replaced)
         except (OSError, sqlite_store.ReadError) as exc:
-            self._unreadable(problem(exc) if isinstance(exc, OSError) else str(exc))
+            self._unreadable(database_problem(db_path, exc))
             Portion(self.progress, work.stamp[0], 1).finish()
             return None
         self.summary.sources_total += fresh
@@ -238,10 +244,8 @@ class Ingest:
                     read_session(db, state, plan.heads[state.session_id or ""], writer,
                                  portion)
                     self.progress.source_done()
-        except OSError as exc:
-            return problem(exc)
-        except sqlite_store.ReadError as exc:
-            return str(exc)
+        except DATABASE_ERRORS as exc:
+            return database_problem(plan.path, exc)
         finally:
             portion.finish()
         return None
