@@ -4,7 +4,10 @@ server-side cursor, `export_format` writes each chunk), so any size fits in litt
 
 Output goes to stdout (`-o -`, the default) or to `-o FILE`, written under a temporary
 name beside it and renamed when complete: an interrupted or failed export leaves no
-partial file, and a reader never sees one. Parquet is refused on a terminal. Exit codes:
+partial file, and a reader never sees one. A symbolic link is followed (the file it points
+to is the one replaced); a file replaced keeps its permissions, a new one is readable by
+its owner only, as the database. What is not a regular file (a FIFO, `>(…)`, a device)
+is written as it is, never replaced. Parquet is refused on a terminal. Exit codes:
 `doors.EXIT_CODES["session_parser.py export"]`.
 """
 
@@ -59,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
 def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     try:
         args = parser().parse_args(argv)
+        if not args.output:
+            raise ConfigError("-o needs a file name (or - for stdout)")
         if args.output == "-" and args.format == "parquet" and out.isatty():
             raise ConfigError("Parquet is binary and is not written to a terminal: pass "
                               "-o FILE or redirect stdout")
@@ -82,14 +87,24 @@ def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
         return fail(PROG, f"database error: {getattr(exc, 'orig', None) or exc}",
                     EXIT_NOINPUT, err)
     except stopping.Stopped as exc:
-        print(f"{PROG}: interrupted; nothing was written"
-              + ("" if args.output == "-" else f" to {args.output}"), file=err)
+        said = ("what was written so far is incomplete" if _in_place(args.output)
+                else "nothing was written" + ("" if args.output == "-" else f" to {args.output}"))
+        print(f"{PROG}: interrupted; {said}", file=err)
         return exc.exit_code
     finally:
         chosen.engine.dispose()
     if args.output != "-":
         print(f"{rows:,} {args.what} rows written to {args.output}", file=err)
     return EXIT_OK
+
+
+def _in_place(output: str) -> bool:
+    """Written as it is rather than replaced: not stdout, and something that is there but
+    not a regular file (a FIFO, a process substitution's /dev/fd/N, a device)."""
+    if output == "-":
+        return False
+    target = Path(output).expanduser()
+    return target.exists() and not target.is_file() and not target.is_dir()
 
 
 def _stoppable(table: Export) -> Export:
@@ -110,11 +125,19 @@ def _write(table: Export, fmt: Format, output: str, out: TextIO) -> int:
         sink.flush()
         return rows
     target = Path(output).expanduser()
+    if _in_place(output):
+        with target.open("wb") as handle:
+            return write(table, fmt, handle)
+    target = target.resolve()  # through a symbolic link: the file it points to is replaced
+    mode = target.stat().st_mode & 0o7777 if target.exists() else None  # new: 0600, as the
+    # database it comes from
     fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                    suffix=".partial")
     try:
         with os.fdopen(fd, "wb") as handle:
             rows = write(table, fmt, handle)
+        if mode is not None:
+            os.chmod(partial, mode)
         os.replace(partial, target)
     except BaseException:
         Path(partial).unlink(missing_ok=True)

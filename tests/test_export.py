@@ -8,6 +8,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import stat
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -231,6 +234,44 @@ def test_an_unwritable_target_leaves_nothing_behind(fleet: str, tmp_path: Path) 
     ran = export(fleet, "--what", "calls", "-o", str(target))
     assert ran.code == EXIT_CANTCREAT and "cannot write" in ran.err
     assert [p.name for p in target.parent.iterdir()] == ["a-directory"]
+
+
+def test_a_symbolic_link_is_followed_and_a_replaced_file_keeps_its_mode(
+        fleet: str, tmp_path: Path) -> None:
+    real = tmp_path / "real" / "target.csv"
+    real.parent.mkdir()
+    real.write_text("old")
+    real.chmod(0o644)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    ran = export(fleet, "--what", "daily", "-o", str(link))
+    assert ran.code == 0, ran.err
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text().startswith("day,") and real.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in real.parent.iterdir()) == ["target.csv"]
+    fresh = tmp_path / "new.csv"
+    assert export(fleet, "--what", "daily", "-o", str(fresh)).code == 0
+    assert fresh.stat().st_mode & 0o777 == 0o600  # as the database it comes from
+
+
+def test_a_fifo_is_written_into_not_replaced(fleet: str, tmp_path: Path) -> None:
+    fifo = tmp_path / "out" / "pipe"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    ran = export(fleet, "--what", "daily", "-o", str(fifo))
+    reader.join(30)
+    assert ran.code == 0, ran.err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert got and got[0] == export(fleet, "--what", "daily").out
+    assert [p.name for p in fifo.parent.iterdir()] == ["pipe"]
+
+
+def test_an_empty_output_name_is_a_usage_error(fleet: str) -> None:
+    ran = export(fleet, "--what", "daily", "-o", "")
+    assert ran.code == EXIT_USAGE and "-o needs a file name" in ran.err
 
 
 def test_parquet_is_not_written_to_a_terminal(fleet: str) -> None:
