@@ -17,6 +17,15 @@ class DatabaseError(TelemetryError):
     """The output database cannot be opened, created, migrated or written."""
 
 
+class MissingDatabase(DatabaseError):
+    """The output database does not exist (yet): the parser has not written it."""
+
+
+class ForeignDatabase(DatabaseError):
+    """`--db` names a database another program made (one of OpenClaw's own, say): it holds
+    tables and none of ours, and is never written or migrated."""
+
+
 class LockedError(TelemetryError):
     """Another ingest run holds the database lock."""
 

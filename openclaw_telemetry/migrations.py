@@ -58,12 +58,22 @@ def applied(conn: Connection) -> list[str]:
     return [row[0] for row in conn.execute(text(f"SELECT name FROM {_TABLE} ORDER BY name"))]  # noqa: S608 (constant)
 
 
+def foreign_tables(conn: Connection) -> list[str]:
+    """The tables of a database this program did not make (none when it did, or when it
+    holds no table yet): no migration history and no calls table (the oldest schema)."""
+    names = inspect(conn).get_table_names()
+    return [] if _TABLE in names or "messages" in names else sorted(names)
+
+
 def schema_status(engine: Engine) -> str:
-    """'ready', 'uninitialised' (no tables yet), 'outdated' or 'newer' than this program."""
+    """'ready', 'uninitialised' (no tables yet), 'outdated' or 'newer' than this program,
+    'foreign' (another program's tables: `foreign_tables`)."""
     with engine.connect() as conn:
         done = applied(conn)
         if not done:
-            return "outdated" if inspect(conn).has_table("messages") else "uninitialised"
+            if inspect(conn).has_table("messages"):
+                return "outdated"
+            return "foreign" if foreign_tables(conn) else "uninitialised"
     known = [name for name, _ in MIGRATIONS]
     if any(name not in known for name in done):
         return "newer"

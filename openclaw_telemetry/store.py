@@ -13,6 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -20,8 +21,13 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from openclaw_telemetry.config import default_gateway
-from openclaw_telemetry.errors import ConfigError, DatabaseError
-from openclaw_telemetry.migrations import migrate, schema_status
+from openclaw_telemetry.errors import (
+    ConfigError,
+    DatabaseError,
+    ForeignDatabase,
+    MissingDatabase,
+)
+from openclaw_telemetry.migrations import foreign_tables, migrate, schema_status
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -53,9 +59,12 @@ def _prepare_sqlite_file(path: Path, create: bool) -> None:
     if path.exists():
         if path.is_dir():
             raise DatabaseError(f"{path} is a directory, not a database file")
+        others = _sqlite_foreign_tables(path)
+        if others:
+            raise _not_ours(str(path), others)
         return
     if not create:
-        raise DatabaseError(f"{path} does not exist")
+        raise MissingDatabase(f"{path} does not exist")
     if not path.parent.is_dir():
         raise DatabaseError(f"cannot create {path}: folder {path.parent} does not exist")
     try:  # a new inode (O_EXCL): no SQLite connection of this process can hold locks on it
@@ -65,6 +74,43 @@ def _prepare_sqlite_file(path: Path, create: bool) -> None:
     except OSError as exc:
         raise DatabaseError(f"cannot create {path}: {exc.strerror}") from None
     os.close(fd)
+
+
+def _sqlite_foreign_tables(path: Path) -> list[str]:
+    """`migrations.foreign_tables` of an existing file, read before any connection of ours
+    sets its pragmas (WAL mode is written into the file): `immutable`, which neither locks
+    nor creates a `-shm`/`-wal`. Whatever cannot be read so (not a database, a page being
+    written) is left to the connection to report."""
+    if path.stat().st_size == 0:
+        return []
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True)
+        try:
+            names = [row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return []
+    return [] if "_migrations" in names or "messages" in names else sorted(names)
+
+
+def _not_ours(name: str, tables: list[str]) -> ForeignDatabase:
+    shown = ", ".join(tables[:4]) + (", …" if len(tables) > 4 else "")
+    return ForeignDatabase(f"{name} is not an OpenClaw Telemetry database: it holds another "
+                           f"program's tables ({shown}) and is never written here. Give --db a "
+                           "new file, or the one session_parser.py fills")
+
+
+def refuse_foreign(engine: Engine, url: str) -> None:
+    """Raise ForeignDatabase (the engine disposed) when the database holds another
+    program's tables (a PostgreSQL database; a SQLite file is refused before it is opened)."""
+    with engine.connect() as conn:
+        others = foreign_tables(conn)
+    if others:
+        engine.dispose()
+        raise _not_ours(describe(url), others)
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -97,6 +143,9 @@ def make_engine(url: str, *, create: bool = True, pooled: bool = True) -> Engine
     `pooled=False` opens the file anew for every connection (a reader that must see a
     database file replaced under it, never the old file a pooled connection keeps open)."""
     path = sqlite_path(url)
+    if path is None and make_url(url).get_backend_name() == "sqlite":
+        raise ConfigError(f"--db {describe(url)}: an in-memory database keeps nothing; give "
+                          "a file")
     if path is not None:
         _prepare_sqlite_file(path, create)
     options: dict[str, Any] = {"pool_pre_ping": path is None}
@@ -116,6 +165,7 @@ def open_db(url: str, *, create: bool = True, gateway: str | None = None) -> Eng
     name an upgrade gives the rows stored before gateways existed (default: this host's)."""
     engine = make_engine(url, create=create)
     try:
+        refuse_foreign(engine, url)
         migrate(engine, gateway or default_gateway())
     except OperationalError as exc:
         engine.dispose()
@@ -140,7 +190,9 @@ def open_existing(db: str) -> Engine:
     try:
         engine = make_engine(url, create=False)
         status = schema_status(engine)
-    except DatabaseError:
+        if status == "foreign":
+            refuse_foreign(engine, url)
+    except MissingDatabase:
         raise DatabaseError(f"no database at {describe(url)}: run "
                             f"`{ingest_command(db)}` first") from None
     except SQLAlchemyError as exc:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
 
+from openclaw_telemetry.errors import DatabaseError
+from openclaw_telemetry.store import open_existing
 from tests.conftest import ingest
 from tests.entries import T0, assistant, header, state_dir, write
 
@@ -173,3 +177,69 @@ def test_the_parser_never_imports_the_dashboard_stack() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+FOREIGN = "is not an OpenClaw Telemetry database"
+
+
+def _foreign_sqlite(path: Path) -> bytes:
+    """A database of another program, as OpenClaw's own: WAL mode, no sidecars left."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE transcript_events (session_id TEXT, seq INTEGER, event TEXT)")
+    conn.execute("INSERT INTO transcript_events VALUES ('s', 1, '{}')")
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("door", [
+    ["session_parser.py", "--sessions-dir", "{state}", "--db", "{db}"],
+    ["session_parser.py", "report", "daily", "--db", "{db}"],
+    ["session_parser.py", "export", "--what", "calls", "--db", "{db}"],
+    ["alerts.py", "--db", "{db}"],
+    ["exporter.py", "--once", "--db", "{db}"],
+], ids=["ingest", "report", "export", "alerts", "exporter"])
+def test_another_programs_database_is_never_written(tmp_path: Path, door: list[str]) -> None:
+    """--db naming one of OpenClaw's own databases: refused in one line, the file untouched
+    (no tables added, not even WAL sidecars or a journal-mode change), never the advice to
+    fill it."""
+    state = _state(tmp_path)
+    theirs = tmp_path / "openclaw-agent.sqlite"
+    before = _foreign_sqlite(theirs)
+    script, *args = (part.format(state=state, db=theirs) for part in door)
+    done = subprocess.run([sys.executable, str(ROOT / script), *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert FOREIGN in done.stderr and "transcript_events" in done.stderr, done.stderr
+    assert "session_parser.py --db" not in done.stderr  # no advice to write into it
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert theirs.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["openclaw-agent.sqlite", "state"]
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_of_another_program_is_not_migrated(
+        tmp_path: Path, postgres_url: str) -> None:
+    with create_engine(postgres_url).begin() as conn:
+        conn.execute(text("CREATE TABLE invoices (id integer)"))
+    done = ingest(_state(tmp_path), postgres_url)
+    assert done.code != 0 and FOREIGN in done.err and "invoices" in done.err
+    with pytest.raises(DatabaseError, match=FOREIGN):
+        open_existing(postgres_url)
+    engine = create_engine(postgres_url)
+    assert inspect(engine).get_table_names() == ["invoices"]
+    engine.dispose()
+
+
+def test_a_missing_database_is_the_one_that_gets_the_advice_to_fill_it(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(DatabaseError) as missing:
+        open_existing(str(tmp_path / "none.db"))
+    assert "run `.venv/bin/python session_parser.py --db" in str(missing.value)
+    with pytest.raises(DatabaseError) as directory:
+        open_existing(str(folder))
+    assert str(directory.value) == f"{folder} is a directory, not a database file"
+    done = run_process("--sessions-dir", str(_state(tmp_path)), "--db", "sqlite://")
+    assert done.returncode == 64 and "in-memory database keeps nothing" in done.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -299,6 +300,14 @@ def test_empty_and_foreign_databases(tmp_path: Path, monkeypatch: pytest.MonkeyP
             assert not at.exception
             assert at.info
             assert f".venv/bin/python session_parser.py --db {db}" in [c.value for c in at.code]
+    theirs = tmp_path / "openclaw-agent.sqlite"  # one of OpenClaw's own: never filled
+    with sqlite3.connect(theirs) as conn:
+        conn.execute("CREATE TABLE transcript_events (session_id TEXT)")
+    for script in ("dashboard.py", "dashboard_enhanced.py"):
+        at = app(script, theirs, monkeypatch).run()
+        assert not at.exception and not at.code
+        assert "is not an OpenClaw Telemetry database" in at.error[0].value
+        assert "transcript_events" in at.error[0].value
 
 
 def test_every_page_on_each_backend(db_url: str, tmp_path: Path,

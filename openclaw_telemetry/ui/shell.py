@@ -23,9 +23,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from openclaw_telemetry import charts, read
 from openclaw_telemetry.config import default_db
 from openclaw_telemetry.demo import is_demo
-from openclaw_telemetry.errors import TelemetryError
+from openclaw_telemetry.errors import ForeignDatabase, TelemetryError
 from openclaw_telemetry.read import Scope
-from openclaw_telemetry.store import database_url, describe, ingest_command
+from openclaw_telemetry.store import database_url, describe, ingest_command, refuse_foreign
 from openclaw_telemetry.timeframe import Window, to_utc, zone
 from openclaw_telemetry.ui import data, filters
 from openclaw_telemetry.ui import format as fmt
@@ -122,6 +122,11 @@ def _open(db: str) -> str | None:
     try:
         url = database_url(db)
         status = data.schema_status(url)
+        if status == "foreign":
+            refuse_foreign(data.engine(url), url)
+    except ForeignDatabase as exc:
+        st.error(str(exc))
+        return None
     except TelemetryError as exc:
         _explain(str(exc), "No telemetry database here yet. Build it from your OpenClaw "
                            "sessions with:", db)
