@@ -101,9 +101,14 @@ def _load_rich() -> threading.Thread:
 
 
 def _numbers(usage: Usage) -> dict[str, Any]:
+    """A line's figures; `unpriced_*`: calls of models with no known price, whose tokens
+    are counted and whose cost is not (sessions keep no unpriced tokens: calls only)."""
+    unpriced = {"unpriced_calls": usage.unpriced_calls}
+    if usage.unpriced_tokens is not None:
+        unpriced["unpriced_tokens"] = usage.unpriced_tokens
     return {"calls": usage.calls, "input": usage.input, "output": usage.output,
             "cache_create": usage.cache_write, "cache_read": usage.cache_read,
-            "total_tokens": usage.tokens, "cost": usage.cost}
+            "total_tokens": usage.tokens, "cost": usage.cost, **unpriced}
 
 
 def as_json(args: argparse.Namespace, chosen: Selection,
@@ -175,6 +180,11 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
     console = Console(file=out, width=None if out.isatty() else 200, highlight=False,
                       markup=False, emoji=False)  # cells are data, never markup
     console.print(table)
+    if total.unpriced_calls:
+        tokens = ("" if total.unpriced_tokens is None
+                  else f", tokens {fmt.count(total.unpriced_tokens)}")
+        console.print("* Unpriced (a model with no known price), counted in the tokens but "
+                      f"not in Cost: calls {fmt.count(total.unpriced_calls)}{tokens}.")
     if isinstance(answer, SessionReport) and len(answer.sessions) < answer.count:
         console.print(f"The {len(answer.sessions)} most expensive of {answer.count:,} sessions "
                       "(--limit 0 lists all); the totals count every one.")
@@ -183,8 +193,10 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
 
 
 def _figures(usage: Usage) -> list[str]:
+    """Token counts and cost; a cost that leaves out unpriced calls is marked `*`."""
     return [*(fmt.count(v) for v in (usage.input, usage.output, usage.cache_write,
-                                     usage.cache_read, usage.tokens)), fmt.money(usage.cost)]
+                                     usage.cache_read, usage.tokens)),
+            fmt.money(usage.cost) + (" *" if usage.unpriced_calls else "")]
 
 
 def _when(moment: datetime | None, tz: tzinfo) -> str:

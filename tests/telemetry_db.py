@@ -88,6 +88,8 @@ def totals_into(rows: list[dict[str, Any]], calls: list[dict[str, Any]]) -> None
         row["total_messages"] = len(own)
         row["total_cost"] = sum(c["cost"] for c in own)
         row["total_errors"] = sum(bool(c["is_error"]) for c in own)
+        row["estimated_cost"] = sum(c["cost"] for c in own if c["cost_source"] == "estimated")
+        row["unpriced_calls"] = sum(c["cost_source"] == "unpriced" for c in own)
         for key in ("input", "output", "cache_read", "cache_write"):
             row[f"total_{key}_tokens"] = sum(c[f"{key}_tokens"] for c in own)
         row["start_time"] = row["start_time"] or min(c["timestamp"] for c in own)

@@ -22,12 +22,16 @@ from openclaw_telemetry.timeframe import Unit, zone
 KINDS = ("daily", "monthly", "model", "session")
 CALL_SUMS = ("SELECT count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), "
              "coalesce(sum(cache_write_tokens), 0), coalesce(sum(cache_read_tokens), 0), "
-             "coalesce(sum(cost), 0) FROM messages WHERE 1 = 1{where}")
+             "coalesce(sum(cost), 0), "
+             "coalesce(sum(CASE WHEN cost_source = 'unpriced' THEN 1 ELSE 0 END), 0), "
+             "coalesce(sum(CASE WHEN cost_source = 'unpriced' THEN input_tokens + output_tokens "
+             "+ cache_write_tokens + cache_read_tokens ELSE 0 END), 0) "
+             "FROM messages WHERE 1 = 1{where}")
 SESSION_SUMS = ("SELECT count(*), coalesce(sum(total_messages), 0), "
                 "coalesce(sum(total_input_tokens), 0), coalesce(sum(total_output_tokens), 0), "
                 "coalesce(sum(total_cache_write_tokens), 0), "
-                "coalesce(sum(total_cache_read_tokens), 0), coalesce(sum(total_cost), 0) "
-                "FROM sessions WHERE 1 = 1{where}")
+                "coalesce(sum(total_cache_read_tokens), 0), coalesce(sum(total_cost), 0), "
+                "coalesce(sum(unpriced_calls), 0) FROM sessions WHERE 1 = 1{where}")
 
 
 def report(url: str, *args: str) -> tuple[int, str, str]:
@@ -43,11 +47,14 @@ def as_json(url: str, *args: str) -> dict[str, Any]:
     return answer
 
 
-def figures(calls: int, inp: int, out: int, create: int, read_: int, cost: float
-            ) -> dict[str, Any]:
+def figures(calls: int, inp: int, out: int, create: int, read_: int, cost: float,
+            unpriced: int, unpriced_tokens: int | None = None) -> dict[str, Any]:
+    """A report line's figures; sessions keep no unpriced tokens (`unpriced_tokens` None)."""
+    tokens = {} if unpriced_tokens is None else {"unpriced_tokens": int(unpriced_tokens)}
     return {"calls": int(calls), "input": int(inp), "output": int(out),
             "cache_create": int(create), "cache_read": int(read_),
-            "total_tokens": int(inp + out + create + read_), "cost": pytest.approx(float(cost))}
+            "total_tokens": int(inp + out + create + read_), "cost": pytest.approx(float(cost)),
+            "unpriced_calls": int(unpriced), **tokens}
 
 
 @pytest.fixture
@@ -82,7 +89,7 @@ def test_json_totals_are_the_databases(fleet: str, args: tuple[str, ...], calls_
     sessions = as_json(fleet, "session", *args, "--limit", "0")
     assert sessions["totals"] == {"sessions": count, **figures(*sums)}
     assert len(sessions["rows"]) == count
-    assert sum(r["cost"] for r in sessions["rows"]) == pytest.approx(float(sums[-1]))
+    assert sum(r["cost"] for r in sessions["rows"]) == pytest.approx(float(sums[-2]))
 
 
 def test_days_and_months_are_the_dashboards(fleet: str) -> None:
@@ -156,6 +163,25 @@ def test_rich_tables_have_the_columns_and_a_totals_row(fleet: str, kind: str) ->
     assert "1,725" in total  # every token of the nine calls, formatted as a count
     if kind == "daily":
         assert "2026-01-11" in out and "- m2" in out
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unpriced_calls_are_shown_never_hidden_in_a_total(fleet: str, kind: str) -> None:
+    """Contract C3: the m3 call has no known price; its line's cost and the total are
+    marked, and a note says how many calls (and tokens) the cost leaves out."""
+    answer = as_json(fleet, kind, "--tz", BERLIN)
+    assert answer["totals"]["unpriced_calls"] == 1
+    assert answer["totals"].get("unpriced_tokens", 15) == 15  # sessions keep no tokens
+    assert sum(r["unpriced_calls"] for r in answer["rows"]) == 1
+    code, out, _ = report(fleet, kind, "--tz", BERLIN)
+    assert code == 0
+    total = next(line for line in out.splitlines() if "Total" in line and "$" in line)
+    assert "$15.88 *" in total
+    assert sum("*" in line for line in out.splitlines() if "$" in line) == 2  # line, total
+    note = "* Unpriced (a model with no known price), counted in the tokens but not in Cost"
+    assert note in out and ("calls 1." in out if kind == "session" else "calls 1, tokens 15." in out)
+    code, out, _ = report(fleet, kind, "--gateway", GW_A)
+    assert code == 0 and "*" not in out  # nothing unpriced selected: no mark, no note
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -24,7 +24,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import ColumnElement, Engine, Select, func, literal, select, union_all
 
 from openclaw_telemetry import usage
-from openclaw_telemetry.measures import M, S, total
+from openclaw_telemetry.measures import M, S, tokens, total, where
 from openclaw_telemetry.read.sqlkit import (
     LocalTime,
     Scope,
@@ -39,7 +39,8 @@ from openclaw_telemetry.timeframe import Unit
 
 U = usage_quarter_hours.c
 By = Literal["day", "month", "model"]
-_SUMS = ("calls", "input", "output", "cache_write", "cache_read")
+_SUMS = ("calls", "input", "output", "cache_write", "cache_read", "unpriced_calls",
+         "unpriced_tokens")
 
 
 class Usage(NamedTuple):
@@ -54,6 +55,8 @@ class Usage(NamedTuple):
     cache_write: int
     cache_read: int
     cost: float
+    unpriced_calls: int = 0  # calls of models with no known price: in the tokens, not in
+    unpriced_tokens: int | None = 0  # `cost` (contract C3); tokens: None for sessions
 
     @property
     def tokens(self) -> int:
@@ -63,16 +66,20 @@ class Usage(NamedTuple):
 
 def summed(rows: list[Usage], key: str = "Total") -> Usage:
     """The lines added up (models: every model of any line, sorted)."""
+    tokens = [r.unpriced_tokens for r in rows]
     return _line(key, tuple(sorted({m for r in rows for m in r.models})),
-                 [sum(getattr(r, name) for r in rows) for name in _SUMS],
+                 [*(sum(getattr(r, name) for r in rows) for name in _SUMS[:-1]),
+                  None if None in tokens else sum(t or 0 for t in tokens)],
                  sum(r.cost for r in rows))
 
 
 def _line(key: str, models: tuple[str, ...], sums: Sequence[Any], cost: Any) -> Usage:
-    """A `Usage` from sums in `_SUMS` order (None or Decimal from SQL too)."""
-    calls, input_, output, cache_write, cache_read = sums
+    """A `Usage` from sums in `_SUMS` order (None or Decimal from SQL too; unpriced tokens
+    may be missing: None)."""
+    calls, input_, output, cache_write, cache_read, unpriced, unpriced_tokens = sums
     return Usage(key, models, int(calls or 0), int(input_ or 0), int(output or 0),
-                 int(cache_write or 0), int(cache_read or 0), float(cost or 0))
+                 int(cache_write or 0), int(cache_read or 0), float(cost or 0),
+                 int(unpriced or 0), None if unpriced_tokens is None else int(unpriced_tokens))
 
 
 def usage_report(engine: Engine, *, scope: Scope, tz: tzinfo, by: By) -> list[Usage]:
@@ -90,7 +97,7 @@ def usage_report(engine: Engine, *, scope: Scope, tz: tzinfo, by: By) -> list[Us
         for row in conn.execute(stmt).all():
             name = str(row.key)[:7] if by == "month" else str(row.key)
             lines.setdefault(name, []).append(
-                _line(name, (str(row.model),), row[2:7], row.cost))
+                _line(name, (str(row.model),), row[2:9], row.cost))
     out = [summed(parts, name) for name, parts in lines.items()]
     if by == "model":
         return sorted(out, key=lambda u: (-u.cost, u.key))
@@ -121,15 +128,19 @@ def _buckets(scope: Scope) -> Select[Any]:
     return select(U.bucket.label("at"), U.model.label("model"), U.calls.label("calls"),
                   U.input.label("input"), U.output.label("output"),
                   U.cache_write.label("cache_write"), U.cache_read.label("cache_read"),
-                  U.cost.label("cost")).where(*conditions)
+                  U.unpriced_calls.label("unpriced_calls"),
+                  U.unpriced_tokens.label("unpriced_tokens"), U.cost.label("cost")
+                  ).where(*conditions)
 
 
 def _calls(scope: Scope) -> Select[Any]:
+    unpriced = where(M.cost_source == "unpriced")
     return select(M.timestamp.label("at"), func.coalesce(M.model, "(none)").label("model"),
                   literal(1).label("calls"), M.input_tokens.label("input"),
                   M.output_tokens.label("output"), M.cache_write_tokens.label("cache_write"),
-                  M.cache_read_tokens.label("cache_read"), M.cost.label("cost")
-                  ).where(*call_conditions(scope))
+                  M.cache_read_tokens.label("cache_read"),
+                  unpriced.label("unpriced_calls"), (tokens() * unpriced).label("unpriced_tokens"),
+                  M.cost.label("cost")).where(*call_conditions(scope))
 
 
 class SessionUsage(NamedTuple):
@@ -155,7 +166,7 @@ class SessionReport:
 
 _SESSION_SUMS: tuple[ColumnElement[Any], ...] = (
     S.total_messages, S.total_input_tokens, S.total_output_tokens,
-    S.total_cache_write_tokens, S.total_cache_read_tokens)
+    S.total_cache_write_tokens, S.total_cache_read_tokens, S.unpriced_calls)
 
 
 def session_report(engine: Engine, *, scope: Scope, limit: int | None = None
@@ -174,8 +185,8 @@ def session_report(engine: Engine, *, scope: Scope, limit: int | None = None
                    ).where(*conditions)
     with engine.connect() as conn:
         rows = [SessionUsage(r[0], r[1], str(r[2]), str(r[3] or ""), str(r[4] or ""), r[5],
-                             _line(r[1], (r[6],) if r[6] else (), r[7:12], r[12]))
+                             _line(r[1], (r[6],) if r[6] else (), [*r[7:13], None], r[13]))
                 for r in conn.execute(listed).all()]
         count, *sums = conn.execute(whole).one()
     models = tuple(sorted({m for r in rows for m in r.usage.models}))
-    return SessionReport(rows, _line("Total", models, sums[:5], sums[5]), int(count))
+    return SessionReport(rows, _line("Total", models, [*sums[:6], None], sums[6]), int(count))
