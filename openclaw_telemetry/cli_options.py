@@ -17,7 +17,7 @@ import contextlib
 import re
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TextIO
 
 from sqlalchemy import Engine
@@ -81,6 +81,8 @@ def selection(args: argparse.Namespace, prog: str, err: TextIO | None = None) ->
     tz = zone_of(args.tz, prog, err)
     if args.since and args.until and args.since > args.until:
         raise ConfigError(f"--since {args.since} is after --until {args.until}")
+    since = None if args.since is None else _midnight("--since", args.since, 0, tz)
+    until = None if args.until is None else _midnight("--until", args.until, 1, tz)
     engine = open_existing(args.db or default_db())
     try:
         known = option_values(engine) if args.gateway or args.agent else []
@@ -89,11 +91,18 @@ def selection(args: argparse.Namespace, prog: str, err: TextIO | None = None) ->
     except BaseException:
         engine.dispose()
         raise
-    scope = Scope(since=None if args.since is None else local_midnight(args.since, tz),
-                  until=None if args.until is None
-                  else local_midnight(args.until + timedelta(days=1), tz),
-                  agents=agents, gateways=gateways)
-    return Selection(engine, scope, tz)
+    return Selection(engine, Scope(since=since, until=until, agents=agents, gateways=gateways),
+                     tz)
+
+
+def _midnight(option: str, day: date, days_after: int, tz: tzinfo) -> datetime:
+    """The local midnight starting `day` (+ `days_after`), in UTC; a day at the ends of
+    the calendar (year 1, year 9999) has none in some zones: a wrong argument."""
+    try:
+        return local_midnight(day + timedelta(days=days_after), tz)
+    except (OverflowError, ValueError):
+        raise ConfigError(f"{option} {day}: too far from today (no such moment in "
+                          f"{tz})") from None
 
 
 def _checked(field: str, given: list[str] | None, known: list[tuple[str, str]]

@@ -217,6 +217,9 @@ def test_stdout_is_the_default_and_equals_the_file(fleet: str, tmp_path: Path) -
     (("--what", "everything"), EXIT_USAGE, "invalid choice"),
     (("--format", "csv"), EXIT_USAGE, "required: --what"),
     (("--what", "calls", "--tz", "Mars/Olympus"), EXIT_USAGE, "unknown time zone"),
+    (("--what", "calls", "--until", "9999-12-31"), EXIT_USAGE, "--until 9999-12-31: too far"),
+    (("--what", "calls", "--since", "0001-01-01", "--tz", "Asia/Tokyo"), EXIT_USAGE,
+     "--since 0001-01-01: too far from today (no such moment in Asia/Tokyo)"),
     (("--what", "calls", "-o", "/nonexistent-dir/out.csv"), EXIT_CANTCREAT,
      "cannot write /nonexistent-dir/out.csv"),
 ])

@@ -199,6 +199,9 @@ def test_nothing_selected_is_an_empty_report(fleet: str, kind: str) -> None:
     (("daily", "--agent", "nope"), EXIT_USAGE, "no such agent"),
     (("weekly",), EXIT_USAGE, "invalid choice"),
     (("session", "--limit", "-1"), EXIT_USAGE, "--limit must be"),
+    (("daily", "--until", "9999-12-31"), EXIT_USAGE, "--until 9999-12-31: too far from today"),
+    (("session", "--since", "0001-01-01", "--tz", "Asia/Tokyo"), EXIT_USAGE,
+     "--since 0001-01-01: too far from today (no such moment in Asia/Tokyo)"),
 ])
 def test_errors_are_one_line_and_a_documented_code(fleet: str, args: tuple[str, ...],
                                                    code: int, message: str) -> None:
