@@ -252,7 +252,8 @@ def _thresholds(raw: Mapping[str, Any], where: str) -> tuple[tuple[Severity, flo
     for severity in Severity:
         if severity.value in raw:
             value = raw[severity.value]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            if (isinstance(value, bool) or not isinstance(value, int | float)
+                    or not 0 <= value < math.inf):  # (NaN fails it too)
                 raise ConfigError(f"{where}: {severity} must be a number of 0 or more, "
                                   f"not {value!r}")
             pairs.append((severity, float(value)))

@@ -10,6 +10,7 @@ the read layer (`read/budgets.py`) measures the spend.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -81,7 +82,7 @@ class Budget:
 
 def _number(raw: Mapping[str, Any], key: str, where: str) -> float:
     value = raw.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
         raise ConfigError(f"{where}: {key} must be a number over 0, not {value!r}")
     return float(value)
 

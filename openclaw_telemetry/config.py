@@ -7,6 +7,7 @@ by `--help` and listed in the README.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import socket
 from collections.abc import Mapping, Sequence
@@ -104,6 +105,18 @@ def add_db_option(p: argparse.ArgumentParser) -> None:
                         f"(env {ENV_DB}; default: {DEFAULT_DB} in the working directory)")
 
 
+def seconds(text: str) -> float:
+    """An option's number of seconds: a finite number (argparse turns the error into a
+    usage error; NaN would make a comparison with it always false: never wait, never stop)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = door_parser(
         "session_parser.py",
@@ -125,12 +138,12 @@ def parser() -> argparse.ArgumentParser:
                    help="print a machine-readable summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print nothing but warnings and errors (for cron)")
-    p.add_argument("--lock-wait", type=float, default=60.0, metavar="SECONDS",
+    p.add_argument("--lock-wait", type=seconds, default=60.0, metavar="SECONDS",
                    help="how long to wait for another ingest run to finish (default: 60)")
     p.add_argument("--watch", action="store_true",
                    help="keep running and ingest new data as OpenClaw writes it (inotify on "
                         "the transcripts and agent databases); stop with Ctrl-C or SIGTERM")
-    p.add_argument("--poll", type=float, default=30.0, metavar="SECONDS",
+    p.add_argument("--poll", type=seconds, default=30.0, metavar="SECONDS",
                    help="with --watch: also look for changes at least this often (default: 30)")
     p.add_argument("--alerts", metavar="TOML",
                    help=f"with --watch: evaluate this rules file (alert rules, budgets) after "

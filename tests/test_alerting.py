@@ -125,6 +125,8 @@ def test_parse_rules() -> None:
     ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = 2\ncritical = 1", "must increase"),
     ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = -1", "0 or more"),
     ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = true", "must be a number"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = nan", "must be a number of 0 or more"),
+    ("[[rule]]\nname = 'x'\nmetric = 'cost'\ncritical = inf", "must be a number of 0 or more"),
     ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = 1\nwindow = '2 weeks'", "window must"),
     ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = 1\ncolour = 'red'", "unknown key"),
     ("[[rule]]\nname = 'x'\nmetric = 'cost'\nwarning = 1\nagents = [1]", "list of strings"),

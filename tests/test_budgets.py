@@ -54,6 +54,8 @@ agents = "main"
 
 @pytest.mark.parametrize(("text", "message"), [
     ("[[budget]]\nname = 'B'\n", "budget 1 (B): amount must be a number over 0"),
+    ("[[budget]]\nname = 'B'\namount = inf\n", "amount must be a number over 0, not inf"),
+    ("[[budget]]\nname = 'B'\namount = nan\n", "amount must be a number over 0, not nan"),
     ("[[budget]]\nname = 'B'\namount = 5\nperiod = 'year'\n", "budget 1 (B): period must be"),
     ("[[budget]]\nname = 'B'\namount = 5\nnotify_at = [0]\n", "budget 1 (B): notify_at"),
     ("[[budget]]\nname = 'B'\namount = 5\nmonth_start_day = 31\n", "(B): month_start_day"),

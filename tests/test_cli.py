@@ -47,6 +47,9 @@ def test_help_lists_every_option() -> None:
     (["--sessions-dir", "/definitely/not/here"], 64, "no such directory"),
     (["--db", "nosuchdialect://x"], 64, "--db"),
     (["--lock-wait", "-1"], 64, "--lock-wait"),
+    (["--lock-wait", "nan"], 64, "--lock-wait: 'nan' is not a number of seconds"),
+    (["--watch", "--poll", "nan"], 64, "--poll: 'nan' is not a number of seconds"),
+    (["--poll", "inf"], 64, "--poll: 'inf' is not a number of seconds"),
     (["--db", "/definitely/not/here/x.db"], 1, "does not exist"),
     (["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], 1, "database error"),
 ])
