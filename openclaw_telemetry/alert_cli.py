@@ -84,11 +84,13 @@ def parser() -> argparse.ArgumentParser:
     add_zone_option(p, "for 'today' in daily rules and budget periods")
     p.add_argument("--json", action="store_true",
                    help="print alerts, budgets, the month's forecast and deliveries as JSON")
-    p.add_argument("--notify", action="store_true",
-                   help=f"deliver what fires to the rules file's notify URLs (or env "
-                        f"{ENV_NOTIFY}): each episode once, resolved messages, retries")
-    p.add_argument("--test-notify", action="store_true",
-                   help="send one test message to every notify URL and say which worked")
+    sending = p.add_mutually_exclusive_group()
+    sending.add_argument("--notify", action="store_true",
+                         help=f"deliver what fires to the rules file's notify URLs (or env "
+                              f"{ENV_NOTIFY}): each episode once, resolved messages, retries")
+    sending.add_argument("--test-notify", action="store_true",
+                         help="send one test message to every notify URL and say which "
+                              "worked (instead of checking anything)")
     return p
 
 
@@ -100,8 +102,8 @@ def _print(checked: Checked, as_json: bool) -> None:
                           "month": outlook_dict(month.iloc[0]),
                           "deliveries": [o.as_dict() for o in checked.outcomes]}, indent=2))
         return
-    if not alerts:
-        print("No alerts.")
+    if not alerts:  # (budgets, which can be used up, are said below)
+        print("No alert rule fires.")
     for alert in alerts:
         print(f"{alert.severity.upper():8} {alert.message}")
     for _, row in budgets.iterrows():

@@ -236,7 +236,9 @@ def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert payload["budgets"] == []
     rules.write_text("[[rule]]\nname = 'q'\nmetric = 'session_cost'\nwarning = 100\n")
     assert main(["--db", db, "--alerts", str(rules)]) == 0
-    assert capsys.readouterr().out.strip() == "No alerts."
+    assert capsys.readouterr().out.strip() == "No alert rule fires."
+    assert main(["--db", db, "--notify", "--test-notify"]) == 64  # one or the other
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
