@@ -155,10 +155,12 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
     from rich.table import Table
 
     session = isinstance(answer, SessionReport)
+    # sessions of several gateways may share names (agent:main:main on each host)
+    fleet = isinstance(answer, SessionReport) and len({s.gateway for s in answer.sessions}) > 1
     table = Table(title=_title(args, chosen), show_footer=False, header_style="bold cyan")
     table.add_column(KINDS[args.kind][1], style="bold", overflow="fold")
     if session:
-        for name in ("Agent", "Kind", "Model", "Last activity"):
+        for name in ("Gateway", "Agent", "Kind", "Model", "Last activity")[0 if fleet else 1:]:
             table.add_column(name, overflow="fold")
     elif args.kind != "model":
         table.add_column("Models", overflow="fold")
@@ -166,10 +168,11 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
         table.add_column(name, justify="right", no_wrap=True)
     if isinstance(answer, SessionReport):
         for s in answer.sessions:
-            table.add_row(s.name, s.agent, s.kind, "\n".join(s.usage.models),
-                          _when(s.last_activity, chosen.tz), *_figures(s.usage))
+            table.add_row(s.name, *[s.gateway] * fleet, s.agent, s.kind,
+                          "\n".join(s.usage.models), _when(s.last_activity, chosen.tz),
+                          *_figures(s.usage))
         total, label = answer.total, f"Total ({fmt.count(answer.count)} sessions)"
-        blanks = 4
+        blanks = 4 + fleet
     else:
         for u in answer:
             models = [] if args.kind == "model" else ["\n".join(f"- {m}" for m in u.models)]

@@ -165,6 +165,16 @@ def test_rich_tables_have_the_columns_and_a_totals_row(fleet: str, kind: str) ->
         assert "2026-01-11" in out and "- m2" in out
 
 
+def test_sessions_of_several_gateways_name_their_gateway(fleet: str) -> None:
+    """s1 is a session of gw-a and of gw-b: the table tells them apart, one gateway not."""
+    code, out, _ = report(fleet, "session")
+    assert code == 0 and "┃ Gateway ┃" in out
+    rows = [line.split("│") for line in out.splitlines() if line.startswith("│ ")]
+    assert [r[2].strip() for r in rows] == [GW_B, GW_A, GW_A, ""]  # the totals row last
+    code, out, _ = report(fleet, "session", "--gateway", GW_A)
+    assert code == 0 and "Gateway" not in out
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_unpriced_calls_are_shown_never_hidden_in_a_total(fleet: str, kind: str) -> None:
     """Contract C3: the m3 call has no known price; its line's cost and the total are
