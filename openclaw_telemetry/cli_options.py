@@ -42,7 +42,8 @@ def add_selection(p: argparse.ArgumentParser) -> None:
                    help="from this local day on (YYYY-MM-DD or YYYYMMDD)")
     p.add_argument("--until", metavar="DATE", type=_day,
                    help="up to and including this local day (YYYY-MM-DD or YYYYMMDD)")
-    add_zone_option(p, "of the days (--since, --until, daily and monthly figures)")
+    add_zone_option(p, "of the days (--since, --until, and the days and months of the "
+                       "figures)")
     p.add_argument("--gateway", metavar="NAME", action="append",
                    help="only this gateway (OpenClaw host); repeat for several")
     p.add_argument("--agent", metavar="NAME", action="append",

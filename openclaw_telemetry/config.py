@@ -122,7 +122,9 @@ def parser() -> argparse.ArgumentParser:
         "session_parser.py",
         "Ingest everything OpenClaw stored (JSONL transcripts, archives and the 2026.8+ "
         "SQLite agent databases) into the OpenClaw Telemetry database, incrementally and "
-        "exactly once per LLM call.")
+        "exactly once per LLM call. Reading the database: `session_parser.py report "
+        "daily|monthly|session|model` (usage tables) and `session_parser.py export` "
+        "(CSV, JSON Lines, Parquet); each has its own --help.")
     p.add_argument("--sessions-dir", metavar="DIR",
                    help=f"an OpenClaw state directory, one agent's folder or its sessions/ "
                         f"folder (env {ENV_SESSIONS_DIR}; default: $OPENCLAW_STATE_DIR, else "

@@ -38,7 +38,7 @@ def test_help_lists_every_option() -> None:
     assert done.returncode == 0
     for option in ("--sessions-dir", "--db", "--full", "--json", "-q", "--lock-wait",
                    "--batch-size", "OPENCLAW_SESSIONS_DIR", "OPENCLAW_TELEMETRY_DB",
-                   "Exit codes"):
+                   "Exit codes", "session_parser.py report", "session_parser.py export"):
         assert option in done.stdout
 
 
