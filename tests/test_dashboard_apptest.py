@@ -8,7 +8,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -585,3 +585,50 @@ def test_a_lost_parent_gets_no_session_link(tmp_path: Path,
     assert links["(unknown parent)"] == ""  # an empty cell (None would read 'None')
     assert [v for k, v in links.items() if k != "(unknown parent)"] == [
         "?view=sessions&session=p"]
+
+
+def compare_periods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *ages: timedelta,
+                    **params: str) -> AppTest:
+    """The Comparisons page over time periods, on a database of one call per age."""
+    db = tmp_path / "periods.db"
+    now = datetime.now().replace(microsecond=0)
+    build(f"sqlite:///{db}", [session("s1")],
+          [call("s1", now - age, 1.0, is_error=i == 0) for i, age in enumerate(ages)]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("openclaw_telemetry/ui/pages/compare.py").run()
+    at.segmented_control(key="compare-dimension").set_value("period").run()
+    ok(at)
+    return at
+
+
+def test_all_time_periods_are_named_for_what_they_hold(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    at = compare_periods(tmp_path, monkeypatch, timedelta(hours=1), timedelta(days=40))
+    table = at.dataframe[0].value
+    today = datetime.now(UTC).date()  # the app's time zone
+    before = f"{today - timedelta(days=59)} – {today - timedelta(days=30)}"
+    assert list(table.columns) == ["measure", "Last 30 days", before]
+    calls = table.set_index("measure").loc["LLM calls"]
+    assert calls["Last 30 days"] == "1" and calls[before].startswith("1")
+    assert "Last 30 days and the 30 d before it." in [c.value for c in at.caption]
+    at.slider(key="compare-periods").set_value(3).run()
+    ok(at)
+    names = list(at.dataframe[0].value.columns)
+    assert names[:3] == ["measure", "Last 30 days", before]
+    assert names[3] == f"{today - timedelta(days=89)} – {today - timedelta(days=60)}"
+    assert "Last 30 days and the 2 periods of 30 d before it." in [c.value for c in at.caption]
+    assert not any("(s)" in str(value) for value in [*names, *(c.value for c in at.caption)])
+
+
+def test_periods_of_a_range_that_selects_nothing(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    at = compare_periods(tmp_path, monkeypatch, timedelta(days=200), range="Last 7 days")
+    table = at.dataframe[0].value
+    today = datetime.now(UTC).date()
+    before = f"{today - timedelta(days=13)} – {today - timedelta(days=7)}"
+    assert list(table.columns) == ["measure", "Last 7 days", before]
+    assert [v[0] for v in table.set_index("measure").loc["LLM calls"]] == ["0", "0"]
+    assert "Last 7 days and the 7 d before it." in [c.value for c in at.caption]

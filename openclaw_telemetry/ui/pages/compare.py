@@ -4,19 +4,21 @@ rate, latency p50/p95, tool error rate), the difference to the first one highlig
 and cost by thinking level as a standing chart (issue #13 item 3).
 
 Agents, models, cron jobs and thinking levels are compared over the sidebar's range and
-filters; time periods are the range and the periods of the same length before it.
+filters; time periods are the range and the periods of the same length before it (for
+"All time", which has no length: the last 30 days and the 30-day periods before them),
+each column named by what it holds.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import read, story_charts
 from openclaw_telemetry.read.compare import DIMENSIONS
-from openclaw_telemetry.timeframe import to_utc
+from openclaw_telemetry.timeframe import PRESET_LABELS, Preset, resolve, to_utc
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import chart, nothing
@@ -36,14 +38,34 @@ MEASURES = {
 CHARTED = ("cost", "cost_per_call", "cache_hit_rate", "error_rate")
 
 
-def _periods(ctx: shell.Ctx, count: int) -> tuple[tuple[str, ...], tuple[tuple[object, object], ...]]:
-    """The chosen range and the `count - 1` periods of the same length before it."""
-    until = ctx.window.until or to_utc(ctx.now)
-    since = ctx.window.since or until - timedelta(days=30)
+def _periods(ctx: shell.Ctx, count: int
+             ) -> tuple[tuple[str, ...], tuple[tuple[datetime, datetime], ...], str]:
+    """The chosen range and the `count - 1` periods of the same length before it, each
+    named by what it is (the range's name, then its dates), and a sentence saying so.
+    "All time" has no length: the last 30 days (as that range means them) stand in."""
+    window, name = ctx.window, ctx.view.filters.describe()
+    if window.since is None:
+        window = resolve(Preset.LAST_30D, now=ctx.now, tz=ctx.tz)
+        name = PRESET_LABELS[Preset.LAST_30D]
+    until = window.until or to_utc(ctx.now)
+    since = window.since or until - timedelta(days=30)
     length = until - since
-    spans = [(since - i * length, until - i * length) for i in range(count)]
-    names = tuple("this range" if i == 0 else f"{i} period(s) before" for i in range(count))
-    return names, tuple(spans)
+    spans = tuple((since - i * length, until - i * length) for i in range(count))
+    names = (name, *(_dates(ctx, *span) for span in spans[1:]))
+    each = fmt.duration(length.total_seconds())
+    before = f"the {each} before it" if count == 2 else \
+        f"the {count - 1} periods of {each} before it"
+    return names, spans, f"{name} and {before}."
+
+
+def _dates(ctx: shell.Ctx, since: datetime, until: datetime) -> str:
+    """A period by its local dates ('2026-03-01 – 2026-03-07', last day included), or by
+    date and time when it does not start and end at midnight."""
+    first, end = ctx.local(since), ctx.local(until)
+    if first == first.normalize() and end == end.normalize():
+        last = (end - timedelta(days=1)).date()
+        return str(first.date()) if last == first.date() else f"{first.date()} – {last}"
+    return f"{first:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
 
 
 def side_by_side(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +108,8 @@ def render(ctx: shell.Ctx) -> None:
     dimension = str(dimension or "model")
     if dimension == "period":
         count = st.slider("Periods", 2, 4, 2, key="compare-periods")
-        names, spans = _periods(ctx, count)
+        names, spans, said = _periods(ctx, count)
+        st.caption(said)
         frame = data.ask(read.compare, ctx.src, dimension="period", items=names,
                          scope=ctx.scope, periods=spans)
     else:
