@@ -67,10 +67,10 @@ def _layout(fig: go.Figure, title: str, *, height: int = 360) -> go.Figure:
     return fig
 
 
-def empty(title: str, what: str = "calls") -> go.Figure:
+def empty(title: str, what: str = "calls", *, where: str = "this range") -> go.Figure:
     """A figure that says there is nothing to draw (no axes, no blank donut)."""
     fig = go.Figure()
-    fig.add_annotation(text=f"No {what} in this range", showarrow=False, x=0.5, y=0.5,
+    fig.add_annotation(text=f"No {what} in {where}", showarrow=False, x=0.5, y=0.5,
                        xref="paper", yref="paper", font={"size": 16, "color": "#666"})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)

@@ -27,6 +27,9 @@ MARKER_STYLE = {  # kind -> (label, symbol, colour)
     "prompt_error": ("prompt error", "x-thin-open", "#D62728"),
 }
 _LINE_KINDS = ("compaction", "reset", "model_switch", "thinking_switch")
+# a rate: up to three decimals of a percent, trailing zeros dropped (d3-format "~"), so
+# ticks read 0.5%, 1%, 1.5% and a 0.2 % error rate is not a row of "0%" ticks
+_RATE = ".3~%"
 _MAX_LINES = 60  # vertical lines are shapes: past a few dozen they only add clutter
 
 
@@ -103,22 +106,26 @@ def _marker_lines(fig: go.Figure, marks: pd.DataFrame) -> None:
 
 def compare_bars(frame: pd.DataFrame, *, measure: str, title: str, names: Sequence[str],
                  colours: Colours | None = None, money: bool = False,
-                 percent: bool = False) -> go.Figure:
+                 percent: bool = False, nothing: str = "calls") -> go.Figure:
     """One bar per compared item (`frame` has `item` and `measure` columns); `percent`:
-    the measure is a share (0–1), shown as a percentage."""
+    the measure is a share (0–1), shown as a percentage with the decimals its ticks need
+    (0.2 % never reads 0 %). When every item's value is zero or missing the figure says
+    there are no `nothing` (e.g. 'errors') instead of drawing empty axes."""
     if frame.empty:
         return empty(title)
+    if not frame[measure].fillna(0).any():
+        return empty(title, nothing, where="this selection")
     order = [n for n in names if n in set(frame["item"])]
     shown = frame.set_index("item").loc[order].reset_index()
     fig = go.Figure(go.Bar(
         x=[safe(i) for i in shown["item"]], y=shown[measure],
         marker_color=[colour(str(i), colours) for i in shown["item"]],
-        hovertemplate=("%{x}: $%{y:,.4f}" if money else "%{x}: %{y:.1%}" if percent
+        hovertemplate=("%{x}: $%{y:,.4f}" if money else f"%{{x}}: %{{y:{_RATE}}}" if percent
                        else "%{x}: %{y:,.3g}") + "<extra></extra>"))
     if money:
         fig.update_yaxes(tickprefix="$")
     if percent:
-        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+        fig.update_yaxes(tickformat=_RATE, rangemode="tozero")
     return _layout(fig, title, height=300)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from openclaw_telemetry import charts
+from openclaw_telemetry import charts, story_charts
 
 
 def test_alert_history_of_one_day_is_a_day_on_a_week_axis() -> None:
@@ -105,3 +105,29 @@ def test_one_day_of_cron_runs_is_a_day_wide_bar() -> None:
     frame = pd.DataFrame({"day": [day], "job": ["hourly-tick"], "cost": [0.01]})
     fig = charts.cron_daily(frame, unit="day", span=(day, day + pd.Timedelta(days=30)))
     assert fig.data[0].width >= 0.8 * 86_400_000
+
+
+def _rates(*rates: float) -> pd.DataFrame:
+    return pd.DataFrame({"item": [f"m{i}" for i in range(len(rates))],
+                         "error_rate": list(rates)})
+
+
+def test_error_rates_below_one_percent_get_ticks_that_tell_them_apart() -> None:
+    """Comparisons › Error rate: 0.2 % and 0.6 % drew a row of "0%" ticks (".0%")."""
+    frame = _rates(0.002, 0.006)
+    fig = story_charts.compare_bars(frame, measure="error_rate", title="Error rate",
+                                    names=["m0", "m1"], percent=True, nothing="errors")
+    assert fig.layout.yaxis.tickformat == ".3~%"  # 0.1%, 0.2% … 0.6%; 10%, 20% for large
+    assert list(fig.data[0].y) == [0.002, 0.006]
+    assert ".3~%" in fig.data[0].hovertemplate
+
+
+def test_rates_that_are_all_zero_say_so() -> None:
+    """No errors anywhere drew empty 0–100 % axes and no bars."""
+    for rates in ((0.0, 0.0), (0.0, float("nan")), (float("nan"), float("nan"))):
+        fig = story_charts.compare_bars(_rates(*rates), measure="error_rate",
+                                        title="Error rate", names=["m0", "m1"], percent=True,
+                                        nothing="errors")
+        assert not fig.data
+        assert fig.layout.annotations[0].text == "No errors in this selection"
+        assert fig.layout.yaxis.visible is False

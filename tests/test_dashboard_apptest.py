@@ -4,6 +4,7 @@ interaction per filter, and user text that must not render as Markdown or HTML."
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import sqlite3
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import streamlit as st
 from conftest import SAMPLE_VERSIONS, copy_sample, ingest, query, sample_figures
@@ -67,6 +69,13 @@ def ok(at: AppTest) -> None:
 def charts(at: AppTest, key: str) -> list[Any]:
     """The Plotly charts drawn with that widget key."""
     return [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
+
+
+def plotted(values: Any) -> list[Any]:
+    """A trace's values as the browser gets them (numbers arrive base64-packed)."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), values["dtype"]).tolist()
+    return list(values)
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -614,6 +623,10 @@ def test_all_time_periods_are_named_for_what_they_hold(tmp_path: Path,
     calls = table.set_index("measure").loc["LLM calls"]
     assert calls["Last 30 days"] == "1" and calls[before].startswith("1")
     assert "Last 30 days and the 30 d before it." in [c.value for c in at.caption]
+    (errors,) = charts(at, "compare-error_rate")
+    figure = json.loads(errors.proto.spec)
+    assert plotted(figure["data"][0]["y"]) == [1.0, 0.0]  # the newer call failed, not the older
+    assert figure["layout"]["yaxis"]["tickformat"] == ".3~%"
     at.slider(key="compare-periods").set_value(3).run()
     ok(at)
     names = list(at.dataframe[0].value.columns)
@@ -632,3 +645,7 @@ def test_periods_of_a_range_that_selects_nothing(tmp_path: Path,
     assert list(table.columns) == ["measure", "Last 7 days", before]
     assert [v[0] for v in table.set_index("measure").loc["LLM calls"]] == ["0", "0"]
     assert "Last 7 days and the 7 d before it." in [c.value for c in at.caption]
+    (errors,) = charts(at, "compare-error_rate")
+    figure = json.loads(errors.proto.spec)
+    assert not figure["data"]
+    assert figure["layout"]["annotations"][0]["text"] == "No errors in this selection"

@@ -35,7 +35,9 @@ MEASURES = {
     "latency_p95_ms": ("Latency p95 (ms)", fmt.count, False),
     "tool_error_rate": ("Tool error rate", fmt.percent, False),
 }
-CHARTED = ("cost", "cost_per_call", "cache_hit_rate", "error_rate")
+# measure charted -> what there is none of when every bar would be zero
+CHARTED = {"cost": "cost", "cost_per_call": "cost", "cache_hit_rate": "cache hits",
+           "error_rate": "errors"}
 
 
 def _periods(ctx: shell.Ctx, count: int
@@ -135,12 +137,13 @@ def render(ctx: shell.Ctx) -> None:
     shown_names = [str(i) for i in frame["item"]]
     colours = ctx.colours("model" if dimension == "model" else "agent")
     columns = st.columns(2)
-    for index, measure in enumerate(CHARTED):
+    for index, (measure, none_of) in enumerate(CHARTED.items()):
         with columns[index % 2]:
             chart(story_charts.compare_bars(frame, measure=measure, title=MEASURES[measure][0],
                                             names=shown_names, colours=colours,
                                             money=measure.startswith("cost"),
-                                            percent=measure.endswith("_rate")),
+                                            percent=measure.endswith("_rate"),
+                                            nothing=none_of),
                   f"compare-{measure}")
     _thinking(ctx)
 
