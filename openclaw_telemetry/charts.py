@@ -24,8 +24,11 @@ PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B
            "#17BECF", "#BCBD22", "#8C564B")
 ERROR_COLOUR = "#B00020"
 SEVERITY_COLOURS = {"critical": "#D62728", "warning": "#FF9F1C", "info": "#1F77B4"}
-MEASURES = {"cost": ("Cost", "$%{y:,.2f}"), "tokens": ("Tokens", "%{y:,.0f}"),
-            "calls": ("LLM calls", "%{y:,.0f}"), "errors": ("Errors", "%{y:,.0f}")}
+# timeline measure -> (label, hover value, what a range without any has none of)
+MEASURES = {"cost": ("Cost", "$%{y:,.2f}", "calls"), "tokens": ("Tokens", "%{y:,.0f}", "calls"),
+            "calls": ("LLM calls", "%{y:,.0f}", "calls"),
+            "errors": ("Errors", "%{y:,.0f}", "calls"),
+            "tool_calls": ("Tool calls", "%{y:,.0f}", "tool calls")}
 _HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
 # per bucket unit: bar period, the least span the axis shows, tick label format
 _UNITS = {"hour": (_HOUR_MS, pd.Timedelta(hours=24), "%H:%M\n%b %d"),
@@ -112,10 +115,10 @@ def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
     """Stacked bars: `measure` per bucket, one colour per series (zero-filled buckets);
     each bar spans its bucket (a month bar its month). The axis covers `span` (the chosen
     range, local time; an open end: the data's)."""
-    label, hover = MEASURES.get(measure, (measure, "%{y:,}"))
+    label, hover, what = MEASURES.get(measure, (measure, "%{y:,}", "calls"))
     title = f"{label} per {unit}, by {by}"
     if frame.empty or not frame[measure].any():
-        return empty(title)
+        return empty(title, what)
     period = _UNITS.get(unit, _UNITS["day"])[0]
     fig = go.Figure()
     names = _order(frame, measure)

@@ -131,3 +131,15 @@ def test_rates_that_are_all_zero_say_so() -> None:
         assert not fig.data
         assert fig.layout.annotations[0].text == "No errors in this selection"
         assert fig.layout.yaxis.visible is False
+
+
+def test_tool_calls_over_time_are_named_tool_calls() -> None:
+    """Tools › over time was titled "LLM calls per day, by tool" (measure "calls")."""
+    frame = pd.DataFrame({"bucket": pd.date_range("2026-10-01", periods=2, freq="D", tz="UTC"),
+                          "series": "exec", "tool_calls": [3, 0], "tool_errors": [1, 0]})
+    fig = charts.timeline(frame, measure="tool_calls", by="tool")
+    assert fig.layout.title.text == "Tool calls per day, by tool"
+    assert fig.layout.yaxis.title.text == "Tool calls"
+    none = charts.timeline(frame.iloc[:0], measure="tool_calls", by="tool")
+    assert none.layout.title.text == "Tool calls per day, by tool"
+    assert none.layout.annotations[0].text == "No tool calls in this range"

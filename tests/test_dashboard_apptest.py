@@ -123,6 +123,10 @@ def test_enhanced_dashboard_every_page(sample_db: tuple[str, Path],
             at.toggle(key="tools-durations").set_value(True).run()
             at.toggle(key="tools-over-time").set_value(True).run()
             ok(at)
+            (over_time,) = charts(at, "tools-timeline")
+            layout = json.loads(over_time.proto.spec)["layout"]
+            assert layout["title"]["text"].startswith("Tool calls per ")
+            assert layout["yaxis"]["title"]["text"] == "Tool calls"
             assert {"p50_ms", "p95_ms"} <= set(at.dataframe[0].proto.column_order)
             assert charts(at, "tools-timeline")
     assert any("bmasterai" in c.value for c in at.caption)

@@ -659,7 +659,7 @@ def test_tools_per_gateway(two_gateways: Engine) -> None:
     assert int(read.tool_totals(two_gateways, scope=NOWHERE).iloc[0]["tool_calls"]) == 0
     over_time = read.tool_timeline(two_gateways, scope=B, tz=BERLIN, unit=Unit.DAY,
                                    until=at("2026-01-11"))
-    assert set(over_time.loc[over_time["calls"] > 0, "series"]) == {"exec"}
+    assert set(over_time.loc[over_time["tool_calls"] > 0, "series"]) == {"exec"}
 
 
 def test_one_tools_sessions_on_two_gateways(db_url: str) -> None:

@@ -109,14 +109,14 @@ def _tool_percentiles(scope: Scope) -> Select[Any]:
 def tool_timeline(engine: Engine, *, scope: Scope, tz: tzinfo, unit: Unit,
                   until: datetime | None = None) -> pd.DataFrame:
     """Tool calls per local bucket and tool, every bucket present. Columns: bucket,
-    series (tool name), calls, errors."""
+    series (tool name), tool_calls, tool_errors."""
     whole, keys = hour_keys(local_time(engine, scope, tz), T.timestamp)
-    stmt = tool_scope(select(*keys, T.tool_name, func.count().label("calls"),
-                              total(flag(T.is_error)).label("errors")), scope)
+    stmt = tool_scope(select(*keys, T.tool_name, func.count().label("tool_calls"),
+                              total(flag(T.is_error)).label("tool_errors")), scope)
     stmt = stmt.group_by(*positions(len(keys) + 1))
     rows = hours(frame(engine, stmt), whole, tz)
     end = grid_end(scope, until)
     return rollups.timeline(rows, tz=tz, unit=unit, by="tool_name", start=scope.since,
-                            end=end, measures=["calls", "errors"])
+                            end=end, measures=["tool_calls", "tool_errors"])
 
 

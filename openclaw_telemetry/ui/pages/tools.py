@@ -33,7 +33,7 @@ def render(ctx: shell.Ctx) -> None:
         unit = default_unit(ctx.window, now=ctx.now, first_call=bounds["first_call"])
         frame = data.ask(read.tool_timeline, ctx.src, scope=ctx.scope, tz=ctx.tz, unit=unit,
                          until=ctx.end)
-        chart(charts.timeline(frame, measure="calls", by="tool", unit=unit.value,
+        chart(charts.timeline(frame, measure="tool_calls", by="tool", unit=unit.value,
                               colours=ctx.colours("tool"), span=ctx.span), "tools-timeline")
 
 
