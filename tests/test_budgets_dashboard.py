@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -78,6 +79,7 @@ def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.Monkey
         shown = {m.label: m for m in at.metric}
         assert shown["Month so far"].value == fmt.money(3.0)
         assert shown["Projected month end"].value == fmt.money(month["forecast"])
+        projected_range_is_plain_text(at, month)
     at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
     _ok(at)
     values = {m.label: m.value for m in at.metric}
@@ -93,6 +95,31 @@ def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.Monkey
     assert SECRET not in page
     at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
     _ok(at)
+
+
+def projected_range_is_plain_text(at: AppTest, month: pd.Series) -> None:
+    """The p10–p90 range was the metric's delta: a chip with an up arrow."""
+    (tile,) = [m for m in at.metric if m.label == "Projected month end"]
+    assert not tile.proto.delta  # no chip: no arrow, no colour
+    wanted = f"range {fmt.money(month['forecast_low'])}–{fmt.money(month['forecast_high'])}"
+    assert fmt.escape_md(wanted) in [c.value for c in at.caption]
+
+
+def test_month_tiles_of_a_selection_without_calls(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "none.db"
+    build(f"sqlite:///{db}", [session("s"), session("c", kind="cron")],
+          [call("s", today_before(datetime.now(UTC), timedelta(hours=1)), 3.0),
+           call("c", datetime(2025, 1, 1), 1.0)]).dispose()
+    for script in ("dashboard.py", "dashboard_enhanced.py"):
+        at = _app(script, db, monkeypatch)
+        at.query_params["kind"] = "cron"  # no cron call this month
+        at.run()
+        _ok(at)
+        shown = {m.label: m.value for m in at.metric}
+        assert shown["Month so far"] == shown["Projected month end"] == "$0.00"
+        projected_range_is_plain_text(at, pd.Series({"forecast_low": 0.0,
+                                                     "forecast_high": 0.0}))
 
 
 def test_budgets_page_without_budgets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

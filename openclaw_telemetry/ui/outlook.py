@@ -22,7 +22,8 @@ def tick(ctx: shell.Ctx) -> datetime:
 
 
 def month_tiles(ctx: shell.Ctx) -> pd.Series:
-    """Two tiles: this month so far, and the projected month end with its p10-p90 range."""
+    """Two tiles: this month so far, and the projected month end with its p10–p90 range
+    as plain text under it (a range is not a change: no delta arrow or colour)."""
     month: pd.Series = data.ask(read.spend_outlook, ctx.src, scope=ctx.scope.between(None, None),
                                 tz=ctx.tz, now=tick(ctx)).iloc[0]
     tiles([
@@ -30,9 +31,10 @@ def month_tiles(ctx: shell.Ctx) -> pd.Series:
              help=f"cost of the calls since {month['start']:%Y-%m-%d} ({ctx.tz_name}), "
                   "with the sidebar's agent, model and kind filters"),
         Tile("Projected month end", fmt.money(month["forecast"]),
-             f"{fmt.money(month['forecast_low'])}–{fmt.money(month['forecast_high'])}", "off",
-             f"at {fmt.money(month['pace'])} a day (the mean of the last 14 complete days); "
-             "the range is p10–p90 from the spread of those days (README: Budgets and "
-             "notifications)"),
+             help=f"at {fmt.money(month['pace'])} a day (the mean of the last 14 complete "
+                  "days); the range is p10–p90 from the spread of those days (README: "
+                  "Budgets and notifications)",
+             note=f"range {fmt.money(month['forecast_low'])}–"
+                  f"{fmt.money(month['forecast_high'])}"),
     ])
     return month

@@ -24,6 +24,7 @@ class Tile:
     colour: DeltaColor = "normal"
     help: str | None = None
     spark: Sequence[float] | None = None
+    note: str | None = None  # plain text under the tile (no arrow, no colour)
 
 
 def tiles(row: Sequence[Tile]) -> None:
@@ -34,6 +35,8 @@ def tiles(row: Sequence[Tile]) -> None:
                       help=tile.help, border=True,
                       chart_data=list(tile.spark) if tile.spark is not None else None,
                       chart_type="area")
+            if tile.note is not None:
+                st.caption(fmt.escape_md(tile.note))
 
 
 def money_column(label: str, *, per_call: bool = False, help: str | None = None) -> Any:
