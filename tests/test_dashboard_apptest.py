@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import streamlit as st
 from conftest import SAMPLE_VERSIONS, copy_sample, ingest, query, sample_figures
@@ -653,3 +654,54 @@ def test_periods_of_a_range_that_selects_nothing(tmp_path: Path,
     figure = json.loads(errors.proto.spec)
     assert not figure["data"]
     assert figure["layout"]["annotations"][0]["text"] == "No errors in this selection"
+
+
+def table_of(at: AppTest, *columns: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The one table showing these columns first: its cells and its column formats."""
+    (found,) = [t for t in at.dataframe
+                if list(t.proto.column_order[:len(columns)]) == list(columns)]
+    return found.value, json.loads(found.proto.columns or "{}")
+
+
+def test_cheap_amounts_never_read_as_free(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """3 calls at $0.0015 showed "$0.00" (the "dollar" format); an estimated $0.0076 of
+    $100 read "(0.0%)". The cells stay numbers, so the columns sort by value."""
+    db = tmp_path / "cheap.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("s1"), session("s2")],
+          [*(call("s1", now, 0.0015, model="cheap") for _ in range(3)),
+           call("s2", now, 100.0), call("s2", now, 0.0076, cost_source="estimated")]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    ok(at)
+    assert any("estimated from price tables: $0.0076 (<0.1%)" in c.value for c in at.caption)
+    at.switch_page("openclaw_telemetry/ui/pages/timeline.py").run()
+    ok(at)
+    cells, config = table_of(at, "cost", "series")
+    assert config["cost"]["type_config"]["format"] == "$%.4f"
+    assert cells.set_index("series")["cost"].round(6).to_dict() == {"cheap": 0.0045,
+                                                                     "m1": 100.0076}
+    at.switch_page("openclaw_telemetry/ui/pages/models.py").run()
+    ok(at)
+    cells, config = table_of(at, "cost", "model", "provider")
+    assert config["cost"]["type_config"]["format"] == "$%.4f"
+    assert config["avg_cost_per_call"]["type_config"]["format"] == "$%.4f"
+    assert config["estimated_cost"]["type_config"]["format"] == "$%.4f"  # $0 and $0.0076
+
+
+def test_money_columns_keep_cents_without_cheap_amounts(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "dear.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("s1")], [call("s1", now, 2.5)]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/timeline.py").run()
+    ok(at)
+    _, config = table_of(at, "cost", "series")
+    assert config["cost"]["type_config"]["format"] == "dollar"
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    at.query_params["range"] = "Last month"  # selects nothing: no table, a note
+    at.run()
+    at.switch_page("openclaw_telemetry/ui/pages/timeline.py").run()
+    ok(at)
+    assert not at.dataframe and at.info

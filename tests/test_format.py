@@ -35,3 +35,21 @@ def test_no_arrow_for_no_change() -> None:
     assert fmt.change(110.0, 100.0) == "+10.0%"
     assert fmt.points(0.1, 0.1) is None
     assert fmt.text(None) == "—" and fmt.text(float("nan")) == "—" and fmt.text("x") == "x"
+
+
+@pytest.mark.parametrize(("value", "digits", "shown"), [
+    (0.25, 1, "25.0%"), (0.0, 1, "0.0%"), (0.000_4, 1, "<0.1%"), (0.000_5, 1, "0.1%"),
+    (0.002, 0, "<1%"), (0.5, 0, "50%"), (None, 1, "—")])
+def test_a_share_that_is_not_zero_never_reads_zero(value: float | None, digits: int,
+                                                   shown: str) -> None:
+    """Overview: "estimated … $0.0076 (0.0%)" of a $100 total."""
+    assert fmt.percent(value, digits) == shown
+
+
+@pytest.mark.parametrize(("values", "least", "decimals"), [
+    ([12.5, 0.0, 1_234.0], 2, 2), ([], 2, 2), ([0.0, float("nan")], 2, 2),
+    ([3 * 0.0015, 10.0], 2, 4), ([0.005], 2, 4), ([0.01], 2, 2), ([0.000_012], 2, 6),
+    ([0.0015], 4, 4), ([0.000_012], 4, 6)])
+def test_money_decimals_of_a_column(values: list[float], least: int, decimals: int) -> None:
+    """A table column of amounts: as `money`, a cheap amount never reads as free."""
+    assert fmt.money_decimals(values, least) == decimals

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
@@ -33,6 +34,17 @@ def money(value: float | None) -> str:
     return f"${value:.2g}" if abs(value) >= 1e-4 else f"${value:.1e}"
 
 
+def money_decimals(values: Iterable[float | None], least: int = 2) -> int:
+    """The decimals a column of amounts needs (a table's number format, which is one for
+    the whole column and keeps it sorting by value) so that, as with `money`, no non-zero
+    amount reads as free: `least`, or enough for the first two significant digits of the
+    smallest non-zero amount under a cent."""
+    small = [abs(v) for v in values if v is not None and not math.isnan(v) and v != 0]
+    if not small or min(small) >= 0.01:
+        return least
+    return max(least, 1 - math.floor(math.log10(min(small))))
+
+
 def count(value: float | None) -> str:
     """Whole numbers with thousands separators ('11,812,345'); '—' for a missing value."""
     if _missing(value):
@@ -41,9 +53,14 @@ def count(value: float | None) -> str:
 
 
 def percent(value: float | None, digits: int = 1) -> str:
+    """A share ('12.5%'); one that is not zero never reads zero ('<0.1%'); '—' if missing."""
     if _missing(value):
         return "—"
-    return f"{value:.{digits}%}"
+    assert value is not None
+    shown = f"{value:.{digits}%}"
+    if value > 0 and float(shown[:-1]) == 0:
+        return f"<{10.0 ** -digits:.{digits}f}%"
+    return shown
 
 
 def change(current: float, previous: float | None) -> str | None:

@@ -39,11 +39,31 @@ def tiles(row: Sequence[Tile]) -> None:
                 st.caption(fmt.escape_md(tile.note))
 
 
+# money_column's formats -> their decimals; `table` gives a column more where it must
+_MONEY_FORMATS = {"dollar": 2, "$%.4f": 4}
+
+
 def money_column(label: str, *, per_call: bool = False, help: str | None = None) -> Any:
     """US$ with cents, as `format.money` shows totals; `per_call` amounts (a single LLM
-    call is often under a cent) with four decimals."""
+    call is often under a cent) with four decimals. In a `table`, a column holding a
+    non-zero amount under a cent gets the decimals it needs (`format.money_decimals`), so
+    that it never reads '$0.00'; the cells stay numbers, sorted by value."""
     return st.column_config.NumberColumn(label, format="$%.4f" if per_call else "dollar",
                                          help=help)
+
+
+def _money_decimals(frame: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
+    """`config` with each money column's format widened to what its amounts need."""
+    out = dict(config)
+    for name, column in config.items():
+        kind = column.get("type_config", {}) if isinstance(column, dict) else {}
+        least = _MONEY_FORMATS.get(str(kind.get("format")))
+        if kind.get("type") != "number" or least is None or name not in frame.columns:
+            continue
+        decimals = fmt.money_decimals(frame[name].tolist(), least)
+        if decimals != least:
+            out[name] = {**column, "type_config": {**kind, "format": f"$%.{decimals}f"}}
+    return out
 
 
 def count_column(label: str, help: str | None = None) -> Any:
@@ -174,6 +194,8 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
     formats.update(texts or {})
     for name, show in formats.items():
         shown[name] = [show(None if pd.isna(v) else float(v)) for v in shown[name].tolist()]
+    if options.get("column_config"):
+        options["column_config"] = _money_decimals(frame, options["column_config"])
     links = {name for name, config in (options.get("column_config") or {}).items()
              if isinstance(config, dict)
              and config.get("type_config", {}).get("type") == "link"}
