@@ -29,6 +29,7 @@ MEASURES = {"cost": ("Cost", "$%{y:,.2f}", "calls"), "tokens": ("Tokens", "%{y:,
             "calls": ("LLM calls", "%{y:,.0f}", "calls"),
             "errors": ("Errors", "%{y:,.0f}", "calls"),
             "tool_calls": ("Tool calls", "%{y:,.0f}", "tool calls")}
+WHOLE = frozenset({"calls", "errors", "tool_calls"})  # counts of a few: whole-number ticks
 _HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
 # per bucket unit: bar period, the least span the axis shows, tick label format
 _UNITS = {"hour": (_HOUR_MS, pd.Timedelta(hours=24), "%H:%M\n%b %d"),
@@ -98,6 +99,12 @@ def time_axis(fig: go.Figure, unit: str, start: datetime | pd.Timestamp | None,
     fig.update_xaxes(tickformat=ticks, dtick="M1" if unit == "month" else None)
 
 
+def count_axis(fig: go.Figure, highest: float) -> None:
+    """A y axis of whole numbers from zero: whole labels, and a step of 1 up to 10 (plotly
+    would tick 0, 0.5, 1, 1.5 for one or two errors)."""
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=1 if highest <= 10 else None)
+
+
 def _bounds(frame: pd.DataFrame, unit: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The range a timeline covers: its first bucket's start to its last bucket's end."""
     first, last = pd.Timestamp(frame["bucket"].min()), pd.Timestamp(frame["bucket"].max())
@@ -131,6 +138,8 @@ def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title=label, tickprefix="$" if measure == "cost" else "",
                      rangemode="tozero")
+    if measure in WHOLE:
+        count_axis(fig, frame.groupby("bucket")[measure].sum().max())
     first, last = _bounds(frame, unit)
     time_axis(fig, unit, span[0] if span[0] is not None else first,
               span[1] if span[1] is not None else last)
@@ -269,6 +278,5 @@ def severity_timeline(frame: pd.DataFrame, severities: Iterable[str], *,
     fig.update_layout(barmode="stack")
     first, last = _bounds(frame.rename(columns={"day": "bucket"}), "day")
     time_axis(fig, "day", start or first, end or last)
-    highest = frame.groupby("day")["alerts"].sum().max()
-    fig.update_yaxes(rangemode="tozero", dtick=1 if highest <= 10 else None)  # counts
+    count_axis(fig, frame.groupby("day")["alerts"].sum().max())
     return _layout(fig, title, height=260)

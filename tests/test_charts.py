@@ -143,3 +143,19 @@ def test_tool_calls_over_time_are_named_tool_calls() -> None:
     none = charts.timeline(frame.iloc[:0], measure="tool_calls", by="tool")
     assert none.layout.title.text == "Tool calls per day, by tool"
     assert none.layout.annotations[0].text == "No tool calls in this range"
+
+
+def test_counts_over_time_get_whole_number_ticks() -> None:
+    """Timeline › Errors ticked 0, 0.5, 1, 1.5 for one and two errors."""
+    frame = pd.DataFrame({"bucket": pd.date_range("2026-10-01", periods=3, freq="D", tz="UTC"),
+                          "series": "m", "cost": [0.5, 0.2, 0.0], "calls": [400, 9, 0],
+                          "errors": [1, 2, 0], "tool_calls": [2, 0, 1], "tokens": [9, 9, 9]})
+    for measure in ("errors", "tool_calls"):
+        fig = charts.timeline(frame, measure=measure)
+        assert fig.layout.yaxis.tickformat == ",d" and fig.layout.yaxis.dtick == 1
+        assert fig.layout.yaxis.rangemode == "tozero"
+    calls = charts.timeline(frame, measure="calls")  # hundreds: plotly's whole steps
+    assert calls.layout.yaxis.tickformat == ",d" and calls.layout.yaxis.dtick is None
+    assert charts.timeline(frame, measure="cost").layout.yaxis.tickformat is None
+    none = charts.timeline(frame.assign(errors=0), measure="errors")
+    assert not none.data and none.layout.yaxis.visible is False

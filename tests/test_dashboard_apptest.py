@@ -671,7 +671,8 @@ def test_cheap_amounts_never_read_as_free(tmp_path: Path,
     now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
     build(f"sqlite:///{db}", [session("s1"), session("s2")],
           [*(call("s1", now, 0.0015, model="cheap") for _ in range(3)),
-           call("s2", now, 100.0), call("s2", now, 0.0076, cost_source="estimated")]).dispose()
+           call("s2", now, 100.0, is_error=True),
+           call("s2", now, 0.0076, cost_source="estimated")]).dispose()
     at = app("dashboard_enhanced.py", db, monkeypatch).run()
     ok(at)
     assert any("estimated from price tables: $0.0076 (<0.1%)" in c.value for c in at.caption)
@@ -679,6 +680,11 @@ def test_cheap_amounts_never_read_as_free(tmp_path: Path,
     ok(at)
     cells, config = table_of(at, "cost", "series")
     assert config["cost"]["type_config"]["format"] == "$%.4f"
+    at.segmented_control(key="tl-measure").set_value("errors").run()  # one error
+    ok(at)
+    (errors,) = charts(at, "tl-chart")
+    axis = json.loads(errors.proto.spec)["layout"]["yaxis"]
+    assert (axis["tickformat"], axis["dtick"]) == (",d", 1)
     assert cells.set_index("series")["cost"].round(6).to_dict() == {"cheap": 0.0045,
                                                                      "m1": 100.0076}
     at.switch_page("openclaw_telemetry/ui/pages/models.py").run()
@@ -699,6 +705,9 @@ def test_money_columns_keep_cents_without_cheap_amounts(tmp_path: Path,
     ok(at)
     _, config = table_of(at, "cost", "series")
     assert config["cost"]["type_config"]["format"] == "dollar"
+    at.segmented_control(key="tl-measure").set_value("errors").run()  # no errors at all
+    ok(at)
+    assert not charts(at, "tl-chart") and any("No errors" in i.value for i in at.info)
     at = app("dashboard_enhanced.py", db, monkeypatch)
     at.query_params["range"] = "Last month"  # selects nothing: no table, a note
     at.run()
