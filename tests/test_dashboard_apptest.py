@@ -714,3 +714,28 @@ def test_money_columns_keep_cents_without_cheap_amounts(tmp_path: Path,
     at.switch_page("openclaw_telemetry/ui/pages/timeline.py").run()
     ok(at)
     assert not at.dataframe and at.info
+
+
+@pytest.mark.parametrize(("threshold", "said"), [
+    (2.5, "1 info alert firing"), (1.0, "2 info alerts firing"),
+    (9.0, None)])  # none firing: no info box
+def test_info_alerts_are_announced_as_information(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: float, said: str | None
+        ) -> None:
+    """Info alerts were "2 info alert(s) firing" in a blue box with a warning triangle."""
+    db = tmp_path / "info.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("s1"), session("s2")],
+          [call("s1", now, 2.0), call("s2", now, 3.0)]).dispose()
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f'[[rule]]\nname = "Pricey"\nmetric = "session_cost"\ninfo = {threshold}\n')
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    ok(at)
+    assert not at.warning
+    boxes = [(box.value, box.proto.icon) for box in at.info if "firing" in box.value]
+    if said is None:
+        assert not boxes and "No alert is firing." in [s.value for s in at.success]
+    else:
+        assert boxes == [(said, ":material/info:")]

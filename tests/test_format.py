@@ -53,3 +53,10 @@ def test_a_share_that_is_not_zero_never_reads_zero(value: float | None, digits: 
 def test_money_decimals_of_a_column(values: list[float], least: int, decimals: int) -> None:
     """A table column of amounts: as `money`, a cheap amount never reads as free."""
     assert fmt.money_decimals(values, least) == decimals
+
+
+def test_a_count_and_its_noun_agree() -> None:
+    """"2 info alert(s) firing": one or several, said as such."""
+    assert fmt.counted(1, "info alert") == "1 info alert"
+    assert fmt.counted(2, "info alert") == "2 info alerts"
+    assert fmt.counted(0, "call") == "0 calls" and fmt.counted(1_204, "call") == "1,204 calls"

@@ -52,6 +52,11 @@ def count(value: float | None) -> str:
     return f"{value:,.0f}"
 
 
+def counted(value: int, noun: str) -> str:
+    """A count with its noun in the right number: '1 info alert', '2 info alerts'."""
+    return f"{count(value)} {noun if value == 1 else noun + 's'}"
+
+
 def percent(value: float | None, digits: int = 1) -> str:
     """A share ('12.5%'); one that is not zero never reads zero ('<0.1%'); '—' if missing."""
     if _missing(value):

@@ -69,10 +69,11 @@ def banner(alerts: list[Alert]) -> None:
     counts = {s: sum(a.severity is s for a in alerts) for s in Severity}
     if not alerts:
         st.success("No alert is firing.", icon=":material/check_circle:")
-    for severity, show in ((Severity.CRITICAL, st.error), (Severity.WARNING, st.warning),
-                           (Severity.INFO, st.info)):
+    for severity, show, icon in ((Severity.CRITICAL, st.error, ":material/error:"),
+                                 (Severity.WARNING, st.warning, ":material/warning:"),
+                                 (Severity.INFO, st.info, ":material/info:")):
         if counts[severity]:
-            show(f"{counts[severity]} {severity} alert(s) firing", icon=":material/warning:")
+            show(f"{fmt.counted(counts[severity], f'{severity} alert')} firing", icon=icon)
 
 
 def rules_table(rules: tuple[Rule, ...]) -> None:
