@@ -32,6 +32,7 @@ from openclaw_telemetry.errors import (
     TelemetryError,
     WorkerLost,
 )
+from openclaw_telemetry.ui import format as fmt
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -181,7 +182,7 @@ def _watch(settings: config.Settings, engine: Engine, roots: list[StateRoot], ur
             out.flush()
         elif not settings.quiet and (summary.totals.new_calls or summary.issues_by_kind):
             t = summary.totals
-            print(f"{time.strftime('%H:%M:%S')} +{t.new_calls:,} calls, ${t.cost:,.4f} "
+            print(f"{time.strftime('%H:%M:%S')} +{fmt.counted(t.new_calls, 'call')}, ${t.cost:,.4f} "
                   f"from {summary.sources_read} sources"
                   + (f"; {_issues_line(summary)}" if summary.issues_by_kind else ""), file=err,
                   flush=True)
@@ -213,12 +214,12 @@ def _report(summary: RunSummary, totals: dict[str, object], url: str, err: TextI
     t = summary.totals
     gone = f", {summary.sources_gone} gone since last run" if summary.sources_gone else ""
     lines = [
-        f"Read {summary.sources_read} of {summary.sources_total} sources{gone} "
+        f"Read {summary.sources_read} of {fmt.counted(summary.sources_total, 'source')}{gone} "
         f"in {summary.elapsed_seconds:.2f} s",
         f"New LLM calls: {t.new_calls:,}   tokens: input {t.input:,} · output {t.output:,} · "
         f"cache read {t.cache_read:,} · cache write {t.cache_write:,}",
         f"New cost: ${t.cost:,.4f} (estimated ${t.estimated_cost:,.4f}; unpriced: "
-        f"{t.unpriced_calls:,} calls, {t.unpriced_tokens:,} tokens)",
+        f"{fmt.counted(t.unpriced_calls, 'call')}, {fmt.counted(t.unpriced_tokens, 'token')})",
     ]
     if summary.issues_by_kind:
         lines.append(_issues_line(summary).capitalize())
@@ -226,6 +227,7 @@ def _report(summary: RunSummary, totals: dict[str, object], url: str, err: TextI
         count = len(summary.unreadable)
         lines.append(f"Could not read {count} file{'s' * (count != 1)} or folder"
                      f"{'s' * (count != 1)} (warnings above); the rest was read")
-    lines.append(f"Database {url}: {totals['calls']:,} calls in {totals['sessions']:,} "
-                 f"sessions, ${float(str(totals['cost'])):,.4f} in total")
+    lines.append(f"Database {url}: {fmt.counted(int(str(totals['calls'])), 'call')} in "
+                 f"{fmt.counted(int(str(totals['sessions'])), 'session')}, "
+                 f"${float(str(totals['cost'])):,.4f} in total")
     print("\n".join(lines), file=err)

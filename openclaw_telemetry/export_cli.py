@@ -37,6 +37,7 @@ from openclaw_telemetry.doors import (
 from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.export_format import FORMATS, Format, write
 from openclaw_telemetry.read.export import WHATS, Export, Rows, export
+from openclaw_telemetry.ui import format as fmt
 
 PROG = "session_parser.py export"
 
@@ -94,7 +95,7 @@ def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
     finally:
         chosen.engine.dispose()
     if args.output != "-":
-        print(f"{rows:,} {args.what} rows written to {args.output}", file=err)
+        print(f"{fmt.counted(rows, 'row')} written to {args.output} ({args.what})", file=err)
     return EXIT_OK
 
 

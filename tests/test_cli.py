@@ -82,8 +82,8 @@ def test_human_summary_and_quiet_and_json(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
     first = run_process("--sessions-dir", str(state), "--db", db)
     assert first.returncode == 0
-    for words in ("Scanning", "Read 1 of 1 sources", "New LLM calls: 1", "New cost: $",
-                  "unpriced", "1 calls in 1 sessions"):
+    for words in ("Scanning", "Read 1 of 1 source ", "New LLM calls: 1", "New cost: $",
+                  "unpriced: 0 calls, 0 tokens", "1 call in 1 session,"):
         assert words in first.stderr
     assert first.stdout == ""
     quiet = run_process("--sessions-dir", str(state), "--db", db, "-q")

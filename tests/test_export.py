@@ -184,7 +184,7 @@ def test_a_filter_that_selects_nothing_is_a_valid_empty_file(fleet: str, tmp_pat
         path = tmp_path / f"empty.{fmt}"
         ran = export(fleet, "--what", what, "--format", fmt, "-o", str(path), *nothing)
         assert ran.code == 0, ran.err
-        assert f"0 {what} rows written" in ran.err
+        assert f"0 rows written to {path} ({what})" in ran.err
         if fmt == "csv":
             header = path.read_text().splitlines()
             assert len(header) == 1 and header[0].startswith(

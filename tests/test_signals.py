@@ -109,7 +109,7 @@ MOMENTS = {  # where the process is when the signal comes, and the line that sho
     "importing": ((), "sqlalchemy"),
     "reading": ((), "Scanning"),
     "watch-reading": (("--watch",), "Watching for changes"),
-    "watch-idle": (("--watch",), "+1 calls"),
+    "watch-idle": (("--watch",), "+1 call,"),
 }
 
 
