@@ -11,7 +11,7 @@ prints them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -73,3 +73,29 @@ def load(path: str | None, env: Mapping[str, str] | None = None) -> RulesFile:
         return RulesFile(notify=notify_urls(env))
     text, name = read_rules_text(path)
     return parse(text, name, env)
+
+
+# (not kinds: a small vocabulary, direct, cron, subagent …, that a database may lack yet)
+_SCOPES = (("gateways", "gateway"), ("agents", "agent"), ("models", "model"))
+
+
+def unknown_names(config: RulesFile, known: Sequence[tuple[str, str]]) -> list[str]:
+    """What the rules and budgets name that the database has never seen (`known`: the
+    (field, value) pairs of `read.option_values`): a typo makes a budget read $0 forever.
+    Warnings, not errors: a gateway or agent may simply not have reported yet."""
+    seen: dict[str, list[str]] = {}
+    for field_name, value in known:
+        seen.setdefault(field_name, []).append(value)
+    said = []
+    for what, items in (("rule", config.rules), ("budget", config.budgets)):
+        for item in items:
+            for attribute, field_name in _SCOPES:
+                for name in getattr(item, attribute):
+                    values = seen.get(field_name, [])
+                    if name not in values:
+                        shown = ", ".join(values[:10]) + (" …" if len(values) > 10 else "")
+                        said.append(f"{what} {item.name!r}: no {field_name} {name!r} in the "
+                                    f"database (known: {shown or 'none'}); it counts nothing "
+                                    "until there is")
+    return said
+

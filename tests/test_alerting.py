@@ -241,6 +241,24 @@ def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+def test_names_the_database_has_never_seen_are_warned_about(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A typo in a budget's gateway would read $0 forever: said on stderr, exit code as
+    ever; the built-in rules name nothing."""
+    db = _db(tmp_path).removeprefix("sqlite:///")
+    main(["--db", db])
+    assert "warning" not in capsys.readouterr().err
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[[rule]]\nname = 'r'\nmetric = 'session_cost'\nwarning = 100\n"
+                     "agents = ['nobody']\n"
+                     "[[budget]]\nname = 'B'\namount = 1000\ngateway = 'nope'\n")
+    assert main(["--db", db, "--alerts", str(rules)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith("alerts.py: warning: ") for line in err)
+    assert "rule 'r': no agent 'nobody' in the database (known: " in err[0]
+    assert "budget 'B': no gateway 'nope' in the database" in err[1]
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["--nope"], 64, "unrecognized arguments"),
     (["--tz", "Mars/Olympus"], 64, "unknown time zone"),
