@@ -400,6 +400,21 @@ def test_a_settings_file_or_transcript_that_is_a_fifo_is_named_and_never_opened(
     assert totals(sqlite_url)["llm_calls"] == 3
 
 
+@pytest.mark.parametrize("name", ["agents/ops/sessions/o-2.jsonl",
+                                  "agents/ops/sessions/cold/o-3.jsonl.zst",
+                                  "session-sqlite-import-archive/agents/ops/o-4.jsonl"])
+def test_a_transcript_that_is_a_symlink_to_nothing_is_named(
+        tmp_path: Path, sqlite_url: str, name: str) -> None:
+    state = two_agents(tmp_path)
+    link = state / name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(tmp_path / "moved-away.jsonl")
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert f"warning: {link}: a symbolic link to a file that does not exist" in ran.err
+    assert totals(sqlite_url)["llm_calls"] == 3
+
+
 def test_a_symlink_loop_hides_no_transcript_beside_it(tmp_path: Path, sqlite_url: str) -> None:
     sessions = state_dir(tmp_path)
     (sessions / "a.jsonl").symlink_to(sessions / "b.jsonl")

@@ -345,10 +345,13 @@ def _scan_tree(folder: Path, agent_id: str | None, report: Report) -> Iterator[S
 
 def _regular(path: Path, report: Report) -> bool:
     """Is this transcript a regular file? One that is not, or cannot be looked at, is
-    reported; one gone meanwhile (renamed by OpenClaw) is not."""
+    reported, and so is a symbolic link to nothing; one gone meanwhile (renamed by
+    OpenClaw) is not."""
     try:
         refuse_unless_regular(path)
     except FileNotFoundError:
+        if path.is_symlink():  # the link is there, what it points to is not
+            report(f"{path}: a symbolic link to a file that does not exist")
         return False
     except OSError as exc:
         report(problem(exc))
