@@ -120,6 +120,17 @@ def test_settings_file_that_cannot_be_used_is_named(
     assert totals(sqlite_url)["llm_calls"] == 3
 
 
+def test_a_settings_file_named_in_the_environment_that_is_missing_is_named(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = two_agents(tmp_path)
+    missing = tmp_path / "nowhere" / "openclaw.json"
+    monkeypatch.setenv("OPENCLAW_CONFIG_PATH", str(missing))
+    ran = ingest(state, sqlite_url)
+    assert ran.code == 0, ran.err
+    assert ran.err.count(f"warning: {missing} ($OPENCLAW_CONFIG_PATH): no such file") == 1
+    assert totals(sqlite_url)["llm_calls"] == 3
+
+
 def test_the_agents_folder_reads_as_its_state_directory(tmp_path: Path) -> None:
     state = two_agents(tmp_path)
     whole, agents = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"

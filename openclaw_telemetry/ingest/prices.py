@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
+from openclaw_telemetry.config import ENV_CONFIG
 from openclaw_telemetry.ingest import learn
 from openclaw_telemetry.ingest.prepare import Pricing
 from openclaw_telemetry.pricing import (
@@ -39,6 +40,9 @@ class Prices:
         self._pricing: dict[tuple[str, str], Pricing] = {}
         self._logins: dict[Path, frozenset[str]] = {}
         self._trouble = False
+        if config_path is not None and roots and not config_path.exists():  # named on purpose
+            warn(f"{config_path} (${ENV_CONFIG}): no such file; the prices it would set are "
+                 "not used")
 
     def of_source(self, path: str, agent_id: str | None) -> Pricing:
         """The prices that apply to a call read from this source path and agent."""
