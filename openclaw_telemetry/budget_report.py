@@ -41,18 +41,31 @@ def budget_dict(row: pd.Series) -> dict[str, Any]:
 
 
 def forecast_text(row: pd.Series) -> str:
+    """The forecast to the end of the period (`end` is the first moment after it)."""
+    last_day = pd.Timestamp(row["end"]) - pd.Timedelta(days=1)
     return (f"forecast {money(row['forecast'])} ({money(row['forecast_low'])}–"
-            f"{money(row['forecast_high'])}) by {pd.Timestamp(row['end']):%Y-%m-%d}")
+            f"{money(row['forecast_high'])}) by the end of {last_day:%Y-%m-%d}")
+
+
+def _period_words(row: pd.Series) -> str:
+    """'today', 'this week', 'this month', or the dates of a month that starts on
+    another day than the 1st ('the cycle from 2026-11-24')."""
+    start = pd.Timestamp(row["start"])
+    if row["period"] == "day":
+        return "today"
+    if row["period"] == "month" and start.day != 1:
+        return f"in the cycle from {start:%Y-%m-%d}"
+    return f"this {row['period']}"
 
 
 def budget_line(row: pd.Series) -> str:
-    """'Monthly: $41.00 of $50.00 (82%) this month; forecast … ; runs out 2026-12-24'."""
+    """'Monthly: $41.00 of $50.00 (82%) this month; forecast … ; runs out around …'."""
     runs_out = row["runs_out"]
     out = "" if pd.isna(runs_out) else (
         "; used up" if float(row["fraction"]) >= 1 else
         f"; runs out around {pd.Timestamp(runs_out):%Y-%m-%d %H:%M} at this pace")
     return (f"{row['budget']}: {money(row['spent'])} of {money(row['amount'])} "
-            f"({float(row['fraction']):.0%}) this {row['period']}; {forecast_text(row)}{out}")
+            f"({float(row['fraction']):.0%}) {_period_words(row)}; {forecast_text(row)}{out}")
 
 
 def budget_severity(row: pd.Series) -> Severity | None:

@@ -188,8 +188,27 @@ def test_alerts_json_and_exit_code_with_budgets(tmp_path: Path,
                      "agents = ['ops']\n")
     assert main(["--db", db, "--alerts", str(rules), "--tz", "UTC"]) == 2  # at 100 %
     out = capsys.readouterr().out
-    assert "BUDGET   Ops: $3.00 of $3.00 (100%) this day" in out and "used up" in out
+    assert "BUDGET   Ops: $3.00 of $3.00 (100%) today" in out and "used up" in out
     assert "MONTH" in out
+
+
+@pytest.mark.parametrize(("period", "start", "end", "words", "last"), [
+    ("month", "2026-12-01", "2027-01-01", "this month", "2026-12-31"),
+    ("month", "2026-11-24", "2026-12-24", "in the cycle from 2026-11-24", "2026-12-23"),
+    ("week", "2026-11-30", "2026-12-07", "this week", "2026-12-06"),
+    ("day", "2026-12-04", "2026-12-05", "today", "2026-12-04"),
+])
+def test_a_budget_line_names_its_period_and_the_last_day_of_the_forecast(
+        period: str, start: str, end: str, words: str, last: str) -> None:
+    """`end` is the first moment after the period: the forecast runs to the day before."""
+    from openclaw_telemetry.budget_report import budget_line
+    row = pd.Series({"budget": "B", "period": period, "spent": 41.0, "amount": 50.0,
+                     "fraction": 0.82, "forecast": 60.0, "forecast_low": 55.0,
+                     "forecast_high": 70.0, "runs_out": pd.NaT,
+                     "start": pd.Timestamp(start, tz="Europe/Berlin"),
+                     "end": pd.Timestamp(end, tz="Europe/Berlin")})
+    assert budget_line(row) == (f"B: $41.00 of $50.00 (82%) {words}; forecast $60.00 "
+                                f"($55.00–$70.00) by the end of {last}")
 
 
 def test_example_file_documents_every_field_and_its_examples_parse() -> None:
