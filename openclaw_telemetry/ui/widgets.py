@@ -74,7 +74,11 @@ def percent_column(label: str) -> Any:
     return st.column_config.NumberColumn(label, format="percent")
 
 
-def time_column(label: str) -> Any:
+def time_column(label: str, *, minutes: bool = False) -> Any:
+    """Local date and time to the second; `minutes`: to the minute, in a column as wide as
+    that text (a table with many columns gave it too little, 'YYYY-MM-DD HH:…')."""
+    if minutes:
+        return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm", width=140)
     return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm:ss")
 
 
@@ -154,11 +158,13 @@ def with_gateway(ctx: Any, column_order: list[str]) -> list[str]:
 
 
 def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id",
-                  gateway: bool = False) -> list[str]:
+                  gateway: bool = False, started: bool = True) -> list[str]:
     """'label (else key, else id) · started YYYY-MM-DD HH:MM': one key (agent:main:main)
-    is many sessions over time, so the local start tells them apart; with `gateway`,
+    is many sessions over time, so the local start tells them apart (not with
+    `started=False`: where a Start column stands beside the name); with `gateway`,
     ' · on <gateway>' too (where no Gateway column stands beside the name: a chart)."""
-    starts = local_times(frame, ["start_time"], tz)["start_time"].dt.strftime("%Y-%m-%d %H:%M")
+    starts = (local_times(frame, ["start_time"], tz)["start_time"].dt.strftime("%Y-%m-%d %H:%M")
+              if started else pd.Series([None] * len(frame), dtype="object"))
     hosts = frame["gateway"].tolist() if gateway else [None] * len(frame)
     names = []
     for label, key, sid, start, host in zip(frame["label"].tolist(),

@@ -67,7 +67,7 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
     if frame.empty:
         return frame
     shown = local_times(frame, ["start_time", "end_time"], ctx.tz)
-    shown["name"] = session_names(frame, ctx.tz)
+    shown["name"] = session_names(frame, ctx.tz, started=False)
     shown["note"] = _notes(frame)
 
     def picked() -> None:
@@ -80,17 +80,20 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
             else:
                 st.query_params.pop(GATEWAY_PARAM, None)
 
+    # At 1440 px the first eight columns fit: what a session is and cost, then its
+    # figures; the cron job, the note, and Key and Id (also on the session page) last.
     table(shown, key="sessions-table", on_select=picked, selection_mode="single-row",
           durations=["duration_s"], column_order=with_gateway(ctx, [
-              "cost", "name", "kind", "agent_id", "calls", "duration_s", "errors",
-              "start_time", "model", "cron_job_name", "tool_calls", "tokens", "note",
+              "cost", "name", "start_time", "duration_s", "kind", "agent_id", "model",
+              "calls", "errors", "tool_calls", "tokens", "cron_job_name", "note",
               "session_key", "session_id"]), column_config={
-              "cost": money_column("Cost"), "name": "Session", "gateway": "Gateway",
-              "kind": "Kind",
-              "agent_id": "Agent", "calls": count_column("Calls"), "duration_s": "Duration",
-              "errors": count_column("Errors"), "start_time": time_column("Start"),
-              "model": "Model", "cron_job_name": "Cron job",
-              "tool_calls": count_column("Tools"), "tokens": count_column("Tokens"),
+              "cost": money_column("Cost"),
+              "name": st.column_config.TextColumn("Session", width="medium"),
+              "gateway": "Gateway", "start_time": time_column("Start", minutes=True),
+              "duration_s": "Duration", "kind": "Kind", "agent_id": "Agent",
+              "model": "Model", "calls": count_column("Calls"),
+              "errors": count_column("Errors"), "tool_calls": count_column("Tools"),
+              "tokens": count_column("Tokens"), "cron_job_name": "Cron job",
               "note": "What OpenClaw kept", "session_key": "Key", "session_id": "Id"})
     matched = int(frame["matched"].iloc[0])
     st.caption(f"{len(frame):,} of {matched:,} sessions active in the range (session "

@@ -1,0 +1,78 @@
+"""The sessions table and the session page's tables, as the dashboards draw them (AppTest):
+what fits at 1440 px, the kinds by name, the cache rows that add up, tool times as
+durations and the bridge a tool was called through."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+from telemetry_db import build, call, session
+from test_dashboard_apptest import app, fresh_caches, ok  # noqa: F401 (a fixture)
+
+SESSIONS_PAGE = "openclaw_telemetry/ui/pages/sessions.py"
+SONNET = {"model": "claude-sonnet-4-5", "provider": "anthropic"}
+
+
+def drawn(at: AppTest, *first: str) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
+    """The one table whose first columns are `first`: its cells, its column order and its
+    column formats (only a selectable table has a key to find it by)."""
+    (found,) = [t for t in at.dataframe
+                if (list(t.proto.column_order) or list(t.value.columns))[:len(first)]
+                == list(first)]
+    return found.value, list(found.proto.column_order), json.loads(found.proto.columns or "{}")
+
+
+def sessions_db(path: Path) -> Path:
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=2)
+    build(f"sqlite:///{path}", [
+        session("p", label="planning", kind="main"),
+        session("c", kind="subagent", parent_session_id="p"),
+        session("u", kind="unknown", session_key=None)],
+        [call("p", now, 2.0), call("p", now + timedelta(minutes=5), 1.0),
+         call("c", now + timedelta(minutes=1), 0.5), call("u", now, 0.25)]).dispose()
+    return path
+
+
+@pytest.mark.parametrize("script", ["dashboard_enhanced.py", "dashboard.py"])
+def test_the_sessions_table_reads_at_a_glance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              script: str) -> None:
+    """At 1440 px only 8 of 15 columns fitted: the Session name repeated the start time,
+    Start was cut, kinds were codes, Key and Id stood among the useful columns."""
+    at = app(script, sessions_db(tmp_path / "s.db"), monkeypatch)
+    if script == "dashboard.py":
+        at.query_params["view"] = "sessions"
+        at.run()
+    else:
+        at.run()
+        at.switch_page(SESSIONS_PAGE).run()
+    ok(at)
+    cells, order, config = drawn(at, "cost", "name")
+    assert order[:3] == ["cost", "name", "start_time"]
+    assert order[-2:] == ["session_key", "session_id"]
+    assert order.index("model") < order.index("cron_job_name") < order.index("note")
+    by_id = cells.set_index("session_id")
+    assert by_id.loc["p", "name"] == "planning"  # no '· started …': Start stands beside it
+    assert not any("started" in name for name in cells["name"])
+    start = config["start_time"]
+    assert start["type_config"]["format"] == "YYYY-MM-DD HH:mm"
+    assert int(start["width"]) >= len("YYYY-MM-DD HH:MM") * 8
+    assert list(cells["cost"]) == [3.0, 0.5, 0.25]  # numbers: the column sorts by value
+    at.segmented_control(key="sessions-order").set_value("recent").run()
+    ok(at)
+    assert drawn(at, "cost", "name")[0]["session_id"].tolist()[0] == "c"
+
+
+def test_a_search_that_matches_nothing_says_so(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app("dashboard_enhanced.py", sessions_db(tmp_path / "s.db"), monkeypatch).run()
+    at.switch_page(SESSIONS_PAGE).run()
+    at.text_input(key="sessions-search").input("no such session").run()
+    ok(at)
+    assert not at.dataframe
+    assert any("No sessions" in i.value for i in at.info)
