@@ -15,6 +15,8 @@ from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session
 from test_dashboard_apptest import app, fresh_caches, ok  # noqa: F401 (a fixture)
 
+from openclaw_telemetry.ui import format as fmt
+
 SESSIONS_PAGE = "openclaw_telemetry/ui/pages/sessions.py"
 SONNET = {"model": "claude-sonnet-4-5", "provider": "anthropic"}
 
@@ -76,3 +78,33 @@ def test_a_search_that_matches_nothing_says_so(tmp_path: Path,
     ok(at)
     assert not at.dataframe
     assert any("No sessions" in i.value for i in at.info)
+
+
+def session_page(at: AppTest, session_id: str, section: str) -> AppTest:
+    at.query_params["session"] = session_id
+    at.query_params["section"] = section
+    at.run()
+    at.switch_page(SESSIONS_PAGE).run()
+    ok(at)
+    return at
+
+
+def test_the_cache_rows_add_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saved $91.24 − Write cost $4.19 ≠ Net $90.40: Net is Saved − the write premium,
+    which was only in a tile; the table shows it beside Net."""
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    db = tmp_path / "cache.db"
+    build(f"sqlite:///{db}", [session("s", **SONNET), session("x", model="nobody-knows")],
+          [call("s", now, 1.0, cache_read_tokens=1_000_000, cache_write_tokens=100_000,
+                **SONNET), call("x", now, 1.0, model="nobody-knows")]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    cells, order, _ = drawn(session_page(at, "s", "cache"), "model")
+    assert order[-3:] == ["write_cost", "write_premium", "net"]
+    row = cells.iloc[0]
+    saved, premium = 1_000_000 * (3.0 - 0.3) / 1e6, 100_000 * (3.75 - 3.0) / 1e6
+    assert (row["saved"], row["write_premium"], row["net"]) == (
+        fmt.money(saved), fmt.money(premium), fmt.money(saved - premium))
+    assert any("Net = Saved − Write premium" in c.value for c in at.caption)
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    cells, _, _ = drawn(session_page(at, "x", "cache"), "model")
+    assert (cells.iloc[0]["write_premium"], cells.iloc[0]["net"]) == ("—", "—")

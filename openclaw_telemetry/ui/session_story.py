@@ -142,18 +142,20 @@ def cache_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
            Tile("Net saving", fmt.money(cache["net"].sum(min_count=1)))])
     shown = cache.copy()
     for name in ("price_input", "price_cache_read", "price_cache_write", "saved",
-                 "write_cost", "net"):  # unknown to the price library: '—', not 'None'
+                 "write_cost", "write_premium", "net"):  # unknown to the library: '—'
         shown[name] = [fmt.money(None if pd.isna(v) else float(v)) for v in cache[name]]
     table(shown, key="session-cache", column_order=[
         "model", "calls", "cache_read", "cache_write", "price_input", "price_cache_read",
-        "price_cache_write", "saved", "write_cost", "net"], column_config={
+        "price_cache_write", "saved", "write_cost", "write_premium", "net"], column_config={
         "model": "Model", "calls": count_column("Calls"),
         "cache_read": count_column("Cache read"), "cache_write": count_column("Cache write"),
         "price_input": "Input $/M", "price_cache_read": "Read $/M",
         "price_cache_write": "Write $/M", "saved": "Saved", "write_cost": "Write cost",
-        "net": "Net"})
-    st.caption("At the list prices of the price library (genai-prices); '—' where it does "
-               "not know the model.")
+        "write_premium": "Write premium", "net": "Net"})
+    st.caption("Net = Saved − Write premium: cache writes would have been paid as input "
+               "anyway, so only what they cost above it (of the Write cost) counts against "
+               "the saving. At the list prices of the price library (genai-prices); '—' "
+               "where it does not know the model.")
 
 
 def tools_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
