@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
-from telemetry_db import build, call, session
+from telemetry_db import build, call, session, tool
 from test_dashboard_apptest import app, fresh_caches, ok  # noqa: F401 (a fixture)
 
 from openclaw_telemetry.ui import format as fmt
@@ -108,3 +108,27 @@ def test_the_cache_rows_add_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     at = app("dashboard_enhanced.py", db, monkeypatch)
     cells, _, _ = drawn(session_page(at, "x", "cache"), "model")
     assert (cells.iloc[0]["write_premium"], cells.iloc[0]["net"]) == ("—", "—")
+
+
+def test_tool_times_are_durations_and_the_bridge_is_explained(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    first, second = call("s", now), call("s", now + timedelta(minutes=1))
+    bridged = {**tool(second, "web_fetch", duration=489_331), "bridge_name": "tool_call"}
+    db = tmp_path / "tools.db"
+    build(f"sqlite:///{db}", [session("s"), session("quiet")],
+          [first, second, call("quiet", now)],
+          [tool(first, "exec", duration=1500), bridged]).dispose()
+    at = session_page(app("dashboard_enhanced.py", db, monkeypatch), "s", "tools")
+    summary, _, config = drawn(at, "tool_name")
+    by_tool = summary.set_index("tool_name")
+    assert by_tool.loc["web_fetch", "total_s"] == fmt.duration(489.331) == "8 min 09 s"
+    assert by_tool.loc["exec", "max_s"] == fmt.duration(1.5)
+    assert (config["total_s"]["label"], config["max_s"]["label"]) == ("Time", "Longest")
+    calls, _, config = drawn(at, "timestamp")
+    assert calls["bridge_name"].tolist() == ["—", "tool_call"]
+    assert calls["duration_s"].tolist() == [fmt.duration(1.5), fmt.duration(489.331)]
+    through = config["bridge_name"]
+    assert through["label"] == "Called through" and "tool_call" in through["help"]
+    at = session_page(app("dashboard_enhanced.py", db, monkeypatch), "quiet", "tools")
+    assert "No tool calls in this session." in [t.value for t in at.text]

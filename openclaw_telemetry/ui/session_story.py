@@ -31,6 +31,10 @@ from openclaw_telemetry.ui.widgets import (
 
 SECTIONS = {"calls": "Call by call", "cache": "Cache", "tools": "Tools",
             "tree": "Sub-agents", "replay": "Conversation"}
+THROUGH_HELP = ("The tool the model called to reach this one: tool_call is the bridge of "
+                "OpenClaw's Tool Search (only a few tools are offered directly; the model "
+                "finds the others with tool_search and calls them through tool_call). "
+                "'—': called directly.")
 
 
 def _when(value: object, ctx: shell.Ctx) -> str:
@@ -164,17 +168,22 @@ def tools_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
     if summary.empty:
         st.text("No tool calls in this session.")
         return
-    table(summary, key="session-tool-summary", column_config={
-        "tool_name": "Tool", "calls": count_column("Calls"), "errors": count_column("Errors"),
-        "unanswered": count_column("No result"), "total_ms": count_column("Time ms"),
-        "max_ms": count_column("Longest ms")})
+    seconds = summary.assign(total_s=summary["total_ms"] / 1000,
+                             max_s=summary["max_ms"] / 1000).drop(columns=["total_ms", "max_ms"])
+    table(seconds, key="session-tool-summary", durations=["total_s", "max_s"],
+          column_config={
+              "tool_name": "Tool", "calls": count_column("Calls"),
+              "errors": count_column("Errors"), "unanswered": count_column("No result"),
+              "total_s": "Time", "max_s": "Longest"})
     ordered = data.ask(read.session_tool_calls, ctx.src, session_id=session_id,
                        gateway=gateway)
     shown = local_times(ordered, ["timestamp"], ctx.tz)
-    table(shown, key="session-tool-calls", column_order=[
-        "timestamp", "tool_name", "outcome", "duration_ms", "bridge_name"], column_config={
+    shown["duration_s"] = shown["duration_ms"] / 1000
+    table(shown, key="session-tool-calls", durations=["duration_s"], column_order=[
+        "timestamp", "tool_name", "outcome", "duration_s", "bridge_name"], column_config={
         "timestamp": time_column("Time"), "tool_name": "Tool", "outcome": "Outcome",
-        "duration_ms": count_column("Duration ms"), "bridge_name": "Through"})
+        "duration_s": "Duration", "bridge_name": st.column_config.TextColumn(
+            "Called through", help=THROUGH_HELP)})
 
 
 def tree_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
