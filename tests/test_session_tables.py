@@ -61,6 +61,8 @@ def test_the_sessions_table_reads_at_a_glance(tmp_path: Path, monkeypatch: pytes
     by_id = cells.set_index("session_id")
     assert by_id.loc["p", "name"] == "planning"  # no '· started …': Start stands beside it
     assert not any("started" in name for name in cells["name"])
+    assert by_id.loc["c", "kind"] == "sub-agent" and by_id.loc["u", "kind"] == "unknown"
+    assert by_id.loc["p", "kind"] == "main chat"
     start = config["start_time"]
     assert start["type_config"]["format"] == "YYYY-MM-DD HH:mm"
     assert int(start["width"]) >= len("YYYY-MM-DD HH:MM") * 8
@@ -87,6 +89,13 @@ def session_page(at: AppTest, session_id: str, section: str) -> AppTest:
     at.switch_page(SESSIONS_PAGE).run()
     ok(at)
     return at
+
+
+def test_the_sub_agent_tree_names_kinds(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app("dashboard_enhanced.py", sessions_db(tmp_path / "s.db"), monkeypatch)
+    cells, _, _ = drawn(session_page(at, "p", "tree"), "name")
+    assert cells["kind"].tolist() == ["sub-agent"]
 
 
 def test_the_cache_rows_add_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

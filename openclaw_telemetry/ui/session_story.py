@@ -20,6 +20,7 @@ from openclaw_telemetry.ui.widgets import (
     Tile,
     chart,
     count_column,
+    kind_names,
     link_column,
     local_times,
     money_column,
@@ -198,6 +199,7 @@ def tree_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
                                                  tree["session_key"], tree["session_id"],
                                                  strict=True)]
     shown["open"] = session_links(ctx, tree["session_id"], tree["gateway"]).to_numpy()
+    shown["kind"] = kind_names(tree["kind"])
     shown = local_times(shown, ["start_time"], ctx.tz)
     table(shown, key="session-tree", column_order=[
         "name", "open", "kind", "agent_id", "start_time", "calls", "own_cost", "rolled_cost",

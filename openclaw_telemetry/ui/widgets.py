@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry.ui.filters import KIND_LABELS
 
 DeltaColor = Literal["normal", "inverse", "off"]
 
@@ -175,6 +176,12 @@ def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
         name = f"{name} · started {start}" if isinstance(start, str) else name
         names.append(on_gateway(name, host) if isinstance(host, str) else name)
     return names
+
+
+def kind_names(kinds: Iterable[object]) -> list[str | None]:
+    """Session kinds by the names the Kind filter shows ('sub-agent', not 'subagent'); a
+    kind it does not know as stored, a missing one None (the table shows '—')."""
+    return [KIND_LABELS.get(k, k) if isinstance(k, str) else None for k in _listed(kinds)]
 
 
 def on_gateway(name: str, gateway: str) -> str:

@@ -22,6 +22,7 @@ from openclaw_telemetry.ui import session_story as story
 from openclaw_telemetry.ui.widgets import (
     GATEWAY_PARAM,
     count_column,
+    kind_names,
     local_times,
     money_column,
     nothing,
@@ -68,6 +69,7 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
         return frame
     shown = local_times(frame, ["start_time", "end_time"], ctx.tz)
     shown["name"] = session_names(frame, ctx.tz, started=False)
+    shown["kind"] = kind_names(frame["kind"])
     shown["note"] = _notes(frame)
 
     def picked() -> None:
