@@ -63,6 +63,8 @@ def test_the_sessions_table_reads_at_a_glance(tmp_path: Path, monkeypatch: pytes
     assert not any("started" in name for name in cells["name"])
     assert by_id.loc["c", "kind"] == "sub-agent" and by_id.loc["u", "kind"] == "unknown"
     assert by_id.loc["p", "kind"] == "main chat"
+    assert config["model"]["label"] == "Main model"  # most calls, not most cost: said
+    assert "most of the session's calls" in config["model"]["help"]
     start = config["start_time"]
     assert start["type_config"]["format"] == "YYYY-MM-DD HH:mm"
     assert int(start["width"]) >= len("YYYY-MM-DD HH:MM") * 8

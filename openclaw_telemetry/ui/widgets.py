@@ -71,6 +71,14 @@ def count_column(label: str, help: str | None = None) -> Any:
     return st.column_config.NumberColumn(label, format="localized", help=help)
 
 
+def main_model_column() -> Any:
+    """A session's `model`: the one most of its calls used (set as it is ingested), which
+    is not always the one most of its cost went to."""
+    return st.column_config.TextColumn(
+        "Main model", help="The model most of the session's calls used; its cost by model "
+                           "is on the session page")
+
+
 def percent_column(label: str) -> Any:
     return st.column_config.NumberColumn(label, format="percent")
 

@@ -24,6 +24,7 @@ from openclaw_telemetry.ui.widgets import (
     count_column,
     kind_names,
     local_times,
+    main_model_column,
     money_column,
     nothing,
     session_names,
@@ -93,7 +94,7 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
               "name": st.column_config.TextColumn("Session", width="medium"),
               "gateway": "Gateway", "start_time": time_column("Start", minutes=True),
               "duration_s": "Duration", "kind": "Kind", "agent_id": "Agent",
-              "model": "Model", "calls": count_column("Calls"),
+              "model": main_model_column(), "calls": count_column("Calls"),
               "errors": count_column("Errors"), "tool_calls": count_column("Tools"),
               "tokens": count_column("Tokens"), "cron_job_name": "Cron job",
               "note": "What OpenClaw kept", "session_key": "Key", "session_id": "Id"})
