@@ -649,11 +649,31 @@ def test_periods_of_a_range_that_selects_nothing(tmp_path: Path,
     before = f"{today - timedelta(days=13)} – {today - timedelta(days=7)}"
     assert list(table.columns) == ["measure", "Last 7 days", before]
     assert [v[0] for v in table.set_index("measure").loc["LLM calls"]] == ["0", "0"]
+    assert list(table.set_index("measure").loc["Cost per call"]) == ["—", "—"]
+    assert list(table.set_index("measure").loc["Error rate"]) == ["—", "—"]
     assert "Last 7 days and the 7 d before it." in [c.value for c in at.caption]
     (errors,) = charts(at, "compare-error_rate")
     figure = json.loads(errors.proto.spec)
     assert not figure["data"]
     assert figure["layout"]["annotations"][0]["text"] == "No errors in this selection"
+
+
+def test_compared_values_can_be_checked_by_eye() -> None:
+    """Comparisons: "$0.02" against "$0.0064 (-61.7%)" (the first was $0.0166), and an
+    error rate's change as "(-18.1%)" of a rate where the Overview says percentage points."""
+    from openclaw_telemetry.ui.pages.compare import side_by_side
+    frame = pd.DataFrame({"item": ["a", "b"], "cost": [16.6, 6.4], "calls": [1000, 1000],
+                          "cost_per_call": [0.0166, 0.0064], "cost_per_session": [1.5, 0.5],
+                          "tokens_per_call": [100.0, 90.0], "cache_hit_rate": [0.5, 0.6],
+                          "error_rate": [0.0033, 0.0027], "latency_p50_ms": [100.0, 90.0],
+                          "latency_p95_ms": [200.0, 180.0],
+                          "tool_error_rate": [float("nan"), float("nan")]})
+    table = side_by_side(frame).set_index("measure")
+    assert list(table.loc["Cost per call"]) == ["$0.0166", "$0.0064  (-61.4%)"]
+    assert list(table.loc["Cost"]) == ["$16.60", "$6.40  (-61.4%)"]
+    assert list(table.loc["Error rate"]) == ["0.3%", "0.3%  (-0.1 pp)"]
+    assert list(table.loc["Cache hit rate"]) == ["50.0%", "60.0%  (+10.0 pp)"]
+    assert list(table.loc["Tool error rate"]) == ["—", "—"]
 
 
 def table_of(at: AppTest, *columns: str) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -60,3 +60,13 @@ def test_a_count_and_its_noun_agree() -> None:
     assert fmt.counted(1, "info alert") == "1 info alert"
     assert fmt.counted(2, "info alert") == "2 info alerts"
     assert fmt.counted(0, "call") == "0 calls" and fmt.counted(1_204, "call") == "1,204 calls"
+
+
+def test_amounts_side_by_side_share_their_decimals() -> None:
+    """Comparisons: "$0.02" against "$0.0064": the first was $0.0166, so the change beside
+    it could not be checked by eye. Given decimals, an amount shows exactly those."""
+    decimals = fmt.money_decimals([0.0166, 0.0064])
+    assert decimals == 4
+    assert [fmt.money(v, decimals) for v in (0.0166, 0.0064)] == ["$0.0166", "$0.0064"]
+    assert fmt.money(-1234.5, 3) == "-$1,234.500"
+    assert fmt.money(None, 4) == "—"

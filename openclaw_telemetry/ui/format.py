@@ -23,12 +23,15 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def money(value: float | None) -> str:
+def money(value: float | None, decimals: int | None = None) -> str:
     """US$ with cents ('$1,234.56'); a non-zero amount under a cent with its first two
-    significant digits ('$0.0012'), so a cheap call never reads as free; '—' if missing."""
+    significant digits ('$0.0012'), so a cheap call never reads as free; '—' if missing.
+    With `decimals` (amounts shown side by side, see `money_decimals`): exactly those."""
     if _missing(value):
         return "—"
     assert value is not None
+    if decimals is not None:
+        return f"${value:,.{decimals}f}".replace("$-", "-$")
     if value == 0 or abs(value) >= 0.01:
         return f"${value:,.2f}".replace("$-", "-$")
     return f"${value:.2g}" if abs(value) >= 1e-4 else f"${value:.1e}"

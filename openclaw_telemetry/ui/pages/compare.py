@@ -11,6 +11,7 @@ each column named by what it holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -23,17 +24,18 @@ from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import chart, nothing
 
-# measure -> (label, format, higher is better)
+# measure -> (label, kind, higher is better); the kind picks the format and the difference:
+# amounts and counts change by a percentage, rates by percentage points (as on the Overview)
 MEASURES = {
-    "cost": ("Cost", fmt.money, False), "calls": ("LLM calls", fmt.count, None),
-    "cost_per_call": ("Cost per call", fmt.money, False),
-    "cost_per_session": ("Cost per session", fmt.money, False),
-    "tokens_per_call": ("Tokens per call", fmt.count, False),
-    "cache_hit_rate": ("Cache hit rate", fmt.percent, True),
-    "error_rate": ("Error rate", fmt.percent, False),
-    "latency_p50_ms": ("Latency p50 (ms)", fmt.count, False),
-    "latency_p95_ms": ("Latency p95 (ms)", fmt.count, False),
-    "tool_error_rate": ("Tool error rate", fmt.percent, False),
+    "cost": ("Cost", "money", False), "calls": ("LLM calls", "count", None),
+    "cost_per_call": ("Cost per call", "money", False),
+    "cost_per_session": ("Cost per session", "money", False),
+    "tokens_per_call": ("Tokens per call", "count", False),
+    "cache_hit_rate": ("Cache hit rate", "rate", True),
+    "error_rate": ("Error rate", "rate", False),
+    "latency_p50_ms": ("Latency p50 (ms)", "count", False),
+    "latency_p95_ms": ("Latency p95 (ms)", "count", False),
+    "tool_error_rate": ("Tool error rate", "rate", False),
 }
 # measure charted -> what there is none of when every bar would be zero
 CHARTED = {"cost": "cost", "cost_per_call": "cost", "cache_hit_rate": "cache hits",
@@ -70,17 +72,29 @@ def _dates(ctx: shell.Ctx, since: datetime, until: datetime) -> str:
     return f"{first:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
 
 
+def _shown(kind: str, values: list[float]) -> Callable[[float], str]:
+    """The format of one row: amounts with the same decimals, enough for the smallest (so
+    "$0.0166" stands against "$0.0064", not "$0.02")."""
+    if kind == "money":
+        decimals = fmt.money_decimals(values)
+        return lambda value: fmt.money(value, decimals)
+    return fmt.percent if kind == "rate" else fmt.count
+
+
 def side_by_side(frame: pd.DataFrame) -> pd.DataFrame:
-    """Measures as rows, items as columns, each after the first with its difference."""
+    """Measures as rows, items as columns, each after the first with its difference (in
+    percentage points for a rate)."""
     first = frame.iloc[0]
     rows = []
-    for measure, (label, shown, _better) in MEASURES.items():
+    for measure, (label, kind, _better) in MEASURES.items():
+        shown = _shown(kind, [float(v) for v in frame[measure]])
+        differ = fmt.points if kind == "rate" else fmt.change
         row = {"measure": label}
         for _, item in frame.iterrows():
             value = item[measure]
             text = shown(value)
             if item["item"] != first["item"] and pd.notna(value) and pd.notna(first[measure]):
-                text += f"  ({fmt.change(float(value), float(first[measure])) or '='})"
+                text += f"  ({differ(float(value), float(first[measure])) or '='})"
             row[str(item["item"])] = text
         rows.append(row)
     return pd.DataFrame(rows)
