@@ -12,6 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+# OpenClaw's thinking levels, least first (`thinking_level_change`, docs/openclaw-format.md
+# §4.3): the order charts and tables show them in
+THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh")
+
 
 class SourceKind(StrEnum):
     """Where a transcript came from; the value is shown to users and stored."""

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from openclaw_telemetry.charts import ERROR_COLOUR, Colours, _layout, colour, empty, safe
+from openclaw_telemetry.model import THINKING_LEVELS
 
 MARKER_STYLE = {  # kind -> (label, symbol, colour)
     "error": ("error", "x", ERROR_COLOUR),
@@ -26,6 +27,10 @@ MARKER_STYLE = {  # kind -> (label, symbol, colour)
     "thinking_switch": ("thinking switch", "star", "#9467BD"),
     "prompt_error": ("prompt error", "x-thin-open", "#D62728"),
 }
+# a thinking level's colour wherever levels are drawn (the comparison bars, cost by level):
+# grey for off, then purples darkening with the level; other values get `colour`'s own
+THINKING_COLOURS = dict(zip(THINKING_LEVELS, ("#BAB0AC", "#CBC9E2", "#9E9AC8", "#807DBA",
+                                              "#6A51A3", "#3F007D"), strict=True))
 _LINE_KINDS = ("compaction", "reset", "model_switch", "thinking_switch")
 # a rate: up to three decimals of a percent, trailing zeros dropped (d3-format "~"), so
 # ticks read 0.5%, 1%, 1.5% and a 0.2 % error rate is not a row of "0%" ticks
@@ -130,20 +135,29 @@ def compare_bars(frame: pd.DataFrame, *, measure: str, title: str, names: Sequen
 
 
 def thinking_cost(frame: pd.DataFrame) -> go.Figure:
-    """Cost and cost per call by thinking level (columns level, calls, cost, cost_per_call)."""
-    title = "Cost by thinking level"
+    """Cost and cost per call by thinking level (columns level, calls, cost, cost_per_call),
+    the levels in OpenClaw's order (others after them, alphabetically), each in its colour
+    (`THINKING_COLOURS`). Untitled: the page's heading names it."""
     if frame.empty:
-        return empty(title)
+        return empty("")
+    rank = {level: index for index, level in enumerate(THINKING_LEVELS)}
+    order = sorted(map(str, frame["level"]), key=lambda level: (rank.get(level, len(rank)),
+                                                                level))
+    shown = frame.assign(level=frame["level"].astype(str)).set_index("level").loc[order]
+    shown = shown.reset_index()
+    levels = [safe(level) for level in shown["level"]]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    levels = [safe(level) for level in frame["level"]]
-    fig.add_trace(go.Bar(x=levels, y=frame["cost"], name="cost", marker_color="#9467BD",
+    fig.add_trace(go.Bar(x=levels, y=shown["cost"], name="cost",
+                         marker_color=[colour(lv, THINKING_COLOURS) for lv in shown["level"]],
                          hovertemplate="%{x}: $%{y:,.2f}<extra>cost</extra>"))
-    fig.add_trace(go.Scatter(x=levels, y=frame["cost_per_call"], name="cost per call",
+    fig.add_trace(go.Scatter(x=levels, y=shown["cost_per_call"], name="cost per call",
                              mode="markers+lines", marker={"color": "#F58518"},
                              hovertemplate="%{x}: $%{y:,.4f} per call<extra></extra>"),
                   secondary_y=True)
     fig.update_yaxes(tickprefix="$", title="cost", secondary_y=False)
+    # ticks of its own (not the left axis' gridlines, which made $0.0041, $0.0082), each
+    # with the digits it needs and no more: $0.005, $0.01, $0.0125
     fig.update_yaxes(tickprefix="$", title="per call", secondary_y=True, rangemode="tozero",
-                     tickformat=".2g", showgrid=False)
+                     tickmode="auto", tickformat=",.3~g", showgrid=False)
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
-    return _layout(fig, title, height=320)
+    return _layout(fig, "", height=320)

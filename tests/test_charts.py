@@ -159,3 +159,41 @@ def test_counts_over_time_get_whole_number_ticks() -> None:
     assert charts.timeline(frame, measure="cost").layout.yaxis.tickformat is None
     none = charts.timeline(frame.assign(errors=0), measure="errors")
     assert not none.data and none.layout.yaxis.visible is False
+
+
+def _levels(*levels: str) -> pd.DataFrame:
+    """`read.thinking_cost`'s answer (most expensive first) for these levels."""
+    cost = [float(len(levels) - i) for i in range(len(levels))]
+    return pd.DataFrame({"level": list(levels), "calls": [100] * len(levels), "cost": cost,
+                         "cost_per_call": [c / 100 for c in cost]})
+
+
+def test_thinking_levels_in_their_order_and_colours() -> None:
+    """Comparisons › Cost by thinking level: bars by cost (low, medium, high, off), one
+    colour unlike the comparison bars' above, a title repeating the section heading, and a
+    right axis ticked $0.016, $0.012, $0.0082, $0.0041 (ticks synced to the left axis)."""
+    fig = story_charts.thinking_cost(_levels("low", "not recorded", "medium", "high", "max",
+                                             "off"))
+    (bars, line) = fig.data
+    assert list(bars.x) == ["off", "low", "medium", "high", "max", "not recorded"]
+    assert list(line.x) == list(bars.x)
+    assert list(bars.y) == [1.0, 6.0, 4.0, 3.0, 2.0, 5.0]
+    assert list(line.y) == [0.01, 0.06, 0.04, 0.03, 0.02, 0.05]
+    assert list(bars.marker.color) == [charts.colour(level, story_charts.THINKING_COLOURS)
+                                       for level in bars.x]
+    assert story_charts.THINKING_COLOURS["low"] != story_charts.THINKING_COLOURS["high"]
+    assert fig.layout.yaxis2.tickmode == "auto"
+    assert fig.layout.yaxis2.tickformat == ",.3~g"  # 0.0125 is not "0.013"
+    assert not fig.layout.title.text  # the page's heading names it
+    frame = _levels("high", "low")
+    compared = story_charts.compare_bars(frame.rename(columns={"level": "item"}),
+                                         measure="cost", title="Cost", names=["high", "low"],
+                                         colours=story_charts.THINKING_COLOURS, money=True)
+    assert list(compared.data[0].marker.color) == [story_charts.THINKING_COLOURS["high"],
+                                                   story_charts.THINKING_COLOURS["low"]]
+
+
+def test_no_thinking_levels_in_the_selection() -> None:
+    fig = story_charts.thinking_cost(_levels())
+    assert not fig.data
+    assert fig.layout.annotations[0].text == "No calls in this range"

@@ -149,7 +149,8 @@ def render(ctx: shell.Ctx) -> None:
                  column_config={"measure": "Measure"})
     st.caption("In brackets: the difference to the first column; green is better, red worse.")
     shown_names = [str(i) for i in frame["item"]]
-    colours = ctx.colours("model" if dimension == "model" else "agent")
+    colours = story_charts.THINKING_COLOURS if dimension == "thinking" else \
+        ctx.colours("model" if dimension == "model" else "agent")
     columns = st.columns(2)
     for index, (measure, none_of) in enumerate(CHARTED.items()):
         with columns[index % 2]:
