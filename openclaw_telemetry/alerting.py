@@ -57,6 +57,9 @@ class Metric(StrEnum):
 
 
 SESSION_METRICS = (Metric.SESSION_COST, Metric.SESSION_TOKENS)  # subject: a session id
+METRIC_NAMES = {Metric.SESSION_COST: "Session cost", Metric.SESSION_TOKENS: "Session tokens",
+                Metric.DAILY_COST: "Daily cost", Metric.COST: "Cost",
+                Metric.ERROR_RATE: "Error rate"}  # as users read them
 _UNITS = {Metric.SESSION_COST: "$", Metric.DAILY_COST: "$", Metric.COST: "$",
           Metric.SESSION_TOKENS: "tokens", Metric.ERROR_RATE: "%"}
 _RULE_KEYS = {"name", "metric", "window", "info", "warning", "critical", "agents", "models",

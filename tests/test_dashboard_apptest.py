@@ -8,6 +8,7 @@ import base64
 import json
 import shutil
 import sqlite3
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -515,6 +516,66 @@ def test_an_alert_of_no_one_session_shows_a_dash_for_its_gateway(
         assert "gateway" in shown.proto.column_order
         assert list(shown.value["gateway"]) == ["—"] * len(shown.value)
         assert (shown.value["open"] == "").all()
+
+
+class _Monitor:
+    """bmasterai's monitor as far as the page uses it: statistics with unrounded floats."""
+
+    def __init__(self, stats: dict[str, float]) -> None:
+        self.stats = stats
+
+    def record_custom_metric(self, name: str, value: float, labels: dict[str, str]) -> None:
+        pass
+
+    def get_metric_stats(self, name: str, minutes: int) -> dict[str, float]:
+        if name == "openclaw_alert" and self.stats:  # severities: 1 info … 3 critical
+            return {"count": 3, "min": 1, "max": 3, "avg": 2.0, "median": 2, "latest": 3}
+        return dict(self.stats)
+
+
+@pytest.mark.parametrize("stats", [
+    {"count": 3, "min": 1.5, "max": 27.678211740000002, "avg": 10.123456, "median": 2.0,
+     "latest": 27.678211740000002},
+    {}])  # nothing recorded in the hour
+def test_the_rules_and_the_monitor_read_as_tables(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stats: dict[str, float]) -> None:
+    """Alerts › Rules had raw headers (rule, metric, window), raw metric codes
+    (session_cost) and a cut-off description; the bmasterai expander was raw JSON with
+    27.678211740000002."""
+    db = tmp_path / "rules.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("s1")], [call("s1", now, 2.0)]).dispose()
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nname = "Pricey"\nmetric = "session_cost"\ninfo = 1.0\n'
+                     'description = "A session that costs more than a coffee, which is a '
+                     'long sentence to read in full"\n')
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    module = type(sys)("bmasterai")
+    module.get_monitor = lambda: _Monitor(stats)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bmasterai", module)
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    ok(at)
+    (rule,) = [d for d in at.dataframe if "filters" in d.value.columns]
+    assert list(rule.value["metric"]) == ["Session cost"]
+    config = json.loads(rule.proto.columns)
+    assert {name: column.get("label") for name, column in config.items()
+            if name != "_index"} == {
+        "rule": "Rule", "metric": "Metric", "window": "Window", "thresholds": "Thresholds",
+        "filters": "Filters", "description": "Description"}
+    assert config["description"]["width"] == "large"
+    (monitor,) = [d for d in at.dataframe if "latest" in d.value.columns]
+    shown = monitor.value.set_index("metric")
+    assert not at.json
+    if stats:
+        assert shown.loc["Cost", "latest"] == "$27.68"
+        assert shown.loc["Cost", "average"] == "$10.12"
+        assert shown.loc["LLM calls", "latest"] == "28"
+        assert shown.loc["Alerts", "count"] == "3"
+        assert shown.loc["Alerts", "latest"] == "critical"
+    else:
+        assert (shown == "—").all().all()
+    assert any("every time this page is drawn" in c.value for c in at.caption)
 
 
 def job_table(at: AppTest) -> Any:

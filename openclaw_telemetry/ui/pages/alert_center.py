@@ -5,6 +5,7 @@ when installed, records them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import pandas as pd
@@ -13,6 +14,8 @@ import streamlit as st
 from openclaw_telemetry import charts, read, rulesfile
 from openclaw_telemetry.alert_check import active_alerts, alert_summary
 from openclaw_telemetry.alerting import (
+    BY_RANK,
+    METRIC_NAMES,
     SESSION_METRICS,
     Alert,
     Rule,
@@ -78,13 +81,43 @@ def banner(alerts: list[Alert]) -> None:
 
 def rules_table(rules: tuple[Rule, ...]) -> None:
     table(pd.DataFrame([{
-        "rule": r.name, "metric": str(r.metric),
+        "rule": r.name, "metric": METRIC_NAMES[r.metric],
         "window": fmt.duration(r.window.total_seconds()),
         "thresholds": ", ".join(f"{s} > {format_value(r.metric, t)}" for s, t in r.thresholds),
         "filters": "; ".join(f"{n}: {', '.join(v)}" for n, v in (
             ("agents", r.agents), ("models", r.models), ("kinds", r.kinds),
             ("gateways", r.gateways)) if v) or "—",
-        "description": r.description} for r in rules]), key="alert-rules")
+        "description": r.description} for r in rules]), key="alert-rules",
+        column_config={"rule": "Rule", "metric": "Metric", "window": "Window",
+                       "thresholds": "Thresholds", "filters": "Filters",
+                       "description": st.column_config.TextColumn("Description",
+                                                                  width="large")})
+
+
+# bmasterai's statistics of a metric, as its `get_metric_stats` names them -> our label
+_STATS = {"count": "count", "latest": "latest", "min": "lowest", "max": "highest",
+          "avg": "average", "median": "median"}
+# metric recorded -> (label, how its values read): alerts are recorded as their severity's
+# rank + 1, so a value is a severity (their average is not one: left out)
+_MONITORED: dict[str, tuple[str, Callable[[float | None], str]]] = {
+    "cost": ("Cost", fmt.money), "calls": ("LLM calls", fmt.count),
+    "alert": ("Alerts", lambda rank: "—" if rank is None or rank != int(rank)
+              else str(BY_RANK[int(rank) - 1]))}
+
+
+def monitor_table(stats: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    """bmasterai's statistics of the last hour, a row per metric, each number shown by its
+    formatter ('—' where bmasterai has none)."""
+    rows = []
+    for name, (label, shown) in _MONITORED.items():
+        numbers = stats.get(name) or {}
+        row = {"metric": label}
+        for key, column in _STATS.items():
+            value = numbers.get(key)
+            row[column] = fmt.count(value) if key == "count" else \
+                shown(None if value is None else float(value))
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def render(ctx: shell.Ctx) -> None:
@@ -133,7 +166,13 @@ def monitoring(ctx: shell.Ctx, active: list[Alert]) -> None:
     st.caption(status.message)
     if status.ok:
         with st.expander("bmasterai monitor (last hour)"):
-            st.json(dict(status.stats))
+            table(monitor_table(status.stats), key="bmasterai-stats",
+                  column_config={"metric": "Metric", **{c: c.capitalize()
+                                                        for c in _STATS.values()}})
+            st.caption("bmasterai's monitor keeps every value recorded in the last hour, and "
+                       "this page records the range's totals every time this page is drawn: "
+                       "the count grows with each view, and lowest, highest and average are "
+                       "over the ranges viewed (that is how bmasterai's monitor works).")
 
 
 if __name__ == "__main__":
