@@ -118,6 +118,8 @@ def test_month_tiles_of_a_selection_without_calls(tmp_path: Path,
         _ok(at)
         shown = {m.label: m.value for m in at.metric}
         assert shown["Month so far"] == shown["Projected month end"] == "$0.00"
+        assert any(c.value.startswith("This month, whatever the sidebar's time range")
+                   for c in at.caption)
         projected_range_is_plain_text(at, pd.Series({"forecast_low": 0.0,
                                                      "forecast_high": 0.0}))
 

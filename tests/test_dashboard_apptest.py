@@ -737,6 +737,33 @@ def test_compared_values_can_be_checked_by_eye() -> None:
     assert list(table.loc["Tool error rate"]) == ["—", "—"]
 
 
+def test_overview_says_what_its_deltas_and_month_tiles_are(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A custom range without data showed "Deltas compare with the previous period…" under
+    tiles without a delta; the month tiles, which ignore the range, said so only in a (?)."""
+    db = tmp_path / "ov.db"
+    now = datetime.now().replace(microsecond=0)
+    build(f"sqlite:///{db}", [session("s1")],
+          [call("s1", now - timedelta(hours=1), 2.0),
+           call("s1", now - timedelta(days=10), 1.0)]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    at.query_params["range"] = "Last 7 days"
+    at.run()
+    ok(at)
+    said = [c.value for c in at.caption]
+    assert any(c.startswith("Deltas compare with the previous period") for c in said)
+    assert any(c.startswith("This month, whatever the sidebar's time range") for c in said)
+    at.selectbox(key="range").set_value("custom").run()
+    at.date_input(key="from").set_value(datetime(2020, 11, 1).date()).run()
+    at.date_input(key="to").set_value(datetime(2020, 11, 2).date()).run()
+    ok(at)
+    assert metrics(at)["LLM calls"] == "0"
+    assert not any(m.proto.delta for m in at.metric)
+    said = [c.value for c in at.caption]
+    assert not any(c.startswith("Deltas compare") for c in said)
+    assert any(c.startswith("This month, whatever the sidebar's time range") for c in said)
+
+
 def table_of(at: AppTest, *columns: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The one table showing these columns first: its cells and its column formats."""
     (found,) = [t for t in at.dataframe

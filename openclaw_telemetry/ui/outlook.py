@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+import streamlit as st
 
 from openclaw_telemetry import read
 from openclaw_telemetry.ui import data, shell
@@ -26,6 +27,9 @@ def month_tiles(ctx: shell.Ctx) -> pd.Series:
     as plain text under it (a range is not a change: no delta arrow or colour)."""
     month: pd.Series = data.ask(read.spend_outlook, ctx.src, scope=ctx.scope.between(None, None),
                                 tz=ctx.tz, now=tick(ctx)).iloc[0]
+    st.caption(f"This month, whatever the sidebar's time range: since "
+               f"{month['start']:%Y-%m-%d} ({fmt.escape_md(ctx.tz_name)}), with its other "
+               "filters.")
     tiles([
         Tile("Month so far", fmt.money(month["spent"]),
              help=f"cost of the calls since {month['start']:%Y-%m-%d} ({ctx.tz_name}), "

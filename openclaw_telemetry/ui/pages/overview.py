@@ -50,7 +50,7 @@ def kpis(ctx: shell.Ctx) -> pd.Series:
     daily = _daily(ctx)
     rate_delta = fmt.points(float(now["error_rate"]), None if before is None
                             else float(before["error_rate"]))
-    tiles([
+    first = [
         Tile("Cost", fmt.money(now["cost"]), _delta(now, before, "cost"), "inverse",
              "US$ at list price, summed over the LLM calls in the range", daily["cost"]),
         Tile("LLM calls", fmt.count(now["calls"]), _delta(now, before, "calls"),
@@ -63,16 +63,18 @@ def kpis(ctx: shell.Ctx) -> pd.Series:
         Tile("Error rate", fmt.percent(now["error_rate"]), rate_delta, "inverse",
              f"{fmt.count(now['errors'])} failed LLM calls (errors and aborts count as calls)",
              daily["error_rate"]),
-    ])
-    tiles([Tile(label, fmt.count(now[key]), _delta(now, before, key), "off", hint)
-           for key, label, hint in (
-               ("input", "Input tokens", "prompt tokens not served from cache"),
-               ("output", "Output tokens", "completion tokens, reasoning included"),
-               ("cache_read", "Cache read", "prompt tokens served from the cache"),
-               ("cache_write", "Cache write", "prompt tokens written to the cache"))])
+    ]
+    second = [Tile(label, fmt.count(now[key]), _delta(now, before, key), "off", hint)
+              for key, label, hint in (
+                  ("input", "Input tokens", "prompt tokens not served from cache"),
+                  ("output", "Output tokens", "completion tokens, reasoning included"),
+                  ("cache_read", "Cache read", "prompt tokens served from the cache"),
+                  ("cache_write", "Cache write", "prompt tokens written to the cache"))]
+    tiles(first)
+    tiles(second)
     honesty(now)
     month_tiles(ctx)
-    if ctx.previous is not None:
+    if any(tile.delta is not None for tile in (*first, *second)):  # else nothing to explain
         st.caption("Deltas compare with the previous period of the same length "
                    "(for Today: yesterday up to this time).")
     return now
