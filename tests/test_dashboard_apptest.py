@@ -764,6 +764,44 @@ def test_overview_says_what_its_deltas_and_month_tiles_are(
     assert any(c.startswith("This month, whatever the sidebar's time range") for c in said)
 
 
+@pytest.mark.parametrize(("range_", "unit"), [("All time", "day"), ("Last 7 days", "hour")])
+def test_hourly_buckets_over_a_long_range_are_days(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, range_: str, unit: str) -> None:
+    """Timeline › Hourly with All time: 1,425 bars, every tick "00:00", 28 s to draw; and the
+    download said "daily" whatever the buckets without saying it always is."""
+    db = tmp_path / "tl.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("s1")],
+          [call("s1", now - timedelta(days=days), 1.0) for days in (0, 1, 40)]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    at.query_params["range"] = range_
+    at.run()
+    at.switch_page("openclaw_telemetry/ui/pages/timeline.py").run()
+    at.segmented_control(key="tl-unit").set_value("hour").run()
+    ok(at)
+    (drawn,) = charts(at, "tl-chart")
+    figure = json.loads(drawn.proto.spec)
+    buckets = len(plotted(figure["data"][0]["x"]))
+    said = [i.value for i in at.info]
+    (button,) = at.get("download_button")
+    assert button.proto.label == "Download daily usage as CSV"
+    assert "one row per day" in button.proto.help
+    if unit == "day":
+        assert buckets <= 45
+        assert any(s.startswith("Hourly buckets are drawn for ranges of up to 14 days")
+                   for s in said)
+        assert any(c.value.endswith("days without calls show as zero.") for c in at.caption)
+    else:
+        assert buckets > 100  # hours
+        assert not any("Hourly buckets" in s for s in said)
+    at.selectbox(key="range").set_value("custom").run()
+    at.date_input(key="from").set_value(datetime(2020, 11, 1).date()).run()
+    at.date_input(key="to").set_value(datetime(2020, 11, 2).date()).run()
+    ok(at)
+    assert not charts(at, "tl-chart")
+    assert not any("Hourly buckets" in i.value for i in at.info)
+
+
 def table_of(at: AppTest, *columns: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The one table showing these columns first: its cells and its column formats."""
     (found,) = [t for t in at.dataframe

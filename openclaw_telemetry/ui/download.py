@@ -17,8 +17,10 @@ from openclaw_telemetry.read.export import What, export
 from openclaw_telemetry.ui import data, shell
 
 
-def csv_button(ctx: shell.Ctx, what: What, label: str, *, key: str, search: str = "") -> None:
-    """A download button for `what` in the page's scope (`search`: the sessions table's)."""
+def csv_button(ctx: shell.Ctx, what: What, label: str, *, key: str, search: str = "",
+               help: str | None = None) -> None:
+    """A download button for `what` in the page's scope (`search`: the sessions table's;
+    `help`: its tooltip)."""
     table = export(data.engine(ctx.src.url), what=what, scope=ctx.scope, tz=ctx.tz,
                    search=search)
 
@@ -28,4 +30,4 @@ def csv_button(ctx: shell.Ctx, what: What, label: str, *, key: str, search: str 
         return sink.getvalue()
 
     st.download_button(label, data=csv, file_name=f"openclaw-{what}.csv", mime="text/csv",
-                       key=key, on_click="ignore", icon=":material/download:")
+                       key=key, on_click="ignore", icon=":material/download:", help=help)

@@ -3,11 +3,15 @@ stacked by model, session kind, agent or provider; empty buckets show as zero.""
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import charts, read
 from openclaw_telemetry.timeframe import Unit, default_unit
 from openclaw_telemetry.ui import data, download, shell
+from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import chart, count_column, money_column, nothing, table
 
 MEASURE_LABELS = {"cost": "Cost", "tokens": "Tokens", "calls": "Calls", "errors": "Errors"}
@@ -16,9 +20,13 @@ BY_LABELS = {"model": "Model", "kind": "Kind", "agent": "Agent",
 UNIT_LABELS = {Unit.HOUR.value: "Hourly", Unit.DAY.value: "Daily", Unit.MONTH.value: "Monthly"}
 
 
+HOURLY_DAYS = 14  # hourly buckets up to this many days: beyond, bars and ticks blur
+
+
 def controls(ctx: shell.Ctx) -> tuple[str, str, Unit]:
     bounds = data.ask(read.call_bounds, ctx.src).iloc[0]
-    auto = default_unit(ctx.window, now=ctx.now, first_call=bounds["first_call"])
+    first_call = bounds["first_call"]
+    auto = default_unit(ctx.window, now=ctx.now, first_call=first_call)
     first, second, third = st.columns([4, 5, 4])
     measure = first.segmented_control("Measure", list(MEASURE_LABELS), default="cost",
                                       format_func=MEASURE_LABELS.__getitem__, key="tl-measure",
@@ -29,7 +37,16 @@ def controls(ctx: shell.Ctx) -> tuple[str, str, Unit]:
     unit = third.segmented_control("Buckets", list(UNIT_LABELS), default=auto.value,
                                    format_func=UNIT_LABELS.__getitem__, key="tl-unit",
                                    required=True)
-    return str(measure or "cost"), str(by or "model"), Unit(unit or auto.value)
+    chosen = Unit(unit or auto.value)
+    start = ctx.window.since or first_call
+    days = 0.0 if start is None or pd.isna(start) else \
+        (ctx.end - pd.Timestamp(start).to_pydatetime()).total_seconds() / 86_400
+    if chosen is Unit.HOUR and days > HOURLY_DAYS:
+        st.info(f"Hourly buckets are drawn for ranges of up to {HOURLY_DAYS} days; this one "
+                f"spans {fmt.counted(math.ceil(days), 'day')}, so it is shown by day. Pick a "
+                "shorter range to see hours.", icon=":material/info:")
+        chosen = Unit.DAY
+    return str(measure or "cost"), str(by or "model"), chosen
 
 
 def render(ctx: shell.Ctx) -> None:
@@ -54,7 +71,9 @@ def render(ctx: shell.Ctx) -> None:
         "errors": count_column("Errors")})
     st.caption(f"{frame['bucket'].nunique():,} {unit.value}s in {ctx.tz_name} time; "
                f"{unit.value}s without calls show as zero.")
-    download.csv_button(ctx, "daily", "Download daily usage as CSV", key="timeline-csv")
+    download.csv_button(ctx, "daily", "Download daily usage as CSV", key="timeline-csv",
+                        help=f"Always one row per day and model ({ctx.tz_name} days), "
+                             "whatever the buckets above.")
 
 
 if __name__ == "__main__":
