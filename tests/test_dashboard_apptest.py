@@ -802,6 +802,34 @@ def test_hourly_buckets_over_a_long_range_are_days(
     assert not any("Hourly buckets" in i.value for i in at.info)
 
 
+@pytest.mark.parametrize(("first", "last", "calls"), [
+    (datetime(2026, 12, 5).date(), datetime(2026, 11, 1).date(), "1"),
+    (datetime(2020, 12, 5).date(), datetime(2020, 11, 1).date(), "0")])  # nothing in range
+def test_a_custom_range_from_after_to_says_what_it_shows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: Any, last: Any,
+        calls: str) -> None:
+    """From 2026-12-05 To 2026-11-01 was silently read as Nov 1 – Dec 5 while the status
+    line said "2026-12-05 – 2026-11-01"."""
+    db = tmp_path / "range.db"
+    build(f"sqlite:///{db}", [session("s1")], [call("s1", datetime(2026, 11, 20, 12), 1.0),
+                                               call("s1", datetime(2026, 12, 20, 12), 1.0)]
+          ).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.selectbox(key="range").set_value("custom").run()
+    at.date_input(key="from").set_value(first).run()
+    at.date_input(key="to").set_value(last).run()
+    ok(at)
+    (warning,) = [w.value for w in at.warning if "From is after To" in w.value]
+    assert warning == f"From is after To: showing {last} – {first}."
+    said = " ".join(c.value for c in at.caption)
+    assert f"{fmt.escape_md(f'{last} – {first}')}" in said
+    assert f"{fmt.escape_md(f'{first} – {last}')}" not in said
+    assert metrics(at)["LLM calls"] == calls
+    at.date_input(key="from").set_value(last).run()
+    ok(at)
+    assert not [w for w in at.warning if "From is after To" in w.value]
+
+
 def table_of(at: AppTest, *columns: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The one table showing these columns first: its cells and its column formats."""
     (found,) = [t for t in at.dataframe

@@ -85,6 +85,10 @@ def sidebar(options: pd.DataFrame, browser_tz: str | None) -> Filters:
             start = st.date_input("From", value=today - timedelta(days=6), key="from",
                                   bind="query-params")
             end = st.date_input("To", value=today, key="to", bind="query-params")
+            if isinstance(start, date) and isinstance(end, date) and start > end:
+                start, end = end, start  # what the range means; said, and so described
+                st.warning(f"From is after To: showing {start} – {end}.",
+                           icon=":material/swap_horiz:")
         agents = st.multiselect("Agent", _values(options, "agent"), key="agent",
                                 bind="query-params", placeholder="All agents")
         models = st.multiselect("Model", _values(options, "model"), key="model",
