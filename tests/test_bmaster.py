@@ -66,6 +66,14 @@ def test_records_metrics_and_alerts(monkeypatch: pytest.MonkeyPatch) -> None:
     assert status.stats["alert"] == {"count": 1.0}
 
 
+def test_the_status_counts_alerts_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """"recorded 4 metrics and 1 alert(s)": one or several, said as such."""
+    fake(monkeypatch, get_monitor=Monitor)
+    assert "and 1 alert in its monitor" in bmaster.record(TOTALS, [ALERT], {}).message
+    assert "and 2 alerts in" in bmaster.record(TOTALS, [ALERT, ALERT], {}).message
+    assert "and 0 alerts in" in bmaster.record(TOTALS, [], {}).message
+
+
 def test_absent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "bmasterai", None)
     status = bmaster.record(TOTALS, [ALERT], {})
@@ -126,7 +134,7 @@ def test_the_real_package_records_through_its_monitor(tmp_path: Path) -> None:
     status = bmaster.record(TOTALS, [ALERT], {"range": "All time"})
 
     assert status.ok, status.message
-    assert status.message.startswith("bmasterai: recorded 4 metrics and 1 alert(s)")
+    assert status.message.startswith("bmasterai: recorded 4 metrics and 1 alert in")
     assert status.stats["cost"]["latest"] == TOTALS["cost"]
     assert status.stats["alert"]["latest"] == ALERT.severity.rank + 1
     assert threading.active_count() == before

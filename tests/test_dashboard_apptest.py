@@ -830,6 +830,24 @@ def test_a_custom_range_from_after_to_says_what_it_shows(
     assert not [w for w in at.warning if "From is after To" in w.value]
 
 
+def test_one_model_is_not_a_comparison(tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Comparisons said "No two models to compare in this range and filter."."""
+    db = tmp_path / "one.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("s1")], [call("s1", now, 1.0)]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/compare.py").run()
+    ok(at)
+    said = [i.value for i in at.info]
+    assert "1 model in this range and filter: comparing needs at least two." in said
+    at.segmented_control(key="compare-dimension").set_value("cron_job").run()
+    ok(at)
+    said = [i.value for i in at.info]
+    assert "0 cron jobs in this range and filter: comparing needs at least two." in said
+    assert not any("(s)" in s or "No two" in s for s in said)
+
+
 def table_of(at: AppTest, *columns: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The one table showing these columns first: its cells and its column formats."""
     (found,) = [t for t in at.dataframe

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openclaw_telemetry.alerting import Alert
+from openclaw_telemetry.ui import format as fmt
 
 _monitor: Any = None
 _problem: str | None = None
@@ -64,7 +65,7 @@ def record(totals: Mapping[str, float], alerts: Sequence[Alert],
     except Exception as exc:  # bmasterai's own failures must not break the page
         return Status(False, f"bmasterai failed: {str(exc).splitlines()[0][:160]} — "
                              "showing the native metrics only.", {})
-    return Status(True, f"bmasterai: recorded 4 metrics and {len(alerts)} alert(s) in its "
+    return Status(True, f"bmasterai: recorded 4 metrics and {fmt.counted(len(alerts), 'alert')} in its "
                         "monitor (custom metrics openclaw_*).", stats)
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 from openclaw_telemetry import read
 from openclaw_telemetry.timeframe import to_utc
 from openclaw_telemetry.ui import data, shell
+from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.outlook import tick
 from openclaw_telemetry.ui.widgets import local_times, table
 
@@ -37,8 +38,9 @@ def show(ctx: shell.Ctx, kind: str, *, configured: bool) -> None:
                    "and notifications).")
         return
     if not failing.empty:
-        st.warning(f"{len(failing)} {kind} notification(s) could not be delivered; they are "
-                   "retried at the next evaluation (alerts.py --notify or --watch --alerts). "
+        st.warning(f"{fmt.counted(len(failing), f'{kind} notification')} could not be "
+                   "delivered, to be retried at the next evaluation (alerts.py --notify or "
+                   "--watch --alerts). "
                    f"Last error: {failing.iloc[0]['error']}", icon=":material/error:")
     if frame.empty:
         st.caption("Nothing delivered yet.")

@@ -22,7 +22,7 @@ from openclaw_telemetry.read.compare import DIMENSIONS
 from openclaw_telemetry.timeframe import PRESET_LABELS, Preset, resolve, to_utc
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
-from openclaw_telemetry.ui.widgets import chart, nothing
+from openclaw_telemetry.ui.widgets import chart
 
 # measure -> (label, kind, higher is better); the kind picks the format and the difference:
 # amounts and counts change by a percentage, rates by percentage points (as on the Overview)
@@ -131,7 +131,9 @@ def render(ctx: shell.Ctx) -> None:
     else:
         options = data.ask(read.compare_options, ctx.src, dimension=dimension, scope=ctx.scope)
         if len(options) < 2:
-            nothing(f"two {DIMENSIONS[dimension].lower()} to compare")
+            noun = DIMENSIONS[dimension].lower().removesuffix("s")  # "cron jobs": "cron job"
+            st.info(f"{fmt.counted(len(options), noun)} in this range and filter: comparing "
+                    "needs at least two.", icon=":material/filter_alt_off:")
             _thinking(ctx)
             return
         choices = [str(i) for i in options["item"]]
