@@ -162,7 +162,18 @@ def test_drivers_tool_loop_retries_and_fan_out() -> None:
     found = drivers(timeline, _NO_MARKS, tools, tree).set_index("rule")
     assert found.loc["tool_loop", "text"].startswith("tool loop: exec called 12 times in a row")
     assert found.loc["retries", "text"].startswith("3 failed calls and 3 retries")
-    assert "3 sub-agent session(s) cost $0.80, 73 %" in found.loc["fan_out", "text"]
+    assert "3 sub-agent sessions cost $0.80, 73% of the tree" in found.loc["fan_out", "text"]
+
+
+def test_drivers_say_one_as_one() -> None:
+    """"compacted 1 time(s)", "1 sub-agent session(s)", "67 %" beside the pages' "67%"."""
+    timeline = _timeline([100] * 10, [0.01] * 10)
+    marks = pd.DataFrame({"kind": ["compaction"], "n": [5], "value": [None]})
+    tree = pd.DataFrame({"depth": [1], "rolled_cost": [0.2]})
+    found = drivers(timeline, marks, _NO_TOOLS, tree).set_index("rule")
+    assert found.loc["compaction", "text"].startswith("the context was compacted 1 time: ")
+    assert found.loc["fan_out", "text"] == "1 sub-agent session cost $0.20, 67% of the tree's cost"
+    assert drivers(_timeline([], []), _NO_MARKS, _NO_TOOLS, _NO_TREE).empty
 
 
 def test_drivers_of_the_fixture_name_the_expensive_model(story: Engine) -> None:

@@ -21,6 +21,7 @@ from openclaw_telemetry.read.session_story import (
     session_tool_calls,
     session_tree,
 )
+from openclaw_telemetry.ui import format as fmt
 
 Finding = tuple[str, float, str]  # rule, weight (share of cost concerned), sentence
 HIGH_THINKING = frozenset({"high", "xhigh", "max"})
@@ -56,7 +57,7 @@ def drivers(timeline: pd.DataFrame, marks: pd.DataFrame, tools: pd.DataFrame,
 
 
 def _pct(value: float) -> str:
-    return f"{value * 100:.0f} %"
+    return fmt.percent(value, 0)  # "67%", as the pages show shares
 
 
 def _total(timeline: pd.DataFrame) -> float:
@@ -176,7 +177,7 @@ def _compactions(marks: pd.DataFrame, timeline: pd.DataFrame) -> Finding | None:
     count = int((marks["kind"] == "compaction").sum())
     if count == 0:
         return None
-    return ("compaction", 0.05, f"the context was compacted {count:,} time(s): the "
+    return ("compaction", 0.05, f"the context was compacted {fmt.counted(count, 'time')}: the "
                                 "summarising calls are billed but not recorded by OpenClaw")
 
 
@@ -188,5 +189,5 @@ def _fan_out(timeline: pd.DataFrame, tree: pd.DataFrame) -> Finding | None:
     if whole <= 0 or children / whole < 0.2:
         return None
     return ("fan_out", children / whole,
-            f"{len(tree):,} sub-agent session(s) cost ${children:,.2f}, "
+            f"{fmt.counted(len(tree), 'sub-agent session')} cost {fmt.money(children)}, "
             f"{_pct(children / whole)} of the tree's cost")
