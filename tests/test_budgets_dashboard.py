@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
+from conftest import query
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session, today_before
 
@@ -91,6 +92,9 @@ def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.Monkey
     assert spent_by["open"].iloc[0].startswith("sessions?session=")
     (warning,) = at.warning
     assert warning.value.startswith("1 budget notification could not be delivered")
+    (error,) = [row[0] for row in query(f"sqlite:///{db}", "SELECT error FROM notifications "
+                                        "WHERE error IS NOT NULL")]
+    assert warning.value.endswith(f"Last error: {fmt.escape_md(error)}")  # never Markdown
     page = " ".join(str(e.value) for e in (*at.warning, *at.markdown, *at.caption))
     assert SECRET not in page
     at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()

@@ -143,3 +143,13 @@ def test_tool_times_are_durations_and_the_bridge_is_explained(
     assert through["label"] == "Called through" and "tool_call" in through["help"]
     at = session_page(app("dashboard_enhanced.py", db, monkeypatch), "quiet", "tools")
     assert "No tool calls in this session." in [t.value for t in at.text]
+
+
+def test_the_overviews_top_sessions_name_kinds_and_the_main_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app("dashboard_enhanced.py", sessions_db(tmp_path / "s.db"), monkeypatch).run()
+    ok(at)
+    cells, _order, config = drawn(at, "cost", "name", "open")
+    by_id = cells.set_index("session_id")
+    assert by_id.loc["c", "kind"] == "sub-agent" and by_id.loc["p", "kind"] == "main chat"
+    assert config["model"]["label"] == "Main model"

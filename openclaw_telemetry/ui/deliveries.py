@@ -41,7 +41,8 @@ def show(ctx: shell.Ctx, kind: str, *, configured: bool) -> None:
         st.warning(f"{fmt.counted(len(failing), f'{kind} notification')} could not be "
                    "delivered, to be retried at the next evaluation (alerts.py --notify or "
                    "--watch --alerts). "
-                   f"Last error: {failing.iloc[0]['error']}", icon=":material/error:")
+                   f"Last error: {fmt.escape_md(failing.iloc[0]['error'])}",
+                   icon=":material/error:")
     if frame.empty:
         st.caption("Nothing delivered yet.")
         return

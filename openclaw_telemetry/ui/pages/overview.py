@@ -17,7 +17,9 @@ from openclaw_telemetry.ui.widgets import (
     Tile,
     chart,
     count_column,
+    kind_names,
     link_column,
+    main_model_column,
     money_column,
     nothing,
     session_links,
@@ -140,12 +142,13 @@ def top_sessions(ctx: shell.Ctx) -> None:
     st.subheader("Top sessions")
     shown = frame.copy()
     shown["name"] = session_names(frame, ctx.tz)
+    shown["kind"] = kind_names(frame["kind"])
     shown["open"] = session_links(ctx, frame["session_id"], frame["gateway"]).to_numpy()
     table(shown, key="ov-top-sessions", column_order=with_gateway(ctx, [
         "cost", "name", "open", "kind", "agent_id", "model", "calls", "errors"]),
         column_config={"cost": money_column("Cost"), "name": "Session", "gateway": "Gateway",
                        "open": link_column("Open"), "kind": "Kind", "agent_id": "Agent",
-                       "model": "Model", "calls": count_column("Calls"),
+                       "model": main_model_column(), "calls": count_column("Calls"),
                        "errors": count_column("Errors")})
     st.caption("Session totals of the sessions active in the range; Open shows the "
                "session: call by call, what drove its cost, its tools and sub-agents.")
