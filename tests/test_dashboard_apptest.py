@@ -735,6 +735,9 @@ def test_compared_values_can_be_checked_by_eye() -> None:
     assert list(table.loc["Error rate"]) == ["0.3%", "0.3%  (-0.1 pp)"]
     assert list(table.loc["Cache hit rate"]) == ["50.0%", "60.0%  (+10.0 pp)"]
     assert list(table.loc["Tool error rate"]) == ["—", "—"]
+    assert list(table.loc["Cost per session"]) == ["$1.50", "$0.50  (-66.7%)"]
+    cents = side_by_side(frame.assign(cost_per_call=[0.0179, 0.0110])).set_index("measure")
+    assert list(cents.loc["Cost per call"]) == ["$0.018", "$0.011  (-38.5%)"]
 
 
 def test_overview_says_what_its_deltas_and_month_tiles_are(

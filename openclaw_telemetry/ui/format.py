@@ -37,13 +37,15 @@ def money(value: float | None, decimals: int | None = None) -> str:
     return f"${value:.2g}" if abs(value) >= 1e-4 else f"${value:.1e}"
 
 
-def money_decimals(values: Iterable[float | None], least: int = 2) -> int:
+def money_decimals(values: Iterable[float | None], least: int = 2, *,
+                   below: float = 0.01) -> int:
     """The decimals a column of amounts needs (a table's number format, which is one for
     the whole column and keeps it sorting by value) so that, as with `money`, no non-zero
     amount reads as free: `least`, or enough for the first two significant digits of the
-    smallest non-zero amount under a cent."""
+    smallest non-zero amount under `below` (a cent; amounts compared side by side: a
+    dollar, so that $0.018 stands against $0.011, not $0.02 against $0.01)."""
     small = [abs(v) for v in values if v is not None and not math.isnan(v) and v != 0]
-    if not small or min(small) >= 0.01:
+    if not small or min(small) >= below:
         return least
     return max(least, 1 - math.floor(math.log10(min(small))))
 

@@ -73,10 +73,11 @@ def _dates(ctx: shell.Ctx, since: datetime, until: datetime) -> str:
 
 
 def _shown(kind: str, values: list[float]) -> Callable[[float], str]:
-    """The format of one row: amounts with the same decimals, enough for the smallest (so
-    "$0.0166" stands against "$0.0064", not "$0.02")."""
+    """The format of one row: amounts with the same decimals, enough for two significant
+    digits of the smallest under a dollar (so "$0.0166" stands against "$0.0064", not
+    "$0.02", and "$0.018" against "$0.011", not "$0.02" against "$0.01")."""
     if kind == "money":
-        decimals = fmt.money_decimals(values)
+        decimals = fmt.money_decimals(values, below=1.0)
         return lambda value: fmt.money(value, decimals)
     return fmt.percent if kind == "rate" else fmt.count
 
