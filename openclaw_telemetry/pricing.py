@@ -148,8 +148,8 @@ class PriceBook:
         if (recorded is not None and not call.google_fix
                 and (recorded > 0 or usage.total == 0)):
             return Priced(recorded, CostSource.RECORDED)
-        if usage.total == 0:
-            return Priced(0.0, CostSource.RECORDED if recorded is not None else CostSource.ESTIMATED)
+        # (no tokens and nothing recorded: $0 all the same, but estimated only with a price
+        # found, as `reprice` decides it; with none anywhere it is unpriced)
         estimate = self.estimate(call.provider, call.model, usage)
         if estimate is not None:
             return estimate

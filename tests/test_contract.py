@@ -310,6 +310,28 @@ def test_c3_unpriced_calls_cost_zero_and_are_reported(tmp_path: Path, db_url: st
     assert query(db_url, "SELECT unpriced_calls FROM sessions") == [(1,)]
 
 
+def test_c2_a_call_without_tokens_or_price_is_unpriced_in_any_run(tmp_path: Path,
+                                                                   db_url: str) -> None:
+    """No recorded cost, no tokens, a model with no price anywhere: no price was found, so
+    it is unpriced ($0), whether it comes in the first run (which re-prices everything) or
+    in a later one (which re-prices nothing); one with a price is estimated at $0."""
+    sessions = state_dir(tmp_path)
+    write(sessions, f"{SID_A}.jsonl", header(SID_A), assistant(T0, response_id="1"))
+    run(tmp_path / "state", db_url)
+    write(sessions, f"{SID_B}.jsonl", header(SID_B),
+          assistant(T0, inp=0, out=0, cost=None, provider="local", model="my-llama",
+                    response_id="2"),
+          assistant(T0 + 1, inp=0, out=0, cost=None, provider="openai", model="gpt-4o",
+                    response_id="3"))
+    later = run(tmp_path / "state", db_url)
+    cold = f"sqlite:///{tmp_path / 'cold.db'}"
+    first = run(tmp_path / "state", cold)
+    sql = "SELECT model, cost, cost_source FROM messages WHERE response_id != '1' ORDER BY model"
+    want = [("gpt-4o", 0.0, "estimated"), ("my-llama", 0.0, "unpriced")]
+    assert query(db_url, sql) == query(cold, sql) == want
+    assert later["unpriced_calls"] == first["unpriced_calls"] == 1
+
+
 def test_c4_subscription_providers_are_flagged(tmp_path: Path, db_url: str) -> None:
     write(state_dir(tmp_path), f"{SID_A}.jsonl", header(SID_A),
           assistant(T0, provider="openai-codex", model="gpt-5.1", response_id="1"),
