@@ -45,6 +45,12 @@ def test_each_marker_kind_from_the_fixture(story: Engine, kind: str, call: int,
         assert found["value"].iloc[0] == value
 
 
+def test_a_reset_says_what_did_it_once(story: Engine) -> None:
+    """OpenClaw's reason for /new and /reset is "reset": not "session reset (reset)"."""
+    marks = read.session_markers(story, session_id=SID, gateway=GATEWAY)
+    assert list(marks[marks["kind"] == "reset"]["detail"]) == ["session reset (/new or /reset)"]
+
+
 def test_first_settings_are_not_switches_and_copies_count_once(story: Engine) -> None:
     marks = read.session_markers(story, session_id=SID, gateway=GATEWAY)
     assert set(marks["kind"]) == {"error", "retry", "thinking_switch", "compaction",

@@ -160,7 +160,10 @@ def _event_detail(row: Any) -> str:
         return f"context compacted from {int(before):,} tokens" if pd.notna(before) else \
             "context compacted"
     if row.kind == "reset":
-        return f"session reset ({row.value})" if row.value else "session reset"
+        # OpenClaw writes reason "reset" for /new and /reset: only another one says more
+        reason = row.value if isinstance(row.value, str) else "reset"
+        return "session reset (/new or /reset)" if reason == "reset" else \
+            f"session reset ({reason})"
     return f"a prompt failed before any call ({row.value})" if row.value else \
         "a prompt failed before any call"
 
