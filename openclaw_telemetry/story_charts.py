@@ -119,7 +119,7 @@ def compare_bars(frame: pd.DataFrame, *, measure: str, title: str, names: Sequen
     if frame.empty:
         return empty(title)
     if not frame[measure].fillna(0).any():
-        return empty(title, nothing, where="this selection")
+        return empty(title, nothing, where="this range and filter")
     order = [n for n in names if n in set(frame["item"])]
     shown = frame.set_index("item").loc[order].reset_index()
     fig = go.Figure(go.Bar(

@@ -129,7 +129,7 @@ def test_rates_that_are_all_zero_say_so() -> None:
                                         title="Error rate", names=["m0", "m1"], percent=True,
                                         nothing="errors")
         assert not fig.data
-        assert fig.layout.annotations[0].text == "No errors in this selection"
+        assert fig.layout.annotations[0].text == "No errors in this range and filter"
         assert fig.layout.yaxis.visible is False
 
 

@@ -716,7 +716,7 @@ def test_periods_of_a_range_that_selects_nothing(tmp_path: Path,
     (errors,) = charts(at, "compare-error_rate")
     figure = json.loads(errors.proto.spec)
     assert not figure["data"]
-    assert figure["layout"]["annotations"][0]["text"] == "No errors in this selection"
+    assert figure["layout"]["annotations"][0]["text"] == "No errors in this range and filter"
 
 
 def test_compared_values_can_be_checked_by_eye() -> None:
