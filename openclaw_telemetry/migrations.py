@@ -59,10 +59,14 @@ def applied(conn: Connection) -> list[str]:
 
 
 def foreign_tables(conn: Connection) -> list[str]:
+    """`others` of the database's tables."""
+    return others(inspect(conn).get_table_names())
+
+
+def others(tables: list[str]) -> list[str]:
     """The tables of a database this program did not make (none when it did, or when it
     holds no table yet): no migration history and no calls table (the oldest schema)."""
-    names = inspect(conn).get_table_names()
-    return [] if _TABLE in names or "messages" in names else sorted(names)
+    return [] if _TABLE in tables or "messages" in tables else sorted(tables)
 
 
 def schema_status(engine: Engine) -> str:
@@ -71,9 +75,10 @@ def schema_status(engine: Engine) -> str:
     with engine.connect() as conn:
         done = applied(conn)
         if not done:
-            if inspect(conn).has_table("messages"):
+            tables = inspect(conn).get_table_names()
+            if "messages" in tables:
                 return "outdated"
-            return "foreign" if foreign_tables(conn) else "uninitialised"
+            return "foreign" if others(tables) else "uninitialised"
     known = [name for name, _ in MIGRATIONS]
     if any(name not in known for name in done):
         return "newer"

@@ -27,7 +27,7 @@ from openclaw_telemetry.errors import (
     ForeignDatabase,
     MissingDatabase,
 )
-from openclaw_telemetry.migrations import foreign_tables, migrate, schema_status
+from openclaw_telemetry.migrations import foreign_tables, migrate, others, schema_status
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -77,7 +77,7 @@ def _prepare_sqlite_file(path: Path, create: bool) -> None:
 
 
 def _sqlite_foreign_tables(path: Path) -> list[str]:
-    """`migrations.foreign_tables` of an existing file, read before any connection of ours
+    """`migrations.others` of an existing file's tables, read before any connection of ours
     sets its pragmas (WAL mode is written into the file): `immutable`, which neither locks
     nor creates a `-shm`/`-wal`. Whatever cannot be read so (not a database, a page being
     written) is left to the connection to report."""
@@ -93,7 +93,7 @@ def _sqlite_foreign_tables(path: Path) -> list[str]:
             conn.close()
     except sqlite3.Error:
         return []
-    return [] if "_migrations" in names or "messages" in names else sorted(names)
+    return others(names)
 
 
 def _not_ours(name: str, tables: list[str]) -> ForeignDatabase:

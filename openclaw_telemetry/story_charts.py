@@ -137,9 +137,12 @@ def compare_bars(frame: pd.DataFrame, *, measure: str, title: str, names: Sequen
 def thinking_cost(frame: pd.DataFrame) -> go.Figure:
     """Cost and cost per call by thinking level (columns level, calls, cost, cost_per_call),
     the levels in OpenClaw's order (others after them, alphabetically), each in its colour
-    (`THINKING_COLOURS`). Untitled: the page's heading names it."""
+    (`THINKING_COLOURS`). Untitled: the page's heading names it. No level, or no cost at
+    any level, is said instead of drawn."""
     if frame.empty:
         return empty("")
+    if not frame["cost"].fillna(0).any():
+        return empty("", "cost by thinking level", where="this range and filter")
     rank = {level: index for index, level in enumerate(THINKING_LEVELS)}
     order = sorted(map(str, frame["level"]), key=lambda level: (rank.get(level, len(rank)),
                                                                 level))

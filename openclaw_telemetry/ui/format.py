@@ -30,10 +30,8 @@ def money(value: float | None, decimals: int | None = None) -> str:
     if _missing(value):
         return "—"
     assert value is not None
-    if decimals is not None:
-        return f"${value:,.{decimals}f}".replace("$-", "-$")
-    if value == 0 or abs(value) >= 0.01:
-        return f"${value:,.2f}".replace("$-", "-$")
+    if decimals is not None or value == 0 or abs(value) >= 0.01:
+        return f"${value:,.{2 if decimals is None else decimals}f}".replace("$-", "-$")
     return f"${value:.2g}" if abs(value) >= 1e-4 else f"${value:.1e}"
 
 

@@ -22,7 +22,7 @@ from openclaw_telemetry.read.compare import DIMENSIONS
 from openclaw_telemetry.timeframe import PRESET_LABELS, Preset, resolve, to_utc
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
-from openclaw_telemetry.ui.widgets import chart, nothing
+from openclaw_telemetry.ui.widgets import chart
 
 # measure -> (label, kind, higher is better); the kind picks the format and the difference:
 # amounts and counts change by a percentage, rates by percentage points (as on the Overview)
@@ -169,9 +169,6 @@ def render(ctx: shell.Ctx) -> None:
 def _thinking(ctx: shell.Ctx) -> None:
     levels = data.ask(read.thinking_cost, ctx.src, scope=ctx.scope)
     st.subheader("Cost by thinking level")
-    if levels.empty or not (levels["cost"] > 0).any():  # said in words, not as an empty
-        nothing("cost by thinking level")  # figure (or bars of $0) under its heading
-        return
     chart(story_charts.thinking_cost(levels), "thinking-cost")
 
 
