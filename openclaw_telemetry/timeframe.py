@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
 class Preset(StrEnum):
-    """The time ranges a user can pick; the value is what the URL keeps."""
+    """The time ranges a user can pick. The page's URL keeps the label shown
+    (`?range=Last+7+days`): Streamlit binds a select box by the text it shows."""
 
     ALL = "all"
     TODAY = "today"

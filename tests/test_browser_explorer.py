@@ -98,7 +98,7 @@ def test_session_deep_link_and_comparisons(device: str, database: Path, browser:
         assert "research <i>sub</i>" in body  # the label, escaped, not rendered
         assert page.locator('[data-testid="stMain"] i', has_text="sub").count() == 0
         assert page.get_by_role("link", name="Parent session").count() == 1
-        body = _open(page, f"{url}/compare?range=all", f"explorer-{device}-compare")
+        body = _open(page, f"{url}/compare?range=All+time", f"explorer-{device}-compare")
         assert "claude-opus-4-1" in body
         assert "Cost by thinking level" in body
         page.close()
