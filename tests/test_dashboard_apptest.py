@@ -719,6 +719,21 @@ def test_periods_of_a_range_that_selects_nothing(tmp_path: Path,
     assert figure["layout"]["annotations"][0]["text"] == "No errors in this range and filter"
 
 
+def test_compare_charts_stack_in_reading_order(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A phone stacks a row's columns one under the other: the charts were laid out in two
+    columns of several charts each, so a phone showed cost, cache hits, … then cost per
+    call, errors, …; each pair now has a row of its own, so the order is the table's."""
+    from openclaw_telemetry.ui.pages.compare import CHARTED
+
+    at = compare_periods(tmp_path, monkeypatch, timedelta(hours=1), timedelta(days=40))
+    drawn = [c.proto.id.rsplit("-compare-", 1)[-1] for c in at.get("plotly_chart")
+             if "-compare-" in c.proto.id]
+    assert drawn == list(CHARTED)
+    for row in at.main.get("horizontal_block"):
+        assert len(row.get("column")) <= 2
+
+
 def test_compared_values_can_be_checked_by_eye() -> None:
     """Comparisons: "$0.02" against "$0.0064 (-61.7%)" (the first was $0.0166), and an
     error rate's change as "(-18.1%)" of a rate where the Overview says percentage points."""

@@ -154,15 +154,15 @@ def render(ctx: shell.Ctx) -> None:
     shown_names = [str(i) for i in frame["item"]]
     colours = story_charts.THINKING_COLOURS if dimension == "thinking" else \
         ctx.colours("model" if dimension == "model" else "agent")
-    columns = st.columns(2)
-    for index, (measure, none_of) in enumerate(CHARTED.items()):
-        with columns[index % 2]:
-            chart(story_charts.compare_bars(frame, measure=measure, title=MEASURES[measure][0],
-                                            names=shown_names, colours=colours,
-                                            money=measure.startswith("cost"),
-                                            percent=measure.endswith("_rate"),
-                                            nothing=none_of),
-                  f"compare-{measure}")
+    measures = list(CHARTED.items())
+    pairs = [measures[at:at + 2] for at in range(0, len(measures), 2)]
+    for pair in pairs:  # a row of columns per pair: a phone stacks them in reading order
+        for column, (measure, none_of) in zip(st.columns(2), pair, strict=False):
+            with column:
+                chart(story_charts.compare_bars(
+                    frame, measure=measure, title=MEASURES[measure][0], names=shown_names,
+                    colours=colours, money=measure.startswith("cost"),
+                    percent=measure.endswith("_rate"), nothing=none_of), f"compare-{measure}")
     _thinking(ctx)
 
 
