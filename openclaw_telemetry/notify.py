@@ -62,7 +62,10 @@ def send(to: Target, *, title: str, body: str, level: str) -> str | None:
         if not sender.add(to.url):
             return "not a valid Apprise URL"
         try:
-            ok = bool(sender.notify(body=body, title=title, notify_type=_TYPES[level]))
+            # plain text: names in it come from the data (a chat's title), and Apprise
+            # escapes text for the services that show HTML (e-mail, Telegram)
+            ok = bool(sender.notify(body=body, title=title, notify_type=_TYPES[level],
+                                    body_format=apprise.NotifyFormat.TEXT))
         except Exception as exc:  # a plugin's bug must not stop the other targets
             return to.redact(f"{type(exc).__name__}: {exc}")
         captured = log.getvalue() if hasattr(log, "getvalue") else ""

@@ -98,6 +98,36 @@ def test_json_ntfy_and_mail_receive_each_episode_once(
         smtp.stop()
 
 
+def test_mail_shows_names_from_the_data_as_text_never_as_html(tmp_path: Path) -> None:
+    """A session label comes from outside (a chat's title): a mail's HTML part carried it
+    as markup (`<img … onerror=…>`), and its text part showed it stripped. Sent as text,
+    the mail is plain text holding the label as it is."""
+    import email
+    from email.message import Message
+
+    label = "<b>Pwn</b> <img src=x onerror=alert(1)> & co"
+    at = today_before(datetime.now(UTC), timedelta(minutes=30))
+    build(f"sqlite:///{tmp_path / 'n.db'}", [session("big", label=label)],
+          [call("big", at, 6.0)]).dispose()
+    smtp = SmtpReceiver().start()
+    try:
+        rules = _rules(tmp_path, f"mailto://127.0.0.1:{smtp.port}?to=me@example.com&"
+                                 "from=openclaw@example.com&mode=insecure")
+        assert main(["--db", str(tmp_path / "n.db"), "--alerts", rules, "--notify"]) == 2
+        (mail,) = [m for m in smtp.mails if "Expensive session" in m]
+    finally:
+        smtp.stop()
+    parts: dict[str, str] = {}
+    for part in email.message_from_string(mail).walk():
+        assert isinstance(part, Message)
+        if not part.is_multipart():
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            parts[part.get_content_type()] = payload.decode()
+    assert label in parts["text/plain"]  # (as markup it had been stripped to "Pwn  & co")
+    assert "<img" not in parts.get("text/html", "")
+
+
 def test_receiver_down_then_back_and_secrets_never_shown(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     receiver = HttpReceiver()  # down: nothing listens on its port yet
