@@ -123,10 +123,12 @@ def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO)
                   "(the folder holding agents/), one agent's folder, or a folder of .jsonl "
                   "transcripts", file=err)
     try:
+        alerts = _alert_watch(settings, engine, err)  # (a bad rules file stops us before)
         if settings.watch:
-            _watch(settings, engine, roots, url, out, err)
+            _watch(settings, engine, roots, url, alerts, out, err)
             return EXIT_OK
         summary = _run_once(settings, engine, roots, err)
+        alerts(summary)
         with engine.connect() as conn:
             totals = database_totals(conn)
     finally:
@@ -160,7 +162,7 @@ def _run_once(settings: config.Settings, engine: Engine, roots: list[StateRoot],
 
 
 def _watch(settings: config.Settings, engine: Engine, roots: list[StateRoot], url: str,
-           out: TextIO, err: TextIO) -> None:
+           alerts: Callable[[RunSummary], None], out: TextIO, err: TextIO) -> None:
     """Keep ingesting as OpenClaw writes; one line (or JSON object) per run that found data."""
     from openclaw_telemetry.ingest.bookkeeping import summary_dict
     from openclaw_telemetry.sources.discover import resolve_roots
@@ -187,7 +189,6 @@ def _watch(settings: config.Settings, engine: Engine, roots: list[StateRoot], ur
                   + (f"; {_issues_line(summary)}" if summary.issues_by_kind else ""), file=err,
                   flush=True)
 
-    alerts = _alert_watch(settings, engine, err)
     if not settings.quiet and not settings.json:
         print(f"Watching for changes (writing to {describe(url)}); Ctrl-C to stop", file=err)
     Watcher(run_once, roots, report, lambda m: print(f"warning: {m}", file=err),
@@ -196,13 +197,14 @@ def _watch(settings: config.Settings, engine: Engine, roots: list[StateRoot], ur
 
 def _alert_watch(settings: config.Settings, engine: Engine, err: TextIO
                  ) -> Callable[[RunSummary], None]:
-    """With --alerts: evaluate and deliver after each run (watch_alerts); else nothing."""
+    """With --alerts (or its variable): evaluate and deliver after a run (watch_alerts);
+    else nothing. So the hourly timer or cron line delivers too, as the watcher does."""
     if settings.alerts is None:
         return lambda _summary: None
     from openclaw_telemetry.watch_alerts import AlertWatch  # Apprise only when asked for
 
     return AlertWatch(engine, settings.alerts, settings.env,
-                      lambda line: print(line, file=err, flush=True))
+                      lambda line: print(line, file=err, flush=True), quiet=settings.quiet)
 
 
 def _issues_line(summary: RunSummary) -> str:

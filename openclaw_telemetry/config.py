@@ -148,9 +148,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--poll", type=seconds, default=30.0, metavar="SECONDS",
                    help="with --watch: also look for changes at least this often (default: 30)")
     p.add_argument("--alerts", metavar="TOML",
-                   help=f"with --watch: evaluate this rules file (alert rules, budgets) after "
-                        f"each run that changed data and deliver to its notify URLs (env "
-                        f"{ENV_ALERTS})")
+                   help=f"evaluate this rules file (alert rules, budgets) after the run "
+                        f"(with --watch: after each run that changed data) and deliver to "
+                        f"its notify URLs (env {ENV_ALERTS})")
     p.add_argument("--batch-size", type=int, default=10000, metavar="CALLS",
                    help="LLM calls written per transaction (default: 10000)")
     p.add_argument("--jobs", type=int, choices=range(1, 9), metavar="N",
@@ -174,8 +174,6 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         cli.error("--poll must be more than 0 seconds")
     if args.batch_size < 1:
         cli.error("--batch-size must be at least 1")
-    if args.alerts and not args.watch:
-        cli.error("--alerts needs --watch (from cron, run alerts.py --notify)")
     config = environment.get(ENV_CONFIG)
     return Settings(
         sessions_dir=args.sessions_dir or environment.get(ENV_SESSIONS_DIR) or None,
@@ -184,6 +182,6 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         quiet=args.quiet, lock_wait=args.lock_wait, batch_size=args.batch_size,
         watch=args.watch, poll=args.poll,
         config_path=Path(config).expanduser() if config else None, env=environment,
-        alerts=(args.alerts or environment.get(ENV_ALERTS) or None) if args.watch else None,
+        alerts=args.alerts or environment.get(ENV_ALERTS) or None,
         gateway=checked_gateway(args.gateway) if args.gateway is not None
         else default_gateway(environment), jobs=args.jobs)

@@ -1,8 +1,9 @@
-"""`session_parser.py --watch --alerts FILE`: evaluate and deliver after the ingest runs.
+"""`session_parser.py --alerts FILE`: evaluate and deliver after the ingest runs.
 
-After each run that changed the data the rules file is evaluated and what is due is
-delivered (`dispatch.check`), so a budget crossing reaches the user seconds after the call
-that crossed it. Runs that changed nothing evaluate too while a delivery is failing (its
+A single run (the hourly timer or cron line) evaluates once after it. With `--watch`, after
+each run that changed the data the rules file is evaluated and what is due is delivered
+(`dispatch.check`), so a budget crossing reaches the user seconds after the call that
+crossed it. Runs that changed nothing evaluate too while a delivery is failing (its
 retry) and every `RECHECK` (alerts resolve and critical ones repeat with the passing of
 time). Nothing here stops the watcher: a busy database or a failed delivery is a warning.
 """
@@ -29,8 +30,8 @@ class AlertWatch:
     """Called with each run's summary; loads (and validates) the rules file at once."""
 
     def __init__(self, engine: Engine, path: str, env: Mapping[str, str],
-                 say: Callable[[str], None]) -> None:
-        self.engine, self.say = engine, say
+                 say: Callable[[str], None], *, quiet: bool = False) -> None:
+        self.engine, self.say, self.quiet = engine, say, quiet  # quiet: failures only
         self.config = rulesfile.load(path, env)
         self.tz = zone(local_zone_name(env))
         self.retry = False
@@ -51,6 +52,8 @@ class AlertWatch:
             return
         self.retry = any(o.error is not None for o in checked.outcomes)
         for outcome in checked.outcomes:
+            if outcome.error is None and self.quiet:
+                continue
             result = ("sent" if outcome.error is None
                       else f"FAILED ({outcome.error}); retried on the next run")
             self.say(f"{time.strftime('%H:%M:%S')} notify {outcome.what}: {outcome.title} -> "
