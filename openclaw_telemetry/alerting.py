@@ -32,6 +32,7 @@ import pandas as pd
 from openclaw_telemetry.config import checked_gateway
 from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.timeframe import local_midnight, to_utc
+from openclaw_telemetry.ui import format as fmt
 
 
 class Severity(StrEnum):
@@ -146,12 +147,13 @@ _FIELDS = attrgetter(*Alert.__slots__)
 
 
 def format_value(metric: Metric, value: float) -> str:
+    """A rule's value or threshold as every output shows it (the dashboards' formatters)."""
     unit = _UNITS[metric]
     if unit == "$":
-        return f"${value:,.2f}" if value >= 1 else f"${value:,.4f}"
+        return fmt.money(value)
     if unit == "%":
-        return f"{value:.1%}"
-    return f"{value:,.0f} tokens"
+        return fmt.percent(value)
+    return f"{fmt.count(value)} tokens"
 
 
 def fired(rule: Rule, observations: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from openclaw_telemetry.alerting import (
     Rule,
     Severity,
     evaluate,
+    format_value,
     load_rules,
     parse_rules,
     parse_window,
@@ -82,6 +83,19 @@ def test_alerts_sorted_and_described() -> None:
     assert exit_code([a for a in fired if a.severity is not Severity.CRITICAL]) == 1
     assert exit_code([fired[-1]]) == 0
     assert exit_code([]) == 0
+
+
+def test_values_read_as_on_the_dashboards() -> None:
+    """Messages printed "$0.4403 (over $0.1000)" and budgets "$0.0000 of $10.00" where the
+    dashboards show "$0.44" and "$0.00": one money formatter now (`ui.format`)."""
+    rule = Rule("Pricey", Metric.SESSION_COST, ((Severity.WARNING, 0.1),))
+    (alert,) = evaluate(rule, observations(0.4403))
+    assert alert.message == "Pricey: session 0 at $0.44 (over $0.10)"
+    (tiny,) = evaluate(Rule("Tiny", Metric.SESSION_COST, ((Severity.INFO, 0.0),)),
+                       observations(0.0012))
+    assert tiny.message == "Tiny: session 0 at $0.0012 (over $0.00)"  # never "$0.00"
+    assert format_value(Metric.ERROR_RATE, 0.0004) == "<0.1%"
+    assert format_value(Metric.SESSION_TOKENS, 1234567) == "1,234,567 tokens"
 
 
 GOOD = """
