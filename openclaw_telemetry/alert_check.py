@@ -39,6 +39,7 @@ from openclaw_telemetry.read import (
 from openclaw_telemetry.read.rollups import observations
 from openclaw_telemetry.read.status import gateways
 from openclaw_telemetry.timeframe import Unit, to_utc
+from openclaw_telemetry.ui import format as fmt
 
 
 def rule_scope(rule: Rule, since: datetime | None, until: datetime | None,
@@ -78,6 +79,9 @@ def _observe(engine: Engine, rule: Rule, since: datetime | None, now: datetime, 
     for gateway, part in per_gateway(rule, scope, held):
         frame = alert_observations(engine, metric=rule.metric, scope=part, tz=tz, unit=unit,
                                    minimum=floor, now=to_utc(now))
+        if unit is None and rule.metric not in SESSION_METRICS:  # the whole window: its
+            # subject is "window" (the episode's identity), its name the span
+            frame["label"] = f"last {fmt.duration(rule.window.total_seconds())}"
         alerts += evaluate(rule, frame, gateway)
     return alerts
 

@@ -20,7 +20,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from operator import attrgetter
 from pathlib import Path
@@ -107,8 +107,9 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A rule that fired on one subject (a session, a day or the whole window). `gateway`
-    is the session's gateway when the database holds several ('' otherwise)."""
+    """A rule that fired on one subject (a session, a day or the whole window) at `at`
+    (naive UTC). `gateway` is the session's gateway when the database holds several (''
+    otherwise)."""
 
     rule: str
     metric: Metric
@@ -139,7 +140,8 @@ class Alert:
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "metric": str(self.metric), "severity": str(self.severity),
                 "subject": self.subject, "gateway": self.gateway or None, "label": self.label,
-                "value": self.value, "threshold": self.threshold, "at": self.at.isoformat(),
+                "value": self.value, "threshold": self.threshold,
+                "at": self.at.replace(tzinfo=UTC).isoformat(),  # (naive UTC, as stored)
                 "message": self.message}
 
 

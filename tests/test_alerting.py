@@ -255,6 +255,20 @@ def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+def test_whole_window_alerts_name_their_span_and_times_their_zone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rule over its whole window printed "w: window at $6.00": the placeholder subject.
+    It reads "last 7 d"; `at` in --json was naive UTC beside budgets' "+00:00"."""
+    db = _db(tmp_path).removeprefix("sqlite:///")
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[[rule]]\nname = 'w'\nmetric = 'cost'\nwindow = '7d'\nwarning = 1\n")
+    assert main(["--db", db, "--alerts", str(rules), "--json"]) == 1
+    (alert,) = json.loads(capsys.readouterr().out)["alerts"]
+    assert alert["message"].startswith("w: last 7 d at $")
+    assert alert["subject"] == "window"  # (its identity: episodes already sent stay sent)
+    assert datetime.fromisoformat(alert["at"]).utcoffset() == timedelta(0)
+
+
 def test_names_the_database_has_never_seen_are_warned_about(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A typo in a budget's gateway would read $0 forever: said on stderr, exit code as
