@@ -143,22 +143,31 @@ def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
     first, last = _bounds(frame, unit)
     time_axis(fig, unit, span[0] if span[0] is not None else first,
               span[1] if span[1] is not None else last)
-    # room for the legend below: a row per series on a phone, where it wraps
-    return _layout(fig, title, height=360 + 16 * min(max(len(names) - 3, 0), 12))
+    return _layout(fig, title, height=360 + _legend_room(len(names)))
+
+
+def _legend_room(entries: int) -> int:
+    """Extra height for a legend below the plot: a row per entry on a phone, where it
+    wraps (up to 12 rows; beyond, the plot gives way)."""
+    return 16 * min(max(entries - 3, 0), 12)
 
 
 def share_pie(frame: pd.DataFrame, *, names: str, values: str, title: str,
               colours: Colours | None = None) -> go.Figure:
-    """Donut of each row's share of `values` (rows with 0 left out)."""
-    part = frame[frame[values] > 0]
+    """Donut of each row's share of `values` (rows with 0 left out), largest first. Every
+    slice is named in the legend below it; a slice shows its percentage where that fits
+    at a readable size, else nothing (a small slice's label shrank to a speck: on a phone
+    small slices could not be told apart)."""
+    part = frame[frame[values] > 0].sort_values(values, ascending=False, kind="stable")
     if part.empty:
         return empty(title)
     labels = [str(n) for n in part[names]]
     fig = go.Figure(go.Pie(labels=[safe(n) for n in labels], values=part[values], hole=0.45,
-                           sort=True, marker={"colors": [colour(n, colours) for n in labels]},
-                           texttemplate="%{label}<br>%{percent}", textposition="inside"))
-    fig.update_layout(showlegend=False)
-    return _layout(fig, title)
+                           sort=False, marker={"colors": [colour(n, colours) for n in labels]},
+                           texttemplate="%{percent}", textposition="inside",
+                           insidetextorientation="horizontal"))
+    fig.update_layout(showlegend=True, uniformtext={"minsize": 11, "mode": "hide"})
+    return _layout(fig, title, height=360 + _legend_room(len(labels)))
 
 
 def ranked_bars(frame: pd.DataFrame, *, names: str, values: str, title: str,

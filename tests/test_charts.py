@@ -197,3 +197,18 @@ def test_no_thinking_levels_in_the_selection() -> None:
     fig = story_charts.thinking_cost(_levels())
     assert not fig.data
     assert fig.layout.annotations[0].text == "No calls in this range"
+
+
+def test_every_slice_of_a_pie_is_named_in_its_legend() -> None:
+    """Browser review (dash15): small slices had no label and no legend, so on a phone
+    they could not be told apart. Every slice is in a legend below the donut (largest
+    first), and text on a slice is either readable or not drawn (never shrunk to a speck)."""
+    frame = pd.DataFrame({"model": ["big", "mini", "tiny", "zero"],
+                          "cost": [90.0, 0.4, 0.05, 0.0]})
+    fig = charts.share_pie(frame, names="model", values="cost", title="Cost by model",
+                           colours=charts.palette(frame["model"]))
+    (pie,) = fig.data
+    assert fig.layout.showlegend is not False and pie.showlegend is not False
+    assert list(pie.labels) == ["big", "mini", "tiny"]  # the legend's order; $0 left out
+    assert fig.layout.legend.orientation == "h"
+    assert fig.layout.uniformtext.mode == "hide" and fig.layout.uniformtext.minsize >= 10
