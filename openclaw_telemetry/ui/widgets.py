@@ -29,11 +29,15 @@ class Tile:
 
 
 def tiles(row: Sequence[Tile]) -> None:
-    """One row of bordered metrics; deltas are against the previous period."""
+    """One row of bordered metrics; deltas are against the previous period. The tiles of
+    a row are one height (a tile without a sparkline beside those with one stretches to
+    theirs), unless a note stands under one: the tile is then only part of its column."""
+    height: Literal["content", "stretch"] = (
+        "content" if any(tile.note is not None for tile in row) else "stretch")
     for column, tile in zip(st.columns(len(row)), row, strict=True):
         with column:
             st.metric(tile.label, tile.value, tile.delta, delta_color=tile.colour,
-                      help=tile.help, border=True,
+                      help=tile.help, border=True, height=height,
                       chart_data=list(tile.spark) if tile.spark is not None else None,
                       chart_type="area")
             if tile.note is not None:
