@@ -949,3 +949,23 @@ def test_info_alerts_are_announced_as_information(
         assert not boxes and "No alert is firing." in [s.value for s in at.success]
     else:
         assert boxes == [(said, ":material/info:")]
+
+
+def test_recent_windows_show_when_the_range_has_no_call(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cost statistics, Today before the day's first call: the page said "No LLM calls"
+    and hid the Recent windows too, though the last 24 hours hold calls."""
+    midnight = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0,
+                                         microsecond=0)
+    db = tmp_path / "yesterday.db"
+    build(f"sqlite:///{db}", [session("late")],
+          [call("late", midnight - timedelta(minutes=5), 2.0)]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/statistics.py").run()
+    at.selectbox(key="range").set_value("today").run()
+    ok(at)
+    assert any("No LLM calls in this range" in i.value for i in at.info)
+    assert not at.metric  # no tiles of nothing
+    assert [s.value for s in at.subheader] == ["Recent windows"]
+    (windows,) = [t.value for t in at.dataframe if "window" in t.value.columns]
+    assert windows.set_index("window").loc["Last 24 hours", "sessions"] == 1

@@ -34,7 +34,8 @@ def windows(ctx: shell.Ctx) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render(ctx: shell.Ctx) -> None:
+def in_range(ctx: shell.Ctx) -> None:
+    """The tiles of the chosen range, or a note that it holds no call."""
     stats = data.ask(read.cost_statistics, ctx.src, scope=ctx.scope).iloc[0]
     if not stats["sessions"]:
         nothing("LLM calls")
@@ -48,6 +49,10 @@ def render(ctx: shell.Ctx) -> None:
                 help="cache read / (input + cache read + cache write)")])
     st.caption("Per session: the cost of its calls inside the range. Percentiles are "
                "nearest-rank.")
+
+
+def recent(ctx: shell.Ctx) -> None:
+    """The last 15 min … 24 h, whatever the range (Today before its first call too)."""
     st.subheader("Recent windows")
     money = ("cost", "mean", "median", "p90", "p95", "p99", "max")
     table(windows(ctx), key="stats-windows", texts={
@@ -58,6 +63,11 @@ def render(ctx: shell.Ctx) -> None:
         "max": "Max", "tokens": count_column("Tokens"), "tokens_per_dollar": "Tokens/$",
         "cache_hit_rate": "Cache hit rate"})
     st.caption("A window without a session shows '—'.")
+
+
+def render(ctx: shell.Ctx) -> None:
+    in_range(ctx)
+    recent(ctx)
 
 
 if __name__ == "__main__":
