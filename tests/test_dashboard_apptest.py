@@ -969,3 +969,23 @@ def test_recent_windows_show_when_the_range_has_no_call(tmp_path: Path,
     assert [s.value for s in at.subheader] == ["Recent windows"]
     (windows,) = [t.value for t in at.dataframe if "window" in t.value.columns]
     assert windows.set_index("window").loc["Last 24 hours", "sessions"] == 1
+
+
+def test_the_sub_agent_share_says_what_it_is_a_share_of(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cron & sub-agents: the "Share" column had no help; it is Sub-agent $ of Total $
+    (the spawning session's own calls plus its sub-agents' calls, in the range)."""
+    db = tmp_path / "t.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("p", kind="main"),
+                              session("c", kind="subagent", parent_session_id="p")],
+          [call("p", now, 1.0), call("c", now, 3.0)]).dispose()
+    at = app("dashboard.py", db, monkeypatch).run()
+    at.segmented_control(key="view").set_value("automation").run()
+    ok(at)
+    (rolled,) = [t for t in at.dataframe if "subagent_share" in t.value.columns]
+    row = rolled.value.iloc[0]
+    assert (row["subagent_cost"], row["total_cost"], row["subagent_share"]) == (3.0, 4.0, 0.75)
+    share = json.loads(rolled.proto.columns)["subagent_share"]
+    assert share["label"] == "Share"
+    assert "Sub-agent $" in share["help"] and "Total $" in share["help"]

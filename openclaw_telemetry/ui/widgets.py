@@ -83,8 +83,8 @@ def main_model_column() -> Any:
                            "is on the session page")
 
 
-def percent_column(label: str) -> Any:
-    return st.column_config.NumberColumn(label, format="percent")
+def percent_column(label: str, help: str | None = None) -> Any:
+    return st.column_config.NumberColumn(label, format="percent", help=help)
 
 
 def time_column(label: str, *, minutes: bool = False) -> Any:

@@ -25,6 +25,10 @@ from openclaw_telemetry.ui.widgets import (
     with_gateway,
 )
 
+# read.subagent_rollup: subagent_share = subagent_cost / total_cost (own + sub-agent cost)
+SHARE_HELP = ("Sub-agent $ as a share of Total $: of what this session and the sub-agents "
+              "it spawned cost in the range, the part its sub-agents spent")
+
 
 def cron(ctx: shell.Ctx) -> None:
     st.subheader("Cron jobs")
@@ -85,7 +89,8 @@ def subagents(ctx: shell.Ctx) -> None:
         "parent": "Spawned by", "gateway": "Gateway", "agent_id": "Agent", "kind": "Kind",
         "subagents": count_column("Sub-agents"), "subagent_calls": count_column("Calls"),
         "subagent_cost": money_column("Sub-agent $"), "own_cost": money_column("Own $"),
-        "total_cost": money_column("Total $"), "subagent_share": percent_column("Share"),
+        "total_cost": money_column("Total $"),
+        "subagent_share": percent_column("Share", help=SHARE_HELP),
         "open": link_column("Session")})
     st.caption("Costs of the calls in the range; nested sub-agents count for the first "
                "session up the chain that is not a sub-agent.")
