@@ -47,6 +47,11 @@ def call_dimensions() -> list[ColumnElement[str]]:
             func.coalesce(M.provider, "(none)").label("provider")]
 
 
+def cron_job() -> ColumnElement[str]:
+    """A cron session's job as the pages name it: its name, else its id."""
+    return func.coalesce(S.cron_job_name, S.cron_job_id, "(unnamed job)")
+
+
 def call_measures() -> list[ColumnElement[Any]]:
     """The measures of `queries.call_rollup` (and the `usage_quarter_hours` columns)."""
     estimated, unpriced = M.cost_source == "estimated", M.cost_source == "unpriced"

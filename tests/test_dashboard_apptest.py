@@ -23,6 +23,7 @@ from sqlalchemy import delete, insert, text
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session
 
+from openclaw_telemetry.charts import PALETTE
 from openclaw_telemetry.schema import ingest_runs
 from openclaw_telemetry.store import open_db
 from openclaw_telemetry.ui import bmaster
@@ -989,3 +990,29 @@ def test_the_sub_agent_share_says_what_it_is_a_share_of(tmp_path: Path,
     share = json.loads(rolled.proto.columns)["subagent_share"]
     assert share["label"] == "Share"
     assert "Sub-agent $" in share["help"] and "Total $" in share["help"]
+
+
+def test_cron_jobs_are_drawn_in_the_palettes_colours(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cron jobs had no palette (colours derived from each name), so daily-digest and
+    hourly-tick were two near teals; now they get the palette's colours in name order,
+    over every job the database holds, as models and agents do."""
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    jobs = ("hourly-tick", "daily-digest", "inbox-triage")
+    db = tmp_path / "cron.db"
+    build(f"sqlite:///{db}", [session(job, kind="cron", cron_job_name=job) for job in jobs],
+          [call(job, now, 0.1) for job in jobs]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/automation.py").run()
+    ok(at)
+    (daily,) = charts(at, "cron-daily")
+    drawn = {bar["name"]: bar["marker"]["color"] for bar in json.loads(daily.proto.spec)["data"]}
+    assert drawn == {"daily-digest": PALETTE[0], "hourly-tick": PALETTE[1],
+                     "inbox-triage": PALETTE[2]}
+    at.switch_page("openclaw_telemetry/ui/pages/compare.py").run()
+    at.segmented_control(key="compare-dimension").set_value("cron_job").run()
+    at.multiselect(key="compare-items-cron_job").set_value(list(jobs)).run()
+    ok(at)
+    (cost,) = charts(at, "compare-cost")
+    (bars,) = json.loads(cost.proto.spec)["data"]
+    assert dict(zip(bars["x"], bars["marker"]["color"], strict=True)) == drawn

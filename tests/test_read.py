@@ -444,6 +444,8 @@ def test_alert_observations(sessions_db: Engine) -> None:
 def test_filter_options_and_bounds(sessions_db: Engine) -> None:
     options = read.filter_options(sessions_db)
     assert set(options.loc[options["field"] == "kind", "value"]) == {"main", "subagent", "cron"}
+    # every cron job is given a colour, as models and agents are (dash15)
+    assert list(options.loc[options["field"] == "cron job", "value"]) == ["digest"]
     bounds = read.call_bounds(sessions_db).iloc[0]
     assert bounds["first_call"] == pd.Timestamp("2026-02-01T10:00")
 

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Engine, Select, func, or_, select
 from openclaw_telemetry.measures import (
     M,
     S,
+    cron_job,
     flag,
     tokens,
     total,
@@ -175,10 +176,6 @@ def session_calls(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFr
     return out
 
 
-def _job() -> Any:
-    return func.coalesce(S.cron_job_name, S.cron_job_id, "(unnamed job)")
-
-
 def _cron_calls(select_: Select[Any], scope: Scope) -> Select[Any]:
     return (select_.join(sessions, same_session(S, M))
             .where(S.kind == "cron", *call_conditions(scope)))
@@ -215,7 +212,7 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
     stmt = _cron_calls(select(day, M.session_id, M.gateway, func.count().label("calls"),
                               total(tokens()).label("tokens"), total(M.cost).label("cost"),
                               total(flag(M.is_error)).label("errors")), scope)
-    run = [_job().label("job"), S.session_id, S.gateway, S.agent_id, S.start_time,
+    run = [cron_job().label("job"), S.session_id, S.gateway, S.agent_id, S.start_time,
            S.end_time, S.model]
     # grouped by day and session only, the runs' facts joined after: half the sort
     meta = frame(engine, select(*run).where(S.kind == "cron"))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Select, func, select
 
-from openclaw_telemetry.measures import M, S
+from openclaw_telemetry.measures import M, S, cron_job
 from openclaw_telemetry.migrations import schema_status
 from openclaw_telemetry.read.sqlkit import Scope, bounds, frame
 from openclaw_telemetry.schema import ingest_runs, messages, tool_calls
@@ -99,9 +99,9 @@ def call_bounds(engine: Engine) -> pd.DataFrame:
 
 
 def filter_options(engine: Engine) -> pd.DataFrame:
-    """Columns field ('agent' | 'gateway' | 'kind' | 'model' | 'tool'), value: every value
-    each dimension has in the database (what the filters offer, and what colours are given
-    to)."""
+    """Columns field ('agent' | 'cron job' | 'gateway' | 'kind' | 'model' | 'tool'), value:
+    every value each dimension has in the database (what the filters offer, and what
+    colours are given to)."""
     import pandas as pd
 
     return pd.DataFrame(option_values(engine), columns=["field", "value"])
@@ -117,6 +117,8 @@ def option_values(engine: Engine) -> list[tuple[str, str]]:
         for field, column in (("agent", S.agent_id), ("kind", S.kind)):
             rows += [(field, value) for (value,) in conn.execute(select(column).distinct())
                      if value]
+        rows += [("cron job", value) for (value,) in conn.execute(
+            select(cron_job()).where(S.kind == "cron").distinct())]
         rows += [("gateway", value) for value in _gateways(conn)]
     return sorted(rows)
 

@@ -153,7 +153,7 @@ def render(ctx: shell.Ctx) -> None:
     st.caption("In brackets: the difference to the first column; green is better, red worse.")
     shown_names = [str(i) for i in frame["item"]]
     colours = story_charts.THINKING_COLOURS if dimension == "thinking" else \
-        ctx.colours("model" if dimension == "model" else "agent")
+        ctx.colours({"model": "model", "cron_job": "cron job"}.get(dimension, "agent"))
     measures = list(CHARTED.items())
     pairs = [measures[at:at + 2] for at in range(0, len(measures), 2)]
     for pair in pairs:  # a row of columns per pair: a phone stacks them in reading order
