@@ -990,6 +990,7 @@ def test_the_sub_agent_share_says_what_it_is_a_share_of(tmp_path: Path,
     share = json.loads(rolled.proto.columns)["subagent_share"]
     assert share["label"] == "Share"
     assert "Sub-agent $" in share["help"] and "Total $" in share["help"]
+    assert row["kind"] == "main chat"  # the kind by name, as on the Sessions page
 
 
 def test_cron_jobs_are_drawn_in_the_palettes_colours(tmp_path: Path,

@@ -12,6 +12,7 @@ from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui.widgets import (
     chart,
     count_column,
+    kind_names,
     link_column,
     local_times,
     money_column,
@@ -81,6 +82,7 @@ def subagents(ctx: shell.Ctx) -> None:
                                             gateway=ctx.view.several_gateways))
     known = rolled["parent_id"].where(rolled["kind"].notna())  # no page for a lost parent
     named["open"] = session_links(ctx, known, rolled["gateway"]).to_numpy()
+    named["kind"] = kind_names(rolled["kind"])
     chart(charts.ranked_bars(named, names="bar", values="subagent_cost", money=True,
                              title="Sub-agent cost by spawning session", top=10), "sub-bars")
     table(named, key="sub-table", column_order=with_gateway(ctx, [
