@@ -31,6 +31,7 @@ import pandas as pd
 
 from openclaw_telemetry.config import checked_gateway
 from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.model import SESSION_KINDS
 from openclaw_telemetry.timeframe import local_midnight, to_utc
 from openclaw_telemetry.ui import format as fmt
 
@@ -237,6 +238,17 @@ def strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def kinds(raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The `kinds` filter of a rule or budget: session kinds as stored (a fixed list, so a
+    kind that is not one of them is a mistake, not a kind not seen yet)."""
+    names = strings(raw, "kinds", where)
+    for name in names:
+        if name not in SESSION_KINDS:
+            raise ConfigError(f"{where}: kinds: {name!r} is not a session kind "
+                              f"({', '.join(SESSION_KINDS)})")
+    return names
+
+
 def gateways(raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
     """The `gateway` filter of a rule or budget: one gateway name or a list of them (as
     `--gateway` names them); () when absent."""
@@ -298,7 +310,7 @@ def parse_rule(raw: object, where: str) -> Rule | None:
     return Rule(name.strip(), metric, _thresholds(raw, where),
                 parse_window(raw.get("window", default_window), where),
                 strings(raw, "agents", where), strings(raw, "models", where),
-                strings(raw, "kinds", where), min_calls, str(raw.get("description", "")),
+                kinds(raw, where), min_calls, str(raw.get("description", "")),
                 gateways(raw, where))
 
 

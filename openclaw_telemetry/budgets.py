@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
-from openclaw_telemetry.alerting import Severity, gateways, strings, unique_names
+from openclaw_telemetry.alerting import Severity, gateways, kinds, strings, unique_names
 from openclaw_telemetry.errors import ConfigError
 
 
@@ -126,7 +126,7 @@ def parse_budget(raw: object, where: str) -> Budget | None:
                           f"{raw.get('period')!r}") from None
     budget = Budget(name.strip(), period, _number(raw, "amount", where), _fractions(raw, where),
                     strings(raw, "agents", where), strings(raw, "models", where),
-                    strings(raw, "kinds", where), strings(raw, "cron_jobs", where),
+                    kinds(raw, where), strings(raw, "cron_jobs", where),
                     _start_day(raw, where, period), str(raw.get("description", "")),
                     gateways(raw, where))
     return None if raw.get("enabled", True) is False else budget

@@ -16,6 +16,10 @@ from typing import NamedTuple
 # §4.3): the order charts and tables show them in
 THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh")
 
+# Session kinds as stored (`sources.attribution` decides them; rules and budgets filter by them)
+SESSION_KINDS = ("main", "direct", "group", "channel", "thread", "cron", "subagent",
+                 "heartbeat", "acp", "hook", "dashboard", "unknown")
+
 
 class SourceKind(StrEnum):
     """Where a transcript came from; the value is shown to users and stored."""

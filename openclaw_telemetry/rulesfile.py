@@ -75,14 +75,16 @@ def load(path: str | None, env: Mapping[str, str] | None = None) -> RulesFile:
     return parse(text, name, env)
 
 
-# (not kinds: a small vocabulary, direct, cron, subagent …, that a database may lack yet)
-_SCOPES = (("gateways", "gateway"), ("agents", "agent"), ("models", "model"))
+# (not kinds: a fixed vocabulary, checked when the file is read)
+_SCOPES = (("gateways", "gateway"), ("agents", "agent"), ("models", "model"),
+           ("cron_jobs", "cron job"))
 
 
 def unknown_names(config: RulesFile, known: Sequence[tuple[str, str]]) -> list[str]:
     """What the rules and budgets name that the database has never seen (`known`: the
-    (field, value) pairs of `read.option_values`): a typo makes a budget read $0 forever.
-    Warnings, not errors: a gateway or agent may simply not have reported yet."""
+    (field, value) pairs of `read.option_values`, with ("cron job", …) pairs of every id
+    and name of `read.cron_job_keys`): a typo makes a budget read $0 forever. Warnings,
+    not errors: a gateway or agent may simply not have reported yet."""
     seen: dict[str, list[str]] = {}
     for field_name, value in known:
         seen.setdefault(field_name, []).append(value)
@@ -90,7 +92,7 @@ def unknown_names(config: RulesFile, known: Sequence[tuple[str, str]]) -> list[s
     for what, items in (("rule", config.rules), ("budget", config.budgets)):
         for item in items:
             for attribute, field_name in _SCOPES:
-                for name in getattr(item, attribute):
+                for name in getattr(item, attribute, ()):  # (rules have no cron_jobs)
                     values = seen.get(field_name, [])
                     if name not in values:
                         shown = ", ".join(values[:10]) + (" …" if len(values) > 10 else "")

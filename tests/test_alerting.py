@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from telemetry_db import build, call, session, today_before
 
+from openclaw_telemetry import rulesfile
 from openclaw_telemetry.alert_check import active_alerts, alert_history, alert_summary
 from openclaw_telemetry.alert_cli import exit_code, main
 from openclaw_telemetry.alerting import (
@@ -285,6 +286,36 @@ def test_names_the_database_has_never_seen_are_warned_about(
     assert len(err) == 2 and all(line.startswith("alerts.py: warning: ") for line in err)
     assert "rule 'r': no agent 'nobody' in the database (known: " in err[0]
     assert "budget 'B': no gateway 'nope' in the database" in err[1]
+
+
+def test_a_cron_job_the_database_has_never_seen_is_warned_about(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A budget's cron_jobs match a job's id or name: one matching neither counted nothing,
+    without a word (the README's own example `cron_jobs = ["nightly-digest"]`)."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    now = datetime.now(UTC).replace(tzinfo=None)
+    build(url, [session("c1", kind="cron", cron_job_id="job-1", cron_job_name="digest")],
+          [call("c1", now - timedelta(minutes=5), 0.5)]).dispose()
+    rules = tmp_path / "rules.toml"
+    for known in ("job-1", "digest"):
+        rules.write_text(f"[[budget]]\nname = 'B'\namount = 10\ncron_jobs = ['{known}']\n")
+        main(["--db", url.removeprefix("sqlite:///"), "--alerts", str(rules)])
+        assert "warning" not in capsys.readouterr().err
+    rules.write_text("[[budget]]\nname = 'B'\namount = 10\ncron_jobs = ['nightly-digest']\n")
+    main(["--db", url.removeprefix("sqlite:///"), "--alerts", str(rules)])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "budget 'B': no cron job 'nightly-digest' in the database (known: digest, job-1)" \
+        in line
+
+
+@pytest.mark.parametrize("table", ["rule", "budget"])
+def test_a_session_kind_that_does_not_exist_is_refused(table: str) -> None:
+    """kinds is a fixed vocabulary: `kinds = ["crom"]` can never match, and counted $0."""
+    extra = "metric = 'cost'\nwarning = 1\n" if table == "rule" else "amount = 1\n"
+    with pytest.raises(ConfigError, match="kinds: 'crom' is not a session kind "
+                                          r"\(main, direct, group, "):
+        rulesfile.parse(f"[[{table}]]\nname = 'x'\n{extra}kinds = ['cron', 'crom']\n",
+                        "rules.toml", {})
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [

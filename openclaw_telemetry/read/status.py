@@ -123,6 +123,16 @@ def option_values(engine: Engine) -> list[tuple[str, str]]:
     return sorted(rows)
 
 
+def cron_job_keys(engine: Engine) -> list[str]:
+    """Every id and every name of a cron job the database holds (what a budget's
+    `cron_jobs` can match), sorted."""
+    with engine.connect() as conn:
+        found = {value for pair in conn.execute(
+            select(S.cron_job_id, S.cron_job_name).where(S.kind == "cron").distinct())
+            for value in pair if value}
+    return sorted(found)
+
+
 def gateways(engine: Engine) -> list[str]:
     """The gateways (OpenClaw hosts) whose sessions the database holds, sorted."""
     with engine.connect() as conn:

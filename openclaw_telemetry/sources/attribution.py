@@ -16,13 +16,12 @@ from typing import Any
 
 import orjson
 
+from openclaw_telemetry.model import SESSION_KINDS
 from openclaw_telemetry.pricing import load_json_file
 from openclaw_telemetry.sources import sqlite_store
 from openclaw_telemetry.sources.files import read_regular
 from openclaw_telemetry.sources.jsonl import clean_text
 
-KINDS = ("main", "direct", "group", "channel", "thread", "cron", "subagent", "heartbeat",
-         "acp", "hook", "dashboard", "unknown")
 _PREFIX_KINDS = {"cron": "cron", "subagent": "subagent", "acp": "acp", "hook": "hook",
                  "dashboard": "dashboard", "direct": "direct", "group": "group",
                  "channel": "channel", "room": "channel", "heartbeat": "heartbeat"}
@@ -109,11 +108,11 @@ def kind_for(attr: Attribution | None, marker_kind: str | None,
         kind = parse_key(attr.session_key, main_keys).kind
         if kind != "unknown":
             return kind
-    if attr is not None and attr.kind in KINDS and attr.kind != "unknown":
+    if attr is not None and attr.kind in SESSION_KINDS and attr.kind != "unknown":
         return attr.kind
     if attr is not None and (attr.spawn_depth or 0) > 0:
         return "subagent"
-    return marker_kind if marker_kind in KINDS else "unknown"
+    return marker_kind if marker_kind in SESSION_KINDS else "unknown"
 
 
 # -- JSONL era: sessions.json -----------------------------------------------------------
