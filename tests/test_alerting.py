@@ -311,6 +311,9 @@ def test_a_cron_job_the_database_has_never_seen_is_warned_about(
 @pytest.mark.parametrize("table", ["rule", "budget"])
 def test_a_session_kind_that_does_not_exist_is_refused(table: str) -> None:
     """kinds is a fixed vocabulary: `kinds = ["crom"]` can never match, and counted $0."""
+    from openclaw_telemetry.model import SESSION_KINDS
+    from openclaw_telemetry.ui.filters import KIND_LABELS
+    assert tuple(KIND_LABELS) == SESSION_KINDS  # (the Kind filter names each of them)
     extra = "metric = 'cost'\nwarning = 1\n" if table == "rule" else "amount = 1\n"
     with pytest.raises(ConfigError, match="kinds: 'crom' is not a session kind "
                                           r"\(main, direct, group, "):
