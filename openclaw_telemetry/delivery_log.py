@@ -11,6 +11,7 @@ The row keeps the message, so a failed delivery is retried with the same text.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,11 @@ from openclaw_telemetry.schema import notifications
 
 N = notifications.c
 STALE = timedelta(minutes=2)
+
+
+def target_id(url: str) -> str:
+    """How the record keys an Apprise URL: a hash, never the URL (it holds secrets)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,13 @@ to a capture buffer, never to the process's stderr.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
 
 import apprise
+
+from openclaw_telemetry.delivery_log import target_id
 
 _TYPES = {"info": apprise.NotifyType.INFO, "warning": apprise.NotifyType.WARNING,
           "critical": apprise.NotifyType.FAILURE, "resolved": apprise.NotifyType.SUCCESS}
@@ -51,7 +52,7 @@ def target(url: str) -> Target:
     rest = url.split("://", 1)[-1]
     shown = set(_PARTS.split(label.split("://", 1)[-1]))
     secrets = tuple(part for part in _PARTS.split(rest) if len(part) >= 4 and part not in shown)
-    return Target(url, hashlib.sha256(url.encode()).hexdigest()[:16], label, secrets)
+    return Target(url, target_id(url), label, secrets)
 
 
 def send(to: Target, *, title: str, body: str, level: str) -> str | None:

@@ -101,6 +101,28 @@ def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.Monkey
     _ok(at)
 
 
+def test_a_failure_of_a_url_no_longer_listed_is_not_to_be_retried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The URL that failed was taken out of the rules file (a mistyped token fixed): its
+    failure is never retried (`dispatch` retries listed URLs only), yet the page said
+    "could not be delivered, to be retried" for ever."""
+    db, rules = _setup(tmp_path)
+    rules.write_text(rules.read_text().replace("127.0.0.1:9/hook", "127.0.0.1:9/fixed"))
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    _ok(at)
+    assert not at.warning
+    said = [c.value for c in at.caption]
+    assert ("1 budget notification failed to a URL no longer in the rules file; it is not "
+            "retried.") in said
+    rules.write_text(rules.read_text().replace('notify = [', 'notify_x = [').split("\n", 1)[1])
+    at = _app("dashboard_enhanced.py", db, monkeypatch).run()  # no URL at all now
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    _ok(at)
+    assert not at.warning
+
+
 def projected_range_is_plain_text(at: AppTest, month: pd.Series) -> None:
     """The p10–p90 range was the metric's delta: a chip with an up arrow."""
     (tile,) = [m for m in at.metric if m.label == "Projected month end"]

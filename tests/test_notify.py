@@ -240,8 +240,9 @@ def test_read_layer_delivery_record(tmp_path: Path) -> None:
         record = read.deliveries(engine, until=to_utc(now) + timedelta(minutes=1))
         assert list(record.columns) == ["episode", "kind", "severity", "title", "target",
                                         "state", "attempts", "sent_at", "resolved_at",
-                                        "updated_at", "error"]
+                                        "updated_at", "error", "target_id"]
         assert sorted(record["kind"]) == ["alert", "budget"]
+        assert set(record["target_id"]) == {target(config.notify[0]).id}
         assert set(record["state"]) == {"failed"} and set(record["attempts"]) == {1}
         assert set(record["target"]) == {"json://bot:****@127.0.0.1:9/hook"}
         assert SECRET not in record.to_csv()

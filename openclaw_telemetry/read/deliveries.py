@@ -15,7 +15,7 @@ from openclaw_telemetry.schema import notifications
 
 N = notifications.c
 COLUMNS = ["episode", "kind", "severity", "title", "target", "state", "attempts", "sent_at",
-           "resolved_at", "updated_at", "error"]
+           "resolved_at", "updated_at", "error", "target_id"]
 
 
 def deliveries(engine: Engine, *, until: datetime, limit: int = 500) -> pd.DataFrame:
@@ -24,10 +24,12 @@ def deliveries(engine: Engine, *, until: datetime, limit: int = 500) -> pd.DataF
     recently changed.
     Columns: episode, kind (alert | budget), severity, title, target (the URL's privacy
     label), state (sending, sent, failed, resolving, resolved, resolve_failed), attempts,
-    sent_at, resolved_at, updated_at (naive UTC; NaT when not yet), error (redacted)."""
+    sent_at, resolved_at, updated_at (naive UTC; NaT when not yet), error (redacted),
+    target_id (the URL's hash, `delivery_log.target_id`)."""
     failing = case((N.state.in_(("failed", "resolve_failed")), 0), else_=1)
     stmt = (select(N.episode, N.kind, N.severity, N.title, N.target_label.label("target"),
-                   N.state, N.attempts, N.sent_at, N.resolved_at, N.updated_at, N.error)
+                   N.state, N.attempts, N.sent_at, N.resolved_at, N.updated_at, N.error,
+                   N.target.label("target_id"))
             .where(N.updated_at < until).order_by(failing, N.updated_at.desc()).limit(limit))
     out = frame(engine, stmt, COLUMNS)
     for column in ("sent_at", "resolved_at", "updated_at"):

@@ -6,12 +6,14 @@ ingest). Targets show as Apprise's privacy labels: no page shows a secret.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import read
+from openclaw_telemetry.delivery_log import target_id
 from openclaw_telemetry.timeframe import to_utc
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
@@ -28,25 +30,31 @@ def record(ctx: shell.Ctx) -> pd.DataFrame:
     return frame
 
 
-def show(ctx: shell.Ctx, kind: str, *, configured: bool) -> None:
-    """Failed deliveries of `kind` (alert | budget) as a warning, then the record."""
+def show(ctx: shell.Ctx, kind: str, *, urls: Sequence[str]) -> None:
+    """Failed deliveries of `kind` (alert | budget) to the `urls` listed now as a warning
+    (those to a URL taken out of the list are never retried: said apart), then the record."""
     frame = record(ctx)
     frame = frame[frame["kind"] == kind]
-    failing = frame[frame["state"].isin(_FAILING)]
-    if not configured and frame.empty:
+    if not urls and frame.empty:
         st.caption("Nothing is delivered: no notify URLs in the rules file (README: Budgets "
                    "and notifications).")
         return
-    if not failing.empty:
-        st.warning(f"{fmt.counted(len(failing), f'{kind} notification')} could not be "
+    failing = frame[frame["state"].isin(_FAILING)]
+    listed = failing["target_id"].isin({target_id(url) for url in urls})
+    retried, dropped = failing[listed], failing[~listed]
+    if not retried.empty:
+        st.warning(f"{fmt.counted(len(retried), f'{kind} notification')} could not be "
                    "delivered, to be retried at the next evaluation (alerts.py --notify or "
-                   "--watch --alerts). "
-                   f"Last error: {fmt.escape_md(failing.iloc[0]['error'])}",
+                   "an ingest with --alerts). "
+                   f"Last error: {fmt.escape_md(retried.iloc[0]['error'])}",
                    icon=":material/error:")
+    if not dropped.empty:
+        st.caption(f"{fmt.counted(len(dropped), f'{kind} notification')} failed to a URL no "
+                   "longer in the rules file; it is not retried.")
     if frame.empty:
         st.caption("Nothing delivered yet.")
         return
-    shown = local_times(frame.drop(columns=["episode", "kind"]),
+    shown = local_times(frame.drop(columns=["episode", "kind", "target_id"]),
                         ["sent_at", "resolved_at", "updated_at"], ctx.tz)
-    with st.expander(f"Deliveries ({len(frame)})", expanded=not failing.empty):
+    with st.expander(f"Deliveries ({len(frame)})", expanded=not retried.empty):
         table(shown, key=f"deliveries-{kind}")

@@ -155,7 +155,7 @@ def render(ctx: shell.Ctx) -> None:
     with st.expander("Rules"):
         rules_table(rules)
     st.subheader("Notifications")
-    deliveries.show(ctx, "alert", configured=bool(notify))
+    deliveries.show(ctx, "alert", urls=notify)
     monitoring(ctx, active)
 
 

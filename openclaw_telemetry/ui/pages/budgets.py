@@ -85,7 +85,7 @@ def render(ctx: shell.Ctx) -> None:
         with st.container(border=True):
             budget(ctx, row, spent_by)
     st.subheader("Notifications")
-    deliveries.show(ctx, "budget", configured=bool(config.notify))
+    deliveries.show(ctx, "budget", urls=config.notify)
 
 
 if __name__ == "__main__":
