@@ -61,7 +61,8 @@ from openclaw_telemetry.store import database_url, describe, make_engine, open_e
 PROG = "exporter.py"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 9473
 CALL_LABELS = ["gateway", "agent", "model", "provider", "kind"]
-# (metric, measure of `rollups.MEASURES`, help): call measures over the call labels
+# (metric, measure of `rollups.MEASURES`, help): call measures over the call labels; `{cost}`
+# in a help is the cost metric of the same family (openclaw_cost_usd, openclaw_recent_cost_usd)
 CALL_MEASURES = (
     ("openclaw_llm_calls", "calls",
      "LLM calls, each counted once however many copies OpenClaw kept"),
@@ -69,9 +70,9 @@ CALL_MEASURES = (
     ("openclaw_cost_usd", "cost",
      "Cost in US dollars at list price: recorded by OpenClaw, else estimated from prices"),
     ("openclaw_estimated_cost_usd", "estimated_cost",
-     "The part of openclaw_cost_usd estimated from prices rather than recorded"),
+     "The part of {cost} estimated from prices rather than recorded"),
     ("openclaw_subscription_cost_usd", "subscription_cost",
-     "The part of openclaw_cost_usd made through subscription or login providers: "
+     "The part of {cost} made through subscription or login providers: "
      "a list-price equivalent, not money spent"),
     ("openclaw_unpriced_llm_calls", "unpriced_calls",
      "LLM calls with no price anywhere (their cost counts as 0)"),
@@ -98,7 +99,8 @@ def _call_families(rows: list[dict[Hashable, Any]], prefix: str, suffix: str,
     extra = [window] if window else []
     families = []
     for name, measure, help_text in CALL_MEASURES:
-        family = GaugeMetricFamily(prefix + name.removeprefix("openclaw_"), help_text + suffix,
+        family = GaugeMetricFamily(prefix + name.removeprefix("openclaw_"),
+                                   help_text.format(cost=prefix + "cost_usd") + suffix,
                                    labels=labels)
         for row in rows:
             family.add_metric([*(row[label] for label in CALL_LABELS), *extra],

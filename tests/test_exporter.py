@@ -24,7 +24,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from test_deploy import SYSTEMD, environment_file, require_tool, unit_settings
 
-from openclaw_telemetry.prometheus import DEFAULT_PORT
+from openclaw_telemetry.prometheus import DEFAULT_PORT, RECENT
 from tests.conftest import (
     SAMPLE_VERSIONS,
     copy_sample,
@@ -135,6 +135,20 @@ def test_exposition_passes_promtool(sample: Path, sqlite_url: str, tmp_path: Pat
                              capture_output=True, check=False, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.strip() == "" and checked.stderr.strip() == ""  # no lint remarks
+
+
+def test_help_texts_name_metrics_of_their_own_family(tmp_path: Path, sqlite_url: str) -> None:
+    """A HELP text that names a metric names one the exporter serves, and a windowed one
+    (`openclaw_recent_*`) names a windowed one: "the part of X" is the part of its twin."""
+    state_dir(tmp_path)
+    assert ingest(tmp_path / "state", sqlite_url, "-q").code == 0
+    ran = exporter("--db", sqlite_url, "--once")
+    assert ran.returncode == 0, ran.stderr
+    helps = dict(re.findall(r"^# HELP (\S+) (.*)$", ran.stdout, flags=re.MULTILINE))
+    named = {(name, other) for name, text in helps.items()
+             for other in re.findall(r"\b(openclaw_\w*[a-z0-9])\b", text)}
+    assert named and [(name, other) for name, other in named if other not in helps
+                      or other.startswith(RECENT) != name.startswith(RECENT)] == []
 
 
 USAGE_METRICS = ("openclaw_llm_calls", "openclaw_cost_usd", "openclaw_tokens",
