@@ -29,7 +29,7 @@ EXIT_WARNING, EXIT_CRITICAL = 1, 2  # alerts.py: the worst severity that fired
 EXIT_LOCKED = 3  # session_parser.py: another ingest run holds the database
 EXIT_USAGE = 64
 EXIT_NOINPUT = 66
-EXIT_CANTCREAT = 73  # session_parser.py export: the output file cannot be created or written
+EXIT_CANTCREAT = 73  # an output file (export, the exporter's --textfile) cannot be written
 
 _USAGE = "a wrong argument, option value or setting"
 _NOINPUT = "the database is missing or unreadable"
@@ -69,9 +69,11 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "exporter.py": (
         (EXIT_OK, "stopped (Ctrl-C, SIGTERM), or the metrics were written"),
-        (EXIT_FAILED, "cannot listen or write"),
+        (EXIT_FAILED, "cannot listen"),
         (EXIT_USAGE, _USAGE),
         (EXIT_NOINPUT, f"{_NOINPUT} (with --once or --textfile)"),
+        (EXIT_CANTCREAT, "the --textfile cannot be created or written (nothing is left "
+                         "behind)"),
     ),
     "python -m openclaw_telemetry.demo": (
         (EXIT_OK, "done"),

@@ -15,8 +15,9 @@ from the telemetry database, never from OpenClaw's files, and every metric is a 
 A database that is missing or unreachable is `openclaw_telemetry_database_up 0`, not a
 failed scrape.
 
-Exit codes (the table is `doors.EXIT_CODES`): 0 stopped or written, 1 cannot listen or
-write, 64 a wrong argument, 66 the database is missing or unreadable (--once, --textfile).
+Exit codes (the table is `doors.EXIT_CODES`): 0 stopped or written, 1 cannot listen, 64 a
+wrong argument, 66 the database is missing or unreadable (--once, --textfile), 73 the
+--textfile cannot be written.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry.config import default_db
 from openclaw_telemetry.doors import (
+    EXIT_CANTCREAT,
     EXIT_FAILED,
     EXIT_NOINPUT,
     EXIT_OK,
@@ -267,7 +269,7 @@ def _write_once(db: str, registry: CollectorRegistry, path: str | None) -> int:
     try:
         write_to_textfile(path, registry)
     except OSError as exc:
-        return fail(PROG, f"cannot write {path}: {exc.strerror}", EXIT_FAILED)
+        return fail(PROG, f"cannot write {path}: {exc.strerror}", EXIT_CANTCREAT)
     return EXIT_OK
 
 

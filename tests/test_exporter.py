@@ -293,9 +293,14 @@ def test_unwritable_textfile_and_busy_port(sample: Path, sqlite_url: str,
                                            tmp_path: Path) -> None:
     assert ingest(sample, sqlite_url, "-q").code == 0
     ran = exporter("--db", sqlite_url, "--textfile", str(tmp_path / "no" / "dir.prom"))
-    assert ran.returncode == 1
+    assert ran.returncode == 73  # EX_CANTCREAT, as session_parser.py export
     assert ran.stderr.strip().splitlines() == [
         f"exporter.py: cannot write {tmp_path / 'no' / 'dir.prom'}: No such file or directory"]
+    folder = tmp_path / "textfile"
+    (folder / "openclaw.prom").mkdir(parents=True)  # in the way: the rename fails
+    ran = exporter("--db", sqlite_url, "--textfile", str(folder / "openclaw.prom"))
+    assert ran.returncode == 73, ran.stderr
+    assert [p.name for p in folder.iterdir()] == ["openclaw.prom"]  # no temp file left
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
