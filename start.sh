@@ -32,7 +32,8 @@ Options:
   --enhanced          serve the enhanced dashboard (dashboard_enhanced.py: more pages,
                       cost statistics, alerts) instead of dashboard.py
   --with-bmasterai    --enhanced, and also install the optional bmasterai package
-                      (requirements-bmasterai.txt) into .venv for its bmasterai page
+                      (requirements-bmasterai.txt) into .venv for the bmasterai monitor
+                      of its Alerts page
   --watch             keep ingesting while the dashboard runs (session_parser.py --watch),
                       so new usage shows up within seconds; stops with the dashboard
   --demo              no OpenClaw data yet? Generate a realistic demo state directory
@@ -316,7 +317,7 @@ fi
 [ "$DEMO" = 0 ] || say "    Showing DEMO data from ${DB_FILE[0]:-\$OPENCLAW_TELEMETRY_DB}, not your agents' usage."
 [ "$WATCH" = 0 ] || say "    Live ingestion is on (session_parser.py --watch); it stops with the dashboard."
 if [ "$SCRIPT" = dashboard_enhanced.py ] && [ "$REQUIREMENTS" = requirements.txt ]; then
-    say "    Its bmasterai page uses the optional bmasterai package when installed;" \
+    say "    Its Alerts page shows a bmasterai monitor when the optional package is installed;" \
         "./start.sh --with-bmasterai installs it."
 fi
 say "    Press Ctrl-C to stop."

@@ -126,3 +126,35 @@ def test_every_export_and_report_option_is_in_the_readme(module: str) -> None:
                if s.startswith("--") and s != "--help"]
     assert options
     assert [o for o in options if f"`{o}" not in README and f"[{o}" not in README] == []
+
+
+def dashboard_pages() -> set[str]:
+    """The titles of the dashboards' pages, as their sidebar and View picker show them."""
+    from openclaw_telemetry.ui.app import ENHANCED, VIEWS  # loads streamlit: only here
+
+    return {title for _, title, _ in ENHANCED} | {title for title, _ in VIEWS.values()}
+
+
+# "the Sessions page", "the enhanced dashboard's Alerts and Budgets pages": the names
+PAGE_MENTION = re.compile(r"(?:\b[Tt]he |dashboard's )((?:[A-Z]|(?<=dashboard's ))"
+                          r"[^.;:()`]*?) pages?\b")
+
+
+def test_the_readme_lists_the_dashboards_pages_by_their_titles() -> None:
+    section = README[README.index("\n## The dashboards\n"):]
+    section = section[:section.index("\n## ", 5)]
+    assert set(re.findall(r"^- \*\*(.+?)\*\* — ", section, re.MULTILINE)) == dashboard_pages()
+
+
+def test_pages_named_in_the_readme_and_deploy_exist() -> None:
+    """A page named in prose ("the dashboard's Sessions and Cron & sub-agents pages") is
+    named by its title, so a reader finds it in the sidebar."""
+    root = Path(__file__).resolve().parents[1]
+    pages = dashboard_pages()
+    named = {}
+    for path in [root / "README.md", *sorted((root / "deploy").rglob("*"))]:
+        if path.is_file():
+            text = " ".join(path.read_text().replace("**", "").split())
+            for phrase in PAGE_MENTION.findall(text):
+                named.update({name: path.name for name in re.split(r", | and ", phrase)})
+    assert named and {name: where for name, where in named.items() if name not in pages} == {}
