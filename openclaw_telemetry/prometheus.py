@@ -13,7 +13,9 @@ from the telemetry database, never from OpenClaw's files, and every metric is a 
   that appears with a value already (a new model) is invisible to `increase()`/`delta()`;
 - freshness: the last ingest run and the last call of each gateway.
 A database that is missing or unreachable is `openclaw_telemetry_database_up 0`, not a
-failed scrape.
+failed scrape. A labelled series with nothing to count (an idle hour, no bad input) is
+absent, not a 0 under made-up labels: a query that means 0 says `or 0 * …` (README,
+"Prometheus exporter"; the Grafana dashboard does).
 
 Exit codes (the table is `doors.EXIT_CODES`): 0 stopped or written, 1 cannot listen, 64 a
 wrong argument, 66 the database is missing or unreadable (--once, --textfile), 73 the

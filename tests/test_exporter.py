@@ -21,10 +21,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import CollectorRegistry
 from test_deploy import SYSTEMD, environment_file, require_tool, unit_settings
 
-from openclaw_telemetry.prometheus import DEFAULT_PORT, RECENT
+from openclaw_telemetry.prometheus import DEFAULT_PORT, RECENT, TelemetryCollector
 from tests.conftest import (
     SAMPLE_VERSIONS,
     copy_sample,
@@ -32,7 +34,7 @@ from tests.conftest import (
     sample_figures,
     samples_dir,
 )
-from tests.entries import assistant, header, state_dir, write
+from tests.entries import assistant, header, state_dir, tool_call, tool_result, write
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -358,7 +360,8 @@ def test_rules_use_only_metrics_the_exporter_serves(sample: Path, sqlite_url: st
 # --- deploy/grafana: the dashboard over the exporter's metrics -------------------------------
 
 
-def grafana_queries() -> list[str]:
+def grafana_panel_queries() -> list[tuple[str, str, str]]:
+    """(panel title, panel type, query) of every query, Grafana's variables filled in."""
     dashboard = json.loads(GRAFANA.read_text())
     queries = []
     for panel in dashboard["panels"]:
@@ -366,8 +369,12 @@ def grafana_queries() -> list[str]:
             expr = target["expr"]
             for variable, value in GRAFANA_VARIABLES.items():
                 expr = expr.replace(variable, value)
-            queries.append(expr)
+            queries.append((panel["title"], panel["type"], expr))
     return queries
+
+
+def grafana_queries() -> list[str]:
+    return [expr for _, _, expr in grafana_panel_queries()]
 
 
 def test_grafana_dashboard_is_well_formed() -> None:
@@ -392,17 +399,18 @@ def test_grafana_queries_are_valid_promql(tmp_path: Path) -> None:
 
 
 def test_grafana_panels_follow_the_gateway_choice() -> None:
-    """Every panel over the gateways' data (usage, freshness, input problems; not the
-    exporter's own health) keeps only the gateways chosen in the dashboard's variable."""
+    """Every metric over the gateways' data (usage, freshness, input problems; not the
+    exporter's own health) a panel reads keeps only the gateways chosen in the dashboard's
+    variable."""
     dashboard = json.loads(GRAFANA.read_text())
     assert [v["name"] for v in dashboard["templating"]["list"]] == [
         "datasource", "gateway", "agent"]
     for panel in dashboard["panels"]:
         for target in panel["targets"]:
-            metrics = re.findall(r"\b(openclaw_\w+)", target["expr"])
-            if any(not name.startswith("openclaw_telemetry_") for name in metrics):
-                assert target["expr"].count('gateway=~"$gateway"') == len(metrics), \
-                    panel["title"]
+            metrics = [name for name in re.findall(r"\b(openclaw_\w+)", target["expr"])
+                       if not name.startswith("openclaw_telemetry_")]
+            assert metrics and target["expr"].count('gateway=~"$gateway"') == len(metrics), \
+                panel["title"]
 
 
 def test_grafana_uses_only_metrics_the_exporter_serves(sample: Path, sqlite_url: str) -> None:
@@ -410,3 +418,56 @@ def test_grafana_uses_only_metrics_the_exporter_serves(sample: Path, sqlite_url:
     served = served_metrics(exporter("--db", sqlite_url, "--once").stdout)
     used = set(re.findall(r"\b(openclaw_\w+)", " ".join(grafana_queries())))
     assert used and used <= served, used - served
+
+
+def promtool_series(exposition: str) -> list[dict[str, str]]:
+    """Every sample of an exposition as a promtool input series, scraped alike for 10 minutes."""
+    return [{"series": name + "{" + ",".join(f"{key}={json.dumps(value)}"
+                                             for key, value in labels.items()) + "}",
+             "values": " ".join([repr(value)] * 11)}
+            for name, found in samples(exposition).items() for labels, value in found]
+
+
+# panels whose number is not 0 when no call is recent: the freshness, a total since the
+# start of the range (all of it: Prometheus has no older sample) and tool calls by tool
+NOT_ZERO = {"Last ingest", "Cost in the time range", "Tool calls by tool"}
+
+
+@pytest.mark.parametrize("database", ["idle", "empty", "missing"])
+def test_grafana_panels_show_zero_where_zero_is_the_truth(database: str, tmp_path: Path,
+                                                          sqlite_url: str) -> None:
+    """A stat panel shows 0 when the exporter reads a database with nothing to count, and a
+    graph a line at 0 for each gateway, agent, session kind, token type or tool the totals
+    know: "No data" only when the exporter cannot read its database (not `or vector(0)`,
+    which would show $0 then), or for a breakdown of nothing (a pie of no spend)."""
+    if database == "missing":  # what a served exporter says: only database_up 0
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(TelemetryCollector(sqlite_url))
+        exposition = generate_latest(registry).decode()
+        assert samples(exposition).keys() == {"openclaw_telemetry_database_up"}
+    else:
+        sessions = state_dir(tmp_path)
+        if database == "idle":  # calls and a tool call, all two days old
+            ms = int(time.time() * 1000) - 48 * 3600_000
+            write(sessions, "s.jsonl", header("s", ms),
+                  assistant(ms + 1000, response_id="r1", cost=0.25,
+                            tools=[tool_call("t1", "read")]),
+                  tool_result("t1", "read", ms + 2000))
+        assert ingest(tmp_path / "state", sqlite_url, "-q").code == 0
+        ran = exporter("--db", sqlite_url, "--once")
+        assert ran.returncode == 0, ran.stderr
+        exposition = ran.stdout
+    checks = []
+    for title, kind, expr in grafana_panel_queries():  # what shows data, and is it 0
+        shown = {"missing": False, "empty": kind == "stat",
+                 "idle": kind != "piechart"}[database]
+        checks.append({"expr": f"absent({expr})", "eval_time": "5m",
+                       "exp_samples": [] if shown else [{"labels": "{}", "value": 1}]})
+        if title not in NOT_ZERO:
+            checks.append({"expr": f"({expr}) != 0", "eval_time": "5m", "exp_samples": []})
+    tests = tmp_path / "grafana-panels.test.yml"
+    tests.write_text(json.dumps({"rule_files": [], "tests": [{
+        "interval": "1m", "input_series": promtool_series(exposition),
+        "promql_expr_test": checks}]}))
+    tested = promtool("test", "rules", str(tests))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
