@@ -52,6 +52,7 @@ from openclaw_telemetry.doors import (
     EXIT_WARNING,
     door_parser,
     fail,
+    reader_may_leave,
     usage_error,
 )
 from openclaw_telemetry.errors import ConfigError, DatabaseError
@@ -160,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return usage_error(PROG, exc)
     except (DatabaseError, SQLAlchemyError) as exc:
         return fail(PROG, str(exc), EXIT_NOINPUT)
-    _print(checked, args.json)
+    with reader_may_leave(sys.stdout):
+        _print(checked, args.json)
     _warn_failures(checked.outcomes)
     return exit_code(checked.alerts, checked.budgets)

@@ -24,7 +24,13 @@ import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry import config, stopping
-from openclaw_telemetry.doors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, usage_error
+from openclaw_telemetry.doors import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    reader_may_leave,
+    usage_error,
+)
 from openclaw_telemetry.errors import (
     ConfigError,
     DatabaseError,
@@ -136,7 +142,8 @@ def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO)
     summary.elapsed_seconds = time.perf_counter() - started
     if settings.json:
         payload = {**summary_dict(summary), "database": {"url": describe(url), **totals}}
-        out.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
+        with reader_may_leave(out):
+            out.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
     elif talk:
         _report(summary, totals, describe(url), err)
     elif summary.issues_by_kind:

@@ -13,13 +13,19 @@ are each command's own results (alerts.py: 1 and 2 are the severity that fired),
 143 mean stopped by Ctrl-C / SIGTERM. `EXIT_CODES` is the table: each `--help` ends with its
 command's rows, and the README's "Exit codes" table repeats them word for word (a test
 compares the two).
+
+What a command prints for a reader that may stop reading early (`| head`) is written inside
+`reader_may_leave`: the reader leaving is not a failure and changes no exit code.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from typing import NoReturn, TextIO
+from collections.abc import Iterator
+from typing import IO, Any, NoReturn, TextIO
 
 from openclaw_telemetry.errors import ConfigError
 
@@ -115,3 +121,21 @@ def fail(prog: str, message: str, code: int, err: TextIO | None = None) -> int:
 def usage_error(prog: str, exc: ConfigError, err: TextIO | None = None) -> int:
     """A wrong argument or setting: one line and exit code 64."""
     return fail(prog, f"error: {exc}", EXIT_USAGE, err)
+
+
+@contextlib.contextmanager
+def reader_may_leave(stream: IO[Any]) -> Iterator[None]:
+    """Write to `stream` (stdout, a FIFO) inside the block; it is flushed at the end. A
+    reader that closes the pipe early (`| head`) has all it wanted: the writing stops
+    quietly, and the stream's descriptor is pointed at /dev/null so that what is still
+    buffered cannot fail again when the interpreter flushes it at exit (the Python docs'
+    "Note on SIGPIPE", signal module)."""
+    try:
+        yield
+        stream.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, stream.fileno())
+        finally:
+            os.close(devnull)

@@ -14,13 +14,12 @@ is written as it is, never replaced. Parquet is refused on a terminal. Exit code
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,6 +31,7 @@ from openclaw_telemetry.doors import (
     EXIT_OK,
     door_parser,
     fail,
+    reader_may_leave,
     usage_error,
 )
 from openclaw_telemetry.errors import ConfigError, DatabaseError
@@ -77,10 +77,6 @@ def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
     try:
         with stopping.noting():
             rows = _write(_stoppable(table), args.format, args.output, out)
-    except BrokenPipeError:  # the reader (`| head`) has all it wanted
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
-        return EXIT_OK
     except OSError as exc:
         return fail(PROG, f"cannot write {args.output}: {exc.strerror or exc}", EXIT_CANTCREAT,
                     err)
@@ -94,7 +90,7 @@ def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
         return exc.exit_code
     finally:
         chosen.engine.dispose()
-    if args.output != "-":
+    if args.output != "-" and rows is not None:
         print(f"{fmt.counted(rows, 'row')} written to {args.output} ({args.what})", file=err)
     return EXIT_OK
 
@@ -118,17 +114,19 @@ def _stoppable(table: Export) -> Export:
     return dataclasses.replace(table, chunks=chunks)
 
 
-def _write(table: Export, fmt: Format, output: str, out: TextIO) -> int:
+def _write(table: Export, fmt: Format, output: str, out: TextIO) -> int | None:
+    """The rows written; None when the reader (of stdout, of a FIFO) left early (`| head`)."""
+    rows = None
     if output == "-":
-        out.flush()
-        sink: BinaryIO = out.buffer
-        rows = write(table, fmt, sink)
-        sink.flush()
+        with reader_may_leave(out):
+            out.flush()
+            rows = write(table, fmt, out.buffer)
         return rows
     target = Path(output).expanduser()
     if _in_place(output):
-        with target.open("wb") as handle:
-            return write(table, fmt, handle)
+        with target.open("wb") as handle, reader_may_leave(handle):
+            rows = write(table, fmt, handle)
+        return rows
     target = target.resolve()  # through a symbolic link: the file it points to is replaced
     mode = target.stat().st_mode & 0o7777 if target.exists() else None  # new: 0600, as the
     # database it comes from

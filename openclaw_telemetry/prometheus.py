@@ -47,6 +47,7 @@ from openclaw_telemetry.doors import (
     EXIT_OK,
     door_parser,
     fail,
+    reader_may_leave,
     usage_error,
 )
 from openclaw_telemetry.errors import ConfigError, DatabaseError
@@ -266,7 +267,8 @@ def _write_once(db: str, registry: CollectorRegistry, path: str | None) -> int:
     except (DatabaseError, SQLAlchemyError) as exc:
         return fail(PROG, str(exc), EXIT_NOINPUT)
     if path is None:
-        sys.stdout.write(generate_latest(registry).decode())
+        with reader_may_leave(sys.stdout):
+            sys.stdout.write(generate_latest(registry).decode())
         return EXIT_OK
     try:
         write_to_textfile(path, registry)

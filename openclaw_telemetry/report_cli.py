@@ -14,13 +14,20 @@ import importlib
 import sys
 import threading
 from datetime import UTC, date, datetime, tzinfo
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
 from openclaw_telemetry.cli_options import Selection, add_selection, selection
-from openclaw_telemetry.doors import EXIT_NOINPUT, EXIT_OK, door_parser, fail, usage_error
+from openclaw_telemetry.doors import (
+    EXIT_NOINPUT,
+    EXIT_OK,
+    door_parser,
+    fail,
+    reader_may_leave,
+    usage_error,
+)
 from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.read.reports import (
     SessionReport,
@@ -30,6 +37,9 @@ from openclaw_telemetry.read.reports import (
     usage_report,
 )
 from openclaw_telemetry.ui import format as fmt
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PROG = "session_parser.py report"
 KINDS = {"daily": ("day", "Date"), "monthly": ("month", "Month"), "model": ("model", "Model"),
@@ -77,16 +87,13 @@ def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
                     EXIT_NOINPUT, err)
     finally:
         chosen.engine.dispose()
-    try:
+    with reader_may_leave(out):
         if args.json:
             _write_json(as_json(args, chosen, answer), out)
         else:
             if drawing is not None:
                 drawing.join()
             _table(args, chosen, answer, out)
-        out.flush()
-    except BrokenPipeError:  # the reader (`| head`) has all it wanted
-        pass
     return EXIT_OK
 
 
@@ -151,8 +158,7 @@ def _day(value: date | None) -> str | None:
 
 def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | SessionReport,
            out: TextIO) -> None:
-    from rich.console import Console  # only to draw a table: --json never loads rich
-    from rich.table import Table
+    from rich.table import Table  # only to draw a table: --json never loads rich
 
     session = isinstance(answer, SessionReport)
     # sessions of several gateways may share names (agent:main:main on each host)
@@ -180,8 +186,7 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
         total, label, blanks = summed(answer), "Total", 0 if args.kind == "model" else 1
     table.add_section()
     table.add_row(label, *[""] * blanks, *_figures(total), style="bold yellow")
-    console = Console(file=out, width=None if out.isatty() else 200, highlight=False,
-                      markup=False, emoji=False)  # cells are data, never markup
+    console = _console(out)
     console.print(table)
     if total.unpriced_calls:
         tokens = ("" if total.unpriced_tokens is None
@@ -193,6 +198,19 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
                       "(--limit 0 lists all); the totals count every one.")
     elif total.calls == 0:
         console.print("No LLM calls in this selection.")
+
+
+def _console(out: TextIO) -> Console:
+    """A rich console on `out` for data (never markup) that lets a closed pipe reach
+    `reader_may_leave`: rich's own `on_broken_pipe` exits with status 1."""
+    from rich.console import Console
+
+    class Piped(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return Piped(file=out, width=None if out.isatty() else 200, highlight=False, markup=False,
+                 emoji=False)
 
 
 def _figures(usage: Usage) -> list[str]:

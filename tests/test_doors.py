@@ -4,14 +4,17 @@ codes, and the README's one "Exit codes" table says the same, word for word."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from export_db import build_fleet
 
 from openclaw_telemetry.doors import EXIT_CODES, EXIT_USAGE
+from tests.entries import T0, assistant, header, state_dir, write
 
 ROOT = Path(__file__).resolve().parents[1]
 DOORS = ("session_parser.py", "alerts.py", "exporter.py")
@@ -91,3 +94,34 @@ def test_start_sh_help_and_table_agree() -> None:
     assert {code for code, _ in readme_table()["start.sh"]} == {
         int(code) for code in re.findall(r"\b(\d+)\b", help_codes.group(1))}
     assert re.search(r"^EXIT_USAGE=64\b", text, re.MULTILINE)
+
+
+def with_reader_gone(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`door(*args)` with stdout a real pipe whose reader closed it before the command wrote
+    (`| head -1` once head has its line): every write fails, and so would the flush at exit."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, str(ROOT / args[0]), *args[1:]], cwd=cwd,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+                              check=False, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("args", [
+    ("session_parser.py", "report", "daily"),
+    ("session_parser.py", "report", "session", "--limit", "1"),  # a table and a note
+    ("session_parser.py", "report", "monthly", "--json"),
+    ("session_parser.py", "export", "--what", "calls"),
+    ("session_parser.py", "export", "--what", "sessions", "--format", "parquet"),
+    ("session_parser.py", "--sessions-dir", "state", "--json"),
+    ("alerts.py", "--json"), ("alerts.py",), ("exporter.py", "--once")], ids=" ".join)
+def test_a_reader_that_leaves_early_is_no_failure(args: tuple[str, ...], tmp_path: Path) -> None:
+    """`… | head` takes what it wants: the command says nothing and exits as it would have
+    (the Python docs' "Note on SIGPIPE"), whether a write fails or the flush at exit would."""
+    db = tmp_path / "telemetry.db"
+    build_fleet(f"sqlite:///{db}").dispose()
+    write(state_dir(tmp_path), "s.jsonl", header("s"), assistant(T0, response_id="r"))
+    ran = with_reader_gone(*args, "--db", str(db), cwd=tmp_path)
+    assert (ran.returncode, ran.stderr) == (0, "")
