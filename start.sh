@@ -20,7 +20,8 @@ Options:
   --sessions-dir DIR  OpenClaw state directory to read (the folder holding agents/), one
                       agent's folder, or its sessions/ folder. Default: $OPENCLAW_SESSIONS_DIR,
                       else $OPENCLAW_STATE_DIR, else ~/.openclaw, its profiles
-                      ~/.openclaw-* and the legacy ~/.clawdbot and ~/.moltbot.
+                      ~/.openclaw-* and the legacy ~/.clawdbot, ~/.moltbot, ~/.moldbot
+                      and ~/.clawdis.
   --db PATH           telemetry database (SQLite file or SQLAlchemy URL). Default:
                       $OPENCLAW_TELEMETRY_DB, else ./openclaw_telemetry.db (the same default
                       as session_parser.py). Put a URL holding a password in
@@ -272,7 +273,7 @@ if ! "$VENV_PYTHON" -m openclaw_telemetry.preflight calls; then
     if [ -n "$SESSIONS_DIR" ]; then
         looked="$SESSIONS_DIR"
     else
-        looked="OpenClaw's usual places (\$OPENCLAW_SESSIONS_DIR, \$OPENCLAW_STATE_DIR, ~/.openclaw, ~/.openclaw-*, ~/.clawdbot, ~/.moltbot)"
+        looked="OpenClaw's usual places (\$OPENCLAW_SESSIONS_DIR, \$OPENCLAW_STATE_DIR, ~/.openclaw, ~/.openclaw-*, ~/.clawdbot, ~/.moltbot, ~/.moldbot, ~/.clawdis)"
     fi
     warn "no OpenClaw usage to show: no LLM call found."
     warn "  looked in: $looked"

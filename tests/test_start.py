@@ -35,6 +35,7 @@ import pytest
 
 from openclaw_telemetry.demo import is_demo
 from openclaw_telemetry.demo.corpus import Options, generate
+from openclaw_telemetry.sources.discover import default_candidates
 from openclaw_telemetry.store import database_url, open_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -440,6 +441,25 @@ def test_docs_show_every_option() -> None:
     text = (ROOT / "README.md").read_text()
     for option in OPTIONS:
         assert f"`{option}" in text, option
+
+
+def test_help_and_messages_name_every_folder_the_parser_searches(tmp_path: Path) -> None:
+    """start.sh's --help runs before .venv exists, so it cannot ask discover.py: its lists
+    of OpenClaw's usual places (and the README's) are kept equal to what is searched."""
+    searched = {f"~/{p.name}" for p in default_candidates({"HOME": str(tmp_path)})}
+    assert {"~/.openclaw", "~/.clawdbot"} < searched
+    usage = subprocess.run(["bash", str(ROOT / START), "--help"], capture_output=True,
+                           text=True, timeout=20, check=True).stdout
+    looked = re.findall(r'^\s*looked="(.+)"$', (ROOT / START).read_text(), re.MULTILINE)
+    readme = (ROOT / "README.md").read_text()
+    lists = {"--help": usage[usage.index("--sessions-dir"):usage.index("--db")],
+             "looked in": "".join(looked),
+             "README": readme[readme.index("`session_parser.py` reads, in this order"):
+                              readme.index("In each state directory")]}
+    for where, text in lists.items():  # profiles: `~/.openclaw-*` or `~/.openclaw-<name>`
+        named = {folder + "-*" * bool(profile)
+                 for folder, profile in re.findall(r"(~/\.[a-z]+)(-\*|-<name>)?", text)}
+        assert named == {*searched, "~/.openclaw-*"}, where
 
 
 # --- security defaults ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from openclaw_telemetry.sources.files import refuse_unless_regular
 
 AGENT_DB_NAME = "openclaw-agent.sqlite"
 IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
-_LEGACY_DIRS = (".clawdbot", ".moltbot", ".moldbot")
+LEGACY_DIRS = (".clawdbot", ".moltbot", ".moldbot", ".clawdis")  # in the home folder
 _ARCHIVE = re.compile(r"^(?P<stem>.+?)\.jsonl\.(?P<kind>reset|deleted|bak)\.(?P<rest>.+)$")
 _IGNORED_JSONL = re.compile(r"(\.trajectory\.jsonl|\.checkpoint\.[^.]+\.jsonl)$")
 # `openclaw doctor --session-sqlite import` moves a transcript to
@@ -200,7 +200,7 @@ def default_candidates(env: Mapping[str, str]) -> list[Path]:
     found = [home / ".openclaw"]
     if home.is_dir():
         found += sorted(p for p in home.glob(".openclaw-*") if p.is_dir())
-    found += [home / name for name in (*_LEGACY_DIRS, ".clawdis")]
+    found += [home / name for name in LEGACY_DIRS]
     return found
 
 
