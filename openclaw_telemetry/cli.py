@@ -115,19 +115,20 @@ def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO)
     url = database_url(settings.db)
     engine = open_db(url, gateway=settings.gateway)
     talk = not settings.quiet and not settings.json
-    if talk:
-        where = ", ".join(f"{r.path} ({len(r.agents)} agent{'s' * (len(r.agents) != 1)})"
-                          for r in roots) or "nothing"
+    empty = [root for root in roots if holds_no_data(root)]
+    if talk:  # a folder with no data has no agent (not the implicit `main` of a bare folder)
+        counts = [(root.path, 0 if root in empty else len(root.agents)) for root in roots]
+        where = ", ".join(f"{path} ({fmt.counted(n, 'agent') if n else 'no agent'})"
+                          for path, n in counts) or "nothing"
         print(f"Scanning {where}", file=err)
     if not roots:
         looked = ", ".join(str(p) for p in default_candidates(settings.env))
         print(f"session_parser.py: no OpenClaw data found (looked at {looked}); pass "
               "--sessions-dir DIR", file=err)
-    for root in roots:
-        if holds_no_data(root):
-            print(f"warning: {root.path} holds no OpenClaw data: expected a state directory "
-                  "(the folder holding agents/), one agent's folder, or a folder of .jsonl "
-                  "transcripts", file=err)
+    for root in empty:
+        print(f"warning: {root.path} holds no OpenClaw data: expected a state directory "
+              "(the folder holding agents/), one agent's folder, or a folder of .jsonl "
+              "transcripts", file=err)
     try:
         alerts = _alert_watch(settings, engine, err)  # (a bad rules file stops us before)
         if settings.watch:

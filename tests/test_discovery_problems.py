@@ -154,6 +154,8 @@ def test_folder_without_openclaw_data_is_warned_about(tmp_path: Path, sqlite_url
         assert (f"warning: {target} holds no OpenClaw data: expected a state directory (the "
                 "folder holding agents/), one agent's folder, or a folder of .jsonl "
                 "transcripts") in ran.err
+        if not quiet:  # the line before it agrees: not the "1 agent" of a bare folder
+            assert ran.err.splitlines()[0] == f"Scanning {target} (no agent)"
 
 
 def test_a_folder_of_transcripts_is_not_warned_about(tmp_path: Path, sqlite_url: str) -> None:
@@ -161,6 +163,7 @@ def test_a_folder_of_transcripts_is_not_warned_about(tmp_path: Path, sqlite_url:
     write(folder, "s-1.jsonl", header("s-1"), assistant(T0, response_id="r1"))
     ran = ingest(folder, sqlite_url)
     assert ran.code == 0 and "holds no OpenClaw data" not in ran.err
+    assert ran.err.splitlines()[0] == f"Scanning {folder} (1 agent)"
     assert totals(sqlite_url)["llm_calls"] == 1
 
 
