@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from openclaw_telemetry import delivery_log as log
 from openclaw_telemetry.alert_check import active_alerts
-from openclaw_telemetry.alerting import Alert, Severity
+from openclaw_telemetry.alerting import SESSION_METRICS, Alert, Severity
 from openclaw_telemetry.budget_report import budget_line
 from openclaw_telemetry.delivery_log import Event
 from openclaw_telemetry.notify import Target, send, target
@@ -56,8 +56,16 @@ class Checked:
 
 def alert_events(alerts: Sequence[Alert], least: Severity) -> list[Event]:
     return [Event(f"alert|{a.rule}|{a.key}|{a.severity}", "alert", str(a.severity),
-                  f"{PREFIX} {a.severity.upper()}: {a.rule}", a.message)
+                  f"{PREFIX} {a.severity.upper()}: {a.rule}", _body(a))
             for a in alerts if a.severity.rank >= least.rank]
+
+
+def _body(alert: Alert) -> str:
+    """The message, and for a session its id: sessions of one key (a chat reset with /new)
+    share its name, and the id is what the dashboard's session page opens."""
+    if alert.metric not in SESSION_METRICS:
+        return alert.message
+    return f"{alert.message}\nSession id: {alert.subject}"
 
 
 def budget_events(budgets: pd.DataFrame) -> list[Event]:

@@ -128,6 +128,22 @@ def test_mail_shows_names_from_the_data_as_text_never_as_html(tmp_path: Path) ->
     assert "<img" not in parts.get("text/html", "")
 
 
+def test_a_session_alert_names_its_session_id(tmp_path: Path, http: HttpReceiver) -> None:
+    """Two sessions of one key (a chat reset with /new) read the same in a message: the
+    message also gives the session's id, which the dashboard's session page opens."""
+    at = today_before(datetime.now(UTC), timedelta(minutes=30))
+    key = "agent:main:telegram:direct:1015401035"
+    build(f"sqlite:///{tmp_path / 'n.db'}",
+          [session("first-id", session_key=key), session("second-id", session_key=key)],
+          [call("first-id", at, 6.0), call("second-id", at, 7.0)]).dispose()
+    rules = _rules(tmp_path, f"json://127.0.0.1:{http.port}/hook")
+    assert main(["--db", str(tmp_path / "n.db"), "--alerts", rules, "--notify"]) == 2
+    sent = sorted(json.loads(b)["message"] for b in http.bodies("/hook")
+                  if "Expensive session" in b)
+    assert sent == [f"Expensive session: {key} at $6.00 (over $5.00)\nSession id: first-id",
+                    f"Expensive session: {key} at $7.00 (over $5.00)\nSession id: second-id"]
+
+
 def test_receiver_down_then_back_and_secrets_never_shown(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     receiver = HttpReceiver()  # down: nothing listens on its port yet
