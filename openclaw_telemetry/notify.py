@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import apprise
@@ -21,6 +22,10 @@ from openclaw_telemetry.delivery_log import target_id
 _TYPES = {"info": apprise.NotifyType.INFO, "warning": apprise.NotifyType.WARNING,
           "critical": apprise.NotifyType.FAILURE, "resolved": apprise.NotifyType.SUCCESS}
 _PARTS = re.compile(r"[/:@?&=#,;+]")
+_SAID = frozenset({"WARNING", "ERROR", "CRITICAL"})
+# the innermost cause urllib3 quotes: "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify
+# failed: self-signed certificate (_ssl.c:1006)", "[Errno 111] Connection refused"
+_CAUSE = re.compile(r"\[(?:SSL: \w+|Errno -?\d+)\] ([^'\"()]+?)(?: \(_ssl\.c:\d+\))?['\")]")
 logging.getLogger("apprise").addHandler(logging.NullHandler())
 logging.getLogger("apprise").propagate = False
 
@@ -58,7 +63,11 @@ def target(url: str) -> Target:
 def send(to: Target, *, title: str, body: str, level: str) -> str | None:
     """Deliver one message; None when the receiver took it, else a redacted reason.
     `level` is a severity or 'resolved' (the colour/icon the service shows)."""
-    with apprise.LogCapture(level=logging.WARNING) as log:  # type: ignore[no-untyped-call]
+    with (apprise.LogCapture(level=logging.DEBUG) as log,  # type: ignore[no-untyped-call]
+          warnings.catch_warnings()):
+        # a URL with ?verify=no trusts its receiver on purpose: urllib3's warning about it
+        # would be two lines on stderr with a file path
+        warnings.filterwarnings("ignore", message="Unverified HTTPS request")
         sender = apprise.Apprise()
         if not sender.add(to.url):
             return "not a valid Apprise URL"
@@ -70,7 +79,15 @@ def send(to: Target, *, title: str, body: str, level: str) -> str | None:
         except Exception as exc:  # a plugin's bug must not stop the other targets
             return to.redact(f"{type(exc).__name__}: {exc}")
         captured = log.getvalue() if hasattr(log, "getvalue") else ""
-    if ok:
-        return None
-    reasons = [line.split(" - ", 2)[-1] for line in captured.splitlines() if line.strip()]
-    return to.redact("; ".join(reasons[-2:]) or "the receiver did not accept the message")
+    return None if ok else to.redact(_reason(captured))
+
+
+def _reason(captured: str) -> str:
+    """Apprise's last warnings or errors, and the cause its debug lines name (a refused
+    connection, a certificate that is not trusted), which the warning leaves out."""
+    records = [line.split(" - ", 2) for line in captured.splitlines() if line.count(" - ") >= 2]
+    said = [text for _at, level, text in records if level in _SAID]
+    causes = [found.group(1) for _at, level, text in records if level == "DEBUG"
+              for found in [_CAUSE.search(text)] if found]
+    reason = "; ".join(said[-2:]) or "the receiver did not accept the message"
+    return f"{reason} ({causes[-1]})" if causes and causes[-1] not in reason else reason

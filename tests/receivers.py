@@ -1,14 +1,16 @@
-"""Real notification receivers on 127.0.0.1 for the delivery tests: an HTTP server that
-records every request (Apprise's json:// and ntfy:// post to it) and can go down and come
+"""Real notification receivers on 127.0.0.1 for the delivery tests: an HTTP(S) server that
+records every request (Apprise's json://, jsons:// and ntfy:// post to it) and can go down and come
 back on the same port, and an SMTP server (aiosmtpd) that records every mail."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -34,6 +36,7 @@ class HttpReceiver:
     port: int = field(default_factory=free_port)
     requests: list[Request] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    tls: tuple[Path, Path] | None = None  # (certificate, key): HTTPS (Apprise's jsons://)
 
     def start(self) -> HttpReceiver:
         received = self.requests
@@ -53,6 +56,10 @@ class HttpReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -229,6 +229,29 @@ def test_test_notify_says_which_url_worked(tmp_path: Path, http: HttpReceiver,
     assert json.loads(http.requests[0].body)["title"] == "[OpenClaw] Test message"
 
 
+def test_https_receivers_say_what_is_wrong_with_their_certificate(tmp_path: Path) -> None:
+    """A self-signed receiver: with ?verify=no (trusted on purpose) urllib3's two-line
+    warning with its file path went to stderr; without it the reason read only "A
+    Connection error occurred…", nothing about the certificate."""
+    from test_deploy import make_certificate
+
+    https = HttpReceiver(tls=make_certificate(tmp_path)).start()
+    try:
+        urls = (f"jsons://127.0.0.1:{https.port}/trusted?verify=no "
+                f"jsons://127.0.0.1:{https.port}/checked")
+        ran = subprocess.run([sys.executable, str(ROOT / "alerts.py"), "--test-notify"],
+                             capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                             env={"PATH": "/usr/bin:/bin", "OPENCLAW_TELEMETRY_NOTIFY": urls})
+    finally:
+        https.stop()
+    assert ran.returncode == 1 and ran.stderr == ""
+    trusted, checked = ran.stdout.splitlines()
+    assert trusted.startswith("OK       jsons://127.0.0.1:")
+    assert checked.startswith("FAILED   jsons://127.0.0.1:")
+    assert checked.endswith("(certificate verify failed: self-signed certificate)")
+    assert [r.path for r in https.requests] == ["/trusted"]
+
+
 def test_no_urls_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENCLAW_TELEMETRY_NOTIFY", raising=False)
