@@ -132,7 +132,8 @@ def _ingest(settings: config.Settings, started: float, out: TextIO, err: TextIO)
     try:
         alerts = _alert_watch(settings, engine, err)  # (a bad rules file stops us before)
         if settings.watch:
-            _watch(settings, engine, roots, url, alerts, out, err)
+            with reader_may_leave(out):  # `--watch --json | head -1`: then the watch ends
+                _watch(settings, engine, roots, url, alerts, out, err)
             return EXIT_OK
         summary = _run_once(settings, engine, roots, err)
         alerts(summary)

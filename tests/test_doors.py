@@ -116,6 +116,7 @@ def with_reader_gone(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ("session_parser.py", "export", "--what", "calls"),
     ("session_parser.py", "export", "--what", "sessions", "--format", "parquet"),
     ("session_parser.py", "--sessions-dir", "state", "--json"),
+    ("session_parser.py", "--sessions-dir", "state", "--watch", "--json"),  # it ends
     ("alerts.py", "--json"), ("alerts.py",), ("exporter.py", "--once")], ids=" ".join)
 def test_a_reader_that_leaves_early_is_no_failure(args: tuple[str, ...], tmp_path: Path) -> None:
     """`… | head` takes what it wants: the command says nothing and exits as it would have
