@@ -128,12 +128,13 @@ def _warn_failures(outcomes: Sequence[Outcome]) -> None:
 def test_notify(config: rulesfile.RulesFile) -> int:
     """One test message to each URL; one line per URL; 0 if all worked, else 1."""
     worked = True
-    for to in (target(url) for url in config.notify):
-        error = send(to, title="[OpenClaw] Test message",
-                     body="OpenClaw Telemetry can reach you here.", level="info")
-        worked = worked and error is None
-        print(f"{'OK' if error is None else 'FAILED':8} {to.label}"
-              + ("" if error is None else f": {error}"))
+    with reader_may_leave(sys.stdout):  # (`| head -1`: the URLs after it are not tried)
+        for to in (target(url) for url in config.notify):
+            error = send(to, title="[OpenClaw] Test message",
+                         body="OpenClaw Telemetry can reach you here.", level="info")
+            worked = worked and error is None
+            print(f"{'OK' if error is None else 'FAILED':8} {to.label}"
+                  + ("" if error is None else f": {error}"))
     return EXIT_OK if worked else EXIT_FAILED
 
 

@@ -252,6 +252,16 @@ def test_https_receivers_say_what_is_wrong_with_their_certificate(tmp_path: Path
     assert [r.path for r in https.requests] == ["/trusted"]
 
 
+def test_test_notify_to_a_reader_that_leaves(tmp_path: Path, http: HttpReceiver) -> None:
+    """`alerts.py --test-notify | head -1`: a BrokenPipeError traceback (exit 120)."""
+    from test_doors import with_reader_gone
+
+    rules = _rules(tmp_path, f"json://127.0.0.1:{http.port}/a", f"json://127.0.0.1:{http.port}/b")
+    ran = with_reader_gone("alerts.py", "--alerts", rules, "--test-notify", cwd=tmp_path)
+    assert (ran.returncode, ran.stderr) == (0, "")
+    assert [r.path for r in http.requests] == ["/a", "/b"]
+
+
 def test_no_urls_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENCLAW_TELEMETRY_NOTIFY", raising=False)
