@@ -9,10 +9,13 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
 
+from openclaw_telemetry.ingest import parse_worker
+from openclaw_telemetry.sources import sqlite_store
 from tests.conftest import ingest, query, totals
 from tests.entries import (
     T0,
@@ -101,23 +104,67 @@ def test_invalid_utf8_in_one_database_row_costs_only_that_row(tmp_path: Path,
     assert summary["bad_input"] == {"invalid_utf8": 1}
 
 
-def test_database_with_wal_but_no_shm_is_read_without_creating_one(tmp_path: Path,
-                                                                  sqlite_url: str) -> None:
-    state = tmp_path / "state"
+def wal_without_shm(state: Path, sessions: int = 1) -> Path:
+    """An agent database as a partial copy leaves it: the -wal, no -shm."""
     conn = agent_db(state)
     conn.execute("PRAGMA wal_autocheckpoint = 0")
-    add_events(conn, "s", [header("s"), assistant(T0, response_id="1")])
+    for number in range(sessions):
+        add_events(conn, f"s{number}", [header(f"s{number}"),
+                                        assistant(T0, response_id=f"{number}")])
     folder = state / "agents" / "main" / "agent"
     saved = {p.name: p.read_bytes() for p in folder.iterdir()}
     conn.close()
-    for name, data in saved.items():  # as a partial copy leaves it: the -wal, no -shm
+    for name, data in saved.items():
         if not name.endswith("-shm"):
             (folder / name).write_bytes(data)
     (folder / "openclaw-agent.sqlite-shm").unlink(missing_ok=True)
+    return folder / "openclaw-agent.sqlite"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_database_with_wal_but_no_shm_is_read_without_creating_one(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    """It is read from a private copy (SQLite would create the -shm beside it). That copy
+    was made at every opening, by the ingest and by each parsing process: made once a
+    run now, checkpointed into one file that the parsing processes read as it is."""
+    database = wal_without_shm(tmp_path / "state", sessions=3)
+    folder = database.parent
     before = sorted(p.name for p in folder.iterdir())
-    run(state, sqlite_url)
+    copies: list[str] = []
+    copy = sqlite_store.shutil.copyfile
+    monkeypatch.setattr(sqlite_store.shutil, "copyfile",
+                        lambda src, dst: copies.append(str(src)) or copy(src, dst))
+    given: list[object] = []
+    start = parse_worker.ParseWorker.__init__
+
+    def worker(self: parse_worker.ParseWorker, jobs: Any, *args: Any, **kwargs: Any) -> None:
+        given.extend(jobs)
+        start(self, jobs, *args, **kwargs)
+
+    monkeypatch.setattr(parse_worker.ParseWorker, "__init__", worker)
+    run(tmp_path / "state", sqlite_url, "--jobs", jobs)
     assert sorted(p.name for p in folder.iterdir()) == before
-    assert totals(sqlite_url)["llm_calls"] == 1
+    assert totals(sqlite_url)["llm_calls"] == 3
+    assert copies == [str(database), f"{database}-wal"]  # once, for the whole run
+    for job in given:  # (--jobs 2) what the parsing processes open: the copy, one file
+        assert isinstance(job, parse_worker.SessionJob) and job.database == database
+        assert job.read_from != database and not Path(f"{job.read_from}-wal").exists()
+    assert len(given) == (3 if jobs == "2" else 0)
+
+
+def test_a_private_copy_lasts_one_run(tmp_path: Path) -> None:
+    database = wal_without_shm(tmp_path / "state")
+    opened = []
+    with sqlite_store.private_copies():
+        for _ in range(2):
+            with sqlite_store.open_readonly(database) as conn:
+                opened.append(Path(conn.execute("PRAGMA database_list").fetchone()[2]))
+        assert opened[0] == opened[1] == sqlite_store.readable(database) != database
+        assert sqlite_store.readable(tmp_path) == tmp_path  # (no copy: the path itself)
+    assert not opened[0].exists()
+    with sqlite_store.open_readonly(database) as conn:  # outside a run: a copy of its own
+        alone = Path(conn.execute("PRAGMA database_list").fetchone()[2])
+    assert alone != database and not alone.exists()
 
 
 _HOLD_OPEN = ("import sqlite3, sys\n"

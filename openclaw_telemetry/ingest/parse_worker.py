@@ -166,9 +166,11 @@ class Job:
 @dataclass(frozen=True, slots=True)
 class SessionJob:
     """A session of an agent database to read (`readers.read_session`: the worker opens the
-    database itself), with its head as planned and what its rows need."""
+    database itself, `read_from`: the run's private copy of it, if it has one), with its
+    head as planned and what its rows need."""
 
     database: Path
+    read_from: Path
     head: SessionHead
     state: SourceState
     gateway: str
@@ -413,7 +415,7 @@ def _read(job: Job | SessionJob, sink: _Sink, databases: _Databases) -> str | No
     if job.database in databases.failed:
         return databases.failed[job.database]
     try:
-        read_session(databases.get(job.database), job.state, job.head, sink, sink.progress)
+        read_session(databases.get(job.read_from), job.state, job.head, sink, sink.progress)
     except DATABASE_ERRORS as exc:
         databases.close()
         said = database_problem(job.database, exc)

@@ -79,6 +79,10 @@ class Ingest:
         self.databases = DbPlan(gateway, full=full)
 
     def run(self) -> RunSummary:
+        with sqlite_store.private_copies():  # (an agent database that cannot be read in place)
+            return self._run()
+
+    def _run(self) -> RunSummary:
         started = time.perf_counter()
         with self.engine.begin() as conn:
             self.summary.run_id = bookkeeping.start(conn, self.gateway)
@@ -188,8 +192,9 @@ class Ingest:
                 stopping.check()
                 self._database_done(plan, self._read_planned(plan, writer), writer)
             return
-        sources = [parse_worker.SessionJob(p.path, p.heads[s.session_id or ""], s,
-                                           self.gateway, p.pricing, writer.sqlite)
+        sources = [parse_worker.SessionJob(p.path, sqlite_store.readable(p.path),
+                                           p.heads[s.session_id or ""], s, self.gateway,
+                                           p.pricing, writer.sqlite)
                    for p in plans for s in p.states]
         with parse_worker.ParseWorker(sources, self.batch_calls, workers=jobs) as worker:
             messages = worker.messages()

@@ -118,7 +118,7 @@ def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
     A `-wal` without its `-shm` (a writer in exclusive locking mode, or a partial copy)
     would make SQLite create the `-shm` next to OpenClaw's file, and a corrupt `-shm`
     would make it rebuild it there: such a database is read from a private copy of it
-    and its `-wal` instead.
+    and its `-wal` instead (within `private_copies`, the run's one copy).
     """
     wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
     _refuse_special_files(path, wal, shm)
@@ -129,14 +129,70 @@ def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
     if conn is not None:
         yield from _session(conn, path)
         return
-    with tempfile.TemporaryDirectory(prefix="openclaw-telemetry-") as tmp:
-        copy = Path(tmp) / path.name
-        try:
-            shutil.copyfile(path, copy)
-            shutil.copyfile(wal, Path(f"{copy}-wal"))
-        except OSError as exc:
-            raise ReadError(f"{path}: {exc.strerror or exc}") from None
+    if _copies is not None:
+        copy = _copies.of(path)
         yield from _session(_connect(copy, ours=True), copy)
+        return
+    with tempfile.TemporaryDirectory(prefix="openclaw-telemetry-") as tmp:
+        copy = _copy(path, Path(tmp))
+        yield from _session(_connect(copy, ours=True), copy)
+
+
+def _copy(path: Path, folder: Path) -> Path:
+    """The database and its `-wal` copied into `folder`."""
+    copy = folder / path.name
+    try:
+        shutil.copyfile(path, copy)
+        shutil.copyfile(Path(f"{path}-wal"), Path(f"{copy}-wal"))
+    except OSError as exc:
+        raise ReadError(f"{path}: {exc.strerror or exc}") from None
+    return copy
+
+
+class _Copies:
+    """The private copies of one run (`private_copies`), each checkpointed into one file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: dict[Path, Path] = {}
+
+    def of(self, path: Path) -> Path:
+        if path not in self.made:
+            place = self.folder / str(len(self.made))
+            place.mkdir()
+            copy = _copy(path, place)
+            try:  # the -wal written into the file: one file, read by any process as it is
+                with contextlib.closing(sqlite3.connect(copy, isolation_level=None)) as conn:
+                    conn.execute("PRAGMA journal_mode = DELETE")
+            except sqlite3.Error as exc:
+                raise ReadError(f"{path}: {exc}") from None
+            self.made[path] = copy
+        return self.made[path]
+
+
+_copies: _Copies | None = None
+
+
+@contextmanager
+def private_copies() -> Iterator[None]:
+    """One ingest run: a database read from a private copy (`open_readonly`) is copied once
+    for the run instead of at every opening (its prices, logins, plan and sessions, and
+    again in each parsing process), and all of them read the one snapshot. The copies are
+    deleted at the end."""
+    global _copies
+    before = _copies
+    with tempfile.TemporaryDirectory(prefix="openclaw-telemetry-") as folder:
+        _copies = _Copies(Path(folder))
+        try:
+            yield
+        finally:
+            _copies = before
+
+
+def readable(path: Path) -> Path:
+    """The file to open for `path` in another process of the run: its private copy if the
+    run made one (one file, opened as it is), else the database itself."""
+    return _copies.made.get(path, path) if _copies is not None else path
 
 
 def _refuse_special_files(path: Path, *sidecars: Path) -> None:
