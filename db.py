@@ -9,7 +9,7 @@
 from sqlalchemy import Engine, select
 
 from openclaw_telemetry.config import default_db
-from openclaw_telemetry.errors import DatabaseError
+from openclaw_telemetry.errors import DatabaseError, MissingDatabase
 from openclaw_telemetry.schema import messages, metadata, sessions, tool_calls
 from openclaw_telemetry.store import database_url, ingest_command
 from openclaw_telemetry.store import open_db as _open_db
@@ -22,9 +22,8 @@ def open_db(db: str | None = None) -> Engine:
     path = db or default_db()
     try:
         return _open_db(database_url(path), create=False)
-    except DatabaseError as exc:
-        raise DatabaseError(f"{exc}: run `{ingest_command(path)}` first"
-                            if "does not exist" in str(exc) else str(exc)) from None
+    except MissingDatabase as exc:  # (a SQLite file: the parser creates it)
+        raise DatabaseError(f"{exc}: run `{ingest_command(path)}` first") from None
 
 
 __all__ = ["messages", "metadata", "open_db", "select", "sessions", "tool_calls"]

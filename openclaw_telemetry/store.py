@@ -8,6 +8,7 @@ owner only (E4), in WAL mode with a busy timeout so dashboards can read during a
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sqlite3
 import time
@@ -153,8 +154,11 @@ def make_engine(url: str, *, create: bool = True, pooled: bool = True) -> Engine
         options["poolclass"] = NullPool
     try:
         engine = create_engine(url, **options)
-    except (ArgumentError, ImportError) as exc:
-        raise ConfigError(f"--db {describe(url)}: {exc}") from None
+    except (ArgumentError, ImportError) as exc:  # no such dialect, or its driver is missing
+        usable = ("a PostgreSQL URL is postgresql+psycopg://USER@HOST:PORT/DATABASE"
+                  if make_url(url).get_backend_name().startswith("postgres")
+                  else "give a SQLite file or postgresql+psycopg://USER@HOST:PORT/DATABASE")
+        raise ConfigError(f"--db {describe(url)}: {exc}; {usable}") from None
     if path is not None:
         event.listen(engine, "connect", _on_sqlite_connect)
     return engine
@@ -169,11 +173,33 @@ def open_db(url: str, *, create: bool = True, gateway: str | None = None) -> Eng
         migrate(engine, gateway or default_gateway())
     except OperationalError as exc:
         engine.dispose()
-        raise DatabaseError(f"cannot open {describe(url)}: {_short(exc)}") from None
+        raise DatabaseError(cannot_open(url, exc)) from None
     except SQLAlchemyError as exc:
         engine.dispose()
         raise DatabaseError(f"cannot prepare {describe(url)}: {_short(exc)}") from None
     return engine
+
+
+# what a server's refusal most often needs (README: "Several gateways, one database")
+_NEXT_STEPS = (
+    (re.compile("no password supplied"), "put the password in ~/.pgpass of the user this "
+                                          "runs as"),
+    (re.compile("password authentication failed"), "check the user, and the password in "
+                                                   "~/.pgpass"),
+    (re.compile('database ".*" does not exist'), "create it first (createdb), then run the "
+                                                 "parser"),
+    (re.compile('role ".*" does not exist'), "create the user (createuser), or name another"),
+    (re.compile("Connection refused"), "is the PostgreSQL server running and listening "
+                                       "there?"),
+)
+
+
+def cannot_open(url: str, exc: SQLAlchemyError) -> str:
+    """Why the database at `url` cannot be opened, for a person: the URL (no password),
+    the driver's reason, and for a server's usual refusals what to do."""
+    reason = _short(exc)
+    steps = [step for said, step in _NEXT_STEPS if said.search(reason)]
+    return f"cannot open {describe(url)}: {reason}" + (f" ({steps[0]})" if steps else "")
 
 
 def ingest_command(db: str) -> str:
@@ -196,7 +222,7 @@ def open_existing(db: str) -> Engine:
         raise DatabaseError(f"no database at {describe(url)}: run "
                             f"`{ingest_command(db)}` first") from None
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot read {describe(url)}: {_short(exc)[:200]}") from None
+        raise DatabaseError(cannot_open(url, exc)) from None
     if status != "ready":
         raise DatabaseError(f"{describe(url)} is {status}: run `{ingest_command(db)}`")
     return engine

@@ -285,6 +285,26 @@ def test_missing_database_shows_the_command(tmp_path: Path,
     assert not db.exists()
 
 
+@pytest.mark.parametrize(("url", "said"), [
+    ("postgres://me@127.0.0.1:9/telemetry", "postgresql+psycopg://"),  # no such dialect
+    ("postgresql+psycopg2://me@127.0.0.1:9/telemetry", "postgresql+psycopg://"),  # no driver
+    ("postgresql+psycopg://me:s3cret@127.0.0.1:9/telemetry", "is the PostgreSQL server "
+                                                             "running"),  # nothing listens
+])
+def test_a_database_that_cannot_be_opened_says_why(
+        url: str, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL with a wrong scheme or driver read "No telemetry database here yet. Build it
+    with: session_parser.py --db postgres://…", which fails the same way; a server that is
+    down said "Cannot read the database: connection failed…" without naming it."""
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_DB", url)
+    for script in ("dashboard.py", "dashboard_enhanced.py"):
+        at = AppTest.from_file(str(ROOT / script), default_timeout=TIMEOUT).run()
+        assert not at.exception and not at.info and not at.code
+        (error,) = [e.value for e in at.error]
+        assert said in error and "127.0.0.1:9/telemetry" in error
+        assert "s3cret" not in error
+
+
 def test_db_argument_after_double_dash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "given.db"
     monkeypatch.setattr("sys.argv", ["dashboard.py", "--db", str(db)])

@@ -126,3 +126,21 @@ def test_a_reader_that_leaves_early_is_no_failure(args: tuple[str, ...], tmp_pat
     write(state_dir(tmp_path), "s.jsonl", header("s"), assistant(T0, response_id="r"))
     ran = with_reader_gone(*args, "--db", str(db), cwd=tmp_path)
     assert (ran.returncode, ran.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("postgres://me@127.0.0.1:9/telemetry", "a PostgreSQL URL is postgresql+psycopg://"),
+    ("postgresql+psycopg2://me@127.0.0.1:9/telemetry",
+     "a PostgreSQL URL is postgresql+psycopg://"),
+    ("mysql://me@127.0.0.1:9/telemetry", "a SQLite file or postgresql+psycopg://"),
+])
+def test_a_database_url_of_no_usable_driver_says_which_is(url: str, said: str,
+                                                         tmp_path: Path) -> None:
+    """`postgres://` and `+psycopg2` gave SQLAlchemy's "Can't load plugin:
+    sqlalchemy.dialects:postgres" and "No module named 'psycopg2'" and nothing more."""
+    for args in (["report", "daily"], ["--sessions-dir", str(tmp_path)]):
+        ran = subprocess.run([sys.executable, str(ROOT / "session_parser.py"), *args,
+                              "--db", url], capture_output=True, text=True, timeout=60,
+                             env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+        assert ran.returncode == 64 and said in ran.stderr, ran.stderr
+        assert "Traceback" not in ran.stderr

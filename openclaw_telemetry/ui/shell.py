@@ -23,9 +23,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from openclaw_telemetry import charts, read
 from openclaw_telemetry.config import default_db
 from openclaw_telemetry.demo import is_demo
-from openclaw_telemetry.errors import ForeignDatabase, TelemetryError
+from openclaw_telemetry.errors import MissingDatabase, TelemetryError
 from openclaw_telemetry.read import Scope
-from openclaw_telemetry.store import database_url, describe, ingest_command, refuse_foreign
+from openclaw_telemetry.store import (
+    cannot_open,
+    database_url,
+    describe,
+    ingest_command,
+    refuse_foreign,
+)
 from openclaw_telemetry.timeframe import Window, to_utc, zone
 from openclaw_telemetry.ui import data, filters
 from openclaw_telemetry.ui import format as fmt
@@ -124,16 +130,15 @@ def _open(db: str) -> str | None:
         status = data.schema_status(url)
         if status == "foreign":
             refuse_foreign(data.engine(url), url)
-    except ForeignDatabase as exc:
-        st.error(str(exc))
-        return None
-    except TelemetryError as exc:
+    except MissingDatabase as exc:
         _explain(str(exc), "No telemetry database here yet. Build it from your OpenClaw "
                            "sessions with:", db)
         return None
+    except TelemetryError as exc:  # not ours, a directory, a URL of no usable driver
+        st.error(str(exc), icon=":material/error:")
+        return None
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        st.error(f"Cannot read the database: {reason}")
+        st.error(cannot_open(url, exc), icon=":material/error:")
         return None
     if status == "ready":
         return url
