@@ -149,6 +149,22 @@ def test_session_page_sections_and_replay_in_the_app(
         assert any(t.value == "question 1" for t in at.text)
 
 
+def test_replay_times_are_in_the_chosen_zone(turning_db: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's header said 04:13 in Berlin, its conversation "2026-11-24T03:13:23.000Z"
+    as the file has it."""
+    at = _app(turning_db, monkeypatch, OPENCLAW_TELEMETRY_REPLAY="1")
+    at.query_params["session"] = "turning-points"
+    at.query_params["tz"] = "Europe/Berlin"
+    at.query_params["section"] = "replay"
+    at.run()
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
+    assert not at.exception
+    labels = [c.value.replace("\\", "") for c in at.caption]  # (Markdown-escaped)
+    assert "user · 2026-11-24 04:13:23" in labels, labels
+    assert not any("T03:13" in label for label in labels)
+
+
 def test_comparisons_page(turning_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = _app(turning_db, monkeypatch)
     at.run()

@@ -13,6 +13,7 @@ import streamlit as st
 
 from openclaw_telemetry import replay
 from openclaw_telemetry.config import replay_settings
+from openclaw_telemetry.sources.jsonl import parse_time
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
 
@@ -43,16 +44,24 @@ def render(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
                                  "is stored."))
     if got.note:
         st.info(fmt.escape_md(got.note))
-    for index, turn in enumerate(got.turns):
-        _turn(turn, index)
+    for turn in got.turns:
+        _turn(turn, _when(turn.timestamp, ctx))
 
 
-def _turn(turn: replay.Turn, index: int) -> None:
+def _when(stamp: str | None, ctx: shell.Ctx) -> str:
+    """' · ' and the entry's time in the chosen zone, as the page's header shows times
+    (the file's own text when it is no time)."""
+    if not stamp:
+        return ""
+    moment = parse_time(stamp)
+    return f" · {stamp}" if moment is None else f" · {ctx.local(moment):%Y-%m-%d %H:%M:%S}"
+
+
+def _turn(turn: replay.Turn, when: str) -> None:
     label = f"{turn.kind.replace('_', ' ')}{f' · {turn.name}' if turn.name else ''}" \
-            f"{' · error' if turn.is_error else ''}{f' · {turn.timestamp}' if turn.timestamp else ''}"
+            f"{' · error' if turn.is_error else ''}{when}"
     if turn.kind == "thinking":
-        with st.expander(f"thinking{f' · {turn.timestamp}' if turn.timestamp else ''}",
-                         icon=":material/psychology:"):
+        with st.expander(f"thinking{when}", icon=":material/psychology:"):
             st.text(turn.text)
         return
     with st.container(border=turn.kind in ("user", "assistant")):
