@@ -161,8 +161,9 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
     from rich.table import Table  # only to draw a table: --json never loads rich
 
     session = isinstance(answer, SessionReport)
-    # sessions of several gateways may share names (agent:main:main on each host)
-    fleet = isinstance(answer, SessionReport) and len({s.gateway for s in answer.sessions}) > 1
+    # sessions of several gateways may share names (agent:main:main on each host): the
+    # column when the selection holds several, whichever are listed
+    fleet = isinstance(answer, SessionReport) and answer.gateways > 1
     table = Table(title=_title(args, chosen), show_footer=False, header_style="bold cyan")
     table.add_column(KINDS[args.kind][1], style="bold", overflow="fold")
     if session:

@@ -173,6 +173,8 @@ def test_sessions_of_several_gateways_name_their_gateway(fleet: str) -> None:
     assert [r[2].strip() for r in rows] == [GW_B, GW_A, GW_A, ""]  # the totals row last
     code, out, _ = report(fleet, "session", "--gateway", GW_A)
     assert code == 0 and "Gateway" not in out
+    code, out, _ = report(fleet, "session", "--limit", "1")  # one listed, of two gateways
+    assert code == 0 and "┃ Gateway ┃" in out
 
 
 @pytest.mark.parametrize("kind", KINDS)

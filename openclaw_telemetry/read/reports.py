@@ -162,6 +162,7 @@ class SessionReport:
     sessions: list[SessionUsage]  # the most expensive first, at most `limit`
     total: Usage  # over every session selected, not only those listed
     count: int  # sessions selected
+    gateways: int  # the gateways of the sessions selected
 
 
 _SESSION_SUMS: tuple[ColumnElement[Any], ...] = (
@@ -181,12 +182,13 @@ def session_report(engine: Engine, *, scope: Scope, limit: int | None = None
                      *_SESSION_SUMS, S.total_cost)
               .where(*conditions).order_by(S.total_cost.desc(), S.session_id, S.gateway)
               .limit(limit))
-    whole = select(func.count(), *(total(c) for c in _SESSION_SUMS), total(S.total_cost)
-                   ).where(*conditions)
+    whole = select(func.count(), func.count(S.gateway.distinct()),
+                   *(total(c) for c in _SESSION_SUMS), total(S.total_cost)).where(*conditions)
     with engine.connect() as conn:
         rows = [SessionUsage(r[0], r[1], str(r[2]), str(r[3] or ""), str(r[4] or ""), r[5],
                              _line(r[1], (r[6],) if r[6] else (), [*r[7:13], None], r[13]))
                 for r in conn.execute(listed).all()]
-        count, *sums = conn.execute(whole).one()
+        count, gateways, *sums = conn.execute(whole).one()
     models = tuple(sorted({m for r in rows for m in r.usage.models}))
-    return SessionReport(rows, _line("Total", models, [*sums[:6], None], sums[6]), int(count))
+    return SessionReport(rows, _line("Total", models, [*sums[:6], None], sums[6]), int(count),
+                         int(gateways))
