@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 PROG = "session_parser.py report"
+# a billionth of a dollar: below any price per token, above the float noise of adding the
+# same costs in another order (one total read …05000007 per session, …05000003 per model)
+COST_DECIMALS = 9
 KINDS = {"daily": ("day", "Date"), "monthly": ("month", "Month"), "model": ("model", "Model"),
          "session": ("session", "Session")}
 TOKEN_HEADERS = ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens")
@@ -115,13 +118,14 @@ def _numbers(usage: Usage) -> dict[str, Any]:
         unpriced["unpriced_tokens"] = usage.unpriced_tokens
     return {"calls": usage.calls, "input": usage.input, "output": usage.output,
             "cache_create": usage.cache_write, "cache_read": usage.cache_read,
-            "total_tokens": usage.tokens, "cost": usage.cost, **unpriced}
+            "total_tokens": usage.tokens, "cost": round(usage.cost, COST_DECIMALS),
+            **unpriced}
 
 
 def as_json(args: argparse.Namespace, chosen: Selection,
             answer: list[Usage] | SessionReport) -> dict[str, Any]:
     """The report for scripts: `rows`, `totals` (the totals row's figures), and what was
-    selected. Costs are US dollars, unrounded; times ISO 8601 UTC."""
+    selected. Costs are US dollars to `COST_DECIMALS` places; times ISO 8601 UTC."""
     head: dict[str, Any] = {
         "report": args.kind, "since": _day(args.since), "until": _day(args.until),
         "tz": str(chosen.tz), "gateways": list(chosen.scope.gateways),

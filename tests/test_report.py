@@ -266,3 +266,14 @@ def test_the_whole_command_draws_the_table_and_the_totals(fleet: str) -> None:
                       if line.lstrip("│ ").startswith("Total "))
     assert code == 0 and f"{totals['total_tokens']:,}" in total_line
     assert f"${totals['cost']:,.2f}" in total_line
+
+
+def test_json_costs_carry_no_float_noise() -> None:
+    """The same total read 70.61967405000007 (per session), 70.61967405000003 (per model)
+    and 70.61967405 (per month): sums in other orders. Scripts comparing them saw three."""
+    from openclaw_telemetry.read.reports import Usage
+    from openclaw_telemetry.report_cli import _numbers
+
+    noisy = Usage("Total", (), 3, 0, 0, 0, 0, 0.1 + 0.2)
+    assert _numbers(noisy)["cost"] == 0.3
+    assert _numbers(noisy._replace(cost=1216.41253996))["cost"] == 1216.41253996
