@@ -1037,3 +1037,24 @@ def test_cron_jobs_are_drawn_in_the_palettes_colours(tmp_path: Path,
     (cost,) = charts(at, "compare-cost")
     (bars,) = json.loads(cost.proto.spec)["data"]
     assert dict(zip(bars["x"], bars["marker"]["color"], strict=True)) == drawn
+
+
+def test_the_cron_chart_spans_the_selection_not_the_database(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """All time on one gateway: the chart ran from the whole database's first call (another
+    gateway's, 40 days before), its one bar squeezed at the right edge."""
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    db = tmp_path / "cron.db"
+    build(f"sqlite:///{db}",
+          [session("old", gateway="gw-a"),
+           session("job", gateway="gw-b", kind="cron", cron_job_name="digest")],
+          [call("old", now - timedelta(days=40), 1.0, gateway="gw-a"),
+           call("job", now - timedelta(days=2), 0.1, gateway="gw-b")]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    at.query_params["gateways"] = "gw-b"
+    at.run()
+    at.switch_page("openclaw_telemetry/ui/pages/automation.py").run()
+    ok(at)
+    (daily,) = charts(at, "cron-daily")
+    low, _high = json.loads(daily.proto.spec)["layout"]["xaxis"]["range"]
+    assert pd.Timestamp(low).date() >= (now - timedelta(days=8)).date()  # (a week at least)

@@ -45,9 +45,8 @@ def cron(ctx: shell.Ctx) -> None:
     if ctx.view.several_gateways:  # a job is its name on its gateway
         daily = daily.assign(job=[on_gateway(job, host) for job, host
                                   in zip(daily["job"], daily["gateway"], strict=True)])
-    since, until = ctx.span  # the timeline's axis: the range, else first call to now
-    span = (ctx.local(first_call) if since is None else since,
-            ctx.local(ctx.end) if until is None else until)
+    since, until = ctx.span  # the range, else the first run (of the filters' runs) to now
+    span = (since, ctx.local(ctx.end) if until is None else until)
     chart(charts.cron_daily(daily, ctx.colours("cron job"), unit=unit.value, span=span),
           "cron-daily")
     table(jobs, key="cron-jobs", column_order=with_gateway(ctx, [
