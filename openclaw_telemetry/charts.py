@@ -282,7 +282,7 @@ def severity_timeline(frame: pd.DataFrame, severities: Iterable[str], *,
         part = frame[frame["severity"] == severity]
         fig.add_bar(x=part["day"], y=part["alerts"], name=severity,
                     marker_color=SEVERITY_COLOURS.get(severity, "#888"), xperiod=_DAY_MS,
-                    xperiodalignment="middle",
+                    xperiodalignment="middle", width=_BAR_MS["day"],
                     hovertemplate=f"{severity}: %{{y:,}}<extra></extra>")
     fig.update_layout(barmode="stack")
     first, last = _bounds(frame.rename(columns={"day": "bucket"}), "day")

@@ -19,6 +19,9 @@ def test_alert_history_of_one_day_is_a_day_on_a_week_axis() -> None:
     assert fig.layout.yaxis.dtick == 1  # whole alerts, not 0.5 steps
     assert {t.name: t.marker.color for t in fig.data if len(t.x)} == {
         "info": charts.SEVERITY_COLOURS["info"], "critical": charts.SEVERITY_COLOURS["critical"]}
+    # a bar a day wide, as the timeline's: with one day of alerts plotly cannot tell the
+    # width from the spacing of the bars, and drew a hairline
+    assert {t.width for t in fig.data if len(t.x)} == {0.9 * 86_400_000}
 
 
 def test_empty_alert_history_says_so() -> None:
