@@ -317,7 +317,8 @@ else
 fi
 [ "$DEMO" = 0 ] || say "    Showing DEMO data from ${DB_FILE[0]:-\$OPENCLAW_TELEMETRY_DB}, not your agents' usage."
 [ "$WATCH" = 0 ] || say "    Live ingestion is on (session_parser.py --watch); it stops with the dashboard."
-if [ "$SCRIPT" = dashboard_enhanced.py ] && [ "$REQUIREMENTS" = requirements.txt ]; then
+if [ "$SCRIPT" = dashboard_enhanced.py ] \
+        && ! "$VENV_PYTHON" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("bmasterai") is None)' 2>/dev/null; then
     say "    Its Alerts page shows a bmasterai monitor when the optional package is installed;" \
         "./start.sh --with-bmasterai installs it."
 fi
