@@ -134,13 +134,25 @@ def test_subagent_tree_rolls_costs_up_depth_first(db_url: str) -> None:
 def _timeline(contexts: list[int], costs: list[float], **extra: list[object]) -> pd.DataFrame:
     count = len(contexts)
     frame = pd.DataFrame({"n": range(1, count + 1), "context": contexts, "cost": costs,
-                          "cache_read": [0] * count, "model": ["m"] * count,
+                          "input": contexts, "cache_read": [0] * count,
+                          "cache_write": [0] * count, "model": ["m"] * count,
                           "is_error": [False] * count, "retry": [False] * count,
                           "message_id": [f"c{i}" for i in range(count)]})
-    frame["cache_hit"] = frame["cache_read"] / frame["context"]
     for key, values in extra.items():
         frame[key] = values
+    frame["cache_hit"] = frame["cache_read"] / frame["context"]
     return frame
+
+
+def _cached(costs: list[float], missed: set[int], *, written: bool) -> pd.DataFrame:
+    """Calls of 20,000 tokens of context read from the cache, but those in `missed` (0-based):
+    written to it (Anthropic) or sent as plain input (OpenAI)."""
+    count = len(costs)
+    plain = [20_000 if i in missed and not written else 100 for i in range(count)]
+    write = [20_000 if i in missed and written else 100 for i in range(count)]
+    read = [0 if i in missed else 19_800 for i in range(count)]
+    return _timeline([p + r + w for p, r, w in zip(plain, read, write, strict=True)], costs,
+                     input=plain, cache_read=read, cache_write=write)
 
 
 _NO_MARKS = pd.DataFrame(columns=["kind", "n", "value"])
@@ -180,6 +192,43 @@ def test_drivers_say_one_as_one() -> None:
     assert found.loc["compaction", "text"].startswith("the context was compacted 1 time: ")
     assert found.loc["fan_out", "text"] == "1 sub-agent session cost $0.20, 67% of the tree's cost"
     assert drivers(_timeline([], []), _NO_MARKS, _NO_TOOLS, _NO_TREE).empty
+
+
+def test_drivers_name_the_few_calls_that_missed_the_cache() -> None:
+    """A cron run where 2 of 5 calls cost 82%, a sub-agent where 2 of 12 cost 55%: each a
+    call that wrote its whole context to the cache. No other rule sees them."""
+    cron = _cached([0.055, 0.007, 0.057, 0.011, 0.006], {0, 2}, written=True)
+    found = drivers(cron, _NO_MARKS, _NO_TOOLS, _NO_TREE)
+    assert list(found["text"]) == [
+        "2 calls that missed the cache (wrote 40,000 tokens to it) cost 82%"]
+    sub = _cached([0.058] + [0.01] * 9 + [0.063, 0.008], {0, 10}, written=True)
+    found = drivers(sub, _NO_MARKS, _NO_TOOLS, _NO_TREE).set_index("rule")
+    assert found.loc["spikes", "text"].endswith("cost 55%")
+    assert found.loc["spikes", "weight"] == pytest.approx(0.121 / 0.219, abs=0.01)
+
+
+def test_drivers_name_spikes_with_or_without_a_missed_cache() -> None:
+    """17 of 100 calls cost 58%: misses of a cache without writes (their context paid as
+    input), then the same calls with the cache hitting (something else made them dear)."""
+    spikes = set(range(0, 100, 6))
+    costs = [0.026 if i in spikes else 0.0039 for i in range(100)]
+    found = drivers(_cached(costs, spikes, written=False), _NO_MARKS, _NO_TOOLS, _NO_TREE)
+    assert list(found["text"]) == ["17 calls that missed the cache (340,000 tokens of "
+                                   "context at the full input price) cost 58%"]
+    found = drivers(_cached(costs, set(), written=False), _NO_MARKS, _NO_TOOLS, _NO_TREE)
+    assert list(found["text"]) == ["17 calls cost 58%, each over 3× the calls around it"]
+    some = _cached(costs, {0, 6}, written=True)
+    assert drivers(some, _NO_MARKS, _NO_TOOLS, _NO_TREE)["text"].iloc[0] == (
+        "17 calls cost 58%, each over 3× the calls around it; 2 of them missed the cache "
+        "(wrote 40,000 tokens to it)")
+
+
+def test_drivers_keep_quiet_when_no_few_calls_stand_out() -> None:
+    """Costs that wobble, or one dear call of 40 (a tenth of the cost): nothing to say."""
+    wobbly = _cached([0.01 * (1 + (i % 3) / 2) for i in range(40)], set(), written=True)
+    assert drivers(wobbly, _NO_MARKS, _NO_TOOLS, _NO_TREE).empty
+    one = _cached([0.05] + [0.01] * 39, {0}, written=True)
+    assert drivers(one, _NO_MARKS, _NO_TOOLS, _NO_TREE).empty
 
 
 def test_drivers_of_the_fixture_name_the_expensive_model(story: Engine) -> None:

@@ -1,7 +1,8 @@
 """What drove a session's cost: a few rules over the figures of `session_story`.
 
-The stories users chase are few: context that grew with every turn, a cache that stopped
-hitting, a tool loop, a sub-agent fan-out, a switch to an expensive model or a high
+The stories users chase are few: a few calls far dearer than the rest (most often calls
+that missed the cache), context that grew with every turn, a cache that stopped hitting,
+a tool loop, a sub-agent fan-out, a switch to an expensive model or a high
 thinking level, retries of a failing call. Each rule looks at numbers only (never text)
 and, when it holds, says so in one sentence with the numbers that show it, weighted by
 the share of the cost it concerns, so the page can list the strongest first.
@@ -25,6 +26,9 @@ from openclaw_telemetry.ui import format as fmt
 
 Finding = tuple[str, float, str]  # rule, weight (share of cost concerned), sentence
 HIGH_THINKING = frozenset({"high", "xhigh", "max"})
+MISSED = 0.5  # a call that read less than this share of its context from the cache missed it
+SPIKE = 3  # a spike costs more than this many times the median of the calls around it
+AROUND = 11  # the calls around a call: itself and 5 on each side
 
 
 def cost_drivers(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
@@ -44,6 +48,7 @@ def drivers(timeline: pd.DataFrame, marks: pd.DataFrame, tools: pd.DataFrame,
     found: list[Finding] = []
     if not timeline.empty:
         rules: list[Callable[[], Finding | None]] = [
+            lambda: _spikes(timeline),
             lambda: _context_growth(timeline), lambda: _tail(timeline),
             lambda: _cache(timeline), lambda: _models(timeline),
             lambda: _thinking(timeline, marks), lambda: _retries(timeline),
@@ -67,6 +72,36 @@ def _total(timeline: pd.DataFrame) -> float:
 def _share(timeline: pd.DataFrame, mask: pd.Series) -> float:
     total = _total(timeline)
     return float(timeline.loc[mask, "cost"].sum()) / total if total > 0 else 0.0
+
+
+def _spikes(timeline: pd.DataFrame) -> Finding | None:
+    """The few calls that stand out in the per-call chart: each over SPIKE times the median
+    of the calls around it, together at least a fifth of the cost and clearly more than
+    their share of the calls; named by the cache when they missed it."""
+    cost = timeline["cost"]
+    spikes = cost > SPIKE * cost.rolling(AROUND, center=True, min_periods=1).median()
+    count, share = int(spikes.sum()), _share(timeline, spikes)
+    if share < 0.2 or share < 1.5 * count / len(timeline):
+        return None
+    missed = spikes & (timeline["cache_hit"] < MISSED)
+    calls = fmt.counted(count, "call")
+    if int(missed.sum()) == count:
+        return ("spikes", share, f"{calls} that missed the cache ({_uncached(timeline[missed])})"
+                                 f" cost {_pct(share)}")
+    text = f"{calls} cost {_pct(share)}, each over {SPIKE}× the calls around it"
+    if missed.any():
+        text += (f"; {int(missed.sum()):,} of them missed the cache "
+                 f"({_uncached(timeline[missed])})")
+    return ("spikes", share, text)
+
+
+def _uncached(calls: pd.DataFrame) -> str:
+    """What calls that missed the cache paid for: the context they wrote to it, or sent as
+    plain input where the provider writes nothing (whichever is more)."""
+    written, plain = int(calls["cache_write"].sum()), int(calls["input"].sum())
+    if written >= plain:
+        return f"wrote {fmt.count(written)} tokens to it"
+    return f"{fmt.count(plain)} tokens of context at the full input price"
 
 
 def _context_growth(timeline: pd.DataFrame) -> Finding | None:
@@ -105,7 +140,7 @@ def _cache(timeline: pd.DataFrame) -> Finding | None:
     overall = float(timeline["cache_read"].sum()) / float(context.sum())
     if rate[0] >= 0.5 and rate[1] <= rate[0] - 0.3:
         low = timeline.iloc[half:]
-        start = int(low["n"].iloc[int(np.argmax((low["cache_hit"].fillna(0) < 0.5).to_numpy()))])
+        start = int(low["n"].iloc[int(np.argmax((low["cache_hit"].fillna(0) < MISSED).to_numpy()))])
         return ("cache_stopped", _share(timeline, timeline["n"] >= start),
                 f"the cache stopped hitting around call {start:,}: hit rate "
                 f"{_pct(rate[0])} in the first half, {_pct(rate[1])} in the second")
