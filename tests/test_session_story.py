@@ -169,6 +169,16 @@ def test_drivers_context_growth_and_tail() -> None:
     assert found.loc["tail", "text"].startswith("the last 100 calls cost")
 
 
+def test_drivers_leave_out_context_growth_that_did_not_make_calls_dearer() -> None:
+    """The context grew 6× while the session moved to a cheaper model: the second half of
+    the calls cost 20%, so the growth drove nothing."""
+    count = 100
+    timeline = _timeline([10_000 + 500 * i for i in range(count)],
+                         [0.02 if i < count // 2 else 0.005 for i in range(count)],
+                         cache_read=[9_000 + 500 * i for i in range(count)])
+    assert "context_growth" not in set(drivers(timeline, _NO_MARKS, _NO_TOOLS, _NO_TREE)["rule"])
+
+
 def test_drivers_tool_loop_retries_and_fan_out() -> None:
     timeline = _timeline([100] * 30, [0.01] * 30,
                          is_error=[i % 10 == 0 for i in range(30)],

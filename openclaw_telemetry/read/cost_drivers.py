@@ -105,6 +105,8 @@ def _uncached(calls: pd.DataFrame) -> str:
 
 
 def _context_growth(timeline: pd.DataFrame) -> Finding | None:
+    """Context that grew at least 3× and made the later calls dearer: the second half of
+    the calls cost more than the first (a move to a cheaper model can undo the growth)."""
     context = timeline["context"][timeline["context"] > 0]
     if len(context) < 10:
         return None
@@ -112,11 +114,13 @@ def _context_growth(timeline: pd.DataFrame) -> Finding | None:
     first, last = float(context.iloc[:tenth].median()), float(context.iloc[-tenth:].median())
     if first <= 0 or last < 3 * first:
         return None
-    half = timeline["n"] > len(timeline) // 2
-    return ("context_growth", _share(timeline, half),
+    later = _share(timeline, timeline["n"] > len(timeline) // 2)
+    if later <= 0.5:
+        return None
+    return ("context_growth", later,
             f"context grew {last / first:.0f}× over {len(timeline):,} calls "
             f"(from {first:,.0f} to {last:,.0f} tokens per call); the second half of the "
-            f"calls cost {_pct(_share(timeline, half))}")
+            f"calls cost {_pct(later)}")
 
 
 def _tail(timeline: pd.DataFrame) -> Finding | None:
