@@ -179,7 +179,7 @@ def test_drivers_leave_out_context_growth_that_did_not_make_calls_dearer() -> No
     assert "context_growth" not in set(drivers(timeline, _NO_MARKS, _NO_TOOLS, _NO_TREE)["rule"])
 
 
-def test_drivers_tool_loop_retries_and_fan_out() -> None:
+def test_drivers_tool_loop_failures_and_fan_out() -> None:
     timeline = _timeline([100] * 30, [0.01] * 30,
                          is_error=[i % 10 == 0 for i in range(30)],
                          retry=[i % 10 == 1 for i in range(30)])
@@ -189,8 +189,22 @@ def test_drivers_tool_loop_retries_and_fan_out() -> None:
     tree = pd.DataFrame({"depth": [1, 1, 2], "rolled_cost": [0.5, 0.3, 0.1]})
     found = drivers(timeline, _NO_MARKS, tools, tree).set_index("rule")
     assert found.loc["tool_loop", "text"].startswith("tool loop: exec called 12 times in a row")
-    assert found.loc["retries", "text"].startswith("3 failed calls and 3 retries")
+    assert found.loc["failures", "text"] == "3 failed calls cost $0.03, 10% of the cost"
     assert "3 sub-agent sessions cost $0.80, 73% of the tree" in found.loc["fan_out", "text"]
+
+
+def test_drivers_count_failed_calls_by_what_they_cost() -> None:
+    """A failed call costs what it was billed; the call after it did the work and is no
+    waste. Failures that cost nothing, or less than a twentieth of the cost, are not drivers."""
+    free = [i in (3, 7) for i in range(20)]
+    timeline = _timeline([1000] * 20, [0.0 if bad else 0.01 for bad in free], is_error=free,
+                         retry=[i in (4, 8) for i in range(20)])  # these two: 11% of the cost
+    assert drivers(timeline, _NO_MARKS, _NO_TOOLS, _NO_TREE).empty
+    cheap = _timeline([1000] * 25, [0.01] * 25, is_error=[i == 3 for i in range(25)])
+    assert drivers(cheap, _NO_MARKS, _NO_TOOLS, _NO_TREE).empty  # 1 of 25: 4%
+    billed = _timeline([1000] * 10, [0.01] * 10, is_error=[i == 3 for i in range(10)])
+    found = drivers(billed, _NO_MARKS, _NO_TOOLS, _NO_TREE).set_index("rule")
+    assert found.loc["failures", "text"] == "1 failed call cost $0.01, 10% of the cost"
 
 
 def test_drivers_say_one_as_one() -> None:

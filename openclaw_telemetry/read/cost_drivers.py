@@ -3,7 +3,7 @@
 The stories users chase are few: a few calls far dearer than the rest (most often calls
 that missed the cache), context that grew with every turn, a cache that stopped hitting,
 a tool loop, a sub-agent fan-out, a switch to an expensive model or a high
-thinking level, retries of a failing call. Each rule looks at numbers only (never text)
+thinking level, failed calls that were billed. Each rule looks at numbers only (never text)
 and, when it holds, says so in one sentence with the numbers that show it, weighted by
 the share of the cost it concerns, so the page can list the strongest first.
 """
@@ -51,7 +51,7 @@ def drivers(timeline: pd.DataFrame, marks: pd.DataFrame, tools: pd.DataFrame,
             lambda: _spikes(timeline),
             lambda: _context_growth(timeline), lambda: _tail(timeline),
             lambda: _cache(timeline), lambda: _models(timeline),
-            lambda: _thinking(timeline, marks), lambda: _retries(timeline),
+            lambda: _thinking(timeline, marks), lambda: _failures(timeline),
             lambda: _tool_loop(tools, timeline), lambda: _compactions(marks, timeline)]
         found = [f for f in (rule() for rule in rules) if f is not None]
     fan_out = _fan_out(timeline, tree)
@@ -182,14 +182,16 @@ def _thinking(timeline: pd.DataFrame, marks: pd.DataFrame) -> Finding | None:
                                f"those calls cost {_pct(share)}")
 
 
-def _retries(timeline: pd.DataFrame) -> Finding | None:
-    errors = int(timeline["is_error"].sum())
-    if errors < 2:
+def _failures(timeline: pd.DataFrame) -> Finding | None:
+    """Failed calls, by what they were billed: the call after one did the work and is no
+    waste. A driver from a twentieth of the cost."""
+    failed = timeline["is_error"]
+    share = _share(timeline, failed)
+    if share < 0.05:
         return None
-    wasted = timeline["is_error"] | timeline["retry"]
-    share = _share(timeline, wasted)
-    return ("retries", share, f"{errors:,} failed calls and {int(timeline['retry'].sum()):,} "
-                              f"retries; failed and retried calls cost {_pct(share)}")
+    return ("failures", share, f"{fmt.counted(int(failed.sum()), 'failed call')} cost "
+                               f"{fmt.money(float(timeline.loc[failed, 'cost'].sum()))}, "
+                               f"{_pct(share)} of the cost")
 
 
 def _tool_loop(tools: pd.DataFrame, timeline: pd.DataFrame) -> Finding | None:
