@@ -16,7 +16,17 @@ from streamlit.testing.v1 import AppTest
 from openclaw_telemetry import replay
 from openclaw_telemetry.config import default_gateway, replay_settings
 from tests.conftest import ingest, query
-from tests.entries import T0, assistant, header, lines, tool_call, tool_result, user
+from tests.entries import (
+    T0,
+    assistant,
+    header,
+    lines,
+    state_dir,
+    tool_call,
+    tool_result,
+    user,
+    write,
+)
 from tests.test_sqlite_era import SID, add_events, agent_db
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,3 +199,27 @@ def test_a_link_opens_a_section_and_close_forgets_it(turning_db: Path,
     at.button(key="session-close").click().run()
     assert not at.exception
     assert "session" not in at.query_params and "section" not in at.query_params
+
+
+def _calm_db(tmp_path: Path) -> Path:
+    """Session "calm": six like calls of claude-sonnet-4-5, nothing stands out."""
+    calls = [assistant(T0 + 1000 * i, inp=100, out=50, cr=2000, cw=100, cost=0.002,
+                       provider="anthropic", model="claude-sonnet-4-5", response_id=f"r{i}",
+                       entry_id=f"a{i:07d}") for i in range(1, 7)]
+    write(state_dir(tmp_path), "calm.jsonl", header("calm"), *calls)
+    db = tmp_path / "calm.db"
+    assert ingest(tmp_path / "state", f"sqlite:///{db}", "-q").code == 0
+    return db
+
+
+def test_the_drivers_box_says_what_it_looked_for(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no finding the box claims only what the rules checked, not that the cost was
+    spread evenly over the calls."""
+    at = _app(_calm_db(tmp_path), monkeypatch)
+    at.query_params["session"] = "calm"
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
+    assert not at.exception
+    shown = " ".join([t.value for t in at.text] + [c.value for c in at.caption])
+    assert "Nothing stands out" in shown and "spread evenly" not in shown
+    assert "looked for a few calls far dearer than those around them" in shown

@@ -2,15 +2,17 @@
 
 The stories users chase are few: a few calls far dearer than the rest (most often calls
 that missed the cache), context that grew with every turn, a cache that stopped hitting,
-a tool loop, a sub-agent fan-out, a switch to an expensive model or a high
-thinking level, failed calls that were billed. Each rule looks at numbers only (never text)
-and, when it holds, says so in one sentence with the numbers that show it, weighted by
-the share of the cost it concerns, so the page can list the strongest first.
+a tool loop, a sub-agent fan-out, a switch to an expensive model or a high thinking level,
+failed calls that were billed. Each rule looks at numbers only (never text) and, when it
+holds, says so in one sentence with the numbers that show it, weighted by the share of
+the cost it concerns, so the page can list the strongest first. `RULES` says what each
+looks for, so that a page with no finding claims only what was checked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,10 +33,35 @@ SPIKE = 3  # a spike costs more than this many times the median of the calls aro
 AROUND = 11  # the calls around a call: itself and 5 on each side
 
 
+class Figures(NamedTuple):
+    """What the rules read: the session's calls, markers, tool calls and sub-agent tree."""
+
+    timeline: pd.DataFrame
+    marks: pd.DataFrame
+    tools: pd.DataFrame
+    tree: pd.DataFrame
+
+
+# Each rule with what it looks for, in words a page can list when none of them holds.
+RULES: tuple[tuple[str, Callable[[Figures], Finding | None]], ...] = (
+    ("a few calls far dearer than those around them", lambda f: _spikes(f.timeline)),
+    ("context that grew and made the later calls dearer",
+     lambda f: _context_growth(f.timeline)),
+    ("last calls that cost far more than their share", lambda f: _tail(f.timeline)),
+    ("a cache that stopped hitting or rarely hit", lambda f: _cache(f.timeline)),
+    ("a model that cost far more than its share of the calls", lambda f: _models(f.timeline)),
+    ("a high thinking level", lambda f: _thinking(f.timeline, f.marks)),
+    ("failed calls that were billed", lambda f: _failures(f.timeline)),
+    ("a tool loop", lambda f: _tool_loop(f.tools, f.timeline)),
+    ("compactions", lambda f: _compactions(f.marks)),
+    ("sub-agents that cost a fifth of the tree or more", lambda f: _fan_out(f.timeline, f.tree)),
+)
+
+
 def cost_drivers(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
     """Findings about the session (its id on its gateway), strongest first. Columns: rule,
-    weight (0..1: the share of the cost the finding concerns), text. Empty for a session
-    without calls."""
+    weight (0..1: the share of the cost the finding concerns), text. Empty when no rule
+    holds."""
     sid, gw = session_id, gateway
     return drivers(session_timeline(engine, session_id=sid, gateway=gw),
                    session_markers(engine, session_id=sid, gateway=gw),
@@ -45,18 +72,8 @@ def cost_drivers(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFra
 def drivers(timeline: pd.DataFrame, marks: pd.DataFrame, tools: pd.DataFrame,
             tree: pd.DataFrame) -> pd.DataFrame:
     """The rules, on the figures (a pure function: the tests feed it frames)."""
-    found: list[Finding] = []
-    if not timeline.empty:
-        rules: list[Callable[[], Finding | None]] = [
-            lambda: _spikes(timeline),
-            lambda: _context_growth(timeline), lambda: _tail(timeline),
-            lambda: _cache(timeline), lambda: _models(timeline),
-            lambda: _thinking(timeline, marks), lambda: _failures(timeline),
-            lambda: _tool_loop(tools, timeline), lambda: _compactions(marks, timeline)]
-        found = [f for f in (rule() for rule in rules) if f is not None]
-    fan_out = _fan_out(timeline, tree)
-    if fan_out is not None:
-        found.append(fan_out)
+    figures = Figures(timeline, marks, tools, tree)
+    found = [f for f in (rule(figures) for _, rule in RULES) if f is not None]
     out = pd.DataFrame(found, columns=["rule", "weight", "text"])
     return out.sort_values("weight", ascending=False, kind="stable", ignore_index=True)
 
@@ -214,7 +231,7 @@ def _tool_loop(tools: pd.DataFrame, timeline: pd.DataFrame) -> Finding | None:
                                 f"{_pct(share)}")
 
 
-def _compactions(marks: pd.DataFrame, timeline: pd.DataFrame) -> Finding | None:
+def _compactions(marks: pd.DataFrame) -> Finding | None:
     count = int((marks["kind"] == "compaction").sum())
     if count == 0:
         return None

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import read, story_charts
+from openclaw_telemetry.read.cost_drivers import RULES
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import (
@@ -102,7 +103,8 @@ def drivers(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
     found = data.ask(read.cost_drivers, ctx.src, session_id=session_id, gateway=gateway)
     st.markdown("**What drove the cost**")
     if found.empty:
-        st.text("Nothing stands out: the cost is spread evenly over the calls.")
+        st.text("Nothing stands out.")
+        st.caption("The rules looked for " + ", ".join(what for what, _ in RULES) + ".")
         return
     st.text("\n".join(f"• {line}" for line in found["text"].head(5)))
 
