@@ -223,3 +223,18 @@ def test_the_drivers_box_says_what_it_looked_for(tmp_path: Path,
     shown = " ".join([t.value for t in at.text] + [c.value for c in at.caption])
     assert "Nothing stands out" in shown and "spread evenly" not in shown
     assert "looked for a few calls far dearer than those around them" in shown
+
+
+def test_the_drivers_box_splits_the_cost_by_token_kind(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each call: 100 input, 50 output, 2,000 cache read, 100 cache write tokens of
+    claude-sonnet-4-5 ($2,025 per million calls at list prices), recorded at $0.002; an
+    estimate, and the box says so."""
+    at = _app(_calm_db(tmp_path), monkeypatch)
+    at.query_params["session"] = "calm"
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
+    assert not at.exception
+    assert any(t.value == "Cost by token kind: output $0.0044 (37%) · cache read $0.0036 "
+                          "(30%) · cache write $0.0022 (19%) · input $0.0018 (15%)"
+               for t in at.text)
+    assert any(c.value.startswith("Estimated: ") for c in at.caption)

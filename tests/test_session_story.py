@@ -15,6 +15,7 @@ from openclaw_telemetry import read
 from openclaw_telemetry.config import default_gateway
 from openclaw_telemetry.read.cost_drivers import drivers
 from tests.conftest import ingest
+from tests.entries import T0, assistant, header, state_dir, write
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SID = "turning-points"
@@ -103,6 +104,29 @@ def test_cache_in_money_uses_list_prices(story: Engine) -> None:
     assert sonnet["price_input"] == pytest.approx(3.0)
     assert sonnet["saved"] == pytest.approx(4300 * (3.0 - 0.3) / 1e6)
     assert sonnet["write_cost"] == pytest.approx(2700 * 3.75 / 1e6)
+
+
+def test_cost_split_by_token_kind_in_list_price_proportions(tmp_path: Path,
+                                                           db_url: str) -> None:
+    """A call records one cost, not one per kind: each model's cost is divided in the
+    proportions of its tokens at the price library's list prices (claude-sonnet-4-5: input
+    3, output 15, cache read 0.3, cache write 3.75 $/M; here recorded at twice those). A
+    model the library does not know stays unsplit."""
+    sonnet = assistant(T0 + 1000, inp=1000, out=1000, cr=100_000, cw=10_000, cost=0.171,
+                       provider="anthropic", model="claude-sonnet-4-5", response_id="r1",
+                       entry_id="a1")
+    odd = assistant(T0 + 2000, inp=500, out=10, cost=0.029, provider="nowhere",
+                    model="no-such-model", response_id="r2", entry_id="a2")
+    write(state_dir(tmp_path), "split.jsonl", header("split"), sonnet, odd)
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    split = read.session_cost_split(create_engine(db_url), session_id="split",
+                                    gateway=GATEWAY).set_index("kind")
+    assert list(split.index) == ["input", "output", "cache_read", "cache_write", "unsplit"]
+    assert list(split["tokens"]) == [1000, 1000, 100_000, 10_000, 510]
+    assert list(split["cost"]) == pytest.approx([0.006, 0.03, 0.06, 0.075, 0.029])
+    assert list(split["share"]) == pytest.approx([0.03, 0.15, 0.3, 0.375, 0.145])
+    assert read.session_cost_split(create_engine(db_url), session_id="nope",
+                                   gateway=GATEWAY).empty
 
 
 def _tree_db(url: str) -> Engine:

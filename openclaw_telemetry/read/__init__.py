@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     )
     from openclaw_telemetry.read.session_story import (
         session_cache,
+        session_cost_split,
         session_markers,
         session_profile,
         session_timeline,
@@ -125,6 +126,7 @@ __all__ = [
     "schema_status",
     "session_cache",
     "session_calls",
+    "session_cost_split",
     "session_count",
     "session_counts",
     "session_detail",

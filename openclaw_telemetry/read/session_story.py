@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from openclaw_telemetry.measures import M, S, flag, total
+from openclaw_telemetry.measures import M, S, flag, token_sums, total
 from openclaw_telemetry.model import Usage
 from openclaw_telemetry.pricing import library_cost
+from openclaw_telemetry.read.rollups import TOKEN_KINDS
 from openclaw_telemetry.read.sqlkit import frame, is_session
 from openclaw_telemetry.schema import session_events, tool_calls
 
@@ -265,7 +266,19 @@ def _rolled_up(tree: pd.DataFrame, root: str) -> pd.DataFrame:
 # Prices are read at 100k tokens: at a million, long-context tiers (above 200k tokens per
 # request) would apply, which a session's calls rarely reach.
 _PROBE = 100_000
-_PROBES = Usage(_PROBE, 0, 0, 0), Usage(0, 0, _PROBE, 0), Usage(0, 0, 0, _PROBE)
+
+
+def _list_prices(models: pd.DataFrame) -> np.ndarray:
+    """USD per million tokens of each of TOKEN_KINDS (columns) for each (model, provider)
+    row, at the price library's list prices; NaN where it does not know the model."""
+    grid = [[_per_million(str(p), str(m), Usage(**{kind: _PROBE})) for kind in TOKEN_KINDS]
+            for m, p in zip(models["model"], models["provider"], strict=True)]
+    return np.array(grid, dtype="float64").reshape(len(models), len(TOKEN_KINDS))
+
+
+def _per_million(provider: str, model: str, usage: Usage) -> float:
+    price = library_cost(provider, model, usage)
+    return float("nan") if price is None else price * 1_000_000 / _PROBE
 
 
 def session_cache(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
@@ -273,9 +286,9 @@ def session_cache(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFr
     (what the input would have cost uncached).
 
     Columns: model, provider, calls, cache_read, cache_write, input, price_input,
-    price_cache_read, price_cache_write (USD per million tokens; NaN when the library
-    does not know the model), saved (cache reads × (input − cache-read price)),
-    write_cost (cache writes × cache-write price), write_premium (cache writes ×
+    price_output, price_cache_read, price_cache_write (USD per million tokens; NaN when
+    the library does not know the model), saved (cache reads × (input − cache-read
+    price)), write_cost (cache writes × cache-write price), write_premium (cache writes ×
     (cache-write − input price)), net (saved − write_premium).
     """
     stmt = (select(M.model, M.provider, func.count().label("calls"),
@@ -285,10 +298,8 @@ def session_cache(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFr
             .where(is_session(M, session_id, gateway)).group_by(M.model, M.provider)
             .order_by(total(M.cache_read_tokens).desc(), M.model))
     out = frame(engine, stmt)
-    prices = [[_per_million(str(p), str(m), usage) for usage in _PROBES]
-              for m, p in zip(out["model"], out["provider"], strict=True)]
-    grid = np.array(prices, dtype="float64").reshape(len(out), 3)
-    out["price_input"], out["price_cache_read"], out["price_cache_write"] = grid.T
+    for kind, prices in zip(TOKEN_KINDS, _list_prices(out).T, strict=True):
+        out[f"price_{kind}"] = prices
     out["saved"] = out["cache_read"] * (out["price_input"] - out["price_cache_read"]) / 1e6
     out["write_cost"] = out["cache_write"] * out["price_cache_write"] / 1e6
     out["write_premium"] = out["cache_write"] * (out["price_cache_write"]
@@ -297,6 +308,32 @@ def session_cache(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFr
     return out
 
 
-def _per_million(provider: str, model: str, usage: Usage) -> float:
-    price = library_cost(provider, model, usage)
-    return float("nan") if price is None else price * 1_000_000 / _PROBE
+def session_cost_split(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
+    """The session's cost by token kind, estimated: a call records one cost, not one per
+    kind, so each model's cost is divided in the proportions of its tokens of each kind
+    at the price library's list prices (exact where the cost is the list price).
+
+    One row per kind of TOKEN_KINDS, then 'unsplit' (the calls of models the library does
+    not know) when they cost something; none for a session without calls. Columns: kind,
+    tokens (of the calls split), cost (USD), share (of the session's cost; 0 when it cost
+    nothing).
+    """
+    stmt = (select(M.model, M.provider, *token_sums(), total(M.cost).label("cost"))
+            .where(is_session(M, session_id, gateway)).group_by(M.model, M.provider))
+    per_model = frame(engine, stmt)
+    if per_model.empty:
+        return pd.DataFrame(columns=["kind", "tokens", "cost", "share"])
+    tokens = per_model[TOKEN_KINDS].to_numpy(dtype="float64")
+    at_list = tokens * _list_prices(per_model) / 1e6
+    whole = at_list.sum(axis=1)
+    known = np.isfinite(whole) & (whole > 0)
+    cost = per_model["cost"].to_numpy(dtype="float64")
+    split = np.where(known[:, None], at_list * (cost / np.where(known, whole, 1))[:, None], 0)
+    rows = [(kind, int(count), float(part)) for kind, count, part in zip(
+        TOKEN_KINDS, tokens[known].sum(axis=0), split.sum(axis=0), strict=True)]
+    if cost[~known].sum() > 0:
+        rows.append(("unsplit", int(tokens[~known].sum()), float(cost[~known].sum())))
+    out = pd.DataFrame(rows, columns=["kind", "tokens", "cost"])
+    spent = float(cost.sum())
+    out["share"] = out["cost"] / spent if spent > 0 else 0.0
+    return out

@@ -1,8 +1,8 @@
 """The session explorer: one session, by id on its gateway, told so that why it cost what
 it did shows at a glance (issue #13).
 
-Who and what first, then the rule-based "what drove the cost", then call by call (one
-figure of stacked panels with the markers), the cache in money, the tools and the
+Who and what first, then the rule-based "what drove the cost" with the cost by token
+kind, then call by call (one figure of stacked panels with the markers), the cache in money, the tools and the
 sub-agent tree, and the conversation itself when replay is switched on. Every figure is a
 read-layer answer through `data.ask`; text from the data (keys, labels, models, errors)
 is shown with `st.text`, in tables or escaped, never as Markdown.
@@ -100,13 +100,32 @@ def links(ctx: shell.Ctx, row: pd.Series) -> None:
 
 
 def drivers(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
+    """The rules' findings, strongest first, then the cost by token kind."""
     found = data.ask(read.cost_drivers, ctx.src, session_id=session_id, gateway=gateway)
     st.markdown("**What drove the cost**")
     if found.empty:
         st.text("Nothing stands out.")
         st.caption("The rules looked for " + ", ".join(what for what, _ in RULES) + ".")
+    else:
+        st.text("\n".join(f"• {line}" for line in found["text"].head(5)))
+    cost_split(ctx, session_id, gateway)
+
+
+def cost_split(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
+    """The session's cost by token kind, dearest first, and how it was estimated."""
+    split = data.ask(read.session_cost_split, ctx.src, session_id=session_id, gateway=gateway)
+    parts = split[split["cost"] > 0].sort_values("cost", ascending=False, kind="stable")
+    if parts.empty:
         return
-    st.text("\n".join(f"• {line}" for line in found["text"].head(5)))
+    st.text("Cost by token kind: " + " · ".join(
+        f"{'not split' if kind == 'unsplit' else kind.replace('_', ' ')} {fmt.money(cost)} "
+        f"({fmt.percent(share, 0)})"
+        for kind, cost, share in zip(parts["kind"], parts["cost"], parts["share"], strict=True)))
+    st.caption("Estimated: OpenClaw records one cost per call, not one per token kind, so "
+               "each model's cost is divided in the proportions of its tokens at the list "
+               "prices of the price library (genai-prices)"
+               + ("; not split: the models it does not know." if "unsplit" in set(parts["kind"])
+                  else "."))
 
 
 def calls_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
