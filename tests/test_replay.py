@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import zstandard
 from sqlalchemy import create_engine
@@ -15,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from openclaw_telemetry import replay
 from openclaw_telemetry.config import default_gateway, replay_settings
+from openclaw_telemetry.ui import session_story as story
 from tests.conftest import ingest, query
 from tests.entries import (
     T0,
@@ -238,3 +240,14 @@ def test_the_drivers_box_splits_the_cost_by_token_kind(tmp_path: Path,
                           "(30%) · cache write $0.0022 (19%) · input $0.0018 (15%)"
                for t in at.text)
     assert any(c.value.startswith("Estimated: ") for c in at.caption)
+
+
+def test_the_cost_by_token_kind_shows_amounts_side_by_side_alike() -> None:
+    """$0.0126 against $0.0108, not $0.01 against $0.01 (format.money_decimals)."""
+    split = pd.DataFrame({"kind": ["input", "output", "cache_read", "cache_write", "unsplit"],
+                          "cost": [0.0036, 0.0108, 0.0126, 0.1087, 0.0],
+                          "share": [0.03, 0.08, 0.09, 0.8, 0.0]})
+    assert story.cost_split_text(split) == (
+        "Cost by token kind: cache write $0.1087 (80%) · cache read $0.0126 (9%) · "
+        "output $0.0108 (8%) · input $0.0036 (3%)")
+    assert story.cost_split_text(split.assign(cost=0.0)) is None

@@ -112,20 +112,30 @@ def drivers(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
 
 
 def cost_split(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
-    """The session's cost by token kind, dearest first, and how it was estimated."""
+    """The session's cost by token kind, and how it was estimated."""
     split = data.ask(read.session_cost_split, ctx.src, session_id=session_id, gateway=gateway)
-    parts = split[split["cost"] > 0].sort_values("cost", ascending=False, kind="stable")
-    if parts.empty:
+    line = cost_split_text(split)
+    if line is None:
         return
-    st.text("Cost by token kind: " + " · ".join(
-        f"{'not split' if kind == 'unsplit' else kind.replace('_', ' ')} {fmt.money(cost)} "
-        f"({fmt.percent(share, 0)})"
-        for kind, cost, share in zip(parts["kind"], parts["cost"], parts["share"], strict=True)))
+    st.text(line)
     st.caption("Estimated: OpenClaw records one cost per call, not one per token kind, so "
                "each model's cost is divided in the proportions of its tokens at the list "
                "prices of the price library (genai-prices)"
-               + ("; not split: the models it does not know." if "unsplit" in set(parts["kind"])
+               + ("; not split: the models it does not know." if "unsplit" in set(split["kind"])
                   else "."))
+
+
+def cost_split_text(split: pd.DataFrame) -> str | None:
+    """'Cost by token kind: cache read $10.14 (64%) · …', dearest first, the amounts with
+    the decimals they need side by side; None when the session cost nothing."""
+    parts = split[split["cost"] > 0].sort_values("cost", ascending=False, kind="stable")
+    if parts.empty:
+        return None
+    decimals = fmt.money_decimals(parts["cost"].tolist(), below=1.0)
+    return "Cost by token kind: " + " · ".join(
+        f"{'not split' if kind == 'unsplit' else kind.replace('_', ' ')} "
+        f"{fmt.money(cost, decimals)} ({fmt.percent(share, 0)})"
+        for kind, cost, share in zip(parts["kind"], parts["cost"], parts["share"], strict=True))
 
 
 def calls_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
