@@ -118,9 +118,10 @@ def cost_split(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
     if line is None:
         return
     st.text(line)
-    st.caption("Estimated: OpenClaw records one cost per call, not one per token kind, so "
-               "each model's cost is divided in the proportions of its tokens at the list "
-               "prices of the price library (genai-prices)"
+    st.caption("Estimated: the database keeps one cost per call (OpenClaw's total, or the "
+               "price table's), not one per token kind, so each model's cost is divided in "
+               "the proportions of its tokens at the list prices of the price library "
+               "(genai-prices)"
                + ("; not split: the models it does not know." if "unsplit" in set(split["kind"])
                   else "."))
 
