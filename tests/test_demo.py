@@ -48,6 +48,17 @@ def test_the_demo_is_shaped_like_a_real_install(demo: tuple[Path, str, dict[str,
     assert query(url, "SELECT count(*) FROM messages WHERE is_error")[0][0] > 0
 
 
+def test_sessions_deleted_in_the_sqlite_era_keep_their_key(
+        demo: tuple[Path, str, dict[str, Any]]) -> None:
+    """2026.9 keeps a deleted session's archive in the agent database with its key
+    (`session_transcript_archives`): whose session it was is still known."""
+    _, url, _ = demo
+    keys = query(url, "SELECT s.session_key FROM sources f JOIN sessions s ON "
+                      "s.session_id = f.session_id AND s.gateway = f.gateway "
+                      "WHERE f.path LIKE '%.jsonl.deleted.%.zst'")
+    assert keys and all(key for (key,) in keys), keys
+
+
 def test_the_database_holds_what_was_generated_up_to_now(
         demo: tuple[Path, str, dict[str, Any]]) -> None:
     _, url, expected = demo

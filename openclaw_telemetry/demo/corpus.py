@@ -45,6 +45,7 @@ from openclaw_telemetry.demo.stores import (
 from openclaw_telemetry.demo.writers import (
     AgentDb,
     BakSplitSink,
+    DeletionArchiveSink,
     JsonlSink,
     Sink,
     Tee,
@@ -54,7 +55,7 @@ from openclaw_telemetry.demo.writers import (
 from openclaw_telemetry.errors import TelemetryError
 from openclaw_telemetry.sources.discover import AGENT_DB_NAME, IMPORT_ARCHIVE_DIR
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 EXPECTED_NAME = "expected_totals.json"
 
 
@@ -161,7 +162,9 @@ def _open_sinks(plan: SessionPlan, corpus: CorpusPlan, shared: Shared, out: Path
     agent = out / "agents" / plan.agent_id
     sid = plan.session_id
     if plan.fate == "deleted":
-        return ZstSink(agent / "sessions" / _deleted_zst_name(plan)), False, False
+        return DeletionArchiveSink(agent / "sessions" / _deleted_zst_name(plan),
+                                   _db(dbs, out, plan.agent_id, corpus.seed), sid, plan.key,
+                                   _generation(plan), plan.fate_ms), False, False
     if plan.fate == "cold":
         digest = hashlib.sha256(sid.encode()).hexdigest()
         return ZstSink(agent / "sessions" / "cold" / f"{digest}.jsonl.zst"), False, False
@@ -202,8 +205,13 @@ def _jsonl_name(plan: SessionPlan) -> str:
 
 
 def _deleted_zst_name(plan: SessionPlan) -> str:
-    digest = hashlib.md5(f"archive:{plan.session_id}".encode()).hexdigest()
-    return f"{plan.session_id}.jsonl.deleted.{archive_stamp(plan.fate_ms)}.{digest}.zst"
+    return (f"{plan.session_id}.jsonl.deleted.{archive_stamp(plan.fate_ms)}."
+            f"{_generation(plan)}.zst")
+
+
+def _generation(plan: SessionPlan) -> str:
+    """The 32 hex digits naming a deletion archive's generation (§12.2)."""
+    return hashlib.md5(f"archive:{plan.session_id}".encode()).hexdigest()
 
 
 def _db(dbs: dict[str, AgentDb], out: Path, agent_id: str, seed: int) -> AgentDb:

@@ -4,14 +4,16 @@ A sink receives every entry of one session as `(line, entry, epoch_ms)` — `lin
 serialised JSON without its newline — and writes it as OpenClaw would: appended to a
 `.jsonl` file (format §4.1), split into a `.jsonl.bak.<ts>` copy plus a line-trimmed
 primary (§5.2 "line-trim compact"), compressed into a `.jsonl.deleted.<ts>.<hex>.zst`
-or `cold/<sha256>.jsonl.zst` archive (§10, §12.2), or inserted into
-`transcript_events` (§10; events of 2 KiB and more, and some of 1 KiB, zstd-compressed
-into `event_zstd` with `event_json` NULL, as schema 23 does). Sinks stream: nothing but a
-small tail buffer is kept in memory, whatever the size of the session.
+(kept in the agent database too) or `cold/<sha256>.jsonl.zst` archive (§10, §12.2), or
+inserted into `transcript_events` (§10; events of 2 KiB and more, and some of 1 KiB,
+zstd-compressed into `event_zstd` with `event_json` NULL, as schema 23 does). Sinks
+stream: nothing but a small tail buffer is kept in memory, whatever the size of the
+session.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sqlite3
 from collections import deque
@@ -57,6 +59,23 @@ CREATE TABLE session_windows (
   display_name TEXT
 ) STRICT;
 CREATE INDEX idx_agent_session_windows_session_key ON session_windows(session_key);
+CREATE TABLE session_transcript_archives (
+  session_id TEXT NOT NULL,
+  generation TEXT NOT NULL,
+  session_key TEXT NOT NULL,
+  reason TEXT NOT NULL CHECK (reason IN ('deleted', 'reset')),
+  encoding TEXT NOT NULL CHECK (encoding IN ('identity', 'zstd')),
+  archive_blob BLOB NOT NULL,
+  archive_sha256 TEXT NOT NULL CHECK (length(archive_sha256) = 64),
+  archive_name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  published_at INTEGER,
+  publish_attempts INTEGER NOT NULL DEFAULT 0 CHECK (publish_attempts >= 0),
+  last_publish_attempt_at INTEGER,
+  last_publish_error TEXT,
+  PRIMARY KEY (session_id, generation),
+  CHECK (archive_name NOT LIKE '%/%' AND archive_name NOT LIKE '%\\%')
+) STRICT;
 CREATE TABLE transcript_events (
   session_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -120,6 +139,28 @@ class ZstSink:
 
     def close(self) -> None:
         self.writer.close()
+
+
+class DeletionArchiveSink(ZstSink):
+    """A session deleted in the SQLite era: its published `<id>.jsonl.deleted.<ts>.<generation>
+    .zst`, whose bytes the agent database also keeps in `session_transcript_archives`
+    with the session's key (as 2026.9.6 does, §12.2)."""
+
+    def __init__(self, path: Path, db: AgentDb, session_id: str, key: str, generation: str,
+                 deleted_ms: int) -> None:
+        super().__init__(path)
+        self.path = path
+        self.db = db
+        self.row = {"session_id": session_id, "generation": generation, "session_key": key,
+                    "reason": "deleted", "encoding": "zstd", "archive_name": path.name,
+                    "created_at": deleted_ms, "published_at": deleted_ms + 69,
+                    "publish_attempts": 1, "last_publish_attempt_at": deleted_ms + 69}
+
+    def close(self) -> None:
+        super().close()
+        blob = self.path.read_bytes()
+        self.db.add_archive({**self.row, "archive_blob": blob,
+                             "archive_sha256": hashlib.sha256(blob).hexdigest()})
 
 
 class BakSplitSink:
@@ -266,6 +307,9 @@ class AgentDb:
 
     def add_node(self, row: dict[str, Any]) -> None:
         self._insert("session_nodes", row)
+
+    def add_archive(self, row: dict[str, Any]) -> None:
+        self._insert("session_transcript_archives", row)
 
     def _insert(self, table: str, row: dict[str, Any]) -> None:
         columns = ", ".join(row)
