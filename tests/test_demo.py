@@ -59,6 +59,35 @@ def test_sessions_deleted_in_the_sqlite_era_keep_their_key(
     assert keys and all(key for (key,) in keys), keys
 
 
+def test_sub_agents_run_inside_the_session_that_spawned_them(
+        demo: tuple[Path, str, dict[str, Any]]) -> None:
+    """OpenClaw starts a sub-agent while its parent's `sessions_spawn` call runs, and that
+    call is answered with the child's key: one spawn call per sub-agent, and the parser
+    links most sub-agents to their parent (a few orphans: a parent OpenClaw has forgotten,
+    a deleted sub-agent's lost record)."""
+    _, url, _ = demo
+    children = query(url, "SELECT session_id, parent_session_id, start_time FROM sessions "
+                          "WHERE kind = 'subagent'")
+    spawns: dict[str, list[tuple[datetime, int]]] = {}
+    for sid, called, duration in query(
+            url, "SELECT session_id, timestamp, duration_ms FROM tool_calls "
+                 "WHERE 'sessions_spawn' IN (tool_name, bridge_name)"):
+        spawns.setdefault(sid, []).append((datetime.fromisoformat(called), duration))
+    linked = [(sid, parent, datetime.fromisoformat(start))
+              for sid, parent, start in children if parent is not None]
+
+    assert sum(len(calls) for calls in spawns.values()) == len(children) >= 10
+    assert len(linked) >= 0.8 * len(children)
+    outside = [sid for sid, parent, start in linked
+               if not any(called <= start <= called + timedelta(milliseconds=duration)
+                          for called, duration in spawns.get(parent, []))]
+    assert outside == [], "sub-agents that start outside their parent's spawn calls"
+    per_parent: dict[str, int] = {}
+    for _, parent, _ in linked:
+        per_parent[parent] = per_parent.get(parent, 0) + 1
+    assert all(n <= len(spawns[parent]) for parent, n in per_parent.items())
+
+
 def test_the_database_holds_what_was_generated_up_to_now(
         demo: tuple[Path, str, dict[str, Any]]) -> None:
     _, url, expected = demo

@@ -1,11 +1,11 @@
 """Writing a realistic OpenClaw state directory of any size, deterministically.
 
 `generate(out, options)` makes `out` an OpenClaw state directory (`openclaw.json`,
-`agents/<id>/sessions/…`, `agents/<id>/agent/openclaw-agent.sqlite`, `cron/…`) shaped like
-what OpenClaw 2026.7.1 (JSONL era) and 2026.9.6 (SQLite era) write (format §2, §4, §5, §10,
-§12): `plan.py` decides the sessions, `entries.py` their lines, `writers.py` and
-`stores.py` the files. Output is streamed, so memory stays small whatever the size; the
-same options always give the same bytes.
+`agents/<id>/sessions/…`, `agents/<id>/agent/openclaw-agent.sqlite`, `cron/…`,
+`state/openclaw.sqlite`) shaped like what OpenClaw 2026.7.1 (JSONL era) and 2026.9.6
+(SQLite era) write (format §2, §4, §5, §10, §12): `plan.py` decides the sessions,
+`entries.py` their lines, `writers.py` and `stores.py` the files. Output is streamed, so
+memory stays small whatever the size; the same options always give the same bytes.
 
 `out/expected_totals.json` (`EXPECTED_NAME`) holds what a correct ingest must find under
 the accounting contract: LLM calls, the four token kinds and cost, every call counted once
@@ -41,6 +41,7 @@ from openclaw_telemetry.demo.stores import (
     write_cron,
     write_db_sessions,
     write_session_stores,
+    write_subagent_runs,
 )
 from openclaw_telemetry.demo.writers import (
     AgentDb,
@@ -102,9 +103,12 @@ def generate(out: Path, options: Options) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "openclaw.json", openclaw_config(plan.agents))
     dbs: dict[str, AgentDb] = {}
-    records = [_write_session(s, plan, shared, out, dbs) for s in plan.sessions]
+    # a sub-agent starts when its parent's spawn call runs (entries.py): parents go first
+    parents_first = sorted(plan.sessions, key=lambda s: s.kind == "subagent")
+    records = [_write_session(s, plan, shared, out, dbs) for s in parents_first]
     write_session_stores(out, plan, records)
     write_db_sessions(dbs, records)
+    write_subagent_runs(out, records)
     write_cron(out, plan, records)
     for db in dbs.values():
         db.close()

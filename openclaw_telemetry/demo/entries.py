@@ -4,13 +4,17 @@
 the session header, `model_change`, `thinking_level_change`, `custom` entries, then turns
 of user message -> assistant calls (tool calls and their `toolResult`s) -> final answer,
 with heartbeats, errors (`stopReason: "error"`, zero usage), aborted calls, compactions,
-model switches and `delivery-mirror` synthetic messages along the way. Version 3 sessions
-look like OpenClaw 2026.7.1 wrote them (8-hex ids), version 4 like 2026.9.6 (UUID ids,
-`__openclaw.runId`, `idempotencyKey`, `reset` boundaries).
+model switches and `delivery-mirror` synthetic messages along the way. A session spawns
+its planned sub-agents in its first tool round, one `sessions_spawn` call each, answered
+with the child's key; each child starts while its call runs (`SessionPlan.move_to`), so
+it is written after its parent. Version 3 sessions look like OpenClaw 2026.7.1 wrote
+them (8-hex ids), version 4 like 2026.9.6 (UUID ids, `__openclaw.runId`, `idempotencyKey`,
+`reset` boundaries).
 
 Every LLM call is counted exactly once in `Shared.totals` at the moment it is built;
 copies the writers make later are byte copies. Each session draws from its own
-`random.Random`, so its content depends only on the seed and its plan.
+`random.Random`, so its content depends only on the seed and its plan; what it draws is
+the same whether it spawns sub-agents or not (their spawn calls draw from their own).
 """
 
 from __future__ import annotations
@@ -91,6 +95,12 @@ class EntryIds:
         return f"{x:08x}"
 
 
+def subagent_task(shared: Shared, plan: SessionPlan) -> str:
+    """A sub-agent's task: its parent's `sessions_spawn` argument and its first message."""
+    rng = random.Random(f"task:{shared.seed}:{plan.index}")
+    return shared.text.take(rng, "prose", rng.randint(60, 700))
+
+
 class SessionBuilder:
     """Yields the entries of one planned session (see module docstring)."""
 
@@ -110,6 +120,7 @@ class SessionBuilder:
         self.per_call = max(2_000, plan.span_ms // max(1, plan.calls))
         self.run_id = ""
         self.frozen: list[dict[str, str]] = []
+        self.pending = list(plan.children)  # sub-agents still to spawn
         suffix = "" if plan.agent_id == "main" else f"-{plan.agent_id}"
         self.cwd = f"/home/claw/.openclaw/workspace{suffix}"
         self.tools = self._tool_factory()
@@ -130,6 +141,8 @@ class SessionBuilder:
         turn = 0
         while remaining > 0:
             size = min(remaining, self._turn_size(turn))
+            if self.pending and remaining == 2:
+                size = 2  # the last tool round its sub-agents can be spawned in
             yield from self._turn(turn, size)
             remaining -= size
             turn += 1
@@ -271,7 +284,7 @@ class SessionBuilder:
             stamp = time.strftime("%A, %B %d, %Y - %H:%M (UTC)", time.gmtime(self.clock // 1000))
             return f"[cron:{job.job_id} {job.name}] {self._prose(40, 400)}\nCurrent time: {stamp}"
         if turn == 0 and plan.kind == "subagent":
-            task = self._prose(60, 700)
+            task = subagent_task(self.shared, plan)
             return (f"{SUBAGENT_CONTEXT}\n\n[Subagent Task]\n\n{task}\n\n"
                     "Begin. Execute the assigned task to completion.")
         if turn == 0 and plan.after_reset:
@@ -319,20 +332,29 @@ class SessionBuilder:
 
     def _tool_round(self, index: int) -> Iterator[Entry]:
         n_tools = 1 if self.rng.random() < 0.93 else self.rng.randint(2, 3)
-        uses = [self.tools.call() for _ in range(n_tools)]
+        children, self.pending = self.pending, []
+        uses = [self._spawn(child) for child in children]
+        uses += [self.tools.call() for _ in range(n_tools)]
         content = self._thinking_blocks()
         if self.rng.random() < 0.15:
             content.append({"type": "text", "text": self._prose(20, 120)})
         content.extend(use.call_block for use in uses)
-        output = self.rng.randint(15, 220) * n_tools + self._block_tokens(content)
-        entry = self._assistant(content, output, "toolUse", n_tools)
+        output = self.rng.randint(15, 220) * len(uses) + self._block_tokens(content)
+        entry = self._assistant(content, output, "toolUse", len(uses))
         yield entry
         started = entry[1]
-        for use in uses:
+        for n, use in enumerate(uses):
+            if n < len(children):  # it starts while its spawn call runs (§12: both samples)
+                children[n].move_to(started + use.duration_ms // 2)
             yield self._tool_result(use, started)
             started = self.clock
         if self.v4:
             yield self._cache_ttl(uses)
+
+    def _spawn(self, child: SessionPlan) -> ToolUse:
+        rng = random.Random(f"spawn-call:{self.shared.seed}:{child.index}")
+        return self.tools.spawn(rng, child.key, child.run_id, child.spawn_label,
+                                subagent_task(self.shared, child))
 
     def _final(self, heartbeat: bool) -> Iterator[Entry]:
         roll = self.rng.random()

@@ -3,9 +3,10 @@
 `plan_corpus` turns the generator's options into a list of `SessionPlan`s: which agent,
 session key and kind (main, direct, group, channel, cron run, sub-agent; format §3.1),
 how many LLM calls, when it ran, where it is stored (JSONL file or agent database,
-format §2, §10) and what became of it (current, reset, deleted, orphan, cold). Every
-choice comes from one `random.Random(seed)`, so the same arguments always give the same
-plan. Sessions are small records; a million-call corpus plans in a few milliseconds.
+format §2, §10), what became of it (current, reset, deleted, orphan, cold) and which
+session spawned each sub-agent. Every choice comes from one `random.Random(seed)` (a
+sub-agent's run id from one of its own), so the same arguments always give the same plan.
+Sessions are small records; a million-call corpus plans in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -62,13 +63,25 @@ class SessionPlan:
     checkpoint: bool = False
     zst_copy: bool = False
     imported: bool = False
-    parent_key: str | None = None
+    parent_key: str | None = None  # a sub-agent's: the key of the session that spawned it
+    run_id: str = ""  # a sub-agent's run id, in its parent's spawn result
+    children: list[SessionPlan] = field(default_factory=list, repr=False)  # it spawned
     big: bool = False
 
     @property
     def version(self) -> int:
         """Session header version: 3 for JSONL-era files, 4 for SQLite-era rows (§12)."""
         return 3 if self.storage == "jsonl" else 4
+
+    @property
+    def spawn_label(self) -> str:
+        """A sub-agent's label: its parent's spawn call names it, its store entry keeps it."""
+        return f"sub-{self.session_id[:6]}"
+
+    def move_to(self, start_ms: int) -> None:
+        """Start at `start_ms`; what became of it follows after the same delay."""
+        self.fate_ms += start_ms - self.start_ms
+        self.start_ms = start_ms
 
 
 @dataclass(slots=True)
@@ -118,6 +131,7 @@ def plan_corpus(*, calls: int, era: str, agents: int, files: int | None, seed: i
     _place_in_time(rng, sessions, days, end_ms)
     _assign_storage(sessions, era, days, end_ms)
     _assign_fates(rng, sessions)
+    _assign_parents(seed, sessions)
     _assign_models(rng, sessions)
     _assign_extras(rng, sessions, n_bak, era)
     return CorpusPlan(seed, era, agent_ids, sessions, jobs, days)
@@ -156,7 +170,6 @@ def _assign_keys(rng: random.Random, sessions: list[SessionPlan]) -> list[CronJo
             plan.key = f"agent:{plan.agent_id}:cron:{plan.cron_job.job_id}"
         elif plan.kind == "subagent":
             plan.key = f"agent:{plan.agent_id}:subagent:{uuid4(rng)}"
-            plan.parent_key = f"agent:{plan.agent_id}:main"
         elif plan.kind == "main":
             plan.key = f"agent:{plan.agent_id}:main"
         else:
@@ -242,7 +255,9 @@ def _assign_storage(sessions: list[SessionPlan], era: str, days: int, end_ms: in
 
 
 def _assign_fates(rng: random.Random, sessions: list[SessionPlan]) -> None:
-    """Reset chains, deleted sub-agents and cron runs, orphaned cron files (§2.3, §12.3)."""
+    """Reset chains, deleted sub-agents and cron runs, orphaned cron files (§2.3, §12.3).
+    Sub-agents are mostly kept (spawned with `cleanup: "keep"`, as both samples' were, with
+    no archive time set); a tenth are deleted after they report (`cleanup: "delete"`)."""
     by_key: dict[tuple[str, str], list[SessionPlan]] = {}
     for plan in sessions:
         by_key.setdefault((plan.key, plan.storage), []).append(plan)
@@ -264,11 +279,44 @@ def _fate(rng: random.Random, plan: SessionPlan, last: bool, successor: SessionP
     elif plan.kind == "cron":
         plan.fate = "deleted" if rng.random() < 0.6 else "orphan"
     else:
-        plan.fate = "deleted" if rng.random() < 0.7 else "current"
+        plan.fate = "deleted" if rng.random() < 0.1 else "current"
     if successor is not None and plan.kind in CHAT_KINDS:
         successor.after_reset = True
     if plan.storage == "sqlite" and plan.fate in ("reset", "orphan") and rng.random() < 0.02:
         plan.fate = "cold"
+
+
+def _assign_parents(seed: int, sessions: list[SessionPlan]) -> None:
+    """Who spawned each sub-agent (`spawnedBy`, format §3.2): a chat session that can have
+    spawned it, with two calls per child (entries.py starts each child during its spawn
+    call) and no later session of its key starting before it ends, so that the key still
+    names the parent when the child starts. Sessions OpenClaw still names (`_remembered`)
+    come first, then those of the sub-agent's agent; of these, the one that started nearest
+    the time drawn for the sub-agent. The sub-agents a parser cannot link are realistic
+    orphans: those deleted in the JSONL era (their store entry is gone, §3) and any whose
+    only possible parent OpenClaw forgot. A sub-agent is stored like its parent: they run
+    at the same time."""
+    starts: dict[str, list[int]] = {}
+    for plan in sessions:
+        starts.setdefault(plan.key, []).append(plan.start_ms)
+    spawners = [s for s in sessions if s.kind in CHAT_KINDS and all(
+        not s.start_ms < other <= s.start_ms + s.span_ms for other in starts[s.key])]
+    for child in (s for s in sessions if s.kind == "subagent"):
+        child.run_id = uuid4(random.Random(f"spawn:{seed}:{child.index}"))
+        able = [s for s in spawners if s.calls >= 2 * (len(s.children) + 1)]
+        pool = [s for s in able if _remembered(s)] or able
+        pool = [s for s in pool if s.agent_id == child.agent_id] or pool
+        if pool:
+            parent = min(pool, key=lambda s: (abs(s.start_ms - child.start_ms), s.index))
+            parent.children.append(child)
+            child.parent_key = parent.key
+            child.storage = parent.storage
+
+
+def _remembered(plan: SessionPlan) -> bool:
+    """Whether OpenClaw still names the session's key: 2026.7's `sessions.json` only while
+    it is current, 2026.9's agent database unless it went to cold storage (§3, §10)."""
+    return plan.fate == "current" if plan.storage == "jsonl" else plan.fate != "cold"
 
 
 def _assign_models(rng: random.Random, sessions: list[SessionPlan]) -> None:

@@ -1,11 +1,14 @@
 """Session bookkeeping OpenClaw keeps beside transcripts: the JSONL era's `sessions.json`
-(format §3), the SQLite era's `session_nodes` / `session_windows` rows (§10, §12.2) and
-the cron job list and run logs (§6.2). Only current sessions are in the stores, as in
-real installs: reset, deleted and orphaned transcripts must be attributed by other means.
+(format §3), the SQLite era's `session_nodes` / `session_windows` rows (§10, §12.2), its
+global database's sub-agent runs (`state/openclaw.sqlite`, §12.2) and the cron job list and
+run logs (§6.2). Only current sessions are in the stores, as in real installs: reset,
+deleted and orphaned transcripts must be attributed by other means.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,8 +71,9 @@ def store_entry(record: SessionRecord) -> dict[str, Any]:
     if plan.cron_job is not None:
         entry["label"] = f"Cron: {plan.cron_job.name}"
     if plan.kind == "subagent":
-        entry.update(spawnedBy=plan.parent_key, spawnDepth=1, subagentRole="leaf",
-                     label=f"sub-{plan.session_id[:6]}")
+        entry.update(spawnDepth=1, subagentRole="leaf", label=plan.spawn_label)
+    if plan.parent_key is not None:
+        entry["spawnedBy"] = plan.parent_key
     return entry
 
 
@@ -125,6 +129,50 @@ def _node_row(record: SessionRecord) -> dict[str, Any]:
             "created_via": via, "parent_session_key": plan.parent_key,
             "spawned_by": plan.parent_key, "label": entry.get("label"),
             "last_interaction_at": record.end_ms, "last_activity_at": record.end_ms}
+
+
+SUBAGENT_RUNS = """
+CREATE TABLE subagent_runs (
+  run_id TEXT NOT NULL PRIMARY KEY,
+  child_session_key TEXT NOT NULL,
+  controller_session_key TEXT,
+  controller_store_path TEXT,
+  requester_session_key TEXT NOT NULL,
+  requester_store_path TEXT,
+  created_at INTEGER NOT NULL,
+  payload_json TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+"""
+
+
+def write_subagent_runs(root: Path, records: list[SessionRecord]) -> None:
+    """`state/openclaw.sqlite`'s `subagent_runs`: each SQLite-era sub-agent's key and the
+    key of the session that spawned it, which outlive a deleted sub-agent (§12.2)."""
+    rows = [_subagent_run(r) for r in records if r.plan.storage == "sqlite"
+            and r.plan.parent_key is not None]
+    if not rows:
+        return
+    (root / "state").mkdir(exist_ok=True)
+    with contextlib.closing(sqlite3.connect(root / "state" / "openclaw.sqlite")) as db, db:
+        db.executescript(SUBAGENT_RUNS)
+        db.executemany("INSERT INTO subagent_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _subagent_run(record: SessionRecord) -> tuple[Any, ...]:
+    plan = record.plan
+    parent = plan.parent_key
+    assert parent is not None
+    store = f"/home/claw/.openclaw/agents/{parent.split(':')[1]}/agent/openclaw-agent.sqlite"
+    outcome = {"status": "ok", "startedAt": plan.start_ms, "endedAt": record.end_ms,
+               "elapsedMs": record.end_ms - plan.start_ms}
+    payload = {"runId": plan.run_id, "childSessionKey": plan.key,
+               "controllerSessionKey": parent, "requesterSessionKey": parent,
+               "cleanup": "delete" if plan.fate == "deleted" else "keep", "spawnMode": "run",
+               "label": plan.spawn_label, "model": f"{plan.model.provider}/{plan.model.model}",
+               "createdAt": plan.start_ms,
+               "execution": {"status": "terminal", **outcome, "outcome": outcome}}
+    return (plan.run_id, plan.key, parent, store, parent, store, plan.start_ms,
+            orjson.dumps(payload).decode())
 
 
 def write_cron(root: Path, plan: CorpusPlan, records: list[SessionRecord]) -> None:

@@ -1,10 +1,12 @@
 """Tool calls and their results as OpenClaw's tools write them (format §4.5, §4.7, §12).
 
 `ToolFactory.call()` draws one tool use: the `toolCall` arguments and the `toolResult`
-text, details and error flag. Result sizes are heavy-tailed: most are a line or two, a few
-are several KiB, a rare few hit OpenClaw's 40,000-character persistence cap and carry its
-`[... N more characters truncated]` suffix. SQLite-era (2026.9.6) sessions call every tool
-outside the direct set through the `tool_call` bridge (§12.2).
+text, details and error flag; `spawn()` is the `sessions_spawn` of a planned sub-agent,
+answered with its key (sub-agents are only spawned as planned, see entries.py). Result
+sizes are heavy-tailed: most are a line or two, a few are several KiB, a rare few hit
+OpenClaw's 40,000-character persistence cap and carry its `[... N more characters
+truncated]` suffix. SQLite-era (2026.9.6) sessions call every tool outside the direct set
+through the `tool_call` bridge (§12.2).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from typing import Any
 
 import orjson
 
+from openclaw_telemetry.demo.plan import uuid4
 from openclaw_telemetry.demo.text import TextPools
 
 TOOL_WEIGHTS = {"exec": 26, "read": 28, "edit": 8, "write": 8, "process": 3, "web_search": 5,
                 "web_fetch": 5, "memory_search": 5, "message": 6, "browser": 2,
-                "sessions_spawn": 2, "cron": 2}
+                "sessions_list": 2, "cron": 2}
 DIRECT_V4 = frozenset({"exec", "read", "write", "edit", "ls", "process", "apply_patch"})
 COMMANDS = ("git status --short", "ls -la src", "npm test", "python3 -m pytest -q",
             "tail -n 50 logs/app.log", "grep -rn TODO src", "df -h",
@@ -57,19 +60,31 @@ class ToolFactory:
 
     def call(self) -> ToolUse:
         name = self.rng.choices(self.names, self.weights)[0]
-        args, text, details, is_error = getattr(self, f"_{name}")()
-        duration = self._duration(name)
-        if self.rng.random() < 0.001:
+        return self._use(self.rng, name, *getattr(self, f"_{name}")())
+
+    def spawn(self, rng: random.Random, key: str, run_id: str, label: str,
+              task: str) -> ToolUse:
+        """`sessions_spawn` of the sub-agent `key`, accepted at once (as in both samples);
+        drawn from `rng`, so that the session's own draws stay as they were."""
+        result = orjson.dumps({"status": "accepted", "childSessionKey": key, "runId": run_id,
+                               "mode": "run"}, option=orjson.OPT_INDENT_2).decode()
+        return self._use(rng, "sessions_spawn", {"task": task, "label": label}, result, None,
+                         False)
+
+    def _use(self, rng: random.Random, name: str, args: dict[str, Any], text: str,
+             details: dict[str, Any] | None, is_error: bool) -> ToolUse:
+        duration = self._duration(rng, name)
+        if rng.random() < 0.001:
             text, details, is_error = SYNTHETIC_MISSING, None, True
-        block = self._block(name, args)
+        block = self._block(rng, name, args)
         if block["name"] == "tool_call":
             text = _bridge_text(name, text)
         if details is not None and "durationMs" in details:
             details["durationMs"] = duration
         return ToolUse(block, block["name"], text, details, is_error, duration)
 
-    def _block(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
-        call_id = f"{self.id_prefix}{self.rng.getrandbits(96):024x}"
+    def _block(self, rng: random.Random, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        call_id = f"{self.id_prefix}{rng.getrandbits(96):024x}"
         if self.v4 and name not in DIRECT_V4:
             return {"type": "toolCall", "id": call_id, "name": "tool_call",
                     "arguments": {"id": name, "args": args}}
@@ -79,9 +94,10 @@ class ToolFactory:
             block["partialArgs"] = orjson.dumps(args).decode().replace('":', '": ')
         return block
 
-    def _duration(self, name: str) -> int:
-        base = 4_000 if name in ("web_fetch", "browser", "sessions_spawn", "exec") else 300
-        return int(self.rng.expovariate(1 / base)) + 5
+    @staticmethod
+    def _duration(rng: random.Random, name: str) -> int:
+        base = 4_000 if name in ("web_fetch", "browser", "exec") else 300
+        return int(rng.expovariate(1 / base)) + 5
 
     def _size(self, scale: float = 1.0) -> int:
         r = self.rng.random()
@@ -167,13 +183,13 @@ class ToolFactory:
         return {"action": "snapshot", "targetId": f"tab-{self.rng.randint(1, 9)}"}, snapshot, \
             None, False
 
-    def _sessions_spawn(self) -> tuple[dict[str, Any], str, dict[str, Any] | None, bool]:
-        task = self.text.take(self.rng, "prose", self.rng.randint(40, 300))
-        child = f"{self.rng.getrandbits(128):032x}"
-        result = orjson.dumps({"status": "accepted", "childSessionKey": f"subagent:{child}",
-                               "runId": child[:16], "mode": "run"},
-                              option=orjson.OPT_INDENT_2).decode()
-        return {"task": task, "label": f"sub-{child[:6]}"}, result, None, False
+    def _sessions_list(self) -> tuple[dict[str, Any], str, dict[str, Any] | None, bool]:
+        preview = self.text.take(self.rng, "prose", self.rng.randint(40, 300))
+        listed = {"count": 1, "sessions": [{"key": "agent:main:main", "kind": "main",
+                                            "sessionId": uuid4(self.rng),
+                                            "lastMessage": preview}]}
+        return {"limit": 10}, orjson.dumps(listed, option=orjson.OPT_INDENT_2).decode(), \
+            None, False
 
     def _cron(self) -> tuple[dict[str, Any], str, dict[str, Any] | None, bool]:
         listing = self._capped("prose", self.rng.randint(30, 200))
