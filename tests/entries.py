@@ -43,6 +43,25 @@ def assistant(ms: int, *, inp: int = 100, out: int = 10, cr: int = 0, cw: int = 
             "message": msg}
 
 
+def model_change(ms: int, provider: str, model: str) -> dict[str, Any]:
+    """What OpenClaw writes at the top of a file and after a reset (format §4.3, §12)."""
+    return {"type": "model_change", "id": "m0000000", "parentId": None, "timestamp": iso(ms),
+            "provider": provider, "modelId": model}
+
+
+def model_snapshot(ms: int, provider: str, model: str) -> dict[str, Any]:
+    """How OpenClaw 2026.7.1 records a /model before the next run (format §4.8)."""
+    return {"type": "custom", "id": "s0000000", "parentId": None, "timestamp": iso(ms),
+            "customType": "model-snapshot",
+            "data": {"timestamp": ms, "provider": provider, "modelApi": "openai-completions",
+                     "modelId": model}}
+
+
+def reset(ms: int) -> dict[str, Any]:
+    return {"type": "reset", "id": "r0000001", "parentId": None, "timestamp": iso(ms),
+            "reason": "reset"}
+
+
 def tool_call(call_id: str, name: str, **arguments: Any) -> dict[str, Any]:
     return {"type": "toolCall", "id": call_id, "name": name, "arguments": arguments}
 

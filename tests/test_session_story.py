@@ -15,7 +15,16 @@ from openclaw_telemetry import read
 from openclaw_telemetry.config import default_gateway
 from openclaw_telemetry.read.cost_drivers import drivers
 from tests.conftest import ingest
-from tests.entries import T0, assistant, header, state_dir, write
+from tests.entries import (
+    T0,
+    assistant,
+    header,
+    model_change,
+    model_snapshot,
+    reset,
+    state_dir,
+    write,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SID = "turning-points"
@@ -44,6 +53,37 @@ def test_each_marker_kind_from_the_fixture(story: Engine, kind: str, call: int,
     assert int(found["n"].iloc[0]) == call
     if value is not None:
         assert found["value"].iloc[0] == value
+
+
+def test_every_change_of_model_between_calls_is_one_switch(tmp_path: Path, db_url: str) -> None:
+    """Real OpenClaw writes one `model_change` at the top of a file (again after a reset)
+    and records /model as a `model-snapshot` entry (format §4.8, §12), so the switches
+    of the samples' main session (gpt-4o, sonnet, reasoner, gpt-4o) were never marked:
+    the calls were read only when no `model_change` existed at all. The reset's entry
+    agrees with the calls: one marker there, not two."""
+    sessions = state_dir(tmp_path)
+    models = ["fake-gpt-4o"] * 3 + ["fake-claude-sonnet"] * 2 + ["fake-reasoner"] * 2
+    entries = [header("snap"), model_change(T0 + 10, "fakeoa", "fake-gpt-4o"),
+               model_snapshot(T0 + 20, "fakeoa", "fake-gpt-4o")]
+    for i, model in enumerate(models):
+        ms = T0 + 1000 * (i + 1)
+        if i and model != models[i - 1]:
+            provider = "fakeanth" if "claude" in model else "fakeoa"
+            entries.append(model_snapshot(ms - 100, provider, model))
+        entries.append(assistant(ms, provider="fakeanth" if "claude" in model else "fakeoa",
+                                 model=model, response_id=f"r{i}"))
+    entries += [reset(T0 + 9000), model_change(T0 + 9010, "fakeoa", "fake-gpt-4o"),
+                assistant(T0 + 10000, response_id="r-after-reset")]
+    write(sessions, "snap.jsonl", *entries)
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    marks = read.session_markers(create_engine(db_url), session_id="snap", gateway=GATEWAY)
+    switches = marks[marks["kind"] == "model_switch"]
+    assert list(switches["n"]) == [4, 6, 8]
+    assert list(switches["detail"]) == [
+        "fakeoa/fake-gpt-4o → fakeanth/fake-claude-sonnet",
+        "fakeanth/fake-claude-sonnet → fakeoa/fake-reasoner",
+        "fakeoa/fake-reasoner → fakeoa/fake-gpt-4o"]
+    assert list(marks[marks["kind"] == "reset"]["n"]) == [8]
 
 
 def test_a_reset_says_what_did_it_once(story: Engine) -> None:

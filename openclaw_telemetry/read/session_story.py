@@ -92,16 +92,15 @@ def _event_rows(engine: Engine, session_id: str, gateway: str) -> pd.DataFrame:
     return frame(engine, stmt)
 
 
-def _switches(events: pd.DataFrame, kind: str, marker: str, keep_first: bool) -> list[dict[str, Any]]:
-    """Entries of one kind that change the value before them (OpenClaw writes the current
-    model at the top of every file: that is a setting, not a switch)."""
+def _switches(chain: pd.DataFrame, marker: str, keep_first: bool) -> list[dict[str, Any]]:
+    """Rows of `chain` (timestamp, value, n: the call, NaN to be placed) that change the
+    value before them; the first value is a setting, not a switch, unless `keep_first`."""
     rows: list[dict[str, Any]] = []
     previous: str | None = None
-    for when, value in zip(events.loc[events["kind"] == kind, "timestamp"],
-                           events.loc[events["kind"] == kind, "value"], strict=True):
+    for when, value, n in zip(chain["timestamp"], chain["value"], chain["n"], strict=True):
         text = None if pd.isna(value) else str(value)
         if text != previous and (previous is not None or keep_first):
-            rows.append({"kind": marker, "timestamp": when, "value": text,
+            rows.append({"kind": marker, "timestamp": when, "n": n, "value": text,
                          "detail": f"{previous} → {text}" if previous else str(text)})
         previous = text
     return rows
@@ -114,13 +113,16 @@ def session_markers(engine: Engine, *, session_id: str, gateway: str,
 
     kind is one of MARKER_KINDS: error (a failed call), retry (the call after a failed
     one), compaction, reset, model_switch, thinking_switch, prompt_error (from the entries
-    OpenClaw wrote). A model switch is taken from `model_change` entries, or from the
-    calls' own models where none were recorded. `all_settings` keeps the first setting of
-    a model or thinking level too. Columns: kind, timestamp, n (the call it is on, or the
-    first call after it; NaN after the last call), value (model, level or reason),
-    detail (a short description), tokens_before, tokens_after (compactions).
+    OpenClaw wrote). A model switch is a change of model (provider/model, as the entries
+    name it) between two consecutive calls: OpenClaw writes a `model_change` at the top of
+    a file and after a reset only, and records /model as a `model-snapshot` entry (format
+    §4.8, §12), so only the calls show every switch. `all_settings` keeps the first
+    thinking level set and the first call's model too. Columns: kind, timestamp, n (the
+    call it is on, or the first call after it; NaN after the last call), value (model,
+    level or reason), detail (a short description), tokens_before, tokens_after
+    (compactions).
     """
-    calls = frame(engine, select(M.timestamp, M.model, M.is_error)
+    calls = frame(engine, select(M.timestamp, M.provider, M.model, M.is_error)
                   .where(is_session(M, session_id, gateway)).order_by(M.timestamp, M.message_id))
     events = _event_rows(engine, session_id, gateway)
     rows: list[dict[str, Any]] = []
@@ -131,11 +133,11 @@ def session_markers(engine: Engine, *, session_id: str, gateway: str,
         if i + 1 < len(calls):
             rows.append({"kind": "retry", "timestamp": calls["timestamp"].iloc[i + 1],
                          "n": i + 2, "detail": "called again after a failure"})
-    rows += _switches(events, "thinking_change", "thinking_switch", all_settings)
-    if (events["kind"] == "model_change").any():
-        rows += _switches(events, "model_change", "model_switch", all_settings)
-    else:
-        rows += _call_switches(calls)
+    levels = events.loc[events["kind"] == "thinking_change", ["timestamp", "value"]]
+    rows += _switches(levels.assign(n=np.nan), "thinking_switch", all_settings)
+    models = pd.DataFrame({"timestamp": calls["timestamp"], "value": _model_names(calls),
+                           "n": np.arange(1, len(calls) + 1)})
+    rows += _switches(models, "model_switch", all_settings)
     for row in events[events["kind"].isin(["compaction", "reset", "prompt_error"])].itertuples(
             index=False):
         rows.append({"kind": row.kind, "timestamp": row.timestamp, "value": row.value,
@@ -145,12 +147,10 @@ def session_markers(engine: Engine, *, session_id: str, gateway: str,
         "kind", "timestamp", "n", "value", "detail", "tokens_before", "tokens_after"]), calls)
 
 
-def _call_switches(calls: pd.DataFrame) -> list[dict[str, Any]]:
-    changed = calls["model"].ne(calls["model"].shift()) & calls.index.to_series().gt(0)
-    return [{"kind": "model_switch", "timestamp": calls["timestamp"].iloc[i], "n": i + 1,
-             "value": calls["model"].iloc[i],
-             "detail": f"{calls['model'].iloc[i - 1]} → {calls['model'].iloc[i]}"}
-            for i in np.flatnonzero(changed.to_numpy())]
+def _model_names(calls: pd.DataFrame) -> pd.Series:
+    """Each call's model as OpenClaw's entries name one: provider/model (format §4.3)."""
+    provider = calls["provider"].fillna("")
+    return calls["model"].where(provider == "", provider + "/" + calls["model"])
 
 
 def _event_detail(row: Any) -> str:
