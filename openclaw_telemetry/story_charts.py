@@ -40,8 +40,8 @@ _MAX_LINES = 60  # vertical lines are shapes: past a few dozen they only add clu
 
 def session_story(timeline: pd.DataFrame, marks: pd.DataFrame,
                   colours: Colours | None = None) -> go.Figure:
-    """Panels over call #: markers, cost per call (by model, failed calls red), context
-    tokens, cache hit rate, latency."""
+    """Panels over call #: markers, cost per call (by model, failed calls marked x),
+    context tokens, cache hit rate, latency."""
     title = "Call by call"
     if timeline.empty:
         return empty(title)
@@ -66,7 +66,6 @@ def session_story(timeline: pd.DataFrame, marks: pd.DataFrame,
                                showlegend=False,
                                hovertemplate="call %{x}: %{y:,.1f} s<extra></extra>"), 5, 1)
     _marker_lines(fig, marks)
-    fig.update_yaxes(tickprefix="$", row=2, col=1)
     fig.update_yaxes(rangemode="tozero", row=3, col=1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], row=4, col=1)
     fig.update_yaxes(ticksuffix=" s", rangemode="tozero", row=5, col=1)
@@ -83,7 +82,7 @@ def _marker_row(fig: go.Figure, marks: pd.DataFrame) -> None:
         label, symbol, tint = MARKER_STYLE[kind]
         part = placed[placed["kind"] == kind]
         fig.add_trace(go.Scattergl(
-            x=part["n"], y=[label] * len(part), mode="markers", name=label,
+            x=part["n"], y=[label] * len(part), mode="markers", name=label, legendgroup=kind,
             marker={"symbol": symbol, "size": 9, "color": tint},
             customdata=[safe(d) for d in part["detail"].fillna("")],
             hovertemplate=f"call %{{x}}: {label}<br>%{{customdata}}<extra></extra>"), 1, 1)
@@ -93,13 +92,25 @@ def _marker_row(fig: go.Figure, marks: pd.DataFrame) -> None:
 
 
 def _cost_row(fig: go.Figure, timeline: pd.DataFrame, colours: Colours | None) -> None:
-    models = [str(m) for m in timeline["model"]]
-    tints = [ERROR_COLOUR if bad else colour(model, colours)
-             for bad, model in zip(timeline["is_error"], models, strict=True)]
-    fig.add_trace(go.Bar(
-        x=timeline["n"], y=timeline["cost"], marker_color=tints, marker_line_width=0,
-        name="cost", showlegend=False, customdata=[safe(m) for m in models],
-        hovertemplate="call %{x}: $%{y:,.4f}<br>%{customdata}<extra></extra>"), 2, 1)
+    """One bar trace per model, in its colour and named once in the legend; a failed call
+    is an x on its bar (a shape: no colour is safe beside a palette of 24), toggled with
+    the Markers panel's errors."""
+    models = timeline["model"].astype(str)
+    for model in sorted(set(models)):
+        part = timeline[models == model]
+        fig.add_trace(go.Bar(
+            x=part["n"], y=part["cost"], name=safe(model), legendrank=1,  # models first
+            marker={"color": colour(model, colours), "line": {"width": 0}},
+            hovertemplate="call %{x}: $%{y:,.4f}<br>%{fullData.name}<extra></extra>"), 2, 1)
+    failed = timeline[timeline["is_error"].astype(bool)]
+    fig.add_trace(go.Scatter(
+        x=failed["n"], y=failed["cost"], mode="markers", name="failed call",
+        legendgroup="error", showlegend=False, cliponaxis=False,
+        marker={"symbol": "x", "size": 10, "color": ERROR_COLOUR,
+                "line": {"width": 1, "color": "white"}},  # seen on a bar of any colour
+        hovertemplate="call %{x} failed: $%{y:,.4f}<extra></extra>"), 2, 1)
+    fig.update_yaxes(tickprefix="$", rangemode="nonnegative", row=2, col=1)
+    fig.update_layout(barmode="overlay")
 
 
 def _marker_lines(fig: go.Figure, marks: pd.DataFrame) -> None:

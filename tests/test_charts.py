@@ -215,3 +215,44 @@ def test_every_slice_of_a_pie_is_named_in_its_legend() -> None:
     assert list(pie.labels) == ["big", "mini", "tiny"]  # the legend's order; $0 left out
     assert fig.layout.legend.orientation == "h"
     assert fig.layout.uniformtext.mode == "hide" and fig.layout.uniformtext.minsize >= 10
+
+
+def _story(models: list[str], failed: list[bool], **extra: list[object]) -> pd.DataFrame:
+    """`read.session_timeline`'s columns that the story chart draws."""
+    count = len(models)
+    frame = pd.DataFrame({"n": range(1, count + 1), "model": models, "is_error": failed,
+                          "cost": [0.0 if bad else 0.01 for bad in failed],
+                          "context": [0 if bad else 1000 for bad in failed],
+                          "cache_hit": [float("nan") if bad else 0.5 for bad in failed],
+                          "latency_ms": [500] * count})
+    for key, values in extra.items():
+        frame[key] = values
+    return frame
+
+
+_NO_MARKS = pd.DataFrame(columns=["kind", "n", "value", "detail"])
+
+
+def test_cost_per_call_names_each_model_once_and_failed_calls_apart() -> None:
+    """Browser review (story15): the cost bars had no legend, and failed calls were drawn
+    in error red beside the palette's near red #E45756 (a model's colour). Each model is in
+    the legend once, in its colour; a failed call is an x on its bar, a shape no model
+    colour can be taken for, grouped with the Markers panel's "error"."""
+    models = ["gpt", "sonnet", "gpt", "sonnet", "gpt", "opus"]
+    timeline = _story(models, [False, False, True, False, False, False])
+    marks = pd.DataFrame({"kind": ["error"], "n": [3.0], "value": [None],
+                          "detail": ["the call failed"]})
+    colours = charts.palette(["a-model", "b-model", "c-model", "opus", "gpt", "sonnet"])
+    fig = story_charts.session_story(timeline, marks, colours)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert sorted(t.name for t in bars) == ["gpt", "opus", "sonnet"]
+    assert all(t.showlegend is not False and t.marker.color == colours[t.name] for t in bars)
+    assert sorted(n for t in bars for n in t.x) == [1, 2, 3, 4, 5, 6]
+    named = [t.name for t in fig.data if t.showlegend is not False]
+    assert len(named) == len(set(named))
+    (failed,) = [t for t in fig.data if t.yaxis == "y2" and t.type != "bar"]
+    assert list(failed.x) == [3] and failed.marker.symbol == "x"
+    assert failed.showlegend is False and failed.legendgroup == "error"
+    (error,) = [t for t in fig.data if t.name == "error"]
+    assert error.legendgroup == "error"
+    assert fig.layout.yaxis2.rangemode == "nonnegative"
