@@ -249,26 +249,6 @@ def _bucket_ceil(moment: pd.Timestamp, unit: str) -> pd.Timestamp:
     return wall.tz_localize(start.tz, ambiguous=True, nonexistent="shift_forward")
 
 
-def session_calls(frame: pd.DataFrame, colours: Colours | None = None) -> go.Figure:
-    """Cost of each call of one session in order; failed calls in red."""
-    title = "Cost per call (errors in red)"
-    if frame.empty:
-        return empty(title)
-    models = [str(m) for m in frame["model"]]
-    tints = [ERROR_COLOUR if bad else colour(model, colours)
-             for bad, model in zip(frame["is_error"], models, strict=True)]
-    custom = frame[["model", "tokens", "cost_source"]].astype(str).map(safe)
-    fig = go.Figure(go.Bar(
-        x=list(range(1, len(frame) + 1)), y=frame["cost"], marker_color=tints,
-        customdata=custom.to_numpy(),
-        hovertemplate="call %{x}: $%{y:,.4f}<br>%{customdata[0]} · %{customdata[1]} tokens"
-                      " · %{customdata[2]}<extra></extra>"))
-    fig.update_xaxes(title="call #")
-    fig.update_yaxes(tickprefix="$")
-    fig.update_layout(hovermode="closest")
-    return _layout(fig, title, height=280)
-
-
 def severity_timeline(frame: pd.DataFrame, severities: Iterable[str], *,
                       start: datetime | None = None, end: datetime | None = None
                       ) -> go.Figure:
