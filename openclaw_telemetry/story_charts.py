@@ -54,7 +54,10 @@ def session_story(timeline: pd.DataFrame, marks: pd.DataFrame,
     _cost_row(fig, timeline, colours)
     calls = timeline["n"]
     dot = 4 if len(calls) > 200 else 7
-    fig.add_trace(go.Scattergl(x=calls, y=timeline["context"], mode="lines", name="context",
+    # a call without usage (a failed one) has no context: a gap, not a fall to 0 that
+    # reads as a reset (the cache-hit panel's NaN does the same)
+    context = timeline["context"].where(timeline["context"] > 0)
+    fig.add_trace(go.Scattergl(x=calls, y=context, mode="lines", name="context",
                                line={"color": "#4C78A8"}, showlegend=False,
                                hovertemplate="call %{x}: %{y:,} tokens<extra></extra>"), 3, 1)
     fig.add_trace(go.Scattergl(x=calls, y=timeline["cache_hit"], mode="markers",

@@ -256,3 +256,15 @@ def test_cost_per_call_names_each_model_once_and_failed_calls_apart() -> None:
     (error,) = [t for t in fig.data if t.name == "error"]
     assert error.legendgroup == "error"
     assert fig.layout.yaxis2.rangemode == "nonnegative"
+
+
+def test_context_has_a_gap_at_a_call_without_usage() -> None:
+    """Browser review (story15): a failed call has zero usage, so the context line fell to
+    0 there and read as a reset. No context is a gap, as in the cache-hit panel; a failed
+    call whose input was billed keeps its context."""
+    timeline = _story(["m"] * 4, [False, True, True, False],
+                      context=[1000, 0, 1500, 2000])
+    fig = story_charts.session_story(timeline, _NO_MARKS)
+    (line,) = [t for t in fig.data if t.name == "context"]
+    assert [None if pd.isna(v) else v for v in line.y] == [1000, None, 1500, 2000]
+    assert line.connectgaps is not True
