@@ -92,6 +92,15 @@ def _marker_row(fig: go.Figure, marks: pd.DataFrame) -> None:
     # One line per kind; the legend names them (tick labels would overlap in 80 px).
     fig.update_yaxes(showticklabels=False, row=1, col=1, categoryorder="array",
                      categoryarray=[MARKER_STYLE[k][0] for k in kinds])
+    if not kinds:
+        # not a blank band (markers after the last call are in the table only); placed on
+        # the paper: by "x domain"/"y domain" the page drew it under the next title
+        low, high = fig.layout.yaxis.domain
+        fig.add_annotation(
+            text="No errors, model switches, compactions or resets" if marks.empty
+            else "Nothing marked up to the last call",
+            xref="paper", yref="paper", x=0.5, y=(low + high) / 2, showarrow=False,
+            font={"size": 12, "color": "#666"})
 
 
 def _cost_row(fig: go.Figure, timeline: pd.DataFrame, colours: Colours | None) -> None:

@@ -268,3 +268,20 @@ def test_context_has_a_gap_at_a_call_without_usage() -> None:
     (line,) = [t for t in fig.data if t.name == "context"]
     assert [None if pd.isna(v) else v for v in line.y] == [1000, None, 1500, 2000]
     assert line.connectgaps is not True
+
+
+def test_an_empty_markers_panel_says_there_is_nothing_to_mark() -> None:
+    """Browser review (story15): a session without markers had a blank band titled
+    "Markers" and no axes. It says so; markers only after the last call are not drawn
+    (the table lists them), and the panel does not deny them."""
+    timeline = _story(["m"] * 3, [False] * 3)
+    texts = {a.text for a in story_charts.session_story(timeline, _NO_MARKS).layout.annotations}
+    assert "No errors, model switches, compactions or resets" in texts
+    late = pd.DataFrame({"kind": ["reset"], "n": [float("nan")], "value": ["reset"],
+                         "detail": ["session reset"]})
+    texts = {a.text for a in story_charts.session_story(timeline, late).layout.annotations}
+    assert "Nothing marked up to the last call" in texts
+    drawn = pd.DataFrame({"kind": ["reset"], "n": [2.0], "value": ["reset"],
+                          "detail": ["session reset"]})
+    texts = {a.text for a in story_charts.session_story(timeline, drawn).layout.annotations}
+    assert texts == {"Markers", "Cost per call", "Context tokens", "Cache hit rate", "Latency"}
