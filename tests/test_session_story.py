@@ -43,7 +43,7 @@ def story(tmp_path: Path, db_url: str) -> Engine:
 
 @pytest.mark.parametrize(("kind", "call", "value"), [
     ("error", 2, None), ("retry", 3, None), ("thinking_switch", 4, "high"),
-    ("compaction", 5, None), ("model_switch", 5, "anthropic/claude-opus-4-1"),
+    ("compaction", 5, None), ("model_switch", 5, "claude-opus-4-1"),
     ("prompt_error", 6, "claude-opus-4-1"), ("reset", 6, "reset")])
 def test_each_marker_kind_from_the_fixture(story: Engine, kind: str, call: int,
                                            value: str | None) -> None:
@@ -79,10 +79,9 @@ def test_every_change_of_model_between_calls_is_one_switch(tmp_path: Path, db_ur
     marks = read.session_markers(create_engine(db_url), session_id="snap", gateway=GATEWAY)
     switches = marks[marks["kind"] == "model_switch"]
     assert list(switches["n"]) == [4, 6, 8]
-    assert list(switches["detail"]) == [
-        "fakeoa/fake-gpt-4o → fakeanth/fake-claude-sonnet",
-        "fakeanth/fake-claude-sonnet → fakeoa/fake-reasoner",
-        "fakeoa/fake-reasoner → fakeoa/fake-gpt-4o"]
+    assert list(switches["detail"]) == ["fake-gpt-4o → fake-claude-sonnet",
+                                         "fake-claude-sonnet → fake-reasoner",
+                                         "fake-reasoner → fake-gpt-4o"]
     assert list(marks[marks["kind"] == "reset"]["n"]) == [8]
 
 

@@ -153,3 +153,26 @@ def test_the_overviews_top_sessions_name_kinds_and_the_main_model(
     by_id = cells.set_index("session_id")
     assert by_id.loc["c", "kind"] == "sub-agent" and by_id.loc["p", "kind"] == "main chat"
     assert config["model"]["label"] == "Main model"
+
+
+def test_call_by_call_tables_show_cost_and_what_happened_on_a_phone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Browser review (story15), 390 px: the per-call table showed #, Status, Time and
+    Model, so Cost needed a sideways scroll; the markers table put "What happened" after
+    the full date and time and the marker's name, past the edge (a cell never wraps).
+    Cost comes right after the status, what happened right after the call's number, times
+    later. A model switch says the models as the chart's legend and the Model column name
+    them (not provider/model: 'anthropic/claude-haiku-4-5' is a phone's width alone)."""
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    db = tmp_path / "calls.db"
+    build(f"sqlite:///{db}", [session("s", **SONNET)],
+          [call("s", now, 0.5, **SONNET),
+           call("s", now + timedelta(minutes=1), 0.2, model="gpt-4o", provider="openai")]
+          ).dispose()
+    at = session_page(app("dashboard_enhanced.py", db, monkeypatch), "s", "calls")
+    _, order, config = drawn(at, "n", "status")
+    assert order[:4] == ["n", "status", "cost", "model"]
+    assert config["cost"]["label"] == "Cost"
+    marks, order, _ = drawn(at, "n", "detail")
+    assert order == ["n", "detail", "kind", "timestamp"]
+    assert marks["detail"].tolist() == ["claude-sonnet-4-5 → gpt-4o"]

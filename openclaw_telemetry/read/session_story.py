@@ -113,16 +113,16 @@ def session_markers(engine: Engine, *, session_id: str, gateway: str,
 
     kind is one of MARKER_KINDS: error (a failed call), retry (the call after a failed
     one), compaction, reset, model_switch, thinking_switch, prompt_error (from the entries
-    OpenClaw wrote). A model switch is a change of model (provider/model, as the entries
-    name it) between two consecutive calls: OpenClaw writes a `model_change` at the top of
-    a file and after a reset only, and records /model as a `model-snapshot` entry (format
-    §4.8, §12), so only the calls show every switch. `all_settings` keeps the first
+    OpenClaw wrote). A model switch is a change of model (as the calls and the chart's
+    colours name it) between two consecutive calls: OpenClaw writes a `model_change` at
+    the top of a file and after a reset only, and records /model as a `model-snapshot`
+    entry (format §4.8, §12), so only the calls show every switch. `all_settings` keeps the first
     thinking level set and the first call's model too. Columns: kind, timestamp, n (the
     call it is on, or the first call after it; NaN after the last call), value (model,
     level or reason), detail (a short description), tokens_before, tokens_after
     (compactions).
     """
-    calls = frame(engine, select(M.timestamp, M.provider, M.model, M.is_error)
+    calls = frame(engine, select(M.timestamp, M.model, M.is_error)
                   .where(is_session(M, session_id, gateway)).order_by(M.timestamp, M.message_id))
     events = _event_rows(engine, session_id, gateway)
     rows: list[dict[str, Any]] = []
@@ -135,7 +135,7 @@ def session_markers(engine: Engine, *, session_id: str, gateway: str,
                          "n": i + 2, "detail": "called again after a failure"})
     levels = events.loc[events["kind"] == "thinking_change", ["timestamp", "value"]]
     rows += _switches(levels.assign(n=np.nan), "thinking_switch", all_settings)
-    models = pd.DataFrame({"timestamp": calls["timestamp"], "value": _model_names(calls),
+    models = pd.DataFrame({"timestamp": calls["timestamp"], "value": calls["model"],
                            "n": np.arange(1, len(calls) + 1)})
     rows += _switches(models, "model_switch", all_settings)
     for row in events[events["kind"].isin(["compaction", "reset", "prompt_error"])].itertuples(
@@ -145,12 +145,6 @@ def session_markers(engine: Engine, *, session_id: str, gateway: str,
                      "detail": _event_detail(row)})
     return _placed(pd.DataFrame(rows, columns=[
         "kind", "timestamp", "n", "value", "detail", "tokens_before", "tokens_after"]), calls)
-
-
-def _model_names(calls: pd.DataFrame) -> pd.Series:
-    """Each call's model as OpenClaw's entries name one: provider/model (format §4.3)."""
-    provider = calls["provider"].fillna("")
-    return calls["model"].where(provider == "", provider + "/" + calls["model"])
 
 
 def _event_detail(row: Any) -> str:

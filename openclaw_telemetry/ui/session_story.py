@@ -147,7 +147,8 @@ def calls_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
     if not marks.empty:
         shown = local_times(marks, ["timestamp"], ctx.tz)
         shown["kind"] = [story_charts.MARKER_STYLE[k][0] for k in shown["kind"]]
-        table(shown, key="session-markers", column_order=["n", "timestamp", "kind", "detail"],
+        # a cell never wraps: what happened first, or a phone's width cuts it off
+        table(shown, key="session-markers", column_order=["n", "detail", "kind", "timestamp"],
               column_config={"n": count_column("Call #"), "timestamp": time_column("Time"),
                              "kind": "Marker", "detail": "What happened"})
     shown = local_times(timeline, ["timestamp"], ctx.tz)
@@ -157,8 +158,8 @@ def calls_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
     shown.insert(1, "status", ["✗ error" if bad else ("↻ retry" if again else "ok")
                                for bad, again in zip(timeline["is_error"], timeline["retry"],
                                                      strict=True)])
-    table(shown, key="session-timeline", column_order=[
-        "n", "status", "timestamp", "model", "cost", "cumulative_cost", "context",
+    table(shown, key="session-timeline", column_order=[  # cost within a phone's width
+        "n", "status", "cost", "model", "timestamp", "cumulative_cost", "context",
         "cache_hit", "output", "latency_ms", "tool_calls", "stop_reason"], column_config={
         "n": count_column("#"), "status": "Status", "timestamp": time_column("Time"),
         "model": "Model", "cost": money_column("Cost", per_call=True),
