@@ -165,6 +165,7 @@ def test_replay_times_are_in_the_chosen_zone(turning_db: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The page's header said 04:13 in Berlin, its conversation "2026-11-24T03:13:23.000Z"
     as the file has it."""
+    monkeypatch.setattr("streamlit.get_option", lambda name: "127.0.0.1")  # (loopback)
     at = _app(turning_db, monkeypatch, OPENCLAW_TELEMETRY_REPLAY="1")
     at.query_params["session"] = "turning-points"
     at.query_params["tz"] = "Europe/Berlin"
