@@ -150,15 +150,18 @@ def _copy(path: Path, folder: Path) -> Path:
 
 
 class _Copies:
-    """The private copies of one run (`private_copies`), each checkpointed into one file."""
+    """The private copies of one run (`private_copies`), each checkpointed into one file,
+    in a temporary folder made with the first of them."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self) -> None:
+        self.folder: tempfile.TemporaryDirectory[str] | None = None
         self.made: dict[Path, Path] = {}
 
     def of(self, path: Path) -> Path:
         if path not in self.made:
-            place = self.folder / str(len(self.made))
+            if self.folder is None:
+                self.folder = tempfile.TemporaryDirectory(prefix="openclaw-telemetry-")
+            place = Path(self.folder.name) / str(len(self.made))
             place.mkdir()
             copy = _copy(path, place)
             try:  # the -wal written into the file: one file, read by any process as it is
@@ -180,13 +183,13 @@ def private_copies() -> Iterator[None]:
     again in each parsing process), and all of them read the one snapshot. The copies are
     deleted at the end."""
     global _copies
-    before = _copies
-    with tempfile.TemporaryDirectory(prefix="openclaw-telemetry-") as folder:
-        _copies = _Copies(Path(folder))
-        try:
-            yield
-        finally:
-            _copies = before
+    before, _copies = _copies, _Copies()
+    try:
+        yield
+    finally:
+        if _copies.folder is not None:
+            _copies.folder.cleanup()
+        _copies = before
 
 
 def readable(path: Path) -> Path:
