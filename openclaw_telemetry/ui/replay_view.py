@@ -54,7 +54,7 @@ def _when(stamp: str | None, ctx: shell.Ctx) -> str:
     if not stamp:
         return ""
     moment = parse_time(stamp)
-    return f" · {stamp}" if moment is None else f" · {ctx.local(moment):%Y-%m-%d %H:%M:%S}"
+    return f" · {stamp}" if moment is None else f" · {ctx.local_text(moment)}"
 
 
 def _turn(turn: replay.Turn, when: str) -> None:

@@ -39,13 +39,6 @@ THROUGH_HELP = ("The tool the model called to reach this one: tool_call is the b
                 "'—': called directly.")
 
 
-def _when(value: object, ctx: shell.Ctx) -> str:
-    stamp = pd.to_datetime(value)  # type: ignore[call-overload]
-    if pd.isna(stamp):
-        return "—"
-    return f"{stamp.tz_localize('UTC').tz_convert(ctx.tz):%Y-%m-%d %H:%M:%S}"
-
-
 def who_and_what(ctx: shell.Ctx, row: pd.Series, profile: pd.DataFrame, name: str) -> None:
     """Agent, key, kind, channel, cron job, parent, models, levels, times, cost split."""
     got = profile.iloc[0] if not profile.empty else None
@@ -63,7 +56,7 @@ def who_and_what(ctx: shell.Ctx, row: pd.Series, profile: pd.DataFrame, name: st
         f"models: {fmt.text(got['models'] if got is not None else row['model'])}",
         f"thinking levels: {fmt.text(got['thinking_levels'] if got is not None else None)}"
         f"{'' if got is None or got['thinking_levels'] else ' (none recorded)'}",
-        f"start: {_when(row['start_time'], ctx)} · end: {_when(row['end_time'], ctx)} · "
+        f"start: {ctx.local_text(row['start_time'])} · end: {ctx.local_text(row['end_time'])} · "
         f"duration: {fmt.duration(seconds)}",
     ]
     if isinstance(row["cron_job_name"], str) or isinstance(row["cron_job_id"], str):

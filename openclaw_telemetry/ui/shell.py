@@ -87,6 +87,12 @@ class Ctx:
         """A naive-UTC moment in the chosen zone (tz-aware)."""
         return pd.Timestamp(moment, tz="UTC").tz_convert(self.tz)
 
+    def local_text(self, moment: object) -> str:
+        """A naive-UTC moment as the session page writes it, to the second in the chosen
+        zone ('2026-11-24 04:13:23'); '—' when missing."""
+        stamp = pd.to_datetime(moment)  # type: ignore[call-overload]
+        return "—" if pd.isna(stamp) else f"{self.local(stamp):%Y-%m-%d %H:%M:%S}"
+
     @property
     def span(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """The chosen range in local time, for chart axes (None: open)."""
