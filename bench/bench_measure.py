@@ -4,7 +4,10 @@ optional timeout), the in-process read floor, medians, warming the page cache.
 Peak RSS comes from `os.wait4` on the child alone (`ru_maxrss`), so each run is measured
 by itself rather than as a running maximum over all children. Linux counts the memory a
 child had when it was forked from this process, so nothing big is ever held here: the
-write floor runs in a process of its own (`write_floor.py`).
+write floor runs in a process of its own (`write_floor.py`). The peak of the child and
+everything it started together (the parser's parsing processes) is the largest sum of
+their RSS, sampled every 50 ms: an upper bound of what they held at once, since pages they
+share (libraries) count once per process.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Run:
     stdout: str
     stderr: str
     timed_out: bool = False
+    tree_peak_mb: float = 0.0  # the child and its descendants together (sampled)
 
     @property
     def error(self) -> str | None:
@@ -66,14 +70,49 @@ def log(text: str) -> None:
     print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def session_rss_mb(session: int) -> float:
+    """RSS of every process of a session (Linux `/proc`), summed, in MB."""
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_bytes()
+            # fields after the command's closing parenthesis: state ppid pgrp session ...
+            if int(stat[stat.rindex(b")") + 2:].split()[3]) == session:
+                total += int(Path(entry.path, "statm").read_bytes().split()[1]) * _PAGE_MB
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended in between
+    return total
+
+
+class _TreeSampler(threading.Thread):
+    """Largest summed RSS of a session's processes, sampled every `every` seconds."""
+
+    def __init__(self, session: int, every: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.session, self.every, self.peak = session, every, 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            self.peak = max(self.peak, session_rss_mb(self.session))
+
+
 def run_command(cmd: list[str], *, env: dict[str, str] | None = None,
-                timeout: float | None = None) -> Run:
+                timeout: float | None = None, tree: bool = False) -> Run:
     """Run to completion (killed after `timeout` s); peak RSS of this child alone via
-    wait4 (ru_maxrss, KiB)."""
+    wait4 (ru_maxrss, KiB) and, with `tree`, of it and its descendants together."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=err,
                                 start_new_session=True)
+        sampler = _TreeSampler(proc.pid) if tree else None
+        if sampler is not None:
+            sampler.start()
         # the whole group: ccusage's launcher runs a native binary that would outlive it
         killer = (threading.Timer(timeout, os.killpg, (proc.pid, signal.SIGKILL))
                   if timeout else None)
@@ -83,12 +122,16 @@ def run_command(cmd: list[str], *, env: dict[str, str] | None = None,
         wall = time.perf_counter() - start
         if killer is not None:
             killer.cancel()
+        if sampler is not None:
+            sampler.done.set()
+            sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return Run(wall, proc.returncode, usage.ru_maxrss / 1024,
                    out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                   timed_out=timeout is not None and wall >= timeout)
+                   timed_out=timeout is not None and wall >= timeout,
+                   tree_peak_mb=max(sampler.peak if sampler else 0.0, usage.ru_maxrss / 1024))
 
 
 def json_from(text: str) -> Any:

@@ -18,7 +18,8 @@ the median wall time of N runs on a warm page cache:
 - a re-run with nothing changed on the 2,000-file corpus, and a re-run after appending
   one call to one file (on a copy of the corpus);
 - with `--big`, the peak RSS of a cold ingest of a ~1 GB history whose largest file is
-  several hundred MB;
+  several hundred MB: of the parser and its parsing processes together (the target), and
+  of the parser alone;
 - the cold-ingest ratios again on an SQLite-era corpus with the same number of calls.
 
 Every ingested database is checked against the corpus's `expected_totals.json`. The
@@ -141,10 +142,10 @@ def parser_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
 
 
-def run_parser(corpus: Path, db: Path) -> Run:
+def run_parser(corpus: Path, db: Path, *, tree: bool = False) -> Run:
     cmd = [sys.executable, str(PARSER), "--sessions-dir", str(corpus), "--db", str(db),
            "--json", "-q"]
-    return run_command(cmd, env=parser_env())
+    return run_command(cmd, env=parser_env(), tree=tree)
 
 
 def find_ccusage() -> str | None:
@@ -406,13 +407,15 @@ def bench_big(ctx: Context, name: str, corpus: Path) -> None:
     warm(corpus)
     log(f"cold ingest of {name} (one run) ...")
     db = ctx.tmp / "big-cold.db"
-    run = run_parser(corpus, db)
+    run = run_parser(corpus, db, tree=True)
     if run.code != 0:
         ctx.report.rows.append(Row(label, where, f"parser failed: {run.error}", result="FAIL"))
         return
-    ctx.report.rows.append(Row(label, where, f"{run.peak_mb:.0f} MB (wall {seconds(run.wall)}"
-                               f", in-process {seconds(run.elapsed)})",
-                               target=f"<= {PEAK_MB:g} MB", result=verdict(run.peak_mb, PEAK_MB)))
+    ctx.report.rows.append(Row(label, where, f"{run.tree_peak_mb:.0f} MB, the parser and its "
+                               f"parsing processes together ({run.peak_mb:.0f} MB the parser "
+                               f"alone; wall {seconds(run.wall)}, in-process "
+                               f"{seconds(run.elapsed)})", target=f"<= {PEAK_MB:g} MB",
+                               result=verdict(run.tree_peak_mb, PEAK_MB)))
     check_totals(ctx, name, "parser database (cold)", db, expected)
 
 

@@ -365,3 +365,27 @@ def test_parsing_processes_by_default(monkeypatch: pytest.MonkeyPatch, cores: in
     monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))
     monkeypatch.setattr(parse_worker, "cgroup_cpus", lambda: None)
     assert parse_worker.wanted(nbytes) == expected
+
+
+def test_large_blocks_are_mapped_apart_where_the_c_library_allows(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """glibc takes the setting; a C library without `mallopt` (macOS) or none to load
+    leaves the worker as it is, without an error."""
+    told: list[tuple[int, int]] = []
+
+    class Glibc:
+        def mallopt(self, param: int, value: int) -> int:
+            told.append((param, value))
+            return 1
+
+    monkeypatch.setattr(parse_worker.ctypes, "CDLL", lambda _name: Glibc())
+    parse_worker._map_large_blocks()
+    assert told == [(parse_worker.M_MMAP_THRESHOLD, parse_worker.MAPPED_ABOVE)]
+    monkeypatch.setattr(parse_worker.ctypes, "CDLL", lambda _name: object())
+    parse_worker._map_large_blocks()
+
+    def missing(_name: object) -> object:
+        raise OSError("no C library")
+    monkeypatch.setattr(parse_worker.ctypes, "CDLL", missing)
+    parse_worker._map_large_blocks()
+    assert len(told) == 1
