@@ -316,7 +316,8 @@ def parse_rule(raw: object, where: str) -> Rule | None:
 
 # The top-level keys of a rules file: alert rules, budgets (`budgets.py`) and where and how
 # often to deliver (`rulesfile.py`).
-FILE_KEYS = ("rule", "budget", "notify", "notify_repeat", "notify_min_severity")
+FILE_KEYS = ("rule", "budget", "notify", "notify_repeat", "notify_min_severity",
+             "dashboard_url")
 
 
 def parse_document(text: str, source: str) -> dict[str, Any]:

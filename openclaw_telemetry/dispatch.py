@@ -23,6 +23,7 @@ from openclaw_telemetry.alert_check import active_alerts
 from openclaw_telemetry.alerting import SESSION_METRICS, Alert, Severity
 from openclaw_telemetry.budget_report import budget_line
 from openclaw_telemetry.delivery_log import Event
+from openclaw_telemetry.links import session_query
 from openclaw_telemetry.notify import Target, send, target
 from openclaw_telemetry.read import Scope, budget_status, spend_outlook
 from openclaw_telemetry.rulesfile import RulesFile
@@ -54,28 +55,37 @@ class Checked:
     outcomes: list[Outcome]
 
 
-def alert_events(alerts: Sequence[Alert], least: Severity) -> list[Event]:
+def alert_events(alerts: Sequence[Alert], least: Severity,
+                 dashboard: str | None = None) -> list[Event]:
     return [Event(f"alert|{a.rule}|{a.key}|{a.severity}", "alert", str(a.severity),
-                  f"{PREFIX} {a.severity.upper()}: {a.rule}", _body(a))
+                  f"{PREFIX} {a.severity.upper()}: {a.rule}", _body(a, dashboard))
             for a in alerts if a.severity.rank >= least.rank]
 
 
-def _body(alert: Alert) -> str:
+def _body(alert: Alert, dashboard: str | None) -> str:
     """The message, and for a session its id: sessions of one key (a chat reset with /new)
-    share its name, and the id is what the dashboard's session page opens."""
+    share its name, and the id is what the dashboard's session page opens. With the
+    dashboard's address, a link: to the session, else to the dashboard."""
     if alert.metric not in SESSION_METRICS:
-        return alert.message
-    return f"{alert.message}\nSession id: {alert.subject}"
+        return _linked(alert.message, dashboard)
+    text = f"{alert.message}\nSession id: {alert.subject}"
+    if dashboard is None:
+        return text
+    return f"{text}\nOpen: {dashboard}?{session_query(alert.subject, alert.gateway or None)}"
 
 
-def budget_events(budgets: pd.DataFrame) -> list[Event]:
+def _linked(text: str, dashboard: str | None) -> str:
+    return text if dashboard is None else f"{text}\nDashboard: {dashboard}"
+
+
+def budget_events(budgets: pd.DataFrame, dashboard: str | None = None) -> list[Event]:
     events = []
     for _, row in budgets[budgets["severity"] != ""].iterrows():
         start = pd.Timestamp(row["start"]).date().isoformat()
         events.append(Event(f"budget|{row['budget']}|{start}|{row['reached']:g}", "budget",
                             str(row["severity"]),
                             f"{PREFIX} Budget {row['budget']} at {row['reached']:.0%}",
-                            budget_line(row)))
+                            _linked(budget_line(row), dashboard)))
     return events
 
 
@@ -155,6 +165,7 @@ def check(engine: Engine, config: RulesFile, *, now: datetime, tz: tzinfo,
     month = spend_outlook(engine, scope=Scope(), tz=tz, now=now)
     outcomes: list[Outcome] = []
     if notify:
-        events = alert_events(alerts, config.min_severity) + budget_events(budgets)
+        events = (alert_events(alerts, config.min_severity, config.dashboard)
+                  + budget_events(budgets, config.dashboard))
         outcomes = deliver(engine, config, events, now)
     return Checked(alerts, budgets, month, outcomes)

@@ -1,12 +1,12 @@
 """The rules file as a whole: alert rules, budgets, and where and how to deliver them.
 
 `alerts.toml` (or `--alerts FILE`, `OPENCLAW_TELEMETRY_ALERTS`) holds `[[rule]]` tables
-(`alerting.py`), `[[budget]]` tables (`budgets.py`) and three top-level keys: `notify`
+(`alerting.py`), `[[budget]]` tables (`budgets.py`) and four top-level keys: `notify`
 (Apprise URLs; `OPENCLAW_TELEMETRY_NOTIFY` replaces them when set), `notify_repeat` (how
-long a still-critical alert or a budget at 100 % waits before it is sent again) and
+long a still-critical alert or a budget at 100 % waits before it is sent again),
 `notify_min_severity` (the least severity of alert rules that is delivered; budgets
-deliver at each of their `notify_at` fractions). The URLs carry secrets: nothing here
-prints them.
+deliver at each of their `notify_at` fractions) and `dashboard_url` (where users open the
+dashboard: messages link to it). The URLs carry secrets: nothing here prints them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from openclaw_telemetry.alerting import (
     DEFAULT_RULES,
@@ -42,6 +43,24 @@ class RulesFile:
     repeat: timedelta = DEFAULT_REPEAT
     min_severity: Severity = Severity.WARNING
     source: str | None = None
+    dashboard: str | None = None  # `dashboard_url`, ending in '/'
+
+
+def _dashboard(document: Mapping[str, Any], source: str) -> str | None:
+    """`dashboard_url`: an http(s) address without a query, as users open the dashboard
+    (behind a proxy, its public address); messages add the query that opens a page."""
+    value = document.get("dashboard_url")
+    if value is None:
+        return None
+    parts = urlsplit(value.strip()) if isinstance(value, str) else None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.netloc
+            or any(c.isspace() for c in value.strip())):
+        raise ConfigError(f"{source}: dashboard_url must be the address you open the "
+                          "dashboard at, such as \"https://telemetry.example.com/\"")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{source}: dashboard_url is the dashboard's address without a "
+                          "query (messages add the one that opens a session)")
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/"))
 
 
 def _urls(document: Mapping[str, Any], source: str) -> tuple[str, ...]:
@@ -64,7 +83,8 @@ def parse(text: str, source: str, env: Mapping[str, str] | None = None) -> Rules
                           "critical") from None
     repeat = parse_window(document.get("notify_repeat", "4h"), f"{source}: notify_repeat")
     return RulesFile(rules_from(document, source), budgets_from(document, source),
-                     notify_urls(env) or _urls(document, source), repeat, least, source)
+                     notify_urls(env) or _urls(document, source), repeat, least, source,
+                     _dashboard(document, source))
 
 
 def load(path: str | None, env: Mapping[str, str] | None = None) -> RulesFile:

@@ -68,6 +68,10 @@ agents = "main"
     ("notify = 'x'\nnotify_repeat = 'soon'\n", "notify_repeat: window must look like"),
     ("notify = [1]\n", "notify must be a list of Apprise URLs"),
     ("notify_min_severity = 'loud'\n", "notify_min_severity must be"),
+    ("dashboard_url = 'telemetry.local:8501'\n", "dashboard_url must be the address"),
+    ("dashboard_url = 8501\n", "dashboard_url must be the address"),
+    ("dashboard_url = 'https://t.example/?view=sessions'\n", "without a query"),
+    ("dashboard_url = 'https://t.example/oc x'\n", "dashboard_url must be the address"),
 ])
 def test_bad_budgets_name_the_budget_and_field(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=None) as caught:

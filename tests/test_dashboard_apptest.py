@@ -236,6 +236,24 @@ def test_session_link_of_the_basic_dashboard(sample_db: tuple[str, Path],
     assert any(wanted in t.value for t in at.text)
 
 
+def test_the_enhanced_dashboard_opens_the_basic_ones_links(
+        sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notification links `?view=sessions&session=<id>` (`links.session_query`), which
+    the basic dashboard's view picker opens; the enhanced dashboard opens that page, with
+    the other parameters, and leaves `view` out of its URL."""
+    _, db = sample_db
+    wanted = most_expensive_session(db)
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    at.query_params["view"] = "sessions"
+    at.query_params["session"] = wanted
+    at.run()
+    ok(at)
+    assert at.subheader[0].value == "Session"
+    assert wanted in at.text[0].value
+    assert at.query_params["session"] == wanted
+    assert "view" not in at.query_params
+
+
 @pytest.mark.parametrize("view", ["models", "tools", "automation"])
 def test_a_link_opens_the_view_it_names(sample_db: tuple[str, Path],
                                         monkeypatch: pytest.MonkeyPatch, view: str) -> None:

@@ -144,6 +144,24 @@ def test_a_session_alert_names_its_session_id(tmp_path: Path, http: HttpReceiver
                     f"Expensive session: {key} at $7.00 (over $5.00)\nSession id: second-id"]
 
 
+def test_messages_link_to_the_dashboard(tmp_path: Path, http: HttpReceiver) -> None:
+    """With `dashboard_url`, a session alert links to its session (a link both dashboards
+    open: the basic one's view picker, the enhanced one's page), with its gateway when the
+    database holds several; other messages link to the dashboard."""
+    at = today_before(datetime.now(UTC), timedelta(minutes=30))
+    build(f"sqlite:///{tmp_path / 'n.db'}", [session("big/1 é"), session("other", gateway="lab")],
+          [call("big/1 é", at, 6.0), call("other", at, 0.5, gateway="lab")]).dispose()
+    rules = _rules(tmp_path, f"json://127.0.0.1:{http.port}/hook",
+                   extra='dashboard_url = "https://telemetry.example.com/oc"\n')
+    assert main(["--db", str(tmp_path / "n.db"), "--alerts", rules, "--notify"]) == 2
+    sent = {json.loads(b)["title"]: json.loads(b)["message"] for b in http.bodies("/hook")}
+    assert sent["[OpenClaw] CRITICAL: Expensive session"].endswith(
+        "\nSession id: big/1 é\nOpen: https://telemetry.example.com/oc/"
+        "?view=sessions&session=big%2F1%20%C3%A9&gateway=local")
+    assert sent["[OpenClaw] Budget Daily main at 100%"].endswith(
+        "\nDashboard: https://telemetry.example.com/oc/")
+
+
 def test_receiver_down_then_back_and_secrets_never_shown(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     receiver = HttpReceiver()  # down: nothing listens on its port yet

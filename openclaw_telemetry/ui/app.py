@@ -11,8 +11,10 @@ import dataclasses
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from openclaw_telemetry.config import alerts_file
+from openclaw_telemetry.links import SESSION_PARAM, VIEW_PARAM
 from openclaw_telemetry.ui import shell, widgets
 from openclaw_telemetry.ui.pages import automation, models, overview, sessions, timeline, tools
 
@@ -50,13 +52,13 @@ def basic() -> None:
     view = _start()
     if view is None:
         return
-    view = dataclasses.replace(view, session_link="?view=sessions&session={}")
+    view = dataclasses.replace(view, session_link=f"?{VIEW_PARAM}=sessions&{SESSION_PARAM}={{}}")
     def body(ctx: shell.Ctx) -> None:
         overview.kpis(ctx)
         st.subheader("Timeline")
         timeline.render(ctx)
         choice = widgets.url_choice("View", {k: title for k, (title, _) in VIEWS.items()},
-                                    param="view", default="sessions", key="view")
+                                    param=VIEW_PARAM, default="sessions", key="view")
         VIEWS[choice][1](ctx)
 
     shell.live(view, body, "basic", "OpenClaw Telemetry")
@@ -69,6 +71,20 @@ def enhanced() -> None:
     if view is None:
         return
     st.session_state[shell.VIEW_KEY] = view
-    pages = [st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=i == 0)
-             for i, (name, title, icon) in enumerate(ENHANCED)]
-    st.navigation(pages).run()
+    pages = {name: st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=i == 0)
+             for i, (name, title, icon) in enumerate(ENHANCED)}
+    chosen = st.navigation(list(pages.values()))
+    _forward_view(chosen, pages)
+    chosen.run()
+
+
+def _forward_view(chosen: StreamlitPage, pages: dict[str, StreamlitPage]) -> None:
+    """`?view=<page>` on the first page opens that page, with the other parameters: the
+    basic dashboard's form of a link (a notification's, `links.session_query`), so that
+    one link opens a session on either dashboard."""
+    wanted = pages.get(str(st.query_params.get(VIEW_PARAM, "")))
+    first = pages["overview"].url_path
+    if wanted is None or chosen.url_path != first or wanted.url_path == first:
+        return
+    st.switch_page(wanted, query_params={key: st.query_params.get_all(key)
+                                         for key in st.query_params if key != VIEW_PARAM})

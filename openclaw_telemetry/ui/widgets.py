@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from openclaw_telemetry.links import GATEWAY_PARAM
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.filters import KIND_LABELS
 
@@ -130,9 +131,6 @@ def local_times(frame: pd.DataFrame, columns: Sequence[str], tz: Any) -> pd.Data
 
 def link_column(label: str) -> Any:
     return st.column_config.LinkColumn(label, display_text="Open")
-
-
-GATEWAY_PARAM = "gateway"  # ?session=<id>&gateway=<name>: the gateway of the session opened
 
 
 def session_links(ctx: Any, session_ids: Iterable[object],

@@ -16,11 +16,11 @@ import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import read
+from openclaw_telemetry.links import GATEWAY_PARAM, SESSION_PARAM
 from openclaw_telemetry.ui import data, download, replay_view, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui import session_story as story
 from openclaw_telemetry.ui.widgets import (
-    GATEWAY_PARAM,
     count_column,
     kind_names,
     local_times,
@@ -35,7 +35,6 @@ from openclaw_telemetry.ui.widgets import (
 )
 
 ORDERS = {"cost": "Most expensive", "recent": "Most recent"}
-SESSION_PARAM = "session"
 SECTION_PARAM = "section"  # ?session=<id>&section=tools opens that section
 NO_KEY = "not in OpenClaw's session store (an orphan transcript)"
 
