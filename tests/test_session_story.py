@@ -195,8 +195,11 @@ def test_subagent_tree_rolls_costs_up_depth_first(db_url: str) -> None:
 
 
 def _timeline(contexts: list[int], costs: list[float], **extra: list[object]) -> pd.DataFrame:
+    """Calls 10 s apart (the cache never expires between them) unless told otherwise."""
     count = len(contexts)
     frame = pd.DataFrame({"n": range(1, count + 1), "context": contexts, "cost": costs,
+                          "timestamp": pd.Timestamp("2026-11-24 03:00")
+                          + pd.to_timedelta([10 * i for i in range(count)], unit="s"),
                           "input": contexts, "cache_read": [0] * count,
                           "cache_write": [0] * count, "model": ["m"] * count,
                           "is_error": [False] * count, "retry": [False] * count,
@@ -282,29 +285,107 @@ def test_drivers_say_one_as_one() -> None:
 
 
 def test_drivers_name_the_few_calls_that_missed_the_cache() -> None:
-    """A cron run where 2 of 5 calls cost 82%, a sub-agent where 2 of 12 cost 55%: each a
-    call that wrote its whole context to the cache. No other rule sees them."""
+    """A cron run where the third of 5 calls cost 42%, a sub-agent where the eleventh of 12
+    cost 29%: each a call that wrote its whole context to the cache. No other rule sees
+    them. The first call missed the cache too and cost as much, but every session pays
+    that: it is not one of them."""
     cron = _cached([0.055, 0.007, 0.057, 0.011, 0.006], {0, 2}, written=True)
     found = drivers(cron, _NO_MARKS, _NO_TOOLS, _NO_TREE)
     assert list(found["text"]) == [
-        "2 calls that missed the cache (wrote 40,000 tokens to it) cost 82%"]
+        "1 call that missed the cache (wrote 20,000 tokens to it) cost 42%"]
     sub = _cached([0.058] + [0.01] * 9 + [0.063, 0.008], {0, 10}, written=True)
     found = drivers(sub, _NO_MARKS, _NO_TOOLS, _NO_TREE).set_index("rule")
-    assert found.loc["spikes", "text"].endswith("cost 55%")
-    assert found.loc["spikes", "weight"] == pytest.approx(0.121 / 0.219, abs=0.01)
+    assert found.loc["spikes", "text"].endswith("cost 29%")
+    assert found.loc["spikes", "weight"] == pytest.approx(0.063 / 0.219, abs=0.01)
+
+
+def test_drivers_leave_out_the_calls_that_must_fill_the_cache() -> None:
+    """The first call of a session, and the first after a compaction, a reset, a model
+    switch or a change of thinking level (Anthropic drops the cached messages then), find
+    no cache to read: every session pays them and nothing avoids them. A cron run whose
+    first call cost 65%, and a chat whose dear calls all came after such a turning point,
+    have nothing to say; dear calls elsewhere in the chat are still said, and so is a first
+    call that read a cache and was dear all the same."""
+    cron = _cached([0.055, 0.007, 0.006, 0.011, 0.006], {0}, written=True)
+    assert drivers(cron, _NO_MARKS, _NO_TOOLS, _NO_TREE).empty
+    fresh = {0, 10, 20, 30, 35}
+    chat = _cached([0.06 if i in fresh else 0.005 for i in range(40)], fresh, written=True)
+    marks = pd.DataFrame({"kind": ["compaction", "reset", "model_switch", "thinking_switch"],
+                          "n": [11.0, 21.0, 31.0, 36.0], "value": [None, "reset", "m2", "high"]})
+    assert "spikes" not in set(drivers(chat, marks, _NO_TOOLS, _NO_TREE)["rule"])
+    costs = [0.06 if i in fresh else 0.09 if i in (25, 38) else 0.005 for i in range(40)]
+    chat = _cached(costs, fresh | {25, 38}, written=True)
+    found = drivers(chat, marks, _NO_TOOLS, _NO_TREE).set_index("rule")
+    assert found.loc["spikes", "text"] == (
+        "2 calls that missed the cache (wrote 40,000 tokens to it) cost 28%")
+    dear = _cached([0.055, 0.007, 0.006, 0.011, 0.006], set(), written=True)
+    assert list(drivers(dear, _NO_MARKS, _NO_TOOLS, _NO_TREE)["text"]) == [
+        "1 call cost 65%, over 3× the calls around it"]
+
+
+def _paused(timeline: pd.DataFrame, pauses: dict[int, float]) -> pd.DataFrame:
+    """The calls of `timeline` with a pause of so many minutes before each call of
+    `pauses` (0-based)."""
+    extra = pd.to_timedelta([sum(m for i, m in pauses.items() if i <= call)
+                             for call in range(len(timeline))], unit="min")
+    return timeline.assign(timestamp=timeline["timestamp"] + extra)
+
+
+def test_drivers_name_the_calls_that_missed_a_cache_expired_in_a_pause() -> None:
+    """Anthropic keeps a cache 5 minutes after its last use: the calls after a pause of 12
+    and of 130 minutes wrote their whole context again. They are said with the pauses, by
+    their share of the cost, and are not spikes of unknown cause."""
+    costs = [0.06 if i in (10, 25) else 0.005 for i in range(40)]
+    chat = _paused(_cached(costs, {0, 10, 25}, written=True), {10: 12, 25: 130})
+    found = drivers(chat, _NO_MARKS, _NO_TOOLS, _NO_TREE)
+    assert list(found["rule"]) == ["cache_expired"]
+    assert found["text"].iloc[0] == ("2 calls after pauses of 12 min to 2 h 10 min missed the "
+                                     "expired cache (wrote 40,000 tokens to it) and cost 39%")
+    assert found["weight"].iloc[0] == pytest.approx(0.12 / 0.31, abs=0.01)
+    one = _paused(_cached(costs, {0, 25}, written=False), {25: 7})
+    assert drivers(one, _NO_MARKS, _NO_TOOLS, _NO_TREE)["text"].iloc[0] == (
+        "1 call after a pause of 7 min missed the expired cache (20,000 tokens of context at "
+        "the full input price) and cost 19%")
+
+
+def test_drivers_do_not_blame_a_pause_the_cache_outlived() -> None:
+    """A call that missed the cache after a 20-minute pause, in a session where another
+    read it after a 40-minute one: the cache lives an hour there (OpenClaw's
+    `cacheRetention: "long"`), so the pause did not expire it: a spike of unknown cause.
+    A pause before a call that read the cache, or before a cheap one, says nothing."""
+    costs = [0.06 if i == 25 else 0.005 for i in range(40)]
+    kept = _paused(_cached(costs, {0, 25}, written=True), {10: 40, 25: 20})
+    found = drivers(kept, _NO_MARKS, _NO_TOOLS, _NO_TREE)
+    assert list(found["rule"]) == ["spikes"], found
+    quiet = _paused(_cached([0.005] * 40, {0, 30}, written=True), {10: 40, 30: 9})
+    assert drivers(quiet, _NO_MARKS, _NO_TOOLS, _NO_TREE).empty
+
+
+def test_drivers_say_a_cache_never_used_and_no_pause_expired_it() -> None:
+    """A provider that caches nothing: the dear calls after pauses lost no cache, and the
+    story is the cache that was never read. Two calls after the same pause say it once."""
+    costs = [0.05 if i in (10, 20) else 0.01 for i in range(30)]
+    never = _paused(_timeline([20_000] * 30, costs), {10: 30, 20: 45})
+    found = drivers(never, _NO_MARKS, _NO_TOOLS, _NO_TREE).set_index("rule")
+    assert "cache_expired" not in found.index
+    assert found.loc["cache_cold", "text"] == ("the cache was never read: none of the "
+                                               "context of the 30 calls came from it")
+    same = _paused(_cached(costs, {0, 10, 20}, written=True), {10: 9, 20: 9})
+    assert drivers(same, _NO_MARKS, _NO_TOOLS, _NO_TREE)["text"].iloc[0].startswith(
+        "2 calls after pauses of 9 min missed the expired cache")
 
 
 def test_drivers_name_spikes_with_or_without_a_missed_cache() -> None:
     """17 of 100 calls cost 58%: misses of a cache without writes (their context paid as
     input), then the same calls with the cache hitting (something else made them dear)."""
-    spikes = set(range(0, 100, 6))
+    spikes = set(range(3, 100, 6))
     costs = [0.026 if i in spikes else 0.0039 for i in range(100)]
     found = drivers(_cached(costs, spikes, written=False), _NO_MARKS, _NO_TOOLS, _NO_TREE)
     assert list(found["text"]) == ["17 calls that missed the cache (340,000 tokens of "
                                    "context at the full input price) cost 58%"]
     found = drivers(_cached(costs, set(), written=False), _NO_MARKS, _NO_TOOLS, _NO_TREE)
     assert list(found["text"]) == ["17 calls cost 58%, each over 3× the calls around it"]
-    some = _cached(costs, {0, 6}, written=True)
+    some = _cached(costs, {3, 9}, written=True)
     assert drivers(some, _NO_MARKS, _NO_TOOLS, _NO_TREE)["text"].iloc[0] == (
         "17 calls cost 58%, each over 3× the calls around it; 2 of them missed the cache "
         "(wrote 40,000 tokens to it)")

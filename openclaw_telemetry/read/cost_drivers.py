@@ -1,12 +1,17 @@
 """What drove a session's cost: a few rules over the figures of `session_story`.
 
 The stories users chase are few: a few calls far dearer than the rest (most often calls
-that missed the cache), context that grew with every turn, a cache that stopped hitting,
-a tool loop, a sub-agent fan-out, a switch to an expensive model or a high thinking level,
-failed calls that were billed. Each rule looks at numbers only (never text) and, when it
-holds, says so in one sentence with the numbers that show it, weighted by the share of
-the cost it concerns, so the page can list the strongest first. `RULES` says what each
-looks for, so that a page with no finding claims only what was checked.
+that missed the cache), calls after a pause the cache did not outlive, context that grew
+with every turn, a cache that stopped hitting, a tool loop, a sub-agent fan-out, a switch
+to an expensive model or a high thinking level, failed calls that were billed. Each rule
+looks at numbers only (never text) and, when it holds, says so in one sentence with the
+numbers that show it, weighted by the share of the cost it concerns, so the page can list
+the strongest first. `RULES` says what each looks for, so that a page with no finding
+claims only what was checked.
+
+A call that must fill the cache anew (the session's first, the first after a compaction,
+a reset, a model switch or a change of thinking level) misses it in every session and
+nothing avoids it: it is never a finding by itself.
 """
 
 from __future__ import annotations
@@ -31,6 +36,13 @@ HIGH_THINKING = frozenset({"high", "xhigh", "max"})
 MISSED = 0.5  # a call that read less than this share of its context from the cache missed it
 SPIKE = 3  # a spike costs more than this many times the median of the calls around it
 AROUND = 11  # the calls around a call: itself and 5 on each side
+# How long a provider keeps a cache after its last use: Anthropic's default (OpenAI's lasts
+# 5 to 10 min), and an hour with OpenClaw's `cacheRetention: "long"`.
+LIFETIMES = (pd.Timedelta(minutes=5), pd.Timedelta(hours=1))
+# Turning points after which the cache holds nothing to read: a compaction or a reset
+# rewrites the context, another model has its own cache, and Anthropic drops the cached
+# messages when the thinking budget changes.
+REFILLS = frozenset({"compaction", "reset", "model_switch", "thinking_switch"})
 
 
 class Figures(NamedTuple):
@@ -44,11 +56,15 @@ class Figures(NamedTuple):
 
 # Each rule with what it looks for, in words a page can list when none of them holds.
 RULES: tuple[tuple[str, Callable[[Figures], Finding | None]], ...] = (
-    ("a few calls far dearer than those around them", lambda f: _spikes(f.timeline)),
+    ("a few calls far dearer than those around them (besides those that fill the cache "
+     "anew: the first, and the first after a compaction, a reset or a switch of model or "
+     "thinking level)",
+     lambda f: _spikes(f.timeline, f.marks)),
+    ("calls that missed a cache expired during a pause", lambda f: _expired(f.timeline, f.marks)),
     ("context that grew and made the later calls dearer",
      lambda f: _context_growth(f.timeline)),
     ("last calls that cost clearly more than their share", lambda f: _tail(f.timeline)),
-    ("a cache that stopped hitting or rarely hit", lambda f: _cache(f.timeline)),
+    ("a cache that stopped hitting, rarely hit or was never read", lambda f: _cache(f.timeline)),
     ("a model that cost clearly more than its share of the calls", lambda f: _models(f.timeline)),
     ("a high thinking level", lambda f: _thinking(f.timeline, f.marks)),
     ("failed calls that were billed", lambda f: _failures(f.timeline)),
@@ -91,25 +107,80 @@ def _share(timeline: pd.DataFrame, mask: pd.Series) -> float:
     return float(timeline.loc[mask, "cost"].sum()) / total if total > 0 else 0.0
 
 
-def _spikes(timeline: pd.DataFrame) -> Finding | None:
+def _stands_out(timeline: pd.DataFrame, calls: pd.Series, least: float) -> float | None:
+    """The share of the cost of `calls` when it is at least `least` and clearly more than
+    their share of the calls (else they cost what any calls would)."""
+    share = _share(timeline, calls)
+    if share < least or share < 1.5 * int(calls.sum()) / len(timeline):
+        return None
+    return share
+
+
+def _missed(timeline: pd.DataFrame) -> pd.Series:
+    return timeline["cache_hit"] < MISSED
+
+
+def _refills(timeline: pd.DataFrame, marks: pd.DataFrame) -> pd.Series:
+    """The calls that missed the cache because it held nothing yet (the module's docstring)."""
+    after = marks.loc[marks["kind"].isin(list(REFILLS)), "n"].dropna().astype(int)
+    return _missed(timeline) & ((timeline["n"] == 1) | timeline["n"].isin(list(after)))
+
+
+def _pauses(timeline: pd.DataFrame) -> pd.Series:
+    """The time since the call before (NaT for the first)."""
+    return pd.to_datetime(timeline["timestamp"]).diff()
+
+
+def _expired_calls(timeline: pd.DataFrame, marks: pd.DataFrame) -> pd.Series:
+    """Calls that missed the cache after a pause longer than it lives, where an earlier
+    call had used it (a provider that caches nothing has none to lose). It lives the
+    shortest of LIFETIMES that the session's calls show: one that read the cache after a
+    longer pause shows it was kept longer (at least that pause)."""
+    pauses, missed = _pauses(timeline), _missed(timeline)
+    kept = pauses[~missed & (timeline["cache_read"] > 0)].max()  # the longest it outlived
+    life = LIFETIMES[0] if pd.isna(kept) else next((t for t in LIFETIMES if kept <= t), kept)
+    used = (timeline["cache_read"] + timeline["cache_write"]).cumsum().shift(fill_value=0) > 0
+    return missed & used & (pauses > life) & ~_refills(timeline, marks)
+
+
+def _spikes(timeline: pd.DataFrame, marks: pd.DataFrame) -> Finding | None:
     """The few calls that stand out in the per-call chart: each over SPIKE times the median
     of the calls around it, together at least a fifth of the cost and clearly more than
-    their share of the calls; named by the cache when they missed it."""
+    their share of the calls; named by the cache when they missed it. Calls that filled
+    the cache anew, or missed one a pause expired (`_expired` says them), are no spikes."""
     cost = timeline["cost"]
     spikes = cost > SPIKE * cost.rolling(AROUND, center=True, min_periods=1).median()
-    count, share = int(spikes.sum()), _share(timeline, spikes)
-    if share < 0.2 or share < 1.5 * count / len(timeline):
+    spikes &= ~_refills(timeline, marks) & ~_expired_calls(timeline, marks)
+    share = _stands_out(timeline, spikes, 0.2)
+    if share is None:
         return None
-    missed = spikes & (timeline["cache_hit"] < MISSED)
+    count, missed = int(spikes.sum()), spikes & _missed(timeline)
     calls = fmt.counted(count, "call")
     if int(missed.sum()) == count:
         return ("spikes", share, f"{calls} that missed the cache ({_uncached(timeline[missed])})"
                                  f" cost {_pct(share)}")
-    text = f"{calls} cost {_pct(share)}, each over {SPIKE}× the calls around it"
+    each = "each " if count > 1 else ""
+    text = f"{calls} cost {_pct(share)}, {each}over {SPIKE}× the calls around it"
     if missed.any():
         text += (f"; {int(missed.sum()):,} of them missed the cache "
                  f"({_uncached(timeline[missed])})")
     return ("spikes", share, text)
+
+
+def _expired(timeline: pd.DataFrame, marks: pd.DataFrame) -> Finding | None:
+    """Calls that missed a cache a pause let expire, with the pauses: from a tenth of the
+    cost and clearly more than their share of the calls (cheap ones lost nothing)."""
+    expired = _expired_calls(timeline, marks)
+    share = _stands_out(timeline, expired, 0.1)
+    if share is None:
+        return None
+    minutes = _pauses(timeline)[expired].dt.total_seconds().floordiv(60)  # enough here
+    low, high = (fmt.duration(60 * float(m)) for m in (minutes.min(), minutes.max()))
+    after = f"after a pause of {low}" if len(minutes) == 1 else \
+        f"after pauses of {low} to {high}" if low != high else f"after pauses of {low}"
+    return ("cache_expired", share,
+            f"{fmt.counted(len(minutes), 'call')} {after} missed the expired cache "
+            f"({_uncached(timeline[expired])}) and cost {_pct(share)}")
 
 
 def _uncached(calls: pd.DataFrame) -> str:
@@ -167,7 +238,9 @@ def _cache(timeline: pd.DataFrame) -> Finding | None:
                 f"{_pct(rate[0])} in the first half, {_pct(rate[1])} in the second")
     if overall < 0.3 and float(context.median()) >= 10_000:
         return ("cache_cold", 0.5, f"the cache rarely hit: {_pct(overall)} of the context "
-                                   "was read from cache")
+                                   "was read from cache" if overall > 0 else
+                "the cache was never read: none of the context of the "
+                f"{len(timeline):,} calls came from it")
     return None
 
 
