@@ -56,9 +56,8 @@ class Figures(NamedTuple):
 
 # Each rule with what it looks for, in words a page can list when none of them holds.
 RULES: tuple[tuple[str, Callable[[Figures], Finding | None]], ...] = (
-    ("a few calls far dearer than those around them (besides those that fill the cache "
-     "anew: the first, and the first after a compaction, a reset or a switch of model or "
-     "thinking level)",
+    ("a few calls far dearer than those around them (not those that must fill the cache "
+     "anew, as a session's first does)",
      lambda f: _spikes(f.timeline, f.marks)),
     ("calls that missed a cache expired during a pause", lambda f: _expired(f.timeline, f.marks)),
     ("context that grew and made the later calls dearer",
