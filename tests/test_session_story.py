@@ -304,10 +304,15 @@ def test_drivers_leave_out_the_calls_that_must_fill_the_cache() -> None:
     switch or a change of thinking level (Anthropic drops the cached messages then), find
     no cache to read: every session pays them and nothing avoids them. A cron run whose
     first call cost 65%, and a chat whose dear calls all came after such a turning point,
-    have nothing to say; dear calls elsewhere in the chat are still said, and so is a first
-    call that read a cache and was dear all the same."""
+    have nothing to say (the first is the first that sent a context: a call that failed
+    before sending any fills nothing); dear calls elsewhere in the chat are still said,
+    and so is a first call that read a cache and was dear all the same."""
     cron = _cached([0.055, 0.007, 0.006, 0.011, 0.006], {0}, written=True)
     assert drivers(cron, _NO_MARKS, _NO_TOOLS, _NO_TREE).empty
+    failed_first = _cached([0.0, 0.055, 0.007, 0.006, 0.011, 0.006], {1}, written=True)
+    failed_first.loc[0, ["context", "input", "cache_read", "cache_write"]] = 0
+    failed_first.loc[0, ["is_error", "cache_hit"]] = [True, float("nan")]
+    assert drivers(failed_first, _NO_MARKS, _NO_TOOLS, _NO_TREE).empty  # sent nothing
     fresh = {0, 10, 20, 30, 35}
     chat = _cached([0.06 if i in fresh else 0.005 for i in range(40)], fresh, written=True)
     marks = pd.DataFrame({"kind": ["compaction", "reset", "model_switch", "thinking_switch"],

@@ -120,9 +120,13 @@ def _missed(timeline: pd.DataFrame) -> pd.Series:
 
 
 def _refills(timeline: pd.DataFrame, marks: pd.DataFrame) -> pd.Series:
-    """The calls that missed the cache because it held nothing yet (the module's docstring)."""
-    after = marks.loc[marks["kind"].isin(list(REFILLS)), "n"].dropna().astype(int)
-    return _missed(timeline) & ((timeline["n"] == 1) | timeline["n"].isin(list(after)))
+    """The calls that missed the cache because it held nothing yet (the module's docstring):
+    the first that sent a context from the start and from each of REFILLS (a call that
+    failed before sending one filled nothing)."""
+    starts = [1, *marks.loc[marks["kind"].isin(list(REFILLS)), "n"].dropna().astype(int)]
+    sent = timeline.loc[timeline["context"] > 0, "n"].to_numpy()
+    at = np.searchsorted(sent, starts)
+    return _missed(timeline) & timeline["n"].isin(list(sent[at[at < len(sent)]]))
 
 
 def _pauses(timeline: pd.DataFrame) -> pd.Series:
