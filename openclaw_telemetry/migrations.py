@@ -41,6 +41,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
                              "group sessions hold the gateway too, in the order that lists "
                              "each model's and each tool's sessions; the indexes by session "
                              "and by time hold each call's cost (dashboards at 1M calls)"),
+    ("m011_cost_by_kind", "a call's cost by kind of token, as OpenClaw recorded it or the "
+                          "price table gives it: the session page splits a session's cost "
+                          "exactly, for models the price library does not know too; calls "
+                          "stored before have none (split at list prices, or `--full`)"),
 )
 _TABLE = "_migrations"
 _PG_MIGRATION_LOCK = 0x0C1A77E2  # arbitrary, fixed; beside the run lock's 0x0C1A77E1

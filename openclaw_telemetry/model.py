@@ -67,6 +67,10 @@ class ToolResult(NamedTuple):
     position: int  # line (or seq) in its transcript: a result answers the call before it
 
 
+Split = tuple[float, float, float, float]  # a cost by kind of token: input, output, cache
+# read, cache write (US$)
+
+
 class Call(NamedTuple):
     """One LLM call as stored in one place; `key` is its identity across copies (B3)."""
 
@@ -78,6 +82,7 @@ class Call(NamedTuple):
     usage: Usage
     recorded_cost: float | None
     recorded_input_cost: float | None
+    recorded_split: Split | None  # the recorded cost by kind, when its parts add up
     google_fix: bool
     stop_reason: str | None
     error_message: str | None

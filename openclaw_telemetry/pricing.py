@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import json5
 import orjson
 
-from openclaw_telemetry.model import Call, CostSource, Usage
+from openclaw_telemetry.model import Call, CostSource, Split, Usage
 from openclaw_telemetry.sources.files import read_regular
 
 # Subscription / login routes: their cost is a list-price equivalent (contract C4).
@@ -47,10 +47,34 @@ class Price:
                 + usage.cache_read * self.cache_read
                 + usage.cache_write * self.cache_write) / 1e6
 
+    def split(self, usage: Usage) -> Split:
+        """The cost of each kind of token at these prices."""
+        return (usage.input * self.input / 1e6, usage.output * self.output / 1e6,
+                usage.cache_read * self.cache_read / 1e6,
+                usage.cache_write * self.cache_write / 1e6)
+
+    def shares(self, usage: Usage, total: float) -> Split | None:
+        """`total` divided in the proportions of the tokens' cost at these prices (None
+        when they cost nothing here)."""
+        parts = self.split(usage)
+        whole = sum(parts)
+        if whole <= 0:
+            return None
+        inp, out, read, write = (total * part / whole for part in parts)
+        return inp, out, read, write
+
+
+NO_SPLIT = (None, None, None, None)  # a `messages` row's split columns without a split
+
 
 class Priced(NamedTuple):  # one per call: a named tuple is the cheapest record
+    """A call's cost, how it was obtained, and its split by kind where it is known: the
+    parts OpenClaw recorded, else the price table's (config or models.json) rates; None
+    from the price library (the dashboards split those at its list prices, `read`)."""
+
     cost: float
     source: CostSource
+    split: Split | None = None
 
 
 def load_json_file(path: Path, report: Callable[[str], None] | None = None) -> Any:
@@ -137,7 +161,7 @@ class PriceBook:
         """From the first price found: config, the agent's models.json, the library."""
         price = self.table_price(provider, model)
         if price is not None:
-            return Priced(price.cost(usage), CostSource.ESTIMATED)
+            return Priced(price.cost(usage), CostSource.ESTIMATED, price.split(usage))
         library = library_cost(provider, model, usage)
         return None if library is None else Priced(library, CostSource.ESTIMATED)
 
@@ -147,7 +171,11 @@ class PriceBook:
         recorded = call.recorded_cost
         if (recorded is not None and not call.google_fix
                 and (recorded > 0 or usage.total == 0)):
-            return Priced(recorded, CostSource.RECORDED)
+            split = call.recorded_split
+            if split is None:
+                price = self.table_price(call.provider, call.model)
+                split = None if price is None else price.shares(usage, recorded)
+            return Priced(recorded, CostSource.RECORDED, split)
         # (no tokens and nothing recorded: $0 all the same, but estimated only with a price
         # found, as `reprice` decides it; with none anywhere it is unpriced)
         estimate = self.estimate(call.provider, call.model, usage)

@@ -101,6 +101,13 @@ messages = Table(
     Column("entry_id", String),
     Column("source_id", Integer),
     Column("tool_call_count", Integer, nullable=False, server_default="0"),
+    # the cost by kind of token (`pricing.Priced.split`): OpenClaw's recorded parts, else
+    # the price table's rates; NULL where neither is known (the dashboards then split it at
+    # the price library's list prices)
+    Column("input_cost", Float),
+    Column("output_cost", Float),
+    Column("cache_read_cost", Float),
+    Column("cache_write_cost", Float),
     PrimaryKeyConstraint("message_id", "gateway", name="pk_messages"),
 )
 Index("ix_messages_timestamp", messages.c.timestamp, messages.c.cost)

@@ -268,6 +268,9 @@ def test_prices_added_later_reprice_estimated_calls(tmp_path: Path, db_url: str)
     run(tmp_path / "state", db_url)
     assert query(db_url, "SELECT cost, cost_source FROM messages") == [(2.5, "estimated")]
     assert query(db_url, "SELECT total_cost, unpriced_calls FROM sessions") == [(2.5, 0)]
+    # the price's split by kind goes with it (the session page's cost by token kind)
+    assert query(db_url, "SELECT input_cost, output_cost, cache_read_cost, cache_write_cost"
+                         " FROM messages") == [(2.5, 0.0, 0.0, 0.0)]
 
 
 def test_prices_added_later_reprice_a_repaired_google_call(tmp_path: Path,

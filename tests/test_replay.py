@@ -240,7 +240,8 @@ def test_the_drivers_box_splits_the_cost_by_token_kind(tmp_path: Path,
     assert any(t.value == "Cost by token kind: output $0.0044 (37%) · cache read $0.0036 "
                           "(30%) · cache write $0.0022 (19%) · input $0.0018 (15%)"
                for t in at.text)
-    assert any(c.value.startswith("Estimated: ") for c in at.caption)
+    assert any("$0.01 of calls stored without their split" in c.value
+               and "at the library's list prices" in c.value for c in at.caption)
 
 
 def test_the_cost_by_token_kind_shows_amounts_side_by_side_alike() -> None:
@@ -252,3 +253,19 @@ def test_the_cost_by_token_kind_shows_amounts_side_by_side_alike() -> None:
         "Cost by token kind: cache write $0.1087 (80%) · cache read $0.0126 (9%) · "
         "output $0.0108 (8%) · input $0.0036 (3%)")
     assert story.cost_split_text(split.assign(cost=0.0)) is None
+
+
+def test_the_cost_by_token_kind_says_what_was_estimated() -> None:
+    """Each call's own split needs no excuse; an estimate at list prices, and calls left
+    unsplit, are said with what they are."""
+    own = pd.DataFrame({"kind": ["input", "output"], "cost": [0.5, 0.5],
+                        "share": [0.5, 0.5], "estimated": [0.0, 0.0]})
+    assert story.cost_split_note(own) == (
+        "Each call's cost by kind as OpenClaw recorded it, or at the rates of your price "
+        "table (openclaw.json, models.json).")
+    mixed = pd.concat([own.assign(estimated=[0.25, 0.0]), pd.DataFrame(
+        {"kind": ["unsplit"], "cost": [1.0], "share": [0.5], "estimated": [0.0]})])
+    note = story.cost_split_note(mixed)
+    assert "; $0.25 of calls stored without their split" in note
+    assert note.endswith("; not split: calls without their split, of models the library "
+                         "does not know.")

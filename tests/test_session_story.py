@@ -4,6 +4,7 @@ and the rule-based "what drove the cost" summary."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, create_engine, text
 from openclaw_telemetry import read
 from openclaw_telemetry.config import default_gateway
 from openclaw_telemetry.read.cost_drivers import drivers
-from tests.conftest import ingest
+from tests.conftest import SAMPLE_VERSIONS, copy_sample, ingest
 from tests.entries import (
     T0,
     assistant,
@@ -166,6 +167,63 @@ def test_cost_split_by_token_kind_in_list_price_proportions(tmp_path: Path,
     assert list(split["share"]) == pytest.approx([0.03, 0.15, 0.3, 0.375, 0.145])
     assert read.session_cost_split(create_engine(db_url), session_id="nope",
                                    gateway=GATEWAY).empty
+
+
+def _parts(inp: float, out: float, cr: float, cw: float) -> dict[str, float]:
+    return {"input": inp, "output": out, "cacheRead": cr, "cacheWrite": cw,
+            "total": inp + out + cr + cw}
+
+
+def test_cost_split_takes_the_parts_openclaw_recorded(tmp_path: Path, db_url: str) -> None:
+    """OpenClaw records a call's cost by kind (`usage.cost.input` …): where the four parts
+    add up to the total, they are the split, exact, for models the price library does not
+    know too. Parts that do not add up split the total at the price table's rates
+    (openclaw.json), and an estimate from the table is split by its own rates."""
+    parts = assistant(T0 + 1000, inp=1000, out=100, cr=10_000, cw=2000, provider="fakeoa",
+                      model="fake-gpt-4o", response_id="r1", entry_id="a1")
+    parts["message"]["usage"]["cost"] = _parts(0.0025, 0.001, 0.0125, 0.00625)
+    wrong = assistant(T0 + 2000, inp=1000, out=1000, cost=0.0625, provider="fakeoa",
+                      model="fake-gpt-4o", response_id="r2", entry_id="a2")
+    wrong["message"]["usage"]["cost"] = {**_parts(0.01, 0.01, 0, 0), "total": 0.0625}
+    estimated = assistant(T0 + 3000, inp=2000, out=0, cost=None, provider="fakeoa",
+                          model="fake-gpt-4o", response_id="r3", entry_id="a3")
+    write(state_dir(tmp_path), "parts.jsonl", header("parts"), parts, wrong, estimated)
+    (tmp_path / "state" / "openclaw.json").write_text(json.dumps({"models": {"providers": {
+        "fakeoa": {"models": [{"id": "fake-gpt-4o", "cost": {
+            "input": 2.5, "output": 10, "cacheRead": 1.25, "cacheWrite": 3.125}}]}}}}))
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    split = read.session_cost_split(create_engine(db_url), session_id="parts",
+                                    gateway=GATEWAY).set_index("kind")
+    assert list(split.index) == ["input", "output", "cache_read", "cache_write"]
+    assert list(split["tokens"]) == [4000, 1100, 10_000, 2000]
+    # (wrong: 1000 × 2.5 and 1000 × 10 $/M, a fifth and four fifths of its 0.0625)
+    assert list(split["cost"]) == pytest.approx([0.0025 + 0.0125 + 0.005, 0.001 + 0.05,
+                                                 0.0125, 0.00625])
+    assert split["share"].sum() == pytest.approx(1.0)
+    # the Cache section: at the rates charged (the library does not know the model)
+    cache = read.session_cache(create_engine(db_url), session_id="parts",
+                               gateway=GATEWAY).iloc[0]
+    assert [cache[f"price_{k}"] for k in ("input", "cache_read", "cache_write")] == \
+        pytest.approx([0.02 / 4000 * 1e6, 1.25, 3.125])
+    assert cache["saved"] == pytest.approx(10_000 * (5.0 - 1.25) / 1e6)
+    assert cache["write_cost"] == pytest.approx(0.00625)
+
+
+@pytest.mark.parametrize("version", SAMPLE_VERSIONS)
+def test_no_session_of_the_samples_is_left_unsplit(tmp_path: Path, version: str) -> None:
+    """The real samples price their models in openclaw.json only (the library knows none
+    of them) and record every call's cost by kind: every session is split, to its cost."""
+    url = f"sqlite:///{tmp_path / 'samples.db'}"
+    assert ingest(copy_sample(version, tmp_path / version), url, "-q").code == 0
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT session_id, gateway, total_cost FROM sessions"
+                                 " WHERE total_cost > 0")).all()
+    assert rows
+    for sid, gateway, cost in rows:
+        split = read.session_cost_split(engine, session_id=sid, gateway=gateway)
+        assert "unsplit" not in set(split["kind"]), sid
+        assert split["cost"].sum() == pytest.approx(cost), sid
 
 
 def _tree_db(url: str) -> Engine:

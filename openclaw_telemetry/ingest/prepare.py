@@ -25,7 +25,7 @@ from openclaw_telemetry.ingest.rows import (
 )
 from openclaw_telemetry.ingest.state import SourceState
 from openclaw_telemetry.model import Batch, Call, ParseIssue, ToolResult
-from openclaw_telemetry.pricing import PriceBook, google_repaired
+from openclaw_telemetry.pricing import NO_SPLIT, PriceBook, google_repaired
 
 ERROR_STOPS = frozenset({"error", "aborted", "timeout"})
 _MILLISECOND = timedelta(milliseconds=1)
@@ -170,6 +170,7 @@ def _answer(results: list[ToolResult], waiting: dict[str, list[int]], call_id: s
 def _message(call: Call, place: Place, stamp: Any) -> MessageRow:
     priced = place.pricing.book.price(call)
     usage = call.usage
+    inp, out, read, write = priced.split or NO_SPLIT
     return MessageRow(
         message_id=call.key, gateway=place.gateway, session_id=place.session_id,
         agent_id=place.agent_id, timestamp=stamp, role="assistant", model=call.model,
@@ -182,4 +183,5 @@ def _message(call: Call, place: Place, stamp: Any) -> MessageRow:
         error_message=call.error_message, response_id=call.response_id,
         response_model=call.response_model, latency_ms=call.latency_ms,
         subscription=place.pricing.subscription(call.provider), entry_id=call.entry_id,
-        source_id=place.source_id, tool_call_count=len(call.tool_calls))
+        source_id=place.source_id, tool_call_count=len(call.tool_calls), input_cost=inp,
+        output_cost=out, cache_read_cost=read, cache_write_cost=write)

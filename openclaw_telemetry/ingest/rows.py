@@ -36,6 +36,10 @@ class MessageRow(NamedTuple):
     entry_id: str | None
     source_id: int
     tool_call_count: int
+    input_cost: float | None
+    output_cost: float | None
+    cache_read_cost: float | None
+    cache_write_cost: float | None
 
 
 class ToolCallRow(NamedTuple):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from openclaw_telemetry.measures import M, S, flag, token_sums, total
+from openclaw_telemetry.measures import M, S, flag, total, where
 from openclaw_telemetry.model import Usage
 from openclaw_telemetry.pricing import library_cost
 from openclaw_telemetry.read.rollups import TOKEN_KINDS
@@ -276,58 +276,94 @@ def _per_million(provider: str, model: str, usage: Usage) -> float:
 
 
 def session_cache(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
-    """The cache in money, per model of the session, at the price library's list prices
-    (what the input would have cost uncached).
+    """The cache in money, per model of the session: what the cache reads would have cost
+    as input, and what the cache writes cost. At the rates the calls were charged, where
+    the ingest stored their cost by kind (OpenClaw's record, or the price table's), else at
+    the price library's list prices.
 
     Columns: model, provider, calls, cache_read, cache_write, input, price_input,
     price_output, price_cache_read, price_cache_write (USD per million tokens; NaN when
-    the library does not know the model), saved (cache reads × (input − cache-read
-    price)), write_cost (cache writes × cache-write price), write_premium (cache writes ×
-    (cache-write − input price)), net (saved − write_premium).
+    neither is known), saved (cache reads × (input − cache-read price)), write_cost (cache
+    writes × cache-write price), write_premium (cache writes × (cache-write − input
+    price)), net (saved − write_premium). A count of 0 costs 0 at any price.
     """
+    stored = M.input_cost.is_not(None)
+    kinds = [getattr(M, f"{kind}_tokens") for kind in TOKEN_KINDS]
+    parts = [M.input_cost, M.output_cost, M.cache_read_cost, M.cache_write_cost]
     stmt = (select(M.model, M.provider, func.count().label("calls"),
                    total(M.cache_read_tokens).label("cache_read"),
                    total(M.cache_write_tokens).label("cache_write"),
-                   total(M.input_tokens).label("input"))
+                   total(M.input_tokens).label("input"),
+                   *[total(c * where(stored)).label(f"stored_{k}")
+                     for c, k in zip(kinds, TOKEN_KINDS, strict=True)],
+                   *[total(c).label(f"part_{k}") for c, k in zip(parts, TOKEN_KINDS,
+                                                               strict=True)])
             .where(is_session(M, session_id, gateway)).group_by(M.model, M.provider)
             .order_by(total(M.cache_read_tokens).desc(), M.model))
     out = frame(engine, stmt)
-    for kind, prices in zip(TOKEN_KINDS, _list_prices(out).T, strict=True):
-        out[f"price_{kind}"] = prices
-    out["saved"] = out["cache_read"] * (out["price_input"] - out["price_cache_read"]) / 1e6
-    out["write_cost"] = out["cache_write"] * out["price_cache_write"] / 1e6
-    out["write_premium"] = out["cache_write"] * (out["price_cache_write"]
-                                                 - out["price_input"]) / 1e6
+    listed = _list_prices(out).T
+    for kind, prices in zip(TOKEN_KINDS, listed, strict=True):
+        counted = out.pop(f"stored_{kind}").to_numpy(dtype="float64")
+        paid = out.pop(f"part_{kind}").to_numpy(dtype="float64")
+        charged = np.divide(paid * 1e6, counted, out=np.full(len(out), np.nan),
+                            where=counted > 0)
+        out[f"price_{kind}"] = np.where(np.isfinite(charged), charged, prices)
+    out["saved"] = _at(out["cache_read"], out["price_input"] - out["price_cache_read"])
+    out["write_cost"] = _at(out["cache_write"], out["price_cache_write"])
+    out["write_premium"] = _at(out["cache_write"],
+                               out["price_cache_write"] - out["price_input"])
     out["net"] = out["saved"] - out["write_premium"]
     return out
 
 
-def session_cost_split(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
-    """The session's cost by token kind, estimated: a call records one cost, not one per
-    kind, so each model's cost is divided in the proportions of its tokens of each kind
-    at the price library's list prices (exact where the cost is the list price).
+def _at(count: pd.Series, price: pd.Series) -> pd.Series:
+    """`count` tokens at `price` $/M: 0 for none, whatever the price (also unknown)."""
+    return (count * price / 1e6).where(count > 0, 0.0)
 
-    One row per kind of TOKEN_KINDS, then 'unsplit' (the calls of models the library does
-    not know) when they cost something; none for a session without calls. Columns: kind,
-    tokens (of the calls split), cost (USD), share (of the session's cost; 0 when it cost
-    nothing).
+
+def session_cost_split(engine: Engine, *, session_id: str, gateway: str) -> pd.DataFrame:
+    """The session's cost by token kind: each call's own split where the ingest stored one
+    (the parts OpenClaw recorded, else the price table's rates: `messages.input_cost` …),
+    and the cost of the other calls of each model divided in the proportions of their
+    tokens at the price library's list prices (exact where the cost is the list price).
+
+    One row per kind of TOKEN_KINDS, then 'unsplit' (calls without a split of models the
+    library does not know) when they cost something; none for a session without calls.
+    Columns: kind, tokens (of the calls split), cost (USD), share (of the session's cost;
+    0 when it cost nothing), estimated (of that cost, what was split at list prices).
     """
-    stmt = (select(M.model, M.provider, *token_sums(), total(M.cost).label("cost"))
+    stored = M.input_cost.is_not(None)
+    kinds = [getattr(M, f"{kind}_tokens") for kind in TOKEN_KINDS]
+    parts = [M.input_cost, M.output_cost, M.cache_read_cost, M.cache_write_cost]
+    stmt = (select(M.model, M.provider,
+                   *[total(c * where(~stored)).label(k) for c, k in zip(kinds, TOKEN_KINDS,
+                                                                     strict=True)],
+                   total(M.cost * where(~stored)).label("cost"),
+                   *[total(c * where(stored)).label(f"stored_{k}")
+                     for c, k in zip(kinds, TOKEN_KINDS, strict=True)],
+                   *[total(c).label(f"part_{k}") for c, k in zip(parts, TOKEN_KINDS,
+                                                               strict=True)],
+                   total(M.cost).label("spent"))
             .where(is_session(M, session_id, gateway)).group_by(M.model, M.provider))
     per_model = frame(engine, stmt)
     if per_model.empty:
-        return pd.DataFrame(columns=["kind", "tokens", "cost", "share"])
+        return pd.DataFrame(columns=["kind", "tokens", "cost", "share", "estimated"])
     tokens = per_model[TOKEN_KINDS].to_numpy(dtype="float64")
+    cost = per_model["cost"].to_numpy(dtype="float64")
     at_list = tokens * _list_prices(per_model) / 1e6
     whole = at_list.sum(axis=1)
     known = np.isfinite(whole) & (whole > 0)
-    cost = per_model["cost"].to_numpy(dtype="float64")
-    split = np.where(known[:, None], at_list * (cost / np.where(known, whole, 1))[:, None], 0)
-    rows = [(kind, int(count), float(part)) for kind, count, part in zip(
-        TOKEN_KINDS, tokens[known].sum(axis=0), split.sum(axis=0), strict=True)]
+    estimated = np.where(known[:, None], at_list * (cost / np.where(known, whole, 1))[:, None],
+                         0)
+    split = estimated + per_model[[f"part_{k}" for k in TOKEN_KINDS]].to_numpy(dtype="float64")
+    counted = (np.where(known[:, None], tokens, 0)
+               + per_model[[f"stored_{k}" for k in TOKEN_KINDS]].to_numpy(dtype="float64"))
+    rows = [(kind, int(count), float(part), float(guess)) for kind, count, part, guess in zip(
+        TOKEN_KINDS, counted.sum(axis=0), split.sum(axis=0), estimated.sum(axis=0),
+        strict=True)]
     if cost[~known].sum() > 0:
-        rows.append(("unsplit", int(tokens[~known].sum()), float(cost[~known].sum())))
-    out = pd.DataFrame(rows, columns=["kind", "tokens", "cost"])
-    spent = float(cost.sum())
+        rows.append(("unsplit", int(tokens[~known].sum()), float(cost[~known].sum()), 0.0))
+    out = pd.DataFrame(rows, columns=["kind", "tokens", "cost", "estimated"])
+    spent = float(per_model["spent"].sum())
     out["share"] = out["cost"] / spent if spent > 0 else 0.0
-    return out
+    return out[["kind", "tokens", "cost", "share", "estimated"]]

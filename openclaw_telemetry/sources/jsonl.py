@@ -286,7 +286,7 @@ class TranscriptParser:
         if raw_usage is not None and not isinstance(raw_usage, dict):
             problems.append(f"usage={raw_usage!r}"[:120])
         usage = normalize_usage(usage_dict, problems)
-        cost, input_cost = recorded_cost(usage_dict, problems)
+        recorded = recorded_cost(usage_dict, problems)
         api = _str(msg.get("api")) or _str(entry.get("api"))
         google_fix = _google_double_count(api, usage, usage_dict)
         if google_fix:
@@ -304,7 +304,8 @@ class TranscriptParser:
         key = call_key(provider, response_id, model, key_ts, usage)
         self.batch.calls.append(Call(
             key=key, timestamp=timestamp, provider=provider, model=model, api=api, usage=usage,
-            recorded_cost=cost, recorded_input_cost=input_cost, google_fix=google_fix,
+            recorded_cost=recorded.total, recorded_input_cost=recorded.input,
+            recorded_split=recorded.split, google_fix=google_fix,
             stop_reason=_str(msg.get("stopReason")),
             error_message=clean_text(msg.get("errorMessage"), _MAX_ERROR_TEXT),
             response_id=response_id, response_model=_str(msg.get("responseModel")),

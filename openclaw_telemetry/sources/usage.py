@@ -11,9 +11,9 @@ inside it unless the entry has pi's own `input`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from openclaw_telemetry.model import Usage
+from openclaw_telemetry.model import Split, Usage
 
 _INPUT = ("input", "inputTokens", "input_tokens", "promptTokens", "prompt_tokens", "prompt_n")
 _OUTPUT = ("output", "outputTokens", "output_tokens", "completionTokens", "completion_tokens",
@@ -101,26 +101,51 @@ def _first_of(places: tuple[dict[str, Any], ...], names: tuple[tuple[str, ...], 
     return None
 
 
-def recorded_cost(usage: dict[str, Any], problems: list[str]) -> tuple[float | None, float | None]:
-    """The recorded `cost.total` and `cost.input`, or None where absent or not a number."""
+class Recorded(NamedTuple):
+    """What a call's `usage.cost` says: its total, its input part (for the repair of old
+    Google rows) and its split by kind when the four parts add up to the total."""
+
+    total: float | None
+    input: float | None
+    split: Split | None
+
+
+_PARTS = ("input", "output", "cacheRead", "cacheWrite")
+
+
+def recorded_cost(usage: dict[str, Any], problems: list[str]) -> Recorded:
+    """The recorded `cost.total`, `cost.input` and split, None where absent or not a
+    number (only a bad total is a problem: the parts are extra)."""
     cost = usage.get("cost")
     if cost.__class__ is dict:  # the common case: {"total": 0.0123, "input": …}
         total, part = cost.get("total"), cost.get("input")
         if (total.__class__ is float and 0 <= total <= MAX_COUNT
                 and (part is None or part.__class__ is float)):
-            return total, part
+            return Recorded(total, part, _split(cost, total))
     if isinstance(cost, bool) or cost is None:
-        return None, None
+        return Recorded(None, None, None)
     if isinstance(cost, int | float):
-        return _checked(cost, "cost", problems), None
+        return Recorded(_checked(cost, "cost", problems), None, None)
     if not isinstance(cost, dict):
         problems.append(f"cost={cost!r}"[:120])
-        return None, None
+        return Recorded(None, None, None)
     total = _checked(cost.get("total"), "cost.total", problems)
     part = cost.get("input")
     part_value = (float(part) if isinstance(part, int | float) and not isinstance(part, bool)
                   and abs(part) <= MAX_COUNT else None)
-    return total, part_value
+    return Recorded(total, part_value, None if total is None else _split(cost, total))
+
+
+def _split(cost: dict[str, Any], total: float) -> Split | None:
+    """The four parts (a missing one is 0) when each is a number from 0 to MAX_COUNT and
+    together they make the total (to a millionth of it: they are rounded apart)."""
+    parts = [cost.get(name, 0) for name in _PARTS]
+    if not all(p.__class__ in (float, int) and 0 <= p <= MAX_COUNT for p in parts):
+        return None
+    inp, out, read, write = (float(p) for p in parts)
+    if abs(inp + out + read + write - total) > 1e-12 + 1e-6 * total:
+        return None
+    return inp, out, read, write
 
 
 def _checked(value: Any, name: str, problems: list[str]) -> float | None:

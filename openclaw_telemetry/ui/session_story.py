@@ -111,12 +111,22 @@ def cost_split(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
     if line is None:
         return
     st.text(line)
-    st.caption("Estimated: the database keeps one cost per call (OpenClaw's total, or the "
-               "price table's), not one per token kind, so each model's cost is divided in "
-               "the proportions of its tokens at the list prices of the price library "
-               "(genai-prices)"
-               + ("; not split: the models it does not know." if "unsplit" in set(split["kind"])
-                  else "."))
+    st.caption(cost_split_note(split))
+
+
+def cost_split_note(split: pd.DataFrame) -> str:
+    """Where the split comes from: OpenClaw's own record of each call's cost by kind (or
+    the price table's rates), and what was estimated at the price library's list prices."""
+    note = ("Each call's cost by kind as OpenClaw recorded it, or at the rates of your price "
+            "table (openclaw.json, models.json)")
+    guessed = float(split["estimated"].sum())
+    if guessed > 0:
+        note += (f"; {fmt.money(guessed)} of calls stored without their split (before this "
+                 "version, or priced by the price library) is divided in the proportions of "
+                 "their tokens at the library's list prices")
+    if "unsplit" in set(split["kind"]):
+        note += "; not split: calls without their split, of models the library does not know"
+    return note + "."
 
 
 def cost_split_text(split: pd.DataFrame) -> str | None:
@@ -185,8 +195,9 @@ def cache_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
         "write_premium": "Write premium", "net": "Net"})
     st.caption("Net = Saved − Write premium: cache writes would have been paid as input "
                "anyway, so only what they cost above it (of the Write cost) counts against "
-               "the saving. At the list prices of the price library (genai-prices); '—' "
-               "where it does not know the model.")
+               "the saving. At the rates the calls were charged (as OpenClaw recorded their "
+               "cost by kind, or your price table's), else at the list prices of the price "
+               "library (genai-prices); '—' where neither is known.")
 
 
 def tools_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
