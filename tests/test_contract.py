@@ -10,7 +10,7 @@ import pytest
 
 from openclaw_telemetry.pricing import LIBRARY_PROVIDER
 from openclaw_telemetry.sources.attribution import parse_key
-from openclaw_telemetry.sources.usage import normalize_usage
+from openclaw_telemetry.sources.usage import normalize_usage, recorded_cost
 from tests.conftest import ingest, query, totals
 from tests.entries import (
     T0,
@@ -676,3 +676,27 @@ def test_e4_no_message_text_is_stored(tmp_path: Path, sqlite_url: str) -> None:
     run(tmp_path / "state", sqlite_url)
     dump = Path(sqlite_url.removeprefix("sqlite:///")).read_bytes()
     assert secret.encode() not in dump
+
+
+@pytest.mark.parametrize(("cost", "split"), [
+    ({"input": 0.5, "output": 0.25, "cacheRead": 0.125, "cacheWrite": 0.125, "total": 1.0},
+     (0.5, 0.25, 0.125, 0.125)),
+    ({"input": 0.5, "output": 0.5, "total": 1.0}, (0.5, 0.5, 0.0, 0.0)),  # a part missing: 0
+    ({"input": 1, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": 1}, (1.0, 0, 0, 0)),
+    ({"input": 0.1, "output": 0.2, "cacheRead": 0, "cacheWrite": 0, "total": 0.30000000000000004},
+     (0.1, 0.2, 0.0, 0.0)),  # rounded apart
+    ({"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": 0.002}, None),
+    ({"input": -0.5, "output": 1.5, "total": 1.0}, None),
+    ({"input": True, "output": 0.0, "total": 1.0}, None),
+    ({"input": float("nan"), "output": 1.0, "total": 1.0}, None),
+    ({"input": "0.5", "output": 0.5, "total": 1.0}, None),
+    ({"input": 0.5, "output": 0.5}, None),  # no total: nothing recorded
+])
+def test_the_recorded_cost_by_kind_counts_when_its_parts_make_the_total(
+        cost: dict[str, object], split: tuple[float, ...] | None) -> None:
+    """OpenClaw's `usage.cost` parts are a call's cost by kind only when each is a number
+    from 0 and together they make the total (contract C2's recorded cost); the parts are
+    extra, so they never make a problem of their own."""
+    problems: list[str] = []
+    assert recorded_cost({"cost": cost}, problems).split == split
+    assert problems == []
