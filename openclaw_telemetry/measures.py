@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, case, cast, func
+from sqlalchemy import ColumnElement, Integer, case, cast, func, literal
 
 from openclaw_telemetry.schema import messages, sessions
 
@@ -47,8 +47,22 @@ def call_dimensions() -> list[ColumnElement[str]]:
             func.coalesce(M.provider, "(none)").label("provider")]
 
 
+_SEP = "\x1f"  # between the parts of a job's text: no gateway, agent or name holds it
+
+
 def cron_job() -> ColumnElement[str]:
-    """A cron session's job as the pages name it: its name, else its id."""
+    """A cron session's job, as one text the pages group by and colour by: its gateway and
+    job id (ids are unique per gateway, openclaw-format §6), else, for a run whose id was
+    never learned, its gateway, agent and name. Never its name alone: names are free text,
+    and two agents or two gateways may each have an "hourly-tick"."""
+    unknown = literal(f"name{_SEP}") + func.coalesce(S.agent_id, "") + literal(_SEP) + \
+        func.coalesce(S.cron_job_name, "")
+    return S.gateway + literal(_SEP) + func.coalesce(literal(f"id{_SEP}") + S.cron_job_id,
+                                                     unknown)
+
+
+def cron_job_name() -> ColumnElement[str]:
+    """A cron session's job as a person reads it: its name, else its id."""
     return func.coalesce(S.cron_job_name, S.cron_job_id, "(unnamed job)")
 
 

@@ -120,7 +120,7 @@ def test_a_budget_names_jobs_by_id_or_name(jobs_db: Engine) -> None:
 ])
 def test_a_label_adds_only_what_tells_two_jobs_apart(
         jobs: list[tuple[str, str, str, str | None]], labels: list[str]) -> None:
-    from openclaw_telemetry.read.cron_jobs import job_labels
+    from openclaw_telemetry.names import job_labels
 
     frame = pd.DataFrame(jobs, columns=["name", "agent_id", "gateway", "job_id"])
     assert job_labels(frame) == labels

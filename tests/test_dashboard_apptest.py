@@ -626,7 +626,8 @@ def job_table(at: AppTest) -> Any:
 def test_a_cron_job_of_each_gateway_is_a_row_of_its_own(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Cron jobs of one name on two hosts are two jobs on the Cron page (each with its
-    Gateway) and two series of its chart; the gateway filter keeps one."""
+    Gateway, and named by it) and two series of its chart; the gateway filter keeps one,
+    named by its name alone (no other job of that name is listed beside it)."""
     now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
     rows = [session("run", gateway=g, kind="cron", cron_job_name="hourly-digest")
             for g in ("gw-a", "gw-b")]
@@ -639,7 +640,7 @@ def test_a_cron_job_of_each_gateway_is_a_row_of_its_own(
     jobs = job_table(at)
     assert "gateway" in jobs.proto.column_order
     assert jobs.value[["job", "gateway", "cost"]].values.tolist() == [
-        ["hourly-digest", "gw-b", 0.2], ["hourly-digest", "gw-a", 0.1]]
+        ["hourly-digest · on gw-b", "gw-b", 0.2], ["hourly-digest · on gw-a", "gw-a", 0.1]]
     (daily,) = charts(at, "cron-daily")
     assert sorted(bar["name"] for bar in json.loads(daily.proto.spec)["data"]) == [
         "hourly-digest · on gw-a", "hourly-digest · on gw-b"]

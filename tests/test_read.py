@@ -444,8 +444,10 @@ def test_alert_observations(sessions_db: Engine) -> None:
 def test_filter_options_and_bounds(sessions_db: Engine) -> None:
     options = read.filter_options(sessions_db)
     assert set(options.loc[options["field"] == "kind", "value"]) == {"main", "subagent", "cron"}
-    # every cron job is given a colour, as models and agents are (dash15)
-    assert list(options.loc[options["field"] == "cron job", "value"]) == ["digest"]
+    # every cron job is given a colour, as models and agents are (dash15): a colour per
+    # job (`measures.cron_job()`, what the pages group by), not per name
+    jobs = read.cron_activity(sessions_db, scope=Scope(), tz=UTC_ZONE).jobs
+    assert list(options.loc[options["field"] == "cron job", "value"]) == list(jobs["job_key"])
     bounds = read.call_bounds(sessions_db).iloc[0]
     assert bounds["first_call"] == pd.Timestamp("2026-02-01T10:00")
 
@@ -706,8 +708,8 @@ def test_one_cron_job_name_on_two_gateways_is_two_jobs(db_url: str) -> None:
         activity = read.cron_activity(engine, scope=Scope(), tz=BERLIN)
         assert {(j, g): (int(runs), float(cost)) for j, g, runs, cost in zip(
             activity.jobs["job"], activity.jobs["gateway"], activity.jobs["runs"],
-            activity.jobs["cost"], strict=True)} == {("hourly-digest", GW_B): (2, 6.0),
-                                                     ("hourly-digest", GW_A): (1, 1.0)}
+            activity.jobs["cost"], strict=True)} == {("hourly-digest · on gw-b", GW_B): (2, 6.0),
+                                                     ("hourly-digest · on gw-a", GW_A): (1, 1.0)}
         assert list(activity.jobs["gateway"]) == [GW_B, GW_A]  # most expensive first
         assert {(g, int(runs), float(cost)) for g, runs, cost in zip(
             activity.daily["gateway"], activity.daily["runs"], activity.daily["cost"],
@@ -720,7 +722,9 @@ def test_one_cron_job_name_on_two_gateways_is_two_jobs(db_url: str) -> None:
 
 
 def test_compare_per_gateway(two_gateways: Engine) -> None:
-    digest = read.compare(two_gateways, dimension="cron_job", items=("digest",),
+    jobs = read.compare_options(two_gateways, dimension="cron_job", scope=Scope())
+    assert (list(jobs["label"]), list(jobs["calls"])) == (["digest"], [1])
+    digest = read.compare(two_gateways, dimension="cron_job", items=tuple(jobs["item"]),
                           scope=Scope()).iloc[0]
     assert (int(digest["calls"]), int(digest["sessions"]), int(digest["tool_calls"])) == (1, 1, 1)
     models = read.compare(two_gateways, dimension="model", items=("m1", "m2"), scope=Scope())
@@ -728,8 +732,6 @@ def test_compare_per_gateway(two_gateways: Engine) -> None:
     levels = read.thinking_cost(two_gateways, scope=Scope()).set_index("level")["calls"]
     assert levels.to_dict() == {"high": 3, "not recorded": 4}  # B's level, not A's session
     assert read.thinking_cost(two_gateways, scope=A)["level"].tolist() == ["not recorded"]
-    jobs = read.compare_options(two_gateways, dimension="cron_job", scope=Scope())
-    assert (list(jobs["item"]), list(jobs["calls"])) == (["digest"], [1])
     assert read.compare_options(two_gateways, dimension="agent", scope=NOWHERE).empty
 
 

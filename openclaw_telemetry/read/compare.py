@@ -14,12 +14,14 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, func, literal, select, tuple_
 
-from openclaw_telemetry.measures import M, S, flag, tokens, total
+from openclaw_telemetry.measures import M, S, cron_job, flag, tokens, total
+from openclaw_telemetry.read.cron_jobs import labels_of
 from openclaw_telemetry.read.sqlkit import (
     Scope,
     call_conditions,
     frame,
     in_sessions,
+    positions,
     same_session,
     session_ref,
 )
@@ -63,9 +65,8 @@ def _condition(dimension: str, item: str) -> ColumnElement[bool]:
     if dimension == "model":
         return M.model == item
     if dimension == "cron_job":
-        jobs = select(S.session_id, S.gateway).where(
-            S.kind == "cron", func.coalesce(S.cron_job_name, S.cron_job_id) == item)
-        return in_sessions(M, jobs)
+        return in_sessions(M, select(S.session_id, S.gateway).where(S.kind == "cron",
+                                                                    cron_job() == item))
     if dimension == "thinking":
         return thinking_level() == item
     raise ValueError(f"unknown dimension {dimension!r}")
@@ -134,21 +135,23 @@ def _nearest_rank(engine: Engine, conditions: list[Any], count: int, share: floa
 
 def compare_options(engine: Engine, *, dimension: str, scope: Scope) -> pd.DataFrame:
     """What can be compared along a dimension in scope, most expensive first. Columns:
-    item, cost, calls."""
+    item (what `compare` takes), label (what a person reads: a cron job's item is the job,
+    `measures.cron_job()`, its label `cron_jobs.labels_of`; else the item), cost, calls."""
     if dimension == "thinking":
         found = thinking_cost(engine, scope=scope).rename(columns={"level": "item"})
-        return found[["item", "cost", "calls"]]
+        return found[["item", "cost", "calls"]].assign(label=found["item"])
     key: Any = {"agent": M.agent_id, "model": M.model}.get(dimension)
     stmt: Any
     if key is not None:
         stmt = select(key.label("item"), total(M.cost).label("cost"),
                       func.count().label("calls")).where(*call_conditions(scope), key.is_not(None))
     elif dimension == "cron_job":
-        job = func.coalesce(S.cron_job_name, S.cron_job_id)
-        stmt = (select(job.label("item"), total(M.cost).label("cost"),
+        stmt = (select(cron_job().label("item"), total(M.cost).label("cost"),
                        func.count().label("calls")).join(sessions, same_session(S, M))
-                .where(*call_conditions(scope), S.kind == "cron", job.is_not(None)))
-        key = job
+                .where(*call_conditions(scope), S.kind == "cron"))
     else:
         raise ValueError(f"no options for {dimension!r}")
-    return frame(engine, stmt.group_by(key).order_by(total(M.cost).desc()))
+    found = frame(engine, stmt.group_by(*positions(1)).order_by(total(M.cost).desc(),
+                                                               *positions(1)))
+    labels = labels_of(engine, found["item"]) if dimension == "cron_job" else {}
+    return found.assign(label=[labels.get(item, item) for item in found["item"]])

@@ -25,6 +25,7 @@ from openclaw_telemetry.measures import (
     total,
 )
 from openclaw_telemetry.read import rollups
+from openclaw_telemetry.read.cron_jobs import labels_of
 from openclaw_telemetry.read.sqlkit import (
     Scope,
     active_sessions,
@@ -197,32 +198,35 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
     """Cron-job cost per local day, per run and per job, from one query over the calls of
     cron sessions in scope (grouped by run and local day).
 
-    A job is its name (else id) on its gateway: two hosts' jobs of one name are two jobs.
-    daily: day (tz-aware local midnight; with `unit=Unit.MONTH` the month's first), job
-    (name, else id), gateway, runs (cron sessions with a call that day), calls, tokens,
-    cost, errors. runs: one row per cron run (a cron
-    session) with calls in range, latest first, at most `limit`: job, session_id,
-    gateway, agent_id, start_time, end_time, model, calls, tokens, cost, errors, duration_s (of
-    the whole run). jobs: one row per job, most expensive first: job, gateway, runs, calls,
-    tokens, cost, errors, avg_run, max_run (cost of its calls in range per run), last_run
-    (start of the latest run).
+    A job is its id on its gateway (`measures.cron_job()`, column job_key), never its name
+    alone: two agents' or two hosts' jobs of one name are two jobs. Every frame names it by
+    its label (column job, `cron_jobs.labels_of` over the jobs with runs in range).
+    daily: day (tz-aware local midnight; with `unit=Unit.MONTH` the month's first),
+    job_key, job, gateway, runs (cron sessions with a call that day), calls, tokens, cost,
+    errors. runs: one row per cron run (a cron session) with calls in range, latest first,
+    at most `limit`: job_key, job, session_id, gateway, agent_id, start_time, end_time,
+    model, calls, tokens, cost, errors, duration_s (of the whole run). jobs: one row per
+    job, most expensive first: job_key, job, gateway, runs, calls, tokens, cost, errors,
+    avg_run, max_run (cost of its calls in range per run), last_run (start of the latest
+    run).
     """
     local = local_time(engine, scope, tz)
     day = local.label(M.timestamp, Unit.DAY).label("bucket")
     stmt = _cron_calls(select(day, M.session_id, M.gateway, func.count().label("calls"),
                               total(tokens()).label("tokens"), total(M.cost).label("cost"),
                               total(flag(M.is_error)).label("errors")), scope)
-    run = [cron_job().label("job"), S.session_id, S.gateway, S.agent_id, S.start_time,
+    run = [cron_job().label("job_key"), S.session_id, S.gateway, S.agent_id, S.start_time,
            S.end_time, S.model]
     # grouped by day and session only, the runs' facts joined after: half the sort
     meta = frame(engine, select(*run).where(S.kind == "cron"))
     keys = ["session_id", "gateway"]
-    rows = frame(engine, stmt.group_by(*positions(3))).merge(meta[["job", *keys]], on=keys)
+    rows = frame(engine, stmt.group_by(*positions(3))).merge(meta[["job_key", *keys]],
+                                                             on=keys)
     days = local_buckets(rows[["bucket"]].drop_duplicates(), tz, Unit.DAY)["bucket"]
     starts = dict(zip(rows["bucket"].drop_duplicates(), rollups.bucket_of(days, unit, tz),
                       strict=True))
     daily = rows.assign(day=rows["bucket"].map(starts)).groupby(
-        ["day", "job", "gateway"], as_index=False, sort=True).agg(
+        ["day", "job_key", "gateway"], as_index=False, sort=True).agg(
         runs=("session_id", "nunique"), calls=("calls", "sum"), tokens=("tokens", "sum"),
         cost=("cost", "sum"), errors=("errors", "sum"))  # the gateway is a key: ids suffice
     per_run = meta.merge(rows.groupby(keys, as_index=False, sort=False)[_SUMS].sum(), on=keys)
@@ -230,11 +234,13 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
                                   ascending=[False, True, True], ignore_index=True)
     runs = per_run.head(limit).assign(
         duration_s=lambda f: _seconds(f["end_time"], f["start_time"]))
-    jobs = per_run.groupby(["job", "gateway"], as_index=False).agg(
+    jobs = per_run.groupby(["job_key", "gateway"], as_index=False).agg(
         runs=("session_id", "size"), calls=("calls", "sum"), tokens=("tokens", "sum"),
         cost=("cost", "sum"), errors=("errors", "sum"), avg_run=("cost", "mean"),
         max_run=("cost", "max"), last_run=("start_time", "max"))
     jobs["last_run"] = pd.to_datetime(jobs["last_run"])
+    labels = labels_of(engine, jobs["job_key"])
+    daily, runs, jobs = (f.assign(job=f["job_key"].map(labels)) for f in (daily, runs, jobs))
     return CronActivity(daily, runs, jobs.sort_values("cost", ascending=False,
                                                       ignore_index=True))
 

@@ -101,7 +101,7 @@ def call_bounds(engine: Engine) -> pd.DataFrame:
 def filter_options(engine: Engine) -> pd.DataFrame:
     """Columns field ('agent' | 'cron job' | 'gateway' | 'kind' | 'model' | 'tool'), value:
     every value each dimension has in the database (what the filters offer, and what
-    colours are given to)."""
+    colours are given to; a 'cron job' is a job, `measures.cron_job()`, not a name)."""
     import pandas as pd
 
     return pd.DataFrame(option_values(engine), columns=["field", "value"])

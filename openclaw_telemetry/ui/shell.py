@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -74,6 +74,13 @@ class Ctx:
     def colours(self, dimension: str) -> dict[str, str]:
         """The app-wide colours of a dimension ('model', 'agent', 'kind', 'tool')."""
         return self.view.colours.get(dimension, {})
+
+    def job_colours(self, labels: Mapping[str, str]) -> dict[str, str]:
+        """Each cron job's app-wide colour under its label on this page (`labels`: job ->
+        label): a colour is given to a job (`measures.cron_job()`), not to its label, so
+        it stays when a label gains or loses what tells it from another job's."""
+        by_job = self.colours("cron job")
+        return {label: by_job[job] for job, label in labels.items() if job in by_job}
 
     @property
     def tz_name(self) -> str:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from openclaw_telemetry.links import GATEWAY_PARAM
+from openclaw_telemetry.names import on_gateway
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.filters import KIND_LABELS
 
@@ -192,12 +193,6 @@ def kind_names(kinds: Iterable[object]) -> list[str | None]:
     """Session kinds by the names the Kind filter shows ('sub-agent', not 'subagent'); a
     kind it does not know as stored, a missing one None (the table shows '—')."""
     return [KIND_LABELS.get(k, k) if isinstance(k, str) else None for k in _listed(kinds)]
-
-
-def on_gateway(name: str, gateway: str) -> str:
-    """A name where no Gateway column stands beside it (a chart's series): one session id
-    or cron job name can stand on several gateways."""
-    return f"{name} · on {gateway}"
 
 
 def nothing(what: str) -> None:

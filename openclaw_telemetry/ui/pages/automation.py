@@ -1,6 +1,7 @@
 """Cron jobs and sub-agents: cost per cron job per day and per run, and sub-agent cost
 rolled up to the session that spawned it; every run and spawner opens its session. A cron
-job is its name on its gateway: two hosts' jobs of one name are two jobs."""
+job is its id on its gateway, named as `read.cron_activity` labels it: two agents' or two
+hosts' jobs of one name are two jobs, each with its own colour."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from openclaw_telemetry.ui.widgets import (
     local_times,
     money_column,
     nothing,
-    on_gateway,
     percent_column,
     session_links,
     session_names,
@@ -41,13 +41,10 @@ def cron(ctx: shell.Ctx) -> None:
         nothing("cron runs")
         return
     jobs = local_times(activity.jobs, ["last_run"], ctx.tz)
-    daily = activity.daily
-    if ctx.view.several_gateways:  # a job is its name on its gateway
-        daily = daily.assign(job=[on_gateway(job, host) for job, host
-                                  in zip(daily["job"], daily["gateway"], strict=True)])
+    colours = ctx.job_colours(dict(zip(jobs["job_key"], jobs["job"], strict=True)))
     since, until = ctx.span  # the range, else the first run (of the filters' runs) to now
     span = (since, ctx.local(ctx.end) if until is None else until)
-    chart(charts.cron_daily(daily, ctx.colours("cron job"), unit=unit.value, span=span),
+    chart(charts.cron_daily(activity.daily, colours, unit=unit.value, span=span),
           "cron-daily")
     table(jobs, key="cron-jobs", column_order=with_gateway(ctx, [
         "cost", "job", "runs", "avg_run", "max_run", "calls", "tokens", "errors",

@@ -129,6 +129,7 @@ def render(ctx: shell.Ctx) -> None:
         st.caption(said)
         frame = data.ask(read.compare, ctx.src, dimension="period", items=names,
                          scope=ctx.scope, periods=spans)
+        labels = dict(zip(names, names, strict=True))
     else:
         options = data.ask(read.compare_options, ctx.src, dimension=dimension, scope=ctx.scope)
         if len(options) < 2:
@@ -137,9 +138,12 @@ def render(ctx: shell.Ctx) -> None:
                     "needs at least two.", icon=":material/filter_alt_off:")
             _thinking(ctx)
             return
-        choices = [str(i) for i in options["item"]]
+        labels = dict(zip(options["item"].astype(str), options["label"].astype(str),
+                          strict=True))
+        choices = list(labels)
         picked = st.multiselect(f"{DIMENSIONS[dimension]} (2 to 4; most expensive first)",
                                 choices, default=choices[:2], max_selections=4,
+                                format_func=labels.__getitem__,
                                 key=f"compare-items-{dimension}")
         if len(picked) < 2:
             st.info("Pick at least two to compare.")
@@ -147,13 +151,13 @@ def render(ctx: shell.Ctx) -> None:
             return
         frame = data.ask(read.compare, ctx.src, dimension=dimension, items=tuple(picked),
                          scope=ctx.scope)
+        frame = frame.assign(item=frame["item"].map(labels))
+    colours = _colours(ctx, dimension, labels)
     shown = side_by_side(frame)
     st.dataframe(_highlight(shown, frame), hide_index=True, key="compare-table",
                  column_config={"measure": "Measure"})
     st.caption("In brackets: the difference to the first column; green is better, red worse.")
     shown_names = [str(i) for i in frame["item"]]
-    colours = story_charts.THINKING_COLOURS if dimension == "thinking" else \
-        ctx.colours({"model": "model", "cron_job": "cron job"}.get(dimension, "agent"))
     measures = list(CHARTED.items())
     pairs = [measures[at:at + 2] for at in range(0, len(measures), 2)]
     for pair in pairs:  # a row of columns per pair: a phone stacks them in reading order
@@ -164,6 +168,16 @@ def render(ctx: shell.Ctx) -> None:
                     colours=colours, money=measure.startswith("cost"),
                     percent=measure.endswith("_rate"), nothing=none_of), f"compare-{measure}")
     _thinking(ctx)
+
+
+def _colours(ctx: shell.Ctx, dimension: str, labels: dict[str, str]) -> dict[str, str]:
+    """The app-wide colour of each item, under the name its column shows (a cron job's
+    colour is its job's, `ctx.job_colours`)."""
+    if dimension == "thinking":
+        return dict(story_charts.THINKING_COLOURS)
+    if dimension == "cron_job":
+        return ctx.job_colours(labels)
+    return ctx.colours("model" if dimension == "model" else "agent")
 
 
 def _thinking(ctx: shell.Ctx) -> None:

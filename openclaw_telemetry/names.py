@@ -1,0 +1,39 @@
+"""How a thing is named where its name alone would not tell it apart from another: a
+session id or cron job name can stand on several gateways, and cron job names are free
+text (two agents may each have an "hourly-tick"). Pure; no SQL, no Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+
+
+def on_gateway(name: str, gateway: str) -> str:
+    """A name where no Gateway column stands beside it (a chart's series)."""
+    return f"{name} · on {gateway}"
+
+
+def job_labels(jobs: pd.DataFrame) -> list[str]:
+    """A label per cron job (columns name, agent_id, gateway, job_id; one row per job of
+    the selection, in its order): its name, and where other jobs of the selection share
+    that name, what tells it from them: its agent where their agents differ, its gateway
+    where their gateways differ, its id where two share both."""
+    rows = list(zip(jobs["name"].astype(str), jobs["agent_id"], jobs["gateway"],
+                    jobs["job_id"], strict=True))
+    twins: dict[str, list[tuple[object, object]]] = {}
+    for name, agent, gateway, _id in rows:
+        twins.setdefault(name, []).append((agent, gateway))
+    labels = []
+    for name, agent, gateway, job_id in rows:
+        places, label = twins[name], name
+        if len(places) > 1:
+            if len({a for a, _g in places}) > 1:
+                label += f" · agent {agent}"
+            if len({g for _a, g in places}) > 1:
+                label = on_gateway(label, str(gateway))
+            if Counter(places)[(agent, gateway)] > 1:
+                label += f" · id {job_id}" if isinstance(job_id, str) else " · no id"
+        labels.append(label)
+    return labels
