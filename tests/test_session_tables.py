@@ -107,7 +107,8 @@ def test_the_cache_rows_add_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     db = tmp_path / "cache.db"
     build(f"sqlite:///{db}", [session("s", **SONNET), session("x", model="nobody-knows")],
           [call("s", now, 1.0, cache_read_tokens=1_000_000, cache_write_tokens=100_000,
-                **SONNET), call("x", now, 1.0, model="nobody-knows")]).dispose()
+                **SONNET), call("x", now, 1.0, cache_read_tokens=5000,
+                                model="nobody-knows")]).dispose()
     at = app("dashboard_enhanced.py", db, monkeypatch)
     cells, order, _ = drawn(session_page(at, "s", "cache"), "model")
     assert order[-3:] == ["write_cost", "write_premium", "net"]
@@ -118,7 +119,9 @@ def test_the_cache_rows_add_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert any("Net = Saved − Write premium" in c.value for c in at.caption)
     at = app("dashboard_enhanced.py", db, monkeypatch)
     cells, _, _ = drawn(session_page(at, "x", "cache"), "model")
-    assert (cells.iloc[0]["write_premium"], cells.iloc[0]["net"]) == ("—", "—")
+    # a price nobody knows: '—'; but no cache writes cost nothing at any price
+    assert (cells.iloc[0]["saved"], cells.iloc[0]["write_premium"], cells.iloc[0]["net"]) == (
+        "—", "$0.00", "—")
 
 
 def test_tool_times_are_durations_and_the_bridge_is_explained(
