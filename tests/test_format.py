@@ -70,3 +70,10 @@ def test_amounts_side_by_side_share_their_decimals() -> None:
     assert [fmt.money(v, decimals) for v in (0.0166, 0.0064)] == ["$0.0166", "$0.0064"]
     assert fmt.money(-1234.5, 3) == "-$1,234.500"
     assert fmt.money(None, 4) == "—"
+
+
+def test_a_small_negative_amount_puts_its_sign_before_the_dollar() -> None:
+    """The Cache table's write premium of a model whose cache writes cost less than its
+    input read "$-0.0015"; amounts of a cent and more already read "-$1.50"."""
+    assert [fmt.money(v) for v in (-0.0015, -0.00001234, -1.5)] == [
+        "-$0.0015", "-$1.2e-05", "-$1.50"]

@@ -31,8 +31,10 @@ def money(value: float | None, decimals: int | None = None) -> str:
         return "—"
     assert value is not None
     if decimals is not None or value == 0 or abs(value) >= 0.01:
-        return f"${value:,.{2 if decimals is None else decimals}f}".replace("$-", "-$")
-    return f"${value:.2g}" if abs(value) >= 1e-4 else f"${value:.1e}"
+        text = f"${value:,.{2 if decimals is None else decimals}f}"
+    else:
+        text = f"${value:.2g}" if abs(value) >= 1e-4 else f"${value:.1e}"
+    return text.replace("$-", "-$")
 
 
 def money_decimals(values: Iterable[float | None], least: int = 2, *,
