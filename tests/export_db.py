@@ -24,7 +24,9 @@ def build_fleet(url: str) -> Engine:
             session("s2", gateway=GW_A, agent_id="ops", kind="cron", cron_job_id="j1",
                     cron_job_name="digest"),
             session("s1", gateway=GW_B)]
-    calls = [call("s1", t, 0.5, gateway=GW_A, cache_read_tokens=1000, cache_write_tokens=20),
+    calls = [call("s1", t, 0.5, gateway=GW_A, cache_read_tokens=1000, cache_write_tokens=20,
+                  input_cost=0.125, output_cost=0.25, cache_read_cost=0.0625,
+                  cache_write_cost=0.0625),
              call("s1", t + timedelta(hours=15, minutes=30), 0.25, gateway=GW_A,
                   model="m2"),  # 23:30 UTC: the next day in Berlin
              call("s1", t + timedelta(days=1, minutes=7, seconds=3), 0.125, gateway=GW_A),

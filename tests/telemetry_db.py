@@ -59,7 +59,8 @@ def call(session_id: str, at: datetime, cost: float = 1.0, **values: Any) -> dic
         "cache_write_tokens": 0, "total_tokens": 15, "cost": cost,
         "cost_source": "recorded", "stop_reason": "stop", "is_error": False,
         "error_message": None, "latency_ms": 100, "subscription": False,
-        "tool_call_count": 0}
+        "tool_call_count": 0, "input_cost": None, "output_cost": None, "cache_read_cost": None,
+        "cache_write_cost": None}
     row.update(values)
     row["total_tokens"] = sum(row[k] for k in ("input_tokens", "output_tokens",
                                                "cache_read_tokens", "cache_write_tokens"))

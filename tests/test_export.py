@@ -113,6 +113,20 @@ def test_calls_are_the_stored_rows_in_time_order(fleet: str, tmp_path: Path) -> 
         assert list(got["cache_read_tokens"]) == [r[5] for r in stored], fmt
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_calls_carry_their_cost_by_kind_empty_where_not_stored(fleet: str, tmp_path: Path,
+                                                              fmt: str) -> None:
+    path = tmp_path / f"calls.{fmt}"
+    assert export(fleet, "--what", "calls", "--format", fmt, "-o", str(path)).code == 0
+    got = read_back(path, fmt)
+    kinds = ["input_cost", "output_cost", "cache_read_cost", "cache_write_cost"]
+    assert list(got.columns[-4:]) == kinds  # appended: the older columns keep their places
+    first = got.iloc[0]
+    assert [first[k] for k in kinds] == [0.125, 0.25, 0.0625, 0.0625]
+    assert sum(first[k] for k in kinds) == first["cost"]
+    assert got[kinds].iloc[1:].isna().all().all()  # not stored: empty, never 0
+
+
 def test_raw_values_iso_utc_times_and_a_typed_parquet_schema(fleet: str, tmp_path: Path
                                                              ) -> None:
     ran = export(fleet, "--what", "calls", "--format", "csv")

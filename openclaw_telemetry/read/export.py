@@ -55,7 +55,8 @@ _CALL_COLUMNS = (M.gateway, M.message_id, M.session_id, M.agent_id, M.timestamp,
                  M.cache_write_tokens, type_coerce(tokens(), BigInteger).label("total_tokens"),
                  M.cost, M.cost_source, M.recorded_cost, M.subscription, M.is_error,
                  M.stop_reason, M.error_message, M.latency_ms, M.tool_call_count,
-                 M.response_id)
+                 M.response_id, M.input_cost, M.output_cost, M.cache_read_cost,
+                 M.cache_write_cost)
 _SESSION_COLUMNS = (S.gateway, S.session_id, S.agent_id, S.session_key, S.label, S.kind,
                     S.channel, S.start_time, S.end_time, S.model, S.provider, S.thinking_level,
                     S.cron_job_id, S.cron_job_name, S.parent_session_id, S.parent_session_key,
@@ -82,7 +83,8 @@ def export(engine: Engine, *, what: What, scope: Scope, tz: tzinfo = UTC, search
     - calls: gateway, message_id, session_id, agent_id, timestamp, provider, model, api,
       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, total_tokens,
       cost, cost_source, recorded_cost, subscription, is_error, stop_reason,
-      error_message, latency_ms, tool_call_count, response_id (in time order);
+      error_message, latency_ms, tool_call_count, response_id, input_cost, output_cost,
+      cache_read_cost, cache_write_cost (None where no split is stored) (in time order);
     - sessions: gateway, session_id, agent_id, session_key, label, kind, channel,
       start_time, end_time, model, provider, thinking_level, cron_job_id, cron_job_name,
       parent_session_id, parent_session_key, spawn_depth, total_messages (its calls),
