@@ -22,8 +22,11 @@ def test_counts_are_exact_at_every_size() -> None:
 
 
 @pytest.mark.parametrize(("seconds", "shown"), [
-    (4, "4 s"), (192, "3 min 12 s"), (180, "3 min"), (3600, "1 h"), (11_520, "3 h 12 min"),
-    (86_400, "24 h"), (3 * 86_400 + 4 * 3600, "3 d 4 h"), (None, "—")])
+    (4, "4.0 s"), (12, "12 s"), (192, "3 min 12 s"), (180, "3 min"), (3600, "1 h"), (11_520, "3 h 12 min"),
+    (86_400, "24 h"), (3 * 86_400 + 4 * 3600, "3 d 4 h"), (None, "—"),
+    # below 10 s the tenths or milliseconds a tool call takes, never a table of "0 s"
+    (0, "0 s"), (0.114, "114 ms"), (0.0004, "0 ms"), (0.9996, "1.0 s"), (1.5, "1.5 s"),
+    (9.94, "9.9 s"), (9.96, "10 s"), (59.6, "1 min")])
 def test_durations(seconds: float | None, shown: str) -> None:
     """'an hour' beside '3.2 h', and every cron run 'a few seconds': one precise style."""
     assert fmt.duration(seconds) == shown

@@ -93,11 +93,16 @@ def points(current: float, previous: float | None) -> str | None:
 
 
 def duration(seconds: float | None) -> str:
-    """'42 s', '3 min 12 s', '2 h 05 min', '3 d 4 h' (a zero last part left out: '24 h');
-    '—' for a missing value."""
+    """'114 ms', '2.3 s', '42 s', '3 min 12 s', '2 h 05 min', '3 d 4 h' (a zero last part
+    left out: '24 h'; below 10 s the tenths or milliseconds that tool calls take, 0 as
+    '0 s'); '—' for a missing value."""
     if _missing(seconds):
         return "—"
     assert seconds is not None
+    if 0 < seconds < 0.9995:
+        return f"{round(seconds * 1000)} ms"
+    if 0 < seconds < 9.95:
+        return f"{seconds:.1f} s"
     whole = max(0, round(seconds))
     if whole < 60:
         return f"{whole} s"
