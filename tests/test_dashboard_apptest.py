@@ -783,8 +783,16 @@ def test_compared_values_can_be_checked_by_eye() -> None:
                           "tokens_per_call": [100.0, 90.0], "cache_hit_rate": [0.5, 0.6],
                           "error_rate": [0.0033, 0.0027], "latency_p50_ms": [100.0, 90.0],
                           "latency_p95_ms": [200.0, 180.0],
-                          "tool_error_rate": [float("nan"), float("nan")]})
+                          "tool_error_rate": [float("nan"), float("nan")],
+                          "sessions": [12, 3], "tool_calls": [0, 40]})
     table = side_by_side(frame).set_index("measure")
+    # every measure the README's Comparisons section promises, in its order
+    assert list(table.index) == [
+        "Cost", "LLM calls", "Sessions", "Cost per call", "Cost per session", "Tokens per call",
+        "Cache hit rate", "Error rate", "Latency p50 (ms)", "Latency p95 (ms)", "Tool calls",
+        "Tool error rate"]
+    assert list(table.loc["Sessions"]) == ["12", "3  (-75.0%)"]
+    assert list(table.loc["Tool calls"]) == ["0", "40  (new)"]
     assert list(table.loc["Cost per call"]) == ["$0.0166", "$0.0064  (-61.4%)"]
     assert list(table.loc["Cost"]) == ["$16.60", "$6.40  (-61.4%)"]
     assert list(table.loc["Error rate"]) == ["0.3%", "0.3%  (-0.1 pp)"]

@@ -28,6 +28,7 @@ from openclaw_telemetry.ui.widgets import chart
 # amounts and counts change by a percentage, rates by percentage points (as on the Overview)
 MEASURES = {
     "cost": ("Cost", "money", False), "calls": ("LLM calls", "count", None),
+    "sessions": ("Sessions", "count", None),
     "cost_per_call": ("Cost per call", "money", False),
     "cost_per_session": ("Cost per session", "money", False),
     "tokens_per_call": ("Tokens per call", "count", False),
@@ -35,6 +36,7 @@ MEASURES = {
     "error_rate": ("Error rate", "rate", False),
     "latency_p50_ms": ("Latency p50 (ms)", "count", False),
     "latency_p95_ms": ("Latency p95 (ms)", "count", False),
+    "tool_calls": ("Tool calls", "count", None),
     "tool_error_rate": ("Tool error rate", "rate", False),
 }
 # measure charted -> what there is none of when every bar would be zero
