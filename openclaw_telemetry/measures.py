@@ -29,6 +29,18 @@ def total(expression: Any) -> ColumnElement[Any]:
     return func.coalesce(func.sum(expression), 0)
 
 
+def session_label() -> ColumnElement[Any]:
+    """A session's label as every page, report and message shows it: OpenClaw's label,
+    else "Cron: <job name>" for a cron run OpenClaw left unlabelled (it labels only the
+    job's latest run; the earlier ones keep a bare run key), else NULL."""
+    return func.coalesce(S.label, literal("Cron: ") + S.cron_job_name)
+
+
+def session_name(session_id: Any = S.session_id) -> ColumnElement[Any]:
+    """A session's name: its label (`session_label`), else its key, else its id."""
+    return func.coalesce(session_label(), S.session_key, session_id)
+
+
 def tokens() -> ColumnElement[int]:
     """A call's total tokens as the accounting contract counts them (C1)."""
     return M.input_tokens + M.output_tokens + M.cache_read_tokens + M.cache_write_tokens

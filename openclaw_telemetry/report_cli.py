@@ -133,7 +133,8 @@ def as_json(args: argparse.Namespace, chosen: Selection,
     if isinstance(answer, SessionReport):
         rows = [{"gateway": s.gateway, "session_id": s.session_id, "name": s.name,
                  "agent": s.agent, "kind": s.kind, "model": list(s.usage.models),
-                 "last_activity": s.last_activity, **_numbers(s.usage)}
+                 "started": s.started, "last_activity": s.last_activity,
+                 **_numbers(s.usage)}
                 for s in answer.sessions]
         return {**head, "rows": rows,
                 "totals": {"sessions": answer.count, **_numbers(answer.total)}}
@@ -171,7 +172,8 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
     table = Table(title=_title(args, chosen), show_footer=False, header_style="bold cyan")
     table.add_column(KINDS[args.kind][1], style="bold", overflow="fold")
     if session:
-        for name in ("Gateway", "Agent", "Kind", "Model", "Last activity")[0 if fleet else 1:]:
+        for name in ("Gateway", "Agent", "Kind", "Model", "Started",
+                     "Last activity")[0 if fleet else 1:]:
             table.add_column(name, overflow="fold")
     elif args.kind != "model":
         table.add_column("Models", overflow="fold")
@@ -180,10 +182,11 @@ def _table(args: argparse.Namespace, chosen: Selection, answer: list[Usage] | Se
     if isinstance(answer, SessionReport):
         for s in answer.sessions:
             table.add_row(s.name, *[s.gateway] * fleet, s.agent, s.kind,
-                          "\n".join(s.usage.models), _when(s.last_activity, chosen.tz),
+                          "\n".join(s.usage.models), _when(s.started, chosen.tz),
+                          _when(s.last_activity, chosen.tz),
                           *_figures(s.usage))
         total, label = answer.total, f"Total ({fmt.count(answer.count)} sessions)"
-        blanks = 4 + fleet
+        blanks = 5 + fleet
     else:
         for u in answer:
             models = [] if args.kind == "model" else ["\n".join(f"- {m}" for m in u.models)]

@@ -17,7 +17,7 @@ from telemetry_db import GATEWAY, build, call, session, tool
 
 from openclaw_telemetry import read
 from openclaw_telemetry.budgets import Budget, Period
-from openclaw_telemetry.read import Scope, calls, rollups
+from openclaw_telemetry.read import Scope, calls, reports, rollups
 from openclaw_telemetry.read import sessions as read_sessions
 from openclaw_telemetry.schema import ingest_runs, messages, session_events, sources
 from openclaw_telemetry.schema import sessions as sessions_table
@@ -54,6 +54,30 @@ def test_totals_equal_the_samples_golden_figures(version: str, tmp_path: Path,
     assert int(row["sessions"]) == sessions
     assert read.schema_status(engine) == "ready"
     assert read.data_version(engine) >= 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize("version", SAMPLE_VERSIONS)
+def test_every_run_of_a_cron_job_is_named_after_it(version: str, tmp_path: Path) -> None:
+    """OpenClaw labels only a job's latest run ("Cron: hourly-tick"); an earlier run kept
+    its bare key (agent:main:cron:<id>:run:<id>) and read as two unrelated sessions."""
+    state, url = tmp_path / "state", f"sqlite:///{tmp_path / 't.db'}"
+    copy_sample(version, state)
+    assert ingest(state, url).code == 0
+    engine = make_engine(url, create=False)
+    cron = Scope(kinds=("cron",))
+    labels = {row[0] for row in query(url, "SELECT label FROM sessions WHERE kind = 'cron' "
+                                           "AND label IS NOT NULL")}
+    table = read.session_table(engine, scope=cron)
+    assert len(table) >= 2
+    assert all(str(v).endswith(": hourly-tick") for v in table["label"]), table["label"]
+    assert set(table["label"]) - {"Cron: hourly-tick"} <= labels  # OpenClaw's own wording
+    names = [s.name for s in reports.session_report(engine, scope=cron).sessions]
+    assert sorted(names) == sorted(table["label"])
+    seen = read.session_observations(engine, metric="session_cost", scope=cron)
+    assert sorted(seen["label"]) == sorted(table["label"])
+    calls_seen = read.alert_observations(engine, metric="session_cost", scope=cron, tz=UTC)
+    assert sorted(calls_seen["label"]) == sorted(table["label"])
     engine.dispose()
 
 

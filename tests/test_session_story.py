@@ -234,11 +234,11 @@ def _tree_db(url: str) -> Engine:
         conn.execute(text("CREATE TABLE sessions (session_id TEXT, gateway TEXT, "
                           "parent_session_id TEXT, label TEXT, session_key TEXT, kind TEXT, "
                           "agent_id TEXT, start_time TIMESTAMP, total_messages INT, "
-                          "total_cost FLOAT)"))
+                          "total_cost FLOAT, cron_job_name TEXT)"))
         for gateway in (GATEWAY, "elsewhere"):  # the same ids on another gateway: not its tree
             for i, (sid, parent, cost) in enumerate(rows):
                 conn.execute(text("INSERT INTO sessions VALUES (:s, :g, :p, NULL, NULL, "
-                                  "'subagent', 'main', :t, 1, :c)"),
+                                  "'subagent', 'main', :t, 1, :c, NULL)"),
                              {"s": sid, "g": gateway, "p": parent,
                               "t": f"2026-01-01 00:00:0{i}", "c": cost})
     return engine

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Engine, func, or_, select
 
 from openclaw_telemetry.budgets import Budget, Period, period_days, severity_of
 from openclaw_telemetry.forecast import HISTORY_DAYS, project
-from openclaw_telemetry.measures import M, S, total
+from openclaw_telemetry.measures import M, S, session_name, total
 from openclaw_telemetry.read import rollups
 from openclaw_telemetry.read.calls import hourly
 from openclaw_telemetry.read.sqlkit import (
@@ -113,16 +113,16 @@ def spend_outlook(engine: Engine, *, scope: Scope, tz: tzinfo, now: datetime,
 def budget_sessions(engine: Engine, *, budget: Budget, now: datetime, tz: tzinfo,
                     limit: int = 3) -> pd.DataFrame:
     """The sessions that spent most of a budget in its current period, most first.
-    Columns: session_id, gateway, name (label, else key, else id), cost (of its calls in
+    Columns: session_id, gateway, name (`measures.session_name`), cost (of its calls in
     the period that the budget's filters select)."""
     first, following = budget.days(now, tz)
     scope = budget_scope(budget, local_midnight(first, tz), local_midnight(following, tz))
-    name = func.coalesce(S.label, S.session_key, M.session_id).label("name")
+    name = session_name(M.session_id).label("name")
     spent = total(M.cost).label("cost")
     stmt = (select(M.session_id, M.gateway, name, spent)
             .join(sessions, same_session(S, M))
             .where(*_conditions(scope, budget.cron_jobs))
-            .group_by(M.session_id, M.gateway, S.label, S.session_key)
+            .group_by(M.session_id, M.gateway, S.label, S.cron_job_name, S.session_key)
             .order_by(spent.desc(), M.session_id, M.gateway).limit(limit))
     return frame(engine, stmt, ["session_id", "gateway", "name", "cost"])
 

@@ -24,7 +24,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import ColumnElement, Engine, Select, func, literal, select, union_all
 
 from openclaw_telemetry import usage
-from openclaw_telemetry.measures import M, S, tokens, total, where
+from openclaw_telemetry.measures import M, S, session_name, tokens, total, where
 from openclaw_telemetry.read.sqlkit import (
     LocalTime,
     Scope,
@@ -144,7 +144,7 @@ def _calls(scope: Scope) -> Select[Any]:
 
 
 class SessionUsage(NamedTuple):
-    """A session with its totals: `name` is its label, else its key, else its id.
+    """A session with its totals: `name` is `measures.session_name`.
     (`Usage` and `SessionUsage` are named tuples: a report of every session builds 33k
     of each at 1M calls, three times cheaper than frozen dataclasses.)"""
 
@@ -153,6 +153,7 @@ class SessionUsage(NamedTuple):
     name: str
     agent: str
     kind: str
+    started: datetime | None  # naive UTC: one key is many sessions over time (/new, /reset)
     last_activity: datetime | None  # naive UTC
     usage: Usage  # key: the session id; models: its main model
 
@@ -177,8 +178,9 @@ def session_report(engine: Engine, *, scope: Scope, limit: int | None = None
     totals, most expensive first; `limit` lists only the first ones, the total is always
     over all of them."""
     conditions = active_sessions(scope)
-    name = func.coalesce(S.label, S.session_key, S.session_id)
-    listed = (select(S.gateway, S.session_id, name, S.agent_id, S.kind, S.end_time, S.model,
+    name = session_name()
+    listed = (select(S.gateway, S.session_id, name, S.agent_id, S.kind, S.start_time,
+                     S.end_time, S.model,
                      *_SESSION_SUMS, S.total_cost)
               .where(*conditions).order_by(S.total_cost.desc(), S.session_id, S.gateway)
               .limit(limit))
@@ -186,7 +188,8 @@ def session_report(engine: Engine, *, scope: Scope, limit: int | None = None
                    *(total(c) for c in _SESSION_SUMS), total(S.total_cost)).where(*conditions)
     with engine.connect() as conn:
         rows = [SessionUsage(r[0], r[1], str(r[2]), str(r[3] or ""), str(r[4] or ""), r[5],
-                             _line(r[1], (r[6],) if r[6] else (), [*r[7:13], None], r[13]))
+                             r[6], _line(r[1], (r[7],) if r[7] else (), [*r[8:14], None],
+                                         r[14]))
                 for r in conn.execute(listed).all()]
         count, gateways, *sums = conn.execute(whole).one()
     models = tuple(sorted({m for r in rows for m in r.usage.models}))

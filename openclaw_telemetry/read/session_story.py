@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from openclaw_telemetry.measures import M, S, flag, total, where
+from openclaw_telemetry.measures import M, S, flag, session_label, total, where
 from openclaw_telemetry.model import Usage
 from openclaw_telemetry.pricing import library_cost
 from openclaw_telemetry.read.rollups import TOKEN_KINDS
@@ -208,7 +208,8 @@ def session_tree(engine: Engine, *, session_id: str, gateway: str,
     agent_id, start_time, calls, own_cost (the session's total), rolled_cost (its own and
     all its descendants'), descendants.
     """
-    cols = [S.session_id, S.gateway, S.parent_session_id, S.label, S.session_key, S.kind, S.agent_id,
+    cols = [S.session_id, S.gateway, S.parent_session_id, session_label().label("label"),
+            S.session_key, S.kind, S.agent_id,
             S.start_time, S.total_messages.label("calls"), S.total_cost.label("own_cost")]
     found: list[pd.DataFrame] = []
     parents, seen = [session_id], {session_id}

@@ -21,6 +21,8 @@ from openclaw_telemetry.measures import (
     S,
     cron_job,
     flag,
+    session_label,
+    session_name,
     tokens,
     total,
 )
@@ -45,7 +47,8 @@ from openclaw_telemetry.timeframe import Unit
 T = tool_calls.c
 SRC = sources.c
 _SESSION_COLUMNS = [
-    S.session_id, S.gateway, S.start_time, S.end_time, S.agent_id, S.session_key, S.label, S.kind,
+    S.session_id, S.gateway, S.start_time, S.end_time, S.agent_id, S.session_key,
+    session_label().label("label"), S.kind,
     S.cron_job_name, S.model, S.total_messages.label("calls"),
     S.total_tool_calls.label("tool_calls"), S.total_input_tokens.label("input"),
     S.total_output_tokens.label("output"), S.total_cache_read_tokens.label("cache_read"),
@@ -297,7 +300,8 @@ def _root(parent: object, gateway: str, parent_of: dict[tuple[str, str], str]) -
 def _with_parents(engine: Engine, scope: Scope, rolled: pd.DataFrame) -> pd.DataFrame:
     spawners = select(S.parent_session_id, S.gateway).where(S.kind == "subagent")
     meta = frame(engine, select(S.session_id.label("parent_id"), S.gateway, S.agent_id,
-                                S.session_key, S.label, S.kind, S.start_time)
+                                S.session_key, session_label().label("label"), S.kind,
+                                S.start_time)
                  .where(in_sessions(S, spawners)))
     own = _session_sums(engine, scope, in_sessions(S, spawners)).rename(
         columns={"session_id": "parent_id", "cost": "own_cost"}).drop(columns="calls")
@@ -328,12 +332,13 @@ def alert_observations(engine: Engine, *, metric: str, scope: Scope, tz: tzinfo,
     """
     if metric in _SESSION_METRICS:
         value = total(_SESSION_METRICS[metric]).label("value")
-        name = func.coalesce(S.label, S.session_key, M.session_id).label("label")
+        name = session_name(M.session_id).label("label")
         stmt = (select(M.session_id.label("subject"), name, func.max(M.timestamp).label("at"),
                        value, func.count().label("calls"))
                 .join(sessions, same_session(S, M))
                 .where(*call_conditions(scope))
-                .group_by(M.session_id, M.gateway, S.label, S.session_key))
+                .group_by(M.session_id, M.gateway, S.label, S.cron_job_name,
+                          S.session_key))
         if minimum is not None:
             stmt = stmt.having(value > minimum)
         return frame(engine, stmt)
@@ -353,7 +358,7 @@ def session_observations(engine: Engine, *, metric: str, scope: Scope,
     if minimum is not None:
         conditions.append(value > minimum)
     stmt = select(S.session_id.label("subject"),
-                  func.coalesce(S.label, S.session_key, S.session_id).label("label"),
+                  session_name().label("label"),
                   func.coalesce(S.end_time, S.start_time).label("at"), value.label("value"),
                   S.total_messages.label("calls")).where(*conditions)
     return frame(engine, stmt)
