@@ -4,6 +4,7 @@ data, and never written over real data or a folder it did not generate."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from conftest import ingest, query, totals
 
+from openclaw_telemetry import read
 from openclaw_telemetry.demo import NotDemoError, is_demo
 from openclaw_telemetry.demo.build import DEMO_AGENTS, DEMO_DAYS, build_demo, prepare_demo
 from openclaw_telemetry.demo.corpus import EXPECTED_NAME, NotGeneratedError, Options, generate
@@ -22,6 +24,8 @@ from openclaw_telemetry.store import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+CACHE_LIFETIME = timedelta(minutes=5)  # a provider's prompt cache after its last use
+LONG_CACHE_LIFETIME = timedelta(hours=1)  # Anthropic's, with cacheRetention: "long"
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +108,73 @@ def test_the_database_holds_what_was_generated_up_to_now(
     finally:
         engine.dispose()
     assert has_calls(url)
+
+
+def _long_cache_agents(state: Path) -> set[str]:
+    """The agents openclaw.json gives `cacheRetention: "long"` (`agents.list[].params`)."""
+    agents = json.loads((state / "openclaw.json").read_text())["agents"]["list"]
+    return {agent["id"] for agent in agents
+            if agent.get("params", {}).get("cacheRetention") == "long"}
+
+
+def test_the_demo_misses_the_cache_after_a_pause_it_did_not_outlive(
+        demo: tuple[Path, str, dict[str, Any]]) -> None:
+    """A provider keeps a prompt cache 5 minutes after its last use (Anthropic an hour for
+    an agent with `cacheRetention: "long"`): a demo call after a longer pause since the
+    session's last call that sent a context reads nothing from the cache, and a call
+    within the lifetime reads it, but for a rare miss (a session's first call and the
+    first after a compaction have nothing to read). Chats pause now and then."""
+    state, url, _ = demo
+    long_agents = _long_cache_agents(state)
+    assert long_agents, "an agent with cacheRetention: long"
+    missed: dict[str, list[bool]] = {"within": [], "kept": [], "expired": []}
+    paused: set[str] = set()
+    last: dict[tuple[str, str], datetime] = {}
+    for sid, gateway, agent, provider, stamp, read_tokens in query(
+            url, "SELECT session_id, gateway, agent_id, provider, timestamp, cache_read_tokens "
+                 "FROM messages WHERE input_tokens + cache_read_tokens + cache_write_tokens > 0 "
+                 "ORDER BY gateway, session_id, timestamp, message_id"):
+        when, before = datetime.fromisoformat(stamp), last.get((gateway, sid))
+        last[(gateway, sid)] = when
+        if before is None:
+            continue
+        life = (LONG_CACHE_LIFETIME if agent in long_agents and provider == "anthropic"
+                else CACHE_LIFETIME)
+        pause = when - before
+        kind = "within" if pause <= CACHE_LIFETIME else "kept" if pause <= life else "expired"
+        missed[kind].append(read_tokens == 0)
+        if pause > CACHE_LIFETIME:
+            paused.add(sid)
+
+    assert len(missed["expired"]) >= 20 and all(missed["expired"])
+    assert missed["kept"] and not all(missed["kept"]), "a long-lived cache read after a pause"
+    alive = missed["within"] + missed["kept"]
+    assert sum(alive) <= 0.015 * len(alive), f"{sum(alive)} of {len(alive)} missed"
+    assert len(paused) >= 10, "sessions with pauses longer than the cache lives"
+
+
+def test_the_session_page_finds_expired_caches_and_few_spikes_in_the_demo(
+        demo: tuple[Path, str, dict[str, Any]]) -> None:
+    """What the session page says drove the cost (`read.cost_drivers`): on the demo, calls
+    that missed a cache a pause let expire in several sessions, and calls that missed the
+    cache in the middle of a session in a few only (as real sessions show them)."""
+    _, url, _ = demo
+    found: dict[str, set[str]] = {"cache_expired": set(), "missed": set()}
+    engine = open_db(url, create=False)
+    try:
+        sessions = query(url, "SELECT session_id, gateway FROM sessions")
+        for sid, gateway in sessions:
+            drivers = read.cost_drivers(engine, session_id=sid, gateway=gateway)
+            for rule, text in zip(drivers["rule"], drivers["text"], strict=True):
+                if rule == "cache_expired":
+                    found["cache_expired"].add(sid)
+                elif rule == "spikes" and "missed the cache" in text:
+                    found["missed"].add(sid)
+    finally:
+        engine.dispose()
+
+    assert len(found["cache_expired"]) >= 5
+    assert 1 <= len(found["missed"]) <= 0.1 * len(sessions)
 
 
 def test_the_same_seed_and_now_give_the_same_demo(tmp_path: Path) -> None:

@@ -11,10 +11,18 @@ it is written after its parent. Version 3 sessions look like OpenClaw 2026.7.1 w
 them (8-hex ids), version 4 like 2026.9.6 (UUID ids, `__openclaw.runId`, `idempotencyKey`,
 `reset` boundaries).
 
+Time drives the prompt cache, as with real providers: a chat's user answers within a
+minute, after a break of a few minutes, or now and then after a pause (a main session's
+heartbeat mostly after one), as far as the plan's pace leaves time (`_idle`); a call after
+a pause longer than the cache lives (`models.CACHE_LIFETIME_MS`, an hour for
+`LONG_CACHE_AGENTS` on Anthropic) misses it, one within the lifetime rarely
+(`STRAY_MISS`). Cron runs and sub-agents work without pauses.
+
 Every LLM call is counted exactly once in `Shared.totals` at the moment it is built;
 copies the writers make later are byte copies. Each session draws from its own
 `random.Random`, so its content depends only on the seed and its plan; what it draws is
-the same whether it spawns sub-agents or not (their spawn calls draw from their own).
+the same whether it spawns sub-agents or not (their spawn calls draw from their own), and
+its pauses come from another (`pauses`), so they change its times only.
 """
 
 from __future__ import annotations
@@ -25,8 +33,17 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from openclaw_telemetry.demo.models import MODELS, ModelSpec, Totals, recorded_cost
-from openclaw_telemetry.demo.plan import SessionPlan, iso_ms, uuid4
+from openclaw_telemetry.demo.models import (
+    CACHE_LIFETIME_MS,
+    LONG_CACHE_AGENTS,
+    LONG_CACHE_LIFETIME_MS,
+    MODELS,
+    STRAY_MISS,
+    ModelSpec,
+    Totals,
+    recorded_cost,
+)
+from openclaw_telemetry.demo.plan import CHAT_KINDS, SessionPlan, iso_ms, uuid4
 from openclaw_telemetry.demo.text import TextPools
 from openclaw_telemetry.demo.tools import ToolFactory, ToolUse
 
@@ -46,6 +63,10 @@ ERRORS = (
 )
 IMAGE_RATE = 0.00005  # user messages with an inline base64 image (format §9: huge lines)
 ZERO_COST = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": 0}
+MINUTE_MS = 60_000
+PAUSE_RATE = 0.12  # chat turns after a pause longer than a cache lives
+HEARTBEAT_PAUSE_RATE = 0.5  # heartbeats after one (they run every 30 min when idle)
+BREAK_RATE = 0.2  # chat turns after a break of a few minutes, which the cache outlives
 
 
 class Shared:
@@ -109,6 +130,8 @@ class SessionBuilder:
         self.shared = shared
         self.store = store
         self.rng = random.Random(f"{shared.seed}:{plan.index}")
+        self.pauses = random.Random(f"pauses:{shared.seed}:{plan.index}")
+        self.cache_used: int | None = None  # when a call last sent a context
         self.v4 = plan.version == 4
         self.ids = EntryIds(self.rng, plan.version)
         self.spec = plan.model
@@ -147,7 +170,7 @@ class SessionBuilder:
             remaining -= size
             turn += 1
             if remaining:
-                yield from self._between_turns()
+                yield from self._between_turns(self.plan.calls - remaining, turn)
 
     def _turn_size(self, turn: int) -> int:
         if self.plan.kind in ("cron", "subagent"):
@@ -172,8 +195,8 @@ class SessionBuilder:
                            {"timestamp": self.clock, "runId": self.run_id,
                             "sessionId": self.plan.session_id})
 
-    def _between_turns(self) -> Iterator[Entry]:
-        self._tick(self.per_call // 2)
+    def _between_turns(self, done: int, turn: int) -> Iterator[Entry]:
+        self._tick(self._idle(done, self._is_heartbeat(turn)))
         roll = self.rng.random()
         if self.context > (150_000 if self.spec.dialect == "anthropic" else 110_000):
             yield self._compaction()
@@ -183,6 +206,26 @@ class SessionBuilder:
             yield self._thinking(self.rng.choice(("low", "medium", "high", "off")))
         elif roll < 0.025 and self.v4:
             yield self._reset_boundary()
+
+    def _idle(self, done: int, heartbeat: bool) -> int:
+        """The wait before the next turn: `per_call // 2`, or in a chat a break of 1 to 3.5
+        minutes or a pause of 6 minutes or more (a heartbeat's about its 30 minutes), as
+        far as the plan's pace leaves time: the calls still to come keep `per_call` each
+        (about twice what they take), so the session still ends within its planned span."""
+        wait = self.per_call // 2
+        if self.plan.kind not in CHAT_KINDS:
+            return wait
+        spare = self.plan.start_ms + done * self.per_call - self.clock
+        roll, rate = self.pauses.random(), HEARTBEAT_PAUSE_RATE if heartbeat else PAUSE_RATE
+        if roll < rate:
+            minutes = (self.pauses.uniform(25, 35) if heartbeat else
+                       6 + self.pauses.expovariate(1 / 20))
+            pause = min(int(minutes * MINUTE_MS), spare)
+            return pause if pause >= 6 * MINUTE_MS else wait
+        if roll < rate + BREAK_RATE:
+            brief = int(self.pauses.uniform(1, 3.5) * MINUTE_MS)
+            return brief if brief <= spare else wait
+        return wait
 
     # -- entries ---------------------------------------------------------------------
 
@@ -392,7 +435,7 @@ class SessionBuilder:
                    n_tools: int) -> Entry:
         start = self._tick(self.rng.randint(10, 300))
         ms = self._tick(self._latency())
-        usage = self._usage(output)
+        usage = self._usage(output, ms)
         message = self._assistant_message(content, usage, stop, start)
         message["responseId"] = self.shared.response_id(self.spec, self.rng)
         if self.spec.dialect == "anthropic":
@@ -423,22 +466,36 @@ class SessionBuilder:
         budget = min(45_000, self.per_call // 2)
         return int(self.rng.uniform(0.1, 1.0) * budget) + 150
 
-    def _usage(self, output: int) -> tuple[int, int, int, int]:
-        """Prompt = running context; cached part as each dialect reports it (§4.5)."""
+    def _usage(self, output: int, ms: int) -> tuple[int, int, int, int]:
+        """Prompt = running context; cached part as each dialect reports it (§4.5): none
+        when the cache expired (or, rarely, was missed), else all but what is new since
+        the call before."""
         prompt = self.context
         delta = min(self.delta, prompt)
+        expired = self._cache_expired(ms)
         if self.spec.dialect == "anthropic":
             fresh = self.rng.randint(1, 12) if self.rng.random() < 0.7 else \
                 self.rng.randint(50, 2_000)
             fresh = min(fresh, prompt)
-            write = prompt - fresh if self.rng.random() < 0.04 else min(delta, prompt - fresh)
+            missed = self.rng.random() < STRAY_MISS or expired
+            write = prompt - fresh if missed else min(delta, prompt - fresh)
             usage = (fresh, output, prompt - fresh - write, write)
         else:
-            cached = (prompt - delta) // 128 * 128 if self.rng.random() < 0.88 else 0
+            missed = self.rng.random() < STRAY_MISS or expired
+            cached = 0 if missed else (prompt - delta) // 128 * 128
             usage = (prompt - cached, output, cached, 0)
         self.context += output
         self.delta = output
         return usage
+
+    def _cache_expired(self, ms: int) -> bool:
+        """Whether the provider dropped the cache: the pause since the last call that sent
+        a context (a failed call sent none) is longer than the cache lives. Calls are timed
+        by their entry's time, as the ingest dates them (the answer's end)."""
+        last, self.cache_used = self.cache_used, ms
+        long = self.spec.dialect == "anthropic" and self.plan.agent_id in LONG_CACHE_AGENTS
+        return last is not None and ms - last > (
+            LONG_CACHE_LIFETIME_MS if long else CACHE_LIFETIME_MS)
 
     def _error_stub(self) -> Entry:
         start = self.shared.unique_error_time(self.spec, self._tick(self.rng.randint(10, 300)))
@@ -460,7 +517,7 @@ class SessionBuilder:
     def _aborted(self) -> Entry:
         start = self._tick(self.rng.randint(10, 300))
         ms = self._tick(self.rng.randint(500, 30_000))
-        usage = self._usage(self.rng.randint(0, 40))
+        usage = self._usage(self.rng.randint(0, 40), ms)
         content = [{"type": "text", "text": self._prose(5, 120)}]
         message = self._assistant_message(content, usage, "aborted", start)
         message.update(responseId=self.shared.response_id(self.spec, self.rng),

@@ -46,6 +46,14 @@ MODELS: tuple[ModelSpec, ...] = (
               (0.27, 1.1, 0.07, 0.0), "openai", records_cost=False),
 )
 
+# How long a provider keeps a session's prompt cache after its last use: 5 minutes, and an
+# hour for Anthropic models of the agents openclaw.json gives `cacheRetention: "long"`
+# (`agents.list[].params`). A call within it misses the cache only rarely (STRAY_MISS).
+CACHE_LIFETIME_MS = 5 * 60_000
+LONG_CACHE_LIFETIME_MS = 60 * 60_000
+LONG_CACHE_AGENTS = frozenset({"research"})
+STRAY_MISS = 0.01
+
 # Relative use of each model, per kind of session (cron and sub-agents run cheaper models).
 MODEL_WEIGHTS: dict[str, tuple[float, ...]] = {
     "chat": (44, 8, 5, 15, 6, 10, 8, 4),
@@ -54,7 +62,8 @@ MODEL_WEIGHTS: dict[str, tuple[float, ...]] = {
 
 
 def openclaw_config(agent_ids: list[str]) -> dict[str, object]:
-    """The `openclaw.json` of the corpus: the price table and the agent list."""
+    """The `openclaw.json` of the corpus: the price table and the agent list (with the
+    agents that keep their prompt cache an hour)."""
     providers: dict[str, dict[str, object]] = {}
     for spec in MODELS:
         entry = providers.setdefault(spec.provider, {"api": spec.api, "models": []})
@@ -67,8 +76,14 @@ def openclaw_config(agent_ids: list[str]) -> dict[str, object]:
     return {
         "models": {"mode": "merge", "providers": providers},
         "agents": {"defaults": {"model": {"primary": "anthropic/claude-sonnet-4-6"}},
-                   "list": [{"id": agent_id} for agent_id in agent_ids]},
+                   "list": [_agent_entry(agent_id) for agent_id in agent_ids]},
     }
+
+
+def _agent_entry(agent_id: str) -> dict[str, object]:
+    if agent_id in LONG_CACHE_AGENTS:
+        return {"id": agent_id, "params": {"cacheRetention": "long"}}
+    return {"id": agent_id}
 
 
 def recorded_cost(spec: ModelSpec, usage: tuple[int, int, int, int]) -> dict[str, float]:
