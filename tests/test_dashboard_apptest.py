@@ -184,6 +184,31 @@ def test_url_query_string_sets_the_filters(sample_db: tuple[str, Path],
     assert at.multiselect(key="kind").value == ["subagent"]
 
 
+@pytest.mark.parametrize("script", ["dashboard.py", "dashboard_enhanced.py"])
+def test_a_link_naming_what_the_database_lacks_says_so(
+        sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """`?agent=ghost` was dropped in silence and the page showed every agent's spend: a
+    link shared for one agent must not pass for it. Kept while the filters stay as the
+    link left them (the page re-runs every 30 s), gone once the user changes one."""
+    _, db = sample_db
+    at = app(script, db, monkeypatch)
+    at.query_params["agent"] = "ghost"
+    at.query_params["kind"] = ["subagent", "nokind"]
+    at.run()
+    ok(at)
+    said = [w.value.replace("\\", "") for w in at.warning if "ghost" in w.value]
+    assert said == ["This database holds no agent 'ghost' and no session kind 'nokind': "
+                    "those were left out of the filters, so all agents are shown."], [
+        w.value for w in at.warning]
+    assert at.multiselect(key="agent").value == []
+    assert at.multiselect(key="kind").value == ["subagent"]
+    at.run()
+    assert [w.value.replace("\\", "") for w in at.warning if "ghost" in w.value] == said
+    at.multiselect(key="kind").set_value([]).run()
+    ok(at)
+    assert not [w.value for w in at.warning if "ghost" in w.value]
+
+
 def most_expensive_session(db: Path) -> str:
     engine = open_db(f"sqlite:///{db}")
     with engine.connect() as conn:

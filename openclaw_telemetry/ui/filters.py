@@ -71,8 +71,53 @@ def gateways(options: pd.DataFrame) -> tuple[str, ...]:
     return tuple(_values(options, "gateway"))
 
 
+# query parameter -> the filter's name for one value and for all of them
+_LISTS = {"agent": ("agent", "agents"), "model": ("model", "models"),
+          "kind": ("session kind", "kinds"), "gateways": ("gateway", "gateways")}
+_LACKING = "filters-lacking"  # session state: (the notice, the filters it is about)
+
+
+def _offered(options: pd.DataFrame, param: str) -> list[str]:
+    return list(gateways(options)) if param == "gateways" else _values(options, param)
+
+
+def _lacking(options: pd.DataFrame) -> str | None:
+    """What the URL asks the filters for that the database does not hold (Streamlit drops
+    such values in silence: a link shared for one agent would show everyone's spend)."""
+    missing: list[str] = []
+    emptied: list[str] = []
+    for param, (one, every) in _LISTS.items():
+        asked = st.query_params.get_all(param)
+        offered = set(_offered(options, param))
+        gone = [value for value in asked if value not in offered]
+        missing += [f"no {one} '{value}'" for value in gone]
+        if gone and len(gone) == len(asked):
+            emptied.append(f"all {every}")
+    if not missing:
+        return None
+    which = "it was" if len(missing) == 1 else "those were"
+    shown = f", so {' and '.join(emptied)} are shown" if emptied else ""
+    return (f"This database holds {' and '.join(missing)}: {which} left out of the "
+            f"filters{shown}.")
+
+
+def link_notice(chosen: Filters) -> str | None:
+    """The notice of what a link asked for and the database lacks, while the filters are
+    still those the link left (the page re-runs; the URL no longer holds the values)."""
+    stored = st.session_state.get(_LACKING)
+    return stored[0] if stored and stored[1] == chosen else None
+
+
 def sidebar(options: pd.DataFrame, browser_tz: str | None) -> Filters:
     """Draw the filters in the sidebar; return what they say."""
+    lacking = _lacking(options)
+    chosen = _draw(options, browser_tz)
+    if lacking:
+        st.session_state[_LACKING] = (lacking, chosen)
+    return chosen
+
+
+def _draw(options: pd.DataFrame, browser_tz: str | None) -> Filters:
     with st.sidebar:
         st.header("Filters")
         preset = Preset(st.selectbox(

@@ -181,6 +181,9 @@ def start(argv: Sequence[str] | None = None) -> View | None:
         st.warning(demo, icon=":material/science:")
     options = data.ask(read.filter_options, src)
     chosen = filters.sidebar(options, st.context.timezone)
+    notice = filters.link_notice(chosen)
+    if notice:
+        st.warning(fmt.escape_md(notice), icon=":material/link_off:")
     colours = {str(field): charts.palette(str(v) for v in group["value"])
                for field, group in options.groupby("field")}
     return View(db, url, chosen, filters.refresh_settings(), alerts, colours,
