@@ -2,7 +2,8 @@
 
 Every widget is bound to a query parameter (`bind="query-params"`), so a view can be
 shared or bookmarked: `?range=Last+7+days&model=gpt-5&tz=Europe/Berlin` (Streamlit keeps
-the option as shown). Values not offered are dropped; defaults are left out of the URL.
+the option as shown). Values not offered are dropped, and said (`link_notice`); defaults
+are left out of the URL.
 The gateway filter (`gateways`: `gateway` alone names the gateway of the session a page
 opens) is drawn only when the database holds more than one gateway.
 """

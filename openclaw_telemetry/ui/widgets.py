@@ -52,9 +52,10 @@ _MONEY_FORMATS = {"dollar": 2, "$%.4f": 4}
 
 def money_column(label: str, *, per_call: bool = False, help: str | None = None) -> Any:
     """US$ with cents, as `format.money` shows totals; `per_call` amounts (a single LLM
-    call is often under a cent) with four decimals. In a `table`, a column holding a
-    non-zero amount under a cent gets the decimals it needs (`format.money_decimals`), so
-    that it never reads '$0.00'; the cells stay numbers, sorted by value."""
+    call is often under a cent, a cron run a few cents) with four decimals. In a `table`,
+    a column holding a non-zero amount under a cent gets the decimals it needs
+    (`format.money_decimals`), so that it never reads '$0.00'; the cells stay numbers,
+    sorted by value."""
     return st.column_config.NumberColumn(label, format="$%.4f" if per_call else "dollar",
                                          help=help)
 

@@ -52,7 +52,8 @@ def cron(ctx: shell.Ctx) -> None:
         "job": "Job", "gateway": "Gateway", "runs": count_column("Runs"),
         "calls": count_column("Calls"),
         "tokens": count_column("Tokens"), "cost": money_column("Cost"),
-        "avg_run": money_column("Avg $/run"), "max_run": money_column("Max $/run"),
+        "avg_run": money_column("Avg $/run", per_call=True),
+        "max_run": money_column("Max $/run", per_call=True),
         "last_run": time_column("Last run"), "errors": count_column("Errors")})
     runs = local_times(activity.runs, ["start_time", "end_time"], ctx.tz)
     runs["open"] = session_links(ctx, runs["session_id"], runs["gateway"]).to_numpy()
