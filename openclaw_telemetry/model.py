@@ -16,6 +16,11 @@ from typing import NamedTuple
 # §4.3): the order charts and tables show them in
 THINKING_LEVELS = ("off", "minimal", "low", "medium", "high", "xhigh")
 
+# Decimals of the US dollar amounts reports and exports print: a billionth of a dollar,
+# below any price per token, above the float noise of adding the same costs in another
+# order (one total read …05000007 per session, …05000003 per model; 0.1 + 0.2 …04)
+COST_DECIMALS = 9
+
 # Session kinds as stored (`sources.attribution` decides them; rules and budgets filter by them)
 SESSION_KINDS = ("main", "direct", "group", "channel", "thread", "cron", "subagent",
                  "heartbeat", "acp", "hook", "dashboard", "unknown")

@@ -29,6 +29,7 @@ from openclaw_telemetry.doors import (
     usage_error,
 )
 from openclaw_telemetry.errors import ConfigError, DatabaseError
+from openclaw_telemetry.model import COST_DECIMALS
 from openclaw_telemetry.read.reports import (
     SessionReport,
     Usage,
@@ -42,9 +43,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 PROG = "session_parser.py report"
-# a billionth of a dollar: below any price per token, above the float noise of adding the
-# same costs in another order (one total read …05000007 per session, …05000003 per model)
-COST_DECIMALS = 9
 KINDS = {"daily": ("day", "Date"), "monthly": ("month", "Month"), "model": ("model", "Model"),
          "session": ("session", "Session")}
 TOKEN_HEADERS = ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens")

@@ -127,6 +127,29 @@ def test_calls_carry_their_cost_by_kind_empty_where_not_stored(fleet: str, tmp_p
     assert got[kinds].iloc[1:].isna().all().all()  # not stored: empty, never 0
 
 
+@pytest.mark.parametrize("what", ["sessions", "daily"])
+def test_dollars_to_a_billionth_without_float_noise(tmp_path: Path, what: str) -> None:
+    """0.1 + 0.2 was exported as 0.30000000000000004 (a spreadsheet shows the noise); as
+    `report --json`, sums are rounded to nine decimals, far below any price. (A call's
+    own amounts are exported as stored: `test_calls_are_the_stored_rows_in_time_order`.)"""
+    from telemetry_db import build, call, session
+    url = f"sqlite:///{tmp_path / 'noise.db'}"
+    t = pd.Timestamp("2026-01-10T08:00").to_pydatetime()
+    build(url, [session("s1")], [
+        call("s1", t, 0.1, cost_source="estimated"), call("s1", t.replace(minute=5), 0.2),
+        call("s1", t.replace(minute=9), 1 / 3, input_cost=1 / 3 - 0.2, output_cost=0.2,
+             cache_read_cost=0.0, cache_write_cost=0.0)]).dispose()
+    ran = export(url, "--what", what, "--format", "json")
+    assert ran.code == 0, ran.err
+    rows = [json.loads(line) for line in ran.out.splitlines()]
+    money = [(name, value) for row in rows for name, value in row.items()
+             if name.endswith("cost") and isinstance(value, float)]
+    assert money
+    for name, value in money:
+        assert value == round(value, 9) and len(repr(value)) <= 12, (name, value)
+    assert rows[0]["total_cost" if what == "sessions" else "cost"] == 0.633333333
+
+
 def test_raw_values_iso_utc_times_and_a_typed_parquet_schema(fleet: str, tmp_path: Path
                                                              ) -> None:
     ran = export(fleet, "--what", "calls", "--format", "csv")

@@ -5,7 +5,9 @@ call, session or tool call of a scope, or its daily usage, streamed in chunks.
 types (from the schema, so a writer can declare a typed Parquet schema) and `chunks()`, a
 generator that reads lists of row tuples from a server-side cursor (PostgreSQL: a named
 cursor; SQLite reads lazily anyway), so a million calls never sit in memory at once.
-Values are raw: integers, floats as stored, naive-UTC datetimes, booleans, None.
+Values are raw: integers, floats as stored (a call's dollars as recorded or priced; the
+sums of sessions and days to `COST_DECIMALS` places, below which they carry the noise of
+float addition), naive-UTC datetimes, booleans, None.
 
 What is selected is what the dashboards select: calls and tool calls by their own
 timestamp (`call_conditions`, `tools.tool_scope`), sessions active in the range with their
@@ -19,11 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, tzinfo
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Engine, Select, select, type_coerce
 
 from openclaw_telemetry.measures import M, S, tokens
+from openclaw_telemetry.model import COST_DECIMALS
 from openclaw_telemetry.read import calls as call_reads
 from openclaw_telemetry.read.rollups import MEASURES
 from openclaw_telemetry.read.sessions import session_conditions
@@ -98,7 +102,8 @@ def export(engine: Engine, *, what: What, scope: Scope, tz: tzinfo = UTC, search
       subscription_cost, tool_calls, tokens (by day, then model).
     """
     if what == "daily":
-        return Export(what, DAILY_COLUMNS, lambda: _daily(engine, scope, tz, chunk))
+        return Export(what, DAILY_COLUMNS, _rounded(
+            DAILY_COLUMNS, lambda: _daily(engine, scope, tz, chunk)))
     if what == "calls":
         stmt = (select(*_CALL_COLUMNS).where(*call_conditions(scope))
                 .order_by(M.timestamp, M.gateway, M.message_id))
@@ -109,7 +114,29 @@ def export(engine: Engine, *, what: What, scope: Scope, tz: tzinfo = UTC, search
         stmt = tool_scope(select(*_TOOL_COLUMNS), scope).order_by(
             T.timestamp, T.gateway, T.message_id, T.call_index)
     columns = tuple((str(c.name), c.type.python_type) for c in stmt.selected_columns)
-    return Export(what, columns, lambda: _stream(engine, stmt, chunk))
+    rows = partial(_stream, engine, stmt, chunk)
+    return Export(what, columns, _rounded(columns, rows) if what == "sessions" else rows)
+
+
+def _rounded(columns: tuple[tuple[str, type], ...], chunks: Callable[[], Rows]
+             ) -> Callable[[], Rows]:
+    """`chunks` with the summed dollars (float columns named …cost) to `COST_DECIMALS`
+    places, as `report --json` prints them: 0.1 + 0.2 is 0.3 in a spreadsheet. (Not a
+    call's own amount: as stored, and `round` would add 8 s to a million calls.)"""
+    money = [i for i, (name, kind) in enumerate(columns) if kind is float
+             and name.endswith("cost")]
+
+    def rounded() -> Rows:
+        for part in chunks():
+            rows = []
+            for row in part:
+                values = list(row)
+                for i in money:
+                    if values[i] is not None:
+                        values[i] = round(values[i], COST_DECIMALS)
+                rows.append(tuple(values))
+            yield rows
+    return rounded
 
 
 def _stream(engine: Engine, stmt: Select[Any], chunk: int) -> Rows:
