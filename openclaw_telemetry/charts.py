@@ -173,19 +173,47 @@ def share_pie(frame: pd.DataFrame, *, names: str, values: str, title: str,
 def ranked_bars(frame: pd.DataFrame, *, names: str, values: str, title: str,
                 money: bool = False, top: int = 15, colours: Colours | None = None
                 ) -> go.Figure:
-    """Horizontal bars, largest on top; one colour unless `colours` names each bar's."""
+    """Horizontal bars, largest on top; one colour unless `colours` names each bar's. Long
+    names are shortened on the axis (`short_labels`), whole in the hover: a phone's
+    width went to the names, not the bars."""
     part = frame[frame[values] > 0].nlargest(top, values).iloc[::-1]
     if part.empty:
         return empty(title)
     labels = [str(n) for n in part[names]]
-    fig = go.Figure(go.Bar(x=part[values], y=[safe(n) for n in labels], orientation="h",
+    shown = [safe(n) for n in labels]
+    fig = go.Figure(go.Bar(x=part[values], y=shown, orientation="h",
                            marker_color=([colour(n, colours) for n in labels]
                                          if colours is not None else PALETTE[0]),
-                           hovertemplate=("$%{x:,.2f}" if money else "%{x:,}")
+                           hovertemplate="%{y}<br>" + ("$%{x:,.2f}" if money else "%{x:,}")
                            + "<extra></extra>"))
     fig.update_xaxes(tickprefix="$" if money else "")
+    fig.update_yaxes(tickmode="array", tickvals=shown,
+                     ticktext=[safe(n) for n in short_labels(labels)])
     fig.update_layout(hovermode="closest")
     return _layout(fig, title, height=max(240, 40 + 28 * len(part)))
+
+
+def short_labels(labels: list[str], width: int = 28) -> list[str]:
+    """Labels of at most `width` characters, a long one losing its middle ('agent:main:…
+    2026-11-24 03:19': the end, often a start time, tells one key's sessions apart);
+    labels that would then read alike keep more of themselves until they differ."""
+    widths = [width] * len(labels)
+    while True:
+        short = [_middle(label, w) for label, w in zip(labels, widths, strict=True)]
+        alike = {s for s in short if short.count(s) > 1}
+        grow = [i for i, s in enumerate(short) if s in alike and s != labels[i]]
+        if not grow:
+            return short
+        for i in grow:
+            widths[i] += 4
+
+
+def _middle(label: str, width: int) -> str:
+    """`label` with its middle replaced by '…' to `width` characters; 3/5 kept of its end."""
+    if len(label) <= width:
+        return label
+    tail = (width - 1) * 3 // 5
+    return f"{label[:width - 1 - tail]}…{label[-tail:]}"
 
 
 def token_kinds(frame: pd.DataFrame, *, by: str, title: str) -> go.Figure:

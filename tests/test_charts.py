@@ -285,3 +285,25 @@ def test_an_empty_markers_panel_says_there_is_nothing_to_mark() -> None:
                           "detail": ["session reset"]})
     texts = {a.text for a in story_charts.session_story(timeline, drawn).layout.annotations}
     assert texts == {"Markers", "Cost per call", "Context tokens", "Cache hit rate", "Latency"}
+
+
+def test_long_bar_labels_are_shortened_and_stay_apart() -> None:
+    """Review 17 (390 px): 'agent:main:main · started 2026-11-24 03:19' took 70 % of a
+    phone's width beside a 60 px bar. Long labels lose their middle (the start time at the
+    end tells one key's sessions apart); labels that would then read alike keep more; the
+    whole name is in the hover."""
+    run = "agent:main:cron:ef212854-b9a6-4936-8768-82df3d1d84ec:run:{} · started 2026-11-24 03:25"
+    names = ["agent:main:main · started 2026-11-24 03:19",
+             "agent:main:main · started 2026-11-24 03:22", "fake-gpt-4o",
+             run.format("b9af3eb7"), run.format("c0ffee00")]
+    short = charts.short_labels(names)
+    assert short[:3] == ["agent:main:…2026-11-24 03:19", "agent:main:…2026-11-24 03:22",
+                         "fake-gpt-4o"]
+    assert len(set(short)) == len(names) and all("…" in s for s in short[3:])
+    assert charts.short_labels(["same", "same"]) == ["same", "same"]
+    frame = pd.DataFrame({"name": names, "cost": [5.0, 4.0, 3.0, 2.0, 1.0]})
+    fig = charts.ranked_bars(frame, names="name", values="cost", title="t")
+    (bars,) = fig.data
+    assert list(bars.y) == [charts.safe(n) for n in names[::-1]]  # one bar per session
+    assert list(fig.layout.yaxis.ticktext) == [charts.safe(s) for s in short[::-1]]
+    assert "%{y}" in bars.hovertemplate
