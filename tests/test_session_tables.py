@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session, tool
-from test_dashboard_apptest import app, fresh_caches, ok  # noqa: F401 (a fixture)
+from test_dashboard_apptest import app, fresh_caches, gateways_db, ok  # noqa: F401 (a fixture)
 
 from openclaw_telemetry.ui import format as fmt
 
@@ -96,7 +96,7 @@ def session_page(at: AppTest, session_id: str, section: str) -> AppTest:
 def test_the_sub_agent_tree_names_kinds(tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     at = app("dashboard_enhanced.py", sessions_db(tmp_path / "s.db"), monkeypatch)
-    cells, _, _ = drawn(session_page(at, "p", "tree"), "name")
+    cells, _, _ = drawn(session_page(at, "p", "tree"), "open", "name")
     assert cells["kind"].tolist() == ["sub-agent"]
 
 
@@ -152,7 +152,7 @@ def test_the_overviews_top_sessions_name_kinds_and_the_main_model(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app("dashboard_enhanced.py", sessions_db(tmp_path / "s.db"), monkeypatch).run()
     ok(at)
-    cells, _order, config = drawn(at, "cost", "name", "open")
+    cells, _order, config = drawn(at, "open", "cost", "name")
     by_id = cells.set_index("session_id")
     assert by_id.loc["c", "kind"] == "sub-agent" and by_id.loc["p", "kind"] == "main chat"
     assert config["model"]["label"] == "Main model"
@@ -179,3 +179,51 @@ def test_call_by_call_tables_show_cost_and_what_happened_on_a_phone(
     marks, order, _ = drawn(at, "n", "detail")
     assert order == ["n", "detail", "kind", "timestamp"]
     assert marks["detail"].tolist() == ["claude-sonnet-4-5 → gpt-4o"]
+
+
+def linked_db(path: Path) -> Path:
+    """A chat that spawned a sub-agent, a cron run, a transcript without a key: every kind
+    of row a session table links."""
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{path}", [
+        session("p", label="planning", kind="main"),
+        session("c", kind="subagent", parent_session_id="p"),
+        session("r", kind="cron", cron_job_name="digest", cron_job_id="j1"),
+        session("u", kind="unknown", session_key=None)],
+        [call("p", now, 2.0), call("c", now + timedelta(minutes=1), 0.5),
+         call("r", now, 0.3), call("u", now, 0.25)]).dispose()
+    return path
+
+
+@pytest.mark.parametrize("gateways", [False, True])
+def test_the_link_to_a_session_is_the_first_column_of_every_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gateways: bool) -> None:
+    """Review 17 (390 px): Open, the only way to a session's page, stood after a name as
+    wide as a phone (Top sessions) or last (Alerts, cron runs, sub-agents), off-screen to
+    the right. It is the first column of every table that has one, pinned, so it stays in
+    view when the table scrolls sideways; the gateway column stays beside the first."""
+    db = (gateways_db(tmp_path / "gw.db", ("gw-a", "gw-b")) if gateways
+          else linked_db(tmp_path / "l.db"))
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nname = "Pricey"\nmetric = "session_cost"\nwarning = 0.1\n'
+                     '[[budget]]\nname = "Daily"\nperiod = "day"\namount = 1.0\n')
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    seen = {}
+    for page in ("overview", "automation", "alert_center", "budgets"):
+        at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
+        ok(at)
+        seen[page] = [t for t in at.dataframe if "open" in t.value.columns]
+    if not gateways:
+        seen["tree"] = [t for t in session_page(at, "p", "tree").dataframe
+                        if "open" in t.value.columns]
+    for page, tables in seen.items():
+        assert tables, page
+        for shown in tables:
+            order = list(shown.proto.column_order)
+            assert order[0] == "open", (page, order)
+            assert json.loads(shown.proto.columns)["open"].get("pinned") is True, page
+            if gateways and page != "tree":
+                assert order[2] == "gateway", (page, order)
+    assert len(seen["automation"]) == (1 if gateways else 2)  # runs; and sub-agents
+    assert len(seen["alert_center"]) == 2  # firing now, and the history

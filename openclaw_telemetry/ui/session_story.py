@@ -23,6 +23,7 @@ from openclaw_telemetry.ui.widgets import (
     count_column,
     kind_names,
     link_column,
+    linked_first,
     local_times,
     money_column,
     session_links,
@@ -238,9 +239,9 @@ def tree_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
     shown["open"] = session_links(ctx, tree["session_id"], tree["gateway"]).to_numpy()
     shown["kind"] = kind_names(tree["kind"])
     shown = local_times(shown, ["start_time"], ctx.tz)
-    table(shown, key="session-tree", column_order=[
-        "name", "open", "kind", "agent_id", "start_time", "calls", "own_cost", "rolled_cost",
-        "descendants"], column_config={
+    table(shown, key="session-tree", column_order=linked_first(ctx, [
+        "name", "kind", "agent_id", "start_time", "calls", "own_cost", "rolled_cost",
+        "descendants"], gateways=False), column_config={
         "name": "Session", "open": link_column("Open"), "kind": "Kind", "agent_id": "Agent",
         "start_time": time_column("Start"), "calls": count_column("Calls"),
         "own_cost": money_column("Own cost"), "rolled_cost": money_column("With its sub-agents"),

@@ -132,7 +132,18 @@ def local_times(frame: pd.DataFrame, columns: Sequence[str], tz: Any) -> pd.Data
 
 
 def link_column(label: str) -> Any:
-    return st.column_config.LinkColumn(label, display_text="Open")
+    """A session table's links ('Open'), pinned: it stays in view when the table scrolls
+    sideways (`linked_first` puts it first)."""
+    return st.column_config.LinkColumn(label, display_text="Open", pinned=True)
+
+
+def linked_first(ctx: Any, column_order: list[str], *, gateways: bool = True) -> list[str]:
+    """A session table's column order with its link column ('open', `session_links`)
+    first: on a phone (390 px) the first columns are all that shows, and a session name is
+    a phone's width; the link is the only way to a session's page. With `gateways`, the
+    other columns as `with_gateway` orders them (gateway beside the first)."""
+    rest = [name for name in column_order if name != "open"]
+    return ["open", *(with_gateway(ctx, rest) if gateways else rest)]
 
 
 def session_links(ctx: Any, session_ids: Iterable[object],

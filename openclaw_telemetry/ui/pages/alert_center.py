@@ -27,10 +27,10 @@ from openclaw_telemetry.ui import bmaster, data, deliveries, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import (
     link_column,
+    linked_first,
     session_links,
     table,
     time_column,
-    with_gateway,
 )
 
 _STYLE = {"critical": "background-color: #fdd; color: #900",
@@ -52,8 +52,8 @@ def alert_table(ctx: shell.Ctx, alerts: list[Alert], key: str) -> None:
                                         for a in alerts],
                                    [a.gateway or None for a in alerts]).to_numpy()
     st.dataframe(frame.style.map(lambda v: _STYLE.get(str(v), ""), subset=["severity"]),
-                 hide_index=True, key=key, column_order=with_gateway(ctx, [
-                     "severity", "rule", "subject", "value", "threshold", "at", "open"]),
+                 hide_index=True, key=key, column_order=linked_first(ctx, [
+                     "severity", "rule", "subject", "value", "threshold", "at"]),
                  column_config={
                      "severity": "Severity", "rule": "Rule", "subject": "What",
                      "gateway": "Gateway", "value": "Value", "threshold": "Over",

@@ -15,6 +15,7 @@ from openclaw_telemetry.ui.widgets import (
     count_column,
     kind_names,
     link_column,
+    linked_first,
     local_times,
     money_column,
     nothing,
@@ -58,9 +59,9 @@ def cron(ctx: shell.Ctx) -> None:
     runs = local_times(activity.runs, ["start_time", "end_time"], ctx.tz)
     runs["open"] = session_links(ctx, runs["session_id"], runs["gateway"]).to_numpy()
     with st.expander(f"Latest runs ({len(runs):,})"):
-        table(runs, key="cron-runs", durations=["duration_s"], column_order=with_gateway(ctx, [
+        table(runs, key="cron-runs", durations=["duration_s"], column_order=linked_first(ctx, [
             "cost", "start_time", "job", "agent_id", "model", "calls", "tokens", "errors",
-            "duration_s", "open"]), column_config={
+            "duration_s"]), column_config={
             "start_time": time_column("Start"), "job": "Job", "gateway": "Gateway", "agent_id": "Agent",
             "model": "Model", "calls": count_column("Calls"),
             "tokens": count_column("Tokens"), "cost": money_column("Cost"),
@@ -82,9 +83,9 @@ def subagents(ctx: shell.Ctx) -> None:
     named["kind"] = kind_names(rolled["kind"])
     chart(charts.ranked_bars(named, names="bar", values="subagent_cost", money=True,
                              title="Sub-agent cost by spawning session", top=10), "sub-bars")
-    table(named, key="sub-table", column_order=with_gateway(ctx, [
+    table(named, key="sub-table", column_order=linked_first(ctx, [
         "subagent_cost", "parent", "agent_id", "kind", "subagents", "subagent_calls",
-        "own_cost", "total_cost", "subagent_share", "open"]), column_config={
+        "own_cost", "total_cost", "subagent_share"]), column_config={
         "parent": "Spawned by", "gateway": "Gateway", "agent_id": "Agent", "kind": "Kind",
         "subagents": count_column("Sub-agents"), "subagent_calls": count_column("Calls"),
         "subagent_cost": money_column("Sub-agent $"), "own_cost": money_column("Own $"),

@@ -17,11 +17,11 @@ from openclaw_telemetry.ui.outlook import month_tiles, tick
 from openclaw_telemetry.ui.widgets import (
     Tile,
     link_column,
+    linked_first,
     money_column,
     session_links,
     table,
     tiles,
-    with_gateway,
 )
 
 _EXAMPLE = '[[budget]]\nname = "Monthly"\nperiod = "month"\namount = 50.0'
@@ -58,7 +58,7 @@ def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame) -> None:
         table(spent_by.assign(open=session_links(ctx, spent_by["session_id"],
                                                  spent_by["gateway"]).to_numpy()),
               key=f"budget-sessions-{row['budget']}",
-              column_order=with_gateway(ctx, ["cost", "name", "open"]),
+              column_order=linked_first(ctx, ["cost", "name"]),
               column_config={"cost": money_column("Spent this period"), "gateway": "Gateway",
                              "name": "Session that spent most", "open": link_column("Session")})
 

@@ -19,6 +19,7 @@ from openclaw_telemetry.ui.widgets import (
     count_column,
     kind_names,
     link_column,
+    linked_first,
     main_model_column,
     money_column,
     nothing,
@@ -26,7 +27,6 @@ from openclaw_telemetry.ui.widgets import (
     session_names,
     table,
     tiles,
-    with_gateway,
 )
 
 TOP_SESSIONS = 10
@@ -144,8 +144,8 @@ def top_sessions(ctx: shell.Ctx) -> None:
     shown["name"] = session_names(frame, ctx.tz)
     shown["kind"] = kind_names(frame["kind"])
     shown["open"] = session_links(ctx, frame["session_id"], frame["gateway"]).to_numpy()
-    table(shown, key="ov-top-sessions", column_order=with_gateway(ctx, [
-        "cost", "name", "open", "kind", "agent_id", "model", "calls", "errors"]),
+    table(shown, key="ov-top-sessions", column_order=linked_first(ctx, [
+        "cost", "name", "kind", "agent_id", "model", "calls", "errors"]),
         column_config={"cost": money_column("Cost"), "name": "Session", "gateway": "Gateway",
                        "open": link_column("Open"), "kind": "Kind", "agent_id": "Agent",
                        "model": main_model_column(), "calls": count_column("Calls"),
