@@ -55,14 +55,17 @@ def test_the_sessions_table_reads_at_a_glance(tmp_path: Path, monkeypatch: pytes
         at.switch_page(SESSIONS_PAGE).run()
     ok(at)
     cells, order, config = drawn(at, "cost", "name")
-    assert order[:3] == ["cost", "name", "start_time"]
+    # review 17: what OpenClaw kept (why an id has no key) was past the edge at 1440 px
+    assert order[:4] == ["cost", "name", "note", "start_time"]
     assert order[-2:] == ["session_key", "session_id"]
-    assert order.index("model") < order.index("cron_job_name") < order.index("note")
+    assert order.index("model") < order.index("cron_job_name")
+    assert config["note"]["label"] == "Transcript" and "orphan" in config["note"]["help"]
     by_id = cells.set_index("session_id")
     assert by_id.loc["p", "name"] == "planning"  # no '· started …': Start stands beside it
     assert not any("started" in name for name in cells["name"])
     assert by_id.loc["c", "kind"] == "sub-agent" and by_id.loc["u", "kind"] == "unknown"
     assert by_id.loc["p", "kind"] == "main chat"
+    assert (by_id.loc["u", "note"], by_id.loc["p", "note"]) == ("no key", "—")
     assert config["model"]["label"] == "Main model"  # most calls, not most cost: said
     assert "most of the session's calls" in config["model"]["help"]
     start = config["start_time"]

@@ -97,18 +97,24 @@ def session_table(engine: Engine, *, scope: Scope, search: str = "", order: str 
     return out
 
 
-_KEPT = (("file:deleted", "deleted in OpenClaw; read from its .deleted archive"),
-         ("file:reset", "an earlier transcript of a chat that was reset (.reset archive)"),
-         ("file:cold", "moved to OpenClaw's cold storage"),
-         ("file:import-archive", "imported into OpenClaw's database (import archive)"),
-         ("file:bak", "read from a .bak copy"))
+# a transcript file's kind -> what `origins` says of a session read only from such files
+_KEPT = (("file:deleted", "deleted"), ("file:reset", "reset"), ("file:cold", "cold storage"),
+         ("file:import-archive", "imported"), ("file:bak", ".bak copy"))
+REMOVED = "removed"
+# what `origins` says -> what it means (a table's few words, explained in its help)
+KEPT = {"deleted": "deleted in OpenClaw; read from its .deleted archive",
+        "reset": "an earlier transcript of a chat that was reset (.reset archive)",
+        "cold storage": "moved to OpenClaw's cold storage",
+        "imported": "imported into OpenClaw's database (import archive)",
+        ".bak copy": "read from a .bak copy",
+        REMOVED: "its transcript was since removed by OpenClaw"}
 
 
 def origins(engine: Engine, *, sessions_: list[tuple[str, str]]) -> list[str]:
     """What OpenClaw kept of each (session_id, gateway), in the order given: '' for a live
-    transcript or database session, else why it looks odd (deleted, reset, cold, only a
-    backup, or its files since removed); sessions that have no key are also told to be
-    missing from OpenClaw's session store (an orphan transcript)."""
+    transcript or database session, else in a word or two why it looks odd (deleted, reset,
+    cold storage, imported, only a .bak copy, or its files since removed: `KEPT` says what
+    each means)."""
     ids = sorted({sid for sid, _gateway in sessions_})
     found = frame(engine, select(SRC.session_id, SRC.gateway, SRC.kind, SRC.present).where(
         SRC.session_id.in_(ids))) if ids else None
@@ -128,7 +134,7 @@ def _origin(kinds: set[str], present: bool) -> str:
     for kind, text in _KEPT:
         if kind in kinds and not kinds & {"file:primary", "sqlite:transcript_events"}:
             return text
-    return "" if present else "its transcript was since removed by OpenClaw"
+    return "" if present else REMOVED
 
 
 def _seconds(end: pd.Series, start: pd.Series) -> pd.Series:

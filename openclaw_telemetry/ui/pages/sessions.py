@@ -17,6 +17,7 @@ import streamlit as st
 
 from openclaw_telemetry import read
 from openclaw_telemetry.links import GATEWAY_PARAM, SESSION_PARAM
+from openclaw_telemetry.read.sessions import KEPT
 from openclaw_telemetry.ui import data, download, replay_view, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui import session_story as story
@@ -36,7 +37,11 @@ from openclaw_telemetry.ui.widgets import (
 
 ORDERS = {"cost": "Most expensive", "recent": "Most recent"}
 SECTION_PARAM = "section"  # ?session=<id>&section=tools opens that section
-NO_KEY = "not in OpenClaw's session store (an orphan transcript)"
+NO_KEY = "no key"  # the session is not in OpenClaw's session store: an orphan transcript
+KEPT_HELP = ("What OpenClaw kept of the session's transcript (empty: the live one). "
+             + "; ".join(f"{word}: {meaning}" for word, meaning in
+                         {**KEPT, NO_KEY: "not in OpenClaw's session store (an orphan "
+                                          "transcript), so it has no key"}.items()))
 
 
 def _name(row: pd.Series) -> str:
@@ -47,13 +52,13 @@ def _name(row: pd.Series) -> str:
 
 
 def _notes(frame: pd.DataFrame) -> list[str]:
-    """What OpenClaw kept of each session, and for one without a key, why it has none."""
+    """What OpenClaw kept of each session, and for one without a key, that it has none."""
     notes = []
     for origin, key in zip(frame["origin"], frame["session_key"], strict=True):
         parts = [str(origin)] if origin else []
         if not isinstance(key, str) or not key:
             parts.append(NO_KEY)
-        notes.append("; ".join(parts))
+        notes.append(" · ".join(parts))
     return notes
 
 
@@ -82,21 +87,23 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
             else:
                 st.query_params.pop(GATEWAY_PARAM, None)
 
-    # At 1440 px the first eight columns fit: what a session is and cost, then its
-    # figures; the cron job, the note, and Key and Id (also on the session page) last.
+    # At 1440 px the first eleven columns fit: what a session is, what OpenClaw kept of it
+    # (why an id has no key) and its cost, then its figures; the cron job, and Key and Id
+    # (also on the session page) last.
     table(shown, key="sessions-table", on_select=picked, selection_mode="single-row",
           durations=["duration_s"], column_order=with_gateway(ctx, [
-              "cost", "name", "start_time", "duration_s", "kind", "agent_id", "model",
-              "calls", "errors", "tool_calls", "tokens", "cron_job_name", "note",
+              "cost", "name", "note", "start_time", "duration_s", "kind", "agent_id",
+              "model", "calls", "errors", "tool_calls", "tokens", "cron_job_name",
               "session_key", "session_id"]), column_config={
               "cost": money_column("Cost"),
-              "name": st.column_config.TextColumn("Session", width="medium"),
+              "name": "Session",
               "gateway": "Gateway", "start_time": time_column("Start", minutes=True),
               "duration_s": "Duration", "kind": "Kind", "agent_id": "Agent",
               "model": main_model_column(), "calls": count_column("Calls"),
               "errors": count_column("Errors"), "tool_calls": count_column("Tools"),
               "tokens": count_column("Tokens"), "cron_job_name": "Cron job",
-              "note": "What OpenClaw kept", "session_key": "Key", "session_id": "Id"})
+              "note": st.column_config.TextColumn("Transcript", help=KEPT_HELP, width=125),
+              "session_key": "Key", "session_id": "Id"})
     matched = int(frame["matched"].iloc[0])
     st.caption(f"{len(frame):,} of {matched:,} sessions active in the range (session "
                "totals). Click a row to open the session.")
