@@ -807,7 +807,7 @@ def test_compare_charts_stack_in_reading_order(tmp_path: Path,
 def test_compared_values_can_be_checked_by_eye() -> None:
     """Comparisons: "$0.02" against "$0.0064 (-61.7%)" (the first was $0.0166), and an
     error rate's change as "(-18.1%)" of a rate where the Overview says percentage points."""
-    from openclaw_telemetry.ui.pages.compare import side_by_side
+    from openclaw_telemetry.ui.pages.compare import _highlight, side_by_side
     frame = pd.DataFrame({"item": ["a", "b"], "cost": [16.6, 6.4], "calls": [1000, 1000],
                           "cost_per_call": [0.0166, 0.0064], "cost_per_session": [1.5, 0.5],
                           "tokens_per_call": [100.0, 90.0], "cache_hit_rate": [0.5, 0.6],
@@ -829,6 +829,12 @@ def test_compared_values_can_be_checked_by_eye() -> None:
     assert list(table.loc["Cache hit rate"]) == ["50.0%", "60.0%  (+10.0 pp)"]
     assert list(table.loc["Tool error rate"]) == ["—", "—"]
     assert list(table.loc["Cost per session"]) == ["$1.50", "$0.50  (-66.7%)"]
+    # a difference that reads "(=)" is not coloured worse (94.3 % against 94.3 %)
+    close = frame.assign(cache_hit_rate=[0.94312, 0.94298], error_rate=[0.01, 0.02])
+    styles = _highlight(side_by_side(close), close)._compute().ctx
+    rows = list(side_by_side(close)["measure"])
+    assert not styles.get((rows.index("Cache hit rate"), 2))
+    assert styles[(rows.index("Error rate"), 2)]  # +1.0 pp: worse, coloured
     cents = side_by_side(frame.assign(cost_per_call=[0.0179, 0.0110])).set_index("measure")
     assert list(cents.loc["Cost per call"]) == ["$0.018", "$0.011  (-38.5%)"]
 

@@ -84,6 +84,11 @@ def _shown(kind: str, values: list[float]) -> Callable[[float], str]:
     return fmt.percent if kind == "rate" else fmt.count
 
 
+def _differ(kind: str) -> Callable[[float, float | None], str | None]:
+    """How a measure's difference to the first item reads (None: '=')."""
+    return fmt.points if kind == "rate" else fmt.change
+
+
 def side_by_side(frame: pd.DataFrame) -> pd.DataFrame:
     """Measures as rows, items as columns, each after the first with its difference (in
     percentage points for a rate)."""
@@ -91,7 +96,7 @@ def side_by_side(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for measure, (label, kind, _better) in MEASURES.items():
         shown = _shown(kind, [float(v) for v in frame[measure]])
-        differ = fmt.points if kind == "rate" else fmt.change
+        differ = _differ(kind)
         row = {"measure": label}
         for _, item in frame.iterrows():
             value = item[measure]
@@ -104,14 +109,17 @@ def side_by_side(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _highlight(table: pd.DataFrame, frame: pd.DataFrame) -> pd.io.formats.style.Styler:
-    """Green where an item is better than the first, red where worse."""
+    """Green where an item is better than the first, red where worse; no colour where its
+    difference reads '=' (94.31 % against 94.29 % is '(=)', not worse)."""
     def colour(row: pd.Series) -> list[str]:
         measure = list(MEASURES)[int(str(row.name))]
-        better = MEASURES[measure][2]
+        _label, kind, better = MEASURES[measure]
+        differ = _differ(kind)
         base = frame[measure].iloc[0]
         out = [""]
         for value in frame[measure]:
-            if better is None or pd.isna(value) or pd.isna(base) or value == base:
+            if better is None or pd.isna(value) or pd.isna(base) \
+                    or differ(float(value), float(base)) is None:
                 out.append("")
             else:
                 good = (value > base) == better
