@@ -97,16 +97,17 @@ def session_table(engine: Engine, *, scope: Scope, search: str = "", order: str 
     return out
 
 
-# a transcript file's kind -> what `origins` says of a session read only from such files
-_KEPT = (("file:deleted", "deleted"), ("file:reset", "reset"), ("file:cold", "cold storage"),
-         ("file:import-archive", "imported"), ("file:bak", ".bak copy"))
+# a transcript file's kind -> what `origins` says of a session read only from such files,
+# and what that means (a table's few words, explained in its help: `KEPT`)
+_KEPT = (("file:deleted", "deleted", "deleted in OpenClaw; read from its .deleted archive"),
+         ("file:reset", "reset", "an earlier transcript of a chat that was reset (.reset "
+                                 "archive)"),
+         ("file:cold", "cold storage", "moved to OpenClaw's cold storage"),
+         ("file:import-archive", "imported",
+          "imported into OpenClaw's database (import archive)"),
+         ("file:bak", ".bak copy", "read from a .bak copy"))
 REMOVED = "removed"
-# what `origins` says -> what it means (a table's few words, explained in its help)
-KEPT = {"deleted": "deleted in OpenClaw; read from its .deleted archive",
-        "reset": "an earlier transcript of a chat that was reset (.reset archive)",
-        "cold storage": "moved to OpenClaw's cold storage",
-        "imported": "imported into OpenClaw's database (import archive)",
-        ".bak copy": "read from a .bak copy",
+KEPT = {**{word: meaning for _kind, word, meaning in _KEPT},
         REMOVED: "its transcript was since removed by OpenClaw"}
 
 
@@ -131,7 +132,7 @@ def origins(engine: Engine, *, sessions_: list[tuple[str, str]]) -> list[str]:
 def _origin(kinds: set[str], present: bool) -> str:
     if not kinds:
         return ""
-    for kind, text in _KEPT:
+    for kind, text, _meaning in _KEPT:
         if kind in kinds and not kinds & {"file:primary", "sqlite:transcript_events"}:
             return text
     return "" if present else REMOVED

@@ -72,14 +72,12 @@ def gateways(options: pd.DataFrame) -> tuple[str, ...]:
     return tuple(_values(options, "gateway"))
 
 
-# query parameter -> the filter's name for one value and for all of them
-_LISTS = {"agent": ("agent", "agents"), "model": ("model", "models"),
-          "kind": ("session kind", "kinds"), "gateways": ("gateway", "gateways")}
+# query parameter -> its field in `read.filter_options`, the filter's name for one value
+# and for all of them
+_LISTS = {"agent": ("agent", "agent", "agents"), "model": ("model", "model", "models"),
+          "kind": ("kind", "session kind", "kinds"),
+          "gateways": ("gateway", "gateway", "gateways")}
 _LACKING = "filters-lacking"  # session state: (the notice, the filters it is about)
-
-
-def _offered(options: pd.DataFrame, param: str) -> list[str]:
-    return list(gateways(options)) if param == "gateways" else _values(options, param)
 
 
 def _lacking(options: pd.DataFrame) -> str | None:
@@ -87,9 +85,9 @@ def _lacking(options: pd.DataFrame) -> str | None:
     such values in silence: a link shared for one agent would show everyone's spend)."""
     missing: list[str] = []
     emptied: list[str] = []
-    for param, (one, every) in _LISTS.items():
+    for param, (field, one, every) in _LISTS.items():
         asked = st.query_params.get_all(param)
-        offered = set(_offered(options, param))
+        offered = set(_values(options, field))
         gone = [value for value in asked if value not in offered]
         missing += [f"no {one} '{value}'" for value in gone]
         if gone and len(gone) == len(asked):

@@ -27,6 +27,7 @@ from openclaw_telemetry.ui.widgets import (
     local_times,
     money_column,
     session_links,
+    session_name,
     table,
     tiles,
     time_column,
@@ -231,8 +232,7 @@ def tree_view(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
         st.text("This session spawned no sub-agents.")
         return
     shown = tree.copy()
-    shown["name"] = ["    " * (int(d) - 1) + "└ " + fmt.text(lbl if isinstance(lbl, str) and lbl
-                                                               else key or sid)
+    shown["name"] = ["    " * (int(d) - 1) + "└ " + session_name(lbl, key, sid)
                      for d, lbl, key, sid in zip(tree["depth"], tree["label"],
                                                  tree["session_key"], tree["session_id"],
                                                  strict=True)]

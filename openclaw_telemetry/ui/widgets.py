@@ -181,6 +181,12 @@ def with_gateway(ctx: Any, column_order: list[str]) -> list[str]:
     return [column_order[0], "gateway", *column_order[1:]]
 
 
+def session_name(label: object, key: object, session_id: object) -> str:
+    """A session's name from the columns a read gives (`label` as `measures.session_label`
+    reads it): its label, else its key, else its id ('?' if it has none of them)."""
+    return next((str(v) for v in (label, key, session_id) if isinstance(v, str) and v), "?")
+
+
 def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id",
                   gateway: bool = False, started: bool = True) -> list[str]:
     """'label (else key, else id) · started YYYY-MM-DD HH:MM': one key (agent:main:main)
@@ -195,7 +201,7 @@ def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
                                             frame["session_key"].tolist(),
                                             frame[id_column].tolist(), starts.tolist(), hosts,
                                             strict=True):
-        name = next((str(v) for v in (label, key, sid) if isinstance(v, str) and v), "?")
+        name = session_name(label, key, sid)
         name = f"{name} · started {start}" if isinstance(start, str) else name
         names.append(on_gateway(name, host) if isinstance(host, str) else name)
     return names

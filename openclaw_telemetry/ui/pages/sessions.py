@@ -28,6 +28,7 @@ from openclaw_telemetry.ui.widgets import (
     main_model_column,
     money_column,
     nothing,
+    session_name,
     session_names,
     table,
     time_column,
@@ -42,13 +43,6 @@ KEPT_HELP = ("What OpenClaw kept of the session's transcript (empty: the live on
              + "; ".join(f"{word}: {meaning}" for word, meaning in
                          {**KEPT, NO_KEY: "not in OpenClaw's session store (an orphan "
                                           "transcript), so it has no key"}.items()))
-
-
-def _name(row: pd.Series) -> str:
-    for key in ("label", "session_key", "session_id"):
-        if isinstance(row.get(key), str) and row[key]:
-            return str(row[key])
-    return "?"
 
 
 def _notes(frame: pd.DataFrame) -> list[str]:
@@ -145,7 +139,8 @@ def session(ctx: shell.Ctx, session_id: str) -> None:
         st.caption(fmt.escape_md(f"Sessions of this id are on {len(found)} gateways; this is "
                                  f"the one on {gateway}."))
     story.who_and_what(ctx, row, data.ask(read.session_profile, ctx.src,
-                                          session_id=session_id, gateway=gateway), _name(row))
+                                          session_id=session_id, gateway=gateway),
+                      session_name(row["label"], row["session_key"], row["session_id"]))
     story.links(ctx, row)
     story.drivers(ctx, session_id, gateway)
     sections = dict(story.SECTIONS)
