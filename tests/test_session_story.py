@@ -424,6 +424,56 @@ def test_drivers_do_not_blame_a_pause_the_cache_outlived() -> None:
     assert drivers(quiet, _NO_MARKS, _NO_TOOLS, _NO_TREE).empty
 
 
+def _paused_session(sessions: Path, sid: str, failed: dict[str, object], before: float,
+                    after: float) -> None:
+    """An Anthropic chat of 20 calls a minute apart reading a 20,000-token cache, but the
+    first (it fills the cache) and the twelfth (it writes the whole context again), which
+    cost 0.06 each. The eleventh is a failed call with the usage of `failed`, `before`
+    minutes after the tenth; the twelfth comes `after` minutes after it."""
+    entries: list[dict[str, object]] = [header(sid)]
+    ms = T0
+    for i in range(20):
+        ms += int(60_000 * (before if i == 10 else after if i == 11 else 1))
+        fresh = i in (0, 11)
+        usage = failed if i == 10 else {"inp": 100, "cr": 0 if fresh else 20_000,
+                                        "cw": 20_000 if fresh else 100,
+                                        "cost": 0.06 if fresh else 0.005}
+        entries.append(assistant(ms, provider="fakeanth", model="fake-claude-sonnet",
+                                 response_id=f"{sid}-{i}", entry_id=f"a{i:07d}",
+                                 **usage))  # type: ignore[arg-type]
+    write(sessions, f"{sid}.jsonl", *entries)
+
+
+def test_drivers_measure_a_pause_from_the_last_call_that_reached_the_cache(
+        tmp_path: Path, db_url: str) -> None:
+    """A call that failed before the provider read its prompt (an `error` stub, or an
+    `aborted` stream cut before any usage: all-zero usage, format §4.5, §8) neither read
+    nor wrote the cache, so it did not keep it alive: the call 30 seconds after such a
+    failure missed a cache that expired in the 12-minute pause before it, and the page
+    says so (it called it a spike of unknown cause). An aborted stream that had read the
+    cache (its `message_start` counts were billed, §4.5) did keep it alive: the call 4
+    minutes after it, 8 after the call before, missed a cache that had not expired."""
+    sessions = state_dir(tmp_path)
+    zero = {"inp": 0, "out": 0, "cr": 0, "cw": 0, "cost": 0.0}
+    _paused_session(sessions, "stub", {**zero, "stop": "error",
+                                       "errorMessage": "overloaded_error"}, 12, 0.5)
+    _paused_session(sessions, "cut", {**zero, "stop": "aborted",
+                                      "errorMessage": "Request was aborted"}, 12, 0.5)
+    _paused_session(sessions, "read", {"inp": 100, "out": 0, "cr": 20_000, "cw": 0,
+                                       "cost": 0.002, "stop": "aborted",
+                                       "errorMessage": "Request was aborted"}, 4, 4)
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    engine = create_engine(db_url)
+    for sid in ("stub", "cut"):
+        found = read.cost_drivers(engine, session_id=sid, gateway=GATEWAY)
+        assert list(found["text"]) == [
+            "1 call after a pause of 12 min missed the expired cache (wrote 20,000 tokens to "
+            "it) and cost 29%"], sid
+    found = read.cost_drivers(engine, session_id="read", gateway=GATEWAY)
+    assert list(found["text"]) == ["1 call that missed the cache (wrote 20,000 tokens to it) "
+                                   "cost 29%"]
+
+
 def test_drivers_say_a_cache_never_used_and_no_pause_expired_it() -> None:
     """A provider that caches nothing: the dear calls after pauses lost no cache, and the
     story is the cache that was never read. Two calls after the same pause say it once."""

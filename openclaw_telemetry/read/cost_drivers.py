@@ -12,6 +12,18 @@ claims only what was checked.
 A call that must fill the cache anew (the session's first, the first after a compaction,
 a reset, a model switch or a change of thinking level) misses it in every session and
 nothing avoids it: it is never a finding by itself.
+
+A pause is the time since the last call that reached the provider's cache, which is the
+last call billed for a prompt (input, cache read or cache write above 0), whether it
+succeeded or not. A provider keeps a cache for a while after its last use: a call that
+read it renews it, one that wrote it starts it anew, and OpenAI caches every prompt it is
+sent without ever saying so (its `cacheWrite` is always 0, format §4.5), so any call
+billed for a prompt touched the cache. A call that failed before the provider read its
+prompt touched nothing: `error` stubs, which usually have all-zero usage, and `aborted`
+streams cut before any usage event (§4.5, §8); the pause before a call that follows one
+runs on from the call before the failure. An `aborted` Anthropic stream that carries the
+input and cache counts of its `message_start` was billed for them (§4.5): it read or
+wrote the cache like any other call, and counts.
 """
 
 from __future__ import annotations
@@ -130,8 +142,10 @@ def _refills(timeline: pd.DataFrame, marks: pd.DataFrame) -> pd.Series:
 
 
 def _pauses(timeline: pd.DataFrame) -> pd.Series:
-    """The time since the call before (NaT for the first)."""
-    return pd.to_datetime(timeline["timestamp"]).diff()
+    """The time since the last call before that reached the cache, being billed for a
+    prompt (the module's docstring; NaT when none did)."""
+    when = pd.to_datetime(timeline["timestamp"])
+    return when - when.where(timeline["context"] > 0).shift().ffill()
 
 
 def _expired_calls(timeline: pd.DataFrame, marks: pd.DataFrame) -> pd.Series:
