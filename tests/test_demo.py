@@ -153,6 +153,55 @@ def test_the_demo_misses_the_cache_after_a_pause_it_did_not_outlive(
     assert len(paused) >= 10, "sessions with pauses longer than the cache lives"
 
 
+def test_the_long_cache_agent_pays_the_hour_rate_for_its_cache_writes(
+        demo: tuple[Path, str, dict[str, Any]]) -> None:
+    """Anthropic charges twice the input price for a cache write kept an hour, and 1.25
+    times for one kept 5 minutes (the price table's `cacheWrite`). The Anthropic calls of
+    an agent with `cacheRetention: "long"` write their cache for an hour: as newer pi does
+    (format §4.5), their usage says so in `cacheWrite1h` (all of `cacheWrite`) and their
+    recorded cost prices it at the hour rate, in its `cacheWrite` part and its total; no
+    other call has the field. The ingest keeps the recorded cost (C2) and its parts, and
+    reads the field without a parse issue."""
+    state, url, _ = demo
+    long_agents = _long_cache_agents(state)
+    config = json.loads((state / "openclaw.json").read_text())["models"]["providers"]
+    prices = {(provider, model["id"]): model["cost"]
+              for provider, entry in config.items() for model in entry["models"]}
+    hour = {False: 0, True: 0}
+    for path in state.rglob("*.jsonl*"):
+        if path.name.endswith(".zst") or ".trajectory." in path.name:
+            continue
+        agent = path.relative_to(state).parts[1]
+        for line in path.read_bytes().splitlines():
+            message = json.loads(line).get("message") or {}
+            usage = message.get("usage")
+            if message.get("role") != "assistant" or not usage or not any(
+                    usage[key] for key in ("input", "output", "cacheRead", "cacheWrite")):
+                continue
+            long = agent in long_agents and message["provider"] == "anthropic"
+            assert ("cacheWrite1h" in usage) == long, (path, line)
+            if long:
+                assert usage["cacheWrite1h"] == usage["cacheWrite"]
+            price = prices[(message["provider"], message["model"])]
+            rate = 2 * price["input"] if long else price["cacheWrite"]
+            cost = usage["cost"]
+            if cost["total"]:
+                assert cost["cacheWrite"] == pytest.approx(rate * usage["cacheWrite"] / 1e6)
+                assert cost["total"] == pytest.approx(sum(
+                    cost[key] for key in ("input", "output", "cacheRead", "cacheWrite")))
+            hour[long] += int(usage["cacheWrite"] > 0)
+    assert hour[True] >= 20 and hour[False] >= 20, hour
+    stored = query(url, "SELECT agent_id, model, cache_write_tokens, cache_write_cost, "
+                        "input_cost + output_cost + cache_read_cost + cache_write_cost, cost "
+                        "FROM messages WHERE provider = 'anthropic' AND cache_write_tokens > 0")
+    for agent, model, written, write_cost, parts, cost in stored:
+        price = prices[("anthropic", model)]
+        rate = 2 * price["input"] if agent in long_agents else price["cacheWrite"]
+        assert write_cost == pytest.approx(rate * written / 1e6)
+        assert parts == pytest.approx(cost)
+    assert query(url, "SELECT kind, detail FROM parse_issues") == []
+
+
 def test_the_session_page_finds_expired_caches_and_few_spikes_in_the_demo(
         demo: tuple[Path, str, dict[str, Any]]) -> None:
     """What the session page says drove the cost (`read.cost_drivers`): on the demo, calls

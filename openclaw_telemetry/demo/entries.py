@@ -16,7 +16,9 @@ minute, after a break of a few minutes, or now and then after a pause (a main se
 heartbeat mostly after one), as far as the plan's pace leaves time (`_idle`); a call after
 a pause longer than the cache lives (`models.CACHE_LIFETIME_MS`, an hour for
 `LONG_CACHE_AGENTS` on Anthropic) misses it, one within the lifetime rarely
-(`STRAY_MISS`). Cron runs and sub-agents work without pauses.
+(`STRAY_MISS`). Cron runs and sub-agents work without pauses. The hour-long cache is
+written for an hour: those calls record their writes as `usage.cacheWrite1h` too, priced
+at the hour rate (`models.HOUR_WRITE_RATE`), as newer pi does.
 
 Every LLM call is counted exactly once in `Shared.totals` at the moment it is built;
 copies the writers make later are byte copies. Each session draws from its own
@@ -35,12 +37,12 @@ from typing import Any
 
 from openclaw_telemetry.demo.models import (
     CACHE_LIFETIME_MS,
-    LONG_CACHE_AGENTS,
     LONG_CACHE_LIFETIME_MS,
     MODELS,
     STRAY_MISS,
     ModelSpec,
     Totals,
+    long_cache,
     recorded_cost,
 )
 from openclaw_telemetry.demo.plan import CHAT_KINDS, SessionPlan, iso_ms, uuid4
@@ -442,14 +444,21 @@ class SessionBuilder:
             message["responseModel"] = self.spec.model
         self._finish(message)
         self.shared.totals.add_call(self.spec, usage, stop_reason=stop, tools=n_tools,
-                                    store=self.store)
+                                    store=self.store, hour=self._hour(usage))
         return self._message(message, ms)
+
+    def _hour(self, usage: tuple[int, int, int, int]) -> int:
+        """The cache writes kept an hour: all of them with `cacheRetention: "long"`."""
+        return usage[3] if long_cache(self.spec, self.plan.agent_id) else 0
 
     def _assistant_message(self, content: list[dict[str, Any]], usage: tuple[int, int, int, int],
                            stop: str, start: int) -> dict[str, Any]:
         usage_obj: dict[str, Any] = {
-            "input": usage[0], "output": usage[1], "cacheRead": usage[2], "cacheWrite": usage[3],
-            "totalTokens": sum(usage), "cost": recorded_cost(self.spec, usage)}
+            "input": usage[0], "output": usage[1], "cacheRead": usage[2], "cacheWrite": usage[3]}
+        if long_cache(self.spec, self.plan.agent_id) and any(usage):
+            usage_obj["cacheWrite1h"] = self._hour(usage)  # newer pi (format §4.5)
+        usage_obj.update(totalTokens=sum(usage),
+                         cost=recorded_cost(self.spec, usage, self._hour(usage)))
         if self.spec.dialect == "anthropic" and any(usage):
             prompt = usage[0] + usage[2] + usage[3]
             usage_obj["contextUsage"] = {"state": "available", "promptTokens": prompt,
@@ -493,7 +502,7 @@ class SessionBuilder:
         a context (a failed call sent none) is longer than the cache lives. Calls are timed
         by their entry's time, as the ingest dates them (the answer's end)."""
         last, self.cache_used = self.cache_used, ms
-        long = self.spec.dialect == "anthropic" and self.plan.agent_id in LONG_CACHE_AGENTS
+        long = long_cache(self.spec, self.plan.agent_id)
         return last is not None and ms - last > (
             LONG_CACHE_LIFETIME_MS if long else CACHE_LIFETIME_MS)
 
@@ -524,7 +533,7 @@ class SessionBuilder:
                        errorMessage="Request was aborted")
         self._finish(message)
         self.shared.totals.add_call(self.spec, usage, stop_reason="aborted", tools=0,
-                                    store=self.store)
+                                    store=self.store, hour=self._hour(usage))
         return self._message(message, ms)
 
     def _delivery_mirror(self) -> Entry:

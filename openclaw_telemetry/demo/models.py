@@ -53,6 +53,11 @@ CACHE_LIFETIME_MS = 5 * 60_000
 LONG_CACHE_LIFETIME_MS = 60 * 60_000
 LONG_CACHE_AGENTS = frozenset({"research"})
 STRAY_MISS = 0.01
+# Anthropic prices a cache write kept an hour at twice the input price (the price table's
+# `cacheWrite` is the 5-minute rate, 1.25 times it). Newer pi records the part of
+# `cacheWrite` written for an hour as `usage.cacheWrite1h` and prices it so (format §4.5,
+# §8); the contract's estimate (C2) knows one cache-write rate.
+HOUR_WRITE_RATE = 2.0
 
 # Relative use of each model, per kind of session (cron and sub-agents run cheaper models).
 MODEL_WEIGHTS: dict[str, tuple[float, ...]] = {
@@ -80,28 +85,40 @@ def openclaw_config(agent_ids: list[str]) -> dict[str, object]:
     }
 
 
+def long_cache(spec: ModelSpec, agent_id: str) -> bool:
+    """Whether the agent's calls of this model keep their prompt cache an hour."""
+    return spec.dialect == "anthropic" and agent_id in LONG_CACHE_AGENTS
+
+
 def _agent_entry(agent_id: str) -> dict[str, object]:
     if agent_id in LONG_CACHE_AGENTS:
         return {"id": agent_id, "params": {"cacheRetention": "long"}}
     return {"id": agent_id}
 
 
-def recorded_cost(spec: ModelSpec, usage: tuple[int, int, int, int]) -> dict[str, float]:
-    """`usage.cost` as pi writes it: each bucket priced separately, then summed."""
+def recorded_cost(spec: ModelSpec, usage: tuple[int, int, int, int],
+                  hour: int = 0) -> dict[str, float]:
+    """`usage.cost` as pi writes it: each bucket priced separately, then summed; `hour` of
+    the cache writes (`cacheWrite1h`) at the hour rate (HOUR_WRITE_RATE)."""
     if not spec.records_cost:
         return {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0, "total": 0}
     # JSON.stringify writes a zero cost as 0, not 0.0.
     parts: list[float] = [price / 1_000_000 * tokens if tokens else 0
                           for price, tokens in zip(spec.prices, usage, strict=True)]
+    if hour:
+        short = usage[3] - hour
+        parts[3] = (spec.prices[3] / 1_000_000 * short if short else 0) + \
+            HOUR_WRITE_RATE * spec.prices[0] / 1_000_000 * hour
     total = parts[0] + parts[1] + parts[2] + parts[3]
     return {"input": parts[0], "output": parts[1], "cacheRead": parts[2],
             "cacheWrite": parts[3], "total": total}
 
 
-def contract_cost(spec: ModelSpec, usage: tuple[int, int, int, int]) -> float:
-    """The cost the accounting contract assigns to a call (C2)."""
+def contract_cost(spec: ModelSpec, usage: tuple[int, int, int, int], hour: int = 0) -> float:
+    """The cost the accounting contract assigns to a call (C2): the recorded one (with its
+    `hour` of cache writes at the hour rate), else the estimate at the table's rates."""
     if spec.records_cost and sum(usage) > 0:
-        return recorded_cost(spec, usage)["total"]
+        return recorded_cost(spec, usage, hour)["total"]
     if not spec.records_cost and sum(usage) > 0:
         return sum(p * t for p, t in zip(spec.prices, usage, strict=True)) / 1_000_000
     return 0.0
@@ -126,13 +143,13 @@ class Totals:
     calls_by_store: dict[str, int] = field(default_factory=dict)
 
     def add_call(self, spec: ModelSpec, usage: tuple[int, int, int, int], *,
-                 stop_reason: str, tools: int, store: str) -> None:
+                 stop_reason: str, tools: int, store: str, hour: int = 0) -> None:
         self.llm_calls += 1
         self.input_tokens += usage[0]
         self.output_tokens += usage[1]
         self.cache_read_tokens += usage[2]
         self.cache_write_tokens += usage[3]
-        self.cost += contract_cost(spec, usage)
+        self.cost += contract_cost(spec, usage, hour)
         self.estimated_cost_calls += int(not spec.records_cost and sum(usage) > 0)
         self.errors += int(stop_reason == "error")
         self.aborted += int(stop_reason == "aborted")
