@@ -56,7 +56,7 @@ from openclaw_telemetry.demo.writers import (
 from openclaw_telemetry.errors import TelemetryError
 from openclaw_telemetry.sources.discover import AGENT_DB_NAME, IMPORT_ARCHIVE_DIR
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 EXPECTED_NAME = "expected_totals.json"
 
 
