@@ -10,6 +10,7 @@ time). Nothing here stops the watcher: a busy database or a failed delivery is a
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -20,25 +21,56 @@ from sqlalchemy.exc import SQLAlchemyError
 from openclaw_telemetry import rulesfile
 from openclaw_telemetry.config import local_zone_name
 from openclaw_telemetry.dispatch import check
+from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.ingest.bookkeeping import RunSummary
 from openclaw_telemetry.timeframe import zone
 
 RECHECK = 300.0  # seconds
 
 
+def _stamp(path: str) -> tuple[int, int] | None:
+    """What tells a changed rules file: its size and modification time (None: unreadable)."""
+    try:
+        stat = os.stat(os.path.expanduser(path))
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
 class AlertWatch:
-    """Called with each run's summary; loads (and validates) the rules file at once."""
+    """Called with each run's summary; loads (and validates) the rules file at once, and
+    again when it changes."""
 
     def __init__(self, engine: Engine, path: str, env: Mapping[str, str],
                  say: Callable[[str], None], *, quiet: bool = False) -> None:
         self.engine, self.say, self.quiet = engine, say, quiet  # quiet: failures only
+        self.path, self.env = path, env
+        self.stamp = _stamp(path)
         self.config = rulesfile.load(path, env)
         self.tz = zone(local_zone_name(env))
         self.retry = False
         self.last = float("-inf")
 
+    def _reread(self) -> bool:
+        """Whether the rules file changed and was read again (see the module's docstring)."""
+        stamp = _stamp(self.path)
+        if stamp == self.stamp:
+            return False
+        self.stamp = stamp
+        try:
+            self.config = rulesfile.load(self.path, self.env)
+        except ConfigError as exc:
+            self.say(f"warning: {exc}; the rules read before stay in force until the file "
+                     "is fixed")
+            return False
+        if not self.quiet:
+            self.say(f"{time.strftime('%H:%M:%S')} rules file changed, read again: "
+                     f"alert rules {len(self.config.rules)}, budgets {len(self.config.budgets)}")
+        return True
+
     def __call__(self, summary: RunSummary) -> None:
-        changed = bool(summary.totals.new_calls or summary.sessions_updated)
+        changed = (self._reread()
+                   or bool(summary.totals.new_calls or summary.sessions_updated))
         if not (changed or self.retry or time.monotonic() - self.last >= RECHECK):
             return
         self.last = time.monotonic()

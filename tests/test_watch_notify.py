@@ -169,3 +169,48 @@ def test_alerts_setting() -> None:
     assert config.load(["--watch"], env={"OPENCLAW_TELEMETRY_ALERTS": "r.toml"}).alerts == "r.toml"
     assert config.load([], env={"OPENCLAW_TELEMETRY_ALERTS": "r.toml"}).alerts == "r.toml"
     assert config.load([], env={}).alerts is None
+
+
+def test_the_watcher_reads_the_rules_file_again_when_it_changes(tmp_path: Path) -> None:
+    """A budget added to the rules file while `--watch --alerts` runs is evaluated at the
+    next run (the watcher read the file only at its start: the Budgets page showed the new
+    budget far over while nothing was sent). A broken edit is said once and the rules read
+    before stay in force; the watcher keeps running."""
+    from openclaw_telemetry.ingest.bookkeeping import RunSummary
+    from openclaw_telemetry.store import make_engine
+    from openclaw_telemetry.watch_alerts import AlertWatch
+
+    receiver = HttpReceiver().start()
+    hook = f'notify = ["json://127.0.0.1:{receiver.port}/hook"]\n'
+    quiet = '[[rule]]\nname = "Quiet"\nmetric = "session_cost"\ncritical = 1000\n'
+    rules = tmp_path / "rules.toml"
+    rules.write_text(hook + quiet)
+    now_ms = int(time.time() * 1000)
+    write(state_dir(tmp_path), "r1.jsonl", header("r1", now_ms - 5000),
+          assistant(now_ms - 4000, cost=2.0, response_id="1"))
+    db = tmp_path / "r.db"
+    env = {"PATH": "/usr/bin:/bin", "TZ": "UTC"}
+    subprocess.run([sys.executable, str(ROOT / "session_parser.py"), "-q", "--sessions-dir",
+                    str(tmp_path / "state"), "--db", str(db)], check=True, env=env, timeout=120)
+    said: list[str] = []
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        watch = AlertWatch(engine, str(rules), env, said.append)
+        watch(RunSummary())
+        assert receiver.requests == []
+        rules.write_text(hook + quiet + '[[budget]]\nname = "Second"\nperiod = "day"\n'
+                         'amount = 0.1\n')
+        watch(RunSummary())  # a run that changed nothing: the new file is read all the same
+        assert [json.loads(r.body)["title"] for r in receiver.requests] == [
+            "[OpenClaw] Budget Second at 100%"]
+        assert any("read again" in line for line in said)
+        rules.write_text(hook + '[[budget]]\nname = "Third"\nperiod = "fortnight"\n')
+        watch(RunSummary())
+        watch(RunSummary())
+        broken = [line for line in said if "fortnight" in line or "period" in line]
+        assert len(broken) == 1 and broken[0].startswith("warning: ")
+        assert "rules read before stay in force" in broken[0]
+        assert len(receiver.requests) == 1
+    finally:
+        engine.dispose()
+        receiver.stop()
