@@ -257,8 +257,21 @@ def test_session_link_of_the_basic_dashboard(sample_db: tuple[str, Path],
     at.run()
     ok(at)
     assert at.segmented_control(key="view").value == "sessions"
-    assert "Session" in [h.value for h in at.subheader]
+    # the session the link opened comes first: below the tiles and the timeline it was
+    # 4.5 phone screens down, and a link opens a page at its top
+    headings = [h.value for h in at.subheader]
+    assert headings[0] == "Session" and headings.count("Session") == 1, headings
     assert any(wanted in t.value for t in at.text)
+    at.button(key="session-close").click().run()
+    ok(at)
+    assert "session" not in at.query_params
+    # a session opened later by a row of the table (the user is down at the table) opens
+    # where it did, above the table
+    at.query_params["session"] = wanted
+    at.run()
+    ok(at)
+    headings = [h.value for h in at.subheader]
+    assert headings.index("Session") > headings.index("Timeline"), headings
 
 
 def test_the_enhanced_dashboard_opens_the_basic_ones_links(

@@ -32,6 +32,7 @@ ENHANCED = (("overview", "Overview", ":material/dashboard:"),
 VIEWS = {"models": ("Models", models.render), "tools": ("Tools", tools.render),
          "sessions": ("Sessions", sessions.render),
          "automation": ("Cron & sub-agents", automation.render)}
+LINKED_KEY = "basic-linked-session"
 
 
 def configure(title: str) -> None:
@@ -54,14 +55,34 @@ def basic() -> None:
         return
     view = dataclasses.replace(view, session_link=f"?{VIEW_PARAM}=sessions&{SESSION_PARAM}={{}}")
     def body(ctx: shell.Ctx) -> None:
+        linked = _linked_session()
+        if linked is not None:
+            sessions.session(ctx, linked)
+            st.divider()
         overview.kpis(ctx)
         st.subheader("Timeline")
         timeline.render(ctx)
         choice = widgets.url_choice("View", {k: title for k, (title, _) in VIEWS.items()},
                                     param=VIEW_PARAM, default="sessions", key="view")
-        VIEWS[choice][1](ctx)
+        if choice == "sessions":
+            sessions.render(ctx, detail=linked is None)
+        else:
+            VIEWS[choice][1](ctx)
 
     shell.live(view, body, "basic", "OpenClaw Telemetry")
+
+
+def _linked_session() -> str | None:
+    """The session the basic dashboard was opened with (a notification's or a table's
+    link), while it stays open: it comes first, since a link opens the page at its top,
+    where the session view is screens down. A session opened afterwards from the table,
+    where the user is, opens there."""
+    current = st.query_params.get(SESSION_PARAM) or None
+    opened = st.session_state.setdefault(LINKED_KEY, current)
+    if current is None or current != opened:
+        st.session_state[LINKED_KEY] = None  # closed or another: later ones open in place
+        return None
+    return current
 
 
 def enhanced() -> None:

@@ -153,9 +153,10 @@ def session(ctx: shell.Ctx, session_id: str) -> None:
         ctx, session_id, gateway)
 
 
-def render(ctx: shell.Ctx) -> None:
+def render(ctx: shell.Ctx, *, detail: bool = True) -> None:
+    """The session of the URL (unless `detail` is False: shown elsewhere), then the table."""
     wanted = st.query_params.get(SESSION_PARAM)
-    if wanted:
+    if wanted and detail:
         session(ctx, str(wanted))
         st.divider()
     frame = table_view(ctx)
