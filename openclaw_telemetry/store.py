@@ -115,9 +115,20 @@ def refuse_foreign(engine: Engine, url: str) -> None:
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    _sqlite_pragmas(dbapi_conn, wal=True)
+
+
+def _on_sqlite_read_connect(dbapi_conn: Any, _record: Any) -> None:
+    _sqlite_pragmas(dbapi_conn, wal=False)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, *, wal: bool) -> None:
+    """The connection's settings; `wal`: also put the file in WAL mode, the one that writes
+    (a reader takes the file in the journal mode it has)."""
     cursor = dbapi_conn.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    _use_wal(cursor)
+    if wal:
+        _use_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")
     # 16 MiB: as fast as 32 for a cold ingest of 100k calls (random-key index inserts), and
     # with its parsing processes under 250 MB on a 1 GB history (bench/README.md, Session 16)
@@ -141,10 +152,13 @@ def _use_wal(cursor: Any) -> None:
         time.sleep(0.05)
 
 
-def make_engine(url: str, *, create: bool = True, pooled: bool = True) -> Engine:
+def make_engine(url: str, *, create: bool = True, pooled: bool = True,
+                reader: bool = False) -> Engine:
     """An engine for the URL; SQLite files are created 0600 and put in WAL mode.
     `pooled=False` opens the file anew for every connection (a reader that must see a
-    database file replaced under it, never the old file a pooled connection keeps open)."""
+    database file replaced under it, never the old file a pooled connection keeps open).
+    `reader`: the commands that only read (and the dashboards) take the file in the
+    journal mode it has: switching it is a write, which a read-only file refuses."""
     path = sqlite_path(url)
     if path is None and make_url(url).get_backend_name() == "sqlite":
         raise ConfigError(f"--db {describe(url)}: an in-memory database keeps nothing; give "
@@ -162,7 +176,8 @@ def make_engine(url: str, *, create: bool = True, pooled: bool = True) -> Engine
                   else "give a SQLite file or postgresql+psycopg://USER@HOST:PORT/DATABASE")
         raise ConfigError(f"--db {describe(url)}: {exc}; {usable}") from None
     if path is not None:
-        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "connect", _on_sqlite_read_connect if reader
+                     else _on_sqlite_connect)
     return engine
 
 
@@ -198,9 +213,15 @@ _NEXT_STEPS = (
 
 def cannot_open(url: str, exc: SQLAlchemyError) -> str:
     """Why the database at `url` cannot be opened, for a person: the URL (no password),
-    the driver's reason, and for a server's usual refusals what to do."""
+    the driver's reason, and for a server's usual refusals, or a SQLite file in a folder
+    this user cannot write, what to do."""
     reason = _short(exc)
     steps = [step for said, step in _NEXT_STEPS if said.search(reason)]
+    path = sqlite_path(url)
+    if path is not None and not os.access(path.parent, os.W_OK):
+        steps.append(f"SQLite writes its -wal and -shm files beside a WAL database even to "
+                     f"read it, and this user cannot write to {path.parent}: give it write "
+                     "access to that folder, or copy the database to one it can write")
     return f"cannot open {describe(url)}: {reason}" + (f" ({steps[0]})" if steps else "")
 
 
@@ -216,7 +237,7 @@ def open_existing(db: str) -> Engine:
     read it (alerts, exporter): never creates or migrates it."""
     url = database_url(db)
     try:
-        engine = make_engine(url, create=False)
+        engine = make_engine(url, create=False, reader=True)
         status = schema_status(engine)
         if status == "foreign":
             refuse_foreign(engine, url)

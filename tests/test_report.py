@@ -6,6 +6,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -278,3 +285,52 @@ def test_json_costs_carry_no_float_noise() -> None:
     noisy = Usage("Total", (), 3, 0, 0, 0, 0, 0.1 + 0.2)
     assert _numbers(noisy)["cost"] == 0.3
     assert _numbers(noisy._replace(cost=1216.41253996))["cost"] == 1216.41253996
+
+
+def test_reading_leaves_the_file_as_it_is(tmp_path: Path) -> None:
+    """The commands that only read never write on open: a database in another journal mode
+    (rollback, as a copy or a backup tool may leave it) is read as it is, not switched to
+    WAL (a write, which a read-only file refused: "attempt to write a readonly database")."""
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    build_fleet(url).dispose()
+    with sqlite3.connect(tmp_path / "fleet.db") as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    code, _, err = report(url, "model", "--json")
+    assert code == 0, err
+    with sqlite3.connect(tmp_path / "fleet.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                    reason="needs root and setpriv, to read as another user")
+def test_a_database_in_a_folder_the_user_cannot_write(request: pytest.FixtureRequest) -> None:
+    """As a user who may read the database but not write its folder: a file in rollback
+    mode is read; a WAL file cannot be (SQLite writes its -wal and -shm beside it even to
+    read), and the error says why and what to do instead of "attempt to write a readonly
+    database" alone."""
+    root = Path(__file__).resolve().parents[1]
+    outer = Path(tempfile.mkdtemp(prefix="oc-readonly-"))  # (pytest's tmp_path is root's)
+    folder = outer / "ro"
+    folder.mkdir()
+    db = folder / "fleet.db"
+    build_fleet(f"sqlite:///{db}").dispose()
+    os.chmod(db, 0o644)
+    for path in (outer, folder):
+        os.chmod(path, 0o755)
+    request.addfinalizer(lambda: shutil.rmtree(outer))
+
+    def as_nobody() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               sys.executable, str(root / "session_parser.py"), "report",
+                               "model", "--db", str(db)], capture_output=True, text=True,
+                              timeout=120, cwd="/", env={"PATH": "/usr/bin:/bin"})
+
+    walled = as_nobody()
+    assert walled.returncode == EXIT_NOINPUT
+    assert f"this user cannot write to {folder}" in walled.stderr, walled.stderr
+    assert "Traceback" not in walled.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    read_only = as_nobody()
+    assert read_only.returncode == 0, read_only.stderr
+    assert "Total" in read_only.stdout

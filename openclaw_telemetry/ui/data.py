@@ -43,7 +43,7 @@ def engine(url: str) -> Engine:
     """One engine per database; never creates a file (missing -> DatabaseError). SQLite
     files are opened anew for each read, so a file replaced under the dashboard is read,
     never the old one a pooled connection would keep open."""
-    return make_engine(url, create=False, pooled=False)
+    return make_engine(url, create=False, pooled=False, reader=True)
 
 
 def source(url: str) -> Source:
