@@ -1134,3 +1134,29 @@ def test_the_cron_chart_spans_the_selection_not_the_database(
     (daily,) = charts(at, "cron-daily")
     low, _high = json.loads(daily.proto.spec)["layout"]["xaxis"]["range"]
     assert pd.Timestamp(low).date() >= (now - timedelta(days=8)).date()  # (a week at least)
+
+
+def test_the_session_tiles_show_how_the_cost_was_obtained_only_when_it_was_mixed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session whose cost was all recorded had six tiles, "Recorded" equal to "Cost" and
+    "Estimated $0.00" and "Subscription $0.00" among them: on a phone they pushed "What
+    drove the cost" 1.5 screens down. The split by source is shown when there is one."""
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    db = tmp_path / "t.db"
+    build(f"sqlite:///{db}", [session("plain"), session("mixed")],
+          [call("plain", now, 2.0), call("plain", now + timedelta(seconds=5), 1.0),
+           call("mixed", now, 2.0),
+           call("mixed", now + timedelta(seconds=5), 0.5, cost_source="estimated"),
+           call("mixed", now + timedelta(seconds=9), 0.25, subscription=True)]).dispose()
+    for wanted, labels in (("plain", ["Cost", "LLM calls", "Errors"]),
+                           ("mixed", ["Cost", "Recorded", "Estimated", "Subscription",
+                                      "LLM calls", "Errors"])):
+        at = app("dashboard_enhanced.py", db, monkeypatch)
+        at.query_params["view"] = "sessions"
+        at.query_params["session"] = wanted
+        at.run()
+        ok(at)
+        shown = metrics(at)
+        assert list(shown)[:len(labels)] == labels, (wanted, shown)
+    assert (shown["Cost"], shown["Recorded"], shown["Estimated"], shown["Subscription"]) == (
+        "$2.75", "$2.25", "$0.50", "$0.25")

@@ -66,14 +66,22 @@ def who_and_what(ctx: shell.Ctx, row: pd.Series, profile: pd.DataFrame, name: st
     st.text("\n".join(lines))
     if got is None:
         return
-    tiles([Tile("Cost", fmt.money(got["cost"]), help="all calls of the session"),
-           Tile("Recorded", fmt.money(got["recorded_cost"]),
-                help="cost OpenClaw recorded with the call"),
-           Tile("Estimated", fmt.money(got["estimated_cost"]),
-                help="priced from your prices or the price library"),
-           Tile("Subscription", fmt.money(got["subscription_cost"]),
-                help="list-price equivalent of subscription or login providers: not money "
-                     "spent"),
+    # how the cost was obtained, where there is something to tell: a cost all recorded
+    # (the usual case) had "Recorded" equal to it beside "Estimated $0.00"
+    estimated = float(got["estimated_cost"]) > 0
+    sources = [Tile("Recorded", fmt.money(got["recorded_cost"]),
+                    help="cost OpenClaw recorded with the call"),
+               Tile("Estimated", fmt.money(got["estimated_cost"]),
+                    help="priced from your prices or the price library")] if estimated else []
+    if float(got["subscription_cost"]) > 0:
+        sources.append(Tile("Subscription", fmt.money(got["subscription_cost"]),
+                            help="list-price equivalent of subscription or login providers: "
+                                 "not money spent"))
+    tiles([Tile("Cost", fmt.money(got["cost"]),
+                help="all calls of the session" + (
+                    "" if estimated or int(got["unpriced_calls"])
+                    else ", as OpenClaw recorded it")),
+           *sources,
            Tile("LLM calls", fmt.count(got["calls"])),
            Tile("Errors", fmt.count(got["errors"]))])
     if int(got["unpriced_calls"]):
