@@ -8,8 +8,8 @@ or Parquet to a binary stream, never holding more than one chunk.
 - Parquet: pyarrow's `ParquetWriter` with an explicit schema from the columns' types
   (one row group per chunk), so an empty export is still a file with its schema.
 
-Datetimes are stored naive UTC and written as ISO 8601 with a `Z` (Parquet: timestamps in
-microseconds, UTC); days as `YYYY-MM-DD`. pyarrow is imported only for Parquet.
+Datetimes are stored naive UTC and written as ISO 8601 to the microsecond with a `Z`
+(Parquet: timestamps in microseconds, UTC); days as `YYYY-MM-DD`. pyarrow is imported only for Parquet.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, Literal
 import orjson
 
 from openclaw_telemetry.read.export import Export
+from openclaw_telemetry.timeframe import iso
 
 Format = Literal["csv", "json", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "json", "parquet")
@@ -35,11 +36,6 @@ def write(table: Export, fmt: Format, sink: BinaryIO) -> int:
     """Write every row of `table` to `sink` in `fmt`; return the number of rows."""
     writer = {"csv": _csv, "json": _json_lines, "parquet": _parquet}[fmt]
     return writer(table, sink)
-
-
-def iso(value: datetime) -> str:
-    """A stored (naive UTC) moment as ISO 8601 UTC: '2026-01-10T08:00:00Z'."""
-    return value.isoformat() + "Z"
 
 
 def _text(kind: type) -> Callable[[Any], Any]:

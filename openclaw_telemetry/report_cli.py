@@ -37,6 +37,7 @@ from openclaw_telemetry.read.reports import (
     summed,
     usage_report,
 )
+from openclaw_telemetry.timeframe import iso
 from openclaw_telemetry.ui import format as fmt
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def as_json(args: argparse.Namespace, chosen: Selection,
     if isinstance(answer, SessionReport):
         rows = [{"gateway": s.gateway, "session_id": s.session_id, "name": s.name,
                  "agent": s.agent, "kind": s.kind, "model": list(s.usage.models),
-                 "started": s.started, "last_activity": s.last_activity,
+                 "started": _moment(s.started), "last_activity": _moment(s.last_activity),
                  **_numbers(s.usage)}
                 for s in answer.sessions]
         return {**head, "rows": rows,
@@ -142,11 +143,16 @@ def as_json(args: argparse.Namespace, chosen: Selection,
             "totals": _numbers(summed(answer))}
 
 
+def _moment(value: datetime | None) -> str | None:
+    """A time as the exports write it (`export_format.iso`: to the microsecond, so that
+    times sort as text)."""
+    return None if value is None else iso(value)
+
+
 def _write_json(report: dict[str, Any], out: TextIO) -> None:
-    """The report as indented JSON; naive datetimes (UTC) as ISO 8601 with a 'Z'. Bytes
-    straight to a binary stream where there is one (no decode of a 20 MB report)."""
-    text = orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
-                        | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
+    """The report as indented JSON. Bytes straight to a binary stream where there is one
+    (no decode of a 20 MB report)."""
+    text = orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     binary = getattr(out, "buffer", None)
     if binary is None:
         out.write(text.decode())

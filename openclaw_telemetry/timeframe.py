@@ -203,3 +203,10 @@ def offset_segments(tz: tzinfo, first: datetime, last: datetime) -> Segments:
             offsets.append(current)
         cursor = following
     return Segments(tuple(starts), tuple(offsets))
+
+
+def iso(value: datetime) -> str:
+    """A stored (naive UTC) moment as ISO 8601 UTC, as exports and `report --json` write it:
+    always to the microsecond (as stored), so that times sort as text,
+    '2026-01-10T08:00:00.000000Z'."""
+    return value.isoformat(timespec="microseconds") + "Z"

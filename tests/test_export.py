@@ -9,9 +9,11 @@ import contextlib
 import io
 import json
 import os
+import re
 import stat
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +157,11 @@ def test_raw_values_iso_utc_times_and_a_typed_parquet_schema(fleet: str, tmp_pat
     ran = export(fleet, "--what", "calls", "--format", "csv")
     header, first = ran.out.decode().splitlines()[:2]
     row = dict(zip(header.split(","), first.split(","), strict=True))
-    assert row["timestamp"] == "2026-01-10T08:00:00Z" and row["cost"] == "0.5"
+    assert row["timestamp"] == "2026-01-10T08:00:00.000000Z" and row["cost"] == "0.5"
     assert row["is_error"] == "false" and row["recorded_cost"] == ""
     line = json.loads(export(fleet, "--what", "calls", "--format", "json").out.splitlines()[0])
     assert (line["timestamp"], line["cost"], line["recorded_cost"]) == (
-        "2026-01-10T08:00:00Z", 0.5, None)
+        "2026-01-10T08:00:00.000000Z", 0.5, None)
     path = tmp_path / "c.parquet"
     assert export(fleet, "--what", "calls", "--format", "parquet", "-o", str(path)).code == 0
     schema = pq.read_schema(path)
@@ -401,3 +403,18 @@ def test_the_session_search_narrows_the_download(tmp_path: Path,
     assert not at.exception, [e.value for e in at.exception]
     rows = deferred["openclaw-sessions.csv"]().decode().splitlines()
     assert len(rows) == 2 and ",s2," in rows[1]
+
+
+def test_times_are_written_to_one_precision(tmp_path: Path) -> None:
+    """'…06:02:50Z' beside '…06:02:38.183000Z': Python's isoformat drops the fraction when it
+    is zero, so the column sorted as text put 06:02:50 before 06:02:38.183."""
+    from telemetry_db import build, call, session
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    t = datetime(2026, 1, 10, 6, 2, 38, 183000)
+    build(url, [session("s1")], [call("s1", t), call("s1", t.replace(second=50, microsecond=0))]
+          ).dispose()
+    for fmt in ("csv", "json"):
+        out = export(url, "--what", "calls", "--format", fmt).out.decode()
+        times = re.findall(r"2026-01-10T[0-9:.]+Z", out)
+        assert times == ["2026-01-10T06:02:38.183000Z", "2026-01-10T06:02:50.000000Z"], fmt

@@ -141,8 +141,8 @@ def test_session_report_lists_the_most_expensive_and_counts_all(fleet: str) -> N
     assert len(answer["rows"]) == 1 and answer["totals"]["sessions"] == 3
     top = answer["rows"][0]
     assert (top["gateway"], top["session_id"], top["cost"]) == (GW_B, "s1", 12.0)
-    assert top["last_activity"] == "2026-01-12T11:00:00Z"
-    assert top["started"] == "2026-01-10T09:00:00Z"  # its first call (export_db)
+    assert top["last_activity"] == "2026-01-12T11:00:00.000000Z"
+    assert top["started"] == "2026-01-10T09:00:00.000000Z"  # its first call (export_db)
     code, out, _ = report(fleet, "session", "--limit", "1")
     assert code == 0 and "The 1 most expensive of 3 sessions" in out
 
