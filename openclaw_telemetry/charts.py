@@ -11,6 +11,7 @@ says so instead of showing empty axes. Money is in dollars; every figure has a t
 from __future__ import annotations
 
 import html
+import math
 import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -88,15 +89,35 @@ def _order(frame: pd.DataFrame, measure: str, column: str = "series") -> list[st
 
 
 def time_axis(fig: go.Figure, unit: str, start: datetime | pd.Timestamp | None,
-              end: datetime | pd.Timestamp | None) -> None:
+              end: datetime | pd.Timestamp | None, *, anchor: pd.Timestamp | None = None
+              ) -> None:
     """Ticks that fit the bucket unit, over the range shown (at least a day of hours, a
-    week of days or half a year of months, so one bucket never fills the plot)."""
+    week of days or half a year of months, so one bucket never fills the plot); days are
+    labelled from `anchor` (the first with data), else from the first shown."""
     _period, least, ticks = _UNITS.get(unit, _UNITS["day"])
     if start is not None and end is not None:
         low, high = pd.Timestamp(start), pd.Timestamp(end)
         low = min(low, high - least)
         fig.update_xaxes(range=[low, high])
-    fig.update_xaxes(tickformat=ticks, dtick="M1" if unit == "month" else None)
+        if unit == "day":
+            _day_ticks(fig, low, high, low if anchor is None else anchor)
+    if unit == "month":  # a month's name in the middle of its month, over its bar
+        fig.update_xaxes(dtick="M1", ticklabelmode="period")
+    fig.update_xaxes(tickformat=ticks)
+
+
+_DAY_LABELS = 7  # at most: "Nov 24" seven times fits a phone's plot
+
+
+def _day_ticks(fig: go.Figure, low: pd.Timestamp, high: pd.Timestamp,
+               anchor: pd.Timestamp) -> None:
+    """A day's label under its bar's middle, every day or every few days, `anchor`'s day
+    among them: plotly's own ticks are midnights it picks (every other day from the day
+    after a lone bar: no label of its own)."""
+    days = math.ceil((high - low.normalize()) / pd.Timedelta(days=1))
+    step = max(1, math.ceil(days / _DAY_LABELS))
+    fig.update_xaxes(tickmode="linear", tick0=anchor.normalize() + pd.Timedelta(hours=12),
+                     dtick=step * _DAY_MS)
 
 
 def count_axis(fig: go.Figure, highest: float) -> None:
@@ -142,7 +163,8 @@ def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
         count_axis(fig, frame.groupby("bucket")[measure].sum().max())
     first, last = _bounds(frame, unit)
     time_axis(fig, unit, span[0] if span[0] is not None else first,
-              span[1] if span[1] is not None else last)
+              span[1] if span[1] is not None else last,
+              anchor=pd.Timestamp(frame.loc[frame[measure] != 0, "bucket"].min()))
     return _layout(fig, title, height=360 + _legend_room(len(names)))
 
 

@@ -68,7 +68,24 @@ def test_monthly_bars_are_labelled_by_month_and_span_their_month() -> None:
                           "series": ["m", "m"], "cost": [1.0, 2.0], "calls": [1, 1]})
     fig = charts.timeline(frame, unit="month")
     assert fig.layout.xaxis.tickformat == "%b %Y" and fig.layout.xaxis.dtick == "M1"
+    assert fig.layout.xaxis.ticklabelmode == "period"  # a month's name over its bar
     assert fig.data[0].xperiod == "M1" and fig.data[0].xperiodalignment == "middle"
+
+
+def test_a_day_is_labelled_under_its_bar() -> None:
+    """One day of calls on a fortnight's axis: plotly ticked every other midnight from the
+    day after (Nov 25, 27 …), so the one bar, Nov 24, stood left of the first label with
+    none of its own. The labels now stand under the bars' middles, from the first day."""
+    day = pd.Timestamp("2026-11-24", tz="UTC")
+    frame = pd.DataFrame({"bucket": [day], "series": ["m"], "cost": [1.0], "calls": [1]})
+    for start, span_days, step in ((day, 14, 2), (day, 7, 1), (day - pd.Timedelta(days=16),
+                                                               30, 5), (day, 90, 13)):
+        fig = charts.timeline(frame, unit="day",
+                              span=(start, start + pd.Timedelta(days=span_days)))
+        axis = fig.layout.xaxis
+        assert axis.tickmode == "linear" and axis.dtick == step * 86_400_000, span_days
+        assert pd.Timestamp(axis.tick0) == day + pd.Timedelta(hours=12)  # the bar's middle
+        assert span_days / step <= 7  # labels that fit a phone
 
 
 def test_one_day_bucket_does_not_fill_the_plot() -> None:
