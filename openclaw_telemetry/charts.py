@@ -216,12 +216,16 @@ def ranked_bars(frame: pd.DataFrame, *, names: str, values: str, title: str,
 
 
 def short_labels(labels: list[str], width: int = 28) -> list[str]:
-    """Labels of at most `width` characters, a long one losing its middle ('agent:main:…
-    2026-11-24 03:19': the end, often a start time, tells one key's sessions apart);
-    labels that would then read alike keep more of themselves until they differ."""
+    """Labels of at most `width` characters. A long one first loses what every bar says
+    alike (`_bare`: the 'agent:' every session key begins with, and the agent's id where
+    all keys on the chart are one agent's), then its middle (`_middle`: the head, a key's
+    channel and kind, before the end, a session's start); labels that would then read
+    alike keep more of themselves, the redundant prefix last, until they differ."""
+    bare = _bare(labels)
     widths = [width] * len(labels)
     while True:
-        short = [_middle(label, w) for label, w in zip(labels, widths, strict=True)]
+        short = [label if w >= len(label) else _middle(stem, w)
+                 for label, stem, w in zip(labels, bare, widths, strict=True)]
         alike = {s for s in short if short.count(s) > 1}
         grow = [i for i, s in enumerate(short) if s in alike and s != labels[i]]
         if not grow:
@@ -230,12 +234,25 @@ def short_labels(labels: list[str], width: int = 28) -> list[str]:
             widths[i] += 4
 
 
+def _bare(labels: list[str]) -> list[str]:
+    """Each label without the 'agent:' of a session key, nor the agent's id ('main:') where
+    every key among the labels is that one agent's (a chart of one agent's sessions)."""
+    keys = [parts if parts[0] == "agent" and len(parts) == 3 else None
+            for parts in (label.split(":", 2) for label in labels)]
+    one_agent = len({key[1] for key in keys if key is not None}) == 1
+    return [label if key is None else key[2] if one_agent else f"{key[1]}:{key[2]}"
+            for label, key in zip(labels, keys, strict=True)]
+
+
 def _middle(label: str, width: int) -> str:
-    """`label` with its middle replaced by '…' to `width` characters; 3/5 kept of its end."""
+    """`label` with its middle replaced by '…' to `width` characters: 3/5 kept of its head,
+    cut after its last ':' or space if that keeps half of it, and the rest of its end."""
     if len(label) <= width:
         return label
-    tail = (width - 1) * 3 // 5
-    return f"{label[:width - 1 - tail]}…{label[-tail:]}"
+    keep = (width - 1) * 3 // 5
+    head = label[:keep]
+    cut = max(head.rfind(":"), head.rfind(" ")) + 1
+    return f"{head[:cut] if cut * 2 >= keep else head}…{label[keep + 1 - width:]}"
 
 
 def token_kinds(frame: pd.DataFrame, *, by: str, title: str) -> go.Figure:

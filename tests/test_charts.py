@@ -307,14 +307,15 @@ def test_an_empty_markers_panel_says_there_is_nothing_to_mark() -> None:
 def test_long_bar_labels_are_shortened_and_stay_apart() -> None:
     """Review 17 (390 px): 'agent:main:main · started 2026-11-24 03:19' took 70 % of a
     phone's width beside a 60 px bar. Long labels lose their middle (the start time at the
-    end tells one key's sessions apart); labels that would then read alike keep more; the
+    end tells one key's sessions apart; review 18: what every key says alike goes first, see
+    below); labels that would then read alike keep more; the
     whole name is in the hover."""
     run = "agent:main:cron:ef212854-b9a6-4936-8768-82df3d1d84ec:run:{} · started 2026-11-24 03:25"
     names = ["agent:main:main · started 2026-11-24 03:19",
              "agent:main:main · started 2026-11-24 03:22", "fake-gpt-4o",
              run.format("b9af3eb7"), run.format("c0ffee00")]
     short = charts.short_labels(names)
-    assert short[:3] == ["agent:main:…2026-11-24 03:19", "agent:main:…2026-11-24 03:22",
+    assert short[:3] == ["main · started …11-24 03:19", "main · started …11-24 03:22",
                          "fake-gpt-4o"]
     assert len(set(short)) == len(names) and all("…" in s for s in short[3:])
     assert charts.short_labels(["same", "same"]) == ["same", "same"]
@@ -324,3 +325,44 @@ def test_long_bar_labels_are_shortened_and_stay_apart() -> None:
     assert list(bars.y) == [charts.safe(n) for n in names[::-1]]  # one bar per session
     assert list(fig.layout.yaxis.ticktext) == [charts.safe(s) for s in short[::-1]]
     assert "%{y}" in bars.hovertemplate
+
+
+def _ticks(names: list[str]) -> list[str]:
+    """The axis labels `ranked_bars` gives bars of these names, largest (first) on top."""
+    frame = pd.DataFrame({"name": names, "cost": [float(len(names) - i)
+                                                  for i in range(len(names))]})
+    fig = charts.ranked_bars(frame, names="name", values="cost", title="t")
+    assert list(fig.data[0].y) == [charts.safe(n) for n in names[::-1]]  # hover: whole
+    return list(fig.layout.yaxis.ticktext)[::-1]
+
+
+def test_short_bar_labels_keep_the_channel_not_what_every_bar_says() -> None:
+    """Review 18: 'agent:main:telegram:direct:12345 · started …' read 'agent:main:…2026-11-24
+    03:19' on the axis, the channel only in the hover. A long label first loses the
+    'agent:' every session key begins with, and the agent's id where every key on the
+    chart is one agent's; the cut then keeps more of the head (channel, kind) than of the
+    end (the start, without its year), at a ':' or a space where one is near."""
+    one_agent = ["agent:main:telegram:direct:12345 · started 2026-11-24 03:19",
+                 "agent:main:main · started 2026-11-24 03:22",
+                 "agent:main:discord:group:987654 · started 2026-11-24 03:25",
+                 "agent:main:cron:ef212854-b9a6-4936-8768-82df3d1d84ec · started 2026-11-24 "
+                 "03:30", "fake-gpt-4o", "agent:main:main"]
+    assert _ticks(one_agent) == ["telegram:direct:…11-24 03:19", "main · started …11-24 03:22",
+                                 "discord:group:…11-24 03:25", "cron:ef212854-b9…11-24 03:30",
+                                 "fake-gpt-4o", "agent:main:main"]  # short ones stay whole
+    two_agents = ["agent:ops:telegram:direct:6072211481 · started 2026-11-19 21:53",
+                  "agent:main:main · started 2026-11-15 22:56",
+                  "5c65ecf2-73ca-4ff1-b9d9-031bf0ee4222 · started 2026-10-27 20:43"]
+    assert _ticks(two_agents) == ["ops:telegram:…11-19 21:53", "main:main · …11-15 22:56",
+                                  "5c65ecf2-73ca-4f…10-27 20:43"]
+
+
+def test_short_bar_labels_that_would_read_alike_stay_apart() -> None:
+    """Two peers of one channel started in the same minute keep more of themselves; a
+    session labelled 'main' beside the key agent:main:main keeps the key's prefix."""
+    peers = ["agent:main:telegram:direct:12345 · started 2026-11-24 03:19",
+             "agent:main:telegram:direct:67890 · started 2026-11-24 03:19"]
+    short = _ticks(peers)
+    assert len(set(short)) == 2 and all(s.startswith("telegram:direct:") for s in short)
+    named = ["agent:main:main · started 2026-11-24 03:19", "main · started 2026-11-24 03:19"]
+    assert _ticks(named) == named
