@@ -187,3 +187,27 @@ def test_the_comparisons_page_compares_each_job(tmp_path: Path,
     ok(at)
     said = [i.value for i in at.info]
     assert "1 cron job in this range and filter: comparing needs at least two." in said
+
+
+def test_a_phone_shows_each_jobs_cost_runs_and_cost_per_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 18 (390 px: 358 px of table): beside a job's name as wide as its text, a
+    phone showed Cost, Job, Runs and half of 'Avg $/run'; Max $/run, Calls and the rest
+    were off to the right. The name has a width of its own, and the per-run headers are
+    no wider than their amounts (what they mean is in their help)."""
+    from openclaw_telemetry.ui.pages.automation import JOB_WIDTH
+
+    rows, calls = runs(datetime.now().replace(microsecond=0) - timedelta(hours=1))
+    db = tmp_path / "jobs.db"
+    build(f"sqlite:///{db}", [r for r in rows if r["gateway"] == GW_A],
+          [c for c in calls if c["gateway"] == GW_A]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/automation.py").run()
+    ok(at)
+    (table,) = [d for d in at.dataframe if "avg_run" in d.value.columns]
+    order, config = list(table.proto.column_order), json.loads(table.proto.columns)
+    assert order[:5] == ["cost", "job", "runs", "avg_run", "max_run"]
+    assert config["job"]["width"] == JOB_WIDTH
+    assert [config[c]["label"] for c in ("avg_run", "max_run")] == ["Avg/run", "Max/run"]
+    assert "on average" in config["avg_run"]["help"]
+    assert "most expensive run" in config["max_run"]["help"]

@@ -679,7 +679,8 @@ def test_a_cron_job_of_each_gateway_is_a_row_of_its_own(
     assert "gateway" in jobs.proto.column_order
     # a run costs a few cents: "$0.03" against "$0.04" hid runs of $0.0346 and $0.0355
     formats = {name: c["type_config"]["format"]
-               for name, c in json.loads(jobs.proto.columns).items() if "type_config" in c}
+               for name, c in json.loads(jobs.proto.columns).items()
+               if "format" in c.get("type_config", {})}
     assert (formats["avg_run"], formats["max_run"], formats["cost"]) == (
         "$%.4f", "$%.4f", "dollar")
     assert jobs.value[["job", "gateway", "cost"]].values.tolist() == [

@@ -30,6 +30,9 @@ from openclaw_telemetry.ui.widgets import (
 # read.subagent_rollup: subagent_share = subagent_cost / total_cost (own + sub-agent cost)
 SHARE_HELP = ("Sub-agent $ as a share of Total $: of what this session and the sub-agents "
               "it spawned cost in the range, the part its sub-agents spent")
+JOB_WIDTH = 120  # px; see `cron`
+AVG_RUN_HELP = "Cost / Runs: what a run cost on average (its calls in the range)"
+MAX_RUN_HELP = "What the job's most expensive run cost (its calls in the range)"
 
 
 def cron(ctx: shell.Ctx) -> None:
@@ -47,14 +50,18 @@ def cron(ctx: shell.Ctx) -> None:
     span = (since, ctx.local(ctx.end) if until is None else until)
     chart(charts.cron_daily(activity.daily, colours, unit=unit.value, span=span),
           "cron-daily")
+    # On a phone (390 px: 358 px of table) a job's cost, runs and cost per run stand beside
+    # its name: the name has a width of its own (a longer one is cut; the chart's legend
+    # names it whole) and the per-run headers are as narrow as their amounts. A wider
+    # screen shares out the room left: at 1440 px a name of some 25 characters shows whole.
     table(jobs, key="cron-jobs", column_order=with_gateway(ctx, [
         "cost", "job", "runs", "avg_run", "max_run", "calls", "tokens", "errors",
         "last_run"]), column_config={
-        "job": "Job", "gateway": "Gateway", "runs": count_column("Runs"),
-        "calls": count_column("Calls"),
+        "job": st.column_config.TextColumn("Job", width=JOB_WIDTH), "gateway": "Gateway",
+        "runs": count_column("Runs"), "calls": count_column("Calls"),
         "tokens": count_column("Tokens"), "cost": money_column("Cost"),
-        "avg_run": money_column("Avg $/run", per_call=True),
-        "max_run": money_column("Max $/run", per_call=True),
+        "avg_run": money_column("Avg/run", per_call=True, help=AVG_RUN_HELP),
+        "max_run": money_column("Max/run", per_call=True, help=MAX_RUN_HELP),
         "last_run": time_column("Last run"), "errors": count_column("Errors")})
     runs = local_times(activity.runs, ["start_time", "end_time"], ctx.tz)
     runs["open"] = session_links(ctx, runs["session_id"], runs["gateway"]).to_numpy()
