@@ -16,6 +16,7 @@ from telemetry_db import build, call, session, tool
 from test_dashboard_apptest import app, fresh_caches, gateways_db, ok  # noqa: F401 (a fixture)
 
 from openclaw_telemetry.ui import format as fmt
+from openclaw_telemetry.ui.pages.sessions import MODEL_WIDTH, NAME_WIDTH
 
 SESSIONS_PAGE = "openclaw_telemetry/ui/pages/sessions.py"
 SONNET = {"model": "claude-sonnet-4-5", "provider": "anthropic"}
@@ -45,7 +46,8 @@ def sessions_db(path: Path) -> Path:
 def test_the_sessions_table_reads_at_a_glance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               script: str) -> None:
     """At 1440 px only 8 of 15 columns fitted: the Session name repeated the start time,
-    Start was cut, kinds were codes, Key and Id stood among the useful columns."""
+    Start was cut, kinds were codes, Key and Id stood among the useful columns. What is read
+    at a glance comes first, in widths that fit beside the sidebar."""
     at = app(script, sessions_db(tmp_path / "s.db"), monkeypatch)
     if script == "dashboard.py":
         at.query_params["view"] = "sessions"
@@ -55,10 +57,15 @@ def test_the_sessions_table_reads_at_a_glance(tmp_path: Path, monkeypatch: pytes
         at.switch_page(SESSIONS_PAGE).run()
     ok(at)
     cells, order, config = drawn(at, "cost", "name")
-    # review 17: what OpenClaw kept (why an id has no key) was past the edge at 1440 px
-    assert order[:4] == ["cost", "name", "note", "start_time"]
+    # review 17: what OpenClaw kept (why an id has no key) was past the edge at 1440 px;
+    # review 18: so were Tools and Tokens, after Duration, Kind and Agent (which a key
+    # already says) and a name as wide as a cron run's key (test_browser_tables measures)
+    assert order[:9] == ["cost", "name", "note", "start_time", "model", "calls", "errors",
+                         "tool_calls", "tokens"]
     assert order[-2:] == ["session_key", "session_id"]
     assert order.index("model") < order.index("cron_job_name")
+    assert config["name"]["width"] == NAME_WIDTH and config["model"]["width"] == MODEL_WIDTH
+    assert config["tokens"]["type_config"]["format"] == "compact"  # '36M', not 35,712,644
     assert config["note"]["label"] == "Transcript" and "orphan" in config["note"]["help"]
     by_id = cells.set_index("session_id")
     assert by_id.loc["p", "name"] == "planning"  # no '· started …': Start stands beside it

@@ -74,16 +74,20 @@ def _money_decimals(frame: pd.DataFrame, config: Mapping[str, Any]) -> dict[str,
     return out
 
 
-def count_column(label: str, help: str | None = None) -> Any:
-    return st.column_config.NumberColumn(label, format="localized", help=help)
+def count_column(label: str, help: str | None = None, *, compact: bool = False) -> Any:
+    """Whole numbers with thousands separators; `compact` ('11.8M', '555.2K') where a table
+    has no room for every digit (the CSV download and the session page have them all)."""
+    return st.column_config.NumberColumn(label, format="compact" if compact else "localized",
+                                         help=help)
 
 
-def main_model_column() -> Any:
+def main_model_column(width: int | None = None) -> Any:
     """A session's `model`: the one most of its calls used (set as it is ingested), which
-    is not always the one most of its cost went to."""
+    is not always the one most of its cost went to; `width` in px (None: the names')."""
     return st.column_config.TextColumn(
-        "Main model", help="The model most of the session's calls used; its cost by model "
-                           "is on the session page")
+        "Main model", width=width,
+        help="The model most of the session's calls used; its cost by model is on the "
+             "session page")
 
 
 def percent_column(label: str, help: str | None = None) -> Any:

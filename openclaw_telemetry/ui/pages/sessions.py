@@ -38,6 +38,8 @@ from openclaw_telemetry.ui.widgets import (
 
 ORDERS = {"cost": "Most expensive", "recent": "Most recent"}
 SECTION_PARAM = "section"  # ?session=<id>&section=tools opens that section
+NAME_WIDTH = 256  # px: a session id (36 characters) whole
+MODEL_WIDTH = 120  # px: 'claude-sonnet-4-5', 'deepseek-v4-flash' whole
 NO_KEY = "no key"  # the session is not in OpenClaw's session store: an orphan transcript
 KEPT_HELP = ("What OpenClaw kept of the session's transcript (empty: the live one). "
              + "; ".join(f"{word}: {meaning}" for word, meaning in
@@ -81,21 +83,23 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
             else:
                 st.query_params.pop(GATEWAY_PARAM, None)
 
-    # At 1440 px the first eleven columns fit: what a session is, what OpenClaw kept of it
-    # (why an id has no key) and its cost, then its figures; the cron job, and Key and Id
-    # (also on the session page) last.
+    # At 1440 px beside the sidebar the table has 942 px for its columns. What a user reads
+    # at a glance fits there: cost, the name (a session id's width: an orphan's name is its
+    # id; a longer key is cut, whole in Key), what OpenClaw kept of it, its start, main
+    # model and figures (tokens compact). Kind and agent, which a key already says, the
+    # duration and the cron job follow; Key and Id (also on the session page) last.
     table(shown, key="sessions-table", on_select=picked, selection_mode="single-row",
           durations=["duration_s"], column_order=with_gateway(ctx, [
-              "cost", "name", "note", "start_time", "duration_s", "kind", "agent_id",
-              "model", "calls", "errors", "tool_calls", "tokens", "cron_job_name",
+              "cost", "name", "note", "start_time", "model", "calls", "errors",
+              "tool_calls", "tokens", "duration_s", "kind", "agent_id", "cron_job_name",
               "session_key", "session_id"]), column_config={
               "cost": money_column("Cost"),
-              "name": "Session",
+              "name": st.column_config.TextColumn("Session", width=NAME_WIDTH),
               "gateway": "Gateway", "start_time": time_column("Start", minutes=True),
               "duration_s": "Duration", "kind": "Kind", "agent_id": "Agent",
-              "model": main_model_column(), "calls": count_column("Calls"),
+              "model": main_model_column(MODEL_WIDTH), "calls": count_column("Calls"),
               "errors": count_column("Errors"), "tool_calls": count_column("Tools"),
-              "tokens": count_column("Tokens"), "cron_job_name": "Cron job",
+              "tokens": count_column("Tokens", compact=True), "cron_job_name": "Cron job",
               "note": st.column_config.TextColumn("Transcript", help=KEPT_HELP, width=125),
               "session_key": "Key", "session_id": "Id"})
     matched = int(frame["matched"].iloc[0])
