@@ -194,7 +194,8 @@ def test_a_phone_shows_each_jobs_cost_runs_and_cost_per_run(
     """Review 18 (390 px: 358 px of table): beside a job's name as wide as its text, a
     phone showed Cost, Job, Runs and half of 'Avg $/run'; Max $/run, Calls and the rest
     were off to the right. The name has a width of its own, and the per-run headers are
-    no wider than their amounts (what they mean is in their help)."""
+    no wider than their amounts (what they mean is in their help); test_browser_tables
+    measures the columns as chromium draws them."""
     from openclaw_telemetry.ui.pages.automation import JOB_WIDTH
 
     rows, calls = runs(datetime.now().replace(microsecond=0) - timedelta(hours=1))
