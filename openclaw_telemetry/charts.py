@@ -245,14 +245,15 @@ def _bare(labels: list[str]) -> list[str]:
 
 
 def _middle(label: str, width: int) -> str:
-    """`label` with its middle replaced by '…' to `width` characters: 3/5 kept of its head,
-    cut after its last ':' or space if that keeps half of it, and the rest of its end."""
+    """`label` with its middle replaced by '…' to `width` characters: 3/5 kept of its head
+    (without the stub of a word it cuts: 'ops:telegram:dir' -> 'ops:telegram:'), the rest
+    of its end."""
     if len(label) <= width:
         return label
     keep = (width - 1) * 3 // 5
     head = label[:keep]
     cut = max(head.rfind(":"), head.rfind(" ")) + 1
-    return f"{head[:cut] if cut * 2 >= keep else head}…{label[keep + 1 - width:]}"
+    return f"{head[:cut] if cut and keep - cut <= 4 else head}…{label[keep + 1 - width:]}"
 
 
 def token_kinds(frame: pd.DataFrame, *, by: str, title: str) -> go.Figure:

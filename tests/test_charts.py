@@ -341,7 +341,7 @@ def test_short_bar_labels_keep_the_channel_not_what_every_bar_says() -> None:
     03:19' on the axis, the channel only in the hover. A long label first loses the
     'agent:' every session key begins with, and the agent's id where every key on the
     chart is one agent's; the cut then keeps more of the head (channel, kind) than of the
-    end (the start, without its year), at a ':' or a space where one is near."""
+    end (the start, without its year), and no stub of a word ('ops:telegram:dir…')."""
     one_agent = ["agent:main:telegram:direct:12345 · started 2026-11-24 03:19",
                  "agent:main:main · started 2026-11-24 03:22",
                  "agent:main:discord:group:987654 · started 2026-11-24 03:25",
@@ -352,8 +352,10 @@ def test_short_bar_labels_keep_the_channel_not_what_every_bar_says() -> None:
                                  "fake-gpt-4o", "agent:main:main"]  # short ones stay whole
     two_agents = ["agent:ops:telegram:direct:6072211481 · started 2026-11-19 21:53",
                   "agent:main:main · started 2026-11-15 22:56",
+                  "agent:research:telegram:group:-1005563654762 · started 2026-12-01 07:21",
                   "5c65ecf2-73ca-4ff1-b9d9-031bf0ee4222 · started 2026-10-27 20:43"]
     assert _ticks(two_agents) == ["ops:telegram:…11-19 21:53", "main:main · …11-15 22:56",
+                                  "research:telegra…12-01 07:21",  # more than a stub: kept
                                   "5c65ecf2-73ca-4f…10-27 20:43"]
 
 
