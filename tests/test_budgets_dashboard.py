@@ -123,6 +123,40 @@ def test_a_failure_of_a_url_no_longer_listed_is_not_to_be_retried(
     assert not at.warning
 
 
+@pytest.mark.parametrize(("urls", "budgets", "said"), [
+    (["a"], ["Daily", "Daily two"],
+     "2 budget notifications failed to a URL no longer in the rules file; they are not "
+     "retried."),
+    (["a", "b"], ["Daily"],
+     "2 budget notifications failed to URLs no longer in the rules file; they are not "
+     "retried."),
+])
+def test_failures_to_urls_no_longer_listed_are_counted_in_words(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, urls: list[str], budgets: list[str],
+        said: str) -> None:
+    """"2 alert notifications failed to a URL no longer in the rules file; it is not
+    retried.": the verb followed the count, and the URLs were always one."""
+    db = tmp_path / "b.db"
+    build(f"sqlite:///{db}", [session("s")],
+          [call("s", today_before(datetime.now(UTC), timedelta(hours=1)), 3.0)]).dispose()
+    rules = tmp_path / "rules.toml"
+    tables = '[[rule]]\nname = "Quiet"\nmetric = "cost"\ncritical = 1000\n' + "".join(
+        f'[[budget]]\nname = "{name}"\nperiod = "day"\namount = 2.0\n' for name in budgets)
+    rules.write_text("notify = [" + ", ".join(f'"json://127.0.0.1:9/{u}"' for u in urls)
+                     + "]\n" + tables)
+    engine = open_db(f"sqlite:///{db}")
+    outcomes = check(engine, rulesfile.load(str(rules), env={}), now=datetime.now(UTC),
+                     tz=zone("UTC"), notify=True).outcomes
+    engine.dispose()
+    assert len(outcomes) == 2 and all(o.error is not None for o in outcomes)
+    rules.write_text('notify = ["json://127.0.0.1:9/fixed"]\n' + tables)
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    _ok(at)
+    assert said in [c.value for c in at.caption]
+
+
 def projected_range_is_plain_text(at: AppTest, month: pd.Series) -> None:
     """The p10–p90 range was the metric's delta: a chip with an up arrow."""
     (tile,) = [m for m in at.metric if m.label == "Projected month end"]

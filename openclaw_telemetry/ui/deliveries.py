@@ -30,6 +30,15 @@ def record(ctx: shell.Ctx) -> pd.DataFrame:
     return frame
 
 
+def _dropped(failures: int, urls: int, kind: str) -> str:
+    """'2 alert notifications failed to URLs no longer in the rules file; they are not
+    retried.': the nouns and verbs follow the counts."""
+    to = "a URL" if urls == 1 else "URLs"
+    they = "it is" if failures == 1 else "they are"
+    return (f"{fmt.counted(failures, f'{kind} notification')} failed to {to} no longer in "
+            f"the rules file; {they} not retried.")
+
+
 def show(ctx: shell.Ctx, kind: str, *, urls: Sequence[str]) -> None:
     """Failed deliveries of `kind` (alert | budget) to the `urls` listed now as a warning
     (those to a URL taken out of the list are never retried: said apart), then the record."""
@@ -49,8 +58,7 @@ def show(ctx: shell.Ctx, kind: str, *, urls: Sequence[str]) -> None:
                    f"Last error: {fmt.escape_md(retried.iloc[0]['error'])}",
                    icon=":material/error:")
     if not dropped.empty:
-        st.caption(f"{fmt.counted(len(dropped), f'{kind} notification')} failed to a URL no "
-                   "longer in the rules file; it is not retried.")
+        st.caption(_dropped(len(dropped), dropped["target_id"].nunique(), kind))
     if frame.empty:
         st.caption("Nothing delivered yet.")
         return
