@@ -68,5 +68,13 @@ def budget_line(row: pd.Series) -> str:
             f"({float(row['fraction']):.0%}) {_period_words(row)}; {forecast_text(row)}{out}")
 
 
+def budget_title(row: pd.Series) -> str:
+    """A budget notification's title: its level, and the `notify_at` fraction it reached
+    when that reads otherwise ('Monthly at 200% (over 100%)', 'Monthly at 80%')."""
+    level, reached = f"{float(row['fraction']):.0%}", f"{float(row['reached']):.0%}"
+    return f"Budget {row['budget']} at {level}" + (f" (over {reached})" if level != reached
+                                                   else "")
+
+
 def budget_severity(row: pd.Series) -> Severity | None:
     return Severity(row["severity"]) if row["severity"] else None

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from openclaw_telemetry import delivery_log as log
 from openclaw_telemetry.alert_check import active_alerts
 from openclaw_telemetry.alerting import SESSION_METRICS, Alert, Severity
-from openclaw_telemetry.budget_report import budget_line
+from openclaw_telemetry.budget_report import budget_line, budget_title
 from openclaw_telemetry.delivery_log import Event
 from openclaw_telemetry.links import session_query
 from openclaw_telemetry.notify import Target, send, target
@@ -84,7 +84,7 @@ def budget_events(budgets: pd.DataFrame, dashboard: str | None = None) -> list[E
         start = pd.Timestamp(row["start"]).date().isoformat()
         events.append(Event(f"budget|{row['budget']}|{start}|{row['reached']:g}", "budget",
                             str(row["severity"]),
-                            f"{PREFIX} Budget {row['budget']} at {row['reached']:.0%}",
+                            f"{PREFIX} {budget_title(row)}",
                             _linked(budget_line(row), dashboard)))
     return events
 

@@ -230,3 +230,27 @@ def test_example_file_documents_every_field_and_its_examples_parse() -> None:
     assert [b.name for b in config.budgets] == ["Monthly", "Nightly cron", "Office host"]
     assert config.budgets[2].gateways == ("office",)
     assert len(config.notify) == 1
+
+
+@pytest.mark.parametrize(("fraction", "reached", "title"), [
+    (2.0, 1.0, "[OpenClaw] Budget Monthly tight at 200% (over 100%)"),
+    (0.86, 0.8, "[OpenClaw] Budget Monthly tight at 86% (over 80%)"),
+    (0.8, 0.8, "[OpenClaw] Budget Monthly tight at 80%"),
+    (1.002, 1.0, "[OpenClaw] Budget Monthly tight at 100%"),
+])
+def test_a_budget_notification_is_titled_by_its_level(fraction: float, reached: float,
+                                                      title: str) -> None:
+    """"Budget Monthly tight at 100%" over a body saying 200 %: the title named the
+    threshold crossed as if it were the level. It names the level, and the threshold when
+    it reads otherwise."""
+    from openclaw_telemetry.dispatch import budget_events
+    row = {"budget": "Monthly tight", "period": "month", "spent": 100.0 * fraction,
+           "amount": 100.0, "fraction": fraction, "forecast": 300.0, "forecast_low": 250.0,
+           "forecast_high": 350.0, "runs_out": pd.NaT, "reached": reached,
+           "severity": "critical" if reached >= 1 else "warning",
+           "start": pd.Timestamp("2026-12-01", tz="UTC"),
+           "end": pd.Timestamp("2027-01-01", tz="UTC")}
+    (event,) = budget_events(pd.DataFrame([row]))
+    assert event.title == title
+    assert event.episode == f"budget|Monthly tight|2026-12-01|{reached:g}"  # as before
+    assert f"({fraction:.0%})" in event.body

@@ -85,12 +85,12 @@ def test_json_ntfy_and_mail_receive_each_episode_once(
         assert out.count("SENT     new") == 6  # two episodes, three targets
         hook = [json.loads(b) for b in http.bodies("/hook")]
         assert sorted(m["title"] for m in hook) == [
-            "[OpenClaw] Budget Daily main at 100%", "[OpenClaw] CRITICAL: Expensive session"]
+            "[OpenClaw] Budget Daily main at 120% (over 100%)", "[OpenClaw] CRITICAL: Expensive session"]
         assert any("$6.00 of $5.00 (120%)" in m["message"] for m in hook)
         ntfy = [r for r in http.requests if not r.path.startswith("/hook")]
         assert len(ntfy) == 2 and all("budget-topic" in r.path + r.body for r in ntfy)
         assert len(smtp.mails) == 2
-        assert any("Subject: [OpenClaw] Budget Daily main at 100%" in m for m in smtp.mails)
+        assert any("Subject: [OpenClaw] Budget Daily main at 120% (over 100%)" in m for m in smtp.mails)
         assert main(["--db", db, "--alerts", rules, "--notify", "--json", "--tz", "UTC"]) == 2
         assert json.loads(capsys.readouterr().out)["deliveries"] == []  # once only
         assert len(http.requests) == 4 and len(smtp.mails) == 2
@@ -158,7 +158,7 @@ def test_messages_link_to_the_dashboard(tmp_path: Path, http: HttpReceiver) -> N
     assert sent["[OpenClaw] CRITICAL: Expensive session"].endswith(
         "\nSession id: big/1 é\nOpen: https://telemetry.example.com/oc/"
         "?view=sessions&session=big%2F1%20%C3%A9&gateway=local")
-    assert sent["[OpenClaw] Budget Daily main at 100%"].endswith(
+    assert sent["[OpenClaw] Budget Daily main at 130% (over 100%)"].endswith(
         "\nDashboard: https://telemetry.example.com/oc/")
 
 

@@ -54,14 +54,14 @@ def test_watch_delivers_a_budget_crossing(tmp_path: Path,
         record_property("delivery_delay_s", round(delay, 3))
         print(f"\n--watch delivery delay from the write: {delay:.3f} s")
         message = json.loads(receiver.requests[0].body)
-        assert message["title"] == "[OpenClaw] Budget Daily at 100%"
+        assert message["title"] == "[OpenClaw] Budget Daily at 110% (over 100%)"
         assert "$1.10 of $1.00 (110%)" in message["message"]
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
         receiver.stop()
     assert proc.returncode == 143  # stopped by SIGTERM, as documented
-    assert "notify new: [OpenClaw] Budget Daily at 100%" in err
+    assert "notify new: [OpenClaw] Budget Daily at 110% (over 100%)" in err
     assert len(receiver.requests) == 1
 
 
@@ -97,8 +97,8 @@ def test_watch_survives_a_receiver_that_is_down_and_retries(tmp_path: Path) -> N
         receiver.stop()
     assert proc.returncode == 143  # stopped by SIGTERM, as documented
     assert [json.loads(r.body)["title"] for r in receiver.requests] == [
-        "[OpenClaw] Budget Daily at 100%"]
-    assert "FAILED" in err and "notify retry: [OpenClaw] Budget Daily at 100%" in err
+        "[OpenClaw] Budget Daily at 200% (over 100%)"]
+    assert "FAILED" in err and "notify retry: [OpenClaw] Budget Daily at 200% (over 100%)" in err
     assert secret not in err and "Traceback" not in err
 
 
@@ -127,7 +127,7 @@ def test_a_single_run_delivers_too(tmp_path: Path) -> None:
         first = ingest()
         assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
         assert [json.loads(r.body)["title"] for r in receiver.requests] == [
-            "[OpenClaw] Budget Daily at 100%"]
+            "[OpenClaw] Budget Daily at 200% (over 100%)"]
         again = ingest()  # each episode once
         assert (again.returncode, again.stderr) == (0, "")
         assert len(receiver.requests) == 1
@@ -136,7 +136,7 @@ def test_a_single_run_delivers_too(tmp_path: Path) -> None:
     rules.write_text(rules.read_text().replace("Daily", "Daily two"))
     failed = ingest()  # the receiver is down: said, and the run still succeeds
     assert failed.returncode == 0
-    assert "notify new: [OpenClaw] Budget Daily two at 100%" in failed.stderr
+    assert "notify new: [OpenClaw] Budget Daily two at 200% (over 100%)" in failed.stderr
     assert "FAILED" in failed.stderr and "Traceback" not in failed.stderr
     bad = tmp_path / "bad.toml"
     bad.write_text("[[rule]]\nmetric = 'nope'\n")
