@@ -23,7 +23,7 @@ from openclaw_telemetry.alert_check import active_alerts
 from openclaw_telemetry.alerting import SESSION_METRICS, Alert, Severity
 from openclaw_telemetry.budget_report import budget_line, budget_title
 from openclaw_telemetry.delivery_log import Event
-from openclaw_telemetry.links import session_query
+from openclaw_telemetry.links import ALERTS_PAGE, BUDGETS_PAGE, page_query, session_query
 from openclaw_telemetry.notify import Target, send, target
 from openclaw_telemetry.read import Scope, budget_status, spend_outlook
 from openclaw_telemetry.rulesfile import RulesFile
@@ -65,17 +65,18 @@ def alert_events(alerts: Sequence[Alert], least: Severity,
 def _body(alert: Alert, dashboard: str | None) -> str:
     """The message, and for a session its id: sessions of one key (a chat reset with /new)
     share its name, and the id is what the dashboard's session page opens. With the
-    dashboard's address, a link: to the session, else to the dashboard."""
+    dashboard's address, a link: to the session, else to the Alerts page."""
     if alert.metric not in SESSION_METRICS:
-        return _linked(alert.message, dashboard)
+        return _linked(alert.message, dashboard, ALERTS_PAGE)
     text = f"{alert.message}\nSession id: {alert.subject}"
     if dashboard is None:
         return text
     return f"{text}\nOpen: {dashboard}?{session_query(alert.subject, alert.gateway or None)}"
 
 
-def _linked(text: str, dashboard: str | None) -> str:
-    return text if dashboard is None else f"{text}\nDashboard: {dashboard}"
+def _linked(text: str, dashboard: str | None, page: str) -> str:
+    """The text and, with the dashboard's address, a link to one of its pages."""
+    return text if dashboard is None else f"{text}\nOpen: {dashboard}?{page_query(page)}"
 
 
 def budget_events(budgets: pd.DataFrame, dashboard: str | None = None) -> list[Event]:
@@ -85,7 +86,7 @@ def budget_events(budgets: pd.DataFrame, dashboard: str | None = None) -> list[E
         events.append(Event(f"budget|{row['budget']}|{start}|{row['reached']:g}", "budget",
                             str(row["severity"]),
                             f"{PREFIX} {budget_title(row)}",
-                            _linked(budget_line(row), dashboard)))
+                            _linked(budget_line(row), dashboard, BUDGETS_PAGE)))
     return events
 
 

@@ -59,7 +59,7 @@ def _dashboard(document: Mapping[str, Any], source: str) -> str | None:
                           "dashboard at, such as \"https://telemetry.example.com/\"")
     if parts.query or parts.fragment:
         raise ConfigError(f"{source}: dashboard_url is the dashboard's address without a "
-                          "query (messages add the one that opens a session)")
+                          "query (messages add the one that opens a session or a page)")
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/"))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
@@ -16,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session, today_before
 
 from openclaw_telemetry import read, rulesfile
-from openclaw_telemetry.dispatch import check
+from openclaw_telemetry.alerting import Severity
+from openclaw_telemetry.dispatch import alert_events, budget_events, check
 from openclaw_telemetry.read import Scope
 from openclaw_telemetry.store import open_db
 from openclaw_telemetry.timeframe import zone
@@ -155,6 +157,40 @@ def test_failures_to_urls_no_longer_listed_are_counted_in_words(
     at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
     _ok(at)
     assert said in [c.value for c in at.caption]
+
+
+def test_notification_links_open_the_budgets_and_alerts_pages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A budget's message and a rule's that is not about a session linked the dashboard's
+    front page. They open the Budgets and the Alerts page of the enhanced dashboard; the
+    basic one, which has neither, opens its front page with the month's tiles."""
+    db, rules = _setup(tmp_path)
+    rules.write_text('dashboard_url = "https://telemetry.example.com/oc"\n'
+                     + rules.read_text() + '[[rule]]\nname = "Spend"\nmetric = "cost"\n'
+                                           'window = "24h"\nwarning = 1\n')
+    config = rulesfile.load(str(rules), env={})
+    engine = open_db(f"sqlite:///{db}")
+    checked = check(engine, config, now=datetime.now(UTC), tz=zone("UTC"), notify=False)
+    engine.dispose()
+    (spend,) = alert_events(checked.alerts, Severity.WARNING, config.dashboard)
+    (daily,) = budget_events(checked.budgets, config.dashboard)
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    for event, heading in ((daily, "Budgets"), (spend, "History: All time")):
+        link = event.body.splitlines()[-1]
+        assert link.startswith("Open: https://telemetry.example.com/oc/?")
+        params = parse_qs(urlsplit(link.removeprefix("Open: ")).query)
+        at = _app("dashboard_enhanced.py", db, monkeypatch)
+        for key, values in params.items():
+            at.query_params[key] = values
+        at.run()
+        _ok(at)
+        assert heading in [h.value for h in at.subheader]
+        basic = _app("dashboard.py", db, monkeypatch)
+        for key, values in params.items():
+            basic.query_params[key] = values
+        basic.run()
+        _ok(basic)
+        assert "Month so far" in {m.label for m in basic.metric}
 
 
 def projected_range_is_plain_text(at: AppTest, month: pd.Series) -> None:

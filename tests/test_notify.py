@@ -147,7 +147,7 @@ def test_a_session_alert_names_its_session_id(tmp_path: Path, http: HttpReceiver
 def test_messages_link_to_the_dashboard(tmp_path: Path, http: HttpReceiver) -> None:
     """With `dashboard_url`, a session alert links to its session (a link both dashboards
     open: the basic one's view picker, the enhanced one's page), with its gateway when the
-    database holds several; other messages link to the dashboard."""
+    database holds several; a budget's message links to the Budgets page."""
     at = today_before(datetime.now(UTC), timedelta(minutes=30))
     build(f"sqlite:///{tmp_path / 'n.db'}", [session("big/1 é"), session("other", gateway="lab")],
           [call("big/1 é", at, 6.0), call("other", at, 0.5, gateway="lab")]).dispose()
@@ -159,7 +159,7 @@ def test_messages_link_to_the_dashboard(tmp_path: Path, http: HttpReceiver) -> N
         "\nSession id: big/1 é\nOpen: https://telemetry.example.com/oc/"
         "?view=sessions&session=big%2F1%20%C3%A9&gateway=local")
     assert sent["[OpenClaw] Budget Daily main at 130% (over 100%)"].endswith(
-        "\nDashboard: https://telemetry.example.com/oc/")
+        "\nOpen: https://telemetry.example.com/oc/?view=budgets")
 
 
 def test_receiver_down_then_back_and_secrets_never_shown(
