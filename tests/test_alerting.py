@@ -270,6 +270,28 @@ def test_whole_window_alerts_name_their_span_and_times_their_zone(
     assert datetime.fromisoformat(alert["at"]).utcoffset() == timedelta(0)
 
 
+@pytest.mark.parametrize(("metric", "window"), [("cost", "30d"), ("error_rate", "1h")])
+def test_an_alert_over_a_rules_window_is_at_its_last_call(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], metric: str, window: str) -> None:
+    """"at" of a whole-window alert was the start of its window, a moment no call was made
+    (the start of a 30-day window a month ago); a session alert is at its last call."""
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    last = now - timedelta(minutes=7)
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    build(url, [session("a"), session("b")],
+          [call("a", now - timedelta(minutes=40), 2.0, is_error=True),
+           call("b", last, 1.0, is_error=True)]).dispose()
+    rules = tmp_path / "rules.toml"
+    extra = "min_calls = 1\n" if metric == "error_rate" else ""
+    rules.write_text(f"[[rule]]\nname = 'w'\nmetric = '{metric}'\nwindow = '{window}'\n"
+                     f"warning = 0.5\n{extra}")
+    assert main(["--db", url.removeprefix("sqlite:///"), "--alerts", str(rules),
+                 "--json"]) == 1
+    (alert,) = json.loads(capsys.readouterr().out)["alerts"]
+    assert alert["subject"] == "window"
+    assert datetime.fromisoformat(alert["at"]) == last.replace(tzinfo=UTC)
+
+
 def test_names_the_database_has_never_seen_are_warned_about(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A typo in a budget's gateway would read $0 forever: said on stderr, exit code as

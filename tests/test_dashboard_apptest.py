@@ -595,6 +595,28 @@ def test_an_alert_of_no_one_session_shows_a_dash_for_its_gateway(
         assert (shown.value["open"] == "").all()
 
 
+@pytest.mark.parametrize(("gateway", "shown"), [('"gw-b"', "gw-b"),
+                                               ('["gw-a", "gw-b"]', "gw-a, gw-b")])
+def test_an_alert_over_a_rules_window_names_its_gateways_and_its_last_call(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gateway: str, shown: str) -> None:
+    """A cost rule limited to gateway gw-b read "—" in the Gateway column, and was "at"
+    the start of its 30-day window, where no call was: it names the rule's gateways and
+    is at the last call it counted, as a session alert is."""
+    db = gateways_db(tmp_path / "gw.db", ("gw-a", "gw-b"))
+    last = datetime.now().replace(microsecond=0) - timedelta(hours=1)  # (gateways_db's)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nname = "Spend"\nmetric = "cost"\nwindow = "30d"\n'
+                     f'warning = 0.01\ngateway = {gateway}\n')
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    ok(at)
+    active, history = [d.value for d in at.dataframe if "open" in d.value.columns]
+    assert list(active["subject"]) == ["last 30 d"]
+    assert list(active["gateway"]) == [shown] and list(history["gateway"]) == [shown]
+    assert list(active["at"]) == [pd.Timestamp(last)]
+
+
 class _Monitor:
     """bmasterai's monitor as far as the page uses it: statistics with unrounded floats."""
 

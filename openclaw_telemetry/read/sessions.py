@@ -333,9 +333,10 @@ def alert_observations(engine: Engine, *, metric: str, scope: Scope, tz: tzinfo,
 
     session_cost / session_tokens: one row per session with calls in scope (at = its last
     call; one id on two gateways is two sessions, two rows). daily_cost: one row per local
-    day (at = local midnight). cost / error_rate: one row per local `unit` bucket, or one
-    for the whole scope when `unit` is None (at = scope start). `minimum` drops rows whose
-    value is not above it.
+    day (at = local midnight). cost / error_rate: one row per local `unit` bucket (at = its
+    start), or one for the whole scope when `unit` is None (at = its last call: a window
+    is named by its span, not by a moment). `minimum` drops rows whose value is not
+    above it.
     """
     if metric in _SESSION_METRICS:
         value = total(_SESSION_METRICS[metric]).label("value")
@@ -376,9 +377,10 @@ def _bucketed(engine: Engine, metric: str, scope: Scope, tz: tzinfo, unit: Unit 
     columns = [func.count().label("calls"), total(M.cost).label("cost"),
                total(flag(M.is_error)).label("errors")]
     if unit is None:
-        rows = frame(engine, select(*columns).where(*call_conditions(scope)))
+        rows = frame(engine, select(*columns, func.max(M.timestamp).label("at"))
+                     .where(*call_conditions(scope)))
         rows["bucket"] = pd.Timestamp(scope.since or now or datetime.min)
-        rows["at"] = rows["bucket"]
+        rows["at"] = pd.to_datetime(rows["at"])
     else:
         local = local_time(engine, scope, tz)
         keys: list[Any] = [local.label(M.timestamp, unit).label("bucket")]

@@ -5,14 +5,14 @@ when installed, records them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import charts, read, rulesfile
-from openclaw_telemetry.alert_check import active_alerts, alert_summary
+from openclaw_telemetry.alert_check import active_alerts, alert_summary, rule_scope
 from openclaw_telemetry.alerting import (
     BY_RANK,
     METRIC_NAMES,
@@ -23,6 +23,7 @@ from openclaw_telemetry.alerting import (
     format_value,
 )
 from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.read import Scope
 from openclaw_telemetry.ui import bmaster, data, deliveries, shell
 from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import (
@@ -38,11 +39,19 @@ _STYLE = {"critical": "background-color: #fdd; color: #900",
           "info": "background-color: #e3f0fb; color: #0b4f8a"}
 
 
-def alert_table(ctx: shell.Ctx, alerts: list[Alert], key: str) -> None:
+def counted_gateways(rules: Sequence[Rule], within: Scope) -> dict[str, str]:
+    """Per rule, the gateways whose calls it counts: its own `gateway`, narrowed by the
+    sidebar's ('' : every gateway)."""
+    return {rule.name: ", ".join(scope.gateways if scope else ())
+            for rule in rules for scope in [rule_scope(rule, None, None, within)]}
+
+
+def alert_table(ctx: shell.Ctx, alerts: list[Alert], key: str,
+                gateways: Mapping[str, str]) -> None:
     """One row per alert; a session alert names its session's gateway (with several) and
-    opens that session."""
+    opens that session, any other the gateways its rule counts (`counted_gateways`)."""
     frame = pd.DataFrame([{"severity": str(a.severity), "rule": a.rule, "subject": a.label,
-                           "gateway": fmt.text(a.gateway),
+                           "gateway": fmt.text(a.gateway or gateways.get(a.rule)),
                            "value": format_value(a.metric, a.value),
                            "threshold": format_value(a.metric, a.threshold), "at": a.at}
                           for a in alerts])
@@ -132,8 +141,9 @@ def render(ctx: shell.Ctx) -> None:
     active = data.ask(active_alerts, ctx.src, rules=rules, now=tick, tz=ctx.tz,
                       within=ctx.scope)
     banner(active)
+    gateways = counted_gateways(rules, ctx.scope)
     if active:
-        alert_table(ctx, active, "alerts-active")
+        alert_table(ctx, active, "alerts-active", gateways)
     st.subheader(f"History: {ctx.view.filters.describe()}")
     history = data.ask(alert_summary, ctx.src, rules=rules, since=ctx.window.since,
                        until=ctx.window.until, now=tick, tz=ctx.tz, within=ctx.scope)
@@ -143,7 +153,7 @@ def render(ctx: shell.Ctx) -> None:
                                                  [s.value for s in Severity],
                                                  start=start, end=end),
                         key="alerts-history-chart")
-        alert_table(ctx, history.latest, "alerts-history")
+        alert_table(ctx, history.latest, "alerts-history", gateways)
         if history.fired > len(history.latest):
             st.caption(f"The latest {len(history.latest):,} of {history.fired:,} alerts.")
     else:
