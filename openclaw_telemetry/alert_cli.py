@@ -58,7 +58,7 @@ from openclaw_telemetry.doors import (
 from openclaw_telemetry.errors import ConfigError, DatabaseError
 from openclaw_telemetry.migrations import migrate
 from openclaw_telemetry.notify import send, target
-from openclaw_telemetry.read.status import cron_job_keys, option_values
+from openclaw_telemetry.read.status import known_names
 from openclaw_telemetry.store import open_existing
 
 PROG = "alerts.py"
@@ -150,9 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return test_notify(config)
         tz = zone_of(args.tz, PROG)
         engine = open_existing(args.db or default_db())
-        known = [pair for pair in option_values(engine) if pair[0] != "cron job"]
-        known += [("cron job", key) for key in cron_job_keys(engine)]
-        for line in rulesfile.unknown_names(config, known):
+        for line in rulesfile.unknown_names(config, known_names(engine)):
             print(f"{PROG}: warning: {line}", file=sys.stderr)
         if args.notify:
             # the delivery record (m006) of a database written before it

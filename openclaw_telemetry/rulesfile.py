@@ -101,23 +101,28 @@ _SCOPES = (("gateways", "gateway"), ("agents", "agent"), ("models", "model"),
 
 
 def unknown_names(config: RulesFile, known: Sequence[tuple[str, str]]) -> list[str]:
-    """What the rules and budgets name that the database has never seen (`known`: the
-    (field, value) pairs of `read.option_values`, with ("cron job", …) pairs of every id
-    and name of `read.cron_job_keys`): a typo makes a budget read $0 forever. Warnings,
-    not errors: a gateway or agent may simply not have reported yet."""
+    """What the rules and budgets name that the database has never seen, one line each
+    ("budget 'B': no cron job 'x' in the database (known: …); …"): `unknown_in` of each."""
+    return [f"{what} {item.name!r}: {line}"
+            for what, items in (("rule", config.rules), ("budget", config.budgets))
+            for item in items for line in unknown_in(item, known)]
+
+
+def unknown_in(item: Rule | Budget, known: Sequence[tuple[str, str]]) -> list[str]:
+    """What one rule or budget names that the database has never seen (`known`: the
+    (field, value) pairs of `read.known_names`: a cron job is known by its id or name once
+    it ran or OpenClaw lists it): a typo makes a budget read $0 forever. Warnings, not
+    errors: a gateway or agent may simply not have reported yet. `alerts.py` prints them,
+    the Budgets page shows them under their budget."""
     seen: dict[str, list[str]] = {}
     for field_name, value in known:
         seen.setdefault(field_name, []).append(value)
     said = []
-    for what, items in (("rule", config.rules), ("budget", config.budgets)):
-        for item in items:
-            for attribute, field_name in _SCOPES:
-                for name in getattr(item, attribute, ()):  # (rules have no cron_jobs)
-                    values = seen.get(field_name, [])
-                    if name not in values:
-                        shown = ", ".join(values[:10]) + (" …" if len(values) > 10 else "")
-                        said.append(f"{what} {item.name!r}: no {field_name} {name!r} in the "
-                                    f"database (known: {shown or 'none'}); it counts nothing "
-                                    "until there is")
+    for attribute, field_name in _SCOPES:
+        for name in getattr(item, attribute, ()):  # (rules have no cron_jobs)
+            values = seen.get(field_name, [])
+            if name not in values:
+                shown = ", ".join(values[:10]) + (" …" if len(values) > 10 else "")
+                said.append(f"no {field_name} {name!r} in the database (known: "
+                            f"{shown or 'none'}); it counts nothing until there is")
     return said
-

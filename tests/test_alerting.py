@@ -330,6 +330,37 @@ def test_a_cron_job_the_database_has_never_seen_is_warned_about(
         in line
 
 
+def test_a_listed_cron_job_that_has_not_run_yet_is_no_typo(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A job in OpenClaw's cron/jobs.json (where the README says to take ids from) without a
+    run yet was warned about as "no cron job 'repo-watch' in the database … it counts
+    nothing until there is", by its name and by its id: it is in the database, and counts
+    from its first run. A name matching no job still warns, listing names before ids."""
+    from conftest import ingest
+    from entries import assistant, header, state_dir, write
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    write(state_dir(tmp_path), "s1.jsonl", header("s1", now_ms - 60_000),
+          assistant(now_ms - 30_000, cost=0.5, response_id="r1"))
+    cron = tmp_path / "state" / "cron"
+    cron.mkdir()
+    cron.joinpath("jobs.json").write_text(json.dumps({"version": 1, "jobs": [
+        {"id": "78461b8d-133b-4996", "name": "repo-watch", "agentId": "main",
+         "enabled": True, "schedule": {"kind": "cron", "expr": "0 * * * *"}}]}))
+    db = tmp_path / "jobs.db"
+    assert ingest(tmp_path / "state", str(db)).code == 0
+    rules = tmp_path / "rules.toml"
+    for job in ("repo-watch", "78461b8d-133b-4996", "repo-wtach"):
+        rules.write_text(f"[[rule]]\nname = 'q'\nmetric = 'cost'\nwarning = 100\n"
+                         f"[[budget]]\nname = 'Repo'\namount = 1\ncron_jobs = ['{job}']\n")
+        assert main(["--db", str(db), "--alerts", str(rules)]) == 0
+        err = capsys.readouterr().err
+        if job != "repo-wtach":
+            assert "warning" not in err, job
+    assert err.splitlines() == [
+        "alerts.py: warning: budget 'Repo': no cron job 'repo-wtach' in the database (known: "
+        "repo-watch, 78461b8d-133b-4996); it counts nothing until there is"]
+
+
 @pytest.mark.parametrize("table", ["rule", "budget"])
 def test_a_session_kind_that_does_not_exist_is_refused(table: str) -> None:
     """kinds is a fixed vocabulary: `kinds = ["crom"]` can never match, and counted $0."""

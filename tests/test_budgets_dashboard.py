@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session, today_before
 
 from openclaw_telemetry import read, rulesfile
+from openclaw_telemetry.alert_cli import main
 from openclaw_telemetry.alerting import Severity
 from openclaw_telemetry.dispatch import alert_events, budget_events, check
 from openclaw_telemetry.read import Scope
@@ -191,6 +192,33 @@ def test_notification_links_open_the_budgets_and_alerts_pages(
         basic.run()
         _ok(basic)
         assert "Month so far" in {m.label for m in basic.metric}
+
+
+def test_a_budget_naming_what_the_database_never_saw_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    """A budget whose cron job matches nothing was green at 0 % on the page without a
+    word, while `alerts.py` warned: the page says what the command says, under the
+    budget; a budget of what the database knows gets no hint."""
+    db = tmp_path / "b.db"
+    now = today_before(datetime.now(UTC), timedelta(hours=1))
+    build(f"sqlite:///{db}", [session("s"), session("c", kind="cron", cron_job_id="job-1",
+                                                   cron_job_name="digest")],
+          [call("s", now, 3.0), call("c", now, 0.5)]).dispose()
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nname = "Quiet"\nmetric = "cost"\ncritical = 1000\n'
+                     '[[budget]]\nname = "Nightly"\namount = 2.0\n'
+                     'cron_jobs = ["nightly-digest"]\n'
+                     '[[budget]]\nname = "Digest"\namount = 2.0\ncron_jobs = ["digest"]\n')
+    assert main(["--db", str(db), "--alerts", str(rules)]) == 0
+    (said,) = capsys.readouterr().err.splitlines()
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    _ok(at)
+    words = said.removeprefix("alerts.py: warning: budget 'Nightly': ")
+    assert words.startswith("no cron job 'nightly-digest' in the database (known: digest, ")
+    assert [w.value for w in at.warning] == [fmt.escape_md(words[0].upper() + words[1:])]
 
 
 def projected_range_is_plain_text(at: AppTest, month: pd.Series) -> None:

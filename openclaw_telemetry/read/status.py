@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Select, func, select
 from openclaw_telemetry.measures import M, S, cron_job
 from openclaw_telemetry.migrations import schema_status
 from openclaw_telemetry.read.sqlkit import Scope, bounds, frame
-from openclaw_telemetry.schema import ingest_runs, messages, tool_calls
+from openclaw_telemetry.schema import cron_jobs, ingest_runs, messages, tool_calls
 from openclaw_telemetry.store import sqlite_path
 
 if TYPE_CHECKING:  # pandas only where a frame is made: the terminal reports never load it
@@ -31,6 +31,7 @@ __all__ = [
     "data_version",
     "file_identity",
     "filter_options",
+    "known_names",
     "option_values",
     "schema_status",
     "stamp",
@@ -124,13 +125,31 @@ def option_values(engine: Engine) -> list[tuple[str, str]]:
 
 
 def cron_job_keys(engine: Engine) -> list[str]:
-    """Every id and every name of a cron job the database holds (what a budget's
-    `cron_jobs` can match), sorted."""
+    """Every id and every name of a cron job the database knows (what a budget's
+    `cron_jobs` can match, now or from the job's first run), sorted: `_cron_jobs`."""
     with engine.connect() as conn:
-        found = {value for pair in conn.execute(
-            select(S.cron_job_id, S.cron_job_name).where(S.kind == "cron").distinct())
-            for value in pair if value}
-    return sorted(found)
+        names, ids = _cron_jobs(conn)
+    return sorted(names | ids)
+
+
+def known_names(engine: Engine) -> list[tuple[str, str]]:
+    """What a rule or budget may name, as `option_values` pairs: ('agent', …), ('model',
+    …), ('gateway', …) …, and ('cron job', …) for every name and then every id of a job
+    the database knows (`_cron_jobs`). What `rulesfile.unknown_names` is checked against."""
+    with engine.connect() as conn:
+        names, ids = _cron_jobs(conn)
+    return ([pair for pair in option_values(engine) if pair[0] != "cron job"]
+            + [("cron job", name) for name in sorted(names)]
+            + [("cron job", job) for job in sorted(ids - names)])
+
+
+def _cron_jobs(conn: Connection) -> tuple[set[str], set[str]]:
+    """(names, ids) of the cron jobs of the cron sessions, and of those OpenClaw lists
+    (`cron/jobs.json`, the state database: table `cron_jobs`) whether or not they ran."""
+    rows = [*conn.execute(select(S.cron_job_name, S.cron_job_id).where(S.kind == "cron")
+                          .distinct()),
+            *conn.execute(select(cron_jobs.c.name, cron_jobs.c.job_id).distinct())]
+    return {name for name, _ in rows if name}, {job for _, job in rows if job}
 
 
 def gateways(engine: Engine) -> list[str]:

@@ -6,6 +6,8 @@ Budgets keep their own filters: the sidebar's range and filters do not change th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
 
@@ -35,8 +37,11 @@ def _runs_out(row: pd.Series) -> str:
     return f"{pd.Timestamp(row['runs_out']):%b %d %H:%M}"
 
 
-def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame) -> None:
-    """One budget: a progress bar, its figures and the sessions that spent most of it."""
+def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame,
+           unknown: Sequence[str] = ()) -> None:
+    """One budget: a progress bar, its figures, what it names that the database never saw
+    (`rulesfile.unknown_in`: `alerts.py` warns the same) and the sessions that spent most
+    of it."""
     fraction = float(row["fraction"])
     icon = {"critical": "🔴", "warning": "🟠", "info": "🔵"}.get(str(row["severity"]), "🟢")
     st.markdown(f"**{icon} {fmt.escape_md(row['budget'])}** · per {row['period']} · "
@@ -54,6 +59,8 @@ def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame) -> None:
         Tile("Runs out", _runs_out(row), help="when the amount is reached at the pace of the "
                                               "last 14 days"),
     ])
+    for line in unknown:
+        st.warning(fmt.escape_md(line[:1].upper() + line[1:]), icon=":material/help:")
     if not spent_by.empty:
         table(spent_by.assign(open=session_links(ctx, spent_by["session_id"],
                                                  spent_by["gateway"]).to_numpy()),
@@ -78,12 +85,13 @@ def render(ctx: shell.Ctx) -> None:
         return
     status = data.ask(read.budget_status, ctx.src, budgets=config.budgets, now=tick(ctx),
                       tz=ctx.tz)
+    known = data.ask(read.known_names, ctx.src)
     st.subheader("Budgets")
     for spec, (_, row) in zip(config.budgets, status.iterrows(), strict=True):
         spent_by = data.ask(read.budget_sessions, ctx.src, budget=spec, now=tick(ctx),
                             tz=ctx.tz)
         with st.container(border=True):
-            budget(ctx, row, spent_by)
+            budget(ctx, row, spent_by, rulesfile.unknown_in(spec, known))
     st.subheader("Notifications")
     deliveries.show(ctx, "budget", urls=config.notify)
 
