@@ -334,12 +334,15 @@ def parse_document(text: str, source: str) -> dict[str, Any]:
 
 
 def rules_from(document: Mapping[str, Any], source: str) -> tuple[Rule, ...]:
-    """The `[[rule]]` tables of a parsed rules file; none at all means the default rules."""
-    tables = document.get("rule", [])
-    if not isinstance(tables, list):
-        raise ConfigError(f"{source}: rules are written as [[rule]] tables")
-    if not tables:
+    """The `[[rule]]` tables of a parsed rules file. None at all means the default rules,
+    as every key left out has its default; `rule = []` says "no alert rules" (a file of
+    budgets only)."""
+    if "rule" not in document:
         return DEFAULT_RULES
+    tables = document["rule"]
+    if not isinstance(tables, list):
+        raise ConfigError(f"{source}: rules are written as [[rule]] tables (or rule = [] "
+                          "for none)")
     rules = [parse_rule(raw, f"{source}: rule {i}") for i, raw in enumerate(tables, 1)]
     unique_names([r.name for r in rules if r is not None], "rules", source)
     return tuple(r for r in rules if r is not None)
@@ -353,7 +356,8 @@ def unique_names(names: Sequence[str], what: str, source: str) -> None:
 
 
 def parse_rules(text: str, source: str = "alerts.toml") -> tuple[Rule, ...]:
-    """A whole TOML document -> rules. No `[[rule]]` table means the default rules."""
+    """A whole TOML document -> rules. No `[[rule]]` table means the default rules;
+    `rule = []` none."""
     return rules_from(parse_document(text, source), source)
 
 

@@ -361,6 +361,30 @@ def test_a_listed_cron_job_that_has_not_run_yet_is_no_typo(
         "repo-watch, 78461b8d-133b-4996); it counts nothing until there is"]
 
 
+def test_a_file_of_budgets_has_the_built_in_rules_unless_it_says_rule_is_empty(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rules file without [[rule]] tables has the built-in rules (as every key left out
+    has its default), delivered like any other: documented, and `rule = []` says "no alert
+    rules", for a file of budgets only."""
+    db = _db(tmp_path).removeprefix("sqlite:///")  # a $6 session: Expensive session fires
+    rules = tmp_path / "rules.toml"
+    budget = "[[budget]]\nname = 'B'\namount = 1000\n"
+    rules.write_text(budget)
+    assert rulesfile.load(str(rules), env={}).rules == DEFAULT_RULES
+    assert main(["--db", db, "--alerts", str(rules), "--json"]) == 2
+    assert "Expensive session" in {a["rule"] for a in json.loads(capsys.readouterr().out)
+                                   ["alerts"]}
+    rules.write_text("rule = []\n" + budget)
+    config = rulesfile.load(str(rules), env={})
+    assert (config.rules, [b.name for b in config.budgets]) == ((), ["B"])
+    assert main(["--db", db, "--alerts", str(rules), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["alerts"] == [] and [b["name"] for b in payload["budgets"]] == ["B"]
+    assert parse_rules("") == DEFAULT_RULES  # (no file at all: the built-in rules)
+    with pytest.raises(ConfigError, match="rules are written as"):
+        parse_rules("rule = 1\n")
+
+
 @pytest.mark.parametrize("table", ["rule", "budget"])
 def test_a_session_kind_that_does_not_exist_is_refused(table: str) -> None:
     """kinds is a fixed vocabulary: `kinds = ["crom"]` can never match, and counted $0."""

@@ -617,6 +617,27 @@ def test_an_alert_over_a_rules_window_names_its_gateways_and_its_last_call(
     assert list(active["at"]) == [pd.Timestamp(last)]
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    ("[[budget]]\nname = 'B'\namount = 5\n",
+     "The built-in rules: {path} has no [[rule]] tables"),
+    ("rule = []\n[[budget]]\nname = 'B'\namount = 5\n",
+     "No alert rules: {path} says rule = []"),
+])
+def test_the_alerts_page_says_whose_rules_it_uses(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, said: str) -> None:
+    """A file of budgets only has the built-in rules, but the page said "Rules from
+    rules.toml"; `rule = []` (no alert rules) draws the page, saying so."""
+    db = gateways_db(tmp_path / "gw.db", ("solo",))
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text)
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    ok(at)
+    wanted = fmt.escape_md(said.format(path=rules))
+    assert any(c.value.startswith(wanted) for c in at.caption), [c.value for c in at.caption]
+
+
 class _Monitor:
     """bmasterai's monitor as far as the page uses it: statistics with unrounded floats."""
 

@@ -15,6 +15,7 @@ from openclaw_telemetry import charts, read, rulesfile
 from openclaw_telemetry.alert_check import active_alerts, alert_summary, rule_scope
 from openclaw_telemetry.alerting import (
     BY_RANK,
+    DEFAULT_RULES,
     METRIC_NAMES,
     SESSION_METRICS,
     Alert,
@@ -88,6 +89,19 @@ def banner(alerts: list[Alert]) -> None:
             show(f"{fmt.counted(counts[severity], f'{severity} alert')} firing", icon=icon)
 
 
+def rules_source(rules: tuple[Rule, ...], path: str | None) -> str:
+    """Where the rules come from: a file's [[rule]] tables, or the built-in rules (no file,
+    or a file without [[rule]] tables), or none (`rule = []`)."""
+    if path is None:
+        return "Rules from the built-in defaults."
+    if rules is DEFAULT_RULES:
+        return (f"The built-in rules: {path} has no [[rule]] tables (write some to replace "
+                "them, or rule = [] for none).")
+    if not rules:
+        return f"No alert rules: {path} says rule = [] (its budgets are on the Budgets page)."
+    return f"Rules from {path}."
+
+
 def rules_table(rules: tuple[Rule, ...]) -> None:
     table(pd.DataFrame([{
         "rule": r.name, "metric": METRIC_NAMES[r.metric],
@@ -158,12 +172,13 @@ def render(ctx: shell.Ctx) -> None:
             st.caption(f"The latest {len(history.latest):,} of {history.fired:,} alerts.")
     else:
         st.caption("Nothing fired in this range.")
-    st.caption(f"Rules from {ctx.view.alerts or 'the built-in defaults'}. Each rule looks "
+    st.caption(f"{fmt.escape_md(rules_source(rules, ctx.view.alerts))} Each rule looks "
                "at the calls its own filters select, narrowed by the sidebar's agent, model, "
                "kind and gateway filters; 'firing now' uses each rule's own window, the history the "
                "chosen range.")
-    with st.expander("Rules"):
-        rules_table(rules)
+    if rules:
+        with st.expander("Rules"):
+            rules_table(rules)
     st.subheader("Notifications")
     deliveries.show(ctx, "alert", urls=notify)
     monitoring(ctx, active)
