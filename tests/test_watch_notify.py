@@ -202,7 +202,7 @@ def test_the_watcher_reads_the_rules_file_again_when_it_changes(tmp_path: Path) 
                          'amount = 0.1\n')
         watch(RunSummary())  # a run that changed nothing: the new file is read all the same
         assert [json.loads(r.body)["title"] for r in receiver.requests] == [
-            "[OpenClaw] Budget Second at 100%"]
+            "[OpenClaw] Budget Second at 2000% (over 100%)"]
         assert any("read again" in line for line in said)
         rules.write_text(hook + '[[budget]]\nname = "Third"\nperiod = "fortnight"\n')
         watch(RunSummary())
