@@ -6,7 +6,8 @@ across runners), a still-critical one again after `repeat`, every failed deliver
 (same text: nothing is lost), and a "resolved" message once an alert episode no longer
 fires. An alert that only changed severity is superseded silently: its new severity is
 the message. A budget notifies once per period at the highest `notify_at` fraction reached.
-Sending never raises: failures are outcomes, with the reason redacted.
+More than `DIGEST_AFTER` messages due to one target at once go as one digest. Sending never
+raises: failures are outcomes, with the reason redacted.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from openclaw_telemetry.rulesfile import RulesFile
 from openclaw_telemetry.timeframe import to_utc
 
 PREFIX = "[OpenClaw]"
+# More messages than this due to one URL at once (a loose rule over many sessions) are one
+# message, listing the first DIGEST_LISTED: a chat is not flooded, nor rate limited.
+DIGEST_AFTER = 5
+DIGEST_LISTED = 12
+_LEVELS = ("critical", "warning", "info", "resolved")  # a digest's, highest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,42 +96,84 @@ def budget_events(budgets: pd.DataFrame, dashboard: str | None = None) -> list[E
     return events
 
 
-def _attempt(engine: Engine, to: Target, event: Event, what: str, now: datetime,
-             *, resolving: bool = False) -> Outcome:
-    level = "resolved" if resolving else event.severity
-    error = send(to, title=event.title, body=event.body, level=level)
-    log.finish(engine, event.episode, to.id, now, error=error, resolving=resolving)
-    return Outcome(to.label, event.episode, event.title, what, error)
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """A message claimed for a target (`delivery_log`), to be sent: `what` as `Outcome`'s."""
+
+    event: Event
+    what: str
+    resolving: bool = False
+
+    @property
+    def level(self) -> str:
+        return "resolved" if self.resolving else self.event.severity
+
+
+def _send(engine: Engine, to: Target, due: Sequence[_Due], now: datetime,
+          dashboard: str | None) -> list[Outcome]:
+    """Send what is due to a target: each message on its own, or more than `DIGEST_AFTER`
+    as one digest; every episode's outcome is recorded as its own."""
+    if len(due) <= DIGEST_AFTER:
+        return [_finish(engine, to, one, now, send(to, title=one.event.title,
+                                                   body=one.event.body, level=one.level))
+                for one in due]
+    title, body, level = _digest(due, dashboard)
+    error = send(to, title=title, body=body, level=level)
+    return [_finish(engine, to, one, now, error) for one in due]
+
+
+def _digest(due: Sequence[_Due], dashboard: str | None) -> tuple[str, str, str]:
+    """(title, body, level) of one message for many: counted by level in the title, the
+    highest its level; each message a bullet (its title, then its text indented), the
+    first `DIGEST_LISTED`, then how many more and, with the dashboard's address, a link to
+    its Alerts page."""
+    levels = [one.level for one in due]
+    counts = ", ".join(f"{levels.count(level)} {level}" for level in _LEVELS
+                       if level in levels)
+    noun = "alerts" if all(one.event.kind == "alert" for one in due) else "notifications"
+    items = [f"• {one.event.title.removeprefix(PREFIX).strip()}\n  "
+             + one.event.body.replace("\n", "\n  ") for one in due[:DIGEST_LISTED]]
+    if len(due) > DIGEST_LISTED:
+        items.append(_linked(f"… and {len(due) - DIGEST_LISTED} more", dashboard,
+                             ALERTS_PAGE))
+    level = min(levels, key=_LEVELS.index)
+    return f"{PREFIX} {len(due)} {noun}: {counts}", "\n".join(items), level
+
+
+def _finish(engine: Engine, to: Target, due: _Due, now: datetime,
+            error: str | None) -> Outcome:
+    log.finish(engine, due.event.episode, to.id, now, error=error, resolving=due.resolving)
+    return Outcome(to.label, due.event.episode, due.event.title, due.what, error)
 
 
 def _fire(engine: Engine, to: Target, event: Event, repeat: timedelta,
-          now: datetime) -> Outcome | None:
-    """Send a firing episode if it is new, fires again, or is critical and due a repeat."""
+          now: datetime) -> _Due | None:
+    """Claim a firing episode if it is new, fires again, or is critical and due a repeat."""
     if log.claim_new(engine, event, to.id, to.label, now):
-        return _attempt(engine, to, event, "new", now)
+        return _Due(event, "new")
     if log.claim(engine, event.episode, to.id, now, states=("resolved",), resolved_at=None,
                  title=event.title, body=event.body, severity=event.severity):
-        return _attempt(engine, to, event, "new", now)
+        return _Due(event, "new")
     if event.severity == "critical" and log.claim(engine, event.episode, to.id, now,
                                                   states=("sent",), before=now - repeat):
         again = Event(event.episode, event.kind, event.severity,
                       f"{event.title} (still firing)", event.body)
-        return _attempt(engine, to, again, "repeat", now)
+        return _Due(again, "repeat")
     log.claim(engine, event.episode, to.id, now, states=("resolve_failed",), to="sent")
     return None
 
 
-def _retry(engine: Engine, to: Target, now: datetime) -> list[Outcome]:
+def _retry(engine: Engine, to: Target, now: datetime) -> list[_Due]:
     out = []
     for row in log.rows(engine, to.id, ("failed", "sending")):
         event = Event(row.episode, row.kind, row.severity, row.title, row.body)
         if log.claim(engine, row.episode, to.id, now, states=("failed", "sending")):
-            out.append(_attempt(engine, to, event, "retry", now))
+            out.append(_Due(event, "retry"))
     return out
 
 
-def _resolve(engine: Engine, to: Target, firing: set[str], now: datetime) -> list[Outcome]:
-    """Resolve the alert episodes of this target that no longer fire."""
+def _resolve(engine: Engine, to: Target, firing: set[str], now: datetime) -> list[_Due]:
+    """Claim the alert episodes of this target that no longer fire, to say so."""
     out = []
     subjects = {episode.rsplit("|", 1)[0] for episode in firing}
     for row in log.rows(engine, to.id, ("sent", "resolve_failed")):
@@ -140,7 +188,7 @@ def _resolve(engine: Engine, to: Target, firing: set[str], now: datetime) -> lis
             event = Event(row.episode, row.kind, "resolved",
                           f"{PREFIX} Resolved: {row.title.removeprefix(PREFIX).strip()}",
                           f"No longer firing: {row.body}")
-            out.append(_attempt(engine, to, event, "resolved", now, resolving=True))
+            out.append(_Due(event, "resolved", resolving=True))
     return out
 
 
@@ -150,11 +198,12 @@ def deliver(engine: Engine, config: RulesFile, events: Sequence[Event],
     moment = to_utc(now)
     outcomes: list[Outcome] = []
     for to in (target(url) for url in config.notify):
-        outcomes += _retry(engine, to, moment)  # first: what fails now waits for next time
+        due = _retry(engine, to, moment)  # first: what fails now waits for next time
         for event in events:
             fired = _fire(engine, to, event, config.repeat, moment)
-            outcomes += [fired] if fired else []
-        outcomes += _resolve(engine, to, {e.episode for e in events}, moment)
+            due += [fired] if fired else []
+        due += _resolve(engine, to, {e.episode for e in events}, moment)
+        outcomes += _send(engine, to, due, moment, config.dashboard)
     return outcomes
 
 

@@ -331,3 +331,48 @@ def test_once_only_on_both_dialects(db_url: str, tmp_path: Path, http: HttpRecei
         assert len(http.requests) == 2
     finally:
         engine.dispose()
+
+
+def test_many_messages_at_once_are_one_digest(tmp_path: Path, http: HttpReceiver) -> None:
+    """A loose rule over 42 sessions sent 42 messages in one run, one after the other (a
+    Telegram chat flooded, and rate limited). More than `DIGEST_AFTER` messages due to one
+    URL at once are one message: each line an alert, the highest severity its level; each
+    episode is still recorded, sent once, retried and resolved as before."""
+    from openclaw_telemetry.dispatch import DIGEST_AFTER
+
+    now, utc = datetime.now(UTC).replace(hour=12, minute=0), zone("UTC")
+    at = today_before(now, timedelta(minutes=30))
+    count = DIGEST_AFTER + 3
+    db = tmp_path / "d.db"
+    engine = build(f"sqlite:///{db}", [session(f"s{i}") for i in range(count)],
+                   [call(f"s{i}", at, 0.5 + i) for i in range(count)])
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f'notify = ["json://127.0.0.1:{http.port}/hook"]\n'
+                     'dashboard_url = "https://t.example/"\n'
+                     '[[rule]]\nname = "Loose"\nmetric = "session_cost"\nwindow = "24h"\n'
+                     'warning = 0.1\ncritical = 7.0\n')
+    config = rulesfile.load(str(rules), env={})
+    try:
+        first = check(engine, config, now=now, tz=utc, notify=True)
+        assert len(first.outcomes) == count and all(o.error is None for o in first.outcomes)
+        assert len(http.requests) == 1
+        digest = json.loads(http.requests[0].body)
+        assert digest["title"] == f"[OpenClaw] {count} alerts: 1 critical, {count - 1} warning"
+        assert digest["type"] == "failure"  # the level of its highest severity
+        lines = digest["message"].splitlines()
+        assert sum(line.startswith("• CRITICAL: Loose") for line in lines) == 1
+        assert sum(line.startswith("• WARNING: Loose") for line in lines) == count - 1
+        assert "Open: https://t.example/?view=sessions&session=s0" in digest["message"]
+        assert {r["state"] for r in _stored(str(db))} == {"sent"}
+        assert check(engine, config, now=now, tz=utc, notify=True).outcomes == []
+        assert len(http.requests) == 1
+        # a day later every session's window has passed: one digest of the resolutions
+        cleared = check(engine, config, now=now + timedelta(days=1, hours=1), tz=utc,
+                        notify=True)
+        assert [o.what for o in cleared.outcomes] == ["resolved"] * count
+        assert len(http.requests) == 2
+        resolved = json.loads(http.requests[1].body)
+        assert resolved["title"] == f"[OpenClaw] {count} alerts: {count} resolved"
+        assert resolved["type"] == "success"
+    finally:
+        engine.dispose()
