@@ -376,3 +376,21 @@ def test_many_messages_at_once_are_one_digest(tmp_path: Path, http: HttpReceiver
         assert resolved["type"] == "success"
     finally:
         engine.dispose()
+
+
+def test_a_long_digest_lists_twelve_and_links_the_rest() -> None:
+    from openclaw_telemetry.delivery_log import Event
+    from openclaw_telemetry.dispatch import DIGEST_LISTED, _digest, _Due
+
+    due = [_Due(Event(f"alert|r|s{i}|warning", "alert", "warning",
+                      "[OpenClaw] WARNING: Loose", f"Session s{i} at $1\nSession id: s{i}"),
+                "new") for i in range(DIGEST_LISTED + 3)]
+    due.append(_Due(Event("budget|B|2026-12-01|1", "budget", "critical",
+                          "[OpenClaw] Budget B at 100%", "$10 of $10"), "new"))
+    title, body, level = _digest(due, "https://t.example/")
+    assert title == f"[OpenClaw] {DIGEST_LISTED + 4} notifications: 1 critical, " \
+                    f"{DIGEST_LISTED + 3} warning"
+    assert level == "critical"
+    assert body.count("• ") == DIGEST_LISTED
+    assert body.endswith("… and 4 more\nOpen: https://t.example/?view=alert_center")
+    assert "• WARNING: Loose\n  Session s0 at $1\n  Session id: s0" in body
