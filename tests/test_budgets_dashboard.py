@@ -89,6 +89,10 @@ def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.Monkey
     values = {m.label: m.value for m in at.metric}
     assert values["Spent"] == "$3.00" and values["Runs out"] == "used up"
     assert "Forecast" in values and "Days left" in values
+    # the budget's p10–p90 range too was a delta chip with an up arrow ("↑ $20.02–$102.91")
+    (forecast,) = [m for m in at.metric if m.label == "Forecast"]
+    assert not forecast.proto.delta
+    assert any(c.value.startswith("range ") and "–" in c.value for c in at.caption)
     assert any("of $2.00 (150%)" in str(p.proto.text) for p in at.get("progress"))
     (spent_by,) = [t.value for t in at.dataframe if "open" in t.value.columns]
     assert list(spent_by["name"]) == ["agent:main:s"]  # the session that spent it, linked

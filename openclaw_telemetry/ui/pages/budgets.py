@@ -53,8 +53,8 @@ def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame,
         Tile("Spent", fmt.money(row["spent"]), help="cost of the calls the budget's filters "
                                                     "select, this period"),
         Tile("Forecast", fmt.money(row["forecast"]),
-             f"{fmt.money(row['forecast_low'])}–{fmt.money(row['forecast_high'])}", "off",
-             "projected spend at the period's end; the range is p10–p90"),
+             help="projected spend at the period's end; the range is p10–p90",
+             note=f"range {fmt.money(row['forecast_low'])}–{fmt.money(row['forecast_high'])}"),
         Tile("Days left", f"{float(row['days_left']):.1f}"),
         Tile("Runs out", _runs_out(row), help="when the amount is reached at the pace of the "
                                               "last 14 days"),
