@@ -121,6 +121,7 @@ class Alert:
     threshold: float
     at: datetime
     gateway: str = ""
+    span: str = ""  # a session alert's window ('24 h'): its value counts the calls in it
 
     @property
     def key(self) -> str:
@@ -130,8 +131,9 @@ class Alert:
     @property
     def message(self) -> str:
         where = f" (gateway {self.gateway})" if self.gateway else ""
-        return (f"{self.rule}: {self.label}{where} at {format_value(self.metric, self.value)} "
-                f"(over {format_value(self.metric, self.threshold)})")
+        span = f" in the last {self.span}" if self.span else ""
+        return (f"{self.rule}: {self.label}{where} at {format_value(self.metric, self.value)}"
+                f"{span} (over {format_value(self.metric, self.threshold)})")
 
     def __reduce__(self) -> tuple[type[Alert], tuple[Any, ...]]:
         """Pickled as its fields, in order: the dashboards cache lists of tens of thousands,
@@ -182,8 +184,10 @@ def fired(rule: Rule, observations: pd.DataFrame) -> pd.DataFrame:
 def as_alerts(rule: Rule, rows: pd.DataFrame, gateway: str = "") -> list[Alert]:
     """`fired` rows as alerts; `gateway` names the gateway of all of them (see `Alert`)."""
     times = pd.to_datetime(rows["at"]).dt.to_pydatetime()
+    # a session's calls in the window, which is not the session's cost (`report session`)
+    span = fmt.duration(rule.window.total_seconds()) if rule.metric in SESSION_METRICS else ""
     return [Alert(rule.name, rule.metric, severity, subject, label, value, threshold, at,
-                  gateway)
+                  gateway, span)
             for subject, label, value, at, severity, threshold in zip(
                 rows["subject"].tolist(), rows["label"].tolist(), rows["value"].tolist(),
                 times, [BY_RANK[rank] for rank in rows["rank"].tolist()],

@@ -79,7 +79,7 @@ def test_only_some_severities_and_min_calls() -> None:
 def test_alerts_sorted_and_described() -> None:
     fired = evaluate(Rule("Costly", Metric.SESSION_COST, THREE), observations(1.5, 9.0, 2.5))
     assert [a.severity for a in fired] == [Severity.CRITICAL, Severity.WARNING, Severity.INFO]
-    assert fired[0].message == "Costly: session 1 at $9.00 (over $3.00)"
+    assert fired[0].message == "Costly: session 1 at $9.00 in the last 24 h (over $3.00)"
     assert exit_code(fired) == 2
     assert exit_code([a for a in fired if a.severity is not Severity.CRITICAL]) == 1
     assert exit_code([fired[-1]]) == 0
@@ -91,10 +91,10 @@ def test_values_read_as_on_the_dashboards() -> None:
     dashboards show "$0.44" and "$0.00": one money formatter now (`ui.format`)."""
     rule = Rule("Pricey", Metric.SESSION_COST, ((Severity.WARNING, 0.1),))
     (alert,) = evaluate(rule, observations(0.4403))
-    assert alert.message == "Pricey: session 0 at $0.44 (over $0.10)"
+    assert alert.message == "Pricey: session 0 at $0.44 in the last 24 h (over $0.10)"
     (tiny,) = evaluate(Rule("Tiny", Metric.SESSION_COST, ((Severity.INFO, 0.0),)),
                        observations(0.0012))
-    assert tiny.message == "Tiny: session 0 at $0.0012 (over $0.00)"  # never "$0.00"
+    assert tiny.message == "Tiny: session 0 at $0.0012 in the last 24 h (over $0.00)"  # never "$0.00"
     assert format_value(Metric.ERROR_RATE, 0.0004) == "<0.1%"
     assert format_value(Metric.SESSION_TOKENS, 1234567) == "1,234,567 tokens"
 

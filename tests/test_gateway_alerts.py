@@ -145,7 +145,7 @@ def test_session_alerts_name_their_gateway_only_when_there_are_several(
     assert [(a.key, a.severity) for a in alerts] == [
         ("h1@home", Severity.CRITICAL), ("o1@office", Severity.WARNING)]
     assert alerts[0].message == ("Costly: agent:main:h1 (gateway home) at $6.00 "
-                                 "(over $5.00)")
+                                 "in the last 24 h (over $5.00)")
     assert alerts[0].as_dict()["gateway"] == "home"
     assert [e.episode for e in alert_events(alerts, Severity.INFO)] == [
         "alert|Costly|h1@home|critical", "alert|Costly|o1@office|warning"]
@@ -153,7 +153,7 @@ def test_session_alerts_name_their_gateway_only_when_there_are_several(
                    [call("big", to_utc(now) - timedelta(minutes=30), 6.0)])
     alone = active_alerts(engine, (COSTLY,), now=now, tz=UTC_ZONE)
     engine.dispose()
-    assert alone[0].message == "Costly: agent:main:big at $6.00 (over $5.00)"
+    assert alone[0].message == "Costly: agent:main:big at $6.00 in the last 24 h (over $5.00)"
     assert alone[0].as_dict()["gateway"] is None
     # the episode of an install with one gateway is what it was before gateways existed
     assert [e.episode for e in alert_events(alone, Severity.INFO)] == [

@@ -140,8 +140,10 @@ def test_a_session_alert_names_its_session_id(tmp_path: Path, http: HttpReceiver
     assert main(["--db", str(tmp_path / "n.db"), "--alerts", rules, "--notify"]) == 2
     sent = sorted(json.loads(b)["message"] for b in http.bodies("/hook")
                   if "Expensive session" in b)
-    assert sent == [f"Expensive session: {key} at $6.00 (over $5.00)\nSession id: first-id",
-                    f"Expensive session: {key} at $7.00 (over $5.00)\nSession id: second-id"]
+    # the session's calls in the rule's window (24 h), not the session's cost
+    assert sent == [
+        f"Expensive session: {key} at $6.00 in the last 24 h (over $5.00)\nSession id: first-id",
+        f"Expensive session: {key} at $7.00 in the last 24 h (over $5.00)\nSession id: second-id"]
 
 
 def test_messages_link_to_the_dashboard(tmp_path: Path, http: HttpReceiver) -> None:
