@@ -50,7 +50,9 @@ def render(ctx: shell.Ctx) -> None:
             "calls": count_column("Calls"),
             "sessions": count_column("Sessions",
                                      help="sessions with a call of this model in range"),
-            "avg_cost_per_call": money_column("Avg $/call", per_call=True),
+            "avg_cost_per_call": money_column(
+                "Avg/call", per_call=True,
+                help="Cost / Calls: what a call of this model cost on average in the range"),
             "cache_hit_rate": percent_column("Cache hit rate"),
             "tokens": count_column("Tokens"), "errors": count_column("Errors"),
             "estimated_cost": money_column("Estimated $"),
