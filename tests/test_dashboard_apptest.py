@@ -603,7 +603,7 @@ def test_an_alert_over_a_rules_window_names_its_gateways_and_its_last_call(
     the start of its 30-day window, where no call was: it names the rule's gateways and
     is at the last call it counted, as a session alert is."""
     db = gateways_db(tmp_path / "gw.db", ("gw-a", "gw-b"))
-    last = datetime.now().replace(microsecond=0) - timedelta(hours=1)  # (gateways_db's)
+    ((last,),) = query(f"sqlite:///{db}", "SELECT max(timestamp) FROM messages")
     rules = tmp_path / "rules.toml"
     rules.write_text('[[rule]]\nname = "Spend"\nmetric = "cost"\nwindow = "30d"\n'
                      f'warning = 0.01\ngateway = {gateway}\n')
