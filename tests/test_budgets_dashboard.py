@@ -259,3 +259,19 @@ def test_budgets_page_without_budgets(tmp_path: Path, monkeypatch: pytest.Monkey
     _ok(at)
     assert "No budgets" in at.info[0].value
     assert {m.label for m in at.metric} >= {"Month so far", "Projected month end"}
+
+
+def test_a_budget_that_lasts_its_period_says_so_under_its_tile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"not this period" as the tile's value was cut to "not this pe…" at 1440 px."""
+    db = tmp_path / "b.db"
+    build(f"sqlite:///{db}", [session("s")],
+          [call("s", today_before(datetime.now(UTC), timedelta(hours=1)), 3.0)]).dispose()
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[budget]]\nname = "Roomy"\nperiod = "month"\namount = 1000000\n')
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    _ok(at)
+    assert {m.label: m.value for m in at.metric}["Runs out"] == "—"
+    assert "not this period" in [c.value for c in at.caption]

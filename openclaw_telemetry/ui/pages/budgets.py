@@ -29,12 +29,15 @@ from openclaw_telemetry.ui.widgets import (
 _EXAMPLE = '[[budget]]\nname = "Monthly"\nperiod = "month"\namount = 50.0'
 
 
-def _runs_out(row: pd.Series) -> str:
+def _runs_out(row: pd.Series) -> Tile:
+    """When the amount is reached; a budget that lasts the period reads "—", said under
+    the tile ("not this period" was cut to "not this pe…" in a quarter of 1440 px)."""
+    help = "when the amount is reached at the pace of the last 14 days"
     if float(row["fraction"]) >= 1:
-        return "used up"
+        return Tile("Runs out", "used up", help=help)
     if pd.isna(row["runs_out"]):
-        return "not this period"
-    return f"{pd.Timestamp(row['runs_out']):%b %d %H:%M}"
+        return Tile("Runs out", "—", help=help, note="not this period")
+    return Tile("Runs out", f"{pd.Timestamp(row['runs_out']):%b %d %H:%M}", help=help)
 
 
 def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame,
@@ -56,8 +59,7 @@ def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame,
              help="projected spend at the period's end; the range is p10–p90",
              note=f"range {fmt.money(row['forecast_low'])}–{fmt.money(row['forecast_high'])}"),
         Tile("Days left", f"{float(row['days_left']):.1f}"),
-        Tile("Runs out", _runs_out(row), help="when the amount is reached at the pace of the "
-                                              "last 14 days"),
+        _runs_out(row),
     ])
     for line in unknown:
         st.warning(fmt.escape_md(line[:1].upper() + line[1:]), icon=":material/help:")
