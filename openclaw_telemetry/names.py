@@ -18,8 +18,9 @@ def on_gateway(name: str, gateway: str) -> str:
 def job_labels(jobs: pd.DataFrame) -> list[str]:
     """A label per cron job (columns name, agent_id, gateway, job_id; one row per job of
     the selection, in its order): its name, and where other jobs of the selection share
-    that name, what tells it from them: its agent where their agents differ, its gateway
-    where their gateways differ, its id where two share both."""
+    that name, what tells it from them: its agent where their agents differ (first:
+    'research: hourly-tick', which a narrow column cuts at its end), its gateway where
+    their gateways differ, its id where two share both."""
     rows = list(zip(jobs["name"].astype(str), jobs["agent_id"], jobs["gateway"],
                     jobs["job_id"], strict=True))
     twins: dict[str, list[tuple[object, object]]] = {}
@@ -30,7 +31,7 @@ def job_labels(jobs: pd.DataFrame) -> list[str]:
         places, label = twins[name], name
         if len(places) > 1:
             if len({a for a, _g in places}) > 1:
-                label += f" · agent {agent}"
+                label = f"{agent}: {label}"
             if len({g for _a, g in places}) > 1:
                 label = on_gateway(label, str(gateway))
             if Counter(places)[(agent, gateway)] > 1:

@@ -56,13 +56,13 @@ def test_two_agents_jobs_of_one_name_are_two_jobs(jobs_db: Engine) -> None:
         activity.jobs["job"], activity.jobs["gateway"], activity.jobs["runs"],
         activity.jobs["cost"], strict=True)}
     assert got == {"digest · on gw-b": (GW_B, 1, 8.0), "digest · on gw-a": (GW_A, 1, 0.5),
-                   "hourly-tick · agent ops": (GW_A, 1, 4.0),
-                   "hourly-tick · agent main": (GW_A, 2, 3.0)}
-    assert activity.jobs.loc[activity.jobs["job"] == "hourly-tick · agent main",
+                   "ops: hourly-tick": (GW_A, 1, 4.0),
+                   "main: hourly-tick": (GW_A, 2, 3.0)}
+    assert activity.jobs.loc[activity.jobs["job"] == "main: hourly-tick",
                              "avg_run"].item() == 1.5
     assert sorted(activity.daily["job"]) == sorted(got)  # one series per job
     assert sorted(activity.runs["job"]) == sorted(
-        ["hourly-tick · agent main"] * 2 + ["hourly-tick · agent ops", "digest · on gw-a",
+        ["main: hourly-tick"] * 2 + ["ops: hourly-tick", "digest · on gw-a",
                                             "digest · on gw-b"])
     jobs_db.dispose()
 
@@ -71,8 +71,8 @@ def test_one_gateway_names_its_jobs_as_it_sees_them(jobs_db: Engine) -> None:
     """gw-a alone: the digest is a name of its own there (no gateway added); gw-b alone:
     every job's name is its own; a filter that selects nothing lists none."""
     only_a = read.cron_activity(jobs_db, scope=Scope(gateways=(GW_A,)), tz=UTC).jobs
-    assert sorted(only_a["job"]) == ["digest", "hourly-tick · agent main",
-                                     "hourly-tick · agent ops"]
+    assert sorted(only_a["job"]) == ["digest", "main: hourly-tick",
+                                     "ops: hourly-tick"]
     only_ops = read.cron_activity(jobs_db, scope=Scope(agents=("ops",)), tz=UTC).jobs
     assert list(only_ops["job"]) == ["hourly-tick"]
     nothing = read.cron_activity(jobs_db, scope=NOWHERE, tz=UTC)
@@ -83,8 +83,8 @@ def test_one_gateway_names_its_jobs_as_it_sees_them(jobs_db: Engine) -> None:
 def test_comparisons_compare_jobs_not_names(jobs_db: Engine) -> None:
     options = read.compare_options(jobs_db, dimension="cron_job", scope=Scope())
     assert list(zip(options["label"], options["cost"], strict=True)) == [
-        ("digest · on gw-b", 8.0), ("hourly-tick · agent ops", 4.0),
-        ("hourly-tick · agent main", 3.0), ("digest · on gw-a", 0.5)]
+        ("digest · on gw-b", 8.0), ("ops: hourly-tick", 4.0),
+        ("main: hourly-tick", 3.0), ("digest · on gw-a", 0.5)]
     compared = read.compare(jobs_db, dimension="cron_job", items=tuple(options["item"]),
                             scope=Scope())
     assert list(compared["cost"]) == [8.0, 4.0, 3.0, 0.5]
@@ -108,11 +108,11 @@ def test_a_budget_names_jobs_by_id_or_name(jobs_db: Engine) -> None:
 @pytest.mark.parametrize(("jobs", "labels"), [
     ([("tick", "main", GW_A, "t1"), ("digest", "main", GW_A, "d1")], ["tick", "digest"]),
     ([("tick", "main", GW_A, "t1"), ("tick", "ops", GW_A, "t2")],
-     ["tick · agent main", "tick · agent ops"]),
+     ["main: tick", "ops: tick"]),
     ([("tick", "main", GW_A, "t1"), ("tick", "main", GW_B, "t1")],
      ["tick · on gw-a", "tick · on gw-b"]),
     ([("tick", "main", GW_A, "t1"), ("tick", "ops", GW_B, "t2")],
-     ["tick · agent main · on gw-a", "tick · agent ops · on gw-b"]),
+     ["main: tick · on gw-a", "ops: tick · on gw-b"]),
     ([("tick", "main", GW_A, "t1"), ("tick", "main", GW_A, "t2")],
      ["tick · id t1", "tick · id t2"]),
     ([("tick", "main", GW_A, "t1"), ("tick", "main", GW_A, None)],
@@ -147,8 +147,8 @@ def test_the_cron_page_shows_each_job(tmp_path: Path, monkeypatch: pytest.Monkey
     else:
         at.switch_page("openclaw_telemetry/ui/pages/automation.py").run()
     ok(at)
-    assert job_rows(at) == [("digest · on gw-b", 8.0), ("hourly-tick · agent ops", 4.0),
-                            ("hourly-tick · agent main", 3.0), ("digest · on gw-a", 0.5)]
+    assert job_rows(at) == [("digest · on gw-b", 8.0), ("ops: hourly-tick", 4.0),
+                            ("main: hourly-tick", 3.0), ("digest · on gw-a", 0.5)]
     (daily,) = charts(at, "cron-daily")
     bars = json.loads(daily.proto.spec)["data"]
     colours = {bar["name"]: bar["marker"]["color"] for bar in bars}
@@ -156,11 +156,11 @@ def test_the_cron_page_shows_each_job(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(set(colours.values())) == 4  # one colour per job, not per name
     at.multiselect(key="gateways").set_value([GW_A]).run()
     ok(at)
-    assert job_rows(at) == [("hourly-tick · agent ops", 4.0), ("hourly-tick · agent main", 3.0),
+    assert job_rows(at) == [("ops: hourly-tick", 4.0), ("main: hourly-tick", 3.0),
                             ("digest", 0.5)]
     (daily,) = charts(at, "cron-daily")
     kept = {bar["name"]: bar["marker"]["color"] for bar in json.loads(daily.proto.spec)["data"]}
-    assert kept["hourly-tick · agent ops"] == colours["hourly-tick · agent ops"]
+    assert kept["ops: hourly-tick"] == colours["ops: hourly-tick"]
     assert kept["digest"] == colours["digest · on gw-a"]  # a job keeps its colour
 
 
@@ -174,15 +174,15 @@ def test_the_comparisons_page_compares_each_job(tmp_path: Path,
     at.segmented_control(key="compare-dimension").set_value("cron_job").run()
     ok(at)
     picker = at.multiselect(key="compare-items-cron_job")
-    assert picker.options == ["digest · on gw-b", "hourly-tick · agent ops",
-                              "hourly-tick · agent main", "digest · on gw-a"]
+    assert picker.options == ["digest · on gw-b", "ops: hourly-tick",
+                              "main: hourly-tick", "digest · on gw-a"]
     (table,) = [t for t in at.dataframe if "measure" in t.value.columns]
     assert list(table.value.columns) == ["measure", "digest · on gw-b",
-                                         "hourly-tick · agent ops"]
+                                         "ops: hourly-tick"]
     (cost,) = charts(at, "compare-cost")
     (bars,) = json.loads(cost.proto.spec)["data"]
     assert dict(zip(bars["x"], bars["marker"]["color"], strict=True)) == {
-        name: drawn[name] for name in ("digest · on gw-b", "hourly-tick · agent ops")}
+        name: drawn[name] for name in ("digest · on gw-b", "ops: hourly-tick")}
     at.multiselect(key="gateways").set_value([GW_B]).run()
     ok(at)
     said = [i.value for i in at.info]
