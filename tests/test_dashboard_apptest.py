@@ -576,10 +576,11 @@ def test_a_session_alert_opens_its_session_on_its_gateway(
             "chat on gw-b": "gw-b", "Cron: digest": "gw-a"}  # its job names a cron run
 
 
-def test_an_alert_of_no_one_session_shows_a_dash_for_its_gateway(
+def test_an_alert_of_no_one_session_names_the_gateways_it_counts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A day's spend is no one session's: with several gateways its Gateway cell is '—'
-    (never 'None') and it opens nothing: an empty Session cell (None read 'None')."""
+    """A day's spend is no one session's: with several gateways its Gateway cell says whose
+    calls it counts, 'all' (never 'None'; '—' read as "none") and it opens nothing: an
+    empty Session cell (None read 'None')."""
     db = gateways_db(tmp_path / "gw.db", ("gw-a", "gw-b"))
     rules = tmp_path / "rules.toml"
     rules.write_text('[[rule]]\nname = "Spendy day"\nmetric = "daily_cost"\nwarning = 0.01\n')
@@ -591,7 +592,7 @@ def test_an_alert_of_no_one_session_shows_a_dash_for_its_gateway(
     assert tables
     for shown in tables:
         assert "gateway" in shown.proto.column_order
-        assert list(shown.value["gateway"]) == ["—"] * len(shown.value)
+        assert list(shown.value["gateway"]) == ["all"] * len(shown.value)
         assert (shown.value["open"] == "").all()
 
 

@@ -42,8 +42,8 @@ _STYLE = {"critical": "background-color: #fdd; color: #900",
 
 def counted_gateways(rules: Sequence[Rule], within: Scope) -> dict[str, str]:
     """Per rule, the gateways whose calls it counts: its own `gateway`, narrowed by the
-    sidebar's ('' : every gateway)."""
-    return {rule.name: ", ".join(scope.gateways if scope else ())
+    sidebar's ('all': every gateway; a dash would read as "none")."""
+    return {rule.name: ", ".join(scope.gateways) if scope and scope.gateways else "all"
             for rule in rules for scope in [rule_scope(rule, None, None, within)]}
 
 
