@@ -6,8 +6,14 @@ text (two agents may each have an "hourly-tick"). Pure; no SQL, no Streamlit.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # (`read.status` reads JOB_ID, and the terminal reports never load pandas)
+    import pandas as pd
+
+# the field of a cron job's id among the names a rule or budget may use (`read.known_names`,
+# `rulesfile.unknown_in`): matched like its name, not listed (a UUID is a line on a phone)
+JOB_ID = "cron job id"
 
 
 def on_gateway(name: str, gateway: str) -> str:

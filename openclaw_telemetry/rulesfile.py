@@ -29,6 +29,7 @@ from openclaw_telemetry.alerting import (
 from openclaw_telemetry.budgets import Budget, budgets_from
 from openclaw_telemetry.config import notify_urls
 from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.names import JOB_ID
 
 DEFAULT_REPEAT = timedelta(hours=4)
 
@@ -121,8 +122,13 @@ def unknown_in(item: Rule | Budget, known: Sequence[tuple[str, str]]) -> list[st
     for attribute, field_name in _SCOPES:
         for name in getattr(item, attribute, ()):  # (rules have no cron_jobs)
             values = seen.get(field_name, [])
-            if name not in values:
-                shown = ", ".join(values[:10]) + (" …" if len(values) > 10 else "")
-                said.append(f"no {field_name} {name!r} in the database (known: "
-                            f"{shown or 'none'}); it counts nothing until there is")
+            ids = seen.get(JOB_ID, []) if field_name == "cron job" else []
+            if name in values or name in ids:
+                continue
+            # a job's name, not its id (a UUID): ten of those were a phone screen
+            listed = values or ids
+            shown = ", ".join(listed[:10]) + (" …" if len(listed) > 10 else "")
+            also = ", or a job's id" if values and ids else ""
+            said.append(f"no {field_name} {name!r} in the database (known: "
+                        f"{shown or 'none'}{also}); it counts nothing until there is")
     return said

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Select, func, select
 
 from openclaw_telemetry.measures import M, S, cron_job
 from openclaw_telemetry.migrations import schema_status
+from openclaw_telemetry.names import JOB_ID
 from openclaw_telemetry.read.sqlkit import Scope, bounds, frame
 from openclaw_telemetry.schema import cron_jobs, ingest_runs, messages, tool_calls
 from openclaw_telemetry.store import sqlite_path
@@ -134,13 +135,14 @@ def cron_job_keys(engine: Engine) -> list[str]:
 
 def known_names(engine: Engine) -> list[tuple[str, str]]:
     """What a rule or budget may name, as `option_values` pairs: ('agent', …), ('model',
-    …), ('gateway', …) …, and ('cron job', …) for every name and then every id of a job
-    the database knows (`_cron_jobs`). What `rulesfile.unknown_names` is checked against."""
+    …), ('gateway', …) …, ('cron job', …) for every name and ('cron job id', …) for every
+    other id of a job the database knows (`_cron_jobs`). What `rulesfile.unknown_names` is
+    checked against."""
     with engine.connect() as conn:
         names, ids = _cron_jobs(conn)
     return ([pair for pair in option_values(engine) if pair[0] != "cron job"]
             + [("cron job", name) for name in sorted(names)]
-            + [("cron job", job) for job in sorted(ids - names)])
+            + [(JOB_ID, job) for job in sorted(ids - names)])
 
 
 def _cron_jobs(conn: Connection) -> tuple[set[str], set[str]]:
