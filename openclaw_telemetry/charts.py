@@ -42,6 +42,7 @@ _BAR_MS = {"hour": 0.9 * _HOUR_MS, "day": 0.9 * _DAY_MS, "month": 0.9 * 28 * _DA
 _TOKEN_KINDS = (("input", "Input"), ("output", "Output"), ("cache_read", "Cache read"),
                 ("cache_write", "Cache write"))
 Colours = Mapping[str, str]
+_BAR_PX = 28  # a ranked bar's thickness at most, px (its row in a long chart)
 
 
 def palette(names: Iterable[str]) -> dict[str, str]:
@@ -212,7 +213,10 @@ def ranked_bars(frame: pd.DataFrame, *, names: str, values: str, title: str,
     fig.update_yaxes(tickmode="array", tickvals=shown,
                      ticktext=[safe(n) for n in short_labels(labels)])
     fig.update_layout(hovermode="closest")
-    return _layout(fig, title, height=max(240, 40 + 28 * len(part)))
+    height = max(240, 40 + _BAR_PX * len(part))
+    # a bar at most ~28 px thick: a lone one took the whole least height (110 px)
+    fig.update_traces(width=min(0.9, _BAR_PX / ((height - 90) / len(part))))
+    return _layout(fig, title, height=height)
 
 
 def short_labels(labels: list[str], width: int = 28) -> list[str]:

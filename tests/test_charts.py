@@ -368,3 +368,16 @@ def test_short_bar_labels_that_would_read_alike_stay_apart() -> None:
     assert len(set(short)) == 2 and all(s.startswith("telegram:direct:") for s in short)
     named = ["agent:main:main · started 2026-11-24 03:19", "main · started 2026-11-24 03:19"]
     assert _ticks(named) == named
+
+
+def test_a_lone_ranked_bar_is_as_thick_as_one_of_many() -> None:
+    """One sub-agent's spawning session (both samples) was a bar 110 px thick: the chart's
+    least height went to it alone. A bar is at most about 28 px thick."""
+    def width(rows: int) -> float:
+        frame = pd.DataFrame({"name": [f"s{i}" for i in range(rows)],
+                              "cost": [1.0 + i for i in range(rows)]})
+        fig = charts.ranked_bars(frame, names="name", values="cost", title="t", money=True)
+        plot = fig.layout.height - 90  # the title's and the axis's margins out
+        return float(fig.data[0].width) * plot / rows  # px
+    assert width(1) <= 30 and width(3) <= 30
+    assert 20 <= width(15) <= 30  # many bars: as before
