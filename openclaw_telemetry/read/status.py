@@ -125,14 +125,6 @@ def option_values(engine: Engine) -> list[tuple[str, str]]:
     return sorted(rows)
 
 
-def cron_job_keys(engine: Engine) -> list[str]:
-    """Every id and every name of a cron job the database knows (what a budget's
-    `cron_jobs` can match, now or from the job's first run), sorted: `_cron_jobs`."""
-    with engine.connect() as conn:
-        names, ids = _cron_jobs(conn)
-    return sorted(names | ids)
-
-
 def known_names(engine: Engine) -> list[tuple[str, str]]:
     """What a rule or budget may name, as `option_values` pairs: ('agent', …), ('model',
     …), ('gateway', …) …, ('cron job', …) for every name and ('cron job id', …) for every
