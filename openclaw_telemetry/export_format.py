@@ -9,7 +9,8 @@ or Parquet to a binary stream, never holding more than one chunk.
   (one row group per chunk), so an empty export is still a file with its schema.
 
 Datetimes are stored naive UTC and written as ISO 8601 to the microsecond with a `Z`
-(Parquet: timestamps in microseconds, UTC); days as `YYYY-MM-DD`. pyarrow is imported only for Parquet.
+(`timeframe.iso`; Parquet: timestamps in microseconds, UTC); days as `YYYY-MM-DD`. pyarrow
+is imported only for Parquet.
 """
 
 from __future__ import annotations

@@ -144,8 +144,8 @@ def as_json(args: argparse.Namespace, chosen: Selection,
 
 
 def _moment(value: datetime | None) -> str | None:
-    """A time as the exports write it (`export_format.iso`: to the microsecond, so that
-    times sort as text)."""
+    """A time as the exports write it (`timeframe.iso`: to the microsecond, so that times
+    sort as text)."""
     return None if value is None else iso(value)
 
 

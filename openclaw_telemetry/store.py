@@ -211,6 +211,10 @@ _NEXT_STEPS = (
 )
 
 
+# SQLite's answers when it cannot write its -wal/-shm files beside a database it reads
+_SQLITE_NO_WRITE = re.compile("readonly database|unable to open database file")
+
+
 def cannot_open(url: str, exc: SQLAlchemyError) -> str:
     """Why the database at `url` cannot be opened, for a person: the URL (no password),
     the driver's reason, and for a server's usual refusals, or a SQLite file in a folder
@@ -218,7 +222,8 @@ def cannot_open(url: str, exc: SQLAlchemyError) -> str:
     reason = _short(exc)
     steps = [step for said, step in _NEXT_STEPS if said.search(reason)]
     path = sqlite_path(url)
-    if path is not None and not os.access(path.parent, os.W_OK):
+    if (path is not None and _SQLITE_NO_WRITE.search(reason)
+            and not os.access(path.parent, os.W_OK)):
         steps.append(f"SQLite writes its -wal and -shm files beside a WAL database even to "
                      f"read it, and this user cannot write to {path.parent}: give it write "
                      "access to that folder, or copy the database to one it can write")

@@ -450,6 +450,18 @@ def test_a_database_replaced_under_the_dashboard_is_shown(tmp_path: Path,
     assert at.metric[0].value == "$7.00"
 
 
+def alerts_page(db: Path, rules: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                ) -> AppTest:
+    """The enhanced dashboard's Alerts page on `db`, with a rules file of `rules`."""
+    path = tmp_path / "rules.toml"
+    path.write_text(rules)
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(path))
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
+    ok(at)
+    return at
+
+
 def gateways_db(path: Path, gateways: tuple[str, ...]) -> Path:
     """Session "shared" on each gateway, costing $0.10 on the first, $0.20 on the next …,
     and a $0.30 cron session on the first only."""
@@ -553,13 +565,8 @@ def test_a_session_alert_opens_its_session_on_its_gateway(
     "shared" is on both; only gw-b's is over the threshold), and names the gateway; with
     one gateway the links and columns are those of before gateways."""
     db = gateways_db(tmp_path / "gw.db", gateways)
-    rules = tmp_path / "rules.toml"
-    rules.write_text('[[rule]]\nname = "Pricey"\nmetric = "session_cost"\nwarning = 0.15\n'
-                     f'gateway = {list(gateways)!r}\n')
-    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
-    ok(at)
+    at = alerts_page(db, '[[rule]]\nname = "Pricey"\nmetric = "session_cost"\nwarning = 0.15\n'
+                     f'gateway = {list(gateways)!r}\n', tmp_path, monkeypatch)
     tables = [d for d in at.dataframe if "open" in d.value.columns]
     assert len(tables) == 2  # firing now, and the history
     (rule,) = [d.value for d in at.dataframe if "filters" in d.value.columns]
@@ -582,12 +589,8 @@ def test_an_alert_of_no_one_session_names_the_gateways_it_counts(
     calls it counts, 'all' (never 'None'; '—' read as "none") and it opens nothing: an
     empty Session cell (None read 'None')."""
     db = gateways_db(tmp_path / "gw.db", ("gw-a", "gw-b"))
-    rules = tmp_path / "rules.toml"
-    rules.write_text('[[rule]]\nname = "Spendy day"\nmetric = "daily_cost"\nwarning = 0.01\n')
-    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
-    ok(at)
+    at = alerts_page(db, '[[rule]]\nname = "Spendy day"\nmetric = "daily_cost"\n'
+                     'warning = 0.01\n', tmp_path, monkeypatch)
     tables = [d for d in at.dataframe if "open" in d.value.columns]
     assert tables
     for shown in tables:
@@ -605,13 +608,8 @@ def test_an_alert_over_a_rules_window_names_its_gateways_and_its_last_call(
     is at the last call it counted, as a session alert is."""
     db = gateways_db(tmp_path / "gw.db", ("gw-a", "gw-b"))
     ((last,),) = query(f"sqlite:///{db}", "SELECT max(timestamp) FROM messages")
-    rules = tmp_path / "rules.toml"
-    rules.write_text('[[rule]]\nname = "Spend"\nmetric = "cost"\nwindow = "30d"\n'
-                     f'warning = 0.01\ngateway = {gateway}\n')
-    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
-    ok(at)
+    at = alerts_page(db, '[[rule]]\nname = "Spend"\nmetric = "cost"\nwindow = "30d"\n'
+                     f'warning = 0.01\ngateway = {gateway}\n', tmp_path, monkeypatch)
     active, history = [d.value for d in at.dataframe if "open" in d.value.columns]
     assert list(active["subject"]) == ["last 30 d"]
     assert list(active["gateway"]) == [shown] and list(history["gateway"]) == [shown]
@@ -629,13 +627,8 @@ def test_the_alerts_page_says_whose_rules_it_uses(
     """A file of budgets only has the built-in rules, but the page said "Rules from
     rules.toml"; `rule = []` (no alert rules) draws the page, saying so."""
     db = gateways_db(tmp_path / "gw.db", ("solo",))
-    rules = tmp_path / "rules.toml"
-    rules.write_text(text)
-    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
-    ok(at)
-    wanted = fmt.escape_md(said.format(path=rules))
+    at = alerts_page(db, text, tmp_path, monkeypatch)
+    wanted = fmt.escape_md(said.format(path=tmp_path / "rules.toml"))
     assert any(c.value.startswith(wanted) for c in at.caption), [c.value for c in at.caption]
 
 
@@ -1079,12 +1072,8 @@ def test_info_alerts_are_announced_as_information(
     now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
     build(f"sqlite:///{db}", [session("s1"), session("s2")],
           [call("s1", now, 2.0), call("s2", now, 3.0)]).dispose()
-    rules = tmp_path / "rules.toml"
-    rules.write_text(f'[[rule]]\nname = "Pricey"\nmetric = "session_cost"\ninfo = {threshold}\n')
-    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/alert_center.py").run()
-    ok(at)
+    at = alerts_page(db, f'[[rule]]\nname = "Pricey"\nmetric = "session_cost"\n'
+                     f'info = {threshold}\n', tmp_path, monkeypatch)
     assert not at.warning
     boxes = [(box.value, box.proto.icon) for box in at.info if "firing" in box.value]
     if said is None:
