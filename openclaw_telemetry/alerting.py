@@ -110,7 +110,8 @@ class Rule:
 class Alert:
     """A rule that fired on one subject (a session, a day or the whole window) at `at`
     (naive UTC). `gateway` is the session's gateway when the database holds several (''
-    otherwise)."""
+    otherwise); `counted` the gateways its rule counts (its `gateway` filter; () for
+    every gateway), which an alert of no one session names instead."""
 
     rule: str
     metric: Metric
@@ -122,6 +123,7 @@ class Alert:
     at: datetime
     gateway: str = ""
     span: str = ""  # a session alert's window ('24 h'): its value counts the calls in it
+    counted: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -130,7 +132,8 @@ class Alert:
 
     @property
     def message(self) -> str:
-        where = f" (gateway {self.gateway})" if self.gateway else ""
+        named = (self.gateway,) if self.gateway else self.counted
+        where = f" (gateway{'s' * (len(named) > 1)} {', '.join(named)})" if named else ""
         span = f" in the last {self.span}" if self.span else ""
         return (f"{self.rule}: {self.label}{where} at {format_value(self.metric, self.value)}"
                 f"{span} (over {format_value(self.metric, self.threshold)})")
@@ -142,7 +145,8 @@ class Alert:
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "metric": str(self.metric), "severity": str(self.severity),
-                "subject": self.subject, "gateway": self.gateway or None, "label": self.label,
+                "subject": self.subject, "gateway": self.gateway or None,
+                "gateways": list(self.counted) or None, "label": self.label,
                 "value": self.value, "threshold": self.threshold,
                 "at": self.at.replace(tzinfo=UTC).isoformat(),  # (naive UTC, as stored)
                 "message": self.message}
@@ -187,7 +191,7 @@ def as_alerts(rule: Rule, rows: pd.DataFrame, gateway: str = "") -> list[Alert]:
     # a session's calls in the window, which is not the session's cost (`report session`)
     span = fmt.duration(rule.window.total_seconds()) if rule.metric in SESSION_METRICS else ""
     return [Alert(rule.name, rule.metric, severity, subject, label, value, threshold, at,
-                  gateway, span)
+                  gateway, span, rule.gateways)
             for subject, label, value, at, severity, threshold in zip(
                 rows["subject"].tolist(), rows["label"].tolist(), rows["value"].tolist(),
                 times, [BY_RANK[rank] for rank in rows["rank"].tolist()],

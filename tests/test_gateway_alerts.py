@@ -120,11 +120,22 @@ window = "1h"
 info = 0.1
 gateway = ["home"]
 """)
-        fired = {(a.rule, a.subject, a.gateway): a.value
-                 for a in active_alerts(engine, office, now=now, tz=UTC_ZONE)}
+        alerts = active_alerts(engine, office, now=now, tz=UTC_ZONE)
+        fired = {(a.rule, a.subject, a.gateway): a.value for a in alerts}
         assert fired == {("Office sessions", "o1", "office"): 2.0,
                          ("Office today", "2026-06-10", ""): 2.25,
                          ("Home hour", "window", ""): 6.5}
+        # an alert of no one session names the gateways its rule counts, in its message
+        # and in alerts.py --json ("gateways"; null: every gateway)
+        said = {a.rule: (a.message, a.as_dict()["gateway"], a.as_dict()["gateways"])
+                for a in alerts}
+        assert said["Office today"] == (
+            "Office today: 2026-06-10 (gateway office) at $2.25 (over $0.10)", None,
+            ["office"])
+        assert said["Home hour"][1:] == (None, ["home"])
+        assert said["Office sessions"][1:] == ("office", ["office"])
+        assert active_alerts(engine, (COSTLY,), now=now, tz=UTC_ZONE)[0].as_dict()[
+            "gateways"] is None
         # the sidebar's gateway narrows a rule's own; together they may select nothing
         only_home = Scope(gateways=("home",))
         assert active_alerts(engine, office[:2], now=now, tz=UTC_ZONE, within=only_home) == []
