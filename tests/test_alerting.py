@@ -361,6 +361,43 @@ def test_a_listed_cron_job_that_has_not_run_yet_is_no_typo(
         "repo-watch, or a job's id); it counts nothing until there is"]
 
 
+def test_a_cron_job_listed_later_changes_the_data_the_dashboards_cache(
+        tmp_path: Path) -> None:
+    """A job added to cron/jobs.json between two runs, with no call of its own yet, is new
+    data: the run that learns it counts as changing the database (`data_version`, which
+    every cached dashboard answer is keyed on), so the Budgets page no longer warns that
+    a budget naming it names no job. A run that learns nothing new changes nothing."""
+    from conftest import ingest
+    from entries import assistant, header, state_dir, write
+
+    from openclaw_telemetry.read.status import data_version, known_names
+    from openclaw_telemetry.store import make_engine
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    write(state_dir(tmp_path), "s1.jsonl", header("s1", now_ms - 60_000),
+          assistant(now_ms - 30_000, cost=0.5, response_id="r1"))
+    cron = tmp_path / "state" / "cron"
+    cron.mkdir()
+    job = {"agentId": "main", "enabled": True, "schedule": {"kind": "cron", "expr": "0 * * * *"}}
+    listed = [{"id": "j1", "name": "repo-watch", **job}]
+    cron.joinpath("jobs.json").write_text(json.dumps({"version": 1, "jobs": listed}))
+    db = tmp_path / "jobs.db"
+    assert ingest(tmp_path / "state", str(db)).code == 0
+    engine = make_engine(f"sqlite:///{db}", create=False, reader=True)
+    try:
+        before = data_version(engine)
+        listed.append({"id": "j2", "name": "inbox-triage", **job})
+        cron.joinpath("jobs.json").write_text(json.dumps({"version": 1, "jobs": listed}))
+        ran = ingest(tmp_path / "state", str(db), "--json")
+        assert ran.code == 0 and json.loads(ran.out)["cron_jobs_learned"] == 1
+        assert data_version(engine) > before
+        assert ("cron job", "inbox-triage") in known_names(engine)
+        after = data_version(engine)
+        assert ingest(tmp_path / "state", str(db)).code == 0
+        assert data_version(engine) == after
+    finally:
+        engine.dispose()
+
+
 def test_a_file_of_budgets_has_the_built_in_rules_unless_it_says_rule_is_empty(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A rules file without [[rule]] tables has the built-in rules (as every key left out

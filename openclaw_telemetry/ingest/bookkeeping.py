@@ -22,6 +22,7 @@ class RunSummary:
     issues_by_kind: dict[str, int] = field(default_factory=dict)
     unreadable: list[str] = field(default_factory=list)
     sessions_updated: int = 0
+    cron_jobs_learned: int = 0  # new or changed (listed before their first run, renamed …)
     elapsed_seconds: float = 0.0
 
 
@@ -38,7 +39,8 @@ def finish(conn: Connection, summary: RunSummary, elapsed: float) -> None:
         select(parse_issues.c.kind, func.count())
         .where(parse_issues.c.run_id == summary.run_id).group_by(parse_issues.c.kind)).all())
     summary.elapsed_seconds = elapsed
-    changed = bool(summary.sources_read or summary.sessions_updated)
+    changed = bool(summary.sources_read or summary.sessions_updated
+                   or summary.cron_jobs_learned)
     conn.execute(update(ingest_runs).where(ingest_runs.c.run_id == summary.run_id).values(
         finished_at=now(), status="ok", changed=changed, sources_read=summary.sources_read,
         new_calls=summary.totals.new_calls, issues=summary.totals.issues,
@@ -57,6 +59,7 @@ def summary_dict(summary: RunSummary) -> dict[str, object]:
         "unpriced_calls": t.unpriced_calls, "unpriced_tokens": t.unpriced_tokens,
         "bad_input": summary.issues_by_kind, "unreadable": summary.unreadable,
         "sessions_updated": summary.sessions_updated,
+        "cron_jobs_learned": summary.cron_jobs_learned,
         "elapsed_seconds": round(summary.elapsed_seconds, 4),
     }
 

@@ -59,9 +59,11 @@ def forget(conn: Connection, gateway: str, name: str) -> None:
 
 
 def learn_root(conn: Connection, gateway: str, root: StateRoot,
-               warn: Callable[[str], None]) -> None:
+               warn: Callable[[str], None]) -> int:
     """Read the stores of a root that changed since the last run; a store that cannot be
-    read is told to `warn` (its sessions keep what earlier runs learned)."""
+    read is told to `warn` (its sessions keep what earlier runs learned). Returns how many
+    cron jobs were new or changed (data of their own: a job may be listed before it runs)."""
+    jobs = 0
     for agent in root.agents:
         store = agent.sessions_dir / "sessions.json" if agent.sessions_dir else None
         try:
@@ -78,7 +80,7 @@ def learn_root(conn: Connection, gateway: str, root: StateRoot,
         except OSError as exc:
             warn(problem(exc))
     try:
-        _learn_cron(conn, gateway, root.path / "cron", warn)
+        jobs += _learn_cron(conn, gateway, root.path / "cron", warn)
     except OSError as exc:
         warn(problem(exc))
     state_db = root.global_db
@@ -86,10 +88,11 @@ def learn_root(conn: Connection, gateway: str, root: StateRoot,
         if state_db.exists() and changed_since_last(
                 conn, gateway, str(state_db), [state_db, Path(f"{state_db}-wal")]):
             with sqlite_store.open_readonly(state_db) as db:
-                learn_state_db(conn, gateway, db)
+                jobs += learn_state_db(conn, gateway, db)
     except (OSError, sqlite_store.ReadError) as exc:
         warn(problem(exc) if isinstance(exc, OSError) else str(exc))
         forget(conn, gateway, str(state_db))  # read again next run, even if unchanged
+    return jobs
 
 
 def _header_aliases(conn: Connection, gateway: str, folder: Path,
@@ -109,29 +112,34 @@ def _header_aliases(conn: Connection, gateway: str, folder: Path,
 
 
 def _learn_cron(conn: Connection, gateway: str, cron_dir: Path,
-                warn: Callable[[str], None]) -> None:
+                warn: Callable[[str], None]) -> int:
+    """The cron folder's jobs and runs, when it changed; how many jobs were new or changed."""
     if not cron_dir.is_dir():
-        return
+        return 0
     runs = cron_dir / "runs"
     run_logs = sorted(p for p in runs.iterdir() if p.suffix == ".jsonl") if runs.is_dir() else []
-    if changed_since_last(conn, gateway, str(cron_dir), [cron_dir / "jobs.json", *run_logs]):
-        problems: list[str] = []
-        remember_jobs(conn, gateway,
-                      attr.cron_jobs_from_file(cron_dir / "jobs.json", problems.append))
-        remember(conn, gateway, _run_keys_fill_gaps(
-            conn, gateway, attr.from_cron_runs(run_logs, problems.append)))
-        for message in problems:
-            warn(message)
-        if problems:  # read again next run, even if unchanged
-            forget(conn, gateway, str(cron_dir))
+    if not changed_since_last(conn, gateway, str(cron_dir), [cron_dir / "jobs.json", *run_logs]):
+        return 0
+    problems: list[str] = []
+    jobs = remember_jobs(conn, gateway,
+                         attr.cron_jobs_from_file(cron_dir / "jobs.json", problems.append))
+    remember(conn, gateway, _run_keys_fill_gaps(
+        conn, gateway, attr.from_cron_runs(run_logs, problems.append)))
+    for message in problems:
+        warn(message)
+    if problems:  # read again next run, even if unchanged
+        forget(conn, gateway, str(cron_dir))
+    return jobs
 
 
-def learn_state_db(conn: Connection, gateway: str, db: sqlite3.Connection) -> None:
-    remember_jobs(conn, gateway, attr.cron_jobs_from_state(db))
+def learn_state_db(conn: Connection, gateway: str, db: sqlite3.Connection) -> int:
+    """The state database's cron jobs, cron runs and sub-agent runs; how many jobs were
+    new or changed."""
+    jobs = remember_jobs(conn, gateway, attr.cron_jobs_from_state(db))
     remember(conn, gateway, _run_keys_fill_gaps(conn, gateway, attr.cron_runs_from_state(db)))
     children = list(attr.subagents_from_state(db))
     if not children:
-        return
+        return jobs
     keys = [child for child, _, _ in children]
     known: dict[str, list[str]] = {}
     for part in chunks(keys):
@@ -143,6 +151,7 @@ def learn_state_db(conn: Connection, gateway: str, db: sqlite3.Connection) -> No
     remember(conn, gateway, [attr.Attribution(sid, None, child, "subagent", parent_session_key=parent,
                                      label=label, learned_from="subagent_runs")
                     for child, parent, label in children for sid in known.get(child, [])])
+    return jobs
 
 
 def _run_keys_fill_gaps(conn: Connection, gateway: str,
@@ -158,8 +167,9 @@ def _run_keys_fill_gaps(conn: Connection, gateway: str,
     return [replace(run, session_key=None) if run.session_id in keyed else run for run in runs]
 
 
-def remember_jobs(conn: Connection, gateway: str, jobs: list[attr.CronJob]) -> None:
-    """Keep cron job names; sessions of a job whose name changed are marked dirty."""
+def remember_jobs(conn: Connection, gateway: str, jobs: list[attr.CronJob]) -> int:
+    """Keep cron job names; sessions of a job whose name changed are marked dirty. Returns
+    how many jobs were new or changed."""
     c = cron_jobs.c
     known = {row[0]: tuple(row[1:]) for row in conn.execute(
         select(c.job_id, c.agent_id, c.name, c.schedule).where(c.gateway == gateway))}
@@ -178,6 +188,7 @@ def remember_jobs(conn: Connection, gateway: str, jobs: list[attr.CronJob]) -> N
     for part in chunks(renamed):  # a job name may now be known for sessions seen before
         conn.execute(update(sessions).where(sessions.c.gateway == gateway,
                                             sessions.c.cron_job_id.in_(part)).values(dirty=True))
+    return len(renamed)
 
 
 def remember(conn: Connection, gateway: str, learned: list[attr.Attribution]) -> None:

@@ -108,7 +108,8 @@ class Ingest:
             # after reading: sub-agent runs (state DB) name session keys that the agent
             # databases' session tables, read above, map to sessionIds
             for root in self.roots:
-                learn.learn_root(conn, self.gateway, root, self._unreadable)
+                self.summary.cron_jobs_learned += learn.learn_root(
+                    conn, self.gateway, root, self._unreadable)
             stopping.check()
             if self.prices.changed(conn, self.gateway, full=self.full):
                 reprice(conn, self.gateway, self.prices.of_source)
