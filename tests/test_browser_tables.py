@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import ingest
 from served import HEADING, READY, chromium, serve, stop
 
 from openclaw_telemetry.demo.build import build_demo
@@ -55,6 +56,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop(proc)
 
 
+@pytest.fixture(scope="module")
+def served_two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo on two gateways: its state ingested again as gateway `office-mini`."""
+    root = tmp_path_factory.mktemp("tables-two")
+    db = f"sqlite:///{root / 'demo.db'}"
+    build_demo(root / "state", db, now=datetime.now(UTC))
+    assert ingest(root / "state", db, "--gateway", "office-mini").code == 0
+    proc, url = serve("dashboard_enhanced.py", root / "demo.db", root / "streamlit.log")
+    try:
+        yield url
+    finally:
+        stop(proc)
+
+
 def wholly_shown(browser: Any, url: str, width: int, *, markers: int = 0) -> list[str]:
     """The columns of the page's first table wholly in view at `width` px (`markers`: the
     row-selection columns before them, which have a line but no name)."""
@@ -79,6 +94,15 @@ def test_the_sessions_table_shows_what_is_read_at_a_glance_at_1440_px(
     shown = wholly_shown(browser, f"{served}/sessions?range=All+time", 1440, markers=1)
     assert shown == ["Cost", "Session", "Transcript", "Start", "Main model", "Calls",
                      "Errors", "Tools", "Tokens"]
+
+
+def test_with_two_gateways_the_sessions_table_still_shows_its_figures_at_1440_px(
+        browser: Any, served_two: str) -> None:
+    """The Gateway column comes second; before, it pushed Tokens out of view. What
+    OpenClaw kept of a transcript (mostly "—") then waits after the figures."""
+    shown = wholly_shown(browser, f"{served_two}/sessions?range=All+time", 1440, markers=1)
+    assert shown == ["Cost", "Gateway", "Session", "Start", "Main model", "Calls", "Errors",
+                     "Tools", "Tokens"]
 
 
 def test_a_phone_shows_each_cron_jobs_cost_runs_and_cost_per_run(

@@ -87,11 +87,13 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
     # at a glance fits there: cost, the name (a session id's width: an orphan's name is its
     # id; a longer key is cut, whole in Key), what OpenClaw kept of it, its start, main
     # model and figures (tokens compact). Kind and agent, which a key already says, the
-    # duration and the cron job follow; Key and Id (also on the session page) last.
+    # duration and the cron job follow; Key and Id (also on the session page) last. With
+    # several gateways, Gateway comes second and Transcript (mostly "—") after the figures.
+    figures = ["start_time", "model", "calls", "errors", "tool_calls", "tokens"]
+    first = [*figures, "note"] if ctx.view.several_gateways else ["note", *figures]
     table(shown, key="sessions-table", on_select=picked, selection_mode="single-row",
           durations=["duration_s"], column_order=with_gateway(ctx, [
-              "cost", "name", "note", "start_time", "model", "calls", "errors",
-              "tool_calls", "tokens", "duration_s", "kind", "agent_id", "cron_job_name",
+              "cost", "name", *first, "duration_s", "kind", "agent_id", "cron_job_name",
               "session_key", "session_id"]), column_config={
               "cost": money_column("Cost"),
               "name": st.column_config.TextColumn("Session", width=NAME_WIDTH),
