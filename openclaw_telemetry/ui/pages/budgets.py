@@ -64,12 +64,13 @@ def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame,
     for line in unknown:
         st.warning(fmt.escape_md(line[:1].upper() + line[1:]), icon=":material/help:")
     if not spent_by.empty:
+        st.caption("The sessions that spent most of it this period")
         table(spent_by.assign(open=session_links(ctx, spent_by["session_id"],
                                                  spent_by["gateway"]).to_numpy()),
               key=f"budget-sessions-{row['budget']}",
               column_order=linked_first(ctx, ["cost", "name"]),
-              column_config={"cost": money_column("Spent this period"), "gateway": "Gateway",
-                             "name": "Session that spent most", "open": link_column("Session")})
+              column_config={"cost": money_column("Spent"), "gateway": "Gateway",
+                             "name": "Session", "open": link_column("Open")})
 
 
 def render(ctx: shell.Ctx) -> None:
