@@ -381,3 +381,25 @@ def test_a_lone_ranked_bar_is_as_thick_as_one_of_many() -> None:
         return float(fig.data[0].width) * plot / rows  # px
     assert width(1) <= 30 and width(3) <= 30
     assert 20 <= width(15) <= 30  # many bars: as before
+
+
+def test_bar_labels_of_several_gateways_keep_the_start() -> None:
+    """Review 18: a spawning session's bar label with several gateways ended in
+    ' · on gw-a', which the cut kept instead of the start that tells one key's sessions
+    apart. The gateway now follows the name, the start ends the label; the same session
+    id on two gateways still reads apart."""
+    from datetime import datetime
+
+    from openclaw_telemetry.timeframe import zone
+    from openclaw_telemetry.ui.widgets import session_names
+    frame = pd.DataFrame({
+        "label": [None, None, None], "session_id": ["s1", "s1", "s2"],
+        "session_key": ["agent:main:telegram:direct:12345"] * 2 + ["agent:main:main"],
+        "gateway": ["gw-a", "gw-b", "gw-a"],
+        "start_time": [datetime(2026, 11, 24, 3, 19)] * 2 + [datetime(2026, 11, 24, 3, 22)]})
+    names = session_names(frame, zone("UTC"), gateway=True)
+    assert names[2] == "agent:main:main · on gw-a · started 2026-11-24 03:22"
+    ticks = _ticks(names)
+    assert all(t.endswith(end) for t, end in zip(ticks, ["03:19", "03:19", "03:22"],
+                                                 strict=True)), ticks
+    assert len(set(ticks)) == 3, ticks

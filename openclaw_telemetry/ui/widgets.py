@@ -196,7 +196,8 @@ def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
     """'label (else key, else id) · started YYYY-MM-DD HH:MM': one key (agent:main:main)
     is many sessions over time, so the local start tells them apart (not with
     `started=False`: where a Start column stands beside the name); with `gateway`,
-    ' · on <gateway>' too (where no Gateway column stands beside the name: a chart)."""
+    ' · on <gateway>' after the name (where no Gateway column stands beside it: a chart),
+    before the start, which a bar label cut in its middle keeps (`charts.ranked_bars`)."""
     starts = (local_times(frame, ["start_time"], tz)["start_time"].dt.strftime("%Y-%m-%d %H:%M")
               if started else pd.Series([None] * len(frame), dtype="object"))
     hosts = frame["gateway"].tolist() if gateway else [None] * len(frame)
@@ -206,8 +207,8 @@ def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
                                             frame[id_column].tolist(), starts.tolist(), hosts,
                                             strict=True):
         name = session_name(label, key, sid)
-        name = f"{name} · started {start}" if isinstance(start, str) else name
-        names.append(on_gateway(name, host) if isinstance(host, str) else name)
+        name = on_gateway(name, host) if isinstance(host, str) else name
+        names.append(f"{name} · started {start}" if isinstance(start, str) else name)
     return names
 
 
