@@ -163,7 +163,7 @@ def thinking_cost(frame: pd.DataFrame) -> go.Figure:
     (`THINKING_COLOURS`). Untitled: the page's heading names it. No level, or no cost at
     any level, is said instead of drawn."""
     if frame.empty:
-        return empty("")
+        return empty("", where="this range and filter")
     if not frame["cost"].fillna(0).any():
         return empty("", "cost by thinking level", where="this range and filter")
     rank = {level: index for index, level in enumerate(THINKING_LEVELS)}
