@@ -94,6 +94,10 @@ def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.Monkey
     assert not forecast.proto.delta
     assert any(c.value.startswith("range ") and "–" in c.value for c in at.caption)
     assert any("of $2.00 (150%)" in str(p.proto.text) for p in at.get("progress"))
+    # its state in words and colour: an emoji alone (🔴) was a blank box without an emoji
+    # font (review 19), and the bar is one colour at 81 % and at 150 %
+    (title,) = [m.value for m in at.markdown if "Daily" in str(m.value)]
+    assert ":red-badge[:material/error: used up]" in title and "🔴" not in title
     (spent_by,) = [t.value for t in at.dataframe if "open" in t.value.columns]
     assert list(spent_by["name"]) == ["agent:main:s"]  # the session that spent it, linked
     assert spent_by["open"].iloc[0].startswith("sessions?session=")

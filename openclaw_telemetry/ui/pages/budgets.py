@@ -40,16 +40,31 @@ def _runs_out(row: pd.Series) -> Tile:
     return Tile("Runs out", f"{pd.Timestamp(row['runs_out']):%b %d %H:%M}", help=help)
 
 
+_BADGES = {"critical": ("red", "error"), "warning": ("orange", "warning"),
+           "info": ("blue", "info")}
+
+
+def _state(row: pd.Series) -> str:
+    """The level a budget reached, as a coloured badge in words (' · used up', '80%
+    reached'); nothing below its first level. Words and colour, not an emoji, which a
+    system without an emoji font draws as a blank box."""
+    if str(row["severity"]) not in _BADGES:
+        return ""
+    colour, icon = _BADGES[str(row["severity"])]
+    said = ("used up" if float(row["fraction"]) >= 1
+            else f"{fmt.percent(float(row['reached']), 0)} reached")
+    return f" · :{colour}-badge[:material/{icon}: {said}]"
+
+
 def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame,
            unknown: Sequence[str] = ()) -> None:
     """One budget: a progress bar, its figures, what it names that the database never saw
     (`rulesfile.unknown_in`: `alerts.py` warns the same) and the sessions that spent most
     of it."""
     fraction = float(row["fraction"])
-    icon = {"critical": "🔴", "warning": "🟠", "info": "🔵"}.get(str(row["severity"]), "🟢")
-    st.markdown(f"**{icon} {fmt.escape_md(row['budget'])}** · per {row['period']} · "
+    st.markdown(f"**{fmt.escape_md(row['budget'])}** · per {row['period']} · "
                 f"{pd.Timestamp(row['start']):%b %d} – "
-                f"{pd.Timestamp(row['end']) - pd.Timedelta(days=1):%b %d}")
+                f"{pd.Timestamp(row['end']) - pd.Timedelta(days=1):%b %d}{_state(row)}")
     st.progress(min(fraction, 1.0), text=f"{fmt.money(row['spent'])} of "
                                          f"{fmt.money(row['amount'])} ({fmt.percent(fraction, 0)})")
     tiles([
