@@ -1040,6 +1040,25 @@ def test_cheap_amounts_never_read_as_free(tmp_path: Path,
     assert config["estimated_cost"]["type_config"]["format"] == "$%.4f"  # $0 and $0.0076
 
 
+def test_shares_in_tables_read_as_everywhere_else(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 19: the Models table's cache hit rate read '58.42%' beside '73.2%' (the
+    table's own percent format), where the tiles and charts say '94.8%'. A share in a
+    table has one decimal, as `format.percent` writes it, and stays a number that sorts."""
+    db = tmp_path / "shares.db"
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+    build(f"sqlite:///{db}", [session("s1")],
+          [call("s1", now, 1.0, model="a", input_tokens=4158, cache_read_tokens=5842),
+           call("s1", now, 1.0, model="b", input_tokens=2680, cache_read_tokens=7320)]).dispose()
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/models.py").run()
+    ok(at)
+    cells, config = table_of(at, "cost", "model", "provider")
+    assert config["cache_hit_rate"]["type_config"]["format"] == "%.1f%%"
+    rates = cells.set_index("model")["cache_hit_rate"].round(4).to_dict()
+    assert rates == {"a": 58.42, "b": 73.2}  # drawn "58.4%", "73.2%"
+
+
 def test_money_columns_keep_cents_without_cheap_amounts(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "dear.db"
@@ -1116,7 +1135,7 @@ def test_the_sub_agent_share_says_what_it_is_a_share_of(tmp_path: Path,
     ok(at)
     (rolled,) = [t for t in at.dataframe if "subagent_share" in t.value.columns]
     row = rolled.value.iloc[0]
-    assert (row["subagent_cost"], row["total_cost"], row["subagent_share"]) == (3.0, 4.0, 0.75)
+    assert (row["subagent_cost"], row["total_cost"], row["subagent_share"]) == (3.0, 4.0, 75.0)
     share = json.loads(rolled.proto.columns)["subagent_share"]
     assert share["label"] == "Share"
     assert "Sub-agent $" in share["help"] and "Total $" in share["help"]
