@@ -21,6 +21,12 @@ def on_gateway(name: str, gateway: str) -> str:
     return f"{name} · on {gateway}"
 
 
+def off_gateway(name: str, gateway: str) -> str:
+    """`name` without what `on_gateway` added to it: where a Gateway column stands beside
+    it (a table), which says the gateway already."""
+    return name.replace(on_gateway("", gateway), "", 1)
+
+
 def job_labels(jobs: pd.DataFrame) -> list[str]:
     """A label per cron job (columns name, agent_id, gateway, job_id; one row per job of
     the selection, in its order): its name, and where other jobs of the selection share

@@ -5,9 +5,11 @@ hosts' jobs of one name are two jobs, each with its own colour."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from openclaw_telemetry import charts, read
+from openclaw_telemetry.names import off_gateway
 from openclaw_telemetry.timeframe import Unit, default_unit
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui.widgets import (
@@ -46,6 +48,7 @@ def cron(ctx: shell.Ctx) -> None:
         return
     jobs = local_times(activity.jobs, ["last_run"], ctx.tz)
     colours = ctx.job_colours(dict(zip(jobs["job_key"], jobs["job"], strict=True)))
+    jobs["job"] = _beside_gateway(jobs)
     since, until = ctx.span  # the range, else the first run (of the filters' runs) to now
     span = (since, ctx.local(ctx.end) if until is None else until)
     chart(charts.cron_daily(activity.daily, colours, unit=unit.value, span=span),
@@ -64,6 +67,7 @@ def cron(ctx: shell.Ctx) -> None:
         "max_run": money_column("Max/run", per_call=True, help=MAX_RUN_HELP),
         "last_run": time_column("Last run"), "errors": count_column("Errors")})
     runs = local_times(activity.runs, ["start_time", "end_time"], ctx.tz)
+    runs["job"] = _beside_gateway(runs)
     runs["open"] = session_links(ctx, runs["session_id"], runs["gateway"]).to_numpy()
     with st.expander(f"Latest runs ({len(runs):,})"):
         table(runs, key="cron-runs", durations=["duration_s"], column_order=linked_first(ctx, [
@@ -74,6 +78,13 @@ def cron(ctx: shell.Ctx) -> None:
             "tokens": count_column("Tokens"), "cost": money_column("Cost"),
             "errors": count_column("Errors"), "duration_s": "Duration",
             "open": link_column("Session")})
+
+
+def _beside_gateway(frame: pd.DataFrame) -> list[str]:
+    """The job names of a table with a Gateway column: without their gateway (the chart's
+    series keep it)."""
+    return [off_gateway(str(job), str(gateway))
+            for job, gateway in zip(frame["job"], frame["gateway"], strict=True)]
 
 
 def subagents(ctx: shell.Ctx) -> None:
