@@ -70,15 +70,16 @@ def served_two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop(proc)
 
 
-def wholly_shown(browser: Any, url: str, width: int, *, markers: int = 0) -> list[str]:
-    """The columns of the page's first table wholly in view at `width` px (`markers`: the
-    row-selection columns before them, which have a line but no name)."""
+def wholly_shown(browser: Any, url: str, width: int, *, markers: int = 0,
+                 nth: int = 0) -> list[str]:
+    """The columns of the page's `nth` table (0: the first) wholly in view at `width` px
+    (`markers`: the row-selection columns before them, which have a line but no name)."""
     page = browser.new_page(viewport={"width": width, "height": 1000})
     try:
         page.goto(url)
         page.wait_for_selector(HEADING, timeout=60_000)
         page.wait_for_selector(READY, timeout=60_000)
-        grid = page.locator('[data-testid="stDataFrame"]').first
+        grid = page.locator('[data-testid="stDataFrame"]').nth(nth)
         grid.scroll_into_view_if_needed()
         page.wait_for_timeout(1000)
         drawn = grid.evaluate(_LINES)
@@ -111,6 +112,13 @@ def test_a_phone_shows_each_cron_jobs_cost_runs_and_cost_per_run(
     'Avg $/run'."""
     shown = wholly_shown(browser, f"{served}/automation?range=All+time", 390)
     assert shown[:5] == ["Cost", "Job", "Runs", "Avg/run", "Max/run"]
+
+
+def test_the_sub_agents_table_shows_its_figures_at_1440_px(browser: Any, served: str) -> None:
+    """Review 19: Total $ and Share, after the spawning session's name (a key and a start),
+    were cut at 1440 px; the figures now come before it."""
+    shown = wholly_shown(browser, f"{served}/automation?range=All+time", 1440, nth=2)  # (1: latest runs, folded)
+    assert shown[:5] == ["Session", "Sub-agent $", "Total $", "Share", "Spawned by"]
 
 
 def test_a_column_in_part_in_view_is_not_counted(browser: Any, served: str) -> None:

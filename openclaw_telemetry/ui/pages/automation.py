@@ -101,9 +101,12 @@ def subagents(ctx: shell.Ctx) -> None:
     named["kind"] = kind_names(rolled["kind"])
     chart(charts.ranked_bars(named, names="bar", values="subagent_cost", money=True,
                              title="Sub-agent cost by spawning session", top=10), "sub-bars")
+    # The figures before the spawning session's name, which is a key and a start (some
+    # 330 px at 1440): Total $ and Share after it were cut at 1440 px (review 19); agent
+    # and kind, which the key says, come last.
     table(named, key="sub-table", column_order=linked_first(ctx, [
-        "subagent_cost", "parent", "agent_id", "kind", "subagents", "subagent_calls",
-        "own_cost", "total_cost", "subagent_share"]), column_config={
+        "subagent_cost", "total_cost", "subagent_share", "parent", "subagents",
+        "subagent_calls", "own_cost", "agent_id", "kind"]), column_config={
         "parent": "Spawned by", "gateway": "Gateway", "agent_id": "Agent", "kind": "Kind",
         "subagents": count_column("Sub-agents"), "subagent_calls": count_column("Calls"),
         "subagent_cost": money_column("Sub-agent $"), "own_cost": money_column("Own $"),
