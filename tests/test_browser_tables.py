@@ -117,7 +117,8 @@ def test_a_phone_shows_each_cron_jobs_cost_runs_and_cost_per_run(
 def test_the_sub_agents_table_shows_its_figures_at_1440_px(browser: Any, served: str) -> None:
     """Review 19: Total $ and Share, after the spawning session's name (a key and a start),
     were cut at 1440 px; the figures now come before it."""
-    shown = wholly_shown(browser, f"{served}/automation?range=All+time", 1440, nth=2)  # (1: latest runs, folded)
+    # (tables: cron jobs, latest runs (folded: not drawn), sub-agents)
+    shown = wholly_shown(browser, f"{served}/automation?range=All+time", 1440, nth=2)
     assert shown[:5] == ["Session", "Sub-agent $", "Total $", "Share", "Spawned by"]
 
 
