@@ -102,7 +102,7 @@ def time_column(label: str, *, minutes: bool = False) -> Any:
     """Local date and time to the second; `minutes`: to the minute, in a column as wide as
     that text (a table with many columns gave it too little, 'YYYY-MM-DD HH:…')."""
     if minutes:
-        return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm", width=140)
+        return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm", width=120)
     return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm:ss")
 
 

@@ -39,7 +39,7 @@ from openclaw_telemetry.ui.widgets import (
 ORDERS = {"cost": "Most expensive", "recent": "Most recent"}
 SECTION_PARAM = "section"  # ?session=<id>&section=tools opens that section
 NAME_WIDTH = 256  # px: a session id (36 characters) whole
-MODEL_WIDTH = 120  # px: 'claude-sonnet-4-5', 'deepseek-v4-flash' whole
+MODEL_WIDTH = 140  # px: 'claude-sonnet-4-5', 'moonshotai/kimi-k2.5' whole
 NO_KEY = "no key"  # the session is not in OpenClaw's session store: an orphan transcript
 KEPT_HELP = ("What OpenClaw kept of the session's transcript (empty: the live one). "
              + "; ".join(f"{word}: {meaning}" for word, meaning in
