@@ -184,6 +184,37 @@ def test_url_query_string_sets_the_filters(sample_db: tuple[str, Path],
     assert at.multiselect(key="kind").value == ["subagent"]
 
 
+@pytest.mark.parametrize(("asked", "shown"), [("7d", "7d"), ("custom", "custom"),
+                                              ("LAST 30 DAYS", "30d")])
+def test_a_range_by_its_short_name_or_in_any_case_is_that_range(
+        sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, asked: str,
+        shown: str) -> None:
+    """Review 19: `?range=custom` (not the label, "Custom dates") was dropped in silence
+    and the page showed All time."""
+    _, db = sample_db
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    at.query_params["range"] = asked
+    at.run()
+    ok(at)
+    assert at.selectbox(key="range").value == shown
+    assert not [w.value for w in at.warning if "time range" in w.value]
+
+
+def test_a_range_or_zone_a_link_gets_wrong_is_said(
+        sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, db = sample_db
+    at = app("dashboard.py", db, monkeypatch)
+    at.query_params["range"] = "fortnight"
+    at.query_params["tz"] = "Mars/Base"
+    at.run()
+    ok(at)
+    said = [w.value.replace("\\", "") for w in at.warning if "fortnight" in w.value]
+    assert said == ["No time range 'fortnight' and no time zone 'Mars/Base': those were "
+                    "left out of the filters, so All time and UTC are shown."], [
+        w.value for w in at.warning]
+    assert at.selectbox(key="range").value == "all"
+
+
 @pytest.mark.parametrize("script", ["dashboard.py", "dashboard_enhanced.py"])
 def test_a_link_naming_what_the_database_lacks_says_so(
         sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, script: str) -> None:

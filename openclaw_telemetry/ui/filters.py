@@ -2,8 +2,8 @@
 
 Every widget is bound to a query parameter (`bind="query-params"`), so a view can be
 shared or bookmarked: `?range=Last+7+days&model=gpt-5&tz=Europe/Berlin` (Streamlit keeps
-the option as shown). Values not offered are dropped, and said (`link_notice`); defaults
-are left out of the URL.
+the option as shown; a range's short name, `?range=7d`, is that range). Values not
+offered are dropped, and said (`link_notice`); defaults are left out of the URL.
 The gateway filter (`gateways`: `gateway` alone names the gateway of the session a page
 opens) is drawn only when the database holds more than one gateway.
 """
@@ -80,24 +80,49 @@ _LISTS = {"agent": ("agent", "agent", "agents"), "model": ("model", "model", "mo
 _LACKING = "filters-lacking"  # session state: (the notice, the filters it is about)
 
 
-def _lacking(options: pd.DataFrame) -> str | None:
-    """What the URL asks the filters for that the database does not hold (Streamlit drops
-    such values in silence: a link shared for one agent would show everyone's spend)."""
-    missing: list[str] = []
+def _lacking(options: pd.DataFrame, default_tz: str) -> str | None:
+    """What the URL asks the filters for that is no time range or zone, or that the
+    database does not hold (Streamlit drops such values in silence: a link shared for one
+    agent would show everyone's spend, one for last month all time)."""
+    wrong: list[str] = []  # no such range or zone
+    lacks: list[str] = []  # no such agent, model … in this database
     emptied: list[str] = []
+    for param, one, offered, default in (
+            ("range", "time range", PRESET_LABELS.values(), PRESET_LABELS[Preset.ALL]),
+            ("tz", "time zone", zone_names(), default_tz)):
+        asked = st.query_params.get(param)
+        if asked is not None and asked not in offered:
+            wrong.append(f"no {one} '{asked}'")
+            emptied.append(default)
     for param, (field, one, every) in _LISTS.items():
-        asked = st.query_params.get_all(param)
-        offered = set(_values(options, field))
-        gone = [value for value in asked if value not in offered]
-        missing += [f"no {one} '{value}'" for value in gone]
-        if gone and len(gone) == len(asked):
+        asked_all = st.query_params.get_all(param)
+        held = set(_values(options, field))
+        gone = [value for value in asked_all if value not in held]
+        lacks += [f"no {one} '{value}'" for value in gone]
+        if gone and len(gone) == len(asked_all):
             emptied.append(f"all {every}")
-    if not missing:
+    if not wrong and not lacks:
         return None
-    which = "it was" if len(missing) == 1 else "those were"
+    said = " and ".join(wrong)
+    said = said[:1].upper() + said[1:]
+    if lacks:
+        said += f"{', and t' if wrong else 'T'}his database holds {' and '.join(lacks)}"
+    which = "it was" if len(wrong) + len(lacks) == 1 else "those were"
     shown = f", so {' and '.join(emptied)} are shown" if emptied else ""
-    return (f"This database holds {' and '.join(missing)}: {which} left out of the "
-            f"filters{shown}.")
+    return f"{said}: {which} left out of the filters{shown}."
+
+
+def _short_range() -> None:
+    """A range a link names by its short name (`?range=7d`) or in another case ('last 7
+    days') as the label the select box is bound by ('Last 7 days')."""
+    asked = st.query_params.get("range")
+    if asked is None or asked in PRESET_LABELS.values():
+        return
+    for preset, label in PRESET_LABELS.items():
+        if asked.strip().lower() in (preset.value, label.lower()):
+            st.query_params["range"] = label
+            st.session_state["range"] = preset.value
+            return
 
 
 def link_notice(chosen: Filters) -> str | None:
@@ -109,7 +134,9 @@ def link_notice(chosen: Filters) -> str | None:
 
 def sidebar(options: pd.DataFrame, browser_tz: str | None) -> Filters:
     """Draw the filters in the sidebar; return what they say."""
-    lacking = _lacking(options)
+    _short_range()
+    names = zone_names()
+    lacking = _lacking(options, browser_tz if browser_tz in names else "UTC")
     chosen = _draw(options, browser_tz)
     if lacking:
         st.session_state[_LACKING] = (lacking, chosen)
