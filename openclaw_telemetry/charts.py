@@ -41,6 +41,10 @@ _UNITS = {"hour": (_HOUR_MS, pd.Timedelta(hours=24), "%H:%M\n%b %d"),
 _BAR_MS = {"hour": 0.9 * _HOUR_MS, "day": 0.9 * _DAY_MS, "month": 0.9 * 28 * _DAY_MS}
 _TOKEN_KINDS = (("input", "Input"), ("output", "Output"), ("cache_read", "Cache read"),
                 ("cache_write", "Cache write"))
+# a colour per token kind, none of them the red of errors and critical alerts (plotly's
+# second colour, which cache read had)
+TOKEN_COLOURS = {"input": "#4C78A8", "output": "#54A24B", "cache_read": "#72B7B2",
+                 "cache_write": "#B279A2"}
 Colours = Mapping[str, str]
 _BAR_PX = 28  # a ranked bar's thickness at most, px (its row in a long chart)
 
@@ -269,7 +273,8 @@ def token_kinds(frame: pd.DataFrame, *, by: str, title: str) -> go.Figure:
     fig = go.Figure()
     for key, label in _TOKEN_KINDS:
         fig.add_bar(y=[safe(n) for n in grouped[by]], x=grouped[key], name=label,
-                    orientation="h", hovertemplate=f"{label}: %{{x:,}}<extra></extra>")
+                    orientation="h", marker_color=TOKEN_COLOURS[key],
+                    hovertemplate=f"{label}: %{{x:,}}<extra></extra>")
     fig.update_layout(barmode="stack", hovermode="y unified")
     return _layout(fig, title, height=max(240, 80 + 40 * len(grouped)))
 

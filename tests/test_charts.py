@@ -405,3 +405,14 @@ def test_bar_labels_of_several_gateways_keep_the_start() -> None:
     assert all(t.endswith(end) for t, end in zip(ticks, ["03:19", "03:19", "03:22"],
                                                  strict=True)), ticks
     assert len(set(ticks)) == 3, ticks
+
+
+def test_token_kinds_have_colours_of_their_own_none_red() -> None:
+    """Review 19: cache read was drawn in plotly's red, the colour of failures and
+    critical alerts elsewhere."""
+    frame = pd.DataFrame({"provider": ["a", "b"], "input": [1, 2], "output": [3, 4],
+                          "cache_read": [5, 6], "cache_write": [7, 8]})
+    fig = charts.token_kinds(frame, by="provider", title="t")
+    drawn = [bar.marker.color for bar in fig.data]
+    assert drawn == list(charts.TOKEN_COLOURS.values())
+    assert charts.SEVERITY_COLOURS["critical"] not in drawn and len(set(drawn)) == 4
