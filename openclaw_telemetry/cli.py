@@ -65,6 +65,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(code)
 
 
+def _command_hint(exc: ConfigError, args: list[str]) -> ConfigError:
+    """An unrecognized word that is close to a command's name, or a report's: the command
+    it means (`session_parser.py reprot daily`: did you mean `report`?)."""
+    if "unrecognized arguments" not in str(exc):
+        return exc
+    import difflib  # (only here: a mistake's start-up time does not matter)
+
+    from openclaw_telemetry.report_cli import KINDS
+    for word in (arg for arg in args if not arg.startswith("-")):
+        if word in KINDS:
+            return ConfigError(f"{exc}; did you mean {PROG} report {word}?")
+        close = difflib.get_close_matches(word, SUBCOMMANDS, n=1)
+        if close:
+            return ConfigError(f"{exc}; did you mean the command {close[0]!r} "
+                               f"({PROG} {close[0]} …)?")
+    return exc
+
+
 def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         err: TextIO = sys.stderr) -> int:
     started = time.perf_counter()
@@ -76,7 +94,7 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
     try:
         settings = config.load(argv)
     except ConfigError as exc:
-        return usage_error(PROG, exc, err)
+        return usage_error(PROG, _command_hint(exc, args), err)
     try:
         with stopping.noting():
             stopping.check()  # a signal that came while the program started

@@ -102,6 +102,11 @@ def epilog(prog: str) -> str:
 
 class _DoorParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        # a positional's choice is named by the choice, not by its internal name:
+        # "invalid choice: 'weekly' (choose from …)", not "argument kind: invalid choice …"
+        for action in self._actions:
+            if not action.option_strings and action.choices:
+                message = message.removeprefix(f"argument {action.dest}: ")
         raise ConfigError(f"{message} (see --help)")
 
 

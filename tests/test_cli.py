@@ -44,6 +44,8 @@ def test_help_lists_every_option() -> None:
 
 @pytest.mark.parametrize("args, code, words", [
     (["--bogus"], 64, "unrecognized arguments"),
+    (["reprot", "daily"], 64, "did you mean the command 'report' (session_parser.py report …)?"),
+    (["monthly"], 64, "did you mean session_parser.py report monthly?"),
     (["--sessions-dir", "/definitely/not/here"], 64, "no such directory"),
     (["--db", "nosuchdialect://x"], 64, "--db"),
     (["--lock-wait", "-1"], 64, "--lock-wait"),
