@@ -92,7 +92,8 @@ def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.Monkey
     # the budget's p10–p90 range too was a delta chip with an up arrow ("↑ $20.02–$102.91")
     (forecast,) = [m for m in at.metric if m.label == "Forecast"]
     assert not forecast.proto.delta
-    assert any(c.value.startswith("range ") and "–" in c.value for c in at.caption)
+    assert any(c.value.replace("\\", "").startswith("at $") and " a day · range " in c.value
+               for c in at.caption)
     assert any("of $2.00 (150%)" in str(p.proto.text) for p in at.get("progress"))
     # its state in words and colour: an emoji alone (🔴) was a blank box without an emoji
     # font (review 19), and the bar is one colour at 81 % and at 150 %
@@ -230,10 +231,13 @@ def test_a_budget_naming_what_the_database_never_saw_says_so(
 
 
 def projected_range_is_plain_text(at: AppTest, month: pd.Series) -> None:
-    """The p10–p90 range was the metric's delta: a chip with an up arrow."""
+    """The p10–p90 range was the metric's delta: a chip with an up arrow. The pace it
+    comes from is said beside it (review 19: "$0.00 so far" over "$2.51 projected" read as
+    wrong without a word of why)."""
     (tile,) = [m for m in at.metric if m.label == "Projected month end"]
     assert not tile.proto.delta  # no chip: no arrow, no colour
-    wanted = f"range {fmt.money(month['forecast_low'])}–{fmt.money(month['forecast_high'])}"
+    wanted = (f"at {fmt.money(month['pace'])} a day · range "
+              f"{fmt.money(month['forecast_low'])}–{fmt.money(month['forecast_high'])}")
     assert fmt.escape_md(wanted) in [c.value for c in at.caption]
 
 
@@ -253,7 +257,7 @@ def test_month_tiles_of_a_selection_without_calls(tmp_path: Path,
         assert any(c.value.startswith("This month, whatever the sidebar's time range")
                    for c in at.caption)
         projected_range_is_plain_text(at, pd.Series({"forecast_low": 0.0,
-                                                     "forecast_high": 0.0}))
+                                                     "forecast_high": 0.0, "pace": 0.0}))
 
 
 def test_budgets_page_without_budgets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,8 +265,16 @@ def test_budgets_page_without_budgets(tmp_path: Path, monkeypatch: pytest.Monkey
     at = _app("dashboard_enhanced.py", db, monkeypatch).run()
     at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
     _ok(at)
-    assert "No budgets" in at.info[0].value
+    # review 19: with no rules file it said "No budgets in a rules file"
+    assert at.info[0].value.startswith("No budgets and no rules file. Add alerts.toml")
     assert {m.label for m in at.metric} >= {"Month so far", "Projected month end"}
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[[rule]]\nname = 'q'\nmetric = 'cost'\nwarning = 100\n")
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    _ok(at)
+    assert at.info[0].value.replace("\\", "").startswith(f"No budgets in {rules}. Add one")
 
 
 def test_a_budget_that_lasts_its_period_says_so_under_its_tile(

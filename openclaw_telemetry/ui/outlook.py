@@ -22,6 +22,14 @@ def tick(ctx: shell.Ctx) -> datetime:
     return ctx.now.replace(second=0, microsecond=0)
 
 
+def forecast_note(row: pd.Series) -> str:
+    """What a forecast tile says under its figure: the pace it comes from and its p10–p90
+    range ('at $0.10 a day · range $0.00–$6.50'): a projection of $2.51 over $0.00 spent
+    so far reads as wrong without its pace."""
+    return (f"at {fmt.money(row['pace'])} a day · range {fmt.money(row['forecast_low'])}–"
+            f"{fmt.money(row['forecast_high'])}")
+
+
 def month_tiles(ctx: shell.Ctx) -> pd.Series:
     """Two tiles: this month so far, and the projected month end with its p10–p90 range
     as plain text under it (a range is not a change: no delta arrow or colour)."""
@@ -38,7 +46,6 @@ def month_tiles(ctx: shell.Ctx) -> pd.Series:
              help=f"at {fmt.money(month['pace'])} a day (the mean of the last 14 complete "
                   "days); the range is p10–p90 from the spread of those days (README: "
                   "Budgets and notifications)",
-             note=f"range {fmt.money(month['forecast_low'])}–"
-                  f"{fmt.money(month['forecast_high'])}"),
+             note=forecast_note(month)),
     ])
     return month

@@ -15,7 +15,7 @@ from openclaw_telemetry import read, rulesfile
 from openclaw_telemetry.errors import ConfigError
 from openclaw_telemetry.ui import data, deliveries, shell
 from openclaw_telemetry.ui import format as fmt
-from openclaw_telemetry.ui.outlook import month_tiles, tick
+from openclaw_telemetry.ui.outlook import forecast_note, month_tiles, tick
 from openclaw_telemetry.ui.widgets import (
     Tile,
     link_column,
@@ -72,7 +72,7 @@ def budget(ctx: shell.Ctx, row: pd.Series, spent_by: pd.DataFrame,
                                                     "select, this period"),
         Tile("Forecast", fmt.money(row["forecast"]),
              help="projected spend at the period's end; the range is p10–p90",
-             note=f"range {fmt.money(row['forecast_low'])}–{fmt.money(row['forecast_high'])}"),
+             note=forecast_note(row)),
         Tile("Days left", f"{float(row['days_left']):.1f}"),
         _runs_out(row),
     ])
@@ -97,8 +97,10 @@ def render(ctx: shell.Ctx) -> None:
     st.subheader("This month")
     month_tiles(ctx)
     if not config.budgets:
-        st.info(f"No budgets in {ctx.view.alerts or 'a rules file'}. Add one to alerts.toml "
-                "(see alerts.example.toml):", icon=":material/savings:")
+        where = (f"in {fmt.escape_md(ctx.view.alerts)}. Add one" if ctx.view.alerts else
+                 "and no rules file. Add alerts.toml with one")
+        st.info(f"No budgets {where} (see alerts.example.toml), for example:",
+                icon=":material/savings:")
         st.code(_EXAMPLE, language="toml")
         return
     status = data.ask(read.budget_status, ctx.src, budgets=config.budgets, now=tick(ctx),
