@@ -7,13 +7,15 @@ middle of closing a connection printed "Exception closing connection"). `Stopped
 BaseException, like KeyboardInterrupt: no `except Exception` can take a stop for bad
 input, and whatever was being read is read again by the next run (contract E2). After
 the first signal a second one ends the process at once (a kill leaves the database
-consistent too).
+consistent too), unless it follows within `_SAME_STOP`: Ctrl-C in `start.sh` signals the
+process group, and start.sh then stops its children, which is one stop.
 
 Only stdlib imports: `session_parser.py` installs the handlers before its heavy imports.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -23,7 +25,9 @@ from types import FrameType
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _SLICE = 0.1  # longest wait before a noted stop is acted on
+_SAME_STOP = 1.0  # s: a second signal this soon after the first is the same stop
 _noted = 0  # the signal received, 0 while none
+_noted_at = 0.0  # when (time.monotonic)
 
 
 class Stopped(BaseException):
@@ -39,10 +43,15 @@ class Stopped(BaseException):
 
 
 def _note(signum: int, _frame: FrameType | None) -> None:
-    global _noted
-    _noted = signum
-    for sig in SIGNALS:  # a second signal is not waited for
-        signal.signal(sig, signal.SIG_DFL)
+    global _noted, _noted_at
+    if not _noted:
+        _noted, _noted_at = signum, time.monotonic()
+    elif time.monotonic() - _noted_at > _SAME_STOP:  # a second stop is not waited for
+        # (ended by the signal itself, as its default does; the handlers stay installed
+        # until then: resetting them here, with another signal pending for its Python
+        # handler, made CPython raise "Signal 15 ignored due to race condition")
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
 
 def install() -> None:

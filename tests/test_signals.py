@@ -131,3 +131,46 @@ def test_a_stop_at_any_moment_is_one_line_and_its_exit_code(
     said = [line for line in err if not line.startswith("import time:")]
     assert "Traceback" not in "\n".join(said) and "Exception" not in "\n".join(said), said
     assert (code, said[-1]) == (128 + signum, STOPPED)
+
+
+@pytest.mark.slow
+def test_ctrl_c_then_sigterm_at_once_is_one_stop_without_a_traceback(tmp_path: Path) -> None:
+    """Ctrl-C in `./start.sh --watch` signals the process group (SIGINT), and start.sh
+    then stops its children (SIGTERM): review 19 saw 'OSError: Signal 15 ignored due to
+    race condition' and a traceback 5 times in 5. The first handler had set both signals
+    to their default, under a SIGTERM already pending for its Python handler. A second
+    signal that follows at once is the same stop; one a second later still ends the
+    process at once (the test above: a stop that takes too long)."""
+    state = tmp_path / "state"
+    write(state / "agents" / "main" / "sessions", "s.jsonl", header("s"),
+          assistant(T0, response_id="1"))
+    for _ in range(3):
+        proc = _start(state, tmp_path / "t.db", "--watch")
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "+1 call," in line or "no change" in line or "Watching" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
+        err = proc.stderr.read()
+        code = proc.wait(timeout=60)
+        assert "Traceback" not in err and "OSError" not in err, err
+        assert (code, err.strip().splitlines()[-1]) == (130, STOPPED), err
+
+
+def test_a_second_signal_later_ends_a_slow_stop_at_once(tmp_path: Path) -> None:
+    """The promise of `stopping`: after the first signal, a second one (not the one that
+    follows it at once) ends the process at once, by that signal."""
+    script = ("import os, signal, sys, time\n"
+              "from openclaw_telemetry import stopping\n"
+              "with stopping.noting():\n"
+              "    print('ready', flush=True)\n"
+              "    time.sleep(30)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGINT)
+    import time
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == -signal.SIGTERM
