@@ -257,15 +257,21 @@ def test_real_data_is_refused_before_anything_is_written(tmp_path: Path) -> None
     assert totals(url) == before
 
 
-def test_an_earlier_demo_is_replaced(tmp_path: Path) -> None:
-    db = tmp_path / "demo.db"
-    build_demo(tmp_path / "state", str(db), now=NOW - timedelta(days=3), calls=200)
-    assert has_calls(str(db))
+def test_an_earlier_demo_is_replaced(tmp_path: Path, db_url: str) -> None:
+    """On PostgreSQL too (review 19: a second `./start.sh --demo --db <PostgreSQL URL>`
+    piled a second demo onto the first, 6,019 calls where its expected totals said
+    6,000): an earlier demo's rows all go, the schema stays."""
+    build_demo(tmp_path / "state", db_url, now=NOW - timedelta(days=3), calls=200)
+    assert has_calls(db_url)
 
-    prepare_demo(tmp_path / "state", str(db), now=NOW, calls=200)
+    expected = prepare_demo(tmp_path / "state", db_url, now=NOW, calls=200)
 
-    assert not has_calls(str(db)), "a fresh, empty demo database, marked"
-    assert query(f"sqlite:///{db}", "SELECT count(*) FROM meta WHERE key = 'demo'") == [(1,)]
+    assert not has_calls(db_url), "a fresh, empty demo database, marked"
+    assert query(db_url, "SELECT count(*) FROM meta WHERE key = 'demo'") == [(1,)]
+    for table in ("sessions", "sources", "ingest_runs", "tool_calls", "cron_jobs"):
+        assert query(db_url, f"SELECT count(*) FROM {table}") == [(0,)], table
+    assert ingest(tmp_path / "state", db_url, "-q").code == 0
+    assert totals(db_url)["llm_calls"] == expected["llm_calls"]
 
 
 def test_a_folder_it_did_not_generate_is_never_replaced(tmp_path: Path) -> None:

@@ -20,16 +20,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete
+
 from openclaw_telemetry import cli
 from openclaw_telemetry.demo.corpus import Options, clear_generated, generate
-from openclaw_telemetry.demo.marker import is_demo, mark_demo
+from openclaw_telemetry.demo.marker import DEMO_KEY, is_demo, mark_demo
 from openclaw_telemetry.errors import DatabaseError
+from openclaw_telemetry.ingest.bulk import DEFERRED
+from openclaw_telemetry.schema import meta, metadata
 from openclaw_telemetry.store import database_url, open_db, sqlite_path
 
 DEMO_SEED = 424242
 DEMO_CALLS = 6_000
 DEMO_AGENTS = 5
 DEMO_DAYS = 60
+_KEPT_META = (DEFERRED, DEMO_KEY)  # rows of `meta` an emptied demo database keeps
 
 
 def demo_options(*, seed: int = DEMO_SEED, now: datetime, calls: int = DEMO_CALLS) -> Options:
@@ -47,7 +52,7 @@ def prepare_demo(state_dir: Path, db: str, *, now: datetime, seed: int = DEMO_SE
     demo database file is replaced, a database of real data is refused before anything is
     written. Returns the totals a correct ingest finds (`expected_totals.json`)."""
     url = database_url(db)
-    _remove_demo_file(url)
+    _remove_earlier_demo(url)
     engine = open_db(url)
     try:
         mark_demo(engine)
@@ -69,17 +74,25 @@ def build_demo(state_dir: Path, db: str, *, now: datetime, seed: int = DEMO_SEED
     return expected
 
 
-def _remove_demo_file(url: str) -> None:
-    """A SQLite demo database of an earlier run goes (with its -wal and -shm): every demo
-    shows the days up to now. Other databases are kept (mark_demo decides)."""
+def _remove_earlier_demo(url: str) -> None:
+    """The demo database of an earlier run goes: every demo shows the days up to now. A
+    SQLite file goes whole (with its -wal and -shm); another database (PostgreSQL) keeps
+    its schema and loses every row, but for the marks of its schema's state. A database
+    that is not marked as a demo is kept (mark_demo decides)."""
     path = sqlite_path(url)
-    if path is None or not path.is_file():
+    if path is not None and not path.is_file():
         return
     engine = open_db(url, create=False)
     try:
-        demo = is_demo(engine) is not None
+        if is_demo(engine) is None:
+            return
+        if path is None:
+            with engine.begin() as conn:
+                for table in reversed(metadata.sorted_tables):
+                    conn.execute(delete(table) if table is not meta else
+                                 delete(meta).where(meta.c.key.not_in(_KEPT_META)))
     finally:
         engine.dispose()
-    if demo:
+    if path is not None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
