@@ -190,6 +190,13 @@ def test_daily_is_the_dashboards_daily_timeline(fleet: str, tmp_path: Path) -> N
                 want["calls"], strict=True)), fmt
     assert days == ["2026-01-10", "2026-01-11", "2026-01-11", "2026-01-12", "2026-01-12",
                     "2026-01-12"]
+    # counts are whole numbers on PostgreSQL too, where SUM(bigint) is NUMERIC (review 19:
+    # "17505.0,97.0" there, "17505,97" on SQLite)
+    ran = export(fleet, "--what", "daily", "--format", "csv", "--tz", BERLIN)
+    header, first = ran.out.decode().splitlines()[:2]
+    row = dict(zip(header.split(","), first.split(","), strict=True))
+    for name in ("calls", "input", "output", "cache_read", "cache_write", "tokens"):
+        assert row[name].isdigit(), (name, row)
 
 
 @pytest.mark.parametrize(("args", "where"), [

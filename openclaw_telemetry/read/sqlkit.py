@@ -207,9 +207,12 @@ def frame(engine: Engine, statement: Executable, columns: Sequence[str] | None =
         names = list(columns) if columns is not None else list(result.keys())
         # Plain tuples: building a DataFrame from Row objects is ~10x slower.
         out = pd.DataFrame.from_records([tuple(row) for row in result], columns=names)
-    for name in out.columns:  # PostgreSQL sums BIGINT as NUMERIC: Decimal -> float
+    for name in out.columns:  # PostgreSQL sums BIGINT as NUMERIC: Decimal -> int or float
         if out[name].dtype == object and any(isinstance(v, Decimal) for v in out[name].head(5)):
-            out[name] = pd.to_numeric(out[name].astype("float64"))
+            values = out[name].tolist()
+            whole = all(isinstance(v, Decimal) and v == v.to_integral_value() for v in values)
+            # (a count as SQLite gives it, "17505", never "17505.0" in an export)
+            out[name] = out[name].astype("int64" if whole else "float64")
     return out
 
 
