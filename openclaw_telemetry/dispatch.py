@@ -3,8 +3,8 @@
 `check` evaluates a rules file now (alerts, budgets, the month's outlook) and, when asked,
 `deliver`s: to each target, each firing episode once (`delivery_log` claims make that hold
 across runners), a still-critical one again after `repeat`, every failed delivery again
-(same text: nothing is lost), and a "resolved" message once an alert episode no longer
-fires. An alert that only changed severity is superseded silently: its new severity is
+(same text: nothing is lost), and a "resolved" message once an alert episode of one of
+its rules no longer fires (another runner's rules are left to it). An alert that only changed severity is superseded silently: its new severity is
 the message. A budget notifies once per period at the highest `notify_at` fraction reached.
 More than `DIGEST_AFTER` messages due to one target at once go as one digest. Sending never
 raises: failures are outcomes, with the reason redacted.
@@ -172,12 +172,16 @@ def _retry(engine: Engine, to: Target, now: datetime) -> list[_Due]:
     return out
 
 
-def _resolve(engine: Engine, to: Target, firing: set[str], now: datetime) -> list[_Due]:
-    """Claim the alert episodes of this target that no longer fire, to say so."""
+def _resolve(engine: Engine, to: Target, firing: set[str], rules: Sequence[str],
+             now: datetime) -> list[_Due]:
+    """Claim the alert episodes of this target that no longer fire, to say so. Only those
+    of `rules` (this runner's): another runner's rules (cron and `--watch --alerts` with
+    other files, or an edited file) are its to resolve, not gone."""
     out = []
     subjects = {episode.rsplit("|", 1)[0] for episode in firing}
+    ours = tuple(f"alert|{name}|" for name in rules)
     for row in log.rows(engine, to.id, ("sent", "resolve_failed")):
-        if row.kind != "alert" or row.episode in firing:
+        if row.kind != "alert" or row.episode in firing or not row.episode.startswith(ours):
             continue
         if row.episode.rsplit("|", 1)[0] in subjects:  # same alert, other severity now
             log.claim(engine, row.episode, to.id, now, states=("sent", "resolve_failed"),
@@ -202,7 +206,8 @@ def deliver(engine: Engine, config: RulesFile, events: Sequence[Event],
         for event in events:
             fired = _fire(engine, to, event, config.repeat, moment)
             due += [fired] if fired else []
-        due += _resolve(engine, to, {e.episode for e in events}, moment)
+        due += _resolve(engine, to, {e.episode for e in events},
+                        [rule.name for rule in config.rules], moment)
         outcomes += _send(engine, to, due, moment, config.dashboard)
     return outcomes
 

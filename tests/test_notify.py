@@ -235,6 +235,27 @@ def test_resolved_and_repeated_messages(tmp_path: Path, http: HttpReceiver) -> N
         engine.dispose()
 
 
+def test_runners_of_other_rules_leave_each_others_alerts_alone(
+        tmp_path: Path, http: HttpReceiver) -> None:
+    """Review 19: `alerts.py --notify` of a rules file with no alert rules (budgets only)
+    and one with them, run in turn (cron and a `--watch --alerts` service with other
+    files), said "Resolved: … No longer firing" of the other's alert, which then fired
+    again: 7 messages every run, the "resolved" ones false. An episode of a rule this
+    runner does not have is left to the runner that has it."""
+    db = _db(tmp_path)
+    url = f"json://127.0.0.1:{http.port}/hook"
+    alerting = _rules(tmp_path, url)
+    budgets_only = tmp_path / "budgets.toml"
+    budgets_only.write_text(f'notify = ["{url}"]\nrule = []\n'
+                            '[[budget]]\nname = "Daily"\nperiod = "day"\namount = 5\n')
+    for _ in range(2):
+        for rules in (alerting, str(budgets_only)):
+            main(["--db", db, "--alerts", rules, "--notify", "--tz", "UTC"])
+    titles = [json.loads(body)["title"] for body in http.bodies("/hook")]
+    assert not [t for t in titles if "Resolved" in t], titles
+    assert len(titles) == len(set(titles)), titles  # each episode once
+
+
 def test_test_notify_says_which_url_worked(tmp_path: Path, http: HttpReceiver,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     closed = HttpReceiver()  # never started
