@@ -136,8 +136,13 @@ def page_db(tmp_path: Path) -> Path:
 
 
 def job_rows(at: object) -> list[tuple[str, float]]:
+    """(Job, Cost) of the table; with its Gateway column, the job's name has no gateway
+    (names.off_gateway): then (Job @ Gateway, Cost)."""
     (table,) = [d for d in at.dataframe if "avg_run" in d.value.columns]  # type: ignore[attr-defined]
-    return list(zip(table.value["job"], table.value["cost"], strict=True))
+    jobs = table.value["job"]
+    if "gateway" in table.proto.column_order:
+        jobs = jobs + " @ " + table.value["gateway"]
+    return list(zip(jobs, table.value["cost"], strict=True))
 
 
 @pytest.mark.parametrize("script", ["dashboard_enhanced.py", "dashboard.py"])
@@ -149,17 +154,18 @@ def test_the_cron_page_shows_each_job(tmp_path: Path, monkeypatch: pytest.Monkey
     else:
         at.switch_page("openclaw_telemetry/ui/pages/automation.py").run()
     ok(at)
-    assert job_rows(at) == [("digest · on gw-b", 8.0), ("ops: hourly-tick", 4.0),
-                            ("main: hourly-tick", 3.0), ("digest · on gw-a", 0.5)]
+    assert job_rows(at) == [("digest @ gw-b", 8.0), ("ops: hourly-tick @ gw-a", 4.0),
+                            ("main: hourly-tick @ gw-a", 3.0), ("digest @ gw-a", 0.5)]
     (daily,) = charts(at, "cron-daily")
     bars = json.loads(daily.proto.spec)["data"]
     colours = {bar["name"]: bar["marker"]["color"] for bar in bars}
-    assert sorted(colours) == sorted(label for label, _ in job_rows(at))
+    assert sorted(colours) == ["digest · on gw-a", "digest · on gw-b", "main: hourly-tick",
+                               "ops: hourly-tick"]  # no Gateway column beside a series
     assert len(set(colours.values())) == 4  # one colour per job, not per name
     at.multiselect(key="gateways").set_value([GW_A]).run()
     ok(at)
-    assert job_rows(at) == [("ops: hourly-tick", 4.0), ("main: hourly-tick", 3.0),
-                            ("digest", 0.5)]
+    assert job_rows(at) == [("ops: hourly-tick @ gw-a", 4.0),
+                            ("main: hourly-tick @ gw-a", 3.0), ("digest @ gw-a", 0.5)]
     (daily,) = charts(at, "cron-daily")
     kept = {bar["name"]: bar["marker"]["color"] for bar in json.loads(daily.proto.spec)["data"]}
     assert kept["ops: hourly-tick"] == colours["ops: hourly-tick"]

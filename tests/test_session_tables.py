@@ -77,7 +77,7 @@ def test_the_sessions_table_reads_at_a_glance(tmp_path: Path, monkeypatch: pytes
     assert "most of the session's calls" in config["model"]["help"]
     start = config["start_time"]
     assert start["type_config"]["format"] == "YYYY-MM-DD HH:mm"
-    assert int(start["width"]) >= len("YYYY-MM-DD HH:MM") * 8
+    assert int(start["width"]) >= 120  # its text whole in chromium (review 19, measured)
     assert list(cells["cost"]) == [3.0, 0.5, 0.25]  # numbers: the column sorts by value
     at.segmented_control(key="sessions-order").set_value("recent").run()
     ok(at)
