@@ -106,7 +106,7 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
               "session_key": "Key", "session_id": "Id"})
     matched = int(frame["matched"].iloc[0])
     st.caption(f"{len(frame):,} of {matched:,} sessions active in the range (session "
-               "totals). Click a row to open the session.")
+               "totals). Tick the box at a row's start to open the session.")
     download.csv_button(ctx, "sessions", "Download all as CSV", key="sessions-csv",
                         search=search)
     return frame
