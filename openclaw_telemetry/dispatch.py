@@ -4,10 +4,11 @@
 `deliver`s: to each target, each firing episode once (`delivery_log` claims make that hold
 across runners), a still-critical one again after `repeat`, every failed delivery again
 (same text: nothing is lost), and a "resolved" message once an alert episode of one of
-its rules no longer fires (another runner's rules are left to it). An alert that only changed severity is superseded silently: its new severity is
-the message. A budget notifies once per period at the highest `notify_at` fraction reached.
-More than `DIGEST_AFTER` messages due to one target at once go as one digest. Sending never
-raises: failures are outcomes, with the reason redacted.
+its rules no longer fires (another runner's rules are left to it). An alert that only
+changed severity is superseded silently: its new severity is the message. A budget
+notifies once per period at the highest `notify_at` fraction reached. More than
+`DIGEST_AFTER` messages due to one target at once go as one digest. Sending never raises:
+failures are outcomes, with the reason redacted.
 """
 
 from __future__ import annotations
