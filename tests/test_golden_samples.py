@@ -76,6 +76,10 @@ def test_second_run_changes_nothing(sample: Path, db_url: str) -> None:
     first = totals(db_url)
     ran = ingest(sample, db_url, "--json")
     assert json.loads(ran.out)["new_calls"] == 0
+    # the database's cost as the sample's figure, without float noise (review 19:
+    # 1.0729762500000002)
+    assert json.loads(ran.out)["database"]["cost"] == sample_figures(sample.name)["total"][
+        "cost"]
     assert totals(db_url) == first
     assert ingest(sample, db_url, "--full", "-q").code == 0
     assert totals(db_url) == first
