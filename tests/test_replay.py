@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from openclaw_telemetry import replay
 from openclaw_telemetry.config import default_gateway, replay_settings
+from openclaw_telemetry.ui import replay_view
 from openclaw_telemetry.ui import session_story as story
 from tests.conftest import ingest, query
 from tests.entries import (
@@ -269,3 +270,33 @@ def test_the_cost_by_token_kind_says_what_was_estimated() -> None:
     assert "; $0.25 of calls stored without their split" in note
     assert note.endswith("; not split: calls without their split, of models the library "
                          "does not know.")
+
+
+def test_a_long_conversation_is_shown_a_page_at_a_time(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 19: the replay of a 590-call session was one page 249,623 px tall (34,749
+    DOM nodes, 12 s to draw). Its turns come REPLAY_PAGE at a time, the page picked by
+    the turns it holds; the last page holds the rest."""
+    entries = [header("long")]
+    for i in range(130):
+        entries += [user(f"question {i}", T0 + i * 10_000),
+                    assistant(T0 + i * 10_000 + 1000, response_id=f"r{i}")]
+    write(state_dir(tmp_path), "long.jsonl", *entries)
+    db = tmp_path / "t.db"
+    assert ingest(tmp_path / "state", f"sqlite:///{db}", "-q").code == 0
+    monkeypatch.setattr("streamlit.get_option", lambda name: "127.0.0.1")  # (loopback)
+    at = _app(db, monkeypatch, OPENCLAW_TELEMETRY_REPLAY="1")
+    at.query_params["session"] = "long"
+    at.query_params["section"] = "replay"
+    at.run()
+    at.switch_page("openclaw_telemetry/ui/pages/sessions.py").run()
+    assert not at.exception
+    asked = [t.value for t in at.text if t.value.startswith("question ")]
+    assert asked == [f"question {i}" for i in range(replay_view.REPLAY_PAGE // 2)]
+    pages = at.selectbox(key="replay-page-long")
+    assert pages.options == ["turns 1–100 of 260", "turns 101–200 of 260",
+                             "turns 201–260 of 260"]
+    pages.set_value(200).run()
+    assert not at.exception
+    asked = [t.value for t in at.text if t.value.startswith("question ")]
+    assert asked == [f"question {i}" for i in range(100, 130)]

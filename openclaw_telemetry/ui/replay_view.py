@@ -17,6 +17,7 @@ from openclaw_telemetry.sources.jsonl import parse_time
 from openclaw_telemetry.ui import data, shell
 from openclaw_telemetry.ui import format as fmt
 
+REPLAY_PAGE = 100  # turns shown at once
 _ICONS = {"user": ":material/person:", "assistant": ":material/smart_toy:",
           "tool_call": ":material/build:", "tool_result": ":material/output:",
           "note": ":material/info:"}
@@ -44,8 +45,20 @@ def render(ctx: shell.Ctx, session_id: str, gateway: str) -> None:
                                  "is stored."))
     if got.note:
         st.info(fmt.escape_md(got.note))
-    for turn in got.turns:
+    for turn in _page(got.turns, session_id):
         _turn(turn, _when(turn.timestamp, ctx))
+
+
+def _page(turns: list[replay.Turn], session_id: str) -> list[replay.Turn]:
+    """The turns shown: all of a short conversation, else REPLAY_PAGE of them, picked by
+    the turns a page holds (a 590-call session was one page some 250,000 px tall)."""
+    count = len(turns)
+    if count <= REPLAY_PAGE:
+        return turns
+    start = st.selectbox(
+        "Conversation", range(0, count, REPLAY_PAGE), key=f"replay-page-{session_id}",
+        format_func=lambda at: f"turns {at + 1:,}–{min(at + REPLAY_PAGE, count):,} of {count:,}")
+    return turns[start:start + REPLAY_PAGE]
 
 
 def _when(stamp: str | None, ctx: shell.Ctx) -> str:
