@@ -61,7 +61,13 @@ from openclaw_telemetry.read import (
     usage_totals,
 )
 from openclaw_telemetry.read.rollups import TOKEN_KINDS
-from openclaw_telemetry.store import database_url, describe, make_engine, open_existing
+from openclaw_telemetry.store import (
+    cannot_open,
+    database_url,
+    describe,
+    make_engine,
+    open_existing,
+)
 
 PROG = "exporter.py"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 9473
@@ -196,7 +202,8 @@ class TelemetryCollector(Collector):
             families = [*self._cached[1], *recent_families(self._engine, now),
                         *status_families(self._engine, version)]
         except (DatabaseError, SQLAlchemyError) as exc:
-            self._report(str(exc).splitlines()[0])
+            self._report(cannot_open(database_url(self.db), exc)
+                         if isinstance(exc, SQLAlchemyError) else str(exc).splitlines()[0])
             yield _up(False)
             return
         self._report(None)

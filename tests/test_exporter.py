@@ -471,3 +471,22 @@ def test_grafana_panels_show_zero_where_zero_is_the_truth(database: str, tmp_pat
         "promql_expr_test": checks}]}))
     tested = promtool("test", "rules", str(tests))
     assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_a_server_gone_under_a_running_exporter_is_said_as_every_door_says_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 19: a PostgreSQL server stopped under the running exporter was logged as
+    "(psycopg.OperationalError) connection failed: …", where every other door says
+    "cannot open …" and what to do."""
+    from sqlalchemy import create_engine
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/telemetry"
+    collector = TelemetryCollector(url)
+    collector._engine = create_engine(url)  # opened before, its server gone since
+    try:
+        (up,) = list(collector.collect())
+    finally:
+        collector._engine.dispose()
+    assert up.samples[0].value == 0
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("exporter.py: cannot open postgresql+psycopg://nobody@127.0.0.1:1/")
+    assert "psycopg.OperationalError" not in line and "(is the PostgreSQL server" in line
