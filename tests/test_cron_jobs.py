@@ -220,3 +220,22 @@ def test_a_phone_shows_each_jobs_cost_runs_and_cost_per_run(
     assert [config[c]["label"] for c in ("avg_run", "max_run")] == ["Avg/run", "Max/run"]
     assert "on average" in config["avg_run"]["help"]
     assert "most expensive run" in config["max_run"]["help"]
+
+
+def test_jobs_of_one_cost_are_listed_by_name_then_gateway(db_url: str) -> None:
+    """Review 19: one install on two gateways listed its jobs of equal cost in either
+    order (office-mini, vm, vm, office-mini)."""
+    when = datetime(2026, 1, 10, 8)
+
+    def run(sid: str, gateway: str, job: str) -> dict[str, object]:
+        return session(sid, gateway=gateway, kind="cron", cron_job_id=job,
+                       cron_job_name=job, start_time=when)
+    rows = [run(f"{job}-{gw}", gw, job) for job in ("beta", "alpha") for gw in (GW_B, GW_A)]
+    calls = [call(f"{job}-{gw}", when, 1.0, gateway=gw) for job in ("beta", "alpha")
+             for gw in (GW_B, GW_A)]
+    engine = build(db_url, rows, calls)
+    jobs = read.cron_activity(engine, scope=Scope(), tz=UTC).jobs
+    engine.dispose()
+    assert list(zip(jobs["job"], jobs["gateway"], strict=True)) == [
+        ("alpha · on gw-a", GW_A), ("alpha · on gw-b", GW_B), ("beta · on gw-a", GW_A),
+        ("beta · on gw-b", GW_B)]

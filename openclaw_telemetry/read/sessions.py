@@ -251,7 +251,9 @@ def cron_activity(engine: Engine, *, scope: Scope, tz: tzinfo, limit: int = 1000
     jobs["last_run"] = pd.to_datetime(jobs["last_run"])
     labels = labels_of(engine, jobs["job_key"])
     daily, runs, jobs = (f.assign(job=f["job_key"].map(labels)) for f in (daily, runs, jobs))
-    return CronActivity(daily, runs, jobs.sort_values("cost", ascending=False,
+    # ties (one job on two gateways) by name, then gateway: always in the same order
+    return CronActivity(daily, runs, jobs.sort_values(["cost", "job", "gateway"],
+                                                      ascending=[False, True, True],
                                                       ignore_index=True))
 
 
