@@ -1032,6 +1032,17 @@ def test_one_model_is_not_a_comparison(tmp_path: Path,
     said = [i.value for i in at.info]
     assert "0 cron jobs in this range and filter: comparing needs at least two." in said
     assert not any("(s)" in s or "No two" in s for s in said)
+    assert any(h.value == "Cost by thinking level" for h in at.subheader)  # its one call
+    at = app("dashboard_enhanced.py", db, monkeypatch)
+    at.query_params.update({"range": "Custom dates", "from": "2019-12-30",
+                            "to": "2019-12-31"})  # selects nothing
+    at.run()
+    at.switch_page("openclaw_telemetry/ui/pages/compare.py").run()
+    ok(at)
+    # review 19: a heading over an empty 200 px chart repeated what the note above says
+    assert "0 models in this range and filter: comparing needs at least two." in [
+        i.value for i in at.info]
+    assert not any(h.value == "Cost by thinking level" for h in at.subheader)
 
 
 def table_of(at: AppTest, *columns: str) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -192,6 +192,8 @@ def _colours(ctx: shell.Ctx, dimension: str, labels: dict[str, str]) -> dict[str
 
 def _thinking(ctx: shell.Ctx) -> None:
     levels = data.ask(read.thinking_cost, ctx.src, scope=ctx.scope)
+    if levels.empty:  # no call in the selection: said above, not again under a heading
+        return
     st.subheader("Cost by thinking level")
     chart(story_charts.thinking_cost(levels), "thinking-cost")
 
