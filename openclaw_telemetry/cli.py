@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from openclaw_telemetry.sources.discover import StateRoot
 
 PROG = "session_parser.py"
+INTERRUPTED = "interrupted; the next run continues where this one stopped"
+IDLE_STOP = "stopped between runs (nothing was interrupted)"  # a watcher waiting
 SUBCOMMANDS = {"export": "openclaw_telemetry.export_cli", "report": "openclaw_telemetry.report_cli"}
 
 
@@ -115,8 +117,7 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         print(f"session_parser.py: database error: {detail}", file=err)
         return EXIT_FAILED
     except stopping.Stopped as exc:  # the open batch rolled back; the next run resumes
-        print("session_parser.py: interrupted; the next run continues where this one stopped",
-              file=err)
+        print(f"session_parser.py: {IDLE_STOP if exc.idle else INTERRUPTED}", file=err)
         return exc.exit_code
 
 

@@ -31,11 +31,13 @@ _noted_at = 0.0  # when (time.monotonic)
 
 
 class Stopped(BaseException):
-    """A stop signal was received; raised where stopping is clean."""
+    """A stop signal was received; raised where stopping is clean. `idle`: between runs
+    (a watcher waiting for changes), where nothing was interrupted."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, *, idle: bool = False) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.idle = idle
 
     @property
     def exit_code(self) -> int:

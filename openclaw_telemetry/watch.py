@@ -91,8 +91,11 @@ class Watcher:
         try:
             self._cycle()
             while True:
-                stopping.wait(changes.event, self.options.poll)
-                self._settle(changes)
+                try:
+                    stopping.wait(changes.event, self.options.poll)
+                    self._settle(changes)
+                except stopping.Stopped as exc:  # between runs: nothing to continue
+                    raise stopping.Stopped(exc.signum, idle=True) from None
                 changes.event.clear()
                 self._cycle()
         finally:

@@ -23,6 +23,7 @@ from tests.test_sqlite_era import add_events, agent_db
 
 ROOT = Path(__file__).resolve().parents[1]
 STOPPED = "session_parser.py: interrupted; the next run continues where this one stopped"
+IDLE = "session_parser.py: stopped between runs (nothing was interrupted)"
 VICTIM = 4242  # input tokens of the call being parsed when the signal comes
 
 
@@ -130,7 +131,9 @@ def test_a_stop_at_any_moment_is_one_line_and_its_exit_code(
                                 signum)
     said = [line for line in err if not line.startswith("import time:")]
     assert "Traceback" not in "\n".join(said) and "Exception" not in "\n".join(said), said
-    assert (code, said[-1]) == (128 + signum, STOPPED)
+    # a watcher waiting for changes interrupts nothing (review 19: every `systemctl stop`
+    # logged "interrupted; the next run continues …")
+    assert (code, said[-1]) == (128 + signum, IDLE if moment == "watch-idle" else STOPPED)
 
 
 @pytest.mark.slow
@@ -155,7 +158,7 @@ def test_ctrl_c_then_sigterm_at_once_is_one_stop_without_a_traceback(tmp_path: P
         err = proc.stderr.read()
         code = proc.wait(timeout=60)
         assert "Traceback" not in err and "OSError" not in err, err
-        assert (code, err.strip().splitlines()[-1]) == (130, STOPPED), err
+        assert code == 130 and err.strip().splitlines()[-1] in (STOPPED, IDLE), err
 
 
 def test_a_second_signal_later_ends_a_slow_stop_at_once(tmp_path: Path) -> None:
