@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from openclaw_telemetry.config import default_gateway
+from openclaw_telemetry.config import ENV_DB, default_gateway
 from openclaw_telemetry.errors import (
     ConfigError,
     DatabaseError,
@@ -232,7 +232,10 @@ def cannot_open(url: str, exc: SQLAlchemyError) -> str:
 
 def ingest_command(db: str) -> str:
     """The command that fills this database, as the README writes commands (the project's
-    virtual environment; a URL's password shown as ***)."""
+    virtual environment; a URL's password shown as ***, or the variable the URL came from,
+    which can be pasted)."""
+    if db == os.environ.get(ENV_DB):
+        return f'.venv/bin/python session_parser.py --db "${ENV_DB}"'
     shown = describe(db) if "://" in db else db
     return f".venv/bin/python session_parser.py --db {shlex.quote(shown)}"
 

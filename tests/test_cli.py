@@ -237,12 +237,23 @@ def test_a_postgresql_database_of_another_program_is_not_migrated(
     engine.dispose()
 
 
-def test_a_missing_database_is_the_one_that_gets_the_advice_to_fill_it(tmp_path: Path) -> None:
+def test_a_missing_database_is_the_one_that_gets_the_advice_to_fill_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "folder"
     folder.mkdir()
     with pytest.raises(DatabaseError) as missing:
         open_existing(str(tmp_path / "none.db"))
     assert "run `.venv/bin/python session_parser.py --db" in str(missing.value)
+    # review 19: a URL from the environment was shown with its password as ***, which no
+    # one can paste; the command names the variable instead
+    from openclaw_telemetry.store import ingest_command
+    url = "postgresql+psycopg://u:s3cret@127.0.0.1:5432/t"
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_DB", url)
+    assert ingest_command(url) == \
+        '.venv/bin/python session_parser.py --db "$OPENCLAW_TELEMETRY_DB"'
+    monkeypatch.delenv("OPENCLAW_TELEMETRY_DB")
+    assert ingest_command(url) == \
+        ".venv/bin/python session_parser.py --db 'postgresql+psycopg://u:***@127.0.0.1:5432/t'"
     with pytest.raises(DatabaseError) as directory:
         open_existing(str(folder))
     assert str(directory.value) == f"{folder} is a directory, not a database file"
