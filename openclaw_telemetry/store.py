@@ -232,11 +232,11 @@ def cannot_open(url: str, exc: SQLAlchemyError) -> str:
 
 def ingest_command(db: str) -> str:
     """The command that fills this database, as the README writes commands (the project's
-    virtual environment; a URL's password shown as ***, or the variable the URL came from,
-    which can be pasted)."""
-    if db == os.environ.get(ENV_DB):
-        return f'.venv/bin/python session_parser.py --db "${ENV_DB}"'
+    virtual environment; a URL's password shown as ***, or, for a URL with a password
+    taken from the environment, the variable, which can be pasted)."""
     shown = describe(db) if "://" in db else db
+    if shown != db and db == os.environ.get(ENV_DB):
+        return f'.venv/bin/python session_parser.py --db "${ENV_DB}"'
     return f".venv/bin/python session_parser.py --db {shlex.quote(shown)}"
 
 
