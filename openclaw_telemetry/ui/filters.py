@@ -80,7 +80,7 @@ _LISTS = {"agent": ("agent", "agent", "agents"), "model": ("model", "model", "mo
 _LACKING = "filters-lacking"  # session state: (the notice, the filters it is about)
 
 
-def _lacking(options: pd.DataFrame, default_tz: str) -> str | None:
+def _lacking(options: pd.DataFrame, zones: list[str], default_tz: str) -> str | None:
     """What the URL asks the filters for that is no time range or zone, or that the
     database does not hold (Streamlit drops such values in silence: a link shared for one
     agent would show everyone's spend, one for last month all time)."""
@@ -89,7 +89,7 @@ def _lacking(options: pd.DataFrame, default_tz: str) -> str | None:
     emptied: list[str] = []
     for param, one, offered, default in (
             ("range", "time range", PRESET_LABELS.values(), PRESET_LABELS[Preset.ALL]),
-            ("tz", "time zone", zone_names(), default_tz)):
+            ("tz", "time zone", zones, default_tz)):
         asked = st.query_params.get(param)
         if asked is not None and asked not in offered:
             wrong.append(f"no {one} '{asked}'")
@@ -135,15 +135,17 @@ def link_notice(chosen: Filters) -> str | None:
 def sidebar(options: pd.DataFrame, browser_tz: str | None) -> Filters:
     """Draw the filters in the sidebar; return what they say."""
     _short_range()
-    names = zone_names()
-    lacking = _lacking(options, browser_tz if browser_tz in names else "UTC")
-    chosen = _draw(options, browser_tz)
+    names = zone_names()  # (a walk of the zone files: once per run of the page)
+    default = browser_tz if browser_tz in names else "UTC"
+    lacking = _lacking(options, names, default)
+    chosen = _draw(options, browser_tz, names, default)
     if lacking:
         st.session_state[_LACKING] = (lacking, chosen)
     return chosen
 
 
-def _draw(options: pd.DataFrame, browser_tz: str | None) -> Filters:
+def _draw(options: pd.DataFrame, browser_tz: str | None, names: list[str],
+          default: str) -> Filters:
     with st.sidebar:
         st.header("Filters")
         preset = Preset(st.selectbox(
@@ -172,8 +174,6 @@ def _draw(options: pd.DataFrame, browser_tz: str | None) -> Filters:
             chosen = st.multiselect("Gateway", hosts, key="gateways", bind="query-params",
                                     placeholder="All gateways",
                                     help="The OpenClaw host the data was read from.")
-        names = zone_names()
-        default = browser_tz if browser_tz in names else "UTC"
         tz = st.selectbox("Time zone", names, index=names.index(default), key="tz",
                           bind="query-params", help="Buckets and 'Today' follow this zone; "
                                                     "the default is your browser's.")
