@@ -65,6 +65,14 @@ def _app(script: str, db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     return at
 
 
+def _budgets_page(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The enhanced dashboard's Budgets page, with no exception."""
+    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    _ok(at)
+    return at
+
+
 def _ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -121,9 +129,7 @@ def test_a_failure_of_a_url_no_longer_listed_is_not_to_be_retried(
     db, rules = _setup(tmp_path)
     rules.write_text(rules.read_text().replace("127.0.0.1:9/hook", "127.0.0.1:9/fixed"))
     monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
-    _ok(at)
+    at = _budgets_page(db, monkeypatch)
     assert not at.warning
     said = [c.value for c in at.caption]
     assert ("1 budget notification failed to a URL no longer in the rules file; it is not "
@@ -163,9 +169,7 @@ def test_failures_to_urls_no_longer_listed_are_counted_in_words(
     assert len(outcomes) == 2 and all(o.error is not None for o in outcomes)
     rules.write_text('notify = ["json://127.0.0.1:9/fixed"]\n' + tables)
     monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
-    _ok(at)
+    at = _budgets_page(db, monkeypatch)
     assert said in [c.value for c in at.caption]
 
 
@@ -222,9 +226,7 @@ def test_a_budget_naming_what_the_database_never_saw_says_so(
     assert main(["--db", str(db), "--alerts", str(rules)]) == 0
     (said,) = capsys.readouterr().err.splitlines()
     monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
-    _ok(at)
+    at = _budgets_page(db, monkeypatch)
     words = said.removeprefix("alerts.py: warning: budget 'Nightly': ")
     assert words.startswith("no cron job 'nightly-digest' in the database (known: digest, ")
     assert [w.value for w in at.warning] == [fmt.escape_md(words[0].upper() + words[1:])]
@@ -262,18 +264,14 @@ def test_month_tiles_of_a_selection_without_calls(tmp_path: Path,
 
 def test_budgets_page_without_budgets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db, _ = _setup(tmp_path)
-    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
-    _ok(at)
+    at = _budgets_page(db, monkeypatch)
     # review 19: with no rules file it said "No budgets in a rules file"
     assert at.info[0].value.startswith("No budgets and no rules file. Add alerts.toml")
     assert {m.label for m in at.metric} >= {"Month so far", "Projected month end"}
     rules = tmp_path / "rules.toml"
     rules.write_text("[[rule]]\nname = 'q'\nmetric = 'cost'\nwarning = 100\n")
     monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
-    _ok(at)
+    at = _budgets_page(db, monkeypatch)
     assert at.info[0].value.replace("\\", "").startswith(f"No budgets in {rules}. Add one")
 
 
@@ -286,8 +284,6 @@ def test_a_budget_that_lasts_its_period_says_so_under_its_tile(
     rules = tmp_path / "rules.toml"
     rules.write_text('[[budget]]\nname = "Roomy"\nperiod = "month"\namount = 1000000\n')
     monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
-    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
-    _ok(at)
+    at = _budgets_page(db, monkeypatch)
     assert {m.label: m.value for m in at.metric}["Runs out"] == "—"
     assert "not this period" in [c.value for c in at.caption]

@@ -64,6 +64,16 @@ def app(script: str, db: Path, monkeypatch: pytest.MonkeyPatch, tz: str = "UTC")
     return at
 
 
+def opened(script: str, db: Path, monkeypatch: pytest.MonkeyPatch,
+           **query: str | list[str]) -> AppTest:
+    """The app opened by a link with this query string, run, with no exception."""
+    at = app(script, db, monkeypatch)
+    at.query_params.update(query)
+    at.run()
+    ok(at)
+    return at
+
+
 def ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -175,11 +185,7 @@ def test_one_interaction_per_filter(sample_db: tuple[str, Path],
 def test_url_query_string_sets_the_filters(sample_db: tuple[str, Path],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     _, db = sample_db
-    at = app("dashboard.py", db, monkeypatch)
-    at.query_params["range"] = "Last 7 days"
-    at.query_params["kind"] = "subagent"
-    at.run()
-    ok(at)
+    at = opened("dashboard.py", db, monkeypatch, range="Last 7 days", kind="subagent")
     assert at.selectbox(key="range").value == "7d"
     assert at.multiselect(key="kind").value == ["subagent"]
 
@@ -192,10 +198,7 @@ def test_a_range_by_its_short_name_or_in_any_case_is_that_range(
     """Review 19: `?range=custom` (not the label, "Custom dates") was dropped in silence
     and the page showed All time."""
     _, db = sample_db
-    at = app("dashboard_enhanced.py", db, monkeypatch)
-    at.query_params["range"] = asked
-    at.run()
-    ok(at)
+    at = opened("dashboard_enhanced.py", db, monkeypatch, range=asked)
     assert at.selectbox(key="range").value == shown
     assert not [w.value for w in at.warning if "time range" in w.value]
 
@@ -203,11 +206,7 @@ def test_a_range_by_its_short_name_or_in_any_case_is_that_range(
 def test_a_range_or_zone_a_link_gets_wrong_is_said(
         sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     _, db = sample_db
-    at = app("dashboard.py", db, monkeypatch)
-    at.query_params["range"] = "fortnight"
-    at.query_params["tz"] = "Mars/Base"
-    at.run()
-    ok(at)
+    at = opened("dashboard.py", db, monkeypatch, range="fortnight", tz="Mars/Base")
     said = [w.value.replace("\\", "") for w in at.warning if "fortnight" in w.value]
     assert said == ["No time range 'fortnight' and no time zone 'Mars/Base': those were "
                     "left out of the filters, so All time and UTC are shown."], [
@@ -222,11 +221,7 @@ def test_a_link_naming_what_the_database_lacks_says_so(
     link shared for one agent must not pass for it. Kept while the filters stay as the
     link left them (the page re-runs every 30 s), gone once the user changes one."""
     _, db = sample_db
-    at = app(script, db, monkeypatch)
-    at.query_params["agent"] = "ghost"
-    at.query_params["kind"] = ["subagent", "nokind"]
-    at.run()
-    ok(at)
+    at = opened(script, db, monkeypatch, agent="ghost", kind=["subagent", "nokind"])
     said = [w.value.replace("\\", "") for w in at.warning if "ghost" in w.value]
     assert said == ["This database holds no agent 'ghost' and no session kind 'nokind': "
                     "those were left out of the filters, so all agents are shown."], [
@@ -329,10 +324,7 @@ def test_a_link_opens_the_view_it_names(sample_db: tuple[str, Path],
     """`?view=<key>` (the session page's "Cron jobs" button links `?view=automation`)
     opens that view; picking a view puts its key in the URL, the default none."""
     _, db = sample_db
-    at = app("dashboard.py", db, monkeypatch)
-    at.query_params["view"] = view
-    at.run()
-    ok(at)
+    at = opened("dashboard.py", db, monkeypatch, view=view)
     assert at.segmented_control(key="view").value == view
     at.segmented_control(key="view").set_value("sessions").run()
     assert "view" not in at.query_params
