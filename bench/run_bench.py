@@ -15,6 +15,9 @@ the median wall time of N runs on a warm page cache:
   parser reports and its peak RSS;
 - the floor of this design: importing the parser, the read floor, and writing the rows
   the cold ingest stored into an empty database (`write_floor.py`), with no per-call logic;
+- the cold ingest with parsing free (JSONL era): the rows a cold ingest handed its writer,
+  replayed into a fresh database by the product's own writer, planning and finalizing
+  (`parse_free.py`), plus the import floor: what any parser, compiled or not, would leave;
 - a re-run with nothing changed on the 2,000-file corpus, and a re-run after appending
   one call to one file (on a copy of the corpus);
 - with `--big`, the peak RSS of a cold ingest of a ~1 GB history whose largest file is
@@ -302,13 +305,18 @@ def bench_cold(ctx: Context, name: str, corpus: Path, tag: str, ref: Reference,
     return db
 
 
+def import_floor(ctx: Context) -> float:
+    """Median wall time of `python -c 'import openclaw_telemetry.cli'`."""
+    return statistics.median(
+        run_command([sys.executable, "-c", "import openclaw_telemetry.cli"]).wall
+        for _ in range(ctx.runs))
+
+
 def bench_floors(ctx: Context, name: str, db: Path, ref: Reference) -> None:
     """The least any CPython ingest into this schema takes, before any per-call logic:
     importing the parser, the read floor, and storing the rows the cold ingest stored
     (driver executemany into an empty database, indexes after)."""
-    imports = statistics.median(
-        run_command([sys.executable, "-c", "import openclaw_telemetry.cli"]).wall
-        for _ in range(ctx.runs))
+    imports = import_floor(ctx)
     ctx.report.rows.append(Row("Import floor (`python -c 'import openclaw_telemetry.cli'`)",
                                name, seconds(imports)))
     floor = run_command([sys.executable, str(BENCH / "write_floor.py"), str(db),
@@ -323,13 +331,36 @@ def bench_floors(ctx: Context, name: str, db: Path, ref: Reference) -> None:
                                name, f"{seconds(write)} ({measured['rows']:,} rows)"))
     total = imports + ref.floor + write
     measured = f"{seconds(total)} (imports + read floor + write floor)"
-    ctx.report.rows.append(Row("Floor of this design (no per-call logic at all)", name, measured,
-                               f"read floor {seconds(ref.floor)}", f"{total / ref.floor:.2f}x",
-                               f"<= {COLD_VS_FLOOR:g}x read floor",
+    _against_targets(ctx, "Floor of this design (no per-call logic at all)", name, measured,
+                     total, ref)
+
+
+def bench_parse_free(ctx: Context, name: str, corpus: Path, ref: Reference) -> None:
+    """The cold ingest with parsing that costs nothing (`parse_free.py`: the slices a cold
+    ingest handed its writer, replayed into a fresh database in one process), plus the
+    import floor: what any parser, compiled or not, would leave of the whole command."""
+    label = "Cold ingest with parsing free (recorded rows replayed; + import floor)"
+    imports = import_floor(ctx)
+    log(f"cold ingest of {name} with parsing free ...")
+    run = run_command([sys.executable, str(BENCH / "parse_free.py"), str(corpus),
+                       "--runs", str(ctx.runs)])
+    found = json_from(run.stdout)
+    if run.code != 0 or not isinstance(found, dict):
+        ctx.report.rows.append(Row(label, name, f"failed: {run.error}"))
+        return
+    total = imports + float(found["in_process_seconds"])
+    measured = f"{seconds(total)} (in-process {seconds(found['in_process_seconds'])})"
+    _against_targets(ctx, label, name, measured, total, ref)
+
+
+def _against_targets(ctx: Context, label: str, name: str, measured: str, total: float,
+                     ref: Reference) -> None:
+    """`total` against the cold-ingest targets: the read floor, and ccusage when it finished."""
+    ctx.report.rows.append(Row(label, name, measured, f"read floor {seconds(ref.floor)}",
+                               f"{total / ref.floor:.2f}x", f"<= {COLD_VS_FLOOR:g}x read floor",
                                verdict(total / ref.floor, COLD_VS_FLOOR)))
     if ref.ccusage is not None and not ref.ccusage_killed:
-        ctx.report.rows.append(Row("Floor of this design (no per-call logic at all)", name,
-                                   measured, f"ccusage {seconds(ref.ccusage)}",
+        ctx.report.rows.append(Row(label, name, measured, f"ccusage {seconds(ref.ccusage)}",
                                    f"{total / ref.ccusage:.2f}x",
                                    f"<= {COLD_VS_CCUSAGE:g}x ccusage",
                                    verdict(total / ref.ccusage, COLD_VS_CCUSAGE)))
@@ -476,8 +507,10 @@ def main(argv: list[str] | None = None) -> int:
 def run_scenarios(ctx: Context, specs: dict[str, CorpusSpec], corpora: dict[str, Path],
                   chosen: list[str]) -> None:
     jsonl_name, jsonl = specs["jsonl"].name, corpora["jsonl"]
-    db = bench_cold(ctx, jsonl_name, jsonl, "jsonl", bench_reference(ctx, jsonl_name, jsonl))
+    ref = bench_reference(ctx, jsonl_name, jsonl)
+    db = bench_cold(ctx, jsonl_name, jsonl, "jsonl", ref)
     if db is not None:
+        bench_parse_free(ctx, jsonl_name, jsonl, ref)
         bench_rerun(ctx, jsonl_name, jsonl, db)
         bench_append(ctx, jsonl_name, jsonl)
     else:
