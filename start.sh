@@ -190,24 +190,30 @@ DEMO_STATE="$ROOT/demo-data/openclaw-state"
 
 CHILDREN=""
 
-# The two functions below run from traps.
+# The functions below run from traps.
+# shellcheck disable=SC2317
+alive_children() {  # those of $CHILDREN still running, after waiting up to $1 tenths of a second
+    local pid tries=0
+    while :; do
+        ALIVE=""
+        for pid in $CHILDREN; do
+            if kill -0 "$pid" 2>/dev/null; then ALIVE="$ALIVE $pid"; fi
+        done
+        if [ -z "$ALIVE" ] || [ "$tries" -ge "$1" ]; then return 0; fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+}
+
 # shellcheck disable=SC2317
 stop_children() {
-    local pid alive tries=0
+    local pid
     [ -n "$CHILDREN" ] || return 0
     for pid in $CHILDREN; do
         kill -TERM "$pid" 2>/dev/null || true
     done
-    while :; do
-        alive=""
-        for pid in $CHILDREN; do
-            if kill -0 "$pid" 2>/dev/null; then alive="$alive $pid"; fi
-        done
-        if [ -z "$alive" ] || [ "$tries" -ge 100 ]; then break; fi
-        sleep 0.1
-        tries=$((tries + 1))
-    done
-    for pid in $alive; do
+    alive_children 100
+    for pid in $ALIVE; do
         warn "process $pid did not stop within 10 s of SIGTERM: killing it" 2>/dev/null || true
         kill -KILL "$pid" 2>/dev/null || true
     done
@@ -215,10 +221,17 @@ stop_children() {
     CHILDREN=""
 }
 
+# The dashboard and the watcher each say they are stopping (Streamlit's "Stopping...").
+# A terminal's Ctrl-C reaches every process of the group: they stop on it by themselves and
+# get SIGTERM only if they have not within 5 s (else each would say it twice). Any other
+# signal reached start.sh alone: they get SIGTERM at once.
 # shellcheck disable=SC2317
 on_signal() {
     trap '' INT TERM HUP PIPE
-    printf '\nStopping ...\n' 2>/dev/null || true # stdout may be a closed pipe (SIGPIPE)
+    if [ "$1" = 130 ] && [ -n "$CHILDREN" ]; then
+        alive_children 50
+        CHILDREN="$ALIVE"
+    fi
     stop_children
     exit "$1"
 }

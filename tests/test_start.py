@@ -43,7 +43,7 @@ START = "start.sh"
 OPTIONS = ("--sessions-dir", "--db", "--port", "--host", "--enhanced", "--with-bmasterai",
            "--watch", "--demo", "--help")
 STARTUP_SECONDS = 180  # demo generation + ingest + Streamlit start, on a slow CI machine
-STOP_SECONDS = 15  # start.sh gives its children 10 s after SIGTERM before SIGKILL
+STOP_SECONDS = 20  # start.sh: 5 s for Ctrl-C to stop its children, then 10 s after SIGTERM
 
 
 # --- a clean checkout and a recording virtual environment ---------------------------------
@@ -263,6 +263,8 @@ def test_demo_serves_the_dashboard_and_ctrl_c_stops_everything(
     assert wait_until_gone(run.process.pid, 5) == {}
     assert listeners(port) == set()
     assert "did not stop" not in run.text(), "stopped by SIGKILL, not cleanly"
+    # the dashboard stopped on the group's Ctrl-C itself: no SIGTERM after it to say it twice
+    assert run.text().count("Stopping") == 1, run.text()
 
 
 @pytest.mark.slow
@@ -283,6 +285,9 @@ def test_sigterm_to_start_sh_alone_stops_the_dashboard_and_the_watcher(
     assert run.process.wait(timeout=STOP_SECONDS) == 143
     assert wait_until_gone(run.process.pid, 5) == {}
     assert "did not stop" not in run.text(), "stopped by SIGKILL, not cleanly"
+    output = run.text()
+    assert output.count("Stopping") == 1, output
+    assert "session_parser.py: stopped between runs (nothing was interrupted)" in output
 
 
 @pytest.mark.slow
