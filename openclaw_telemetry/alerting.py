@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from functools import partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from openclaw_telemetry.config import checked_gateway
-from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.errors import ConfigError, Mistakes
 from openclaw_telemetry.model import SESSION_KINDS
 from openclaw_telemetry.timeframe import local_midnight, to_utc
 from openclaw_telemetry.ui import format as fmt
@@ -351,7 +352,10 @@ def rules_from(document: Mapping[str, Any], source: str) -> tuple[Rule, ...]:
     if not isinstance(tables, list):
         raise ConfigError(f"{source}: rules are written as [[rule]] tables (or rule = [] "
                           "for none)")
-    rules = [parse_rule(raw, f"{source}: rule {i}") for i, raw in enumerate(tables, 1)]
+    mistakes = Mistakes()
+    rules = [mistakes.check(partial(parse_rule, raw, f"{source}: rule {i}"), None)
+             for i, raw in enumerate(tables, 1)]
+    mistakes.raise_any()
     unique_names([r.name for r in rules if r is not None], "rules", source)
     return tuple(r for r in rules if r is not None)
 

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from openclaw_telemetry.alerting import Severity, gateways, kinds, strings, unique_names
-from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.errors import ConfigError, Mistakes
 
 
 class Period(StrEnum):
@@ -137,6 +138,9 @@ def budgets_from(document: Mapping[str, Any], source: str) -> tuple[Budget, ...]
     tables = document.get("budget", [])
     if not isinstance(tables, list):
         raise ConfigError(f"{source}: budgets are written as [[budget]] tables")
-    budgets = [parse_budget(raw, f"{source}: budget {i}") for i, raw in enumerate(tables, 1)]
+    mistakes = Mistakes()
+    budgets = [mistakes.check(partial(parse_budget, raw, f"{source}: budget {i}"), None)
+               for i, raw in enumerate(tables, 1)]
+    mistakes.raise_any()
     unique_names([b.name for b in budgets if b is not None], "budgets", source)
     return tuple(b for b in budgets if b is not None)

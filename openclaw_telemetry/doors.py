@@ -124,8 +124,11 @@ def fail(prog: str, message: str, code: int, err: TextIO | None = None) -> int:
 
 
 def usage_error(prog: str, exc: ConfigError, err: TextIO | None = None) -> int:
-    """A wrong argument or setting: one line and exit code 64."""
-    return fail(prog, f"error: {exc}", EXIT_USAGE, err)
+    """A wrong argument or setting: one line, a line per mistake of a rules file that has
+    several (`errors.Mistakes`), and exit code 64."""
+    for line in str(exc).strip().splitlines() or [""]:
+        fail(prog, f"error: {line}", EXIT_USAGE, err)
+    return EXIT_USAGE
 
 
 @contextlib.contextmanager

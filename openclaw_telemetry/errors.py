@@ -4,6 +4,11 @@ Only the CLI and UI edges turn these into a one-line message for a person; every
 inside raises them with the path, line or key that caused the problem.
 """
 
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class TelemetryError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -34,3 +39,22 @@ class WorkerLost(TelemetryError):
     """A parsing process of the ingest ended without finishing (killed, e.g. by the
     kernel when memory runs out, or crashed): what it parsed and was not written is read
     again by the next run."""
+
+
+class Mistakes:
+    """Every mistake of a file at once, not the first only: `check` runs one part (a rule,
+    a budget, a key) and keeps its ConfigError; `raise_any` raises them as one, a line each."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def check(self, part: Callable[[], T], fallback: T) -> T:
+        try:
+            return part()
+        except ConfigError as exc:
+            self.found.append(str(exc))
+            return fallback
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise ConfigError("\n".join(self.found))

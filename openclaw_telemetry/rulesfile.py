@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,7 +29,7 @@ from openclaw_telemetry.alerting import (
 )
 from openclaw_telemetry.budgets import Budget, budgets_from
 from openclaw_telemetry.config import notify_urls
-from openclaw_telemetry.errors import ConfigError
+from openclaw_telemetry.errors import ConfigError, Mistakes
 from openclaw_telemetry.names import JOB_ID
 
 DEFAULT_REPEAT = timedelta(hours=4)
@@ -75,17 +76,28 @@ def _urls(document: Mapping[str, Any], source: str) -> tuple[str, ...]:
 
 
 def parse(text: str, source: str, env: Mapping[str, str] | None = None) -> RulesFile:
-    """A whole rules file; ConfigError naming the rule, budget or key at fault."""
+    """A whole rules file; ConfigError naming the rule, budget or key at fault, a line
+    for each one (every mistake at once, not one a run)."""
     document = parse_document(text, source)
+    mistakes = Mistakes()
+    rules = mistakes.check(partial(rules_from, document, source), DEFAULT_RULES)
+    budgets: tuple[Budget, ...] = mistakes.check(partial(budgets_from, document, source), ())
+    urls: tuple[str, ...] = notify_urls(env) or mistakes.check(partial(_urls, document, source),
+                                                                 ())
+    repeat = mistakes.check(partial(parse_window, document.get("notify_repeat", "4h"),
+                                    f"{source}: notify_repeat"), DEFAULT_REPEAT)
+    least = mistakes.check(partial(_least, document, source), Severity.WARNING)
+    dashboard = mistakes.check(partial(_dashboard, document, source), None)
+    mistakes.raise_any()
+    return RulesFile(rules, budgets, urls, repeat, least, source, dashboard)
+
+
+def _least(document: Mapping[str, Any], source: str) -> Severity:
     try:
-        least = Severity(str(document.get("notify_min_severity", "warning")))
+        return Severity(str(document.get("notify_min_severity", "warning")))
     except ValueError:
         raise ConfigError(f"{source}: notify_min_severity must be info, warning or "
                           "critical") from None
-    repeat = parse_window(document.get("notify_repeat", "4h"), f"{source}: notify_repeat")
-    return RulesFile(rules_from(document, source), budgets_from(document, source),
-                     notify_urls(env) or _urls(document, source), repeat, least, source,
-                     _dashboard(document, source))
 
 
 def load(path: str | None, env: Mapping[str, str] | None = None) -> RulesFile:

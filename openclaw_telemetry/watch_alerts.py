@@ -60,8 +60,10 @@ class AlertWatch:
         try:
             self.config = rulesfile.load(self.path, self.env)
         except ConfigError as exc:
-            self.say(f"warning: {exc}; the rules read before stay in force until the file "
-                     "is fixed")
+            mistakes = str(exc).splitlines() or [""]  # a line each (`errors.Mistakes`)
+            mistakes[-1] += "; the rules read before stay in force until the file is fixed"
+            for line in mistakes:
+                self.say(f"warning: {line}")
             return False
         if not self.quiet:
             self.say(f"{time.strftime('%H:%M:%S')} rules file changed, read again: "

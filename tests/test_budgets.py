@@ -79,6 +79,44 @@ def test_bad_budgets_name_the_budget_and_field(text: str, message: str) -> None:
     assert message in str(caught.value)
 
 
+MISTAKES = ("notify_min_severity = 'loud'\nnotify_repeat = 'soon'\n"
+            "dashboard_url = 'telemetry.local'\n"
+            "[[rule]]\nname = 'a'\nmetric = 'cost'\nwindow = '1x'\nwarning = 1\n"
+            "[[rule]]\nname = 'fine'\nmetric = 'cost'\nwarning = 1\n"
+            "[[rule]]\nname = 'c'\nmetric = 'nonsense'\nwarning = 1\n"
+            "[[budget]]\nname = 'Fine'\namount = 5\n"
+            "[[budget]]\nname = 'M'\namount = -3\n")
+MISTAKE_LINES = [
+    "t.toml: rule 1 (a): window must look like '15m', '1h' or '7d', not '1x'",
+    "t.toml: rule 3 (c): metric must be one of",
+    "t.toml: budget 2 (M): amount must be a number over 0, not -3",
+    "t.toml: notify_repeat: window must look like '15m', '1h' or '7d', not 'soon'",
+    "t.toml: notify_min_severity must be info, warning or critical",
+    "t.toml: dashboard_url must be the address you open the dashboard at",
+]
+
+
+def test_every_mistake_of_a_rules_file_is_told_at_once() -> None:
+    """A line per mistake, in the file's order of parts (rules, budgets, keys): fixing one a
+    run, a user would meet the next only on the run after."""
+    with pytest.raises(ConfigError) as caught:
+        rulesfile.parse(MISTAKES, "t.toml", env={})
+    lines = str(caught.value).splitlines()
+    assert len(lines) == len(MISTAKE_LINES)
+    assert all(line.startswith(start) for line, start in zip(lines, MISTAKE_LINES, strict=True))
+
+
+def test_alerts_py_prints_every_mistake_of_the_rules_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "t.toml"
+    rules.write_text(MISTAKES)
+    assert main(["--db", str(tmp_path / "none.db"), "--alerts", str(rules)]) == 64
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == len(MISTAKE_LINES)
+    assert all(line.startswith(f"alerts.py: error: {tmp_path}/{start}")
+               for line, start in zip(err, MISTAKE_LINES, strict=True))
+
+
 @pytest.mark.parametrize(("period", "today", "start_day", "expected"), [
     (Period.DAY, date(2026, 12, 31), 1, (date(2026, 12, 31), date(2027, 1, 1))),
     (Period.WEEK, date(2026, 12, 4), 1, (date(2026, 11, 30), date(2026, 12, 7))),

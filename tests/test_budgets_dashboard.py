@@ -287,3 +287,26 @@ def test_a_budget_that_lasts_its_period_says_so_under_its_tile(
     at = _budgets_page(db, monkeypatch)
     assert {m.label: m.value for m in at.metric}["Runs out"] == "—"
     assert "not this period" in [c.value for c in at.caption]
+
+
+def test_a_rules_file_with_mistakes_shows_every_one(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Budgets and Alerts say the file was not loaded, with a line per mistake (names with
+    Markdown characters shown as written)."""
+    db, rules = _setup(tmp_path)
+    rules.write_text("[[rule]]\nname = 'my_rule_*'\nmetric = 'nonsense'\nwarning = 1\n"
+                     "[[budget]]\nname = 'M'\namount = -3\n")
+    monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
+    at = _app("dashboard_enhanced.py", db, monkeypatch).run()
+    for page, title in (("budgets", "Rules file not loaded"), ("alert_center", "Alert rules "
+                                                                  "not loaded")):
+        at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        (shown,) = [e.value for e in at.error]
+        assert shown.startswith(f"{title}: ")
+        lines = shown.removeprefix(f"{title}: ").split("  \n")
+        assert lines == [fmt.escape_md(f"{rules}: rule 1 (my_rule_*): metric must be one of "
+                                       "session_cost, session_tokens, daily_cost, cost, "
+                                       "error_rate"),
+                         fmt.escape_md(f"{rules}: budget 1 (M): amount must be a number "
+                                       "over 0, not -3")]

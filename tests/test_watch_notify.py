@@ -211,6 +211,15 @@ def test_the_watcher_reads_the_rules_file_again_when_it_changes(tmp_path: Path) 
         assert len(broken) == 1 and broken[0].startswith("warning: ")
         assert "rules read before stay in force" in broken[0]
         assert len(receiver.requests) == 1
+        said.clear()  # two mistakes: a line each, the last saying what stays in force
+        rules.write_text(hook + '[[budget]]\nname = "Third"\nperiod = "fortnight"\n'
+                         '[[budget]]\nname = "Fourth"\namount = -1\n')
+        watch(RunSummary())
+        assert said == [
+            f"warning: {rules}: budget 1 (Third): period must be one of day, week, month, "
+            "not 'fortnight'",
+            f"warning: {rules}: budget 2 (Fourth): amount must be a number over 0, not -1; "
+            "the rules read before stay in force until the file is fixed"]
     finally:
         engine.dispose()
         receiver.stop()

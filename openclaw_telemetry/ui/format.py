@@ -19,6 +19,12 @@ def escape_md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+def mistakes(error: Exception) -> str:
+    """An error's text as Markdown: escaped, a line for each mistake it lists (a rules
+    file's, `errors.Mistakes`)."""
+    return "  \n".join(escape_md(line) for line in str(error).splitlines())
+
+
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
