@@ -273,6 +273,32 @@ def test_prices_added_later_reprice_estimated_calls(tmp_path: Path, db_url: str)
                          " FROM messages") == [(2.5, 0.0, 0.0, 0.0)]
 
 
+def test_a_first_ingest_does_not_reprice_what_it_has_just_priced(
+        tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Re-pricing is for calls stored by earlier runs: a first ingest priced every call with
+    the same prices (on jsonl-100k it cost 0.1 s). A price file that changes later still
+    re-prices them (above)."""
+    from openclaw_telemetry.ingest import run as ingest_run
+
+    repriced: list[str] = []
+    real = ingest_run.reprice
+    monkeypatch.setattr(ingest_run, "reprice", lambda conn, gateway, pricing: (
+        repriced.append(gateway), real(conn, gateway, pricing))[1])
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "openclaw.json").write_text(json.dumps({"models": {"providers": {
+        "fakeoa": {"models": [{"id": "fake-gpt-4o", "cost": {"input": 2.5, "output": 10}}]}}}}))
+    write(state_dir(tmp_path), "s.jsonl", header("s"),
+          assistant(T0, inp=1_000_000, out=0, cost=0, response_id="1"))
+    run(tmp_path / "state", db_url)
+    assert repriced == []
+    assert query(db_url, "SELECT cost, cost_source FROM messages") == [(2.5, "estimated")]
+    (tmp_path / "state" / "openclaw.json").write_text(json.dumps({"models": {"providers": {
+        "fakeoa": {"models": [{"id": "fake-gpt-4o", "cost": {"input": 3, "output": 10}}]}}}}))
+    run(tmp_path / "state", db_url)
+    assert len(repriced) == 1
+    assert query(db_url, "SELECT cost, cost_source FROM messages") == [(3.0, "estimated")]
+
+
 def test_prices_added_later_reprice_a_repaired_google_call(tmp_path: Path,
                                                             db_url: str) -> None:
     call = assistant(T0, inp=1000, out=50, cr=600, cost=0.00165, response_id="g",

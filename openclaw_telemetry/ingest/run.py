@@ -90,7 +90,8 @@ class Ingest:
             interrupted = bulk.restore(conn)
         work, db_work = self._plan()
         with self.engine.begin() as conn:
-            cold = bool(work or db_work) and bulk.defer_if_empty(conn)
+            first = bool(work or db_work) and bulk.no_calls(conn)
+            cold = first and bulk.defer_if_empty(conn)
         writer = Writer(self.engine, self.gateway, self.summary.run_id, self.summary.totals,
                         self.prices.of_source, self.batch_calls, cold=cold)
         self.progress.start(len(work), sum(w.bytes_to_read for w in work)
@@ -111,7 +112,8 @@ class Ingest:
                 self.summary.cron_jobs_learned += learn.learn_root(
                     conn, self.gateway, root, self._unreadable)
             stopping.check()
-            if self.prices.changed(conn, self.gateway, full=self.full):
+            # (a first ingest priced every call it stored with these very prices)
+            if self.prices.changed(conn, self.gateway, full=self.full) and not first:
                 reprice(conn, self.gateway, self.prices.of_source)
             self.summary.sessions_updated = finalize(
                 conn, self.gateway, whole_rollup=cold or interrupted,
