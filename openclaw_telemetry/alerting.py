@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -293,34 +293,62 @@ def _thresholds(raw: Mapping[str, Any], where: str) -> tuple[tuple[Severity, flo
     return tuple(pairs)
 
 
-def parse_rule(raw: object, where: str) -> Rule | None:
-    """One `[[rule]]` table -> Rule (None when `enabled = false`); ConfigError if invalid."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be a table")
-    unknown = sorted(set(raw) - _RULE_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: "
-                          f"{', '.join(sorted(_RULE_KEYS))})")
+def table_name(raw: Mapping[str, Any], where: str) -> str:
+    """The `name` of a rule or budget table (required)."""
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: name is required")
-    where = f"{where} ({name})"
+    return name.strip()
+
+
+def known_keys(raw: Mapping[str, Any], keys: Collection[str], where: str) -> None:
+    """ConfigError naming every key of a table that is not one of `keys`."""
+    unknown = sorted(set(raw) - set(keys))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
+                          f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(keys))})")
+
+
+def _metric(raw: Mapping[str, Any], where: str) -> Metric:
     try:
-        metric = Metric(str(raw.get("metric")))
+        return Metric(str(raw.get("metric")))
     except ValueError:
         raise ConfigError(f"{where}: metric must be one of "
                           f"{', '.join(m.value for m in Metric)}") from None
+
+
+def _min_calls(raw: Mapping[str, Any], metric: Metric, where: str) -> int:
     min_calls = raw.get("min_calls", 10 if metric is Metric.ERROR_RATE else 0)
     if isinstance(min_calls, bool) or not isinstance(min_calls, int) or min_calls < 0:
         raise ConfigError(f"{where}: min_calls must be a whole number of 0 or more")
+    return min_calls
+
+
+def parse_rule(raw: object, where: str) -> Rule | None:
+    """One `[[rule]]` table -> Rule (None when `enabled = false`: then only its name, keys,
+    metric and min_calls are checked); ConfigError naming each field at fault, a line each."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    mistakes = Mistakes()
+    name = mistakes.check(partial(table_name, raw, where), "")
+    where = f"{where} ({name})" if name else where
+    mistakes.check(partial(known_keys, raw, _RULE_KEYS, where), None)
+    metric = mistakes.check(partial(_metric, raw, where), Metric.COST)
+    min_calls = mistakes.check(partial(_min_calls, raw, metric, where), 0)
     if raw.get("enabled", True) is False:
+        mistakes.raise_any()
         return None
     default_window = "1d" if metric is Metric.DAILY_COST else "24h"
-    return Rule(name.strip(), metric, _thresholds(raw, where),
-                parse_window(raw.get("window", default_window), where),
-                strings(raw, "agents", where), strings(raw, "models", where),
-                kinds(raw, where), min_calls, str(raw.get("description", "")),
-                gateways(raw, where))
+    rule = Rule(name, metric, mistakes.check(partial(_thresholds, raw, where), ()),
+                mistakes.check(partial(parse_window, raw.get("window", default_window), where),
+                               timedelta(hours=24)),
+                mistakes.check(partial(strings, raw, "agents", where), ()),
+                mistakes.check(partial(strings, raw, "models", where), ()),
+                mistakes.check(partial(kinds, raw, where), ()), min_calls,
+                str(raw.get("description", "")),
+                mistakes.check(partial(gateways, raw, where), ()))
+    mistakes.raise_any()
+    return rule
 
 
 # The top-level keys of a rules file: alert rules, budgets (`budgets.py`) and where and how

@@ -18,7 +18,15 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
-from openclaw_telemetry.alerting import Severity, gateways, kinds, strings, unique_names
+from openclaw_telemetry.alerting import (
+    Severity,
+    gateways,
+    kinds,
+    known_keys,
+    strings,
+    table_name,
+    unique_names,
+)
 from openclaw_telemetry.errors import ConfigError, Mistakes
 
 
@@ -107,29 +115,34 @@ def _start_day(raw: Mapping[str, Any], where: str, period: Period) -> int:
     return value
 
 
-def parse_budget(raw: object, where: str) -> Budget | None:
-    """One `[[budget]]` table -> Budget (None when `enabled = false`); ConfigError naming
-    the budget and the field otherwise."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be a table")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{where}: name is required")
-    where = f"{where} ({name.strip()})"
-    unknown = sorted(set(raw) - _KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: "
-                          f"{', '.join(sorted(_KEYS))})")
+def _period(raw: Mapping[str, Any], where: str) -> Period:
     try:
-        period = Period(str(raw.get("period", "month")))
+        return Period(str(raw.get("period", "month")))
     except ValueError:
         raise ConfigError(f"{where}: period must be one of day, week, month, not "
                           f"{raw.get('period')!r}") from None
-    budget = Budget(name.strip(), period, _number(raw, "amount", where), _fractions(raw, where),
-                    strings(raw, "agents", where), strings(raw, "models", where),
-                    kinds(raw, where), strings(raw, "cron_jobs", where),
-                    _start_day(raw, where, period), str(raw.get("description", "")),
-                    gateways(raw, where))
+
+
+def parse_budget(raw: object, where: str) -> Budget | None:
+    """One `[[budget]]` table -> Budget (None when `enabled = false`); ConfigError naming
+    the budget and each field at fault, a line each."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    mistakes = Mistakes()
+    name = mistakes.check(partial(table_name, raw, where), "")
+    where = f"{where} ({name})" if name else where
+    mistakes.check(partial(known_keys, raw, _KEYS, where), None)
+    period = mistakes.check(partial(_period, raw, where), Period.MONTH)
+    budget = Budget(name, period, mistakes.check(partial(_number, raw, "amount", where), 1.0),
+                    mistakes.check(partial(_fractions, raw, where), DEFAULT_NOTIFY_AT),
+                    mistakes.check(partial(strings, raw, "agents", where), ()),
+                    mistakes.check(partial(strings, raw, "models", where), ()),
+                    mistakes.check(partial(kinds, raw, where), ()),
+                    mistakes.check(partial(strings, raw, "cron_jobs", where), ()),
+                    mistakes.check(partial(_start_day, raw, where, period), 1),
+                    str(raw.get("description", "")),
+                    mistakes.check(partial(gateways, raw, where), ()))
+    mistakes.raise_any()
     return None if raw.get("enabled", True) is False else budget
 
 

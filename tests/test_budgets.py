@@ -106,6 +106,25 @@ def test_every_mistake_of_a_rules_file_is_told_at_once() -> None:
     assert all(line.startswith(start) for line, start in zip(lines, MISTAKE_LINES, strict=True))
 
 
+def test_every_mistake_of_one_table_is_told_at_once() -> None:
+    text = ("[[budget]]\nname = 'x'\nperiod = 'fortnight'\namount = -1\nbogus = 1\nzz = 2\n"
+            "[[rule]]\nname = 'r'\nmetric = 'cost'\nwindow = '2x'\nwarning = 5\ninfo = 9\n"
+            "kinds = ['nope']\n[[rule]]\nmetric = 'cost'\nwarning = 1\nenabled = false\n")
+    with pytest.raises(ConfigError) as caught:
+        rulesfile.parse(text, "t.toml", env={})
+    assert [line.split(": ", 2)[1:] for line in str(caught.value).splitlines()] == [
+        ["rule 1 (r)", "thresholds must increase from info to warning to critical"],
+        ["rule 1 (r)", "window must look like '15m', '1h' or '7d', not '2x'"],
+        ["rule 1 (r)", "kinds: 'nope' is not a session kind (main, direct, group, channel, "
+                       "thread, cron, subagent, heartbeat, acp, hook, dashboard, unknown)"],
+        ["rule 2", "name is required"],
+        ["budget 1 (x)", "unknown keys 'bogus', 'zz' (known: agents, amount, cron_jobs, "
+                         "description, enabled, gateway, kinds, models, month_start_day, name, "
+                         "notify_at, period)"],
+        ["budget 1 (x)", "period must be one of day, week, month, not 'fortnight'"],
+        ["budget 1 (x)", "amount must be a number over 0, not -1"]]
+
+
 def test_alerts_py_prints_every_mistake_of_the_rules_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rules = tmp_path / "t.toml"

@@ -204,7 +204,8 @@ def test_the_watcher_reads_the_rules_file_again_when_it_changes(tmp_path: Path) 
         assert [json.loads(r.body)["title"] for r in receiver.requests] == [
             "[OpenClaw] Budget Second at 2000% (over 100%)"]
         assert any("read again" in line for line in said)
-        rules.write_text(hook + '[[budget]]\nname = "Third"\nperiod = "fortnight"\n')
+        rules.write_text(hook + '[[budget]]\nname = "Third"\nperiod = "fortnight"\n'
+                         'amount = 1\n')
         watch(RunSummary())
         watch(RunSummary())
         broken = [line for line in said if "fortnight" in line or "period" in line]
@@ -213,7 +214,7 @@ def test_the_watcher_reads_the_rules_file_again_when_it_changes(tmp_path: Path) 
         assert len(receiver.requests) == 1
         said.clear()  # two mistakes: a line each, the last saying what stays in force
         rules.write_text(hook + '[[budget]]\nname = "Third"\nperiod = "fortnight"\n'
-                         '[[budget]]\nname = "Fourth"\namount = -1\n')
+                         'amount = 1\n[[budget]]\nname = "Fourth"\namount = -1\n')
         watch(RunSummary())
         assert said == [
             f"warning: {rules}: budget 1 (Third): period must be one of day, week, month, "
