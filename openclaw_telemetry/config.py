@@ -28,6 +28,7 @@ ENV_REPLAY_REMOTE = "OPENCLAW_TELEMETRY_REPLAY_REMOTE"  # 1: also off loopback
 ENV_GATEWAY = "OPENCLAW_TELEMETRY_GATEWAY"
 DEFAULT_ALERTS = "alerts.toml"
 DEFAULT_DB = "openclaw_telemetry.db"
+DEFAULT_POLL = 30.0  # seconds: --watch looks for changes at least this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +146,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true",
                    help="keep running and ingest new data as OpenClaw writes it (inotify on "
                         "the transcripts and agent databases); stop with Ctrl-C or SIGTERM")
-    p.add_argument("--poll", type=seconds, default=30.0, metavar="SECONDS",
-                   help="with --watch: also look for changes at least this often (default: 30)")
+    p.add_argument("--poll", type=seconds, metavar="SECONDS",
+                   help="with --watch: also look for changes at least this often (default: "
+                        f"{DEFAULT_POLL:g})")
     p.add_argument("--alerts", metavar="TOML",
                    help=f"evaluate this rules file (alert rules, budgets) after the run "
                         f"(with --watch: after each run that changed data) and deliver to "
@@ -170,7 +172,9 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = cli.parse_args(argv)
     if args.lock_wait < 0:
         cli.error("--lock-wait must be 0 or more seconds")
-    if args.poll <= 0:
+    if args.poll is not None and not args.watch:
+        cli.error("--poll applies to --watch only")
+    if args.poll is not None and args.poll <= 0:
         cli.error("--poll must be more than 0 seconds")
     if args.batch_size < 1:
         cli.error("--batch-size must be at least 1")
@@ -180,7 +184,7 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         sessions_dir_origin="--sessions-dir" if args.sessions_dir else f"${ENV_SESSIONS_DIR}",
         db=args.db or default_db(environment), full=args.full, json=args.json,
         quiet=args.quiet, lock_wait=args.lock_wait, batch_size=args.batch_size,
-        watch=args.watch, poll=args.poll,
+        watch=args.watch, poll=DEFAULT_POLL if args.poll is None else args.poll,
         config_path=Path(config).expanduser() if config else None, env=environment,
         alerts=args.alerts or environment.get(ENV_ALERTS) or None,
         gateway=checked_gateway(args.gateway) if args.gateway is not None

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 PROG = "session_parser.py report"
+DEFAULT_LIMIT = 30  # sessions listed by `report session`
 KINDS = {"daily": ("day", "Date"), "monthly": ("month", "Month"), "model": ("model", "Model"),
          "session": ("session", "Session")}
 TOKEN_HEADERS = ("Input", "Output", "Cache Create", "Cache Read", "Total Tokens")
@@ -61,17 +62,20 @@ def parser() -> argparse.ArgumentParser:
     add_selection(p)
     p.add_argument("--json", action="store_true",
                    help="print the rows and the totals as JSON (raw numbers)")
-    p.add_argument("--limit", type=int, default=30, metavar="N",
+    p.add_argument("--limit", type=int, metavar="N",
                    help="session: list the N most expensive sessions (0: all; the totals "
-                        "always count every session selected; default: 30)")
+                        f"always count every session selected; default: {DEFAULT_LIMIT})")
     return p
 
 
 def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     try:
         args = parser().parse_args(argv)
-        if args.limit < 0:
+        if args.limit is not None and args.kind != "session":
+            raise ConfigError("--limit applies to report session only")
+        if args.limit is not None and args.limit < 0:
             raise ConfigError("--limit must be 0 (all) or more")
+        limit = DEFAULT_LIMIT if args.limit is None else args.limit
         chosen = selection(args, PROG, err)
     except ConfigError as exc:
         return usage_error(PROG, exc, err)
@@ -80,7 +84,7 @@ def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
     drawing = None if args.json else _load_rich()
     try:
         answer: list[Usage] | SessionReport = (
-            session_report(chosen.engine, scope=chosen.scope, limit=args.limit or None)
+            session_report(chosen.engine, scope=chosen.scope, limit=limit or None)
             if args.kind == "session" else
             usage_report(chosen.engine, scope=chosen.scope, tz=chosen.tz,
                          by=KINDS[args.kind][0]))  # type: ignore[arg-type]

@@ -52,6 +52,8 @@ def test_help_lists_every_option() -> None:
     (["--lock-wait", "nan"], 64, "--lock-wait: 'nan' is not a number of seconds"),
     (["--watch", "--poll", "nan"], 64, "--poll: 'nan' is not a number of seconds"),
     (["--poll", "inf"], 64, "--poll: 'inf' is not a number of seconds"),
+    (["--poll", "5"], 64, "--poll applies to --watch only"),  # (else a silent no-op)
+    (["--watch", "--poll", "0"], 64, "--poll must be more than 0 seconds"),
     (["--db", "/definitely/not/here/x.db"], 1, "does not exist"),
     (["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], 1, "database error"),
 ])

@@ -219,6 +219,7 @@ def test_nothing_selected_is_an_empty_report(fleet: str, kind: str) -> None:
     (("daily", "--agent", "nope"), EXIT_USAGE, "no such agent"),
     (("weekly",), EXIT_USAGE, "error: invalid choice: 'weekly' (choose from 'daily', "),
     (("session", "--limit", "-1"), EXIT_USAGE, "--limit must be"),
+    (("daily", "--limit", "3"), EXIT_USAGE, "--limit applies to report session only"),
     (("daily", "--until", "9999-12-31"), EXIT_USAGE, "--until 9999-12-31: too far from today"),
     (("session", "--since", "0001-01-01", "--tz", "Asia/Tokyo"), EXIT_USAGE,
      "--since 0001-01-01: too far from today (no such moment in Asia/Tokyo)"),
