@@ -49,9 +49,9 @@ Environment:
   OPENCLAW_VENV       use this existing virtual environment as it is, without installing
                       anything (it must already have requirements.txt installed)
 
-Exit status: 0 when the dashboard stopped by itself (else the dashboard's status); 1
-when there is nothing to show or a step failed (the message says which); 64 for a bad
-option; 130/143 after Ctrl-C / SIGTERM.
+Exit status: the dashboard's when it stopped by itself (0 for a clean stop); 1 when
+there is nothing to show or a step failed (the message says which); 64 for a bad option;
+130/143/129/141 after Ctrl-C / SIGTERM / SIGHUP / SIGPIPE.
 
 Examples:
   ./start.sh                                  your data, basic dashboard

@@ -212,6 +212,9 @@ def test_a_range_or_zone_a_link_gets_wrong_is_said(
                     "left out of the filters, so All time and UTC are shown."], [
         w.value for w in at.warning]
     assert at.selectbox(key="range").value == "all"
+    at = opened("dashboard.py", db, monkeypatch, range="fortnight")
+    assert [w.value.replace("\\", "") for w in at.warning if "fortnight" in w.value] == [
+        "No time range 'fortnight': it was left out of the filters, so All time is shown."]
 
 
 @pytest.mark.parametrize("script", ["dashboard.py", "dashboard_enhanced.py"])

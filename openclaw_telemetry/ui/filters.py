@@ -108,7 +108,8 @@ def _lacking(options: pd.DataFrame, zones: list[str], default_tz: str) -> str | 
     if lacks:
         said += f"{', and t' if wrong else 'T'}his database holds {' and '.join(lacks)}"
     which = "it was" if len(wrong) + len(lacks) == 1 else "those were"
-    shown = f", so {' and '.join(emptied)} are shown" if emptied else ""
+    plural = len(emptied) > 1 or any(e.startswith("all ") for e in emptied)
+    shown = f", so {' and '.join(emptied)} {'are' if plural else 'is'} shown" if emptied else ""
     return f"{said}: {which} left out of the filters{shown}."
 
 
