@@ -153,6 +153,9 @@ exposure_warning() {
 if [ "$DEMO" = 1 ] && [ -n "$SESSIONS_DIR" ]; then
     bad_usage "--demo reads its own generated data: leave out --sessions-dir"
 fi
+if [ -n "$SESSIONS_DIR" ] && [ ! -e "$SESSIONS_DIR" ]; then # now, not after the install
+    bad_usage "--sessions-dir $SESSIONS_DIR: no such directory"
+fi
 [ "$LOOPBACK" = 1 ] || exposure_warning # now, and again when the dashboard starts
 
 if [ -z "$DB" ]; then

@@ -393,7 +393,7 @@ def test_a_port_in_use_is_reported_before_any_work(checkout: Path, tmp_path: Pat
     "arguments",
     [["--bogus"], ["--port"], ["--port", "http"], ["--port", "70000"], ["--watch=yes"],
      ["--demo", "--sessions-dir", "/tmp"], ["--host", "0.0.0.0", "--demo", "--sessions-dir", "/tmp"],
-     ["stray"]],
+     ["stray"], ["--sessions-dir", "/definitely/not/here"]],
 )
 def test_a_bad_option_gives_one_line_and_exit_64(checkout: Path, tmp_path: Path, home: Path,
                                                 venv: Venv, arguments: list[str]) -> None:
