@@ -7,9 +7,12 @@ import re
 import subprocess
 import sys
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import query
+from telemetry_db import build, call, session, today_before, tool
 
 from openclaw_telemetry import config
 
@@ -158,3 +161,26 @@ def test_pages_named_in_the_readme_and_deploy_exist() -> None:
             for phrase in PAGE_MENTION.findall(text):
                 named.update({name: path.name for name in re.split(r", | and ", phrase)})
     assert named and {name: where for name, where in named.items() if name not in pages} == {}
+
+
+def readme_sql() -> list[list[str]]:
+    """The statements of each SQL block of the README (SQLite's first, PostgreSQL's next)."""
+    blocks = re.findall(r"^```sql\n(.*?)^```", README, re.MULTILINE | re.DOTALL)
+    return [[s.strip() for s in block.split(";") if s.strip()] for block in blocks]
+
+
+def test_the_readme_sql_answers_on_its_backend(db_url: str) -> None:
+    """Each statement runs on its backend, and 'today's cost by model' counts the calls
+    of today (UTC), not the sessions started today (which an earlier example did)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    first = call("s", today_before(now, timedelta(minutes=5)), 0.25, model="m-today")
+    yesterday = call("s", now - timedelta(days=1, hours=1), 4.0, model="m-today")
+    build(db_url, [session("s", start_time=now - timedelta(days=1, hours=1))],
+          [first, yesterday], [tool(first, "read")]).dispose()
+    sqlite_block, postgres_block = readme_sql()
+    statements = sqlite_block if db_url.startswith("sqlite") else postgres_block
+    assert len(statements) == 3
+    by_model, expensive, tools = (query(db_url, statement) for statement in statements)
+    assert by_model == [("m-today", 0.25)]
+    assert expensive == [("s", 4.25)]
+    assert [(name, calls) for _, name, calls in tools] == [("read", 1)]
