@@ -303,8 +303,8 @@ def test_a_rules_file_with_mistakes_shows_every_one(tmp_path: Path,
         at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
         assert not at.exception, [e.value for e in at.exception]
         (shown,) = [e.value for e in at.error]
-        assert shown.startswith(f"{title}: ")
-        lines = shown.removeprefix(f"{title}: ").split("  \n")
+        assert shown.startswith(f"{title}:\n\n- ")
+        lines = shown.removeprefix(f"{title}:\n\n- ").split("\n- ")
         assert lines == [fmt.escape_md(f"{rules}: rule 1 (my_rule_*): metric must be one of "
                                        "session_cost, session_tokens, daily_cost, cost, "
                                        "error_rate"),

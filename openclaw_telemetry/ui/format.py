@@ -20,9 +20,10 @@ def escape_md(text: object) -> str:
 
 
 def mistakes(error: Exception) -> str:
-    """An error's text as Markdown: escaped, a line for each mistake it lists (a rules
-    file's, `errors.Mistakes`)."""
-    return "  \n".join(escape_md(line) for line in str(error).splitlines())
+    """An error's text as Markdown, escaped: a list item for each mistake it lists (a
+    rules file's, `errors.Mistakes`), the text itself when it is one."""
+    lines = [escape_md(line) for line in str(error).splitlines()]
+    return "\n".join(f"- {line}" for line in lines) if len(lines) > 1 else "".join(lines)
 
 
 def _missing(value: object) -> bool:
