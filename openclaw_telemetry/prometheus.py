@@ -51,6 +51,7 @@ from openclaw_telemetry.doors import (
     usage_error,
 )
 from openclaw_telemetry.errors import ConfigError, DatabaseError
+from openclaw_telemetry.model import COST_DECIMALS
 from openclaw_telemetry.read import (
     data_version,
     ingest_status,
@@ -113,9 +114,12 @@ def _call_families(rows: list[dict[Hashable, Any]], prefix: str, suffix: str,
         family = GaugeMetricFamily(prefix + name.removeprefix("openclaw_"),
                                    help_text.format(cost=prefix + "cost_usd") + suffix,
                                    labels=labels)
+        # dollars to COST_DECIMALS, as reports give them (a sum of floats reads 1.0729762500000002)
+        dollars = name.endswith("_usd")
         for row in rows:
+            value = float(row[measure])
             family.add_metric([*(row[label] for label in CALL_LABELS), *extra],
-                              float(row[measure]))
+                              round(value, COST_DECIMALS) if dollars else value)
         families.append(family)
     tokens = GaugeMetricFamily(prefix + "tokens", "Tokens of LLM calls by type (input excludes "
                                "cached tokens)" + suffix, labels=[*labels, "type"])

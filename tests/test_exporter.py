@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
 from test_deploy import SYSTEMD, environment_file, require_tool, unit_settings
 
+from openclaw_telemetry.model import COST_DECIMALS
 from openclaw_telemetry.prometheus import DEFAULT_PORT, RECENT, TelemetryCollector
 from tests.conftest import (
     SAMPLE_VERSIONS,
@@ -103,6 +104,10 @@ def test_totals_equal_the_expected_ones(sample: Path, db_url: str) -> None:
     assert summed(found, "openclaw_llm_calls") == want["llm_calls"]
     assert summed(found, "openclaw_llm_call_errors") == want["errors"]
     assert summed(found, "openclaw_cost_usd") == pytest.approx(want["cost"], abs=1e-8)
+    dollars = [value for name, rows in found.items() if name.endswith("_usd")
+               for _, value in rows]
+    assert dollars and all(value == round(value, COST_DECIMALS) for value in dollars), (
+        "dollars to COST_DECIMALS places, as reports give them, not 1.0729762500000002")
     for kind in ("input", "output", "cache_read", "cache_write"):
         assert summed(found, "openclaw_tokens", type=kind) == want[kind], kind
     assert summed(found, "openclaw_tool_calls") == want["tool_calls"]

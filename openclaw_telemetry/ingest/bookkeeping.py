@@ -8,6 +8,7 @@ import orjson
 from sqlalchemy import Connection, func, select, update
 
 from openclaw_telemetry.ingest.writer import FlushTotals, now
+from openclaw_telemetry.model import COST_DECIMALS
 from openclaw_telemetry.schema import ingest_runs, messages, parse_issues, sessions
 
 
@@ -55,7 +56,8 @@ def summary_dict(summary: RunSummary) -> dict[str, object]:
         "sources_gone": summary.sources_gone, "new_calls": t.new_calls,
         "tokens": {"input": t.input, "output": t.output, "cache_read": t.cache_read,
                    "cache_write": t.cache_write},
-        "cost": round(t.cost, 10), "cost_estimated": round(t.estimated_cost, 10),
+        "cost": round(t.cost, COST_DECIMALS),
+        "cost_estimated": round(t.estimated_cost, COST_DECIMALS),
         "unpriced_calls": t.unpriced_calls, "unpriced_tokens": t.unpriced_tokens,
         "bad_input": summary.issues_by_kind, "unreadable": summary.unreadable,
         "sessions_updated": summary.sessions_updated,
@@ -69,5 +71,6 @@ def database_totals(conn: Connection) -> dict[str, object]:
     m = messages.c
     calls, cost = conn.execute(select(func.count(), func.coalesce(func.sum(m.cost), 0.0))).one()
     count_sessions = conn.execute(select(func.count()).select_from(sessions)).scalar_one()
-    # (to 1e-10, as the run's own cost: a sum of floats reads 1.0729762500000002)
-    return {"calls": int(calls), "cost": round(float(cost), 10), "sessions": int(count_sessions)}
+    # (to COST_DECIMALS, as the run's own cost: a sum of floats reads 1.0729762500000002)
+    return {"calls": int(calls), "cost": round(float(cost), COST_DECIMALS),
+            "sessions": int(count_sessions)}
