@@ -153,9 +153,6 @@ exposure_warning() {
 if [ "$DEMO" = 1 ] && [ -n "$SESSIONS_DIR" ]; then
     bad_usage "--demo reads its own generated data: leave out --sessions-dir"
 fi
-if [ -n "$SESSIONS_DIR" ] && [ ! -e "$SESSIONS_DIR" ]; then # now, not after the install
-    bad_usage "--sessions-dir $SESSIONS_DIR: no such directory"
-fi
 [ "$LOOPBACK" = 1 ] || exposure_warning # now, and again when the dashboard starts
 
 if [ -z "$DB" ]; then
@@ -167,6 +164,9 @@ if [ -z "$DB" ]; then
 fi
 DB="$(absolute "$DB")"
 [ -z "$SESSIONS_DIR" ] || SESSIONS_DIR="$(absolute "$SESSIONS_DIR")"
+if [ -n "$SESSIONS_DIR" ] && [ ! -e "$SESSIONS_DIR" ]; then # now, not after the install
+    bad_usage "--sessions-dir $SESSIONS_DIR: no such directory"
+fi
 
 # Every program started below finds the database in the environment; a file path is also
 # put on their command lines (ps shows which file is served), a URL never: it may hold a
@@ -226,13 +226,14 @@ stop_children() {
 
 # The dashboard and the watcher each say they are stopping (Streamlit's "Stopping...").
 # A terminal's Ctrl-C reaches every process of the group: they stop on it by themselves and
-# get SIGTERM only if they have not within 5 s (else each would say it twice). Any other
-# signal reached start.sh alone: they get SIGTERM at once.
+# get SIGTERM only if they have not within 10 s (else each would say it twice; for the
+# watcher it is a second stop, at once). Any other signal reached start.sh alone: they get
+# SIGTERM at once.
 # shellcheck disable=SC2317
 on_signal() {
     trap '' INT TERM HUP PIPE
     if [ "$1" = 130 ] && [ -n "$CHILDREN" ]; then
-        alive_children 50
+        alive_children 100
         CHILDREN="$ALIVE"
     fi
     stop_children

@@ -75,7 +75,11 @@ def replay(corpus: str, db: str, rows_file: str) -> None:
 
     def read_jsonl(path: Path, _stat: Any, state: Any, _compressed: bool, _hint: str,
                    writer: Any, _progress: Any) -> None:
+        if str(path) not in kept:
+            sys.exit(f"{path}: planned now, not read by the recording ingest")
         for source_id, values, rows in kept[str(path)]:
+            if source_id != state.source_id:  # (the rows name it: same planning, same ids)
+                sys.exit(f"{path}: source {state.source_id} now, {source_id} when recorded")
             writer.add(source_id, values, rows)
             for name, value in values.items():
                 setattr(state, name, value)
@@ -116,8 +120,10 @@ def main() -> int:
         _as_session_parser()
     if args.mode == "record":
         record(str(args.corpus), args.db, args.rows)
+        return 0  # (`cli.main` ends the process itself)
     if args.mode == "replay":
         replay(str(args.corpus), args.db, args.rows)
+        return 0
     me = [sys.executable, str(Path(__file__).resolve()), str(args.corpus.resolve())]
     with tempfile.TemporaryDirectory(prefix="oc-parse-free-") as scratch:
         folder = Path(scratch)

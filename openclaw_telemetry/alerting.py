@@ -22,7 +22,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from functools import partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -301,11 +300,21 @@ def table_name(raw: Mapping[str, Any], where: str) -> str:
     return name.strip()
 
 
-def known_keys(raw: Mapping[str, Any], keys: Collection[str], where: str) -> None:
+def table_enabled(raw: Mapping[str, Any], where: str) -> bool:
+    """The `enabled` of a rule or budget table: true (the default) or false, nothing else
+    (the string "false" would read as on)."""
+    value = raw.get("enabled", True)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: enabled must be true or false, not {value!r}")
+    return value
+
+
+def known_keys(raw: Mapping[str, Any], keys: Collection[str], where: str,
+               what: str = "key") -> None:
     """ConfigError naming every key of a table that is not one of `keys`."""
     unknown = sorted(set(raw) - set(keys))
     if unknown:
-        raise ConfigError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
+        raise ConfigError(f"{where}: unknown {what}{'s' if len(unknown) > 1 else ''} "
                           f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(keys))})")
 
 
@@ -325,30 +334,29 @@ def _min_calls(raw: Mapping[str, Any], metric: Metric, where: str) -> int:
 
 
 def parse_rule(raw: object, where: str) -> Rule | None:
-    """One `[[rule]]` table -> Rule (None when `enabled = false`: then only its name, keys,
-    metric and min_calls are checked); ConfigError naming each field at fault, a line each."""
+    """One `[[rule]]` table -> Rule, None when `enabled = false` (checked all the same: a
+    rule switched on later holds no old mistake); ConfigError naming each field at fault,
+    a line each."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a table")
     mistakes = Mistakes()
-    name = mistakes.check(partial(table_name, raw, where), "")
+    name = mistakes.check(table_name, raw, where, fallback="")
     where = f"{where} ({name})" if name else where
-    mistakes.check(partial(known_keys, raw, _RULE_KEYS, where), None)
-    metric = mistakes.check(partial(_metric, raw, where), Metric.COST)
-    min_calls = mistakes.check(partial(_min_calls, raw, metric, where), 0)
-    if raw.get("enabled", True) is False:
-        mistakes.raise_any()
-        return None
+    mistakes.check(known_keys, raw, _RULE_KEYS, where, fallback=None)
+    enabled = mistakes.check(table_enabled, raw, where, fallback=False)
+    metric = mistakes.check(_metric, raw, where, fallback=Metric.COST)
     default_window = "1d" if metric is Metric.DAILY_COST else "24h"
-    rule = Rule(name, metric, mistakes.check(partial(_thresholds, raw, where), ()),
-                mistakes.check(partial(parse_window, raw.get("window", default_window), where),
-                               timedelta(hours=24)),
-                mistakes.check(partial(strings, raw, "agents", where), ()),
-                mistakes.check(partial(strings, raw, "models", where), ()),
-                mistakes.check(partial(kinds, raw, where), ()), min_calls,
+    rule = Rule(name, metric, mistakes.check(_thresholds, raw, where, fallback=()),
+                mistakes.check(parse_window, raw.get("window", default_window), where,
+                               fallback=timedelta(hours=24)),
+                mistakes.check(strings, raw, "agents", where, fallback=()),
+                mistakes.check(strings, raw, "models", where, fallback=()),
+                mistakes.check(kinds, raw, where, fallback=()),
+                mistakes.check(_min_calls, raw, metric, where, fallback=0),
                 str(raw.get("description", "")),
-                mistakes.check(partial(gateways, raw, where), ()))
+                mistakes.check(gateways, raw, where, fallback=()))
     mistakes.raise_any()
-    return rule
+    return rule if enabled else None
 
 
 # The top-level keys of a rules file: alert rules, budgets (`budgets.py`) and where and how
@@ -358,16 +366,16 @@ FILE_KEYS = ("rule", "budget", "notify", "notify_repeat", "notify_min_severity",
 
 
 def parse_document(text: str, source: str) -> dict[str, Any]:
-    """A rules file's TOML -> its tables; ConfigError for bad TOML or an unknown key."""
+    """A rules file's TOML -> its tables; ConfigError for bad TOML."""
     try:
-        document = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-    unknown = sorted(set(document) - set(FILE_KEYS))
-    if unknown:
-        raise ConfigError(f"{source}: unknown top-level key {unknown[0]!r} (known: "
-                          f"{', '.join(FILE_KEYS)})")
-    return document
+
+
+def file_keys(document: Mapping[str, Any], source: str) -> None:
+    """ConfigError naming the top-level keys of a rules file that it has none of."""
+    known_keys(document, FILE_KEYS, source, "top-level key")
 
 
 def rules_from(document: Mapping[str, Any], source: str) -> tuple[Rule, ...]:
@@ -381,10 +389,11 @@ def rules_from(document: Mapping[str, Any], source: str) -> tuple[Rule, ...]:
         raise ConfigError(f"{source}: rules are written as [[rule]] tables (or rule = [] "
                           "for none)")
     mistakes = Mistakes()
-    rules = [mistakes.check(partial(parse_rule, raw, f"{source}: rule {i}"), None)
+    rules = [mistakes.check(parse_rule, raw, f"{source}: rule {i}", fallback=None)
              for i, raw in enumerate(tables, 1)]
+    mistakes.check(unique_names, [r.name for r in rules if r is not None], "rules", source,
+                   fallback=None)
     mistakes.raise_any()
-    unique_names([r.name for r in rules if r is not None], "rules", source)
     return tuple(r for r in rules if r is not None)
 
 
@@ -398,7 +407,12 @@ def unique_names(names: Sequence[str], what: str, source: str) -> None:
 def parse_rules(text: str, source: str = "alerts.toml") -> tuple[Rule, ...]:
     """A whole TOML document -> rules. No `[[rule]]` table means the default rules;
     `rule = []` none."""
-    return rules_from(parse_document(text, source), source)
+    document = parse_document(text, source)
+    mistakes = Mistakes()
+    mistakes.check(file_keys, document, source, fallback=None)
+    rules = mistakes.check(rules_from, document, source, fallback=DEFAULT_RULES)
+    mistakes.raise_any()
+    return rules
 
 
 def read_rules_text(path: str | Path) -> tuple[str, str]:

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from functools import partial
 from typing import Any
 
 from openclaw_telemetry.alerting import (
@@ -24,6 +23,7 @@ from openclaw_telemetry.alerting import (
     kinds,
     known_keys,
     strings,
+    table_enabled,
     table_name,
     unique_names,
 )
@@ -124,26 +124,27 @@ def _period(raw: Mapping[str, Any], where: str) -> Period:
 
 
 def parse_budget(raw: object, where: str) -> Budget | None:
-    """One `[[budget]]` table -> Budget (None when `enabled = false`); ConfigError naming
-    the budget and each field at fault, a line each."""
+    """One `[[budget]]` table -> Budget (None when `enabled = false`, checked all the
+    same); ConfigError naming the budget and each field at fault, a line each."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a table")
     mistakes = Mistakes()
-    name = mistakes.check(partial(table_name, raw, where), "")
+    name = mistakes.check(table_name, raw, where, fallback="")
     where = f"{where} ({name})" if name else where
-    mistakes.check(partial(known_keys, raw, _KEYS, where), None)
-    period = mistakes.check(partial(_period, raw, where), Period.MONTH)
-    budget = Budget(name, period, mistakes.check(partial(_number, raw, "amount", where), 1.0),
-                    mistakes.check(partial(_fractions, raw, where), DEFAULT_NOTIFY_AT),
-                    mistakes.check(partial(strings, raw, "agents", where), ()),
-                    mistakes.check(partial(strings, raw, "models", where), ()),
-                    mistakes.check(partial(kinds, raw, where), ()),
-                    mistakes.check(partial(strings, raw, "cron_jobs", where), ()),
-                    mistakes.check(partial(_start_day, raw, where, period), 1),
+    mistakes.check(known_keys, raw, _KEYS, where, fallback=None)
+    enabled = mistakes.check(table_enabled, raw, where, fallback=False)
+    period = mistakes.check(_period, raw, where, fallback=Period.MONTH)
+    budget = Budget(name, period, mistakes.check(_number, raw, "amount", where, fallback=1.0),
+                    mistakes.check(_fractions, raw, where, fallback=DEFAULT_NOTIFY_AT),
+                    mistakes.check(strings, raw, "agents", where, fallback=()),
+                    mistakes.check(strings, raw, "models", where, fallback=()),
+                    mistakes.check(kinds, raw, where, fallback=()),
+                    mistakes.check(strings, raw, "cron_jobs", where, fallback=()),
+                    mistakes.check(_start_day, raw, where, period, fallback=1),
                     str(raw.get("description", "")),
-                    mistakes.check(partial(gateways, raw, where), ()))
+                    mistakes.check(gateways, raw, where, fallback=()))
     mistakes.raise_any()
-    return None if raw.get("enabled", True) is False else budget
+    return budget if enabled else None
 
 
 def budgets_from(document: Mapping[str, Any], source: str) -> tuple[Budget, ...]:
@@ -152,8 +153,9 @@ def budgets_from(document: Mapping[str, Any], source: str) -> tuple[Budget, ...]
     if not isinstance(tables, list):
         raise ConfigError(f"{source}: budgets are written as [[budget]] tables")
     mistakes = Mistakes()
-    budgets = [mistakes.check(partial(parse_budget, raw, f"{source}: budget {i}"), None)
+    budgets = [mistakes.check(parse_budget, raw, f"{source}: budget {i}", fallback=None)
                for i, raw in enumerate(tables, 1)]
+    mistakes.check(unique_names, [b.name for b in budgets if b is not None], "budgets",
+                   source, fallback=None)
     mistakes.raise_any()
-    unique_names([b.name for b in budgets if b is not None], "budgets", source)
     return tuple(b for b in budgets if b is not None)

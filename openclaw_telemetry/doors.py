@@ -126,7 +126,7 @@ def fail(prog: str, message: str, code: int, err: TextIO | None = None) -> int:
 def usage_error(prog: str, exc: ConfigError, err: TextIO | None = None) -> int:
     """A wrong argument or setting: one line, a line per mistake of a rules file that has
     several (`errors.Mistakes`), and exit code 64."""
-    for line in str(exc).strip().splitlines() or [""]:
+    for line in exc.lines:
         fail(prog, f"error: {line}", EXIT_USAGE, err)
     return EXIT_USAGE
 

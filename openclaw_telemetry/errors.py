@@ -1,11 +1,12 @@
 """The project's exceptions: one base class and a few subclasses.
 
-Only the CLI and UI edges turn these into a one-line message for a person; everything
-inside raises them with the path, line or key that caused the problem.
+Only the CLI and UI edges turn these into a message for a person, a line each (one, but
+for the several mistakes of a rules file: `Mistakes`); everything inside raises them with
+the path, line or key that caused the problem.
 """
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -16,6 +17,11 @@ class TelemetryError(Exception):
 
 class ConfigError(TelemetryError):
     """A setting or command-line argument is wrong (exit code 64, `doors.EXIT_USAGE`)."""
+
+    @property
+    def lines(self) -> list[str]:
+        """What is wrong, a line each: several for a file's mistakes (`Mistakes`)."""
+        return str(self).splitlines() or [""]
 
 
 class DatabaseError(TelemetryError):
@@ -48,11 +54,12 @@ class Mistakes:
     def __init__(self) -> None:
         self.found: list[str] = []
 
-    def check(self, part: Callable[[], T], fallback: T) -> T:
+    def check(self, part: Callable[..., T], *args: Any, fallback: T) -> T:
+        """`part(*args)`, or `fallback` when it raises a ConfigError (kept)."""
         try:
-            return part()
+            return part(*args)
         except ConfigError as exc:
-            self.found.append(str(exc))
+            self.found += exc.lines
             return fallback
 
     def raise_any(self) -> None:

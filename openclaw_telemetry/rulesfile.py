@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +21,7 @@ from openclaw_telemetry.alerting import (
     DEFAULT_RULES,
     Rule,
     Severity,
+    file_keys,
     parse_document,
     parse_window,
     read_rules_text,
@@ -77,17 +77,25 @@ def _urls(document: Mapping[str, Any], source: str) -> tuple[str, ...]:
 
 def parse(text: str, source: str, env: Mapping[str, str] | None = None) -> RulesFile:
     """A whole rules file; ConfigError naming the rule, budget or key at fault, a line
-    for each one (every mistake at once, not one a run)."""
+    for each one (every mistake at once, not one a run): the top-level keys first, as a
+    TOML file writes them, then the tables in the file's order."""
     document = parse_document(text, source)
     mistakes = Mistakes()
-    rules = mistakes.check(partial(rules_from, document, source), DEFAULT_RULES)
-    budgets: tuple[Budget, ...] = mistakes.check(partial(budgets_from, document, source), ())
-    urls: tuple[str, ...] = notify_urls(env) or mistakes.check(partial(_urls, document, source),
-                                                                 ())
-    repeat = mistakes.check(partial(parse_window, document.get("notify_repeat", "4h"),
-                                    f"{source}: notify_repeat"), DEFAULT_REPEAT)
-    least = mistakes.check(partial(_least, document, source), Severity.WARNING)
-    dashboard = mistakes.check(partial(_dashboard, document, source), None)
+    mistakes.check(file_keys, document, source, fallback=None)
+    urls: tuple[str, ...] = notify_urls(env) or mistakes.check(_urls, document, source,
+                                                                 fallback=())
+    repeat = mistakes.check(parse_window, document.get("notify_repeat", "4h"),
+                            f"{source}: notify_repeat", fallback=DEFAULT_REPEAT)
+    least = mistakes.check(_least, document, source, fallback=Severity.WARNING)
+    dashboard = mistakes.check(_dashboard, document, source, fallback=None)
+    place = {key: number for number, key in enumerate(document)}
+    rules: tuple[Rule, ...] = DEFAULT_RULES
+    budgets: tuple[Budget, ...] = ()
+    for key in sorted(("rule", "budget"), key=lambda k: place.get(k, len(place))):
+        if key == "rule":
+            rules = mistakes.check(rules_from, document, source, fallback=DEFAULT_RULES)
+        else:
+            budgets = mistakes.check(budgets_from, document, source, fallback=())
     mistakes.raise_any()
     return RulesFile(rules, budgets, urls, repeat, least, source, dashboard)
 

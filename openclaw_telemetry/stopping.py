@@ -7,8 +7,9 @@ middle of closing a connection printed "Exception closing connection"). `Stopped
 BaseException, like KeyboardInterrupt: no `except Exception` can take a stop for bad
 input, and whatever was being read is read again by the next run (contract E2). After
 the first signal a second one ends the process at once (a kill leaves the database
-consistent too), unless it follows within `_SAME_STOP`: Ctrl-C in `start.sh` signals the
-process group, and start.sh then stops its children, which is one stop.
+consistent too), unless it follows within `_SAME_STOP`: a supervisor that signals the
+process group and then its children at once stops it once. (`start.sh` leaves its
+children 10 s after a Ctrl-C to stop on it; its SIGTERM after that is a second stop.)
 
 Only stdlib imports: `session_parser.py` installs the handlers before its heavy imports.
 """

@@ -60,7 +60,7 @@ class AlertWatch:
         try:
             self.config = rulesfile.load(self.path, self.env)
         except ConfigError as exc:
-            mistakes = str(exc).splitlines() or [""]  # a line each (`errors.Mistakes`)
+            mistakes = exc.lines
             mistakes[-1] += "; the rules read before stay in force until the file is fixed"
             for line in mistakes:
                 self.say(f"warning: {line}")

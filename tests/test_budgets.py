@@ -87,18 +87,19 @@ MISTAKES = ("notify_min_severity = 'loud'\nnotify_repeat = 'soon'\n"
             "[[budget]]\nname = 'Fine'\namount = 5\n"
             "[[budget]]\nname = 'M'\namount = -3\n")
 MISTAKE_LINES = [
-    "t.toml: rule 1 (a): window must look like '15m', '1h' or '7d', not '1x'",
-    "t.toml: rule 3 (c): metric must be one of",
-    "t.toml: budget 2 (M): amount must be a number over 0, not -3",
     "t.toml: notify_repeat: window must look like '15m', '1h' or '7d', not 'soon'",
     "t.toml: notify_min_severity must be info, warning or critical",
     "t.toml: dashboard_url must be the address you open the dashboard at",
+    "t.toml: rule 1 (a): window must look like '15m', '1h' or '7d', not '1x'",
+    "t.toml: rule 3 (c): metric must be one of",
+    "t.toml: budget 2 (M): amount must be a number over 0, not -3",
 ]
 
 
 def test_every_mistake_of_a_rules_file_is_told_at_once() -> None:
-    """A line per mistake, in the file's order of parts (rules, budgets, keys): fixing one a
-    run, a user would meet the next only on the run after."""
+    """A line per mistake, the top-level keys first (a TOML file writes them first), then
+    the tables in the file's order: fixing one a run, a user would meet the next only on
+    the run after."""
     with pytest.raises(ConfigError) as caught:
         rulesfile.parse(MISTAKES, "t.toml", env={})
     lines = str(caught.value).splitlines()
@@ -112,17 +113,38 @@ def test_every_mistake_of_one_table_is_told_at_once() -> None:
             "kinds = ['nope']\n[[rule]]\nmetric = 'cost'\nwarning = 1\nenabled = false\n")
     with pytest.raises(ConfigError) as caught:
         rulesfile.parse(text, "t.toml", env={})
-    assert [line.split(": ", 2)[1:] for line in str(caught.value).splitlines()] == [
-        ["rule 1 (r)", "thresholds must increase from info to warning to critical"],
-        ["rule 1 (r)", "window must look like '15m', '1h' or '7d', not '2x'"],
-        ["rule 1 (r)", "kinds: 'nope' is not a session kind (main, direct, group, channel, "
-                       "thread, cron, subagent, heartbeat, acp, hook, dashboard, unknown)"],
-        ["rule 2", "name is required"],
+    assert [line.split(": ", 2)[1:] for line in caught.value.lines] == [
         ["budget 1 (x)", "unknown keys 'bogus', 'zz' (known: agents, amount, cron_jobs, "
                          "description, enabled, gateway, kinds, models, month_start_day, name, "
                          "notify_at, period)"],
         ["budget 1 (x)", "period must be one of day, week, month, not 'fortnight'"],
-        ["budget 1 (x)", "amount must be a number over 0, not -1"]]
+        ["budget 1 (x)", "amount must be a number over 0, not -1"],
+        ["rule 1 (r)", "thresholds must increase from info to warning to critical"],
+        ["rule 1 (r)", "window must look like '15m', '1h' or '7d', not '2x'"],
+        ["rule 1 (r)", "kinds: 'nope' is not a session kind (main, direct, group, channel, "
+                       "thread, cron, subagent, heartbeat, acp, hook, dashboard, unknown)"],
+        ["rule 2", "name is required"]]
+
+
+def test_keys_duplicates_and_switches_are_told_with_the_rest() -> None:
+    """Unknown top-level keys, two tables of one name and an `enabled` that is no boolean
+    are mistakes among the others, not one run each; a disabled table is checked too; the
+    budgets come before the rules when the file has them first."""
+    text = ("bogus = 1\nalso = 2\n"
+            "[[budget]]\nname = 'B'\namount = 1\n[[budget]]\nname = 'B'\namount = 2\n"
+            "[[rule]]\nname = 'off'\nmetric = 'cost'\nwarning = 1\nwindow = 'zz'\n"
+            "enabled = false\n[[rule]]\nname = 's'\nmetric = 'cost'\nwarning = 1\n"
+            "enabled = 'false'\n")
+    with pytest.raises(ConfigError) as caught:
+        rulesfile.parse(text, "t.toml", env={})
+    assert caught.value.lines == [
+        "t.toml: unknown top-level keys 'also', 'bogus' (known: budget, dashboard_url, "
+        "notify, notify_min_severity, notify_repeat, rule)",
+        "t.toml: two budgets are named 'B'",
+        "t.toml: rule 1 (off): window must look like '15m', '1h' or '7d', not 'zz'",
+        "t.toml: rule 2 (s): enabled must be true or false, not 'false'"]
+    assert rulesfile.parse("[[rule]]\nname = 'off'\nmetric = 'cost'\nwarning = 1\n"
+                           "enabled = false\n", "t.toml", env={}).rules == ()
 
 
 def test_alerts_py_prints_every_mistake_of_the_rules_file(

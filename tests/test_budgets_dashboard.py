@@ -310,3 +310,8 @@ def test_a_rules_file_with_mistakes_shows_every_one(tmp_path: Path,
                                        "error_rate"),
                          fmt.escape_md(f"{rules}: budget 1 (M): amount must be a number "
                                        "over 0, not -3")]
+    rules.write_text("[[budget]]\nname = 'M'\namount = -3\n")  # one: no list
+    at.switch_page("openclaw_telemetry/ui/pages/budgets.py").run()
+    assert [e.value for e in at.error] == [
+        "Rules file not loaded:\n\n" + fmt.escape_md(f"{rules}: budget 1 (M): amount must be "
+                                                   "a number over 0, not -3")]

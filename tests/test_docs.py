@@ -163,10 +163,13 @@ def test_pages_named_in_the_readme_and_deploy_exist() -> None:
     assert named and {name: where for name, where in named.items() if name not in pages} == {}
 
 
-def readme_sql() -> list[list[str]]:
-    """The statements of each SQL block of the README (SQLite's first, PostgreSQL's next)."""
-    blocks = re.findall(r"^```sql\n(.*?)^```", README, re.MULTILINE | re.DOTALL)
-    return [[s.strip() for s in block.split(";") if s.strip()] for block in blocks]
+def readme_sql(dialect: str) -> list[str]:
+    """The statements of the README's SQL block for `dialect` (SQLite's says date('now'),
+    PostgreSQL's AT TIME ZONE)."""
+    mark = "date('now')" if dialect == "sqlite" else "AT TIME ZONE"
+    (block,) = [block for block in re.findall(r"^```sql\n(.*?)^```", README,
+                                              re.MULTILINE | re.DOTALL) if mark in block]
+    return [statement.strip() for statement in block.split(";") if statement.strip()]
 
 
 def test_the_readme_sql_answers_on_its_backend(db_url: str) -> None:
@@ -177,8 +180,7 @@ def test_the_readme_sql_answers_on_its_backend(db_url: str) -> None:
     yesterday = call("s", now - timedelta(days=1, hours=1), 4.0, model="m-today")
     build(db_url, [session("s", start_time=now - timedelta(days=1, hours=1))],
           [first, yesterday], [tool(first, "read")]).dispose()
-    sqlite_block, postgres_block = readme_sql()
-    statements = sqlite_block if db_url.startswith("sqlite") else postgres_block
+    statements = readme_sql("sqlite" if db_url.startswith("sqlite") else "postgresql")
     assert len(statements) == 3
     by_model, expensive, tools = (query(db_url, statement) for statement in statements)
     assert by_model == [("m-today", 0.25)]

@@ -292,11 +292,14 @@ def test_a_first_ingest_does_not_reprice_what_it_has_just_priced(
     run(tmp_path / "state", db_url)
     assert repriced == []
     assert query(db_url, "SELECT cost, cost_source FROM messages") == [(2.5, "estimated")]
+    run(tmp_path / "state", db_url, "--gateway", "office")  # its first, beside another's calls
+    assert repriced == []
     (tmp_path / "state" / "openclaw.json").write_text(json.dumps({"models": {"providers": {
         "fakeoa": {"models": [{"id": "fake-gpt-4o", "cost": {"input": 3, "output": 10}}]}}}}))
     run(tmp_path / "state", db_url)
     assert len(repriced) == 1
-    assert query(db_url, "SELECT cost, cost_source FROM messages") == [(3.0, "estimated")]
+    assert query(db_url, "SELECT cost, cost_source FROM messages WHERE gateway <> 'office'"
+                 ) == [(3.0, "estimated")]
 
 
 def test_prices_added_later_reprice_a_repaired_google_call(tmp_path: Path,

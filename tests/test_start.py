@@ -43,7 +43,7 @@ START = "start.sh"
 OPTIONS = ("--sessions-dir", "--db", "--port", "--host", "--enhanced", "--with-bmasterai",
            "--watch", "--demo", "--help")
 STARTUP_SECONDS = 180  # demo generation + ingest + Streamlit start, on a slow CI machine
-STOP_SECONDS = 20  # start.sh: 5 s for Ctrl-C to stop its children, then 10 s after SIGTERM
+STOP_SECONDS = 25  # start.sh: 10 s for Ctrl-C to stop its children, then 10 s after SIGTERM
 
 
 # --- a clean checkout and a recording virtual environment ---------------------------------
@@ -360,14 +360,18 @@ def test_with_bmasterai_serves_the_enhanced_dashboard_and_installs_the_extra(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("tilde", [False, True])
 def test_no_data_in_a_given_folder_names_it(checkout: Path, tmp_path: Path, home: Path,
-                                            venv: Venv) -> None:
-    folder = tmp_path / "state"
+                                            venv: Venv, tilde: bool) -> None:
+    """Also as `--sessions-dir=~/state`, whose tilde no shell expands: start.sh does (its
+    check that the folder exists comes after)."""
+    folder = (home if tilde else tmp_path) / "state"
     folder.mkdir()
-    result = run_start(checkout, tmp_path, environment(home, venv), "--sessions-dir",
-                       str(folder), "--port", str(free_port()))
+    given = ["--sessions-dir=~/state"] if tilde else ["--sessions-dir", str(folder)]
+    result = run_start(checkout, tmp_path, environment(home, venv), *given,
+                       "--port", str(free_port()))
 
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stderr
     assert f"looked in: {folder}" in result.stderr
     assert "--demo" in result.stderr
     assert (tmp_path / "openclaw_telemetry.db").exists(), "the parser's default, in the cwd"

@@ -21,16 +21,13 @@ def _secondary() -> list[Index]:
             for index in sorted(table.indexes, key=lambda i: str(i.name))]
 
 
-def no_calls(conn: Connection) -> bool:
-    """Whether the database stores no call yet (of any gateway)."""
-    return conn.execute(select(messages.c.message_id).limit(1)).first() is None
-
-
 def defer_if_empty(conn: Connection) -> bool:
     """Drop the secondary indexes when no call is stored yet; True when dropped. SQLite
     only: on a PostgreSQL server several gateways may be starting their first ingest at
     once, and dropping an index would make each wait for the others' transactions."""
-    if conn.dialect.name != "sqlite" or not no_calls(conn):
+    if conn.dialect.name != "sqlite":
+        return False
+    if conn.execute(select(messages.c.message_id).limit(1)).first() is not None:
         return False
     conn.execute(meta.insert().values(key=DEFERRED, value="1"))
     for index in _secondary():

@@ -88,10 +88,9 @@ class Ingest:
             self.summary.run_id = bookkeeping.start(conn, self.gateway)
             # a first ingest killed half-way left them dropped, and its roll-up unfinished
             interrupted = bulk.restore(conn)
-        work, db_work = self._plan()
+        work, db_work, first = self._plan()
         with self.engine.begin() as conn:
-            first = bool(work or db_work) and bulk.no_calls(conn)
-            cold = first and bulk.defer_if_empty(conn)
+            cold = bool(work or db_work) and bulk.defer_if_empty(conn)
         writer = Writer(self.engine, self.gateway, self.summary.run_id, self.summary.totals,
                         self.prices.of_source, self.batch_calls, cold=cold)
         self.progress.start(len(work), sum(w.bytes_to_read for w in work)
@@ -112,7 +111,8 @@ class Ingest:
                 self.summary.cron_jobs_learned += learn.learn_root(
                     conn, self.gateway, root, self._unreadable)
             stopping.check()
-            # (a first ingest priced every call it stored with these very prices)
+            # The gateway's first ingest priced every call it stored with these very
+            # prices. (`changed` first: it also records the price files as seen.)
             if self.prices.changed(conn, self.gateway, full=self.full) and not first:
                 reprice(conn, self.gateway, self.prices.of_source)
             self.summary.sessions_updated = finalize(
@@ -126,8 +126,9 @@ class Ingest:
             self.summary.unreadable.append(message)
             self.warn(message)
 
-    def _plan(self) -> tuple[list[Work], list[DbWork]]:
-        """The files to read and the agent databases that changed since they were read."""
+    def _plan(self) -> tuple[list[Work], list[DbWork], bool]:
+        """The files to read, the agent databases that changed since they were read, and
+        whether this is the gateway's first ingest (no source of its read before)."""
         found = discover(self.roots, self._unreadable)
         with self.engine.begin() as conn:
             everything = load_states(conn, self.gateway)
@@ -138,7 +139,7 @@ class Ingest:
                                    if agent.database is not None) if d is not None]
         self.summary.sources_total = len(found) + sum(
             1 for s in everything if s.kind == SourceKind.SQLITE.value)
-        return work, db_work
+        return work, db_work, not everything
 
     def _read_files(self, work: list[Work], writer: Writer) -> None:
         """The files in order: parsed here, or by worker processes while this one writes

@@ -86,21 +86,21 @@ def _lacking(options: pd.DataFrame, zones: list[str], default_tz: str) -> str | 
     agent would show everyone's spend, one for last month all time)."""
     wrong: list[str] = []  # no such range or zone
     lacks: list[str] = []  # no such agent, model … in this database
-    emptied: list[str] = []
+    emptied: list[tuple[str, bool]] = []  # what is shown instead, and whether it is plural
     for param, one, offered, default in (
             ("range", "time range", PRESET_LABELS.values(), PRESET_LABELS[Preset.ALL]),
             ("tz", "time zone", zones, default_tz)):
         asked = st.query_params.get(param)
         if asked is not None and asked not in offered:
             wrong.append(f"no {one} '{asked}'")
-            emptied.append(default)
+            emptied.append((default, False))
     for param, (field, one, every) in _LISTS.items():
         asked_all = st.query_params.get_all(param)
         held = set(_values(options, field))
         gone = [value for value in asked_all if value not in held]
         lacks += [f"no {one} '{value}'" for value in gone]
         if gone and len(gone) == len(asked_all):
-            emptied.append(f"all {every}")
+            emptied.append((f"all {every}", True))
     if not wrong and not lacks:
         return None
     said = " and ".join(wrong)
@@ -108,8 +108,9 @@ def _lacking(options: pd.DataFrame, zones: list[str], default_tz: str) -> str | 
     if lacks:
         said += f"{', and t' if wrong else 'T'}his database holds {' and '.join(lacks)}"
     which = "it was" if len(wrong) + len(lacks) == 1 else "those were"
-    plural = len(emptied) > 1 or any(e.startswith("all ") for e in emptied)
-    shown = f", so {' and '.join(emptied)} {'are' if plural else 'is'} shown" if emptied else ""
+    plural = len(emptied) > 1 or any(many for _, many in emptied)
+    shown = (f", so {' and '.join(text for text, _ in emptied)} {'are' if plural else 'is'}"
+             " shown" if emptied else "")
     return f"{said}: {which} left out of the filters{shown}."
 
 

@@ -11,6 +11,8 @@ import math
 import re
 from collections.abc import Iterable
 
+from openclaw_telemetry.errors import ConfigError
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
 
@@ -19,11 +21,11 @@ def escape_md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
-def mistakes(error: Exception) -> str:
-    """An error's text as Markdown, escaped: a list item for each mistake it lists (a
-    rules file's, `errors.Mistakes`), the text itself when it is one."""
-    lines = [escape_md(line) for line in str(error).splitlines()]
-    return "\n".join(f"- {line}" for line in lines) if len(lines) > 1 else "".join(lines)
+def config_error(error: ConfigError) -> str:
+    """A ConfigError as Markdown, escaped: a list item for each of its lines (a rules
+    file's mistakes, `errors.Mistakes`), the line itself when it has one."""
+    lines = [escape_md(line) for line in error.lines]
+    return "\n".join(f"- {line}" for line in lines) if len(lines) > 1 else lines[0]
 
 
 def _missing(value: object) -> bool:

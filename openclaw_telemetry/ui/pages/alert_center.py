@@ -148,7 +148,7 @@ def render(ctx: shell.Ctx) -> None:
         config = rulesfile.load(ctx.view.alerts)
         rules, notify = config.rules, config.notify
     except ConfigError as exc:
-        st.error(f"Alert rules not loaded:\n\n{fmt.mistakes(exc)}", icon=":material/error:")
+        st.error(f"Alert rules not loaded:\n\n{fmt.config_error(exc)}", icon=":material/error:")
         return
     # Windows slide with time: re-evaluated on new data at once, else every 5 minutes.
     tick = ctx.now.replace(minute=ctx.now.minute - ctx.now.minute % 5)

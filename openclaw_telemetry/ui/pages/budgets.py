@@ -92,7 +92,7 @@ def render(ctx: shell.Ctx) -> None:
     try:
         config = rulesfile.load(ctx.view.alerts)
     except ConfigError as exc:
-        st.error(f"Rules file not loaded:\n\n{fmt.mistakes(exc)}", icon=":material/error:")
+        st.error(f"Rules file not loaded:\n\n{fmt.config_error(exc)}", icon=":material/error:")
         return
     st.subheader("This month")
     month_tiles(ctx)
