@@ -94,16 +94,23 @@ def _order(frame: pd.DataFrame, measure: str, column: str = "series") -> list[st
 
 
 def time_axis(fig: go.Figure, unit: str, start: datetime | pd.Timestamp | None,
-              end: datetime | pd.Timestamp | None, *, anchor: pd.Timestamp | None = None
-              ) -> None:
+              end: datetime | pd.Timestamp | None, *, anchor: pd.Timestamp | None = None,
+              range_start: bool = False) -> None:
     """Ticks that fit the bucket unit, over the range shown (at least a day of hours, a
     week of days or half a year of months, so one bucket never fills the plot); days are
-    labelled from `anchor` (the first with data), else from the first shown."""
+    labelled from `anchor` (the first with data), else from the first shown. With
+    `range_start` (`start` is where the chosen range begins), what the axis shows before
+    it is shaded and says so: its empty days are no days without calls."""
     _period, least, ticks = _UNITS.get(unit, _UNITS["day"])
     if start is not None and end is not None:
         low, high = pd.Timestamp(start), pd.Timestamp(end)
         low = min(low, high - least)
         fig.update_xaxes(range=[low, high])
+        if range_start and low < pd.Timestamp(start):
+            fig.add_vrect(x0=low, x1=pd.Timestamp(start), fillcolor="#888", opacity=0.1,
+                          line_width=0, layer="below", annotation_text="before the range",
+                          annotation_position="top left",
+                          annotation_font={"size": 11, "color": "#666"})
         if unit == "day":
             _day_ticks(fig, low, high, low if anchor is None else anchor)
     if unit == "month":  # a month's name in the middle of its month, over its bar
@@ -169,7 +176,8 @@ def timeline(frame: pd.DataFrame, *, measure: str = "cost", by: str = "model",
     first, last = _bounds(frame, unit)
     time_axis(fig, unit, span[0] if span[0] is not None else first,
               span[1] if span[1] is not None else last,
-              anchor=pd.Timestamp(frame.loc[frame[measure] != 0, "bucket"].min()))
+              anchor=pd.Timestamp(frame.loc[frame[measure] != 0, "bucket"].min()),
+              range_start=span[0] is not None)
     return _layout(fig, title, height=360 + _legend_room(len(names)))
 
 
@@ -300,11 +308,10 @@ def cron_daily(frame: pd.DataFrame, colours: Colours | None = None, *, unit: str
     """Cron-job cost per day or month (`unit`), stacked by job, on the axis of the timeline
     of the same range: `span` (local; its ends widened to whole buckets), else the data's."""
     renamed = frame.rename(columns={"day": "bucket", "job": "series"})
-    first, last = _bounds(renamed, unit) if not renamed.empty else (None, None)
-    low = span[0] if span[0] is not None else first
+    last = _bounds(renamed, unit)[1] if not renamed.empty else None
     high = span[1] if span[1] is not None else last
     return timeline(renamed, measure="cost", by="cron job", unit=unit, colours=colours,
-                    span=(None if low is None else _bucket_floor(low, unit),
+                    span=(None if span[0] is None else _bucket_floor(span[0], unit),
                           None if high is None else _bucket_ceil(high, unit)))
 
 
@@ -343,6 +350,6 @@ def severity_timeline(frame: pd.DataFrame, severities: Iterable[str], *,
                     hovertemplate=f"{severity}: %{{y:,}}<extra></extra>")
     fig.update_layout(barmode="stack")
     first, last = _bounds(frame.rename(columns={"day": "bucket"}), "day")
-    time_axis(fig, "day", start or first, end or last)
+    time_axis(fig, "day", start or first, end or last, range_start=start is not None)
     count_axis(fig, frame.groupby("day")["alerts"].sum().max())
     return _layout(fig, title, height=260)

@@ -127,6 +127,22 @@ def test_one_day_of_cron_runs_is_a_day_wide_bar() -> None:
     assert fig.data[0].width >= 0.8 * 86_400_000
 
 
+def test_days_before_a_short_range_are_shaded_as_outside_it() -> None:
+    """A one-day range's cron chart is drawn over a week (one bar must not fill the plot):
+    the six days before the range read as days without runs unless they say otherwise.
+    With no range start (All time) the axis starts at the data and nothing is shaded."""
+    day = pd.Timestamp("2026-12-02", tz="UTC")
+    frame = pd.DataFrame({"day": [day], "job": ["hourly-tick"], "cost": [0.01]})
+    fig = charts.cron_daily(frame, unit="day", span=(day, day + pd.Timedelta(days=1)))
+    low, high = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
+    assert high - low == pd.Timedelta(days=7)
+    (shade,) = fig.layout.shapes
+    assert (pd.Timestamp(shade.x0), pd.Timestamp(shade.x1)) == (low, day)
+    assert [a.text for a in fig.layout.annotations] == ["before the range"]
+    for span in ((None, day + pd.Timedelta(days=1)), (day - pd.Timedelta(days=9), day)):
+        assert not charts.cron_daily(frame, unit="day", span=span).layout.shapes
+
+
 def _rates(*rates: float) -> pd.DataFrame:
     return pd.DataFrame({"item": [f"m{i}" for i in range(len(rates))],
                          "error_rate": list(rates)})
