@@ -32,8 +32,12 @@ def total(expression: Any) -> ColumnElement[Any]:
 def session_label() -> ColumnElement[Any]:
     """A session's label as every page, report and message shows it: OpenClaw's label,
     else "Cron: <job name>" for a cron run OpenClaw left unlabelled (it labels only the
-    job's latest run; the earlier ones keep a bare run key), else NULL."""
-    return func.coalesce(S.label, literal("Cron: ") + S.cron_job_name)
+    job's latest run; the earlier ones keep a bare run key), else NULL. OpenClaw 2026.9
+    labels that latest run "Automation: <job name>" (2026.7 "Cron: …"): it reads
+    "Cron: <job name>" too, or one job's runs would read as two jobs side by side."""
+    cron = literal("Cron: ") + S.cron_job_name
+    return case((S.label == literal("Automation: ") + S.cron_job_name, cron),
+                else_=func.coalesce(S.label, cron))
 
 
 def session_name(session_id: Any = S.session_id) -> ColumnElement[Any]:

@@ -59,8 +59,9 @@ def test_totals_equal_the_samples_golden_figures(version: str, tmp_path: Path,
 
 @pytest.mark.parametrize("version", SAMPLE_VERSIONS)
 def test_every_run_of_a_cron_job_is_named_after_it(version: str, tmp_path: Path) -> None:
-    """OpenClaw labels only a job's latest run ("Cron: hourly-tick"); an earlier run kept
-    its bare key (agent:main:cron:<id>:run:<id>) and read as two unrelated sessions."""
+    """OpenClaw labels only a job's latest run ("Cron: hourly-tick"; 2026.9 "Automation:
+    hourly-tick"); an earlier run kept its bare key (agent:main:cron:<id>:run:<id>) and read
+    as two unrelated sessions. Every run reads "Cron: hourly-tick", of either version."""
     state, url = tmp_path / "state", f"sqlite:///{tmp_path / 't.db'}"
     copy_sample(version, state)
     assert ingest(state, url).code == 0
@@ -70,8 +71,8 @@ def test_every_run_of_a_cron_job_is_named_after_it(version: str, tmp_path: Path)
                                            "AND label IS NOT NULL")}
     table = read.session_table(engine, scope=cron)
     assert len(table) >= 2
-    assert all(str(v).endswith(": hourly-tick") for v in table["label"]), table["label"]
-    assert set(table["label"]) - {"Cron: hourly-tick"} <= labels  # OpenClaw's own wording
+    assert set(table["label"]) == {"Cron: hourly-tick"}, table["label"]
+    assert labels & {"Cron: hourly-tick", "Automation: hourly-tick"}  # OpenClaw's, stored
     names = [s.name for s in reports.session_report(engine, scope=cron).sessions]
     assert sorted(names) == sorted(table["label"])
     seen = read.session_observations(engine, metric="session_cost", scope=cron)
