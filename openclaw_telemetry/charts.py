@@ -211,10 +211,11 @@ def ranked_bars(frame: pd.DataFrame, *, names: str, values: str, title: str,
     """Horizontal bars, largest on top; one colour unless `colours` names each bar's. Long
     names are shortened on the axis (`short_labels`), whole in the hover: a phone's
     width went to the names, not the bars."""
-    part = frame[frame[values] > 0].nlargest(top, values).iloc[::-1]
-    if part.empty:
+    ranked = frame[frame[values] > 0].nlargest(top, values)
+    if ranked.empty:
         return empty(title)
-    labels = [str(n) for n in part[names]]
+    part = ranked.iloc[::-1]  # (drawn from the bottom: the largest on top)
+    labels = _distinct([str(n) for n in ranked[names]])[::-1]
     shown = [safe(n) for n in labels]
     fig = go.Figure(go.Bar(x=part[values], y=shown, orientation="h",
                            marker_color=([colour(n, colours) for n in labels]
@@ -229,6 +230,18 @@ def ranked_bars(frame: pd.DataFrame, *, names: str, values: str, title: str,
     # a bar at most ~28 px thick: a lone one took the whole least height (110 px)
     fig.update_traces(width=min(0.9, _BAR_PX / ((height - 90) / len(part))))
     return _layout(fig, title, height=height)
+
+
+def _distinct(labels: list[str]) -> list[str]:
+    """Labels that are the axis's categories, each its own: a repeated one (two cron runs
+    of one job started in the same minute) gets ' (2)', ' (3)' …, else plotly draws both
+    bars in one row, one over the other."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
 
 
 def short_labels(labels: list[str], width: int = 28) -> list[str]:

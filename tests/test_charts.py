@@ -143,6 +143,17 @@ def test_days_before_a_short_range_are_shaded_as_outside_it() -> None:
         assert not charts.cron_daily(frame, unit="day", span=span).layout.shapes
 
 
+def test_bars_of_one_name_each_get_a_row() -> None:
+    """Two runs of one cron job started in the same minute have one name: plotly drew both
+    bars in one row, the smaller hidden behind the larger."""
+    frame = pd.DataFrame({"name": ["Cron: tick · started 2026-12-02 22:23"] * 2 + ["other"],
+                          "cost": [2.0, 1.0, 3.0]})
+    fig = charts.ranked_bars(frame, names="name", values="cost", title="t", money=True)
+    assert list(fig.data[0].y) == ["Cron: tick · started 2026-12-02 22:23 (2)",
+                                   "Cron: tick · started 2026-12-02 22:23", "other"]
+    assert list(fig.data[0].x) == [1.0, 2.0, 3.0]
+
+
 def _rates(*rates: float) -> pd.DataFrame:
     return pd.DataFrame({"item": [f"m{i}" for i in range(len(rates))],
                          "error_rate": list(rates)})
