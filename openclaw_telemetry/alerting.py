@@ -18,13 +18,13 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -292,21 +292,55 @@ def _thresholds(raw: Mapping[str, Any], where: str) -> tuple[tuple[Severity, flo
     return tuple(pairs)
 
 
-def table_name(raw: Mapping[str, Any], where: str) -> str:
-    """The `name` of a rule or budget table (required)."""
+def _name(raw: Mapping[str, Any], where: str) -> str:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: name is required")
     return name.strip()
 
 
-def table_enabled(raw: Mapping[str, Any], where: str) -> bool:
-    """The `enabled` of a rule or budget table: true (the default) or false, nothing else
-    (the string "false" would read as on)."""
-    value = raw.get("enabled", True)
+def _enabled(raw: Mapping[str, Any], where: str) -> bool:
+    value = raw.get("enabled", True)  # (the string "false" would read as on)
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: enabled must be true or false, not {value!r}")
     return value
+
+
+def table_head(raw: object, where: str, keys: Collection[str],
+               mistakes: Mistakes) -> tuple[Mapping[str, Any], str, str, bool]:
+    """What a rule or budget table begins with: the table, its `name` (required), the
+    `where` that names it in messages, and `enabled` (true, the default, or false); its keys
+    must be `keys`. Mistakes go to `mistakes`; ConfigError when it is no table at all."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    name = mistakes.check(_name, raw, where, fallback="")
+    where = f"{where} ({name})" if name else where
+    mistakes.check(known_keys, raw, keys, where, fallback=None)
+    return raw, name, where, mistakes.check(_enabled, raw, where, fallback=False)
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+Named = TypeVar("Named", bound=_Named)
+
+
+def named_tables(tables: Sequence[object], parse: Callable[[object, str], Named | None],
+                 source: str, label: str, plural: str) -> tuple[Named, ...]:
+    """Each table parsed (`parse(table, "<source>: <label> <n>")`, None: switched off),
+    every table's mistakes and a name two of them share told at once."""
+    mistakes = Mistakes()
+    parsed = [mistakes.check(parse, raw, f"{source}: {label} {number}", fallback=None)
+              for number, raw in enumerate(tables, 1)]
+    kept = [item for item in parsed if item is not None]
+    names = [item.name for item in kept]
+    duplicate = next((name for name in names if names.count(name) > 1), None)
+    if duplicate:
+        mistakes.found.append(f"{source}: two {plural} are named {duplicate!r}")
+    mistakes.raise_any()
+    return tuple(kept)
 
 
 def known_keys(raw: Mapping[str, Any], keys: Collection[str], where: str,
@@ -337,13 +371,8 @@ def parse_rule(raw: object, where: str) -> Rule | None:
     """One `[[rule]]` table -> Rule, None when `enabled = false` (checked all the same: a
     rule switched on later holds no old mistake); ConfigError naming each field at fault,
     a line each."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be a table")
     mistakes = Mistakes()
-    name = mistakes.check(table_name, raw, where, fallback="")
-    where = f"{where} ({name})" if name else where
-    mistakes.check(known_keys, raw, _RULE_KEYS, where, fallback=None)
-    enabled = mistakes.check(table_enabled, raw, where, fallback=False)
+    raw, name, where, enabled = table_head(raw, where, _RULE_KEYS, mistakes)
     metric = mistakes.check(_metric, raw, where, fallback=Metric.COST)
     default_window = "1d" if metric is Metric.DAILY_COST else "24h"
     rule = Rule(name, metric, mistakes.check(_thresholds, raw, where, fallback=()),
@@ -388,20 +417,7 @@ def rules_from(document: Mapping[str, Any], source: str) -> tuple[Rule, ...]:
     if not isinstance(tables, list):
         raise ConfigError(f"{source}: rules are written as [[rule]] tables (or rule = [] "
                           "for none)")
-    mistakes = Mistakes()
-    rules = [mistakes.check(parse_rule, raw, f"{source}: rule {i}", fallback=None)
-             for i, raw in enumerate(tables, 1)]
-    mistakes.check(unique_names, [r.name for r in rules if r is not None], "rules", source,
-                   fallback=None)
-    mistakes.raise_any()
-    return tuple(r for r in rules if r is not None)
-
-
-def unique_names(names: Sequence[str], what: str, source: str) -> None:
-    """ConfigError when two of `what` (rules, budgets) share a name."""
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate:
-        raise ConfigError(f"{source}: two {what} are named {duplicate!r}")
+    return named_tables(tables, parse_rule, source, "rule", "rules")
 
 
 def parse_rules(text: str, source: str = "alerts.toml") -> tuple[Rule, ...]:

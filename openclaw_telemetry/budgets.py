@@ -21,11 +21,9 @@ from openclaw_telemetry.alerting import (
     Severity,
     gateways,
     kinds,
-    known_keys,
+    named_tables,
     strings,
-    table_enabled,
-    table_name,
-    unique_names,
+    table_head,
 )
 from openclaw_telemetry.errors import ConfigError, Mistakes
 
@@ -126,13 +124,8 @@ def _period(raw: Mapping[str, Any], where: str) -> Period:
 def parse_budget(raw: object, where: str) -> Budget | None:
     """One `[[budget]]` table -> Budget (None when `enabled = false`, checked all the
     same); ConfigError naming the budget and each field at fault, a line each."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be a table")
     mistakes = Mistakes()
-    name = mistakes.check(table_name, raw, where, fallback="")
-    where = f"{where} ({name})" if name else where
-    mistakes.check(known_keys, raw, _KEYS, where, fallback=None)
-    enabled = mistakes.check(table_enabled, raw, where, fallback=False)
+    raw, name, where, enabled = table_head(raw, where, _KEYS, mistakes)
     period = mistakes.check(_period, raw, where, fallback=Period.MONTH)
     budget = Budget(name, period, mistakes.check(_number, raw, "amount", where, fallback=1.0),
                     mistakes.check(_fractions, raw, where, fallback=DEFAULT_NOTIFY_AT),
@@ -152,10 +145,4 @@ def budgets_from(document: Mapping[str, Any], source: str) -> tuple[Budget, ...]
     tables = document.get("budget", [])
     if not isinstance(tables, list):
         raise ConfigError(f"{source}: budgets are written as [[budget]] tables")
-    mistakes = Mistakes()
-    budgets = [mistakes.check(parse_budget, raw, f"{source}: budget {i}", fallback=None)
-               for i, raw in enumerate(tables, 1)]
-    mistakes.check(unique_names, [b.name for b in budgets if b is not None], "budgets",
-                   source, fallback=None)
-    mistakes.raise_any()
-    return tuple(b for b in budgets if b is not None)
+    return named_tables(tables, parse_budget, source, "budget", "budgets")
