@@ -103,11 +103,11 @@ def time_axis(fig: go.Figure, unit: str, start: datetime | pd.Timestamp | None,
     it is shaded and says so: its empty days are no days without calls."""
     _period, least, ticks = _UNITS.get(unit, _UNITS["day"])
     if start is not None and end is not None:
-        low, high = pd.Timestamp(start), pd.Timestamp(end)
-        low = min(low, high - least)
+        begin, high = pd.Timestamp(start), pd.Timestamp(end)
+        low = min(begin, high - least)
         fig.update_xaxes(range=[low, high])
-        if range_start and low < pd.Timestamp(start):
-            fig.add_vrect(x0=low, x1=pd.Timestamp(start), fillcolor="#888", opacity=0.1,
+        if range_start and low < begin:
+            fig.add_vrect(x0=low, x1=begin, fillcolor="#888", opacity=0.1,
                           line_width=0, layer="below", annotation_text="before the range",
                           annotation_position="top left",
                           annotation_font={"size": 11, "color": "#666"})
