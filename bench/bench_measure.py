@@ -192,3 +192,18 @@ def warm(root: Path) -> None:
             with path.open("rb") as file:
                 while file.read(1 << 24):
                     pass
+
+
+def db_totals(db: Path) -> dict[str, Any] | None:
+    """Calls, the four token sums and the cost stored in an ingested SQLite database."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        row = conn.execute("SELECT count(*), sum(input_tokens), sum(output_tokens), "
+                           "sum(cache_read_tokens), sum(cache_write_tokens), sum(cost) "
+                           "FROM messages").fetchone()
+        conn.close()
+    except sqlite3.Error as exc:
+        return {"error": str(exc)}
+    keys = ("llm_calls", "input_tokens", "output_tokens", "cache_read_tokens",
+            "cache_write_tokens", "cost")
+    return {key: value or 0 for key, value in zip(keys, row, strict=True)}

@@ -25,19 +25,15 @@ import argparse
 import gc
 import json
 import pickle
-import sqlite3
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_measure import REPO, run_command
+from bench_measure import REPO, db_totals, run_command
 
 sys.path.insert(0, str(REPO))
-
-_TOTALS = ("SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), "
-           "sum(cache_write_tokens), round(sum(cost), 6) FROM messages")
 
 
 def _ingest_args(corpus: str, db: str) -> list[str]:
@@ -88,14 +84,6 @@ def replay(corpus: str, db: str, rows_file: str) -> None:
     cli.main(_ingest_args(corpus, db))  # (it ends the process)
 
 
-def _totals(db: Path) -> tuple[Any, ...]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return tuple(conn.execute(_TOTALS).fetchone())
-    finally:
-        conn.close()
-
-
 def _elapsed(stdout: str) -> float:
     return float(json.loads(stdout)["elapsed_seconds"])
 
@@ -132,18 +120,18 @@ def main() -> int:
                             "--rows", rows])
         if done.code != 0:
             sys.exit(f"the recording ingest failed: {done.error}")
-        expected = _totals(folder / "record.db")
+        expected = db_totals(folder / "record.db")
         free = []
         for number in range(args.runs):
             target = folder / f"replay-{number}.db"
             replayed = run_command([*me, "--mode", "replay", "--db", str(target), "--rows", rows])
             if replayed.code != 0:
                 sys.exit(f"the replay failed: {replayed.error}")
-            if _totals(target) != expected:
+            if db_totals(target) != expected:
                 sys.exit("the replay stored other calls than the recording ingest")
             free.append(_elapsed(replayed.stdout))
     print(json.dumps({"in_process_seconds": round(statistics.median(free), 3),
-                      "calls": expected[0]}))
+                      "calls": expected["llm_calls"]}))
     return 0
 
 

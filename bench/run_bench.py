@@ -37,7 +37,6 @@ import json
 import math
 import os
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -45,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_measure import Run, json_from, log, read_floor, run_command, timed, warm
+from bench_measure import Run, db_totals, json_from, log, read_floor, run_command, timed, warm
 from bench_report import Report, Row, check_row, machine_info, render, seconds, verdict
 from corpus_files import corpus_size
 from generate_corpus import EXPECTED_NAME, GENERATOR_VERSION, append_one
@@ -165,20 +164,6 @@ def run_ccusage(binary: str, corpus: Path, home: Path, timeout: float) -> Run:
     env = dict(os.environ, HOME=str(home), NO_COLOR="1")
     return run_command([binary, "openclaw", "daily", "--json", "--offline",
                         "--open-claw-path", str(corpus)], env=env, timeout=timeout)
-
-
-def db_totals(db: Path) -> dict[str, Any] | None:
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        row = conn.execute("SELECT count(*), sum(input_tokens), sum(output_tokens), "
-                           "sum(cache_read_tokens), sum(cache_write_tokens), sum(cost) "
-                           "FROM messages").fetchone()
-        conn.close()
-    except sqlite3.Error as exc:
-        return {"error": str(exc)}
-    keys = ("llm_calls", "input_tokens", "output_tokens", "cache_read_tokens",
-            "cache_write_tokens", "cost")
-    return {key: value or 0 for key, value in zip(keys, row, strict=True)}
 
 
 def totals_match(found: dict[str, Any], expected: dict[str, Any]) -> bool:
