@@ -52,6 +52,10 @@ def test_a1_every_agent_is_read(tmp_path: Path, db_url: str) -> None:
     (f"{SID_A}.checkpoint.0f0f0f0f-1111-2222-3333-444444444444.jsonl", False),
     (f"{SID_A}.jsonl.lock", False),
     (f"{SID_A}.jsonl.tmp", False),
+    # an archive's name followed by .tmp or .lock is still a temp or lock file (A2)
+    (f"{SID_A}.jsonl.reset.2026-11-24T03-27-29.882Z.tmp", False),
+    (f"{SID_A}.jsonl.deleted.2026-11-24T03-27-29.882Z.lock", False),
+    (f"{SID_A}.jsonl.bak.2026-11-24T03-27-29.882Z.tmp", False),
     ("sessions.json", False),
 ])
 def test_a2_counted_and_ignored_files(tmp_path: Path, sqlite_url: str, name: str,

@@ -26,6 +26,7 @@ _IGNORED_JSONL = re.compile(r"(\.trajectory\.jsonl|\.checkpoint\.[^.]+\.jsonl)$"
 # `<session key, slugged>.<file name>.imported-<ms>[.<n>]` (src/commands/doctor-session-sqlite.ts);
 # a slug with a dot in it only blurs the session hint (the header's id wins)
 _IMPORTED = re.compile(r"^[^.]+\.(?P<name>.+\.jsonl)\.imported-\d+(?:\.\d+)?$")
+_NEVER_COUNTED = (".tmp", ".lock")  # contract A2: a write in progress, a writer's lock
 _ARCHIVE_KINDS = {"reset": SourceKind.RESET, "deleted": SourceKind.DELETED,
                   "bak": SourceKind.BAK}
 _STATE_DIR_VARIABLES = ("OPENCLAW_STATE_DIR", "CLAWDBOT_STATE_DIR", "MOLTBOT_STATE_DIR")
@@ -259,6 +260,8 @@ def holds_no_data(root: StateRoot) -> bool:
 
 def classify(name: str) -> tuple[SourceKind, str, bool] | None:
     """(kind, session id hint, compressed) for a counted file name; None when not counted."""
+    if name.endswith(_NEVER_COUNTED):  # an archive's name too: `….jsonl.reset.<ts>.tmp`
+        return None
     imported = _IMPORTED.match(name)
     if imported is not None:
         name = imported.group("name")
