@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from openclaw_telemetry import cli
+from openclaw_telemetry.model import COST_DECIMALS
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 if not SAMPLES.is_dir():  # CI clones the repo with shared/ beside it
@@ -158,5 +159,8 @@ def totals(url: str, gateway: str | None = None) -> dict[str, Any]:
     tools = query(url, "SELECT count(*), coalesce(sum(CASE WHEN is_error THEN 1 ELSE 0 END),0)"
                        " FROM tool_calls" + where, g=gateway)[0]
     return {"llm_calls": row[0], "input": row[1], "output": row[2], "cache_read": row[3],
-            "cache_write": row[4], "cost": float(row[5]), "errors": row[6],
+            # to the cent's billionth, as the product reports it: a sum of floats differs
+            # in its last bits with the order of its rows (a rewritten file's calls are
+            # stored again, after the others)
+            "cache_write": row[4], "cost": round(float(row[5]), COST_DECIMALS), "errors": row[6],
             "tool_calls": tools[0], "tool_errors": tools[1]}

@@ -620,6 +620,38 @@ def test_e1_shrunk_or_rewritten_file_replaces_its_contribution(tmp_path: Path,
     assert query(db_url, "SELECT total_messages FROM sessions") == [(1,)]
 
 
+@pytest.mark.parametrize("same_size", [True, False])
+def test_e1_a_rewritten_file_s_calls_are_stored_as_it_now_holds_them(
+        tmp_path: Path, db_url: str, same_size: bool) -> None:
+    """A call only the rewritten file held takes its values from the file as it is now,
+    as a first ingest of it would (E1: its earlier contribution replaced; B4: not how many
+    runs it took): cost, tokens and how it ended; the summary counts no call as new."""
+    sessions = state_dir(tmp_path)
+    path = write(sessions, f"{SID_A}.jsonl", header(SID_A),
+                 assistant(T0, response_id="r1", cost=0.125, inp=111),
+                 assistant(T0 + 10, response_id="r2", cost=0.001))
+    run(tmp_path / "state", db_url)
+    if same_size:
+        path.write_bytes(path.read_bytes().replace(b'"total": 0.125', b'"total": 0.375')
+                         .replace(b'"input": 111,', b'"input": 333,'))
+    else:
+        write(sessions, f"{SID_A}.jsonl", header(SID_A),
+              assistant(T0, response_id="r1", cost=0.375, inp=333, stop="error",
+                        errorMessage="boom"),
+              assistant(T0 + 10, response_id="r2", cost=0.001))
+    summary = run(tmp_path / "state", db_url)
+    assert summary["new_calls"] == 0
+    got = totals(db_url)
+    assert (got["llm_calls"], got["input"], round(got["cost"], 6)) == (2, 433, 0.376)
+    assert got["errors"] == (0 if same_size else 1)
+    assert query(db_url, "SELECT total_input_tokens, total_cost FROM sessions") == [
+        (433, pytest.approx(0.376))]
+    assert query(db_url, "SELECT sum(input), sum(cost), sum(errors) FROM usage_quarter_hours") == [
+        (433, pytest.approx(0.376), 0 if same_size else 1)]
+    run(tmp_path / "state", db_url, "--full")
+    assert totals(db_url) == got
+
+
 def test_e1_data_of_deleted_files_stays(tmp_path: Path, db_url: str) -> None:
     path = write(state_dir(tmp_path), f"{SID_A}.jsonl", header(SID_A),
                  assistant(T0, response_id="1"))

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, case, delete, func, select, 
 
 from openclaw_telemetry import usage
 from openclaw_telemetry.ingest.prepare import ERROR_STOPS, tool_duration
-from openclaw_telemetry.ingest.writer import chunks, now
+from openclaw_telemetry.ingest.writer import chunks, drop_calls, now
 from openclaw_telemetry.schema import (
     cron_jobs,
     message_occurrences,
@@ -141,6 +141,7 @@ def _resolve_owners(conn: Connection, gateway: str, dropped: list[datetime]) -> 
     keys = [row[0] for row in conn.execute(select(pending_keys.c.message_id)
                                            .where(pending_keys.c.gateway == gateway))]
     touched: set[str] = set()
+    gone: list[str] = []
     o = message_occurrences.c
     for part in chunks(keys):
         owners = dict(conn.execute(select(messages.c.message_id, messages.c.session_id)
@@ -156,7 +157,7 @@ def _resolve_owners(conn: Connection, gateway: str, dropped: list[datetime]) -> 
         for key in part:
             current = owners.get(key)
             if key not in candidates:
-                dropped.extend(_drop_call(conn, gateway, key))
+                gone.append(key)
                 if current:
                     touched.add(current)
                 continue
@@ -174,20 +175,9 @@ def _resolve_owners(conn: Connection, gateway: str, dropped: list[datetime]) -> 
                 touched.add(owner)
                 if current:
                     touched.add(current)
+    dropped.extend(drop_calls(conn, gateway, gone))
     conn.execute(delete(pending_keys).where(pending_keys.c.gateway == gateway))
     return {sid for sid in touched if sid}
-
-
-def _drop_call(conn: Connection, gateway: str, key: str) -> list[datetime]:
-    """Delete a call; return its time (none if it was not stored)."""
-    when = conn.execute(select(messages.c.timestamp)
-                        .where(messages.c.gateway == gateway,
-                               messages.c.message_id == key)).scalars().all()
-    conn.execute(delete(tool_calls).where(tool_calls.c.gateway == gateway,
-                                          tool_calls.c.message_id == key))
-    conn.execute(delete(messages).where(messages.c.gateway == gateway,
-                                        messages.c.message_id == key))
-    return list(when)
 
 
 def _totals(conn: Connection, gateway: str, ids: list[str]) -> None:

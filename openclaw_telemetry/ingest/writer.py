@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, Table, bindparam, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, select, update
 
 from openclaw_telemetry import usage
 from openclaw_telemetry.ingest.prepare import (
@@ -62,6 +62,21 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def drop_calls(conn: Connection, gateway: str, keys: Sequence[str]) -> list[datetime]:
+    """Delete calls and their tool calls; return their times (the roll-up buckets they
+    leave)."""
+    times: list[datetime] = []
+    for part in chunks(keys):
+        times += conn.execute(select(messages.c.timestamp)
+                              .where(messages.c.gateway == gateway,
+                                     messages.c.message_id.in_(part))).scalars()
+        conn.execute(delete(tool_calls).where(tool_calls.c.gateway == gateway,
+                                              tool_calls.c.message_id.in_(part)))
+        conn.execute(delete(messages).where(messages.c.gateway == gateway,
+                                            messages.c.message_id.in_(part)))
+    return times
 
 
 def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -155,8 +170,9 @@ class Writer:
 
     def __init__(self, engine: Engine, gateway: str, run_id: int, totals: FlushTotals,
                  pricing: Callable[[str, str | None], Pricing], batch_calls: int = 10000,
-                 *, cold: bool = False) -> None:
+                 *, cold: bool = False, reread: frozenset[str] | set[str] = frozenset()) -> None:
         self.engine = engine
+        self.reread = reread  # calls of rewritten files, dropped to be stored anew: not new
         self.gateway = gateway
         self.cold = cold  # a first ingest: its finalize re-derives the whole roll-up
         self.pricing = pricing
@@ -224,7 +240,7 @@ class Writer:
             occurrences += made.occurrences
             # results joined above are done; the others wait for their call (end of run)
             results += [r for i, r in enumerate(made.results) if i not in joined]
-        self.totals.add(rows)
+        self.totals.add([r for r in rows if r[_KEY] not in self.reread] if self.reread else rows)
         bulk_insert(conn, messages, MessageRow._fields, rows)
         bulk_insert(conn, tool_calls, ToolCallRow._fields, tools)
         bulk_insert(conn, tool_results, ResultRow._fields, results)
