@@ -215,6 +215,32 @@ def test_b4_shared_call_belongs_to_earliest_session(tmp_path: Path, db_url: str,
     assert dict(query(db_url, "SELECT session_id, total_cost FROM sessions"))[SID_A] == 1.0
 
 
+@pytest.mark.parametrize("order", ["owner-first", "other-agent-first", "together"])
+def test_b4_c2_a_call_shared_by_two_agents_is_priced_as_its_owner_s(
+        tmp_path: Path, db_url: str, order: str) -> None:
+    """A call stored under two agents belongs to the earlier session (B4), and so does its
+    price: the owner's agent's `models.json` (C2), whichever agent was read first."""
+    shared = assistant(T0 + 5000, response_id="shared", inp=1_000_000, out=0, cost=0,
+                       provider="localx", model="m1")
+    agent_dir = tmp_path / "state" / "agents" / "work" / "agent"
+    agent_dir.mkdir(parents=True)
+    (agent_dir / "models.json").write_text(json.dumps({"providers": {"localx": {"models": [
+        {"id": "m1", "cost": {"input": 2, "output": 0, "cacheRead": 0, "cacheWrite": 0}}]}}}))
+    owner = (state_dir(tmp_path, "main"), f"{SID_A}.jsonl", header(SID_A, T0), shared)
+    other = (state_dir(tmp_path, "work"), f"{SID_B}.jsonl", header(SID_B, T0 + 60_000),
+             shared)
+    steps = {"owner-first": [[owner], [other]], "other-agent-first": [[other], [owner]],
+             "together": [[owner, other]]}[order]
+    for files in steps:
+        for folder, name, *entries in files:
+            write(folder, name, *entries)
+        run(tmp_path / "state", db_url)
+    assert query(db_url, "SELECT session_id, agent_id, cost, cost_source FROM messages") == [
+        (SID_A, "main", 0.0, "unpriced")]
+    assert dict(query(db_url, "SELECT agent_id, total_cost FROM sessions")) == {
+        "main": 0.0, "work": 0.0}
+
+
 # -- C: tokens and cost -------------------------------------------------------------------
 def test_c1_total_tokens_is_the_sum_not_the_stored_total(tmp_path: Path, db_url: str) -> None:
     entry = assistant(T0 + 10, inp=10, out=20, cr=30, cw=40)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, UniqueConstraint, create_engine, inspect, tex
 from openclaw_telemetry.config import default_gateway
 from openclaw_telemetry.errors import DatabaseError
 from openclaw_telemetry.ingest.finalize import finalize
+from openclaw_telemetry.ingest.prepare import Pricing
 from openclaw_telemetry.migrations import MIGRATIONS, migrate, statements
 from openclaw_telemetry.schema import metadata
 from openclaw_telemetry.store import open_db
@@ -91,6 +92,10 @@ def test_an_upgraded_database_has_the_index_columns_of_schema(db_url: str) -> No
         engine.dispose()
 
 
+def _no_call_moves(path: str, agent: str | None) -> Pricing:
+    raise AssertionError(f"no call changes owner here, so none is priced ({path}, {agent})")
+
+
 def test_tool_calls_and_results_of_an_older_database_survive_m003(db_url: str) -> None:
     """A database written before m003 gets its tool calls numbered within their message
     and keeps its waiting results (session ''), which still reach their call."""
@@ -106,7 +111,7 @@ def test_tool_calls_and_results_of_an_older_database_survive_m003(db_url: str) -
         with upgraded.begin() as conn:
             assert conn.execute(text("SELECT session_id, tool_call_id FROM tool_results")
                                 ).all() == [("", "call_0")]
-            finalize(conn, default_gateway())
+            finalize(conn, default_gateway(), _no_call_moves)
             assert conn.execute(text("SELECT tool_call_id, call_index, is_error, duration_ms"
                                      " FROM tool_calls ORDER BY id")).all() == [
                 ("call_0", 0, True, 2500), ("call_1", 1, None, None)]

@@ -9,7 +9,7 @@ died before this step is completed by the next one. One transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any, NamedTuple
@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, select, update
 
 from openclaw_telemetry import usage
-from openclaw_telemetry.ingest.prepare import ERROR_STOPS, tool_duration
+from openclaw_telemetry.ingest.prepare import ERROR_STOPS, Pricing, tool_duration
+from openclaw_telemetry.ingest.reprice import reprice
 from openclaw_telemetry.ingest.writer import chunks, drop_calls, now
 from openclaw_telemetry.schema import (
     cron_jobs,
@@ -36,9 +37,10 @@ from openclaw_telemetry.sources.discover import classify
 _FAR_FUTURE = datetime(9999, 1, 1)
 
 
-def finalize(conn: Connection, gateway: str, *, whole_rollup: bool = False,
-             main_keys: Iterable[str] = ("main",)) -> int:
+def finalize(conn: Connection, gateway: str, pricing: Callable[[str, str | None], Pricing], *,
+             whole_rollup: bool = False, main_keys: Iterable[str] = ("main",)) -> int:
     """Bring every dirty session of a gateway up to date; return how many were updated.
+    `pricing`: the prices of a source and agent (`reprice`), for calls whose owner moved.
     `whole_rollup`: re-derive all its roll-up buckets (a first ingest, whose writer skipped
     the buckets of calls that moved). `main_keys`: the `session.mainKey` settings read."""
     dirty = [row[0] for row in conn.execute(select(sessions.c.session_id)
@@ -47,7 +49,10 @@ def finalize(conn: Connection, gateway: str, *, whole_rollup: bool = False,
     moved_start = _session_times(conn, gateway, dirty)
     _queue_shared_keys(conn, gateway, moved_start)
     dropped: list[datetime] = []
-    touched = set(dirty) | _resolve_owners(conn, gateway, dropped)
+    moved: list[str] = []
+    touched = set(dirty) | _resolve_owners(conn, gateway, dropped, moved)
+    # a call takes the prices of the agent that owns it (C2), whichever copy came first
+    reprice(conn, gateway, pricing, moved)
     ordered = sorted(touched)
     _totals(conn, gateway, ordered)
     _attribute(conn, gateway, ordered, tuple(main_keys))
@@ -135,9 +140,11 @@ def _usage(conn: Connection, gateway: str, ids: list[str], dropped: list[datetim
                       usage.buckets_of_sessions(conn, gateway, ids) | set(dropped))
 
 
-def _resolve_owners(conn: Connection, gateway: str, dropped: list[datetime]) -> set[str]:
+def _resolve_owners(conn: Connection, gateway: str, dropped: list[datetime],
+                    moved: list[str]) -> set[str]:
     """Each shared call belongs to the earliest-starting session (ties: smallest id).
-    The times of calls no source holds any more are added to `dropped`."""
+    The times of calls no source holds any more are added to `dropped`, the keys of calls
+    given another owner to `moved`."""
     keys = [row[0] for row in conn.execute(select(pending_keys.c.message_id)
                                            .where(pending_keys.c.gateway == gateway))]
     touched: set[str] = set()
@@ -172,6 +179,7 @@ def _resolve_owners(conn: Connection, gateway: str, dropped: list[datetime]) -> 
                 conn.execute(update(tool_calls).where(tool_calls.c.gateway == gateway,
                                                       tool_calls.c.message_id == key)
                              .values(session_id=owner))
+                moved.append(key)
                 touched.add(owner)
                 if current:
                     touched.add(current)

@@ -11,7 +11,7 @@ totals.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -26,19 +26,24 @@ _CHANGED = ("cost", "cost_source", "input_cost", "output_cost", "cache_read_cost
 
 
 def reprice(conn: Connection, gateway: str,
-            pricing: Callable[[str, str | None], Pricing]) -> int:
-    """Re-price a gateway's estimated/unpriced calls; return how many costs changed.
+            pricing: Callable[[str, str | None], Pricing], keys: Sequence[str] | None = None
+            ) -> int:
+    """Re-price a gateway's estimated/unpriced calls (those of `keys` when given); return
+    how many costs changed.
 
-    `pricing(source path, agent id)` gives the prices that apply where the call was read.
+    `pricing(source path, agent id)` gives the prices that apply where the call was read,
+    for the agent that owns it.
     """
     m = messages.c
-    rows = conn.execute(
-        select(m.message_id, m.session_id, m.agent_id, sources.c.path, m.provider, m.model,
-               m.input_tokens, m.output_tokens, m.cache_read_tokens, m.cache_write_tokens,
-               m.cost, m.cost_source, m.recorded_cost, m.input_cost, m.output_cost,
-               m.cache_read_cost, m.cache_write_cost)
-        .join(sources, sources.c.source_id == m.source_id, isouter=True)
-        .where(m.gateway == gateway, m.cost_source != CostSource.RECORDED.value)).all()
+    query = (select(m.message_id, m.session_id, m.agent_id, sources.c.path, m.provider,
+                    m.model, m.input_tokens, m.output_tokens, m.cache_read_tokens,
+                    m.cache_write_tokens, m.cost, m.cost_source, m.recorded_cost,
+                    m.input_cost, m.output_cost, m.cache_read_cost, m.cache_write_cost)
+             .join(sources, sources.c.source_id == m.source_id, isouter=True)
+             .where(m.gateway == gateway, m.cost_source != CostSource.RECORDED.value))
+    rows = (conn.execute(query).all() if keys is None else
+            [row for part in chunks(keys)
+             for row in conn.execute(query.where(m.message_id.in_(part)))])
     changed: list[dict[str, object]] = []
     touched: set[str] = set()
     for (key, sid, agent, path, provider, model, inp, out, cr, cw, cost, source, recorded,

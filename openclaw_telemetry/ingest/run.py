@@ -117,7 +117,7 @@ class Ingest:
             if self.prices.changed(conn, self.gateway, full=self.full) and not first:
                 reprice(conn, self.gateway, self.prices.of_source)
             self.summary.sessions_updated = finalize(
-                conn, self.gateway, whole_rollup=cold or interrupted,
+                conn, self.gateway, self.prices.of_source, whole_rollup=cold or interrupted,
                 main_keys=sorted({root.main_key for root in self.roots} | {"main"}))
             bookkeeping.finish(conn, self.summary, time.perf_counter() - started)
         return self.summary
