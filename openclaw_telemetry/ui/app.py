@@ -88,14 +88,14 @@ def _linked_session() -> str | None:
 def enhanced() -> None:
     """The enhanced dashboard: every page, in the sidebar navigation."""
     configure("OpenClaw Telemetry — enhanced")
+    pages = {name: st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=i == 0)
+             for i, (name, title, icon) in enumerate(ENHANCED)}
+    chosen = st.navigation(list(pages.values()))
+    _forward_view(chosen, pages)  # before the filters: they bind their query parameters
     view = _start()
     if view is None:
         return
     st.session_state[shell.VIEW_KEY] = view
-    pages = {name: st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=i == 0)
-             for i, (name, title, icon) in enumerate(ENHANCED)}
-    chosen = st.navigation(list(pages.values()))
-    _forward_view(chosen, pages)
     chosen.run()
 
 
