@@ -150,6 +150,8 @@ def compare_bars(frame: pd.DataFrame, *, measure: str, title: str, names: Sequen
         marker_color=[colour(str(i), colours) for i in shown["item"]],
         hovertemplate=("%{x}: $%{y:,.4f}" if money else f"%{{x}}: %{{y:{_RATE}}}" if percent
                        else "%{x}: %{y:,.3g}") + "<extra></extra>"))
+    # names, never dates: periods named "2026-12-06" made a time axis that dropped "Today"
+    fig.update_xaxes(type="category")
     if money:
         fig.update_yaxes(tickprefix="$")
     if percent:

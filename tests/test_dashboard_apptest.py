@@ -853,21 +853,42 @@ def test_all_time_periods_are_named_for_what_they_hold(tmp_path: Path,
     table = at.dataframe[0].value
     today = datetime.now(UTC).date()  # the app's time zone
     before = f"{today - timedelta(days=59)} – {today - timedelta(days=30)}"
-    assert list(table.columns) == ["measure", "Last 30 days", before]
+    assert list(table.columns) == ["measure", before, "Last 30 days"]  # oldest first
     calls = table.set_index("measure").loc["LLM calls"]
-    assert calls["Last 30 days"] == "1" and calls[before].startswith("1")
+    assert calls[before] == "1" and calls["Last 30 days"].startswith("1")
+    assert "(=)" in calls["Last 30 days"]  # the range against the period before it
     assert "Last 30 days and the 30 d before it." in [c.value for c in at.caption]
     (errors,) = charts(at, "compare-error_rate")
     figure = json.loads(errors.proto.spec)
-    assert plotted(figure["data"][0]["y"]) == [1.0, 0.0]  # the newer call failed, not the older
+    assert plotted(figure["data"][0]["y"]) == [0.0, 1.0]  # the newer call failed, not the older
+    assert figure["layout"]["xaxis"]["type"] == "category"
     assert figure["layout"]["yaxis"]["tickformat"] == ".3~%"
     at.slider(key="compare-periods").set_value(3).run()
     ok(at)
     names = list(at.dataframe[0].value.columns)
-    assert names[:3] == ["measure", "Last 30 days", before]
-    assert names[3] == f"{today - timedelta(days=89)} – {today - timedelta(days=60)}"
+    assert names[1:] == [f"{today - timedelta(days=89)} – {today - timedelta(days=60)}",
+                         before, "Last 30 days"]
     assert "Last 30 days and the 2 periods of 30 d before it." in [c.value for c in at.caption]
     assert not any("(s)" in str(value) for value in [*names, *(c.value for c in at.caption)])
+
+
+@pytest.mark.parametrize("days_ago", [0, 2])
+def test_one_day_periods_are_bars_named_as_the_table_names_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days_ago: int) -> None:
+    """A one-day period is named by its date ("2026-12-06"): plotly took the names for
+    dates, drew a time axis of milliseconds and dropped the bar named "Today" (Today, and
+    a custom range of one day)."""
+    day = str(datetime.now(UTC).date() - timedelta(days=days_ago))
+    query = {"range": "Today"} if days_ago == 0 else {"range": "custom", "from": day, "to": day}
+    at = compare_periods(tmp_path, monkeypatch, timedelta(days=days_ago, seconds=1),
+                         timedelta(days=days_ago + 1), **query)
+    columns = list(at.dataframe[0].value.columns)[1:]
+    assert len(columns) == 2 and columns[0] != columns[1]
+    for key in ("compare-cost", "compare-cost_per_call"):
+        (drawn,) = charts(at, key)
+        figure = json.loads(drawn.proto.spec)
+        assert figure["layout"]["xaxis"]["type"] == "category"
+        assert figure["data"][0]["x"] == columns
 
 
 def test_periods_of_a_range_that_selects_nothing(tmp_path: Path,
@@ -876,7 +897,7 @@ def test_periods_of_a_range_that_selects_nothing(tmp_path: Path,
     table = at.dataframe[0].value
     today = datetime.now(UTC).date()
     before = f"{today - timedelta(days=13)} – {today - timedelta(days=7)}"
-    assert list(table.columns) == ["measure", "Last 7 days", before]
+    assert list(table.columns) == ["measure", before, "Last 7 days"]
     assert [v[0] for v in table.set_index("measure").loc["LLM calls"]] == ["0", "0"]
     assert list(table.set_index("measure").loc["Cost per call"]) == ["—", "—"]
     assert list(table.set_index("measure").loc["Error rate"]) == ["—", "—"]
