@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session, tool
 from test_dashboard_apptest import app, fresh_caches, gateways_db, ok  # noqa: F401 (a fixture)
@@ -22,13 +23,26 @@ SESSIONS_PAGE = "openclaw_telemetry/ui/pages/sessions.py"
 SONNET = {"model": "claude-sonnet-4-5", "provider": "anthropic"}
 
 
-def drawn(at: AppTest, *first: str) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
-    """The one table whose first columns are `first`: its cells, its column order and its
-    column formats (only a selectable table has a key to find it by)."""
+def _found(at: AppTest, *first: str) -> Any:
     (found,) = [t for t in at.dataframe
                 if (list(t.proto.column_order) or list(t.value.columns))[:len(first)]
                 == list(first)]
+    return found
+
+
+def drawn(at: AppTest, *first: str) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
+    """The one table whose first columns are `first`: its cells, its column order and its
+    column formats (only a selectable table has a key to find it by)."""
+    found = _found(at, *first)
     return found.value, list(found.proto.column_order), json.loads(found.proto.columns or "{}")
+
+
+def seen(at: AppTest, *first: str) -> pd.DataFrame:
+    """The cells of that table as the browser shows them: the display values a Styler gave
+    (`widgets.table`'s durations and formatted numbers, numbers underneath), else the cells."""
+    found = _found(at, *first)
+    shown = found.proto.arrow_data.styler.display_values
+    return convert_arrow_bytes_to_pandas_df(shown) if shown else found.value
 
 
 def sessions_db(path: Path) -> Path:
@@ -145,13 +159,15 @@ def test_tool_times_are_durations_and_the_bridge_is_explained(
           [tool(first, "exec", duration=1500), bridged]).dispose()
     at = session_page(app("dashboard_enhanced.py", db, monkeypatch), "s", "tools")
     summary, _, config = drawn(at, "tool_name")
-    by_tool = summary.set_index("tool_name")
+    assert summary.set_index("tool_name").loc["web_fetch", "total_s"] == 489.331  # sorts so
+    by_tool = seen(at, "tool_name").set_index("tool_name")
     assert by_tool.loc["web_fetch", "total_s"] == fmt.duration(489.331) == "8 min 09 s"
     assert by_tool.loc["exec", "max_s"] == fmt.duration(1.5)
     assert (config["total_s"]["label"], config["max_s"]["label"]) == ("Time", "Longest")
     calls, _, config = drawn(at, "timestamp")
     assert calls["bridge_name"].tolist() == ["—", "tool_call"]
-    assert calls["duration_s"].tolist() == [fmt.duration(1.5), fmt.duration(489.331)]
+    assert seen(at, "timestamp")["duration_s"].tolist() == [fmt.duration(1.5),
+                                                            fmt.duration(489.331)]
     through = config["bridge_name"]
     assert through["label"] == "Called through" and "tool_call" in through["help"]
     at = session_page(app("dashboard_enhanced.py", db, monkeypatch), "quiet", "tools")

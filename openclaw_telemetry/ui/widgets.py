@@ -233,12 +233,14 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
     columns as they are (`session_links` gives '' for no link: an empty cell, where '—'
     would be a link to '—'), durations (seconds) as `format.duration` text, and the `texts`
     columns (numbers that may be missing: a rate without results, a percentile without
-    durations) shown by their formatter, '—' where missing; returns the selection event."""
+    durations) shown by their formatter, '—' where missing; returns the selection event.
+    Durations and `texts` stay numbers under their text (a Styler's display values), so a
+    click on their header sorts them by value, not alphabetically ("9 h" before "8 min")."""
     shown = frame.copy()
     formats: dict[str, Callable[[float | None], str]] = dict.fromkeys(durations, fmt.duration)
     formats.update(texts or {})
-    for name, show in formats.items():
-        shown[name] = [show(None if pd.isna(v) else float(v)) for v in shown[name].tolist()]
+    for name in formats:
+        shown[name] = pd.to_numeric(shown[name], errors="coerce").astype(float)
     if options.get("column_config"):
         options["column_config"] = _money_decimals(frame, options["column_config"])
         for name, config in options["column_config"].items():
@@ -252,4 +254,13 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
         if name not in links and (pd.api.types.is_object_dtype(shown[name])
                                   or pd.api.types.is_string_dtype(shown[name])):
             shown[name] = [fmt.text(v) for v in shown[name].tolist()]
-    return st.dataframe(shown, hide_index=True, key=key, **options)
+    if not formats:
+        return st.dataframe(shown, hide_index=True, key=key, **options)
+    styled = shown.style
+    for name, show in formats.items():
+        styled = styled.format(_of_number(show), subset=[name], na_rep=show(None))
+    return st.dataframe(styled, hide_index=True, key=key, **options)
+
+
+def _of_number(show: Callable[[float | None], str]) -> Callable[[Any], str]:
+    return lambda value: show(float(value))
