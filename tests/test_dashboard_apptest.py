@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import parse_qsl
 import shutil
 import sqlite3
 import sys
@@ -521,6 +522,29 @@ def gateways_db(path: Path, gateways: tuple[str, ...]) -> Path:
 
 def links(at: AppTest) -> list[str]:
     return [link for d in at.dataframe if "open" in d.value.columns for link in d.value["open"]]
+
+
+def test_an_open_link_keeps_the_filters_in_force(
+        sample_db: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Open" on the Overview of agent=main opened the session page with every agent's
+    list ("119 of 119 sessions"): the link now carries the filters, as the navigation does;
+    with none chosen it is as it always was."""
+    _, db = sample_db
+    script = "dashboard_enhanced.py"  # (the basic one opens a session by its table's box)
+    at = opened(script, db, monkeypatch, agent="main", tz="Europe/Berlin")
+    assert links(at) and all(link.endswith("&agent=main&tz=Europe%2FBerlin") and
+                             "session=" in link for link in links(at) if link)
+    target = next(link for link in links(at) if link)
+    again = app(script, db, monkeypatch)
+    again.query_params.update(parse_qsl(target.split("?", 1)[1]))
+    again.switch_page("openclaw_telemetry/ui/pages/sessions.py")
+    again.run()
+    ok(again)
+    assert again.multiselect(key="agent").value == ["main"]
+    assert again.selectbox(key="tz").value == "Europe/Berlin"
+    assert "Session" in [h.value for h in again.subheader]
+    plain = opened(script, db, monkeypatch)
+    assert all(link.count("&") <= 1 for link in links(plain))  # view= and session= only
 
 
 def test_one_gateway_draws_no_gateway_filter(tmp_path: Path,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -78,6 +79,15 @@ _LISTS = {"agent": ("agent", "agent", "agents"), "model": ("model", "model", "mo
           "kind": ("kind", "session kind", "kinds"),
           "gateways": ("gateway", "gateway", "gateways")}
 _LACKING = "filters-lacking"  # session state: (the notice, the filters it is about)
+# the query parameters the filters are bound to, which a link to another page carries
+FILTER_PARAMS = ("range", "from", "to", *_LISTS, "tz")
+
+
+def carried() -> str:
+    """The filters of this page's address as the tail of another's ('&agent=main&tz=…'):
+    a link that opens a session keeps the view it was clicked in, as the navigation does."""
+    pairs = [(name, value) for name in FILTER_PARAMS for value in st.query_params.get_all(name)]
+    return f"&{urlencode(pairs)}" if pairs else ""
 
 
 def _lacking(options: pd.DataFrame, zones: list[str], default_tz: str) -> str | None:

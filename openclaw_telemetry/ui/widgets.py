@@ -14,7 +14,7 @@ import streamlit as st
 from openclaw_telemetry.links import GATEWAY_PARAM
 from openclaw_telemetry.names import on_gateway
 from openclaw_telemetry.ui import format as fmt
-from openclaw_telemetry.ui.filters import KIND_LABELS
+from openclaw_telemetry.ui.filters import KIND_LABELS, carried
 
 DeltaColor = Literal["normal", "inverse", "off"]
 
@@ -156,13 +156,14 @@ def linked_first(ctx: Any, column_order: list[str], *, gateways: bool = True) ->
 
 def session_links(ctx: Any, session_ids: Iterable[object],
                   gateways: Iterable[object] | None = None) -> pd.Series:
-    """Links that open each session on this dashboard's session page ('' for no id: an
-    empty cell, where None would read 'None'). A
+    """Links that open each session on this dashboard's session page, with the filters in
+    force ('' for no id: an empty cell, where None would read 'None'). A
     session is its id on its gateway: with several gateways in the database the link
     names it (`gateways`, parallel to the ids); with one, links stay as they always were.
     Without `gateways` the page opens the first gateway's session of that id."""
     ids = _listed(session_ids)
     hosts = _listed(gateways) if gateways is not None else [None] * len(ids)
+    view = carried()  # the filters in force: the session page's list keeps them
     links: list[str] = []
     for sid, host in zip(ids, hosts, strict=True):
         if not isinstance(sid, str) or not sid:
@@ -171,7 +172,7 @@ def session_links(ctx: Any, session_ids: Iterable[object],
         link = ctx.view.session_link.format(quote(sid, safe=""))
         if isinstance(host, str) and ctx.view.several_gateways:
             link += f"&{GATEWAY_PARAM}={quote(host, safe='')}"
-        links.append(link)
+        links.append(link + view)
     return pd.Series(links, dtype="object")
 
 
