@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import parse_qsl
 import shutil
 import sqlite3
 import sys
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pandas as pd

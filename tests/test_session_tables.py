@@ -88,6 +88,8 @@ def test_the_sessions_table_reads_at_a_glance(tmp_path: Path, monkeypatch: pytes
     assert by_id.loc["p", "kind"] == "main chat"
     assert (by_id.loc["u", "note"], by_id.loc["p", "note"]) == ("no key", "—")
     assert config["model"]["label"] == "Main model"  # most calls, not most cost: said
+    # under a model filter a "Cost" column read as that model's cost (review, Session 21)
+    assert config["cost"]["label"] == "Session total" and "every model" in config["cost"]["help"]
     assert "most of the session's calls" in config["model"]["help"]
     start = config["start_time"]
     assert start["type_config"]["format"] == "YYYY-MM-DD HH:mm"

@@ -51,6 +51,14 @@ _MONEY_FORMATS = {"dollar": 2, "$%.4f": 4}
 _PERCENT = "%.1f%%"  # of values in percent: `table` scales a `percent_column`'s shares
 
 
+def session_total_column() -> Any:
+    """A session's cost in a table of sessions: all its calls, whatever the filters select
+    of them (a model filter selects sessions that used the model, not their calls)."""
+    return money_column("Session total", help="the cost of all the session's calls, of every "
+                                              "model and time; the filters choose which "
+                                              "sessions are listed")
+
+
 def money_column(label: str, *, per_call: bool = False, help: str | None = None) -> Any:
     """US$ with cents, as `format.money` shows totals; `per_call` amounts (a single LLM
     call is often under a cent, a cron run a few cents) with four decimals. In a `table`,

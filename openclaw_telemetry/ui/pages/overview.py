@@ -21,10 +21,10 @@ from openclaw_telemetry.ui.widgets import (
     link_column,
     linked_first,
     main_model_column,
-    money_column,
     nothing,
     session_links,
     session_names,
+    session_total_column,
     table,
     tiles,
 )
@@ -146,7 +146,7 @@ def top_sessions(ctx: shell.Ctx) -> None:
     shown["open"] = session_links(ctx, frame["session_id"], frame["gateway"]).to_numpy()
     table(shown, key="ov-top-sessions", column_order=linked_first(ctx, [
         "cost", "name", "kind", "agent_id", "model", "calls", "errors"]),
-        column_config={"cost": money_column("Cost"), "name": "Session", "gateway": "Gateway",
+        column_config={"cost": session_total_column(), "name": "Session", "gateway": "Gateway",
                        "open": link_column("Open"), "kind": "Kind", "agent_id": "Agent",
                        "model": main_model_column(), "calls": count_column("Calls"),
                        "errors": count_column("Errors")})

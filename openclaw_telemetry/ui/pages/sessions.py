@@ -26,10 +26,10 @@ from openclaw_telemetry.ui.widgets import (
     kind_names,
     local_times,
     main_model_column,
-    money_column,
     nothing,
     session_name,
     session_names,
+    session_total_column,
     table,
     time_column,
     url_choice,
@@ -95,7 +95,7 @@ def table_view(ctx: shell.Ctx) -> pd.DataFrame:
           durations=["duration_s"], column_order=with_gateway(ctx, [
               "cost", "name", *first, "duration_s", "kind", "agent_id", "cron_job_name",
               "session_key", "session_id"]), column_config={
-              "cost": money_column("Cost"),
+              "cost": session_total_column(),
               "name": st.column_config.TextColumn("Session", width=NAME_WIDTH),
               "gateway": "Gateway", "start_time": time_column("Start", minutes=True),
               "duration_s": "Duration", "kind": "Kind", "agent_id": "Agent",
