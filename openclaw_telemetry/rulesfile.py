@@ -150,5 +150,6 @@ def unknown_in(item: Rule | Budget, known: Sequence[tuple[str, str]]) -> list[st
             shown = ", ".join(listed[:10]) + (" …" if len(listed) > 10 else "")
             also = ", or a job's id" if values and ids else ""
             said.append(f"no {field_name} {name!r} in the database (known: "
-                        f"{shown or 'none'}{also}); it counts nothing until there is")
+                        f"{shown or 'none'}{also}); it counts nothing until the database "
+                        "holds one")
     return said

@@ -334,7 +334,7 @@ def test_a_listed_cron_job_that_has_not_run_yet_is_no_typo(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A job in OpenClaw's cron/jobs.json (where the README says to take ids from) without a
     run yet was warned about as "no cron job 'repo-watch' in the database … it counts
-    nothing until there is", by its name and by its id: it is in the database, and counts
+    nothing until the database holds one", by its name and by its id: it is in the database, and counts
     from its first run. A name matching no job still warns, listing names before ids."""
     from conftest import ingest
     from entries import assistant, header, state_dir, write
@@ -358,7 +358,7 @@ def test_a_listed_cron_job_that_has_not_run_yet_is_no_typo(
             assert "warning" not in err, job
     assert err.splitlines() == [
         "alerts.py: warning: budget 'Repo': no cron job 'repo-wtach' in the database (known: "
-        "repo-watch, or a job's id); it counts nothing until there is"]
+        "repo-watch, or a job's id); it counts nothing until the database holds one"]
 
 
 def test_a_cron_job_listed_later_changes_the_data_the_dashboards_cache(

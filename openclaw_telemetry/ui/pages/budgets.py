@@ -107,6 +107,8 @@ def render(ctx: shell.Ctx) -> None:
                       tz=ctx.tz)
     known = data.ask(read.known_names, ctx.src)
     st.subheader("Budgets")
+    st.caption("Each budget counts what its own filters in the rules file select, over its "
+               "own period: the sidebar's range and filters do not change it.")
     for spec, (_, row) in zip(config.budgets, status.iterrows(), strict=True):
         spent_by = data.ask(read.budget_sessions, ctx.src, budget=spec, now=tick(ctx),
                             tz=ctx.tz)
