@@ -183,6 +183,29 @@ def test_one_interaction_per_filter(sample_db: tuple[str, Path],
     ok(at)
 
 
+def test_kinds_are_named_alike_on_every_page(sample_db: tuple[str, Path],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timeline stacked by kind said 'subagent' and 'cron' where the tables say 'sub-agent'
+    and 'cron job'; a session's header said 'kind: direct'."""
+    from openclaw_telemetry.ui.filters import KIND_LABELS
+
+    _, db = sample_db
+    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at.switch_page("openclaw_telemetry/ui/pages/timeline.py").run()
+    at.segmented_control(key="tl-by").set_value("kind").run()
+    ok(at)
+    (drawn,) = charts(at, "tl-chart")
+    names = {trace["name"] for trace in json.loads(drawn.proto.spec)["data"]}
+    assert names and names <= set(KIND_LABELS.values()), names
+    (table,) = [d.value for d in at.dataframe if "series" in d.value.columns]
+    assert set(table["series"]) == names
+    wanted = most_expensive_session(db)
+    page = opened("dashboard.py", db, monkeypatch, view="sessions", session=wanted)
+    header = next(t.value for t in page.text if "kind: " in t.value)
+    kind = header.split("kind: ", 1)[1].split(" · ", 1)[0]
+    assert kind in KIND_LABELS.values(), header
+
+
 def test_url_query_string_sets_the_filters(sample_db: tuple[str, Path],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     _, db = sample_db

@@ -50,7 +50,8 @@ def who_and_what(ctx: shell.Ctx, row: pd.Series, profile: pd.DataFrame, name: st
                    ).total_seconds()
     lines = [
         name,
-        f"agent: {fmt.text(row['agent_id'])} · kind: {fmt.text(row['kind'])} · channel: "
+        f"agent: {fmt.text(row['agent_id'])} · kind: {fmt.text(kind_names([row['kind']])[0])}"
+        f" · channel: "
         f"{fmt.text(row['channel'])}",
         f"key: {fmt.text(row['session_key'])}",
         f"id: {row['session_id']}" + (f" · gateway: {row['gateway']}"

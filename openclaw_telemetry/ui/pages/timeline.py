@@ -12,7 +12,14 @@ from openclaw_telemetry import charts, read
 from openclaw_telemetry.timeframe import Unit, default_unit
 from openclaw_telemetry.ui import data, download, shell
 from openclaw_telemetry.ui import format as fmt
-from openclaw_telemetry.ui.widgets import chart, count_column, money_column, nothing, table
+from openclaw_telemetry.ui.widgets import (
+    chart,
+    count_column,
+    kind_names,
+    money_column,
+    nothing,
+    table,
+)
 
 MEASURE_LABELS = {"cost": "Cost", "tokens": "Tokens", "calls": "Calls", "errors": "Errors"}
 BY_LABELS = {"model": "Model", "kind": "Kind", "agent": "Agent",
@@ -56,9 +63,14 @@ def render(ctx: shell.Ctx) -> None:
     if frame.empty or not frame["calls"].any():
         nothing("LLM calls")
         return
+    colours = ctx.colours(by)
+    if by == "kind":  # by the names the tables give kinds ('sub-agent'), in their colours
+        colours = {str(kind_names([k])[0]): c for k, c in colours.items()}
+        frame = frame.assign(series=pd.Series(kind_names(frame["series"]), index=frame.index,
+                                              dtype="object"))
     if frame[measure].any():
         chart(charts.timeline(frame, measure=measure, by=BY_LABELS[by].lower(),
-                              unit=unit.value, colours=ctx.colours(by), span=ctx.span),
+                              unit=unit.value, colours=colours, span=ctx.span),
               "tl-chart")
     else:  # e.g. cost of calls that have no known price
         nothing(MEASURE_LABELS[measure].lower())
