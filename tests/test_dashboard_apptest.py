@@ -206,6 +206,21 @@ def test_kinds_are_named_alike_on_every_page(sample_db: tuple[str, Path],
     assert kind in KIND_LABELS.values(), header
 
 
+def test_the_tiles_of_a_day_draw_its_hours(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """On "Last 24 hours" each sparkline was two daily points, a straight line; a range of
+    two days or less draws its hours, a longer one its days."""
+    db = tmp_path / "hours.db"
+    now = datetime.now().replace(microsecond=0)
+    build(f"sqlite:///{db}", [session("s1")],
+          [call("s1", now - timedelta(hours=h), 0.1 * (h + 1)) for h in (1, 3, 5, 30, 80)]
+          ).dispose()
+    for asked, points in (("Last 24 hours", range(24, 26)), ("Last 7 days", range(4, 8))):
+        at = opened("dashboard_enhanced.py", db, monkeypatch, range=asked)
+        (cost,) = [m for m in at.metric if m.label == "Cost"]
+        assert len(cost.proto.chart_data) in points, (asked, list(cost.proto.chart_data))
+
+
 def test_url_query_string_sets_the_filters(sample_db: tuple[str, Path],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     _, db = sample_db
