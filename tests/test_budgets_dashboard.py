@@ -106,6 +106,9 @@ def test_budgets_page_and_month_tiles(tmp_path: Path, monkeypatch: pytest.Monkey
     # "Month so far" follows the sidebar's filters, a budget its own: said between them
     assert any("the sidebar's range and filters do not change it" in c.value
                for c in at.caption)
+    # and the status line names no range, which nothing on this page follows
+    status = next(c.value for c in at.caption if "data as of" in c.value)
+    assert status.startswith("UTC · "), status
     # its state in words and colour: an emoji alone (🔴) was a blank box without an emoji
     # font (review 19), and the bar is one colour at 81 % and at 150 %
     (title,) = [m.value for m in at.markdown if "Daily" in str(m.value)]

@@ -213,26 +213,28 @@ def context(view: View, src: Source, now: datetime) -> Ctx:
                view.filters.previous(window))
 
 
-def live(view: View, body: Callable[[Ctx], None], key: str, title: str) -> None:
+def live(view: View, body: Callable[[Ctx], None], key: str, title: str, *,
+         ranged: bool = True) -> None:
     """Run `body` under a title and the status line, now and, with auto-refresh on, again
-    every few seconds in place."""
+    every few seconds in place. `ranged=False`: a page the sidebar's range does not
+    apply to, whose status line does not name it."""
     every = f"{view.refresh.every}s" if view.refresh.live else None
 
     def run() -> None:
         now = datetime.now(UTC).replace(second=0, microsecond=0)
         ctx = context(view, data.source(view.url), now)
         st.header(title)
-        status_bar(ctx)
+        status_bar(ctx, ranged=ranged)
         body(ctx)
 
     st.fragment(run, run_every=every, key=key)()
 
 
-def status_bar(ctx: Ctx) -> None:
+def status_bar(ctx: Ctx, *, ranged: bool = True) -> None:
     """'Data as of …' with the newest call, and a manual refresh button."""
     status = data.ask(read.ingest_status, ctx.src)
     left, right = st.columns([6, 1], vertical_alignment="center")
-    parts = [f"{ctx.view.filters.describe()} · {ctx.tz_name}",
+    parts = [f"{ctx.view.filters.describe()} · {ctx.tz_name}" if ranged else ctx.tz_name,
              freshness(status, ctx.scope.gateways, ctx.tz),
              f"checked {datetime.now(ctx.tz):%H:%M:%S}"]
     left.caption(fmt.escape_md(" · ".join(parts)))
@@ -265,8 +267,8 @@ def _local(moment: object, tz: tzinfo) -> str:
     return f"{stamp.tz_localize('UTC').tz_convert(tz):%Y-%m-%d %H:%M}"
 
 
-def page(body: Callable[[Ctx], None], key: str, title: str) -> None:
+def page(body: Callable[[Ctx], None], key: str, title: str, *, ranged: bool = True) -> None:
     """Entry of a page file run by `st.navigation`: the main script left the View."""
     view = st.session_state.get(VIEW_KEY)
     if isinstance(view, View):
-        live(view, body, key, title)
+        live(view, body, key, title, ranged=ranged)

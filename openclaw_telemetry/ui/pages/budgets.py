@@ -119,4 +119,4 @@ def render(ctx: shell.Ctx) -> None:
 
 
 if __name__ == "__main__":
-    shell.page(render, "budgets", "Budgets")
+    shell.page(render, "budgets", "Budgets", ranged=False)  # (budgets keep their own)
