@@ -98,18 +98,20 @@ def time_axis(fig: go.Figure, unit: str, start: datetime | pd.Timestamp | None,
               range_start: bool = False) -> None:
     """Ticks that fit the bucket unit, over the range shown (at least a day of hours, a
     week of days or half a year of months, so one bucket never fills the plot); days are
-    labelled from `anchor` (the first with data), else from the first shown. With
-    `range_start` (`start` is where the chosen range begins), what the axis shows before
-    it is shaded and says so: its empty days are no days without calls."""
+    labelled from `anchor` (the first with data), else from the first shown. What the
+    axis shows before `start` is shaded and says what it is: before the chosen range
+    (`range_start`: `start` is where it begins), else before the first call (All time):
+    its empty buckets are no days or months without calls."""
     _period, least, ticks = _UNITS.get(unit, _UNITS["day"])
     if start is not None and end is not None:
         begin, high = pd.Timestamp(start), pd.Timestamp(end)
         low = min(begin, high - least)
         fig.update_xaxes(range=[low, high])
-        if range_start and low < begin:
-            fig.add_vrect(x0=low, x1=begin, fillcolor="#888", opacity=0.1,
-                          line_width=0, layer="below", annotation_text="before the range",
-                          annotation_position="top left",
+        if low < begin:
+            fig.add_vrect(x0=low, x1=begin, fillcolor="#888", opacity=0.1, line_width=0,
+                          layer="below", annotation_position="top left",
+                          annotation_text="before the range" if range_start
+                          else "before the first call",
                           annotation_font={"size": 11, "color": "#666"})
         if unit == "day":
             _day_ticks(fig, low, high, low if anchor is None else anchor)
