@@ -243,13 +243,20 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
     would be a link to '—'), durations (seconds) as `format.duration` text, and the `texts`
     columns (numbers that may be missing: a rate without results, a percentile without
     durations) shown by their formatter, '—' where missing; returns the selection event.
-    Durations and `texts` stay numbers under their text (a Styler's display values), so a
-    click on their header sorts them by value, not alphabetically ("9 h" before "8 min")."""
+    Such a column without a missing value stays numbers under its text (a Styler's display
+    values), so a click on its header sorts it by value, not alphabetically ("9 h" after
+    "8 min"); one with a missing value is text, since the browser writes 'None' in an empty
+    number cell whatever the Styler says."""
     shown = frame.copy()
     formats: dict[str, Callable[[float | None], str]] = dict.fromkeys(durations, fmt.duration)
     formats.update(texts or {})
-    for name in formats:
-        shown[name] = pd.to_numeric(shown[name], errors="coerce").astype(float)
+    for name, show in list(formats.items()):
+        values = pd.to_numeric(shown[name], errors="coerce").astype(float)
+        if values.isna().any():
+            shown[name] = [show(None if pd.isna(v) else float(v)) for v in values.tolist()]
+            del formats[name]
+        else:
+            shown[name] = values
     if options.get("column_config"):
         options["column_config"] = _money_decimals(frame, options["column_config"])
         for name, config in options["column_config"].items():
