@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from openclaw_telemetry.ingest.writer import Writer
 from openclaw_telemetry.pricing import LIBRARY_PROVIDER
 from openclaw_telemetry.sources.attribution import parse_key
 from openclaw_telemetry.sources.usage import normalize_usage, recorded_cost
@@ -676,6 +677,38 @@ def test_e1_a_rewritten_file_s_calls_are_stored_as_it_now_holds_them(
         (433, pytest.approx(0.376), 0 if same_size else 1)]
     run(tmp_path / "state", db_url, "--full")
     assert totals(db_url) == got
+
+
+def test_e1_e2_a_run_killed_while_storing_rewritten_calls_anew_is_finished_exactly(
+        tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rewritten files' calls stay stored until read again (no hole in the dashboards for
+    the length of a run), and a run killed half-way through storing them anew is finished
+    by the next as an uninterrupted run would have."""
+    sessions = state_dir(tmp_path)
+    paths = [write(sessions, f"{sid}.jsonl", header(sid, T0 + i),
+                   assistant(T0 + 10 + i, response_id=f"r{i}", cost=0.125))
+             for i, sid in enumerate((SID_A, SID_B))]
+    run(tmp_path / "state", db_url)
+    for path in paths:
+        path.write_bytes(path.read_bytes().replace(b'"total": 0.125', b'"total": 0.375'))
+    original = Writer.commit
+    commits = []
+
+    def dies_after_one(self: Writer) -> None:
+        original(self)
+        commits.append(1)
+        if len(commits) == 1:
+            raise RuntimeError("killed")
+
+    monkeypatch.setattr(Writer, "commit", dies_after_one)
+    with pytest.raises(RuntimeError):
+        ingest(tmp_path / "state", db_url, "--batch-size", "1", "--jobs", "1")
+    monkeypatch.setattr(Writer, "commit", original)
+    half = totals(db_url)
+    assert (half["llm_calls"], half["cost"]) == (2, 0.5)  # one renewed, one not yet
+    assert run(tmp_path / "state", db_url)["new_calls"] == 0
+    assert (totals(db_url)["llm_calls"], totals(db_url)["cost"]) == (2, 0.75)
+    assert query(db_url, "SELECT sum(cost) FROM usage_quarter_hours") == [(pytest.approx(0.75),)]
 
 
 def test_e1_data_of_deleted_files_stays(tmp_path: Path, db_url: str) -> None:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, delete, select, update
 
-from openclaw_telemetry import usage
 from openclaw_telemetry.ingest.state import Change, SourceState, compare, same_bytes
-from openclaw_telemetry.ingest.writer import chunks, drop_calls, insert_ignore, now, time_writer
+from openclaw_telemetry.ingest.writer import chunks, insert_ignore, now, time_writer
 from openclaw_telemetry.schema import (
     message_occurrences,
     parse_issues,
@@ -87,8 +86,6 @@ class FilePlan:
     def __init__(self, gateway: str, *, full: bool) -> None:
         self.gateway = gateway
         self.full = full
-        self.reread: set[str] = set()  # calls dropped from rewritten files, to be read anew
-        self._forgotten: set[str] = set()  # calls of the files rewritten
 
     def plan(self, conn: Connection, states: list[SourceState],
              found: list[Found]) -> tuple[list[Work], int]:
@@ -104,26 +101,7 @@ class FilePlan:
                 work.append(item)
         kept = {id(s) for s in assigned.values()}
         gone = self._mark_gone(conn, [s for s in states if s.present and id(s) not in kept])
-        self._drop_forgotten(conn)
         return work, gone
-
-    def _drop_forgotten(self, conn: Connection) -> None:
-        """Drop the calls that only rewritten files held, so that reading those again
-        stores each call as its file holds it now, as a first ingest would (B4: the result
-        does not depend on how many runs it took); a call held elsewhere too keeps its
-        values. Their roll-up buckets are re-derived in this same transaction."""
-        keys, self._forgotten = sorted(self._forgotten), set()
-        held: set[str] = set()
-        o = message_occurrences.c
-        for part in chunks(keys):
-            held.update(conn.execute(select(o.message_id).distinct()
-                                     .where(o.gateway == self.gateway,
-                                            o.message_id.in_(part))).scalars())
-        only_rewritten = [k for k in keys if k not in held]
-        left = drop_calls(conn, self.gateway, only_rewritten)
-        if left:
-            usage.refresh(conn, self.gateway, left)
-        self.reread.update(only_rewritten)
 
     def _follow_renames(self, conn: Connection, states: list[SourceState],
                         found: list[Found]) -> dict[str, SourceState]:
@@ -206,14 +184,14 @@ class FilePlan:
         return found
 
     def _replace(self, conn: Connection, state: SourceState) -> None:
-        """Forget what this source contributed (E1): its calls are re-decided at the end
-        of the run, and those no other source holds are dropped (`_drop_forgotten`)."""
+        """Forget what this source contributed; its calls are re-decided at the end. Each
+        stays stored meanwhile; read again, one no other source holds takes the values the
+        file now gives it (`Writer`: a pending call read anew)."""
         keys = [row[0] for row in conn.execute(
             select(message_occurrences.c.message_id)
             .where(message_occurrences.c.source_id == state.source_id))]
         insert_ignore(conn, pending_keys, [{"message_id": k, "gateway": self.gateway}
                                            for k in keys])
-        self._forgotten.update(keys)
         conn.execute(delete(message_occurrences)
                      .where(message_occurrences.c.source_id == state.source_id))
         conn.execute(delete(parse_issues).where(parse_issues.c.source_id == state.source_id))

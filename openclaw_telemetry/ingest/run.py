@@ -92,8 +92,7 @@ class Ingest:
         with self.engine.begin() as conn:
             cold = bool(work or db_work) and bulk.defer_if_empty(conn)
         writer = Writer(self.engine, self.gateway, self.summary.run_id, self.summary.totals,
-                        self.prices.of_source, self.batch_calls, cold=cold,
-                        reread=self.files.reread)
+                        self.prices.of_source, self.batch_calls, cold=cold)
         self.progress.start(len(work), sum(w.bytes_to_read for w in work)
                             + sum(d.stamp[0] for d in db_work))  # (their sessions: `more`)
         with _no_cycle_collection():

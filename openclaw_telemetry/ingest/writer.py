@@ -170,9 +170,9 @@ class Writer:
 
     def __init__(self, engine: Engine, gateway: str, run_id: int, totals: FlushTotals,
                  pricing: Callable[[str, str | None], Pricing], batch_calls: int = 10000,
-                 *, cold: bool = False, reread: frozenset[str] | set[str] = frozenset()) -> None:
+                 *, cold: bool = False) -> None:
         self.engine = engine
-        self.reread = reread  # calls of rewritten files, dropped to be stored anew: not new
+        self.renewed: set[str] = set()  # calls stored anew from a rewritten file (`_renewable`)
         self.gateway = gateway
         self.cold = cold  # a first ingest: its finalize re-derives the whole roll-up
         self.pricing = pricing
@@ -214,6 +214,8 @@ class Writer:
                                              if s.session_id})
         keys = list({m[_KEY] for s in with_rows for m in s.rows.messages})
         owners = self._existing(conn, gateway, keys)
+        renewable = self._renewable(conn, gateway, [k for k in keys if k in owners])
+        renew: list[str] = []
         rows: list[Values] = []
         tools: list[Values] = []
         results: list[Values] = []
@@ -228,6 +230,10 @@ class Writer:
                                                     strict=True):
                 key = message[_KEY]
                 owner = owners.get(key)
+                if owner is not None and key in renewable and renewable[key] <= {piece.source_id}:
+                    del renewable[key]  # the rewritten file's copy: stored as it is now
+                    renew.append(key)
+                    owner = None
                 if owner is None:
                     owners[key] = sid or ""
                     rows.append(message)
@@ -240,7 +246,11 @@ class Writer:
             occurrences += made.occurrences
             # results joined above are done; the others wait for their call (end of run)
             results += [r for i, r in enumerate(made.results) if i not in joined]
-        self.totals.add([r for r in rows if r[_KEY] not in self.reread] if self.reread else rows)
+        self.renewed.update(renew)
+        self.totals.add([r for r in rows if r[_KEY] not in self.renewed] if renew else rows)
+        left = drop_calls(conn, gateway, renew)
+        if left:  # (no renewal in a first ingest, whose finalize re-derives every bucket)
+            usage.refresh(conn, gateway, left)
         bulk_insert(conn, messages, MessageRow._fields, rows)
         bulk_insert(conn, tool_calls, ToolCallRow._fields, tools)
         bulk_insert(conn, tool_results, ResultRow._fields, results)
@@ -269,6 +279,26 @@ class Writer:
             conn.execute(update(sessions).where(sessions.c.gateway == gateway,
                                                 sessions.c.session_id.in_(part))
                          .values(dirty=True))
+
+    def _renewable(self, conn: Connection, gateway: str, keys: list[str]) -> dict[str, set[int]]:
+        """Of the stored calls read again, those a rewritten file held (contract E1: its
+        earlier contribution is replaced; `file_plan` left them pending, their places in
+        it forgotten), each with the sources that still hold it. A call held by no other
+        source than the one read now takes the values read now, as a first ingest would
+        (B4: not how many runs it took); the others keep theirs. Once per run and call."""
+        pending: set[str] = set()
+        for part in chunks(keys):
+            pending.update(conn.execute(
+                select(pending_keys.c.message_id).where(pending_keys.c.gateway == gateway,
+                                                        pending_keys.c.message_id.in_(part))
+            ).scalars())
+        held: dict[str, set[int]] = {key: set() for key in pending - self.renewed}
+        o = message_occurrences.c
+        for part in chunks(sorted(held)):
+            for key, source in conn.execute(select(o.message_id, o.source_id).where(
+                    o.gateway == gateway, o.message_id.in_(part))):
+                held[key].add(source)
+        return held
 
     @staticmethod
     def _existing(conn: Connection, gateway: str, keys: list[str]) -> dict[str, str]:
