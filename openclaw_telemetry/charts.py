@@ -100,8 +100,8 @@ def time_axis(fig: go.Figure, unit: str, start: datetime | pd.Timestamp | None,
     week of days or half a year of months, so one bucket never fills the plot); days are
     labelled from `anchor` (the first with data), else from the first shown. What the
     axis shows before `start` is shaded and says what it is: before the chosen range
-    (`range_start`: `start` is where it begins), else before the first call (All time):
-    its empty buckets are no days or months without calls."""
+    (`range_start`: `start` is where it begins), else before the chart's data (All time:
+    its first call, cron run, alert …): its empty buckets are no days or months without."""
     _period, least, ticks = _UNITS.get(unit, _UNITS["day"])
     if start is not None and end is not None:
         begin, high = pd.Timestamp(start), pd.Timestamp(end)
@@ -111,7 +111,7 @@ def time_axis(fig: go.Figure, unit: str, start: datetime | pd.Timestamp | None,
             fig.add_vrect(x0=low, x1=begin, fillcolor="#888", opacity=0.1, line_width=0,
                           layer="below", annotation_position="top left",
                           annotation_text="before the range" if range_start
-                          else "before the first call",
+                          else "before the data",
                           annotation_font={"size": 11, "color": "#666"})
         if unit == "day":
             _day_ticks(fig, low, high, low if anchor is None else anchor)

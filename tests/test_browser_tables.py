@@ -93,7 +93,7 @@ def test_the_sessions_table_shows_what_is_read_at_a_glance_at_1440_px(
     """Cost, the name (a session id whole), what OpenClaw kept, start, main model and the
     figures; before, the view ended in Main model, half drawn."""
     shown = wholly_shown(browser, f"{served}/sessions?range=All+time", 1440, markers=1)
-    assert shown == ["Cost", "Session", "Transcript", "Start", "Main model", "Calls",
+    assert shown == ["Total", "Session", "Transcript", "Start", "Main model", "Calls",
                      "Errors", "Tools", "Tokens"]
 
 
@@ -102,7 +102,7 @@ def test_with_two_gateways_the_sessions_table_still_shows_its_figures_at_1440_px
     """The Gateway column comes second; before, it pushed Tokens out of view. What
     OpenClaw kept of a transcript (mostly "—") then waits after the figures."""
     shown = wholly_shown(browser, f"{served_two}/sessions?range=All+time", 1440, markers=1)
-    assert shown == ["Cost", "Gateway", "Session", "Start", "Main model", "Calls", "Errors",
+    assert shown == ["Total", "Gateway", "Session", "Start", "Main model", "Calls", "Errors",
                      "Tools", "Tokens"]
 
 
@@ -123,6 +123,6 @@ def test_the_sub_agents_table_shows_its_figures_at_1440_px(browser: Any, served:
 
 
 def test_a_column_in_part_in_view_is_not_counted(browser: Any, served: str) -> None:
-    """The measure itself: on a phone the Sessions table shows Cost and part of a name."""
+    """The measure itself: on a phone the Sessions table shows Total and part of a name."""
     shown = wholly_shown(browser, f"{served}/sessions?range=All+time", 390, markers=1)
-    assert shown == ["Cost"]
+    assert shown == ["Total"]

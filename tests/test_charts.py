@@ -130,7 +130,7 @@ def test_one_day_of_cron_runs_is_a_day_wide_bar() -> None:
 def test_days_before_a_short_range_are_shaded_as_outside_it() -> None:
     """A one-day range's cron chart is drawn over a week (one bar must not fill the plot):
     the six days before the range read as days without runs unless they say otherwise.
-    With no range start (All time) the days before the first call say so; a range longer
+    With no range start (All time) the days before the chart's data say so; a range longer
     than the axis's least has nothing to shade."""
     day = pd.Timestamp("2026-12-02", tz="UTC")
     frame = pd.DataFrame({"day": [day], "job": ["hourly-tick"], "cost": [0.01]})
@@ -141,7 +141,7 @@ def test_days_before_a_short_range_are_shaded_as_outside_it() -> None:
     assert (pd.Timestamp(shade.x0), pd.Timestamp(shade.x1)) == (low, day)
     assert [a.text for a in fig.layout.annotations] == ["before the range"]
     all_time = charts.cron_daily(frame, unit="day", span=(None, day + pd.Timedelta(days=1)))
-    assert [a.text for a in all_time.layout.annotations] == ["before the first call"]
+    assert [a.text for a in all_time.layout.annotations] == ["before the data"]
     assert not charts.cron_daily(frame, unit="day", span=(day - pd.Timedelta(days=9), day)
                                  ).layout.shapes
 

@@ -89,7 +89,8 @@ def test_the_sessions_table_reads_at_a_glance(tmp_path: Path, monkeypatch: pytes
     assert (by_id.loc["u", "note"], by_id.loc["p", "note"]) == ("no key", "—")
     assert config["model"]["label"] == "Main model"  # most calls, not most cost: said
     # under a model filter a "Cost" column read as that model's cost (review, Session 21)
-    assert config["cost"]["label"] == "Session total" and "every model" in config["cost"]["help"]
+    # ("Total", no wider than "Cost": a wider head pushed Tokens out of view at 1440 px)
+    assert config["cost"]["label"] == "Total" and "every model" in config["cost"]["help"]
     assert "most of the session's calls" in config["model"]["help"]
     start = config["start_time"]
     assert start["type_config"]["format"] == "YYYY-MM-DD HH:mm"
@@ -255,3 +256,23 @@ def test_the_link_to_a_session_is_the_first_column_of_every_table(
                 assert order[2] == "gateway", (page, order)
     assert len(seen["automation"]) == (1 if gateways else 2)  # runs; and sub-agents
     assert len(seen["alert_center"]) == 2  # firing now, and the history
+
+
+def _big_table() -> None:
+    import pandas as pd
+
+    from openclaw_telemetry.ui.widgets import table
+
+    rows = 40_000  # 7 columns: over pandas' 262,144 cells for a Styler
+    frame = pd.DataFrame({f"c{i}": range(rows) for i in range(6)}
+                         ).assign(duration_s=[1.5] * rows)
+    table(frame, key="big", durations=["duration_s"])
+
+
+def test_a_table_too_large_for_a_styler_is_drawn_with_text() -> None:
+    """A session with ~40k tool calls: Streamlit refuses a Styler over pandas' cell limit,
+    which a traceback would have said; such a table's durations are text instead."""
+    at = AppTest.from_function(_big_table, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (drawn,) = at.dataframe
+    assert drawn.value["duration_s"].iloc[0] == fmt.duration(1.5)

@@ -54,9 +54,9 @@ _PERCENT = "%.1f%%"  # of values in percent: `table` scales a `percent_column`'s
 def session_total_column() -> Any:
     """A session's cost in a table of sessions: all its calls, whatever the filters select
     of them (a model filter selects sessions that used the model, not their calls)."""
-    return money_column("Session total", help="the cost of all the session's calls, of every "
-                                              "model and time; the filters choose which "
-                                              "sessions are listed")
+    return money_column("Total", help="the session's whole cost: all its calls, of every "
+                                      "model and time; the filters choose which sessions "
+                                      "are listed")
 
 
 def money_column(label: str, *, per_call: bool = False, help: str | None = None) -> Any:
@@ -246,13 +246,15 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
     Such a column without a missing value stays numbers under its text (a Styler's display
     values), so a click on its header sorts it by value, not alphabetically ("9 h" after
     "8 min"); one with a missing value is text, since the browser writes 'None' in an empty
-    number cell whatever the Styler says."""
+    number cell whatever the Styler says, and so is every one of a table too large for a
+    Styler (pandas' `styler.render.max_elements` cells: Streamlit refuses it)."""
     shown = frame.copy()
     formats: dict[str, Callable[[float | None], str]] = dict.fromkeys(durations, fmt.duration)
     formats.update(texts or {})
+    styled = shown.size <= pd.get_option("styler.render.max_elements")
     for name, show in list(formats.items()):
         values = pd.to_numeric(shown[name], errors="coerce").astype(float)
-        if values.isna().any():
+        if values.isna().any() or not styled:
             shown[name] = [show(None if pd.isna(v) else float(v)) for v in values.tolist()]
             del formats[name]
         else:
@@ -272,10 +274,10 @@ def table(frame: pd.DataFrame, *, key: str, durations: Sequence[str] = (),
             shown[name] = [fmt.text(v) for v in shown[name].tolist()]
     if not formats:
         return st.dataframe(shown, hide_index=True, key=key, **options)
-    styled = shown.style
+    styler = shown.style
     for name, show in formats.items():
-        styled = styled.format(_of_number(show), subset=[name], na_rep=show(None))
-    return st.dataframe(styled, hide_index=True, key=key, **options)
+        styler = styler.format(_of_number(show), subset=[name])
+    return st.dataframe(styler, hide_index=True, key=key, **options)
 
 
 def _of_number(show: Callable[[float | None], str]) -> Callable[[Any], str]:

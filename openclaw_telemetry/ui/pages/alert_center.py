@@ -6,7 +6,6 @@ when installed, records them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -70,11 +69,11 @@ def alert_table(ctx: shell.Ctx, alerts: list[Alert], key: str,
                      "at": time_column("At"), "open": link_column("Session")})
 
 
-def _local_range(ctx: shell.Ctx, first: datetime) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _local_range(ctx: shell.Ctx) -> tuple[pd.Timestamp | None, pd.Timestamp]:
     """The chosen range in local wall-clock time (its end: now at the latest); all time
-    starts at the first alert."""
-    start = ctx.window.since if ctx.window.since is not None else first
-    return (ctx.local(start).tz_localize(None).normalize(),
+    has no start (the chart starts at the first alert)."""
+    since = ctx.window.since
+    return (None if since is None else ctx.local(since).tz_localize(None).normalize(),
             ctx.local(ctx.end).tz_localize(None))
 
 
@@ -162,7 +161,7 @@ def render(ctx: shell.Ctx) -> None:
     history = data.ask(alert_summary, ctx.src, rules=rules, since=ctx.window.since,
                        until=ctx.window.until, now=tick, tz=ctx.tz, within=ctx.scope)
     if history.first is not None:
-        start, end = _local_range(ctx, history.first)
+        start, end = _local_range(ctx)
         st.plotly_chart(charts.severity_timeline(history.per_day,
                                                  [s.value for s in Severity],
                                                  start=start, end=end),

@@ -137,8 +137,9 @@ def render(ctx: shell.Ctx) -> None:
         count = st.slider("Periods", 2, 4, 2, key="compare-periods")
         names, spans, said = _periods(ctx, count)
         st.caption(said)
-        # oldest first, as time runs: the range's column reads as the change since the
-        # period before it (the Overview's deltas), not the older ones as changes from it
+        # oldest first, as time runs: each later column's difference is to the oldest, so
+        # with two periods the range reads as its change since the one before it (the
+        # Overview's deltas), not the older period as a change from the range
         names, spans = names[::-1], spans[::-1]
         frame = data.ask(read.compare, ctx.src, dimension="period", items=names,
                          scope=ctx.scope, periods=spans)
