@@ -1,5 +1,6 @@
-"""End of a run: owners of shared calls, session totals, attribution, tool results, and
-the `usage_quarter_hours` roll-up buckets of every call of a touched session.
+"""End of a run: owners of shared calls (a call that moves takes its new owner's prices),
+session totals, attribution, tool results, and the `usage_quarter_hours` roll-up buckets
+of every call of a touched session.
 
 Everything here is one gateway's (the run's), derived from rows already committed, and
 works from persistent markers (`sessions.dirty`, `pending_keys`, tool calls without a result), so a run that

@@ -5,8 +5,9 @@ found now, and that price's split by kind (none from the price library). A Googl
 whose recorded cost double-counted its cached input (format §4.5) was estimated too: it
 takes a price found now, else its repaired figure (stored as its recorded cost), as a first
 ingest would. Runs when a price file (`openclaw.json`, an agent's `models.json`) changed
-since the last run, and with `--full`; the affected sessions are marked dirty for their
-totals.
+since the last run, and with `--full`; and, at the end of every run, for the calls whose
+owner moved (`finalize`: a call takes its owning agent's prices). The affected sessions
+are marked dirty for their totals.
 """
 
 from __future__ import annotations

@@ -226,8 +226,9 @@ def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
 
 
 def kind_names(kinds: Iterable[object]) -> list[str | None]:
-    """Session kinds by the names the Kind filter shows ('sub-agent', not 'subagent'); a
-    kind it does not know as stored, a missing one None (the table shows '—')."""
+    """Session kinds by the names the tables and charts show ('sub-agent', not 'subagent';
+    the Kind filter lists them in its help); a kind it does not know as stored, a missing
+    one None (the table shows '—')."""
     return [KIND_LABELS.get(k, k) if isinstance(k, str) else None for k in _listed(kinds)]
 
 
