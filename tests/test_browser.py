@@ -16,6 +16,7 @@ from conftest import copy_sample, ingest, sample_figures
 from served import ARTIFACTS, HEADING, READY, chromium, serve, stop
 from sqlalchemy import create_engine, text
 
+from openclaw_telemetry.store import open_db
 from openclaw_telemetry.ui import format as fmt
 
 VERSION = "openclaw-2026.7.1"
@@ -111,3 +112,26 @@ def test_served_dashboard(script: str, database: tuple[Path, str], browser: Any,
         page.close()
     finally:
         stop(proc)
+
+
+def test_a_hint_page_has_no_menu_of_pages(database: tuple[Path, str], browser: Any,
+                                          tmp_path: Path) -> None:
+    """The enhanced dashboard on a database without calls showed its hint beside a menu of
+    ten pages, each of which showed the same hint; the menu comes with the data."""
+    empty = tmp_path / "empty.db"
+    open_db(f"sqlite:///{empty}").dispose()
+    for db, menu in ((empty, 0), (database[0], 1)):
+        proc, url = serve("dashboard_enhanced.py", db, tmp_path / "streamlit.log")
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url)
+            page.wait_for_selector('[data-testid="stMarkdownContainer"]', timeout=60_000)
+            page.wait_for_selector(READY, timeout=60_000)
+            page.wait_for_timeout(1000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            if not menu:
+                assert "holds no LLM calls" in page.inner_text("body")
+            assert page.locator('[data-testid="stSidebarNav"]').count() == menu
+            page.close()
+        finally:
+            stop(proc)

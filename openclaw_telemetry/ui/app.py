@@ -40,9 +40,9 @@ def configure(title: str) -> None:
                        initial_sidebar_state="auto")
 
 
-def _start() -> shell.View | None:
-    view = shell.start()
-    if view is not None and view.alerts is None:
+def _start(opened: shell.Opened) -> shell.View:
+    view = shell.start(opened)
+    if view.alerts is None:
         view = dataclasses.replace(view, alerts=alerts_file())
     return view
 
@@ -50,10 +50,10 @@ def _start() -> shell.View | None:
 def basic() -> None:
     """The basic dashboard: overview + timeline, then one heavier view at a time."""
     configure("OpenClaw Telemetry")
-    view = _start()
-    if view is None:
+    opened = shell.open_data()
+    if opened is None:
         return
-    view = dataclasses.replace(view, session_link=f"?{VIEW_PARAM}=sessions&{SESSION_PARAM}={{}}")
+    view = dataclasses.replace(_start(opened), session_link=f"?{VIEW_PARAM}=sessions&{SESSION_PARAM}={{}}")
     def body(ctx: shell.Ctx) -> None:
         linked = _linked_session()
         if linked is not None:
@@ -88,14 +88,16 @@ def _linked_session() -> str | None:
 def enhanced() -> None:
     """The enhanced dashboard: every page, in the sidebar navigation."""
     configure("OpenClaw Telemetry — enhanced")
+    opened = shell.open_data()
     pages = {name: st.Page(PAGES / f"{name}.py", title=title, icon=icon, default=i == 0)
              for i, (name, title, icon) in enumerate(ENHANCED)}
-    chosen = st.navigation(list(pages.values()))
-    _forward_view(chosen, pages)  # before the filters: they bind their query parameters
-    view = _start()
-    if view is None:
+    # a hint page (no database, no call yet) shows no menu of pages that would each show it
+    chosen = st.navigation(list(pages.values()),
+                           position="sidebar" if opened is not None else "hidden")
+    if opened is None:
         return
-    st.session_state[shell.VIEW_KEY] = view
+    _forward_view(chosen, pages)  # before the filters: they bind their query parameters
+    st.session_state[shell.VIEW_KEY] = _start(opened)
     chosen.run()
 
 

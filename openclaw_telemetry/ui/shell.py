@@ -165,8 +165,19 @@ def _open(db: str) -> str | None:
     return None
 
 
-def start(argv: Sequence[str] | None = None) -> View | None:
-    """Open the database and draw the filters; None when a hint page was shown instead."""
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A database that holds calls, before the filters are drawn (`start`)."""
+
+    db: str
+    url: str
+    src: Source
+    alerts: str | None
+
+
+def open_data(argv: Sequence[str] | None = None) -> Opened | None:
+    """Open the database; None when a hint page was shown instead (no usable database, or
+    no call in it yet)."""
     db_arg, alerts = arguments(sys.argv[1:] if argv is None else argv)
     db = db_arg or default_db()
     url = _open(db)
@@ -176,6 +187,12 @@ def start(argv: Sequence[str] | None = None) -> View | None:
     if not _has_calls(src):
         _empty(db, url)
         return None
+    return Opened(db, url, src, alerts)
+
+
+def start(opened: Opened) -> View:
+    """Draw the filters of an opened database (and its demo notice); the page's View."""
+    db, url, src, alerts = opened.db, opened.url, opened.src, opened.alerts
     demo = data.ask(is_demo, src)
     if demo:
         st.warning(demo, icon=":material/science:")
