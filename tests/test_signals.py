@@ -158,7 +158,9 @@ def test_ctrl_c_then_sigterm_at_once_is_one_stop_without_a_traceback(tmp_path: P
         err = proc.stderr.read()
         code = proc.wait(timeout=60)
         assert "Traceback" not in err and "OSError" not in err, err
-        assert code == 130 and err.strip().splitlines()[-1] in (STOPPED, IDLE), err
+        # one stop, by whichever signal Python ran first: two sent at once by another
+        # process reach its handlers in either order (CI saw 143 once in a busy run)
+        assert code in (130, 143) and err.strip().splitlines()[-1] in (STOPPED, IDLE), err
 
 
 def test_a_second_signal_later_ends_a_slow_stop_at_once(tmp_path: Path) -> None:
