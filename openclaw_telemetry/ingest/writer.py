@@ -53,6 +53,11 @@ from openclaw_telemetry.schema import (
 
 CHUNK = 500  # bound parameters per IN list, well under every backend's limit
 _KEY, _TIME = MessageRow._fields.index("message_id"), MessageRow._fields.index("timestamp")
+# what a rewrite of a call's file can change of it (`Writer._renewable`)
+_RENEWED = ("model", "provider", "input_tokens", "output_tokens", "cache_read_tokens",
+            "cache_write_tokens", "recorded_cost", "stop_reason", "is_error", "error_message",
+            "tool_call_count")
+_RENEWED_AT = tuple(MessageRow._fields.index(name) for name in _RENEWED)
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -230,10 +235,12 @@ class Writer:
                                                     strict=True):
                 key = message[_KEY]
                 owner = owners.get(key)
-                if owner is not None and key in renewable and renewable[key] <= {piece.source_id}:
-                    del renewable[key]  # the rewritten file's copy: stored as it is now
-                    renew.append(key)
-                    owner = None
+                if owner is not None and key in renewable:
+                    held, stored = renewable.pop(key)
+                    if held <= {piece.source_id} and stored != tuple(
+                            message[i] for i in _RENEWED_AT):
+                        renew.append(key)  # the rewritten file's copy: stored as it is now
+                        owner = None
                 if owner is None:
                     owners[key] = sid or ""
                     rows.append(message)
@@ -280,25 +287,34 @@ class Writer:
                                                 sessions.c.session_id.in_(part))
                          .values(dirty=True))
 
-    def _renewable(self, conn: Connection, gateway: str, keys: list[str]) -> dict[str, set[int]]:
+    def _renewable(self, conn: Connection, gateway: str, keys: list[str]
+                   ) -> dict[str, tuple[set[int], tuple[Any, ...]]]:
         """Of the stored calls read again, those a rewritten file held (contract E1: its
         earlier contribution is replaced; `file_plan` left them pending, their places in
-        it forgotten), each with the sources that still hold it. A call held by no other
-        source than the one read now takes the values read now, as a first ingest would
-        (B4: not how many runs it took); the others keep theirs. Once per run and call."""
+        it forgotten), each with the sources that still hold it and what it stores of
+        `_RENEWED`. A call held by no other source than the one read now, and read with
+        other values, takes them, as a first ingest would (B4: not how many runs it took);
+        the others keep theirs (an unchanged call is not written again: `--full` reads
+        every file as rewritten). Once per run and call."""
         pending: set[str] = set()
         for part in chunks(keys):
             pending.update(conn.execute(
                 select(pending_keys.c.message_id).where(pending_keys.c.gateway == gateway,
                                                         pending_keys.c.message_id.in_(part))
             ).scalars())
-        held: dict[str, set[int]] = {key: set() for key in pending - self.renewed}
-        o = message_occurrences.c
-        for part in chunks(sorted(held)):
+        wanted = sorted(pending - self.renewed)
+        held: dict[str, set[int]] = {key: set() for key in wanted}
+        stored: dict[str, tuple[Any, ...]] = {}
+        o, m = message_occurrences.c, messages.c
+        for part in chunks(wanted):
             for key, source in conn.execute(select(o.message_id, o.source_id).where(
                     o.gateway == gateway, o.message_id.in_(part))):
                 held[key].add(source)
-        return held
+            for key, *values in conn.execute(
+                    select(m.message_id, *(m[name] for name in _RENEWED))
+                    .where(m.gateway == gateway, m.message_id.in_(part))):
+                stored[key] = tuple(values)
+        return {key: (held[key], stored.get(key, ())) for key in wanted}
 
     @staticmethod
     def _existing(conn: Connection, gateway: str, keys: list[str]) -> dict[str, str]:
