@@ -218,8 +218,8 @@ class Writer:
         self._touch_sessions(conn, gateway, {(s.session_id, s.agent_id) for s in with_rows
                                              if s.session_id})
         keys = list({m[_KEY] for s in with_rows for m in s.rows.messages})
-        owners = self._existing(conn, gateway, keys)
-        renewable = self._renewable(conn, gateway, [k for k in keys if k in owners])
+        owners, stored = self._existing(conn, gateway, keys)
+        renewable = self._renewable(conn, gateway, sorted(stored))
         renew: list[str] = []
         rows: list[Values] = []
         tools: list[Values] = []
@@ -235,12 +235,11 @@ class Writer:
                                                     strict=True):
                 key = message[_KEY]
                 owner = owners.get(key)
-                if owner is not None and key in renewable:
-                    held, stored = renewable.pop(key)
-                    if held <= {piece.source_id} and stored != tuple(
-                            message[i] for i in _RENEWED_AT):
-                        renew.append(key)  # the rewritten file's copy: stored as it is now
-                        owner = None
+                if (owner is not None and key in renewable
+                        and renewable.pop(key) <= {piece.source_id}
+                        and stored[key] != tuple(message[i] for i in _RENEWED_AT)):
+                    renew.append(key)  # the rewritten file's copy: stored as it is now
+                    owner = None
                 if owner is None:
                     owners[key] = sid or ""
                     rows.append(message)
@@ -254,7 +253,8 @@ class Writer:
             # results joined above are done; the others wait for their call (end of run)
             results += [r for i, r in enumerate(made.results) if i not in joined]
         self.renewed.update(renew)
-        self.totals.add([r for r in rows if r[_KEY] not in self.renewed] if renew else rows)
+        again = set(renew)  # (stored before: not new)
+        self.totals.add([r for r in rows if r[_KEY] not in again] if again else rows)
         left = drop_calls(conn, gateway, renew)
         if left:  # (no renewal in a first ingest, whose finalize re-derives every bucket)
             usage.refresh(conn, gateway, left)
@@ -288,45 +288,44 @@ class Writer:
                          .values(dirty=True))
 
     def _renewable(self, conn: Connection, gateway: str, keys: list[str]
-                   ) -> dict[str, tuple[set[int], tuple[Any, ...]]]:
+                   ) -> dict[str, set[int]]:
         """Of the stored calls read again, those a rewritten file held (contract E1: its
         earlier contribution is replaced; `file_plan` left them pending, their places in
-        it forgotten), each with the sources that still hold it and what it stores of
-        `_RENEWED`. A call held by no other source than the one read now, and read with
-        other values, takes them, as a first ingest would (B4: not how many runs it took);
-        the others keep theirs (an unchanged call is not written again: `--full` reads
-        every file as rewritten). Once per run and call."""
+        it forgotten), each with the sources that still hold it. A call held by no other
+        source than the one read now, and read with other values of `_RENEWED`, takes
+        them, as a first ingest would (B4: not how many runs it took); the others keep
+        theirs (an unchanged call is not written again: `--full` reads every file as
+        rewritten). Once per run and call."""
         pending: set[str] = set()
         for part in chunks(keys):
             pending.update(conn.execute(
                 select(pending_keys.c.message_id).where(pending_keys.c.gateway == gateway,
                                                         pending_keys.c.message_id.in_(part))
             ).scalars())
-        wanted = sorted(pending - self.renewed)
-        held: dict[str, set[int]] = {key: set() for key in wanted}
-        stored: dict[str, tuple[Any, ...]] = {}
-        o, m = message_occurrences.c, messages.c
-        for part in chunks(wanted):
+        held: dict[str, set[int]] = {key: set() for key in pending - self.renewed}
+        o = message_occurrences.c
+        for part in chunks(sorted(held)):
             for key, source in conn.execute(select(o.message_id, o.source_id).where(
                     o.gateway == gateway, o.message_id.in_(part))):
                 held[key].add(source)
-            for key, *values in conn.execute(
-                    select(m.message_id, *(m[name] for name in _RENEWED))
-                    .where(m.gateway == gateway, m.message_id.in_(part))):
-                stored[key] = tuple(values)
-        return {key: (held[key], stored.get(key, ())) for key in wanted}
+        return held
 
     @staticmethod
-    def _existing(conn: Connection, gateway: str, keys: list[str]) -> dict[str, str]:
-        """Owner of each key already stored (driver-level: this runs for every call)."""
+    def _existing(conn: Connection, gateway: str, keys: list[str]
+                  ) -> tuple[dict[str, str], dict[str, tuple[Any, ...]]]:
+        """Owner of each key already stored, and what it stores of `_RENEWED`
+        (driver-level: this runs for every call)."""
         marker = "?" if conn.dialect.name == "sqlite" else "%s"
-        found: dict[str, str] = {}
+        owners: dict[str, str] = {}
+        stored: dict[str, tuple[Any, ...]] = {}
         for part in chunks(keys):
-            found.update(conn.exec_driver_sql(
-                "SELECT message_id, session_id FROM messages WHERE gateway = "  # noqa: S608
-                f"{marker} AND message_id IN ({', '.join([marker] * len(part))})",
-                (gateway, *part)).all())
-        return found
+            for key, owner, *values in conn.exec_driver_sql(
+                    f"SELECT message_id, session_id, {', '.join(_RENEWED)} "  # noqa: S608
+                    f"FROM messages WHERE gateway = {marker} AND message_id IN "
+                    f"({', '.join([marker] * len(part))})", (gateway, *part)):
+                owners[key] = owner
+                stored[key] = tuple(values)
+        return owners, stored
 
     @staticmethod
     def _earlier_times(conn: Connection, gateway: str, rows: list[tuple[str, Any]], *,
