@@ -21,6 +21,7 @@ from openclaw_telemetry.ui.widgets import (
     Tile,
     chart,
     count_column,
+    kind_name,
     kind_names,
     link_column,
     linked_first,
@@ -50,9 +51,8 @@ def who_and_what(ctx: shell.Ctx, row: pd.Series, profile: pd.DataFrame, name: st
                    ).total_seconds()
     lines = [
         name,
-        f"agent: {fmt.text(row['agent_id'])} · kind: {fmt.text(kind_names([row['kind']])[0])}"
-        f" · channel: "
-        f"{fmt.text(row['channel'])}",
+        f"agent: {fmt.text(row['agent_id'])} · kind: {fmt.text(kind_name(row['kind']))} · "
+        f"channel: {fmt.text(row['channel'])}",
         f"key: {fmt.text(row['session_key'])}",
         f"id: {row['session_id']}" + (f" · gateway: {row['gateway']}"
                                       if ctx.view.several_gateways else ""),

@@ -225,11 +225,16 @@ def session_names(frame: pd.DataFrame, tz: Any, *, id_column: str = "session_id"
     return names
 
 
-def kind_names(kinds: Iterable[object]) -> list[str | None]:
-    """Session kinds by the names the tables and charts show ('sub-agent', not 'subagent';
+def kind_name(kind: object) -> str | None:
+    """A session kind by the name the tables and charts show ('sub-agent', not 'subagent';
     the Kind filter lists them in its help); a kind it does not know as stored, a missing
-    one None (the table shows '—')."""
-    return [KIND_LABELS.get(k, k) if isinstance(k, str) else None for k in _listed(kinds)]
+    one None (a table shows '—')."""
+    return KIND_LABELS.get(kind, kind) if isinstance(kind, str) else None
+
+
+def kind_names(kinds: Iterable[object]) -> list[str | None]:
+    """`kind_name` of each."""
+    return [kind_name(k) for k in _listed(kinds)]
 
 
 def nothing(what: str) -> None:

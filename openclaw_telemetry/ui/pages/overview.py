@@ -4,8 +4,6 @@ link to its session page)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
@@ -104,12 +102,11 @@ def honesty(now: pd.Series) -> None:
 
 
 def _daily(ctx: shell.Ctx) -> dict[str, list[float] | None]:
-    """The tiles' sparklines: per day, per hour in a range of two days or less (a day or
-    two drew a straight line between two points)."""
-    since = ctx.window.since
-    short = since is not None and ctx.end - since <= timedelta(days=2)
+    """The tiles' sparklines: per day, per hour in a range the charts draw by the hour (a
+    day or two drew a straight line between two points)."""
+    hourly = default_unit(ctx.window, now=ctx.now, first_call=None) is Unit.HOUR
     frame = data.ask(read.timeline, ctx.src, scope=ctx.scope, tz=ctx.tz,
-                     unit=Unit.HOUR if short else Unit.DAY, by="model", until=ctx.end)
+                     unit=Unit.HOUR if hourly else Unit.DAY, by="model", until=ctx.end)
     per_day = frame.groupby("bucket")[["cost", "calls", "tool_calls", "errors"]].sum().tail(60)
     if len(per_day) < 2:
         return dict.fromkeys(("cost", "calls", "tool_calls", "error_rate"))

@@ -15,6 +15,7 @@ from openclaw_telemetry.ui import format as fmt
 from openclaw_telemetry.ui.widgets import (
     chart,
     count_column,
+    kind_name,
     kind_names,
     money_column,
     nothing,
@@ -65,7 +66,7 @@ def render(ctx: shell.Ctx) -> None:
         return
     colours = ctx.colours(by)
     if by == "kind":  # by the names the tables give kinds ('sub-agent'), in their colours
-        colours = {str(kind_names([k])[0]): c for k, c in colours.items()}
+        colours = {str(kind_name(k)): c for k, c in colours.items()}
         frame = frame.assign(series=pd.Series(kind_names(frame["series"]), index=frame.index,
                                               dtype="object"))
     if frame[measure].any():
