@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -1245,13 +1246,18 @@ def test_info_alerts_are_announced_as_information(
 def test_recent_windows_show_when_the_range_has_no_call(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Cost statistics, Today before the day's first call: the page said "No LLM calls"
-    and hid the Recent windows too, though the last 24 hours hold calls."""
-    midnight = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0,
-                                         microsecond=0)
+    and hid the Recent windows too, though the last 24 hours hold calls. (In a zone where
+    it is day now: at 23:57 UTC a call at 23:55 yesterday is no longer in the last 24
+    hours, and at 00:03 it is in the last 15 minutes.)"""
+    zone = next(z for z in ("UTC", "Asia/Tokyo", "America/New_York", "Asia/Kolkata")
+                if 6 <= datetime.now(ZoneInfo(z)).hour < 18)
+    local = datetime.now(ZoneInfo(zone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(
+        UTC).replace(tzinfo=None)
     db = tmp_path / "yesterday.db"
     build(f"sqlite:///{db}", [session("late")],
           [call("late", midnight - timedelta(minutes=5), 2.0)]).dispose()
-    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    at = app("dashboard_enhanced.py", db, monkeypatch, tz=zone).run()
     at.switch_page("openclaw_telemetry/ui/pages/statistics.py").run()
     at.selectbox(key="range").set_value("today").run()
     ok(at)
