@@ -14,8 +14,10 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -164,3 +166,11 @@ def totals(url: str, gateway: str | None = None) -> dict[str, Any]:
             # stored again, after the others)
             "cache_write": row[4], "cost": round(float(row[5]), COST_DECIMALS), "errors": row[6],
             "tool_calls": tools[0], "tool_errors": tools[1]}
+
+
+def daytime_zone() -> str:
+    """A time zone where it is between 06:00 and 18:00 now, whatever hour UTC the tests run
+    at (one of these always is): there a call an hour ago is today's (a day's budget),
+    and one five minutes before midnight is yesterday's and within the last 24 hours."""
+    return next(zone for zone in ("UTC", "Asia/Tokyo", "America/New_York")
+                if 6 <= datetime.now(ZoneInfo(zone)).hour < 18)

@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from conftest import SAMPLE_VERSIONS, copy_sample, ingest, query, sample_figures
+from conftest import (
+    SAMPLE_VERSIONS,
+    copy_sample,
+    daytime_zone,
+    ingest,
+    query,
+    sample_figures,
+)
 from sqlalchemy import delete, insert, text
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session
@@ -1249,8 +1256,7 @@ def test_recent_windows_show_when_the_range_has_no_call(tmp_path: Path,
     and hid the Recent windows too, though the last 24 hours hold calls. (In a zone where
     it is day now: at 23:57 UTC a call at 23:55 yesterday is no longer in the last 24
     hours, and at 00:03 it is in the last 15 minutes.)"""
-    zone = next(z for z in ("UTC", "Asia/Tokyo", "America/New_York", "Asia/Kolkata")
-                if 6 <= datetime.now(ZoneInfo(z)).hour < 18)
+    zone = daytime_zone()
     local = datetime.now(ZoneInfo(zone))
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(
         UTC).replace(tzinfo=None)

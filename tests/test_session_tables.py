@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import daytime_zone
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 from telemetry_db import build, call, session, tool
@@ -238,7 +239,8 @@ def test_the_link_to_a_session_is_the_first_column_of_every_table(
     rules.write_text('[[rule]]\nname = "Pricey"\nmetric = "session_cost"\nwarning = 0.1\n'
                      '[[budget]]\nname = "Daily"\nperiod = "day"\namount = 1.0\n')
     monkeypatch.setenv("OPENCLAW_TELEMETRY_ALERTS", str(rules))
-    at = app("dashboard_enhanced.py", db, monkeypatch).run()
+    # (the day's budget lists today's sessions: calls an hour old are today's there)
+    at = app("dashboard_enhanced.py", db, monkeypatch, tz=daytime_zone()).run()
     seen = {}
     for page in ("overview", "automation", "alert_center", "budgets"):
         at.switch_page(f"openclaw_telemetry/ui/pages/{page}.py").run()
